@@ -1,0 +1,101 @@
+package postgres
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store/sqlquery"
+)
+
+// dialect is PostgreSQL's SQL for the shared filter compiler. Documents
+// are jsonb.
+type dialect struct {
+	// foldCollation is the collation whose lower() folds text as
+	// strings.ToLower does: the database's default when its ctype is
+	// Unicode-aware, else one chosen in Open. Text columns are
+	// COLLATE "C", under which lower() folds ASCII only.
+	foldCollation string
+}
+
+var _ sqlquery.Dialect = dialect{}
+
+func (dialect) Placeholder(n int) string { return "$" + strconv.Itoa(n) }
+
+func (dialect) Bool(b bool) string {
+	if b {
+		return "TRUE"
+	}
+	return "FALSE"
+}
+
+func (dialect) BoolArg(b bool) any { return b }
+
+func (dialect) TimeArg(t time.Time) any { return t }
+
+// JSONValue reads with -> and ->>, which give NULL for a missing member,
+// for a member of a non-object and for JSON null, and never fail. Numbers
+// and booleans are converted only when the JSON value has that type, so
+// that a value of another type compares false rather than failing the
+// statement.
+func (dialect) JSONValue(doc string, keys []string, typ schema.Type) string {
+	j := doc
+	for _, k := range keys {
+		j += " -> " + sqlquery.Quote(k)
+	}
+	switch typ {
+	case schema.Boolean:
+		return "(CASE WHEN jsonb_typeof(" + j + ") = 'boolean' THEN (" + j + ")::boolean END)"
+	case schema.Integer, schema.Decimal:
+		return "(CASE WHEN jsonb_typeof(" + j + ") = 'number' THEN (" + j + ")::numeric END)"
+	}
+	if len(keys) == 0 {
+		return "(" + doc + " #>> '{}')"
+	}
+	// The last step as ->> gives text: a string's contents, a number's
+	// digits, an object or array as JSON text.
+	j = doc
+	for _, k := range keys[:len(keys)-1] {
+		j += " -> " + sqlquery.Quote(k)
+	}
+	return "(" + j + " ->> " + sqlquery.Quote(keys[len(keys)-1]) + ")"
+}
+
+// JSONElements uses a lax SQL/JSON path, which yields nothing for a
+// missing member and a lone value for a value that is not an array, as
+// SQLite's json_each does, where jsonb_array_elements would fail.
+func (dialect) JSONElements(doc string, keys []string) string {
+	path := "$"
+	for _, k := range keys {
+		path += "." + jsonPathKey(k)
+	}
+	return "jsonb_path_query(" + doc + ", " + sqlquery.Quote(path+"[*]") + ") AS e(value)"
+}
+
+// jsonPathKey quotes an object member name for an SQL/JSON path.
+func jsonPathKey(k string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(k) + `"`
+}
+
+func (d dialect) Fold(expr string) string {
+	return "lower((" + expr + ") COLLATE " + d.foldCollation + ")"
+}
+
+// Text compares by bytes, which for UTF-8 is code point order. The text
+// columns are COLLATE "C" already, so their indexes still serve.
+func (dialect) Text(expr string) string { return "(" + expr + ") COLLATE \"C\"" }
+
+func (dialect) Contains(s, arg string) string { return "strpos(" + s + ", " + arg + ") > 0" }
+
+func (dialect) HasPrefix(s, arg string, n int) string {
+	return "left(" + s + ", " + strconv.Itoa(n) + ") = " + arg
+}
+
+func (dialect) HasSuffix(s, arg string, n int) string {
+	return "right(" + s + ", " + strconv.Itoa(n) + ") = " + arg
+}
+
+// DescNullsLast says NULLS LAST: PostgreSQL sorts NULL as larger than any
+// value, so first when descending.
+func (dialect) DescNullsLast(expr string) string { return expr + " DESC NULLS LAST" }

@@ -1,0 +1,269 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scimd/scimd/internal/filter"
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlquery"
+	"github.com/scimd/scimd/internal/store/storetest"
+)
+
+const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// testDB returns the URL of a new, empty schema in the test database
+// (SCIMD_TEST_POSTGRES), dropped when t ends, so that tests and runs never
+// see each other's tables. Without a database the test fails under CI and
+// is skipped elsewhere.
+func testDB(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("SCIMD_TEST_POSTGRES")
+	if base == "" {
+		base = defaultTestURL
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is not reachable, and CI needs it: %v", err)
+		}
+		t.Skipf("PostgreSQL is not reachable (%v); set SCIMD_TEST_POSTGRES to a database URL to run these tests", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "scimd_test_" + hex.EncodeToString(b)
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
+		conn.Close(ctx)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+ident+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+		conn.Close(ctx)
+	})
+	if u, err := url.Parse(base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		q.Set("search_path", name)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return base + " search_path=" + name // keyword/value form
+}
+
+func openTest(t *testing.T, dbURL string, opts ...Option) *Store {
+	t.Helper()
+	st, err := Open(context.Background(), dbURL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
+		return openTest(t, testDB(t), WithClock(now))
+	})
+}
+
+// TestConcurrentMigrations opens a fresh schema from several replicas at
+// once: each must succeed, and each migration must be applied once.
+func TestConcurrentMigrations(t *testing.T) {
+	dbURL := testDB(t)
+	ctx := context.Background()
+	const n = 4
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			st, err := Open(ctx, dbURL)
+			if err == nil {
+				err = st.Ping(ctx)
+				st.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open %d: %v", i, err)
+		}
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openTest(t, dbURL) // and once more, with nothing to do
+	var count, distinct int
+	if err := st.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&count, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if count != len(files) || distinct != len(files) {
+		t.Errorf("schema_migrations has %d rows (%d versions), want %d", count, distinct, len(files))
+	}
+}
+
+// TestHotQueriesUseIndexes checks the plans of the lookups identity
+// providers make before every create and update: each must be an index
+// lookup, not a scan of the resources of the workspace.
+func TestHotQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, testDB(t))
+	for _, ws := range []string{"ws_a", "ws_b"} {
+		if err := st.CreateWorkspace(ctx, store.Workspace{ID: ws, Slug: ws, Created: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Rows as CreateResource writes them, in bulk.
+	for _, q := range []string{
+		`INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
+		SELECT 'usr_' || w || '_' || i, w, 'User', 'User' || i, 'user' || i, NULL, 'ext-' || i, i % 3 > 0, 1, now(), now(),
+			jsonb_build_object('userName', 'User' || i, 'externalId', 'ext-' || i, 'active', i % 3 > 0,
+				'emails', jsonb_build_array(
+					jsonb_build_object('value', 'user' || i || '@example.com', 'type', 'work', 'primary', true),
+					jsonb_build_object('value', 'user' || i || '@home.example', 'type', 'home')))
+		FROM unnest(ARRAY['ws_a', 'ws_b']) AS w, generate_series(1, 3000) AS i`,
+		`INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, version, created, last_modified, doc)
+		SELECT 'grp_' || w || '_' || i, w, 'Group', 'Group ' || i, 'group ' || i, 'Group ' || i, 'gext-' || i, 1, now(), now(),
+			jsonb_build_object('displayName', 'Group ' || i, 'externalId', 'gext-' || i)
+		FROM unnest(ARRAY['ws_a', 'ws_b']) AS w, generate_series(1, 300) AS i`,
+		`INSERT INTO emails (resource_seq, workspace_id, value_key, type_key)
+		SELECT r.seq, r.workspace_id, lower(e ->> 'value'), lower(e ->> 'type')
+		FROM resources r, jsonb_array_elements(r.doc -> 'emails') AS e WHERE r.type = 'User'`,
+		`INSERT INTO members (group_seq, member_seq)
+		SELECT g.seq, u.seq FROM resources g JOIN resources u
+			ON u.workspace_id = g.workspace_id AND u.type = 'User' AND u.name_key = 'user' || (split_part(g.name_key, ' ', 2)::int * 10 + 1)
+		WHERE g.type = 'Group'`,
+		`ANALYZE resources, emails, members`,
+	} {
+		if _, err := st.pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		typ, filter, want string
+	}{
+		{"User", `userName eq "USER1234"`, "usr_ws_a_1234"},
+		{"User", `externalId eq "ext-1234"`, "usr_ws_a_1234"},
+		{"User", `emails[type eq "work"].value eq "User1234@Example.com"`, "usr_ws_a_1234"},
+		{"User", `emails[type eq "work" and value eq "user1234@example.com"]`, "usr_ws_a_1234"},
+		{"User", `id eq "usr_ws_a_1234"`, "usr_ws_a_1234"},
+		{"Group", `displayName eq "group 42"`, "grp_ws_a_42"},
+		{"Group", `externalId eq "gext-42"`, "grp_ws_a_42"},
+		{"Group", `members[value eq "usr_ws_a_421"]`, "grp_ws_a_42"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.filter, func(t *testing.T) {
+			rt := schema.UserType
+			if tt.typ == "Group" {
+				rt = schema.GroupType
+			}
+			f, err := filter.Parse(rt, tt.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := store.Query{Filter: f, Count: 100}
+			page, err := st.ListResources(ctx, "ws_a", tt.typ, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.Total != 1 || len(page.Resources) != 1 || page.Resources[0].ID != tt.want {
+				t.Fatalf("found %d: %v, want %s", page.Total, page.Resources, tt.want)
+			}
+			l, err := st.listQuery("ws_a", tt.typ, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, stmt := range []struct {
+				name string
+				sql  string
+				args []any
+			}{{"count", l.count, l.countArgs}, {"page", l.page, l.pageArgs}} {
+				// pgx prepares statements, and PostgreSQL may switch a
+				// prepared statement to a generic plan, made without the
+				// arguments: both plans must use an index.
+				for _, generic := range []bool{false, true} {
+					plan := explain(t, st, stmt.sql, stmt.args, generic)
+					if !generic {
+						t.Logf("%s %s:\n%s", tt.filter, stmt.name, plan)
+					}
+					if strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index") {
+						t.Errorf("%s: %s query (generic plan: %v) is not answered from an index:\n%s", tt.filter, stmt.name, generic, plan)
+					}
+				}
+			}
+		})
+	}
+}
+
+// explain returns the plan of sql with args: the plan made for the
+// arguments, or with generic the plan made without them.
+func explain(t *testing.T, st *Store, sql string, args []any, generic bool) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := st.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	var rows pgx.Rows
+	if generic {
+		lits := make([]string, len(args))
+		for i, a := range args {
+			s, ok := a.(string)
+			if !ok {
+				t.Fatalf("argument %d: %T, want string", i+1, a)
+			}
+			lits[i] = sqlquery.Quote(s)
+		}
+		for _, q := range []string{`SET plan_cache_mode = force_generic_plan`, `PREPARE hot AS ` + sql} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Fatalf("%v\n%s", err, q)
+			}
+		}
+		defer conn.Exec(ctx, `DEALLOCATE hot; RESET plan_cache_mode`)
+		rows, err = conn.Query(ctx, `EXPLAIN EXECUTE hot(`+strings.Join(lits, ", ")+`)`)
+	} else {
+		rows, err = conn.Query(ctx, "EXPLAIN "+sql, args...)
+	}
+	if err != nil {
+		t.Fatalf("explain: %v\n%s", err, sql)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("explain: %v\n%s", err, sql)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestFoldCollation checks that the collation chosen folds as the filter
+// evaluator does on text beyond the probe.
+func TestFoldCollation(t *testing.T) {
+	st := openTest(t, testDB(t))
+	for _, s := range []string{"ÉMILE", "ΣΊΣΥΦΟΣ", "İSTANBUL", "STRASSE ẞ", "ǅemal", "ＡＢＣ"} {
+		var got string
+		if err := st.pool.QueryRow(context.Background(), `SELECT `+st.d.Fold("$1::text"), s).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.ToLower(s); got != want {
+			t.Errorf("%s folds %q to %q, want %q", st.d.foldCollation, s, got, want)
+		}
+	}
+}

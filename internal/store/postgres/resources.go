@@ -1,0 +1,505 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlquery"
+)
+
+// row holds the indexed columns derived from a resource's document.
+type row struct {
+	name, nameKey string
+	displayName   *string
+	externalID    *string
+	active        *bool
+	doc           []byte
+}
+
+func derive(typ string, doc map[string]any) (row, error) {
+	var r row
+	str := func(k string) string { s, _ := doc[k].(string); return s }
+	switch typ {
+	case schema.UserType.ID:
+		r.name = str("userName")
+		if s := str("displayName"); s != "" {
+			r.displayName = &s
+		}
+		if b, ok := doc["active"].(bool); ok {
+			r.active = &b
+		}
+	case schema.GroupType.ID:
+		r.name = str("displayName")
+		r.displayName = &r.name
+	default:
+		return r, fmt.Errorf("unknown resource type %q", typ)
+	}
+	r.nameKey = sqlquery.Fold(r.name)
+	if s := str("externalId"); s != "" {
+		r.externalID = &s
+	}
+	var err error
+	r.doc, err = json.Marshal(doc)
+	return r, err
+}
+
+// CreateResource stores a new resource.
+func (s *Store) CreateResource(ctx context.Context, r *store.Resource) error {
+	d, err := derive(r.Type, r.Doc)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC().Truncate(timePrecision)
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		var seq int64
+		err := tx.QueryRow(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10) RETURNING seq`,
+			r.ID, r.WorkspaceID, r.Type, d.name, d.nameKey, d.displayName, d.externalID, d.active, now, d.doc).Scan(&seq)
+		if errCode(err) == codeUniqueViolation {
+			return fmt.Errorf("%s %q: %w", r.Type, d.name, store.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("insert %s: %w", r.Type, err)
+		}
+		if r.Type == schema.UserType.ID {
+			if err := writeEmails(ctx, tx, seq, r.WorkspaceID, emailKeys(r.Doc), false); err != nil {
+				return err
+			}
+		}
+		if len(r.Members) > 0 {
+			ids := make([]string, len(r.Members))
+			for i, m := range r.Members {
+				ids[i] = m.Value
+			}
+			return addMembers(ctx, tx, r.WorkspaceID, seq, r.ID, ids)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.Version, r.Created, r.LastModified = 1, now, now
+	return nil
+}
+
+// emails are a User's email values and types, folded, as kept in the
+// emails table; nil for no value or type.
+type emails struct {
+	values, types []*string
+}
+
+func emailKeys(doc map[string]any) emails {
+	var e emails
+	list, _ := doc["emails"].([]any)
+	for _, x := range list {
+		m, _ := x.(map[string]any)
+		var value, typ *string
+		if v, ok := m["value"].(string); ok {
+			v = sqlquery.Fold(v)
+			value = &v
+		}
+		if t, ok := m["type"].(string); ok {
+			t = sqlquery.Fold(t)
+			typ = &t
+		}
+		e.values = append(e.values, value)
+		e.types = append(e.types, typ)
+	}
+	return e
+}
+
+func (e emails) equal(f emails) bool {
+	eq := func(a, b *string) bool { return a == b || a != nil && b != nil && *a == *b }
+	return slices.EqualFunc(e.values, f.values, eq) && slices.EqualFunc(e.types, f.types, eq)
+}
+
+func writeEmails(ctx context.Context, tx pgx.Tx, seq int64, ws string, e emails, replace bool) error {
+	if replace {
+		if _, err := tx.Exec(ctx, `DELETE FROM emails WHERE resource_seq = $1`, seq); err != nil {
+			return fmt.Errorf("delete emails: %w", err)
+		}
+	}
+	if len(e.values) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO emails (resource_seq, workspace_id, value_key, type_key)
+		SELECT $1, $2, v, t FROM unnest($3::text[], $4::text[]) AS x(v, t)`, seq, ws, e.values, e.types)
+	if err != nil {
+		return fmt.Errorf("insert emails: %w", err)
+	}
+	return nil
+}
+
+// addMembers adds members by id. Each must be a resource of the workspace
+// other than the group itself.
+func addMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, groupID string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if slices.Contains(ids, groupID) {
+		return fmt.Errorf("group %q cannot be a member of itself: %w", groupID, store.ErrInvalidMember)
+	}
+	rows, err := tx.Query(ctx, `SELECT id, seq FROM resources WHERE workspace_id = $1 AND id = ANY($2)`, ws, ids)
+	if err != nil {
+		return fmt.Errorf("add members: %w", err)
+	}
+	seqs := make(map[string]int64, len(ids))
+	var (
+		id  string
+		seq int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error { seqs[id] = seq; return nil }); err != nil {
+		return fmt.Errorf("add members: %w", err)
+	}
+	list := make([]int64, 0, len(seqs))
+	for _, id := range ids {
+		seq, ok := seqs[id]
+		if !ok {
+			return fmt.Errorf("member %q does not exist: %w", id, store.ErrInvalidMember)
+		}
+		list = append(list, seq)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO members (group_seq, member_seq) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`, groupSeq, list)
+	if errCode(err) == codeForeignKeyViolation {
+		// A member was deleted since it was looked up.
+		return fmt.Errorf("add members: %w", store.ErrInvalidMember)
+	}
+	if err != nil {
+		return fmt.Errorf("add members: %w", err)
+	}
+	return nil
+}
+
+func removeMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM members WHERE group_seq = $1
+		AND member_seq IN (SELECT seq FROM resources WHERE workspace_id = $2 AND id = ANY($3))`, groupSeq, ws, ids)
+	if err != nil {
+		return fmt.Errorf("remove members: %w", err)
+	}
+	return nil
+}
+
+const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc`
+
+// queryer is a pool or a transaction.
+type queryer interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func scanResource(sc pgx.Row, ws string) (*store.Resource, int64, error) {
+	var (
+		r   store.Resource
+		seq int64
+		doc []byte
+	)
+	if err := sc.Scan(&seq, &r.ID, &r.Type, &r.Version, &r.Created, &r.LastModified, &doc); err != nil {
+		return nil, 0, err
+	}
+	r.WorkspaceID = ws
+	r.Created, r.LastModified = r.Created.UTC(), r.LastModified.UTC()
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	if err := dec.Decode(&r.Doc); err != nil {
+		return nil, 0, fmt.Errorf("decode %s %s: %w", r.Type, r.ID, err)
+	}
+	return &r, seq, nil
+}
+
+// getResource reads a resource, with lock (a locking clause such as "FOR
+// UPDATE") if not empty.
+func getResource(ctx context.Context, q queryer, ws, typ, id, lock string) (*store.Resource, int64, error) {
+	row := q.QueryRow(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE r.workspace_id = $1 AND r.id = $2 AND r.type = $3 `+lock, ws, id, typ)
+	r, seq, err := scanResource(row, ws)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, fmt.Errorf("%s %q: %w", typ, id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("get %s: %w", typ, err)
+	}
+	return r, seq, nil
+}
+
+// Resource returns one resource.
+func (s *Store) Resource(ctx context.Context, ws, typ, id string, load bool) (*store.Resource, error) {
+	r, seq, err := getResource(ctx, s.pool, ws, typ, id, "")
+	if err != nil {
+		return nil, err
+	}
+	if load {
+		if err := loadRelations(ctx, s.pool, typ, []*store.Resource{r}, []int64{seq}); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// loadRelations reads the members of groups or the groups of users, for a
+// page of resources in one query.
+func loadRelations(ctx context.Context, q queryer, typ string, rs []*store.Resource, seqs []int64) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	bySeq := make(map[int64]*store.Resource, len(rs))
+	for i, seq := range seqs {
+		bySeq[seq] = rs[i]
+	}
+	var query string
+	if typ == schema.GroupType.ID {
+		for _, r := range rs {
+			r.Members = []store.Member{}
+		}
+		query = `SELECT m.group_seq, e.id, e.type, COALESCE(e.display_name, e.name), TRUE
+			FROM members m JOIN resources e ON e.seq = m.member_seq
+			WHERE m.group_seq = ANY($1) ORDER BY m.group_seq, e.seq`
+	} else {
+		// Direct groups and the groups those are members of, transitively;
+		// UNION (not UNION ALL) ends cycles.
+		query = `WITH RECURSIVE up(member_seq, group_seq, direct) AS (
+				SELECT member_seq, group_seq, TRUE FROM members WHERE member_seq = ANY($1)
+				UNION
+				SELECT up.member_seq, m.group_seq, FALSE FROM up JOIN members m ON m.member_seq = up.group_seq
+			)
+			SELECT up.member_seq, g.id, g.type, COALESCE(g.display_name, g.name), bool_or(up.direct)
+			FROM up JOIN resources g ON g.seq = up.group_seq
+			GROUP BY up.member_seq, g.seq ORDER BY up.member_seq, g.seq`
+	}
+	rows, err := q.Query(ctx, query, seqs)
+	if err != nil {
+		return fmt.Errorf("load relations: %w", err)
+	}
+	var (
+		seq                int64
+		id, rtype, display string
+		direct             bool
+	)
+	_, err = pgx.ForEachRow(rows, []any{&seq, &id, &rtype, &display, &direct}, func() error {
+		r := bySeq[seq]
+		if typ == schema.GroupType.ID {
+			r.Members = append(r.Members, store.Member{Value: id, Type: rtype, Display: display})
+		} else {
+			r.Groups = append(r.Groups, store.GroupRef{Value: id, Display: display, Direct: direct})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load relations: %w", err)
+	}
+	return nil
+}
+
+// UpdateResource runs fn on the current resource in a transaction and
+// stores its result. The resource's row stays locked from the read to the
+// commit, so concurrent updates run one after the other and each sees the
+// one before.
+func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load bool, fn func(*store.Resource) (*store.Update, error)) (*store.Resource, error) {
+	var out *store.Resource
+	now := s.now().UTC().Truncate(timePrecision)
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// FOR NO KEY UPDATE rather than FOR UPDATE: it excludes the
+		// other updates all the same, but not the key-share locks that
+		// adding this resource to a group takes (seq never changes).
+		cur, seq, err := getResource(ctx, tx, ws, typ, id, "FOR NO KEY UPDATE")
+		if err != nil {
+			return err
+		}
+		if load && typ == schema.GroupType.ID {
+			if err := loadRelations(ctx, tx, typ, []*store.Resource{cur}, []int64{seq}); err != nil {
+				return err
+			}
+		}
+		var before emails
+		if typ == schema.UserType.ID {
+			before = emailKeys(cur.Doc) // fn may change cur.Doc in place
+		}
+		up, err := fn(cur)
+		if err != nil {
+			return err
+		}
+		if up == nil {
+			out = cur
+			if load && typ == schema.UserType.ID {
+				return loadRelations(ctx, tx, typ, []*store.Resource{out}, []int64{seq})
+			}
+			return nil
+		}
+		d, err := derive(typ, up.Doc)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE resources SET name = $1, name_key = $2, display_name = $3, external_id = $4, active = $5,
+			version = version + 1, last_modified = $6, doc = $7 WHERE seq = $8`,
+			d.name, d.nameKey, d.displayName, d.externalID, d.active, now, d.doc, seq)
+		if errCode(err) == codeUniqueViolation {
+			return fmt.Errorf("%s %q: %w", typ, d.name, store.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("update %s: %w", typ, err)
+		}
+		if typ == schema.UserType.ID {
+			if after := emailKeys(up.Doc); !after.equal(before) {
+				if err := writeEmails(ctx, tx, seq, ws, after, true); err != nil {
+					return err
+				}
+			}
+		}
+		if mc := up.Members; mc != nil {
+			if mc.Replace {
+				if _, err := tx.Exec(ctx, `DELETE FROM members WHERE group_seq = $1`, seq); err != nil {
+					return fmt.Errorf("clear members: %w", err)
+				}
+			} else if err := removeMembers(ctx, tx, ws, seq, mc.Remove); err != nil {
+				return err
+			}
+			if err := addMembers(ctx, tx, ws, seq, id, mc.Add); err != nil {
+				return err
+			}
+		}
+		out = &store.Resource{
+			Type: typ, ID: id, WorkspaceID: ws,
+			Version:      cur.Version + 1,
+			Created:      cur.Created,
+			LastModified: now,
+			Doc:          up.Doc,
+		}
+		if load {
+			return loadRelations(ctx, tx, typ, []*store.Resource{out}, []int64{seq})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteResource deletes a resource and its memberships.
+func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(*store.Resource) error) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		// Locked, so that what fn approves is what is deleted.
+		cur, seq, err := getResource(ctx, tx, ws, typ, id, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if fn != nil {
+			if err := fn(cur); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM resources WHERE seq = $1`, seq); err != nil {
+			return fmt.Errorf("delete %s: %w", typ, err)
+		}
+		return nil
+	})
+}
+
+// listSQL is the statements that answer a listing: count for the total,
+// page for the resources on the page.
+type listSQL struct {
+	count     string
+	countArgs []any
+	page      string
+	pageArgs  []any
+}
+
+// listQuery returns the statements that list the resources of type typ
+// in workspace ws that q selects.
+func (s *Store) listQuery(ws, typ string, q store.Query) (listSQL, error) {
+	rt := schema.UserType
+	if typ == schema.GroupType.ID {
+		rt = schema.GroupType
+	}
+	where := "r.workspace_id = $1 AND r.type = $2"
+	args := []any{ws, typ}
+	if q.Filter != nil {
+		cond, fargs, err := sqlquery.Filter(s.d, rt, q.Filter, len(args))
+		if err != nil {
+			return listSQL{}, err
+		}
+		where += " AND " + cond
+		args = append(args, fargs...)
+	}
+	l := listSQL{count: `SELECT count(*) FROM resources r WHERE ` + where, countArgs: args}
+	order := sqlquery.OrderBy(s.d, rt, q.SortBy, q.Descending)
+	var limit string
+	pageArgs := slices.Clip(args)
+	if q.Cursor != nil {
+		if q.SortBy != nil {
+			return l, fmt.Errorf("cursor paging with sortBy: %w", store.ErrInvalidCursor)
+		}
+		after, err := sqlquery.DecodeCursor(*q.Cursor)
+		if err != nil {
+			return l, err
+		}
+		op := ">"
+		if q.Descending {
+			op = "<"
+			if after == 0 {
+				after = 1 << 62
+			}
+		}
+		pageArgs = append(pageArgs, after)
+		where += " AND r.seq " + op + " $" + strconv.Itoa(len(pageArgs))
+		limit = " LIMIT " + strconv.Itoa(q.Count+1)
+	} else {
+		limit = " LIMIT " + strconv.Itoa(max(q.Count, 0)) + " OFFSET " + strconv.Itoa(max(q.Offset, 0))
+	}
+	l.page = `SELECT ` + resourceColumns + ` FROM resources r WHERE ` + where + ` ORDER BY ` + order + limit
+	l.pageArgs = pageArgs
+	return l, nil
+}
+
+// ListResources returns one page of the resources matching q.
+func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query) (store.Page, error) {
+	var page store.Page
+	l, err := s.listQuery(ws, typ, q)
+	if err != nil {
+		return page, err
+	}
+	if err := s.pool.QueryRow(ctx, l.count, l.countArgs...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("count %s: %w", typ, err)
+	}
+	if q.Count <= 0 || page.Total == 0 {
+		return page, nil
+	}
+	rows, err := s.pool.Query(ctx, l.page, l.pageArgs...)
+	if err != nil {
+		return page, fmt.Errorf("list %s: %w", typ, err)
+	}
+	var seqs []int64
+	for rows.Next() {
+		r, seq, err := scanResource(rows, ws)
+		if err != nil {
+			rows.Close()
+			return page, fmt.Errorf("list %s: %w", typ, err)
+		}
+		page.Resources = append(page.Resources, r)
+		seqs = append(seqs, seq)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("list %s: %w", typ, err)
+	}
+	if q.Cursor != nil && len(page.Resources) > q.Count {
+		page.Resources, seqs = page.Resources[:q.Count], seqs[:q.Count]
+		page.NextCursor = sqlquery.EncodeCursor(seqs[len(seqs)-1])
+	}
+	if q.Load {
+		if err := loadRelations(ctx, s.pool, typ, page.Resources, seqs); err != nil {
+			return page, err
+		}
+	}
+	return page, nil
+}

@@ -1,0 +1,436 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlquery"
+)
+
+// row holds the indexed columns derived from a resource's document.
+type row struct {
+	name, nameKey string
+	displayName   sql.NullString
+	externalID    sql.NullString
+	active        sql.NullBool
+	doc           []byte
+}
+
+func derive(typ string, doc map[string]any) (row, error) {
+	var r row
+	str := func(k string) string { s, _ := doc[k].(string); return s }
+	switch typ {
+	case schema.UserType.ID:
+		r.name = str("userName")
+		if s := str("displayName"); s != "" {
+			r.displayName = sql.NullString{String: s, Valid: true}
+		}
+		if b, ok := doc["active"].(bool); ok {
+			r.active = sql.NullBool{Bool: b, Valid: true}
+		}
+	case schema.GroupType.ID:
+		r.name = str("displayName")
+		r.displayName = sql.NullString{String: r.name, Valid: true}
+	default:
+		return r, fmt.Errorf("unknown resource type %q", typ)
+	}
+	r.nameKey = fold(r.name)
+	if s := str("externalId"); s != "" {
+		r.externalID = sql.NullString{String: s, Valid: true}
+	}
+	var err error
+	r.doc, err = json.Marshal(doc)
+	return r, err
+}
+
+// CreateResource stores a new resource.
+func (s *Store) CreateResource(ctx context.Context, r *store.Resource) error {
+	d, err := derive(r.Type, r.Doc)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		ts := formatTime(now)
+		var seq int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING seq`,
+			r.ID, r.WorkspaceID, r.Type, d.name, d.nameKey, d.displayName, d.externalID, d.active, ts, ts, d.doc).Scan(&seq)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("%s %q: %w", r.Type, d.name, store.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("insert %s: %w", r.Type, err)
+		}
+		if err := writeEmails(ctx, tx, seq, r.WorkspaceID, r.Doc, false); err != nil {
+			return err
+		}
+		if len(r.Members) > 0 {
+			ids := make([]string, len(r.Members))
+			for i, m := range r.Members {
+				ids[i] = m.Value
+			}
+			if err := addMembers(ctx, tx, r.WorkspaceID, seq, r.ID, ids); err != nil {
+				return err
+			}
+		}
+		r.Version, r.Created, r.LastModified = 1, now.UTC().Truncate(timePrecision), now.UTC().Truncate(timePrecision)
+		return nil
+	})
+}
+
+// timePrecision is the precision of timeFormat.
+const timePrecision = time.Microsecond
+
+func writeEmails(ctx context.Context, tx *sql.Tx, seq int64, ws string, doc map[string]any, replace bool) error {
+	if replace {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM emails WHERE resource_seq = ?`, seq); err != nil {
+			return fmt.Errorf("delete emails: %w", err)
+		}
+	}
+	list, _ := doc["emails"].([]any)
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		var value, typ any
+		if v, ok := m["value"].(string); ok {
+			value = fold(v)
+		}
+		if t, ok := m["type"].(string); ok {
+			typ = fold(t)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO emails (resource_seq, workspace_id, value_key, type_key) VALUES (?, ?, ?, ?)`, seq, ws, value, typ); err != nil {
+			return fmt.Errorf("insert email: %w", err)
+		}
+	}
+	return nil
+}
+
+// addMembers adds members by id. Each must be a resource of the workspace
+// other than the group itself.
+func addMembers(ctx context.Context, tx *sql.Tx, ws string, groupSeq int64, groupID string, ids []string) error {
+	for _, id := range ids {
+		if id == groupID {
+			return fmt.Errorf("group %q cannot be a member of itself: %w", id, store.ErrInvalidMember)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO members (group_seq, member_seq)
+			SELECT ?, seq FROM resources WHERE workspace_id = ? AND id = ?`, groupSeq, ws, id)
+		if err != nil {
+			return fmt.Errorf("add member: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var exists int
+			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM resources WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&exists)
+			if err != nil {
+				return fmt.Errorf("add member: %w", err)
+			}
+			if exists == 0 {
+				return fmt.Errorf("member %q does not exist: %w", id, store.ErrInvalidMember)
+			}
+		}
+	}
+	return nil
+}
+
+func removeMembers(ctx context.Context, tx *sql.Tx, ws string, groupSeq int64, ids []string) error {
+	for _, id := range ids {
+		_, err := tx.ExecContext(ctx, `DELETE FROM members WHERE group_seq = ?
+			AND member_seq = (SELECT seq FROM resources WHERE workspace_id = ? AND id = ?)`, groupSeq, ws, id)
+		if err != nil {
+			return fmt.Errorf("remove member: %w", err)
+		}
+	}
+	return nil
+}
+
+const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc`
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func scanResource(sc interface{ Scan(...any) error }, ws string) (*store.Resource, int64, error) {
+	var (
+		r                 store.Resource
+		seq               int64
+		created, modified string
+		doc               []byte
+	)
+	if err := sc.Scan(&seq, &r.ID, &r.Type, &r.Version, &created, &modified, &doc); err != nil {
+		return nil, 0, err
+	}
+	r.WorkspaceID = ws
+	var err error
+	if r.Created, err = parseTime(created); err != nil {
+		return nil, 0, err
+	}
+	if r.LastModified, err = parseTime(modified); err != nil {
+		return nil, 0, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	if err := dec.Decode(&r.Doc); err != nil {
+		return nil, 0, fmt.Errorf("decode %s %s: %w", r.Type, r.ID, err)
+	}
+	return &r, seq, nil
+}
+
+func getResource(ctx context.Context, q queryer, ws, typ, id string) (*store.Resource, int64, error) {
+	row := q.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE r.workspace_id = ? AND r.id = ? AND r.type = ?`, ws, id, typ)
+	r, seq, err := scanResource(row, ws)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, fmt.Errorf("%s %q: %w", typ, id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("get %s: %w", typ, err)
+	}
+	return r, seq, nil
+}
+
+// Resource returns one resource.
+func (s *Store) Resource(ctx context.Context, ws, typ, id string, load bool) (*store.Resource, error) {
+	r, seq, err := getResource(ctx, s.r, ws, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	if load {
+		if err := loadRelations(ctx, s.r, typ, []*store.Resource{r}, []int64{seq}); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// loadRelations reads the members of groups or the groups of users, for a
+// page of resources in one query.
+func loadRelations(ctx context.Context, q queryer, typ string, rs []*store.Resource, seqs []int64) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	bySeq := make(map[int64]*store.Resource, len(rs))
+	in := make([]string, len(seqs))
+	args := make([]any, len(seqs))
+	for i, seq := range seqs {
+		bySeq[seq] = rs[i]
+		in[i] = "?"
+		args[i] = seq
+	}
+	list := strings.Join(in, ",")
+	var query string
+	if typ == schema.GroupType.ID {
+		for _, r := range rs {
+			r.Members = []store.Member{}
+		}
+		query = `SELECT m.group_seq, e.id, e.type, COALESCE(e.display_name, e.name), 1
+			FROM members m JOIN resources e ON e.seq = m.member_seq
+			WHERE m.group_seq IN (` + list + `) ORDER BY m.group_seq, e.seq`
+	} else {
+		// Direct groups and the groups those are members of, transitively;
+		// UNION (not UNION ALL) ends cycles.
+		query = `WITH RECURSIVE up(member_seq, group_seq, direct) AS (
+				SELECT member_seq, group_seq, 1 FROM members WHERE member_seq IN (` + list + `)
+				UNION
+				SELECT up.member_seq, m.group_seq, 0 FROM up JOIN members m ON m.member_seq = up.group_seq
+			)
+			SELECT up.member_seq, g.id, g.type, COALESCE(g.display_name, g.name), max(up.direct)
+			FROM up JOIN resources g ON g.seq = up.group_seq
+			GROUP BY up.member_seq, g.seq ORDER BY up.member_seq, g.seq`
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("load relations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq                int64
+			id, rtype, display string
+			direct             bool
+		)
+		if err := rows.Scan(&seq, &id, &rtype, &display, &direct); err != nil {
+			return err
+		}
+		r := bySeq[seq]
+		if typ == schema.GroupType.ID {
+			r.Members = append(r.Members, store.Member{Value: id, Type: rtype, Display: display})
+		} else {
+			r.Groups = append(r.Groups, store.GroupRef{Value: id, Display: display, Direct: direct})
+		}
+	}
+	return rows.Err()
+}
+
+// UpdateResource runs fn on the current resource in a transaction and
+// stores its result.
+func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load bool, fn func(*store.Resource) (*store.Update, error)) (*store.Resource, error) {
+	var out *store.Resource
+	now := s.now()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		cur, seq, err := getResource(ctx, tx, ws, typ, id)
+		if err != nil {
+			return err
+		}
+		if load && typ == schema.GroupType.ID {
+			if err := loadRelations(ctx, tx, typ, []*store.Resource{cur}, []int64{seq}); err != nil {
+				return err
+			}
+		}
+		up, err := fn(cur)
+		if err != nil {
+			return err
+		}
+		if up == nil {
+			out = cur
+			if load && typ == schema.UserType.ID {
+				return loadRelations(ctx, tx, typ, []*store.Resource{out}, []int64{seq})
+			}
+			return nil
+		}
+		d, err := derive(typ, up.Doc)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, display_name = ?, external_id = ?, active = ?,
+			version = version + 1, last_modified = ?, doc = ? WHERE seq = ?`,
+			d.name, d.nameKey, d.displayName, d.externalID, d.active, formatTime(now), d.doc, seq)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("%s %q: %w", typ, d.name, store.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("update %s: %w", typ, err)
+		}
+		if typ == schema.UserType.ID {
+			if err := writeEmails(ctx, tx, seq, ws, up.Doc, true); err != nil {
+				return err
+			}
+		}
+		if mc := up.Members; mc != nil {
+			if mc.Replace {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE group_seq = ?`, seq); err != nil {
+					return fmt.Errorf("clear members: %w", err)
+				}
+			} else if err := removeMembers(ctx, tx, ws, seq, mc.Remove); err != nil {
+				return err
+			}
+			if err := addMembers(ctx, tx, ws, seq, id, mc.Add); err != nil {
+				return err
+			}
+		}
+		out = &store.Resource{
+			Type: typ, ID: id, WorkspaceID: ws,
+			Version:      cur.Version + 1,
+			Created:      cur.Created,
+			LastModified: now.UTC().Truncate(timePrecision),
+			Doc:          up.Doc,
+		}
+		if load {
+			return loadRelations(ctx, tx, typ, []*store.Resource{out}, []int64{seq})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteResource deletes a resource and its memberships.
+func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(*store.Resource) error) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		cur, seq, err := getResource(ctx, tx, ws, typ, id)
+		if err != nil {
+			return err
+		}
+		if fn != nil {
+			if err := fn(cur); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM resources WHERE seq = ?`, seq); err != nil {
+			return fmt.Errorf("delete %s: %w", typ, err)
+		}
+		return nil
+	})
+}
+
+// ListResources returns one page of the resources matching q.
+func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query) (store.Page, error) {
+	rt := schema.UserType
+	if typ == schema.GroupType.ID {
+		rt = schema.GroupType
+	}
+	where := "r.workspace_id = ? AND r.type = ?"
+	args := []any{ws, typ}
+	if q.Filter != nil {
+		cond, fargs, err := sqlquery.Filter(dialect{}, rt, q.Filter, len(args))
+		if err != nil {
+			return store.Page{}, err
+		}
+		where += " AND " + cond
+		args = append(args, fargs...)
+	}
+	var page store.Page
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM resources r WHERE `+where, args...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("count %s: %w", typ, err)
+	}
+	if q.Count <= 0 {
+		return page, nil
+	}
+	order := sqlquery.OrderBy(dialect{}, rt, q.SortBy, q.Descending)
+	var limit string
+	if q.Cursor != nil {
+		if q.SortBy != nil {
+			return page, fmt.Errorf("cursor paging with sortBy: %w", store.ErrInvalidCursor)
+		}
+		after, err := sqlquery.DecodeCursor(*q.Cursor)
+		if err != nil {
+			return page, err
+		}
+		op := ">"
+		if q.Descending {
+			op = "<"
+			if after == 0 {
+				after = 1 << 62
+			}
+		}
+		where += " AND r.seq " + op + " ?"
+		args = append(args, after)
+		limit = " LIMIT " + strconv.Itoa(q.Count+1)
+	} else {
+		limit = " LIMIT " + strconv.Itoa(q.Count) + " OFFSET " + strconv.Itoa(max(q.Offset, 0))
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE `+where+` ORDER BY `+order+limit, args...)
+	if err != nil {
+		return page, fmt.Errorf("list %s: %w", typ, err)
+	}
+	defer rows.Close()
+	var seqs []int64
+	for rows.Next() {
+		r, seq, err := scanResource(rows, ws)
+		if err != nil {
+			return page, err
+		}
+		page.Resources = append(page.Resources, r)
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	rows.Close()
+	if q.Cursor != nil && len(page.Resources) > q.Count {
+		page.Resources, seqs = page.Resources[:q.Count], seqs[:q.Count]
+		page.NextCursor = sqlquery.EncodeCursor(seqs[len(seqs)-1])
+	}
+	if q.Load {
+		if err := loadRelations(ctx, s.r, typ, page.Resources, seqs); err != nil {
+			return page, err
+		}
+	}
+	return page, nil
+}

@@ -1,0 +1,571 @@
+// Package sqlquery compiles SCIM filters (RFC 7644 §3.4.2.2) and sort
+// orders (RFC 7644 §3.4.2.3) to SQL for scimd's SQL stores. The SQL it
+// writes is the same for every database but for what a Dialect supplies:
+// placeholders, JSON access, case folding and text comparison.
+//
+// The stores share one table layout, which the SQL written here assumes:
+//
+//	resources (seq, id, workspace_id, type, name, name_key, display_name,
+//	           external_id, active, version, created, last_modified, doc)
+//	members   (group_seq, member_seq)
+//	emails    (resource_seq, workspace_id, value_key, type_key)
+//
+// name is a User's userName or a Group's displayName and name_key that
+// folded with Fold; doc holds the resource's attributes as JSON; emails
+// holds each User email's value and type, folded.
+package sqlquery
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimd/scimd/internal/filter"
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store"
+)
+
+// Dialect is what differs between databases in the SQL the compiler
+// writes. Expressions passed to and returned by its methods are SQL text.
+type Dialect interface {
+	// Placeholder is the marker of the nth argument, counting from 1.
+	Placeholder(n int) string
+	// Bool is a condition that always holds (true) or never does.
+	Bool(b bool) string
+	// BoolArg is the argument compared with a boolean value.
+	BoolArg(b bool) any
+	// TimeArg is the argument compared with a meta.created or
+	// meta.lastModified column.
+	TimeArg(t time.Time) any
+	// JSONValue reads the member at keys (object member names, outermost
+	// first; none for doc itself) of the JSON expression doc, as an SQL
+	// value of typ: a number for Integer and Decimal, a boolean for
+	// Boolean, else text, where an object or array reads as its JSON
+	// text. It is NULL when a member is missing or JSON null.
+	JSONValue(doc string, keys []string, typ schema.Type) string
+	// JSONElements is a FROM item, aliased e, with one row for each
+	// element of the array at keys in doc, the element as JSON in column
+	// e.value; none when the member is missing.
+	JSONElements(doc string, keys []string) string
+	// Fold folds text to lower case as strings.ToLower does.
+	Fold(expr string) string
+	// Text makes comparing and sorting text go by code point, as
+	// strings.Compare does on UTF-8.
+	Text(expr string) string
+	// Contains, HasPrefix and HasSuffix are conditions on the text s and
+	// the argument marker arg, n code points long.
+	Contains(s, arg string) string
+	HasPrefix(s, arg string, n int) string
+	HasSuffix(s, arg string, n int) string
+	// DescNullsLast orders by expr, descending, with NULL last.
+	DescNullsLast(expr string) string
+}
+
+// Fold is the Go side of Dialect.Fold, for keys computed on write. The
+// filter evaluator folds with strings.ToLower too, so that SQL and
+// in-memory filtering agree beyond ASCII.
+func Fold(s string) string { return strings.ToLower(s) }
+
+// Filter compiles e, for resources of type rt, to a condition on the
+// resources row aliased "r". Its arguments are numbered after the n that
+// precede it in the statement.
+func Filter(d Dialect, rt *schema.ResourceType, e filter.Expr, n int) (string, []any, error) {
+	c := &compiler{d: d, rt: rt, base: n}
+	if err := c.expr(e); err != nil {
+		return "", nil, err
+	}
+	return c.b.String(), c.args, nil
+}
+
+// column is how an attribute is read in SQL.
+type column struct {
+	expr   string      // the value
+	folded string      // the value folded to lower case, if it has its own (indexed) form
+	typ    schema.Type // how to compare it
+	time   bool        // a time column, compared with TimeArg
+}
+
+// textual reports whether col is compared as text.
+func (col column) textual() bool {
+	switch col.typ {
+	case schema.String, schema.Reference, schema.Binary:
+		return true
+	case schema.DateTime:
+		return !col.time
+	}
+	return false
+}
+
+// source is a multi-valued attribute as rows: from names tables, one of
+// them aliased "e" for the element; corr, if not empty, correlates them
+// with the resource row "r"; sub maps sub-attribute names to columns of e.
+type source struct {
+	from   string
+	corr   string
+	sub    func(name string) (column, bool)
+	emails bool // the emails table, which has no "primary"
+}
+
+// exists writes the start of an EXISTS over src's rows, up to where the
+// condition on an element goes.
+func (c *compiler) exists(src source) {
+	c.b.WriteString("EXISTS (SELECT 1 FROM " + src.from + " WHERE ")
+	if src.corr != "" {
+		c.b.WriteString(src.corr + " AND ")
+	}
+}
+
+// compiler turns a filter into an SQL condition on the resources table
+// aliased "r". Every condition it emits is two-valued (never NULL), so that
+// NOT means what the filter language means.
+type compiler struct {
+	d    Dialect
+	rt   *schema.ResourceType
+	b    strings.Builder
+	base int // arguments before the first of args
+	args []any
+	// elem, when set, is the source whose element the value-path filter
+	// being compiled is about.
+	elem *source
+}
+
+func (c *compiler) arg(v any) string {
+	c.args = append(c.args, v)
+	return c.d.Placeholder(c.base + len(c.args))
+}
+
+func (c *compiler) expr(e filter.Expr) error {
+	switch e := e.(type) {
+	case *filter.And:
+		return c.binary("AND", e.Left, e.Right)
+	case *filter.Or:
+		return c.binary("OR", e.Left, e.Right)
+	case *filter.Not:
+		c.b.WriteString("(NOT ")
+		if err := c.expr(e.X); err != nil {
+			return err
+		}
+		c.b.WriteString(")")
+		return nil
+	case *filter.Present:
+		return c.attr(e.Path, func(col column) { c.present(col) })
+	case *filter.Compare:
+		switch {
+		case e.Value == nil && e.Op == filter.Ne: // ne null: present
+			return c.expr(&filter.Present{Path: e.Path})
+		case e.Value == nil: // eq null: absent
+			return c.expr(&filter.Not{X: &filter.Present{Path: e.Path}})
+		case e.Op == filter.Ne: // no value equals
+			return c.expr(&filter.Not{X: &filter.Compare{Path: e.Path, Op: filter.Eq, Value: e.Value}})
+		}
+		return c.attr(e.Path, func(col column) { c.compare(col, e.Op, e.Value, e.Path.Target()) })
+	case *filter.ValuePath:
+		src := c.source(e.Path, e.Filter)
+		c.exists(src)
+		outer := c.elem
+		c.elem = &src
+		err := c.expr(e.Filter)
+		c.elem = outer
+		c.b.WriteString(")")
+		return err
+	}
+	return fmt.Errorf("unknown filter node %T", e)
+}
+
+func (c *compiler) binary(op string, l, r filter.Expr) error {
+	c.b.WriteString("(")
+	if err := c.expr(l); err != nil {
+		return err
+	}
+	c.b.WriteString(" " + op + " ")
+	if err := c.expr(r); err != nil {
+		return err
+	}
+	c.b.WriteString(")")
+	return nil
+}
+
+// attr emits cond for the attribute at p: directly for a single-valued
+// attribute, inside EXISTS over its values for a multi-valued one.
+func (c *compiler) attr(p schema.Path, cond func(column)) error {
+	if c.elem != nil {
+		// Inside a value path: p names a sub-attribute of the element.
+		col, ok := c.elem.sub(p.Target().Name)
+		if !ok {
+			c.b.WriteString(c.d.Bool(false))
+			return nil
+		}
+		cond(col)
+		return nil
+	}
+	if p.Attr.MultiValued {
+		src := c.source(p, nil)
+		c.exists(src)
+		switch {
+		case p.Sub == nil && p.Attr.Type == schema.Complex:
+			// Only pr gets here (the parser points comparisons at
+			// .value): any value at all.
+			c.b.WriteString(c.d.Bool(true))
+		case p.Sub == nil:
+			col, _ := src.sub("value")
+			cond(col)
+		default:
+			col, ok := src.sub(p.Sub.Name)
+			if ok {
+				cond(col)
+			} else {
+				c.b.WriteString(c.d.Bool(false))
+			}
+		}
+		c.b.WriteString(")")
+		return nil
+	}
+	cond(c.column(p))
+	return nil
+}
+
+// column returns how a single-valued attribute is read.
+func (c *compiler) column(p schema.Path) column {
+	if p.Schema == nil { // common attributes
+		switch p.Attr.Name {
+		case "id":
+			return column{expr: "r.id", typ: schema.String}
+		case "externalId":
+			return column{expr: "r.external_id", typ: schema.String}
+		case "meta":
+			if p.Sub == nil {
+				return column{expr: "r.created", typ: schema.DateTime, time: true}
+			}
+			switch p.Sub.Name {
+			case "created":
+				return column{expr: "r.created", typ: schema.DateTime, time: true}
+			case "lastModified":
+				return column{expr: "r.last_modified", typ: schema.DateTime, time: true}
+			case "resourceType":
+				return column{expr: "r.type", typ: schema.String}
+			case "version":
+				return column{expr: `('W/"' || r.version || '"')`, typ: schema.String}
+			}
+			return column{expr: "NULL", typ: schema.String}
+		}
+	}
+	if !p.Extension && p.Sub == nil {
+		switch {
+		case c.rt == schema.UserType && p.Attr.Name == "userName",
+			c.rt == schema.GroupType && p.Attr.Name == "displayName":
+			return column{expr: "r.name", folded: "r.name_key", typ: schema.String}
+		case c.rt == schema.UserType && p.Attr.Name == "active":
+			return column{expr: "r.active", typ: schema.Boolean}
+		}
+	}
+	typ := p.Target().Type
+	return column{expr: c.d.JSONValue("r.doc", docKeys(p), typ), typ: typ}
+}
+
+// docKeys is where p is kept in a resource's document: extension
+// attributes under their schema URN.
+func docKeys(p schema.Path) []string {
+	var keys []string
+	if p.Extension {
+		keys = append(keys, p.Schema.ID)
+	}
+	keys = append(keys, p.Attr.Name)
+	if p.Sub != nil {
+		keys = append(keys, p.Sub.Name)
+	}
+	return keys
+}
+
+// source returns the values of the multi-valued attribute p.Attr as rows.
+// inner is the filter that will be applied to each (nil for a comparison
+// on p.Sub): emails are read from their indexed table when it has every
+// sub-attribute the filter names.
+func (c *compiler) source(p schema.Path, inner filter.Expr) source {
+	switch {
+	case c.rt == schema.GroupType && p.Attr.Name == "members":
+		return source{
+			from: "members m JOIN resources e ON e.seq = m.member_seq",
+			corr: "m.group_seq = r.seq",
+			sub:  memberColumn,
+		}
+	case c.rt == schema.UserType && p.Attr.Name == "groups":
+		// The user's groups, direct and through nested groups (as
+		// rendered); UNION ends cycles.
+		return source{
+			from: `(WITH RECURSIVE up(g, d) AS (
+					SELECT group_seq, 1 FROM members WHERE member_seq = r.seq
+					UNION SELECT m.group_seq, 0 FROM up JOIN members m ON m.member_seq = up.g)
+				SELECT g, max(d) AS direct FROM up GROUP BY g) AS x
+				JOIN resources e ON e.seq = x.g`,
+			sub: func(name string) (column, bool) {
+				if name == "type" {
+					return column{expr: "CASE WHEN x.direct = 1 THEN 'direct' ELSE 'indirect' END", typ: schema.String}, true
+				}
+				return memberColumn(name)
+			},
+		}
+	case c.rt == schema.UserType && p.Attr.Name == "emails" && !p.Extension && emailTableCovers(p, inner):
+		return source{
+			from:   "emails e",
+			corr:   "e.resource_seq = r.seq",
+			emails: true,
+			sub: func(name string) (column, bool) {
+				switch name {
+				case "value":
+					return column{expr: "e.value_key", folded: "e.value_key", typ: schema.String}, true
+				case "type":
+					return column{expr: "e.type_key", folded: "e.type_key", typ: schema.String}, true
+				}
+				return column{}, false
+			},
+		}
+	}
+	return c.jsonSource(p)
+}
+
+// jsonSource reads the values of p.Attr from the document.
+func (c *compiler) jsonSource(p schema.Path) source {
+	keys := docKeys(schema.Path{Schema: p.Schema, Attr: p.Attr, Extension: p.Extension})
+	return source{
+		from: c.d.JSONElements("r.doc", keys),
+		sub: func(name string) (column, bool) {
+			if p.Attr.Type != schema.Complex {
+				return column{expr: c.d.JSONValue("e.value", nil, p.Attr.Type), typ: p.Attr.Type}, name == "value"
+			}
+			sa := p.Attr.Sub(name)
+			if sa == nil {
+				return column{}, false
+			}
+			return column{expr: c.d.JSONValue("e.value", []string{sa.Name}, sa.Type), typ: sa.Type}, true
+		},
+	}
+}
+
+// emailTableCovers reports whether a filter on emails names only the
+// sub-attributes kept in the emails table.
+func emailTableCovers(p schema.Path, inner filter.Expr) bool {
+	if inner == nil {
+		return p.Sub == nil || p.Sub.Name == "value" || p.Sub.Name == "type"
+	}
+	ok := true
+	var walk func(filter.Expr)
+	walk = func(e filter.Expr) {
+		switch e := e.(type) {
+		case *filter.And:
+			walk(e.Left)
+			walk(e.Right)
+		case *filter.Or:
+			walk(e.Left)
+			walk(e.Right)
+		case *filter.Not:
+			walk(e.X)
+		case *filter.Compare:
+			n := e.Path.Target().Name
+			ok = ok && (n == "value" || n == "type")
+		case *filter.Present:
+			n := e.Path.Target().Name
+			ok = ok && (n == "value" || n == "type")
+		default:
+			ok = false
+		}
+	}
+	walk(inner)
+	return ok
+}
+
+func memberColumn(name string) (column, bool) {
+	switch name {
+	case "value":
+		return column{expr: "e.id", typ: schema.String}, true
+	case "display":
+		return column{expr: "COALESCE(e.display_name, e.name)", typ: schema.String}, true
+	case "type":
+		return column{expr: "e.type", typ: schema.String}, true
+	}
+	return column{}, false
+}
+
+// Quote returns s as an SQL string literal.
+func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// present is pr: a value that is not null and not empty; "", {} and []
+// count as absent, as RFC 7643 §2.5 has it for null and [].
+func (c *compiler) present(col column) {
+	c.b.WriteString("(" + col.expr + " IS NOT NULL")
+	switch {
+	case col.time:
+		// A time column always holds a time.
+	case col.typ == schema.String, col.typ == schema.Reference, col.typ == schema.Binary, col.typ == schema.DateTime:
+		c.b.WriteString(" AND " + col.expr + " <> ''")
+	case col.typ == schema.Complex:
+		c.b.WriteString(" AND " + col.expr + " NOT IN ('{}', '[]')")
+	}
+	c.b.WriteString(")")
+}
+
+// compare emits a comparison other than ne and null, which expr rewrites.
+// An absent or empty value compares false.
+func (c *compiler) compare(col column, op filter.Op, v any, a *schema.Attribute) {
+	expr := col.expr
+	var val any
+	switch col.typ {
+	case schema.Boolean:
+		b, _ := v.(bool)
+		if s, ok := v.(string); ok {
+			b = strings.EqualFold(s, "true")
+		}
+		val = c.d.BoolArg(b)
+	case schema.Integer, schema.Decimal:
+		if n, ok := v.(json.Number); ok {
+			if i, err := n.Int64(); err == nil {
+				val = i
+			} else if f, err := n.Float64(); err == nil {
+				val = f
+			}
+		}
+	case schema.DateTime:
+		s, _ := v.(string)
+		val = s
+		if col.time {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				val = c.d.TimeArg(t)
+			}
+		}
+	default:
+		s, _ := v.(string)
+		if !a.CaseExact {
+			s = Fold(s)
+			if col.folded != "" {
+				expr = col.folded
+			} else {
+				expr = c.d.Fold(expr)
+			}
+		}
+		val = s
+	}
+	if col.textual() {
+		expr = c.d.Text(expr)
+	}
+	c.b.WriteString("(")
+	c.present(col)
+	c.b.WriteString(" AND ")
+	switch op {
+	case filter.Eq:
+		c.b.WriteString(expr + " = " + c.arg(val))
+	case filter.Gt:
+		c.b.WriteString(expr + " > " + c.arg(val))
+	case filter.Ge:
+		c.b.WriteString(expr + " >= " + c.arg(val))
+	case filter.Lt:
+		c.b.WriteString(expr + " < " + c.arg(val))
+	case filter.Le:
+		c.b.WriteString(expr + " <= " + c.arg(val))
+	case filter.Co, filter.Sw, filter.Ew:
+		s, _ := val.(string)
+		n := len([]rune(s))
+		switch {
+		case s == "":
+			c.b.WriteString(c.d.Bool(true))
+		case op == filter.Co:
+			c.b.WriteString(c.d.Contains(expr, c.arg(s)))
+		case op == filter.Sw:
+			c.b.WriteString(c.d.HasPrefix(expr, c.arg(s), n))
+		default:
+			c.b.WriteString(c.d.HasSuffix(expr, c.arg(s), n))
+		}
+	default:
+		c.b.WriteString(c.d.Bool(false))
+	}
+	c.b.WriteString(")")
+}
+
+// OrderBy returns the ORDER BY clause for a sort attribute (RFC 7644
+// §3.4.2.3), for resources of type rt aliased "r": strings compare by
+// their caseExact rule, a multi-valued attribute sorts by its primary
+// (else first) value, and resources without a value sort last in
+// ascending and first in descending order. Creation order breaks ties, so
+// pages are stable. With p nil, resources sort in creation order.
+func OrderBy(d Dialect, rt *schema.ResourceType, p *schema.Path, desc bool) string {
+	if p == nil {
+		if desc {
+			return "r.seq DESC"
+		}
+		return "r.seq"
+	}
+	c := &compiler{d: d, rt: rt}
+	var expr string
+	if p.Attr.MultiValued && p.Attr.Type == schema.Complex {
+		src := c.source(*p, nil)
+		if src.emails {
+			src = c.jsonSource(*p) // for "primary"
+		}
+		name := "value"
+		if p.Sub != nil {
+			name = p.Sub.Name
+		}
+		col, ok := src.sub(name)
+		if !ok {
+			return "r.seq"
+		}
+		e := col.expr
+		if col.typ == schema.String && !p.Target().CaseExact {
+			e = d.Fold(e)
+		}
+		if col.textual() {
+			e = d.Text(e)
+		}
+		order := "1"
+		if prim, ok := src.sub("primary"); ok {
+			order = d.DescNullsLast(prim.expr)
+		}
+		where := ""
+		if src.corr != "" {
+			where = " WHERE " + src.corr
+		}
+		expr = "(SELECT " + e + " FROM " + src.from + where + " ORDER BY " + order + " LIMIT 1)"
+	} else {
+		col := c.column(*p)
+		expr = col.expr
+		if col.typ == schema.String && !p.Target().CaseExact {
+			if col.folded != "" {
+				expr = col.folded
+			} else {
+				expr = d.Fold(expr)
+			}
+		}
+		if col.textual() {
+			expr = d.Text(expr)
+		}
+	}
+	if desc {
+		return "(" + expr + ") IS NULL DESC, " + expr + " DESC, r.seq DESC"
+	}
+	return "(" + expr + ") IS NULL, " + expr + ", r.seq"
+}
+
+// EncodeCursor returns the paging cursor (RFC 9865) for the page that
+// starts after the resource with sequence number seq. Cursors are opaque
+// to clients; they carry a position in creation order.
+func EncodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
+}
+
+// DecodeCursor returns the position in a cursor from EncodeCursor: 0 for
+// "", the first page; store.ErrInvalidCursor for one it did not make.
+func DecodeCursor(cur string) (int64, error) {
+	if cur == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cur)
+	if err != nil || len(b) < 2 || b[0] != 's' {
+		return 0, store.ErrInvalidCursor
+	}
+	n, err := strconv.ParseInt(string(b[1:]), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, store.ErrInvalidCursor
+	}
+	return n, nil
+}

@@ -1,0 +1,158 @@
+// Package store defines how scimd persists workspaces, tokens and SCIM
+// resources. Backends live in sub-packages and must all pass the shared
+// conformance suite in storetest.
+//
+// Updates take a closure that the backend runs inside a transaction with the
+// current state, so a read-modify-write can never lose a concurrent update.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/scimd/scimd/internal/filter"
+	"github.com/scimd/scimd/internal/schema"
+)
+
+// Sentinel errors, checked with errors.Is.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrInvalidMember is returned when a group member does not exist in
+	// the group's workspace or is the group itself.
+	ErrInvalidMember = errors.New("invalid group member")
+	// ErrInvalidCursor is returned for a paging cursor the store did not issue.
+	ErrInvalidCursor = errors.New("invalid cursor")
+)
+
+// Store is the storage a scimd server runs on.
+type Store interface {
+	// CreateWorkspace stores a new workspace; ErrAlreadyExists if the slug
+	// is taken.
+	CreateWorkspace(ctx context.Context, w Workspace) error
+	// WorkspaceBySlug returns the workspace with the given slug.
+	WorkspaceBySlug(ctx context.Context, slug string) (Workspace, error)
+	// Workspaces lists all workspaces ordered by slug.
+	Workspaces(ctx context.Context) ([]Workspace, error)
+
+	// CreateToken stores a token.
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token whose hash is h within the workspace.
+	TokenByHash(ctx context.Context, workspaceID string, h []byte) (Token, error)
+
+	// CreateResource stores a new resource. It sets r's Version, Created and
+	// LastModified. It fails with ErrAlreadyExists when the userName (Users)
+	// or displayName (Groups) is taken in the workspace, compared
+	// case-insensitively, and with ErrInvalidMember for a bad member.
+	CreateResource(ctx context.Context, r *Resource) error
+	// Resource returns one resource. With load, Users get Groups and Groups
+	// get Members; without, neither is read.
+	Resource(ctx context.Context, workspaceID, typ, id string, load bool) (*Resource, error)
+	// UpdateResource runs fn on the current resource inside a transaction
+	// and stores what it returns, with Version incremented. With load,
+	// Members are loaded before fn runs; without, the update must carry a
+	// MemberChange rather than a full member list. If fn returns an error,
+	// nothing is written and the error is returned as is; if it returns a
+	// nil Update, nothing is written and the current resource is returned. The returned
+	// resource has Members or Groups loaded only with load.
+	UpdateResource(ctx context.Context, workspaceID, typ, id string, load bool, fn func(*Resource) (*Update, error)) (*Resource, error)
+	// DeleteResource deletes a resource after fn, if not nil, approves the
+	// current state (for If-Match). Memberships go with it.
+	DeleteResource(ctx context.Context, workspaceID, typ, id string, fn func(*Resource) error) error
+	// ListResources returns one page of the resources matching q.
+	ListResources(ctx context.Context, workspaceID, typ string, q Query) (Page, error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Workspace is a tenant: every resource and token belongs to one.
+type Workspace struct {
+	ID      string
+	Slug    string
+	Created time.Time
+}
+
+// Token is a SCIM bearer token, of which only a keyed hash is stored.
+type Token struct {
+	ID          string
+	WorkspaceID string
+	Name        string
+	Hash        []byte
+	Created     time.Time
+	Expires     time.Time // zero: never
+}
+
+// Resource is a stored SCIM resource.
+type Resource struct {
+	Type         string // schema.ResourceType ID: "User" or "Group"
+	ID           string
+	WorkspaceID  string
+	Version      int64
+	Created      time.Time
+	LastModified time.Time
+	// Doc holds the normalised attributes (see schema.Normalize), including
+	// externalId but not id, meta, members or groups.
+	Doc map[string]any
+	// Members of a Group, when loaded.
+	Members []Member
+	// Groups of a User, direct and indirect, when loaded.
+	Groups []GroupRef
+}
+
+// Member is a member of a group. Type and Display come from the member
+// resource itself, so they are always current.
+type Member struct {
+	Value   string // member resource id
+	Type    string // "User" or "Group"
+	Display string
+}
+
+// GroupRef is a group a user belongs to.
+type GroupRef struct {
+	Value   string
+	Display string
+	Direct  bool
+}
+
+// Update is what an UpdateResource closure returns.
+type Update struct {
+	Doc map[string]any
+	// Members, if not nil, changes a Group's members.
+	Members *MemberChange
+}
+
+// MemberChange changes a group's members. With Replace, the group's members
+// become exactly Add; otherwise Remove is applied, then Add.
+type MemberChange struct {
+	Replace bool
+	Add     []string
+	Remove  []string
+}
+
+// Query selects and orders resources for listing.
+type Query struct {
+	Filter filter.Expr // nil: all
+	// SortBy is the attribute to sort by; nil sorts by creation order.
+	SortBy     *schema.Path
+	Descending bool
+	// Offset skips that many results (startIndex-1). Ignored with a cursor.
+	Offset int
+	// Count is the maximum number of resources to return; 0 asks for the
+	// total only.
+	Count int
+	// Cursor, when not nil, asks for cursor paging (RFC 9865): "" for the
+	// first page, else a NextCursor from an earlier page.
+	Cursor *string
+	// Load reads Groups of Users and Members of Groups.
+	Load bool
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Total      int
+	Resources  []*Resource
+	NextCursor string // with cursor paging, "" on the last page
+}

@@ -1,0 +1,80 @@
+// Package token mints SCIM bearer tokens and computes the keyed hashes that
+// are all scimd stores of them.
+//
+// A token is "scim_" followed by the base64url encoding of the workspace's
+// 10-byte id and 32 random bytes (256 bits). Carrying the workspace lets the
+// hash be bound to it: the stored hash is HMAC-SHA256 under the
+// installation's secret of the workspace id and the token, looked up by
+// (workspace, hash). A token is therefore useless against another
+// installation or another workspace, and a database row moved between
+// workspaces stops matching.
+package token
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"strings"
+
+	"github.com/scimd/scimd/internal/id"
+)
+
+// Prefix starts every SCIM token, so that secret scanners can find leaked
+// ones.
+const Prefix = "scim_"
+
+const randomSize = 32
+
+// ErrMalformed is returned for a string that is not a scimd SCIM token.
+var ErrMalformed = errors.New("malformed token")
+
+// Hasher hashes tokens under an installation's secret.
+type Hasher struct {
+	key []byte
+}
+
+// NewHasher returns a Hasher for the installation secret. The secret should
+// be at least 32 random bytes.
+func NewHasher(secret []byte) *Hasher {
+	return &Hasher{key: append([]byte(nil), secret...)}
+}
+
+// Mint returns a new token for the workspace and its hash.
+func (h *Hasher) Mint(workspaceID string) (string, []byte, error) {
+	ws, ok := id.Bytes(id.Workspace, workspaceID)
+	if !ok {
+		return "", nil, errors.New("token: bad workspace id " + workspaceID)
+	}
+	raw := make([]byte, 0, len(ws)+randomSize)
+	raw = append(raw, ws...)
+	raw = raw[:len(ws)+randomSize]
+	rand.Read(raw[len(ws):])
+	tok := Prefix + base64.RawURLEncoding.EncodeToString(raw)
+	return tok, h.Hash(workspaceID, tok), nil
+}
+
+// Parse returns the workspace a token claims to belong to. Only a hash
+// lookup tells whether the token is real.
+func Parse(tok string) (workspaceID string, err error) {
+	rest, ok := strings.CutPrefix(tok, Prefix)
+	if !ok {
+		return "", ErrMalformed
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil || len(raw) != id.Size+randomSize {
+		return "", ErrMalformed
+	}
+	return id.Workspace + id.Encoding.EncodeToString(raw[:id.Size]), nil
+}
+
+// Hash returns the keyed hash of tok bound to the workspace.
+func (h *Hasher) Hash(workspaceID, tok string) []byte {
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte("scimd scim token\x00"))
+	m.Write([]byte(workspaceID))
+	m.Write([]byte{0})
+	m.Write([]byte(tok))
+	return m.Sum(nil)
+}
