@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/scimd/scimd/internal/scimerr"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/token"
+)
+
+type ctxKey int
+
+const workspaceKey ctxKey = iota
+
+// workspace returns the id of the workspace the request's token belongs to.
+func workspace(ctx context.Context) string {
+	ws, _ := ctx.Value(workspaceKey).(string)
+	return ws
+}
+
+// auth admits requests that carry a valid SCIM bearer token (RFC 7644 §2)
+// and scopes them to the token's workspace.
+func (s *Server) auth(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := bearer(r)
+		if !ok {
+			s.unauthorized(w, r, "a bearer token is required")
+			return
+		}
+		ws, err := token.Parse(tok)
+		if err != nil {
+			s.unauthorized(w, r, "the bearer token is not valid")
+			return
+		}
+		t, err := s.store.TokenByHash(r.Context(), ws, s.hasher.Hash(ws, tok))
+		if errors.Is(err, store.ErrNotFound) {
+			s.unauthorized(w, r, "the bearer token is not valid")
+			return
+		}
+		if err != nil {
+			s.fail(w, r, scimerr.From(err))
+			return
+		}
+		if !t.Expires.IsZero() && !s.now().Before(t.Expires) {
+			s.unauthorized(w, r, "the bearer token has expired")
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, t.WorkspaceID)))
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, detail string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="scimd"`)
+	s.fail(w, r, scimerr.New(http.StatusUnauthorized, "", "%s", detail))
+}

@@ -1,0 +1,293 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scimd/scimd/internal/id"
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/server"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlite"
+	"github.com/scimd/scimd/internal/tenant"
+	"github.com/scimd/scimd/internal/token"
+)
+
+// The benchmarks below drive the real handler in process, without a
+// network, over a fresh SQLite database per benchmark. Data is seeded
+// through the store, which is much faster than through HTTP. See
+// bench/README.md for the load tool that measures over loopback.
+
+// benchServer is a handler over a fresh database with one workspace.
+type benchServer struct {
+	h    http.Handler
+	st   *sqlite.Store
+	ws   string // workspace id
+	auth string // Authorization header value
+}
+
+func newBenchServer(b *testing.B) *benchServer {
+	b.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "scimd.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	h := token.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
+	ten := tenant.New(st, h)
+	w, err := ten.CreateWorkspace(ctx, "acme")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, _, err := ten.CreateToken(ctx, "acme", "bench", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &benchServer{
+		h:    server.New(server.DefaultConfig(), st, h, nil),
+		st:   st,
+		ws:   w.ID,
+		auth: "Bearer " + tok,
+	}
+}
+
+// serve sends one request to the handler and returns the recorded response.
+func (s *benchServer) serve(method, target string, body []byte) *httptest.ResponseRecorder {
+	var req *http.Request
+	if body != nil {
+		req = httptest.NewRequest(method, target, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/scim+json")
+	} else {
+		req = httptest.NewRequest(method, target, nil)
+	}
+	req.Header.Set("Authorization", s.auth)
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	return rec
+}
+
+// benchUserBody is a user as identity providers typically send one.
+func benchUserBody(userName string) map[string]any {
+	return map[string]any{
+		"schemas":     []any{"urn:ietf:params:scim:schemas:core:2.0:User"},
+		"userName":    userName,
+		"externalId":  "ext-" + userName,
+		"active":      true,
+		"displayName": "Bench User " + userName,
+		"name":        map[string]any{"givenName": "Bench", "familyName": "User " + userName},
+		"emails": []any{
+			map[string]any{"value": userName, "type": "work", "primary": true},
+		},
+	}
+}
+
+func benchUserName(prefix string, i int) string {
+	return prefix + strconv.Itoa(i) + "@example.com"
+}
+
+// seedUsers creates n users named benchUserName(prefix, 0..n-1) through the
+// store and returns their ids in that order.
+func (s *benchServer) seedUsers(b *testing.B, prefix string, n int) []string {
+	b.Helper()
+	ctx := context.Background()
+	ids := make([]string, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				doc, err := schema.UserType.Normalize(benchUserBody(benchUserName(prefix, i)))
+				if err == nil {
+					r := &store.Resource{Type: schema.UserType.ID, ID: id.New(id.User), WorkspaceID: s.ws, Doc: doc}
+					err = s.st.CreateResource(ctx, r)
+					ids[i] = r.ID
+				}
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatalf("seed users: %v", err)
+	default:
+	}
+	return ids
+}
+
+// seedGroup creates a group with the given members through the store and
+// returns its id.
+func (s *benchServer) seedGroup(b *testing.B, name string, members []string) string {
+	b.Helper()
+	doc, err := schema.GroupType.Normalize(map[string]any{"displayName": name})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &store.Resource{Type: schema.GroupType.ID, ID: id.New(id.Group), WorkspaceID: s.ws, Doc: doc}
+	for _, m := range members {
+		r.Members = append(r.Members, store.Member{Value: m})
+	}
+	if err := s.st.CreateResource(context.Background(), r); err != nil {
+		b.Fatalf("seed group: %v", err)
+	}
+	return r.ID
+}
+
+// hasTotal reports whether a ListResponse body has totalResults n, without
+// the cost of decoding it.
+func hasTotal(body []byte, n int) bool {
+	_, rest, ok := bytes.Cut(body, []byte(`"totalResults":`+strconv.Itoa(n)))
+	return ok && (len(rest) == 0 || rest[0] < '0' || rest[0] > '9')
+}
+
+// latencies records the duration of each iteration of a serial benchmark
+// and reports percentiles as extra metrics.
+type latencies []time.Duration
+
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	slices.Sort(l)
+	at := func(p float64) float64 {
+		return float64(l[min(len(l)-1, int(p*float64(len(l))))].Nanoseconds())
+	}
+	b.ReportMetric(at(0.50), "p50-ns")
+	b.ReportMetric(at(0.99), "p99-ns")
+}
+
+func BenchmarkGetUser(b *testing.B) {
+	s := newBenchServer(b)
+	ids := s.seedUsers(b, "get.", 1000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := s.serve("GET", "/scim/v2/Users/"+ids[rand.IntN(len(ids))], nil)
+			if rec.Code != http.StatusOK {
+				b.Errorf("GET user: status %d: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkCreateUser(b *testing.B) {
+	s := newBenchServer(b)
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			body := fmt.Appendf(nil, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],`+
+				`"userName":"new.%[1]d@example.com","externalId":"ext-%[1]d","active":true,"displayName":"New User %[1]d",`+
+				`"name":{"givenName":"New","familyName":"User %[1]d"},`+
+				`"emails":[{"value":"new.%[1]d@example.com","type":"work","primary":true}]}`, n.Add(1))
+			rec := s.serve("POST", "/scim/v2/Users", body)
+			if rec.Code != http.StatusCreated {
+				b.Errorf("create user: status %d: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkFilterUserName looks users up by userName, as identity providers
+// do before every create; ns/op is the mean latency of one lookup.
+func BenchmarkFilterUserName(b *testing.B) {
+	const users = 20000
+	s := newBenchServer(b)
+	s.seedUsers(b, "filter.", users)
+	var lat latencies
+	b.ReportAllocs()
+	for b.Loop() {
+		f := `userName eq "` + benchUserName("filter.", rand.IntN(users)) + `"`
+		start := time.Now()
+		rec := s.serve("GET", "/scim/v2/Users?filter="+url.QueryEscape(f), nil)
+		lat = append(lat, time.Since(start))
+		if rec.Code != http.StatusOK || !hasTotal(rec.Body.Bytes(), 1) {
+			b.Fatalf("filter %s: status %d: %s", f, rec.Code, rec.Body)
+		}
+	}
+	lat.report(b)
+}
+
+// BenchmarkAddMemberLargeGroup adds one new member at a time to a group of
+// 10,000 members with PATCH; ns/op is the mean latency of one add.
+func BenchmarkAddMemberLargeGroup(b *testing.B) {
+	const members = 10000
+	s := newBenchServer(b)
+	gid := s.seedGroup(b, "large", s.seedUsers(b, "member.", members))
+	// Users to add are created in chunks, off the clock, as needed.
+	const chunk = 1000
+	var pool []string
+	chunks := 0
+	var lat latencies
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(pool) == 0 {
+			b.StopTimer()
+			pool = s.seedUsers(b, "add."+strconv.Itoa(chunks)+".", chunk)
+			chunks++
+			b.StartTimer()
+		}
+		body := []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],` +
+			`"Operations":[{"op":"add","path":"members","value":[{"value":"` + pool[0] + `"}]}]}`)
+		pool = pool[1:]
+		start := time.Now()
+		rec := s.serve("PATCH", "/scim/v2/Groups/"+gid, body)
+		lat = append(lat, time.Since(start))
+		if rec.Code != http.StatusNoContent {
+			b.Fatalf("add member: status %d: %s", rec.Code, rec.Body)
+		}
+	}
+	lat.report(b)
+}
+
+// BenchmarkListGroupsExcludingMembers lists five groups without their
+// members. The sub-benchmarks differ only in the size of the largest group;
+// their times should be the same.
+func BenchmarkListGroupsExcludingMembers(b *testing.B) {
+	for _, largest := range []int{10, 10000} {
+		b.Run("largest="+strconv.Itoa(largest), func(b *testing.B) {
+			s := newBenchServer(b)
+			users := s.seedUsers(b, "list.", largest)
+			for i := range 4 {
+				s.seedGroup(b, "small "+strconv.Itoa(i), users[:10])
+			}
+			s.seedGroup(b, "largest", users)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := s.serve("GET", "/scim/v2/Groups?excludedAttributes=members&count=100", nil)
+				if rec.Code != http.StatusOK || !hasTotal(rec.Body.Bytes(), 5) {
+					b.Fatalf("list groups: status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/scimd/scimd/internal/provision"
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/scimerr"
+	"github.com/scimd/scimd/internal/store"
+)
+
+// contentType is the media type of every response (RFC 7644 §3.1).
+const contentType = "application/scim+json"
+
+// timeFormat renders meta timestamps: xsd:dateTime in UTC with the store's
+// microsecond precision, so a rendered time filters back exactly.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("encode response", "err", err)
+		status = http.StatusInternalServerError
+		b = []byte(`{"schemas":["` + schema.ErrorURN + `"],"status":"500","detail":"internal server error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// fail renders any error as a SCIM error response (RFC 7644 §3.12).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := scimerr.From(err)
+	if e.Status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
+	}
+	body := map[string]any{
+		"schemas": []string{schema.ErrorURN},
+		"status":  strconv.Itoa(e.Status),
+	}
+	if e.ScimType != "" {
+		body["scimType"] = e.ScimType
+	}
+	if e.Detail != "" {
+		body["detail"] = e.Detail
+	}
+	s.writeJSON(w, e.Status, body)
+}
+
+// decode reads a JSON object from the request body. It accepts
+// application/scim+json and application/json (RFC 7644 §3.1), and a
+// missing Content-Type, which some clients omit.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != contentType && mt != "application/json") {
+			return scimerr.New(http.StatusUnsupportedMediaType, "",
+				"Content-Type %q is not supported; send application/scim+json or application/json", ct)
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return scimerr.New(http.StatusRequestEntityTooLarge, "", "the request body is larger than %d bytes", s.cfg.MaxBodyBytes)
+	}
+	if err != nil {
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "could not read the request body")
+	}
+	return decodeJSON(body, v)
+}
+
+// decodeJSON decodes exactly one JSON value, keeping numbers exact.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return scimerr.BadRequest(scimerr.InvalidSyntax, "the request body is not valid: %s must not be a JSON %s", orBody(te.Field), te.Value)
+		}
+		if errors.Is(err, io.EOF) {
+			return scimerr.BadRequest(scimerr.InvalidSyntax, "the request body is empty")
+		}
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "the request body is not valid JSON: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return scimerr.BadRequest(scimerr.InvalidSyntax, "the request body has data after the JSON value")
+	}
+	return nil
+}
+
+func orBody(field string) string {
+	if field == "" {
+		return "the body"
+	}
+	return field
+}
+
+// baseURL returns the absolute URL of the SCIM base path, for
+// meta.location and $ref.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimSuffix(s.cfg.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host + s.cfg.BasePath
+}
+
+// resourceJSON renders a stored resource as SCIM JSON (before attribute
+// selection).
+func resourceJSON(rt *schema.ResourceType, r *store.Resource, base string) map[string]any {
+	doc := make(map[string]any, len(r.Doc)+5)
+	schemas := []string{rt.Schema.ID}
+	for k, v := range r.Doc {
+		doc[k] = v
+	}
+	for _, e := range rt.Extensions {
+		if _, ok := r.Doc[e.Schema.ID]; ok {
+			schemas = append(schemas, e.Schema.ID)
+		}
+	}
+	doc["schemas"] = schemas
+	doc["id"] = r.ID
+	loc := base + rt.Endpoint + "/" + r.ID
+	doc["meta"] = map[string]any{
+		"resourceType": rt.ID,
+		"created":      r.Created.UTC().Format(timeFormat),
+		"lastModified": r.LastModified.UTC().Format(timeFormat),
+		"location":     loc,
+		"version":      provision.ETag(r.Version),
+	}
+	if len(r.Members) > 0 {
+		list := make([]any, len(r.Members))
+		for i, m := range r.Members {
+			list[i] = map[string]any{
+				"value":   m.Value,
+				"display": m.Display,
+				"type":    m.Type,
+				"$ref":    base + endpoint(m.Type) + "/" + m.Value,
+			}
+		}
+		doc["members"] = list
+	}
+	if len(r.Groups) > 0 {
+		list := make([]any, len(r.Groups))
+		for i, g := range r.Groups {
+			typ := "indirect"
+			if g.Direct {
+				typ = "direct"
+			}
+			list[i] = map[string]any{
+				"value":   g.Value,
+				"display": g.Display,
+				"type":    typ,
+				"$ref":    base + schema.GroupType.Endpoint + "/" + g.Value,
+			}
+		}
+		doc["groups"] = list
+	}
+	return doc
+}
+
+func endpoint(resourceType string) string {
+	if resourceType == schema.GroupType.ID {
+		return schema.GroupType.Endpoint
+	}
+	return schema.UserType.Endpoint
+}

@@ -1,0 +1,188 @@
+// Package server is scimd's HTTP surface: the SCIM 2.0 endpoints of RFC 7644
+// under a base path, authenticated by workspace bearer tokens.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scimd/scimd/internal/provision"
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/scimerr"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/token"
+)
+
+// Config configures a Server.
+type Config struct {
+	// BasePath is where the SCIM endpoints live, e.g. "/scim/v2".
+	BasePath string
+	// PublicURL, if set, is the externally visible URL of BasePath, used in
+	// meta.location; otherwise it is derived from each request.
+	PublicURL string
+	// DefaultPageSize and MaxPageSize bound list responses.
+	DefaultPageSize, MaxPageSize int
+	// MaxBodyBytes caps request bodies (413 beyond).
+	MaxBodyBytes int64
+	// MaxBulkOperations caps the operations of one bulk request.
+	MaxBulkOperations int
+}
+
+// DefaultConfig returns the defaults documented in the README.
+func DefaultConfig() Config {
+	return Config{
+		BasePath:          "/scim/v2",
+		DefaultPageSize:   100,
+		MaxPageSize:       1000,
+		MaxBodyBytes:      1 << 20,
+		MaxBulkOperations: 1000,
+	}
+}
+
+// Server serves SCIM over HTTP.
+type Server struct {
+	cfg    Config
+	store  store.Store
+	svc    *provision.Service
+	hasher *token.Hasher
+	log    *slog.Logger
+	now    func() time.Time
+	mux    *http.ServeMux
+}
+
+// New returns a Server. log may be nil to discard request logs.
+func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg.BasePath = "/" + strings.Trim(cfg.BasePath, "/")
+	if cfg.BasePath == "/" {
+		cfg.BasePath = ""
+	}
+	d := DefaultConfig()
+	if cfg.DefaultPageSize <= 0 {
+		cfg.DefaultPageSize = d.DefaultPageSize
+	}
+	if cfg.MaxPageSize <= 0 {
+		cfg.MaxPageSize = d.MaxPageSize
+	}
+	cfg.DefaultPageSize = min(cfg.DefaultPageSize, cfg.MaxPageSize)
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if cfg.MaxBulkOperations <= 0 {
+		cfg.MaxBulkOperations = d.MaxBulkOperations
+	}
+	s := &Server{
+		cfg:    cfg,
+		store:  st,
+		svc:    provision.New(st),
+		hasher: hasher,
+		log:    log,
+		now:    time.Now,
+		mux:    http.NewServeMux(),
+	}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	b := s.cfg.BasePath
+	for _, rt := range schema.ResourceTypes {
+		s.mux.Handle(b+rt.Endpoint, s.auth(s.collection(rt)))
+		s.mux.Handle(b+rt.Endpoint+"/{id}", s.auth(s.item(rt)))
+		s.mux.Handle(b+rt.Endpoint+"/.search", s.auth(s.only(http.MethodPost, s.search(rt))))
+	}
+	s.mux.Handle(b+"/.search", s.auth(s.only(http.MethodPost, s.search(nil))))
+	s.mux.Handle(b+"/Bulk", s.auth(s.only(http.MethodPost, http.HandlerFunc(s.bulk))))
+	s.mux.Handle(b+"/ServiceProviderConfig", s.only(http.MethodGet, http.HandlerFunc(s.serviceProviderConfig)))
+	s.mux.Handle(b+"/ResourceTypes", s.only(http.MethodGet, http.HandlerFunc(s.resourceTypes)))
+	s.mux.Handle(b+"/ResourceTypes/{id}", s.only(http.MethodGet, http.HandlerFunc(s.resourceType)))
+	s.mux.Handle(b+"/Schemas", s.only(http.MethodGet, http.HandlerFunc(s.schemas)))
+	s.mux.Handle(b+"/Schemas/{id}", s.only(http.MethodGet, http.HandlerFunc(s.schema)))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.store.Ping(ctx); err != nil {
+			s.fail(w, r, &scimerr.Error{Status: http.StatusServiceUnavailable, Detail: "the database is unavailable", Err: err})
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, scimerr.NotFound("no endpoint at %s", r.URL.Path))
+	})
+}
+
+// ServeHTTP serves a request, logging it and turning panics into 500s.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			if !rec.wrote {
+				s.fail(rec, r, scimerr.Internal(nil))
+			}
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("request_id", requestID(r)),
+		)
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+// requestID returns the correlation id a client sent, if any.
+func requestID(r *http.Request) string {
+	for _, h := range []string{"X-Request-Id", "Client-Request-Id", "X-Correlation-Id", "X-Okta-Request-Id", "Traceparent"} {
+		if v := r.Header.Get(h); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// only restricts a handler to one method (405 otherwise).
+func (s *Server) only(method string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
+			w.Header().Set("Allow", method)
+			s.fail(w, r, scimerr.New(http.StatusMethodNotAllowed, "", "%s is not allowed here; use %s", r.Method, method))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
