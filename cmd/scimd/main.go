@@ -1,0 +1,291 @@
+// Command scimd is a SCIM 2.0 provisioning server.
+//
+//	scimd serve [--addr HOST:PORT] [--db URL] [--base-path PATH]
+//	scimd workspace create SLUG [--db URL]
+//	scimd token create --workspace SLUG --name NAME [--expires DURATION] [--db URL]
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/scimd/scimd/internal/server"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlite"
+	"github.com/scimd/scimd/internal/tenant"
+	"github.com/scimd/scimd/internal/token"
+)
+
+const usage = `scimd is a SCIM 2.0 provisioning server.
+
+Usage:
+  scimd serve [flags]                         run the server
+  scimd workspace create SLUG [flags]         create a workspace
+  scimd token create --workspace SLUG --name NAME [--expires DURATION] [flags]
+                                              mint a SCIM token (printed last)
+
+Run "scimd COMMAND -h" for a command's flags. Every flag can also be set
+with an environment variable: --db is SCIMD_DB, --base-path SCIMD_BASE_PATH.
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "scimd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	switch cmd, rest := args[0], args[1:]; {
+	case cmd == "serve":
+		return serve(ctx, rest, stdout, stderr)
+	case cmd == "workspace" && len(rest) > 0 && rest[0] == "create":
+		return workspaceCreate(ctx, rest[1:], stdout, stderr)
+	case cmd == "token" && len(rest) > 0 && rest[0] == "create":
+		return tokenCreate(ctx, rest[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", strings.Join(args, " "))
+}
+
+// common holds the flags every command has.
+type common struct {
+	db         string
+	secretFile string
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.db, "db", env("SCIMD_DB", "sqlite:scimd.db"), "database URL: sqlite:PATH (env SCIMD_DB)")
+	fs.StringVar(&c.secretFile, "secret-file", env("SCIMD_SECRET_FILE", ""),
+		"file with the installation secret that keys token hashes; default: the database path + \".key\", created on first use (env SCIMD_SECRET_FILE)")
+}
+
+// open opens the store and the token hasher.
+func (c *common) open(ctx context.Context) (store.Store, *token.Hasher, error) {
+	path, ok := strings.CutPrefix(c.db, "sqlite:")
+	if !ok {
+		return nil, nil, fmt.Errorf("--db %q: only sqlite:PATH is supported", c.db)
+	}
+	path = strings.TrimPrefix(path, "//")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	secretFile := c.secretFile
+	if secretFile == "" {
+		secretFile = path + ".key"
+	}
+	secret, err := loadSecret(secretFile)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, token.NewHasher(secret), nil
+}
+
+// loadSecret reads the installation secret, creating it if the file does
+// not exist. Keeping it out of the database means a copy of the database
+// alone cannot be used to check guessed tokens.
+func loadSecret(path string) ([]byte, error) {
+	if v := os.Getenv("SCIMD_SECRET"); v != "" {
+		return []byte(v), nil
+	}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(s) < 32 {
+			return nil, fmt.Errorf("secret file %s: want at least 32 bytes as hex", path)
+		}
+		return s, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	s := make([]byte, 32)
+	rand.Read(s)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return loadSecret(path) // another process created it first
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create secret file: %w", err)
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintln(f, hex.EncodeToString(s)); err != nil {
+		return nil, fmt.Errorf("write secret file: %w", err)
+	}
+	return s, f.Sync()
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	cfg := server.DefaultConfig()
+	addr := fs.String("addr", env("SCIMD_ADDR", "127.0.0.1:8080"), "listen address (env SCIMD_ADDR)")
+	fs.StringVar(&cfg.BasePath, "base-path", env("SCIMD_BASE_PATH", cfg.BasePath), "path of the SCIM endpoints (env SCIMD_BASE_PATH)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("SCIMD_PUBLIC_URL", ""), "external URL of the SCIM base path, for meta.location; default: from each request (env SCIMD_PUBLIC_URL)")
+	logFormat := fs.String("log-format", env("SCIMD_LOG_FORMAT", "text"), "log format: text or json (env SCIMD_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var log *slog.Logger
+	switch *logFormat {
+	case "json":
+		log = slog.New(slog.NewJSONHandler(stderr, nil))
+	case "text":
+		log = slog.New(slog.NewTextHandler(stderr, nil))
+	default:
+		return fmt.Errorf("--log-format must be text or json")
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, hasher, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tok, err := tenant.New(st, hasher).Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           server.New(cfg, st, hasher, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	base := cfg.PublicURL
+	if base == "" {
+		base = "http://" + ln.Addr().String() + "/" + strings.Trim(cfg.BasePath, "/")
+	}
+	fmt.Fprintf(stdout, "scimd is serving SCIM 2.0 at %s (database %s)\n", base, c.db)
+	if tok != "" {
+		fmt.Fprintf(stdout, "\nCreated workspace \"default\" and its SCIM token (shown once, expires in 365 days):\n\n  %s\n\n", tok)
+		fmt.Fprintf(stdout, "Try it:\n\n  curl -H 'Authorization: Bearer %s' %s/Users\n\n", tok, base)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("workspace create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	slug, args := leadingArg(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if slug == "" {
+		slug = fs.Arg(0)
+	}
+	if slug == "" {
+		return errors.New("usage: scimd workspace create SLUG")
+	}
+	st, hasher, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	w, err := tenant.New(st, hasher).CreateWorkspace(ctx, slug)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return fmt.Errorf("workspace %q already exists", slug)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created workspace %s (%s)\n", w.Slug, w.ID)
+	return nil
+}
+
+// leadingArg takes a positional argument given before the flags.
+func leadingArg(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	ws := fs.String("workspace", "", "workspace slug")
+	name := fs.String("name", "", "token name, e.g. the identity provider it is for")
+	expires := fs.Duration("expires", tenant.DefaultTokenTTL, "lifetime, e.g. 720h; 0 for a token that never expires")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *ws == "" || *name == "" {
+		return errors.New("usage: scimd token create --workspace SLUG --name NAME [--expires DURATION]")
+	}
+	ttl := *expires
+	if ttl == 0 {
+		ttl = -1
+	}
+	st, hasher, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tok, t, err := tenant.New(st, hasher).CreateToken(ctx, *ws, *name, ttl)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("workspace %q does not exist", *ws)
+	}
+	if err != nil {
+		return err
+	}
+	exp := "never"
+	if !t.Expires.IsZero() {
+		exp = t.Expires.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(stdout, "token %s %q for workspace %s, expires %s; shown once:\n%s\n", t.ID, t.Name, *ws, exp, tok)
+	return nil
+}
