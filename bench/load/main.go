@@ -1,0 +1,134 @@
+// Command load measures scimd over loopback HTTP: it seeds users and
+// groups, then drives each selected workload with concurrent clients for a
+// fixed time and prints throughput and latency percentiles as a markdown
+// table.
+//
+// By default it starts an in-process server over a fresh SQLite database in
+// a temporary directory; -db reuses a database between runs, and -url with
+// -token targets a running server on this machine. See bench/README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+var allWorkloads = []string{"get-user", "create-user", "filter-username", "add-member", "list-groups"}
+
+type config struct {
+	url, token, smallToken string
+	db                     string
+	workloads              []string
+	users                  int
+	groupMembers           int
+	addPool                int
+	sample                 int
+	concurrency            int
+	duration, warmup       time.Duration
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.StringVar(&c.url, "url", "", "SCIM base URL of a running server on this machine, e.g. http://127.0.0.1:8080/scim/v2 (default: start one in process)")
+	fs.StringVar(&c.token, "token", "", "bearer token for -url")
+	fs.StringVar(&c.smallToken, "small-token", "", "with -url: token of a second workspace, where list-groups adds small groups for its baseline")
+	fs.StringVar(&c.db, "db", "", "SQLite database file for the in-process server, kept and reused between runs (default: a fresh one in a temporary directory)")
+	workloads := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads: "+strings.Join(allWorkloads, ", "))
+	fs.IntVar(&c.users, "users", 1000000, "users to seed for get-user and filter-username (seeding tops up to this many)")
+	fs.IntVar(&c.groupMembers, "group-members", 100000, "members of the large group for add-member and list-groups")
+	fs.IntVar(&c.addPool, "add-pool", 200000, "distinct users available for add-member to add; the workload stops early if they run out")
+	fs.IntVar(&c.sample, "sample", 10000, "users get-user picks from at random")
+	fs.IntVar(&c.concurrency, "concurrency", 2*runtime.GOMAXPROCS(0), "concurrent clients")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time per workload")
+	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured time before each workload")
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	for w := range strings.SplitSeq(*workloads, ",") {
+		w = strings.TrimSpace(w)
+		if w == "" {
+			continue
+		}
+		if !slices.Contains(allWorkloads, w) {
+			return fmt.Errorf("unknown workload %q; choose from %s", w, strings.Join(allWorkloads, ", "))
+		}
+		c.workloads = append(c.workloads, w)
+	}
+	switch {
+	case len(c.workloads) == 0:
+		return errors.New("no workloads selected")
+	case c.users < 1 || c.groupMembers < 10 || c.addPool < 1 || c.sample < 1:
+		return errors.New("-users, -add-pool and -sample must be positive and -group-members at least 10")
+	case c.concurrency < 1 || c.concurrency > 256:
+		return errors.New("-concurrency must be between 1 and 256")
+	case c.duration <= 0 || c.duration > time.Hour || c.warmup < 0 || c.warmup > time.Minute:
+		return errors.New("-duration must be positive and at most 1h, -warmup at most 1m")
+	case c.url != "" && c.db != "":
+		return errors.New("-url and -db exclude each other")
+	case c.url != "" && c.token == "":
+		return errors.New("-url needs -token")
+	}
+
+	t, err := newTarget(ctx, c, stderr)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	b := &bench{cfg: c, t: t, log: stderr}
+	results, err := b.run(ctx)
+	if len(results) > 0 {
+		printResults(stdout, c, t, results)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = errors.New("interrupted")
+	}
+	return err
+}
+
+func has(list []string, s string) bool { return slices.Contains(list, s) }
+
+// printResults writes the settings and a markdown table of the results.
+func printResults(w io.Writer, c config, t *target, rs []result) {
+	fmt.Fprintf(w, "\n%s, GOMAXPROCS=%d, %s, concurrency %d, %s per workload after %s warm-up\n\n",
+		t.describe, runtime.GOMAXPROCS(0), runtime.Version(), c.concurrency, c.duration, c.warmup)
+	fmt.Fprintln(w, "| workload | requests | req/s | p50 | p90 | p99 | max |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %s | %s |\n", r.label, r.requests, r.rate(),
+			ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), ms(r.percentile(1)))
+	}
+	for _, r := range rs {
+		if r.errors > 0 {
+			fmt.Fprintf(w, "\n%s: %d of %d requests failed; first: %s\n", r.label, r.errors, r.requests, r.firstErr)
+		}
+		if r.note != "" {
+			fmt.Fprintf(w, "\n%s: %s\n", r.label, r.note)
+		}
+	}
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
