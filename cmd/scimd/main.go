@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/postgres"
 	"github.com/scimd/scimd/internal/store/sqlite"
 	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
@@ -80,25 +82,38 @@ func env(name, def string) string {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.db, "db", env("SCIMD_DB", "sqlite:scimd.db"), "database URL: sqlite:PATH (env SCIMD_DB)")
+	fs.StringVar(&c.db, "db", env("SCIMD_DB", "sqlite:scimd.db"), "database URL: sqlite:PATH or postgres://USER@HOST/DB (env SCIMD_DB)")
 	fs.StringVar(&c.secretFile, "secret-file", env("SCIMD_SECRET_FILE", ""),
-		"file with the installation secret that keys token hashes; default: the database path + \".key\", created on first use (env SCIMD_SECRET_FILE)")
+		"file with the installation secret that keys token hashes; default with SQLite: the database path + \".key\", created on first use (env SCIMD_SECRET_FILE)")
 }
 
 // open opens the store and the token hasher.
 func (c *common) open(ctx context.Context) (store.Store, *token.Hasher, error) {
-	path, ok := strings.CutPrefix(c.db, "sqlite:")
-	if !ok {
-		return nil, nil, fmt.Errorf("--db %q: only sqlite:PATH is supported", c.db)
+	var (
+		st         store.Store
+		secretFile = c.secretFile
+		err        error
+	)
+	if strings.HasPrefix(c.db, "postgres://") || strings.HasPrefix(c.db, "postgresql://") {
+		// Replicas share the database, so they must share the secret
+		// too; there is no database file for a default to sit beside.
+		if secretFile == "" && os.Getenv("SCIMD_SECRET") == "" {
+			return nil, nil, errors.New("with a PostgreSQL database, give the installation secret that keys token hashes: --secret-file (SCIMD_SECRET_FILE) or SCIMD_SECRET, the same for every replica")
+		}
+		st, err = postgres.Open(ctx, c.db)
+	} else {
+		path, ok := strings.CutPrefix(c.db, "sqlite:")
+		if !ok {
+			return nil, nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://USER@HOST/DB", redact(c.db))
+		}
+		path = strings.TrimPrefix(path, "//")
+		if secretFile == "" {
+			secretFile = path + ".key"
+		}
+		st, err = sqlite.Open(ctx, path)
 	}
-	path = strings.TrimPrefix(path, "//")
-	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, nil, err
-	}
-	secretFile := c.secretFile
-	if secretFile == "" {
-		secretFile = path + ".key"
 	}
 	secret, err := loadSecret(secretFile)
 	if err != nil {
@@ -106,6 +121,14 @@ func (c *common) open(ctx context.Context) (store.Store, *token.Hasher, error) {
 		return nil, nil, err
 	}
 	return st, token.NewHasher(secret), nil
+}
+
+// redact hides the password in a database URL, for printing.
+func redact(db string) string {
+	if u, err := url.Parse(db); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return db
 }
 
 // loadSecret reads the installation secret, creating it if the file does
@@ -195,7 +218,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if base == "" {
 		base = "http://" + ln.Addr().String() + "/" + strings.Trim(cfg.BasePath, "/")
 	}
-	fmt.Fprintf(stdout, "scimd is serving SCIM 2.0 at %s (database %s)\n", base, c.db)
+	fmt.Fprintf(stdout, "scimd is serving SCIM 2.0 at %s (database %s)\n", base, redact(c.db))
 	if tok != "" {
 		fmt.Fprintf(stdout, "\nCreated workspace \"default\" and its SCIM token (shown once, expires in 365 days):\n\n  %s\n\n", tok)
 		fmt.Fprintf(stdout, "Try it:\n\n  curl -H 'Authorization: Bearer %s' %s/Users\n\n", tok, base)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,14 +111,13 @@ const foldProbe = "ÀÉÎÕÜ ΣΑΣ Ж Ÿ"
 // folds text as strings.ToLower does: the database's default if it does,
 // as with a UTF-8 locale, else a built-in one that does.
 func (s *Store) foldCollation(ctx context.Context) (string, error) {
-	var avail []string
 	rows, err := s.pool.Query(ctx, `SELECT collname FROM pg_collation
 		WHERE collname IN ('pg_c_utf8', 'C.utf8', 'C.UTF-8', 'und-x-icu')
 		AND collencoding IN (-1, pg_char_to_encoding('UTF8'))`)
 	if err != nil {
 		return "", fmt.Errorf("postgres: list collations: %w", err)
 	}
-	avail, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	avail, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return "", fmt.Errorf("postgres: list collations: %w", err)
 	}
@@ -184,7 +184,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: bad name", name)
 		}
-		if contains(done, int32(v)) {
+		if slices.Contains(done, int32(v)) {
 			continue
 		}
 		body, err := migrations.ReadFile(name)
@@ -205,15 +205,6 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: unlock: %w", err)
 	}
 	return nil
-}
-
-func contains(vs []int32, v int32) bool {
-	for _, x := range vs {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // maxAttempts bounds how often a write transaction runs when PostgreSQL

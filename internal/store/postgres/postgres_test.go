@@ -4,15 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/scimd/scimd/internal/filter"
 	"github.com/scimd/scimd/internal/schema"
@@ -117,6 +120,91 @@ func TestConcurrentMigrations(t *testing.T) {
 	}
 	if count != len(files) || distinct != len(files) {
 		t.Errorf("schema_migrations has %d rows (%d versions), want %d", count, distinct, len(files))
+	}
+}
+
+// TestReplicas updates one group from two stores on one database, as two
+// replicas would: the row lock, not the process, must order the updates.
+func TestReplicas(t *testing.T) {
+	ctx := context.Background()
+	dbURL := testDB(t)
+	a, b := openTest(t, dbURL), openTest(t, dbURL)
+	if err := a.CreateWorkspace(ctx, store.Workspace{ID: "ws_a", Slug: "alpha", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	var want []string
+	for i := range n {
+		id := fmt.Sprintf("usr_%02d", i)
+		if err := a.CreateResource(ctx, &store.Resource{Type: "User", ID: id, WorkspaceID: "ws_a", Doc: map[string]any{"userName": id}}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	if err := b.CreateResource(ctx, &store.Resource{Type: "Group", ID: "grp_1", WorkspaceID: "ws_a", Doc: map[string]any{"displayName": "G"}}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i, id := range want {
+		st := a
+		if i%2 == 1 {
+			st = b
+		}
+		wg.Go(func() {
+			_, err := st.UpdateResource(ctx, "ws_a", "Group", "grp_1", false, func(r *store.Resource) (*store.Update, error) {
+				return &store.Update{Doc: r.Doc, Members: &store.MemberChange{Add: []string{id}}}, nil
+			})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	g, err := b.Resource(ctx, "ws_a", "Group", "grp_1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Members) != n || g.Version != n+1 {
+		t.Errorf("%d members, version %d; want %d, %d", len(g.Members), g.Version, n, n+1)
+	}
+}
+
+// TestRetry checks that a transaction PostgreSQL aborted for a deadlock
+// runs again, and that other errors are returned at once.
+func TestRetry(t *testing.T) {
+	st := openTest(t, testDB(t))
+	ctx := context.Background()
+	calls := 0
+	err := st.tx(ctx, func(pgx.Tx) error {
+		calls++
+		if calls < 3 {
+			return fmt.Errorf("update: %w", &pgconn.PgError{Code: codeDeadlockDetected})
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Errorf("after deadlocks: %v, %d calls; want success on the third", err, calls)
+	}
+	calls = 0
+	err = st.tx(ctx, func(pgx.Tx) error {
+		calls++
+		return &pgconn.PgError{Code: codeSerializationFailure}
+	})
+	if errCode(err) != codeSerializationFailure || calls != maxAttempts {
+		t.Errorf("always failing: %v, %d calls; want the error after %d", err, calls, maxAttempts)
+	}
+	calls = 0
+	err = st.tx(ctx, func(pgx.Tx) error {
+		calls++
+		return &pgconn.PgError{Code: codeUniqueViolation}
+	})
+	if calls != 1 || errCode(err) != codeUniqueViolation {
+		t.Errorf("unique violation: %v, %d calls; want it at once", err, calls)
 	}
 }
 
@@ -227,11 +315,14 @@ func explain(t *testing.T, st *Store, sql string, args []any, generic bool) stri
 	if generic {
 		lits := make([]string, len(args))
 		for i, a := range args {
-			s, ok := a.(string)
-			if !ok {
-				t.Fatalf("argument %d: %T, want string", i+1, a)
+			switch a := a.(type) {
+			case string:
+				lits[i] = sqlquery.Quote(a)
+			case int64:
+				lits[i] = strconv.FormatInt(a, 10)
+			default:
+				t.Fatalf("argument %d: %T", i+1, a)
 			}
-			lits[i] = sqlquery.Quote(s)
 		}
 		for _, q := range []string{`SET plan_cache_mode = force_generic_plan`, `PREPARE hot AS ` + sql} {
 			if _, err := conn.Exec(ctx, q); err != nil {

@@ -433,8 +433,14 @@ func (s *Store) listQuery(ws, typ string, q store.Query) (listSQL, error) {
 	}
 	l := listSQL{count: `SELECT count(*) FROM resources r WHERE ` + where, countArgs: args}
 	order := sqlquery.OrderBy(s.d, rt, q.SortBy, q.Descending)
+	// LIMIT and OFFSET are arguments, so that the statement's text, which
+	// pgx prepares and caches per connection, is the same on every page.
 	var limit string
 	pageArgs := slices.Clip(args)
+	arg := func(v any) string {
+		pageArgs = append(pageArgs, v)
+		return "$" + strconv.Itoa(len(pageArgs))
+	}
 	if q.Cursor != nil {
 		if q.SortBy != nil {
 			return l, fmt.Errorf("cursor paging with sortBy: %w", store.ErrInvalidCursor)
@@ -450,11 +456,10 @@ func (s *Store) listQuery(ws, typ string, q store.Query) (listSQL, error) {
 				after = 1 << 62
 			}
 		}
-		pageArgs = append(pageArgs, after)
-		where += " AND r.seq " + op + " $" + strconv.Itoa(len(pageArgs))
-		limit = " LIMIT " + strconv.Itoa(q.Count+1)
+		where += " AND r.seq " + op + " " + arg(after)
+		limit = " LIMIT " + arg(int64(q.Count+1))
 	} else {
-		limit = " LIMIT " + strconv.Itoa(max(q.Count, 0)) + " OFFSET " + strconv.Itoa(max(q.Offset, 0))
+		limit = " LIMIT " + arg(int64(max(q.Count, 0))) + " OFFSET " + arg(int64(max(q.Offset, 0)))
 	}
 	l.page = `SELECT ` + resourceColumns + ` FROM resources r WHERE ` + where + ` ORDER BY ` + order + limit
 	l.pageArgs = pageArgs
@@ -471,7 +476,7 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 	if err := s.pool.QueryRow(ctx, l.count, l.countArgs...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("count %s: %w", typ, err)
 	}
-	if q.Count <= 0 || page.Total == 0 {
+	if q.Count <= 0 || page.Total == 0 || q.Cursor == nil && q.Offset >= page.Total {
 		return page, nil
 	}
 	rows, err := s.pool.Query(ctx, l.page, l.pageArgs...)
