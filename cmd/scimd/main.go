@@ -92,6 +92,7 @@ func (c *common) open(ctx context.Context) (store.Store, *token.Hasher, error) {
 	var (
 		st         store.Store
 		secretFile = c.secretFile
+		create     bool // the secret file, if missing
 		err        error
 	)
 	if strings.HasPrefix(c.db, "postgres://") || strings.HasPrefix(c.db, "postgresql://") {
@@ -108,14 +109,14 @@ func (c *common) open(ctx context.Context) (store.Store, *token.Hasher, error) {
 		}
 		path = strings.TrimPrefix(path, "//")
 		if secretFile == "" {
-			secretFile = path + ".key"
+			secretFile, create = path+".key", true
 		}
 		st, err = sqlite.Open(ctx, path)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	secret, err := loadSecret(secretFile)
+	secret, err := loadSecret(secretFile, create)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -131,11 +132,15 @@ func redact(db string) string {
 	return db
 }
 
-// loadSecret reads the installation secret, creating it if the file does
-// not exist. Keeping it out of the database means a copy of the database
-// alone cannot be used to check guessed tokens.
-func loadSecret(path string) ([]byte, error) {
+// loadSecret reads the installation secret, creating the file if it does
+// not exist and create is set. Keeping it out of the database means a copy
+// of the database alone cannot be used to check guessed tokens. Replicas
+// never create it: one that made its own would refuse the others' tokens.
+func loadSecret(path string, create bool) ([]byte, error) {
 	if v := os.Getenv("SCIMD_SECRET"); v != "" {
+		if len(v) < 32 {
+			return nil, errors.New("SCIMD_SECRET must be at least 32 bytes")
+		}
 		return []byte(v), nil
 	}
 	b, err := os.ReadFile(path)
@@ -146,8 +151,8 @@ func loadSecret(path string) ([]byte, error) {
 		}
 		return s, nil
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+	if !errors.Is(err, os.ErrNotExist) || !create {
+		return nil, fmt.Errorf("installation secret: %w", err)
 	}
 	s := make([]byte, 32)
 	rand.Read(s)
@@ -156,7 +161,7 @@ func loadSecret(path string) ([]byte, error) {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
-		return loadSecret(path) // another process created it first
+		return loadSecret(path, false) // another process created it first
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create secret file: %w", err)

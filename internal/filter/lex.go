@@ -50,6 +50,10 @@ func lex(s string) ([]token, error) {
 			if err != nil {
 				return nil, err
 			}
+			if strings.IndexByte(v, 0) >= 0 {
+				// No stored value can hold NUL (PostgreSQL text cannot).
+				return nil, errAt(start, "string contains a NUL character")
+			}
 			i = n
 			toks = append(toks, token{kind: tString, pos: start, end: i, text: v})
 		case c == '-' || isDigit(c):

@@ -207,6 +207,9 @@ func coerce(a *Attribute, v any) (any, error) {
 		if !ok {
 			return nil, bad("a string")
 		}
+		if strings.IndexByte(s, 0) >= 0 {
+			return nil, bad("text without NUL characters")
+		}
 		if s == "" && a.Type == Reference {
 			return nil, nil
 		}

@@ -30,6 +30,8 @@ func TestErrors(t *testing.T) {
 		{"string for complex", "POST", "/scim/v2/Users", map[string]any{"userName": "x", "name": []any{1}}, nil, 400, "invalidValue"},
 		{"two primaries", "POST", "/scim/v2/Users", map[string]any{"userName": "x", "emails": []any{
 			map[string]any{"value": "a@x", "primary": true}, map[string]any{"value": "b@x", "primary": true}}}, nil, 400, "invalidValue"},
+		{"NUL in a value", "POST", "/scim/v2/Users", `{"userName":"a\u0000b"}`, nil, 400, "invalidValue"},
+		{"NUL in a filter", "GET", "/scim/v2/Users?filter=" + q(`userName eq "a\u0000"`), nil, nil, 400, "invalidFilter"},
 		{"missing displayName", "POST", "/scim/v2/Groups", map[string]any{}, nil, 400, "invalidValue"},
 		{"unknown member", "POST", "/scim/v2/Groups", map[string]any{"displayName": "G", "members": []any{map[string]any{"value": "usr_nobody"}}}, nil, 400, "invalidValue"},
 		{"member without value", "POST", "/scim/v2/Groups", map[string]any{"displayName": "G", "members": []any{map[string]any{"display": "x"}}}, nil, 400, "invalidValue"},
