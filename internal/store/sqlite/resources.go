@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/scimd/scimd/internal/schema"
@@ -59,7 +57,7 @@ func (s *Store) CreateResource(ctx context.Context, r *store.Resource) error {
 		return err
 	}
 	now := s.now()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx conn) error {
 		ts := formatTime(now)
 		var seq int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
@@ -91,7 +89,7 @@ func (s *Store) CreateResource(ctx context.Context, r *store.Resource) error {
 // timePrecision is the precision of timeFormat.
 const timePrecision = time.Microsecond
 
-func writeEmails(ctx context.Context, tx *sql.Tx, seq int64, ws string, doc map[string]any, replace bool) error {
+func writeEmails(ctx context.Context, tx conn, seq int64, ws string, doc map[string]any, replace bool) error {
 	if replace {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM emails WHERE resource_seq = ?`, seq); err != nil {
 			return fmt.Errorf("delete emails: %w", err)
@@ -116,7 +114,7 @@ func writeEmails(ctx context.Context, tx *sql.Tx, seq int64, ws string, doc map[
 
 // addMembers adds members by id. Each must be a resource of the workspace
 // other than the group itself.
-func addMembers(ctx context.Context, tx *sql.Tx, ws string, groupSeq int64, groupID string, ids []string) error {
+func addMembers(ctx context.Context, tx conn, ws string, groupSeq int64, groupID string, ids []string) error {
 	for _, id := range ids {
 		if id == groupID {
 			return fmt.Errorf("group %q cannot be a member of itself: %w", id, store.ErrInvalidMember)
@@ -140,7 +138,7 @@ func addMembers(ctx context.Context, tx *sql.Tx, ws string, groupSeq int64, grou
 	return nil
 }
 
-func removeMembers(ctx context.Context, tx *sql.Tx, ws string, groupSeq int64, ids []string) error {
+func removeMembers(ctx context.Context, tx conn, ws string, groupSeq int64, ids []string) error {
 	for _, id := range ids {
 		_, err := tx.ExecContext(ctx, `DELETE FROM members WHERE group_seq = ?
 			AND member_seq = (SELECT seq FROM resources WHERE workspace_id = ? AND id = ?)`, groupSeq, ws, id)
@@ -152,11 +150,6 @@ func removeMembers(ctx context.Context, tx *sql.Tx, ws string, groupSeq int64, i
 }
 
 const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc`
-
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
 
 func scanResource(sc interface{ Scan(...any) error }, ws string) (*store.Resource, int64, error) {
 	var (
@@ -184,7 +177,7 @@ func scanResource(sc interface{ Scan(...any) error }, ws string) (*store.Resourc
 	return &r, seq, nil
 }
 
-func getResource(ctx context.Context, q queryer, ws, typ, id string) (*store.Resource, int64, error) {
+func getResource(ctx context.Context, q conn, ws, typ, id string) (*store.Resource, int64, error) {
 	row := q.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE r.workspace_id = ? AND r.id = ? AND r.type = ?`, ws, id, typ)
 	r, seq, err := scanResource(row, ws)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -198,12 +191,12 @@ func getResource(ctx context.Context, q queryer, ws, typ, id string) (*store.Res
 
 // Resource returns one resource.
 func (s *Store) Resource(ctx context.Context, ws, typ, id string, load bool) (*store.Resource, error) {
-	r, seq, err := getResource(ctx, s.r, ws, typ, id)
+	r, seq, err := getResource(ctx, s.read(), ws, typ, id)
 	if err != nil {
 		return nil, err
 	}
 	if load {
-		if err := loadRelations(ctx, s.r, typ, []*store.Resource{r}, []int64{seq}); err != nil {
+		if err := loadRelations(ctx, s.read(), typ, []*store.Resource{r}, []int64{seq}); err != nil {
 			return nil, err
 		}
 	}
@@ -212,19 +205,20 @@ func (s *Store) Resource(ctx context.Context, ws, typ, id string, load bool) (*s
 
 // loadRelations reads the members of groups or the groups of users, for a
 // page of resources in one query.
-func loadRelations(ctx context.Context, q queryer, typ string, rs []*store.Resource, seqs []int64) error {
+func loadRelations(ctx context.Context, q conn, typ string, rs []*store.Resource, seqs []int64) error {
 	if len(rs) == 0 {
 		return nil
 	}
 	bySeq := make(map[int64]*store.Resource, len(rs))
-	in := make([]string, len(seqs))
-	args := make([]any, len(seqs))
 	for i, seq := range seqs {
 		bySeq[seq] = rs[i]
-		in[i] = "?"
-		args[i] = seq
 	}
-	list := strings.Join(in, ",")
+	// The seqs go as one JSON array argument, so that one prepared
+	// statement serves every page size.
+	list, err := json.Marshal(seqs)
+	if err != nil {
+		return err
+	}
 	var query string
 	if typ == schema.GroupType.ID {
 		for _, r := range rs {
@@ -232,12 +226,12 @@ func loadRelations(ctx context.Context, q queryer, typ string, rs []*store.Resou
 		}
 		query = `SELECT m.group_seq, e.id, e.type, COALESCE(e.display_name, e.name), 1
 			FROM members m JOIN resources e ON e.seq = m.member_seq
-			WHERE m.group_seq IN (` + list + `) ORDER BY m.group_seq, e.seq`
+			WHERE m.group_seq IN (SELECT value FROM json_each(?)) ORDER BY m.group_seq, e.seq`
 	} else {
 		// Direct groups and the groups those are members of, transitively;
 		// UNION (not UNION ALL) ends cycles.
 		query = `WITH RECURSIVE up(member_seq, group_seq, direct) AS (
-				SELECT member_seq, group_seq, 1 FROM members WHERE member_seq IN (` + list + `)
+				SELECT member_seq, group_seq, 1 FROM members WHERE member_seq IN (SELECT value FROM json_each(?))
 				UNION
 				SELECT up.member_seq, m.group_seq, 0 FROM up JOIN members m ON m.member_seq = up.group_seq
 			)
@@ -245,6 +239,7 @@ func loadRelations(ctx context.Context, q queryer, typ string, rs []*store.Resou
 			FROM up JOIN resources g ON g.seq = up.group_seq
 			GROUP BY up.member_seq, g.seq ORDER BY up.member_seq, g.seq`
 	}
+	args := []any{string(list)}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("load relations: %w", err)
@@ -274,7 +269,7 @@ func loadRelations(ctx context.Context, q queryer, typ string, rs []*store.Resou
 func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load bool, fn func(*store.Resource) (*store.Update, error)) (*store.Resource, error) {
 	var out *store.Resource
 	now := s.now()
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx conn) error {
 		cur, seq, err := getResource(ctx, tx, ws, typ, id)
 		if err != nil {
 			return err
@@ -342,7 +337,7 @@ func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load boo
 
 // DeleteResource deletes a resource and its memberships.
 func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(*store.Resource) error) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx conn) error {
 		cur, seq, err := getResource(ctx, tx, ws, typ, id)
 		if err != nil {
 			return err
@@ -376,7 +371,7 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 		args = append(args, fargs...)
 	}
 	var page store.Page
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM resources r WHERE `+where, args...).Scan(&page.Total); err != nil {
+	if err := s.read().QueryRowContext(ctx, `SELECT count(*) FROM resources r WHERE `+where, args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("count %s: %w", typ, err)
 	}
 	if q.Count <= 0 {
@@ -401,11 +396,13 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 		}
 		where += " AND r.seq " + op + " ?"
 		args = append(args, after)
-		limit = " LIMIT " + strconv.Itoa(q.Count+1)
+		limit = " LIMIT ?"
+		args = append(args, q.Count+1)
 	} else {
-		limit = " LIMIT " + strconv.Itoa(q.Count) + " OFFSET " + strconv.Itoa(max(q.Offset, 0))
+		limit = " LIMIT ? OFFSET ?"
+		args = append(args, q.Count, max(q.Offset, 0))
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE `+where+` ORDER BY `+order+limit, args...)
+	rows, err := s.read().QueryContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE `+where+` ORDER BY `+order+limit, args...)
 	if err != nil {
 		return page, fmt.Errorf("list %s: %w", typ, err)
 	}
@@ -428,7 +425,7 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 		page.NextCursor = sqlquery.EncodeCursor(seqs[len(seqs)-1])
 	}
 	if q.Load {
-		if err := loadRelations(ctx, s.r, typ, page.Resources, seqs); err != nil {
+		if err := loadRelations(ctx, s.read(), typ, page.Resources, seqs); err != nil {
 			return page, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -29,6 +30,9 @@ var migrations embed.FS
 type Store struct {
 	w   *sql.DB // the single writer: SQLite allows one at a time
 	r   *sql.DB // readers
+	wc  *stmtCache
+	rc  *stmtCache
+	wmu sync.Mutex // one write transaction at a time
 	now func() time.Time
 }
 
@@ -59,8 +63,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
+	// Two connections: a transaction holds one while statements for the
+	// cache are prepared on the other. wmu keeps write transactions one at
+	// a time, so they queue here rather than in SQLite's busy handler.
+	w.SetMaxOpenConns(2)
+	w.SetMaxIdleConns(2)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w, now: time.Now}
@@ -83,11 +90,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 	s.r = r
+	s.wc, s.rc = newStmtCache(w), newStmtCache(r)
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.rc.close()
+	s.wc.close()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -119,7 +129,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.rawTx(ctx, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, v).Scan(&n); err != nil {
 				return err
@@ -139,8 +149,21 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// read returns a conn for queries outside transactions.
+func (s *Store) read() conn { return conn{cache: s.rc} }
+
 // tx runs fn in a write transaction.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) tx(ctx context.Context, fn func(conn) error) error {
+	return s.rawTx(ctx, func(tx *sql.Tx) error {
+		return fn(conn{cache: s.wc, tx: tx})
+	})
+}
+
+// rawTx runs fn in a write transaction without the statement cache, for
+// SQL of several statements, which cannot be prepared as one.
+func (s *Store) rawTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -172,7 +195,10 @@ func isUniqueViolation(err error) bool {
 
 // CreateWorkspace stores a new workspace.
 func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO workspaces (id, slug, created) VALUES (?, ?, ?)`, w.ID, w.Slug, formatTime(w.Created))
+	err := s.tx(ctx, func(tx conn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, slug, created) VALUES (?, ?, ?)`, w.ID, w.Slug, formatTime(w.Created))
+		return err
+	})
 	if isUniqueViolation(err) {
 		return fmt.Errorf("workspace %q: %w", w.Slug, store.ErrAlreadyExists)
 	}
@@ -186,7 +212,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (store.Workspace, error) {
 	var w store.Workspace
 	var created string
-	err := s.r.QueryRowContext(ctx, `SELECT id, slug, created FROM workspaces WHERE slug = ?`, slug).Scan(&w.ID, &w.Slug, &created)
+	err := s.read().QueryRowContext(ctx, `SELECT id, slug, created FROM workspaces WHERE slug = ?`, slug).Scan(&w.ID, &w.Slug, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return w, fmt.Errorf("workspace %q: %w", slug, store.ErrNotFound)
 	}
@@ -199,7 +225,7 @@ func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (store.Workspa
 
 // Workspaces lists all workspaces ordered by slug.
 func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, slug, created FROM workspaces ORDER BY slug`)
+	rows, err := s.read().QueryContext(ctx, `SELECT id, slug, created FROM workspaces ORDER BY slug`)
 	if err != nil {
 		return nil, fmt.Errorf("list workspaces: %w", err)
 	}
@@ -225,8 +251,11 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	if !t.Expires.IsZero() {
 		expires = formatTime(t.Expires)
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO tokens (id, workspace_id, name, hash, created, expires) VALUES (?, ?, ?, ?, ?, ?)`,
-		t.ID, t.WorkspaceID, t.Name, t.Hash, formatTime(t.Created), expires)
+	err := s.tx(ctx, func(tx conn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, workspace_id, name, hash, created, expires) VALUES (?, ?, ?, ?, ?, ?)`,
+			t.ID, t.WorkspaceID, t.Name, t.Hash, formatTime(t.Created), expires)
+		return err
+	})
 	if isUniqueViolation(err) {
 		return fmt.Errorf("token: %w", store.ErrAlreadyExists)
 	}
@@ -241,7 +270,7 @@ func (s *Store) TokenByHash(ctx context.Context, workspaceID string, h []byte) (
 	var t store.Token
 	var created string
 	var expires sql.NullString
-	err := s.r.QueryRowContext(ctx, `SELECT id, workspace_id, name, hash, created, expires FROM tokens WHERE workspace_id = ? AND hash = ?`, workspaceID, h).
+	err := s.read().QueryRowContext(ctx, `SELECT id, workspace_id, name, hash, created, expires FROM tokens WHERE workspace_id = ? AND hash = ?`, workspaceID, h).
 		Scan(&t.ID, &t.WorkspaceID, &t.Name, &t.Hash, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("token: %w", store.ErrNotFound)

@@ -33,6 +33,8 @@ CREATE TABLE resources (
 );
 CREATE UNIQUE INDEX resources_name ON resources (workspace_id, type, name_key);
 CREATE INDEX resources_external_id ON resources (workspace_id, type, external_id);
+-- Listing pages in creation order without sorting the workspace.
+CREATE INDEX resources_list ON resources (workspace_id, type, seq);
 
 CREATE TABLE members (
 	group_seq  INTEGER NOT NULL REFERENCES resources (seq) ON DELETE CASCADE,
