@@ -92,10 +92,18 @@ func storeError(rt *schema.ResourceType, resID string, err error) error {
 	case errors.Is(err, store.ErrInvalidMember):
 		return &scimerr.Error{Status: http.StatusBadRequest, ScimType: scimerr.InvalidValue,
 			Detail: strings.TrimSuffix(err.Error(), ": "+store.ErrInvalidMember.Error()), Err: err}
+	case errors.Is(err, store.ErrUnavailable):
+		return Unavailable(err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &scimerr.Error{Status: http.StatusServiceUnavailable, Detail: "the request was cancelled or timed out", Err: err}
 	}
 	return scimerr.Internal(fmt.Errorf("%s %s: %w", rt.ID, resID, err))
+}
+
+// Unavailable is the error for a request the database could not serve
+// now; clients should retry.
+func Unavailable(err error) *scimerr.Error {
+	return &scimerr.Error{Status: http.StatusServiceUnavailable, Detail: "the database is unavailable; try again shortly", Err: err}
 }
 
 // takeMembers removes the members attribute from a normalised group

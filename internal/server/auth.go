@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/token"
@@ -38,6 +39,10 @@ func (s *Server) auth(h http.Handler) http.Handler {
 		t, err := s.store.TokenByHash(r.Context(), ws, s.hasher.Hash(ws, tok))
 		if errors.Is(err, store.ErrNotFound) {
 			s.unauthorized(w, r, "the bearer token is not valid")
+			return
+		}
+		if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+			s.fail(w, r, provision.Unavailable(err))
 			return
 		}
 		if err != nil {

@@ -29,6 +29,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxBulkOperations caps the operations of one bulk request.
 	MaxBulkOperations int
+	// RequestTimeout bounds the work on one request, so that a database
+	// that does not answer yields a 503 rather than a hung client.
+	RequestTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults documented in the README.
@@ -39,6 +42,7 @@ func DefaultConfig() Config {
 		MaxPageSize:       1000,
 		MaxBodyBytes:      1 << 20,
 		MaxBulkOperations: 1000,
+		RequestTimeout:    30 * time.Second,
 	}
 }
 
@@ -76,6 +80,9 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 	if cfg.MaxBulkOperations <= 0 {
 		cfg.MaxBulkOperations = d.MaxBulkOperations
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = d.RequestTimeout
+	}
 	s := &Server{
 		cfg:    cfg,
 		store:  st,
@@ -110,7 +117,7 @@ func (s *Server) routes() {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.store.Ping(ctx); err != nil {
-			s.fail(w, r, &scimerr.Error{Status: http.StatusServiceUnavailable, Detail: "the database is unavailable", Err: err})
+			s.fail(w, r, provision.Unavailable(err))
 			return
 		}
 		w.Write([]byte("ok\n"))
@@ -142,7 +149,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("request_id", requestID(r)),
 		)
 	}()
-	s.mux.ServeHTTP(rec, r)
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	s.mux.ServeHTTP(rec, r.WithContext(ctx))
 }
 
 // requestID returns the correlation id a client sent, if any.

@@ -24,6 +24,10 @@ var (
 	ErrInvalidMember = errors.New("invalid group member")
 	// ErrInvalidCursor is returned for a paging cursor the store did not issue.
 	ErrInvalidCursor = errors.New("invalid cursor")
+	// ErrUnavailable wraps errors that mean the database cannot be reached
+	// or is restarting, as opposed to errors in what was asked of it; the
+	// same request may succeed later.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Store is the storage a scimd server runs on.
