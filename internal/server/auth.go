@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/scimerr"
@@ -36,7 +38,7 @@ func (s *Server) auth(h http.Handler) http.Handler {
 			s.unauthorized(w, r, "the bearer token is not valid")
 			return
 		}
-		t, err := s.store.TokenByHash(r.Context(), ws, s.hasher.Hash(ws, tok))
+		t, err := s.tokens.lookup(r.Context(), s.store, ws, s.hasher.Hash(ws, tok), s.now())
 		if errors.Is(err, store.ErrNotFound) {
 			s.unauthorized(w, r, "the bearer token is not valid")
 			return
@@ -70,4 +72,46 @@ func bearer(r *http.Request) (string, bool) {
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, detail string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="scimd"`)
 	s.fail(w, r, scimerr.New(http.StatusUnauthorized, "", "%s", detail))
+}
+
+// tokenCacheTTL is how long a token found in the store is trusted without
+// asking the store again. Tokens change only by creation, which a cache
+// miss finds, and expiry, which is checked on every request.
+const tokenCacheTTL = 10 * time.Second
+
+// maxCachedTokens bounds the cache; only tokens that exist are cached, so
+// it cannot be filled by guessing.
+const maxCachedTokens = 10000
+
+// tokenCache remembers recently used tokens by hash, saving a database
+// query on every request.
+type tokenCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedToken
+}
+
+type cachedToken struct {
+	token   store.Token
+	fetched time.Time
+}
+
+func (c *tokenCache) lookup(ctx context.Context, st store.Store, ws string, hash []byte, now time.Time) (store.Token, error) {
+	key := string(hash)
+	c.mu.RLock()
+	e, ok := c.m[key]
+	c.mu.RUnlock()
+	if ok && now.Sub(e.fetched) < tokenCacheTTL && e.token.WorkspaceID == ws {
+		return e.token, nil
+	}
+	t, err := st.TokenByHash(ctx, ws, hash)
+	if err != nil {
+		return t, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedTokens {
+		c.m = make(map[string]cachedToken)
+	}
+	c.m[key] = cachedToken{token: t, fetched: now}
+	c.mu.Unlock()
+	return t, nil
 }

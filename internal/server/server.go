@@ -55,6 +55,7 @@ type Server struct {
 	log    *slog.Logger
 	now    func() time.Time
 	mux    *http.ServeMux
+	tokens tokenCache
 }
 
 // New returns a Server. log may be nil to discard request logs.

@@ -151,14 +151,14 @@ func removeMembers(ctx context.Context, tx conn, ws string, groupSeq int64, ids 
 
 const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc`
 
-func scanResource(sc interface{ Scan(...any) error }, ws string) (*store.Resource, int64, error) {
+func scanResource(sc interface{ Scan(...any) error }, ws string, extra ...any) (*store.Resource, int64, error) {
 	var (
 		r                 store.Resource
 		seq               int64
 		created, modified string
 		doc               []byte
 	)
-	if err := sc.Scan(&seq, &r.ID, &r.Type, &r.Version, &created, &modified, &doc); err != nil {
+	if err := sc.Scan(append([]any{&seq, &r.ID, &r.Type, &r.Version, &created, &modified, &doc}, extra...)...); err != nil {
 		return nil, 0, err
 	}
 	r.WorkspaceID = ws
@@ -191,6 +191,9 @@ func getResource(ctx context.Context, q conn, ws, typ, id string) (*store.Resour
 
 // Resource returns one resource.
 func (s *Store) Resource(ctx context.Context, ws, typ, id string, load bool) (*store.Resource, error) {
+	if load && typ == schema.UserType.ID {
+		return getUserWithGroups(ctx, s.read(), ws, id)
+	}
 	r, seq, err := getResource(ctx, s.read(), ws, typ, id)
 	if err != nil {
 		return nil, err
@@ -199,6 +202,38 @@ func (s *Store) Resource(ctx context.Context, ws, typ, id string, load bool) (*s
 		if err := loadRelations(ctx, s.read(), typ, []*store.Resource{r}, []int64{seq}); err != nil {
 			return nil, err
 		}
+	}
+	return r, nil
+}
+
+// userWithGroups reads a user and its groups in one statement: reading
+// one user is the commonest request there is.
+const userWithGroups = `SELECT ` + resourceColumns + `, (
+		WITH RECURSIVE up(g, d) AS (
+			SELECT group_seq, 1 FROM members WHERE member_seq = r.seq
+			UNION SELECT m.group_seq, 0 FROM up JOIN members m ON m.member_seq = up.g)
+		SELECT json_group_array(json_array(e.id, COALESCE(e.display_name, e.name), x.direct) ORDER BY e.seq)
+		FROM (SELECT g, max(d) AS direct FROM up GROUP BY g) AS x JOIN resources e ON e.seq = x.g)
+	FROM resources r WHERE r.workspace_id = ? AND r.id = ? AND r.type = 'User'`
+
+func getUserWithGroups(ctx context.Context, q conn, ws, id string) (*store.Resource, error) {
+	var groups []byte
+	r, _, err := scanResource(q.QueryRowContext(ctx, userWithGroups, ws, id), ws, &groups)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("User %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get User: %w", err)
+	}
+	var list [][3]any // id, display, direct
+	if err := json.Unmarshal(groups, &list); err != nil {
+		return nil, fmt.Errorf("get User groups: %w", err)
+	}
+	for _, g := range list {
+		id, _ := g[0].(string)
+		display, _ := g[1].(string)
+		direct, _ := g[2].(float64)
+		r.Groups = append(r.Groups, store.GroupRef{Value: id, Display: display, Direct: direct == 1})
 	}
 	return r, nil
 }
