@@ -30,21 +30,19 @@ var (
 	ErrUnavailable = errors.New("database unavailable")
 )
 
-// Store is the storage a scimd server runs on.
+// Store is the storage a scimd server runs on. Each part is defined
+// beside the types it stores.
 type Store interface {
-	// CreateWorkspace stores a new workspace; ErrAlreadyExists if the slug
-	// is taken.
-	CreateWorkspace(ctx context.Context, w Workspace) error
-	// WorkspaceBySlug returns the workspace with the given slug.
-	WorkspaceBySlug(ctx context.Context, slug string) (Workspace, error)
-	// Workspaces lists all workspaces ordered by slug.
-	Workspaces(ctx context.Context) ([]Workspace, error)
+	TenantStore
+	ResourceStore
 
-	// CreateToken stores a token.
-	CreateToken(ctx context.Context, t Token) error
-	// TokenByHash returns the token whose hash is h within the workspace.
-	TokenByHash(ctx context.Context, workspaceID string, h []byte) (Token, error)
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
 
+// ResourceStore stores SCIM resources.
+type ResourceStore interface {
 	// CreateResource stores a new resource. It sets r's Version, Created and
 	// LastModified. It fails with ErrAlreadyExists when the userName (Users)
 	// or displayName (Groups) is taken in the workspace, compared
@@ -66,27 +64,6 @@ type Store interface {
 	DeleteResource(ctx context.Context, workspaceID, typ, id string, fn func(*Resource) error) error
 	// ListResources returns one page of the resources matching q.
 	ListResources(ctx context.Context, workspaceID, typ string, q Query) (Page, error)
-
-	// Ping checks that the database answers.
-	Ping(ctx context.Context) error
-	Close() error
-}
-
-// Workspace is a tenant: every resource and token belongs to one.
-type Workspace struct {
-	ID      string
-	Slug    string
-	Created time.Time
-}
-
-// Token is a SCIM bearer token, of which only a keyed hash is stored.
-type Token struct {
-	ID          string
-	WorkspaceID string
-	Name        string
-	Hash        []byte
-	Created     time.Time
-	Expires     time.Time // zero: never
 }
 
 // Resource is a stored SCIM resource.
