@@ -137,17 +137,7 @@ func resolveBulkIDs(data json.RawMessage, ids map[string]string) (json.RawMessag
 
 func bulkError(op bulkOperation, err error) map[string]any {
 	e := scimerr.From(err)
-	resp := map[string]any{
-		"schemas": []string{schema.ErrorURN},
-		"status":  strconv.Itoa(e.Status),
-	}
-	if e.ScimType != "" {
-		resp["scimType"] = e.ScimType
-	}
-	if e.Detail != "" {
-		resp["detail"] = e.Detail
-	}
-	res := map[string]any{"method": op.Method, "status": strconv.Itoa(e.Status), "response": resp}
+	res := map[string]any{"method": op.Method, "status": strconv.Itoa(e.Status), "response": errorBody(e)}
 	if op.BulkID != "" {
 		res["bulkId"] = op.BulkID
 	}

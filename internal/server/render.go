@@ -43,6 +43,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
 	}
+	s.writeJSON(w, e.Status, errorBody(e))
+}
+
+// errorBody is the SCIM error message for e; the cause stays out of it.
+func errorBody(e *scimerr.Error) map[string]any {
 	body := map[string]any{
 		"schemas": []string{schema.ErrorURN},
 		"status":  strconv.Itoa(e.Status),
@@ -53,7 +58,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Detail != "" {
 		body["detail"] = e.Detail
 	}
-	s.writeJSON(w, e.Status, body)
+	return body
 }
 
 // decode reads a JSON object from the request body. It accepts
