@@ -220,14 +220,14 @@ func getUserWithGroups(ctx context.Context, q conn, ws, id string) (*store.Resou
 	var groups []byte
 	r, _, err := scanResource(q.QueryRowContext(ctx, userWithGroups, ws, id), ws, &groups)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("User %q: %w", id, store.ErrNotFound)
+		return nil, fmt.Errorf("%s %q: %w", schema.UserType.ID, id, store.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get User: %w", err)
+		return nil, fmt.Errorf("get user: %w", err)
 	}
 	var list [][3]any // id, display, direct
 	if err := json.Unmarshal(groups, &list); err != nil {
-		return nil, fmt.Errorf("get User groups: %w", err)
+		return nil, fmt.Errorf("get user groups: %w", err)
 	}
 	for _, g := range list {
 		id, _ := g[0].(string)
