@@ -3,6 +3,9 @@
 //	scimd serve [--addr HOST:PORT] [--db URL] [--base-path PATH]
 //	scimd workspace create SLUG [--db URL]
 //	scimd token create --workspace SLUG --name NAME [--expires DURATION] [--db URL]
+//	scimd token list|revoke|rotate …, scimd admin-token create|list|revoke …
+//	scimd workspace list|show|set …
+//	scimd audit [--workspace SLUG] [--channel C] [--action A] [--since T] [--json] [--follow] [--db URL]
 package main
 
 import (
@@ -28,7 +31,6 @@ import (
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
 	"github.com/scimd/scimd/internal/store/sqlite"
-	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
 )
 
@@ -39,6 +41,17 @@ Usage:
   scimd workspace create SLUG [flags]         create a workspace
   scimd token create --workspace SLUG --name NAME [--expires DURATION] [flags]
                                               mint a SCIM token (printed last)
+  scimd token list --workspace SLUG [--json]  list a workspace's tokens
+  scimd token revoke --workspace SLUG ID      revoke a token at once
+  scimd token rotate --workspace SLUG ID [--overlap 24h]
+                                              replace a token (new one printed last)
+  scimd admin-token create --name NAME [--expires DURATION]
+                                              mint an admin token (printed last)
+  scimd admin-token list|revoke               list or revoke admin tokens
+  scimd workspace list [--json]               list workspaces
+  scimd workspace show SLUG [--json]          show a workspace's configuration
+  scimd workspace set SLUG KEY=VALUE...       change it
+  scimd audit [flags]                         print the audit log
 
 Run "scimd COMMAND -h" for a command's flags. Every flag can also be set
 with an environment variable: --db is SCIMD_DB, --base-path SCIMD_BASE_PATH.
@@ -63,6 +76,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return workspaceCreate(ctx, rest[1:], stdout, stderr)
 	case cmd == "token" && len(rest) > 0 && rest[0] == "create":
 		return tokenCreate(ctx, rest[1:], stdout, stderr)
+	case cmd == "audit":
+		return auditCmd(ctx, rest, stdout, stderr)
+	}
+	if cmd := tenantCommand(args); cmd != nil {
+		return cmd(ctx, args[2:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", strings.Join(args, " "))
@@ -72,6 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 type common struct {
 	db         string
 	secretFile string
+	tokenTTL   time.Duration
 }
 
 func env(name, def string) string {
@@ -93,6 +112,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.db, "db", env("SCIMD_DB", "sqlite:scimd.db"), "database URL: sqlite:PATH or postgres://USER@HOST/DB (env SCIMD_DB)")
 	fs.StringVar(&c.secretFile, "secret-file", env("SCIMD_SECRET_FILE", ""),
 		"file with the installation secret that keys token hashes; default with SQLite: the database path + \".key\", created on first use (env SCIMD_SECRET_FILE)")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", envDuration("SCIMD_TOKEN_TTL", defaultTokenTTL),
+		"lifetime of tokens created without one, e.g. 720h; 0: they never expire (env SCIMD_TOKEN_TTL)")
 }
 
 // open opens the store and the token hasher.
@@ -212,7 +233,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	tok, err := tenant.New(st, hasher).Bootstrap(ctx)
+	ten, err := c.tenant(st, hasher)
+	if err != nil {
+		return err
+	}
+	tok, err := ten.Bootstrap(ctx)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
@@ -221,8 +246,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	handler := server.New(cfg, st, hasher, log)
+	defer handler.Close() // before the store closes
 	srv := &http.Server{
-		Handler:           server.New(cfg, st, hasher, log),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -234,7 +261,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "scimd is serving SCIM 2.0 at %s (database %s)\n", base, redact(c.db))
 	if tok != "" {
-		fmt.Fprintf(stdout, "\nCreated workspace \"default\" and its SCIM token (shown once, expires in 365 days):\n\n  %s\n\n", tok)
+		fmt.Fprintf(stdout, "\nCreated workspace \"default\" and its SCIM token (shown once, %s):\n\n  %s\n\n", c.lifetime(), tok)
 		fmt.Fprintf(stdout, "Try it:\n\n  curl -H 'Authorization: Bearer %s' %s/Users\n\n", tok, base)
 	}
 	errc := make(chan error, 1)
@@ -270,7 +297,11 @@ func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer st.Close()
-	w, err := tenant.New(st, hasher).CreateWorkspace(ctx, slug)
+	ten, err := c.tenant(st, hasher)
+	if err != nil {
+		return err
+	}
+	w, err := ten.CreateWorkspace(ctx, slug)
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return fmt.Errorf("workspace %q already exists", slug)
 	}
@@ -296,23 +327,20 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	c.register(fs)
 	ws := fs.String("workspace", "", "workspace slug")
 	name := fs.String("name", "", "token name, e.g. the identity provider it is for")
-	expires := fs.Duration("expires", tenant.DefaultTokenTTL, "lifetime, e.g. 720h; 0 for a token that never expires")
+	expires := fs.Duration("expires", 0, "lifetime, e.g. 720h; 0 for a token that never expires; default: --token-ttl")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *ws == "" || *name == "" {
 		return errors.New("usage: scimd token create --workspace SLUG --name NAME [--expires DURATION]")
 	}
-	ttl := *expires
-	if ttl == 0 {
-		ttl = -1
-	}
-	st, hasher, err := c.open(ctx)
+	ttl := lifetimeFlag(fs, *expires)
+	ten, closeStore, err := c.openTenant(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	tok, t, err := tenant.New(st, hasher).CreateToken(ctx, *ws, *name, ttl)
+	defer closeStore()
+	tok, t, err := ten.CreateToken(cliActor(ctx), *ws, *name, ttl)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("workspace %q does not exist", *ws)
 	}

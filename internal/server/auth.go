@@ -20,12 +20,21 @@ const workspaceKey ctxKey = iota
 
 // workspace returns the id of the workspace the request's token belongs to.
 func workspace(ctx context.Context) string {
-	ws, _ := ctx.Value(workspaceKey).(string)
-	return ws
+	if e := authOf(ctx); e != nil {
+		return e.token.WorkspaceID
+	}
+	return ""
+}
+
+// authOf returns what the request's token stands for, or nil before auth.
+func authOf(ctx context.Context) *authEntry {
+	e, _ := ctx.Value(workspaceKey).(*authEntry)
+	return e
 }
 
 // auth admits requests that carry a valid SCIM bearer token (RFC 7644 §2)
-// and scopes them to the token's workspace.
+// of a workspace with SCIM enabled, scopes them to that workspace and
+// records the token's use.
 func (s *Server) auth(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := bearer(r)
@@ -38,7 +47,8 @@ func (s *Server) auth(h http.Handler) http.Handler {
 			s.unauthorized(w, r, "the bearer token is not valid")
 			return
 		}
-		t, err := s.tokens.lookup(r.Context(), s.store, ws, s.hasher.Hash(ws, tok), s.now())
+		now := s.now()
+		e, err := s.tokens.lookup(r.Context(), s.store, ws, s.hasher.Hash(ws, tok), now)
 		if errors.Is(err, store.ErrNotFound) {
 			s.unauthorized(w, r, "the bearer token is not valid")
 			return
@@ -51,11 +61,25 @@ func (s *Server) auth(h http.Handler) http.Handler {
 			s.fail(w, r, scimerr.From(err))
 			return
 		}
-		if !t.Expires.IsZero() && !s.now().Before(t.Expires) {
+		t := e.token
+		if t.Kind != store.TokenSCIM {
+			s.unauthorized(w, r, "the bearer token is not valid")
+			return
+		}
+		if !t.Revoked.IsZero() {
+			s.unauthorized(w, r, "the bearer token has been revoked")
+			return
+		}
+		if !t.Expires.IsZero() && !now.Before(t.Expires) {
 			s.unauthorized(w, r, "the bearer token has expired")
 			return
 		}
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, t.WorkspaceID)))
+		if !e.workspace.Config.SCIMEnabled {
+			s.fail(w, r, scimerr.New(http.StatusForbidden, "", "SCIM is disabled for workspace %q", e.workspace.Slug))
+			return
+		}
+		s.lastUsed.Record(t.ID, now)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, e)))
 	})
 }
 
@@ -75,43 +99,85 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, detail str
 }
 
 // tokenCacheTTL is how long a token found in the store is trusted without
-// asking the store again. Tokens change only by creation, which a cache
-// miss finds, and expiry, which is checked on every request.
+// asking the store again. Revocations, expiry changes and workspace
+// changes reach the cache at once through the store's notifications (see
+// apply); the TTL only bounds how long a notification lost without the
+// store noticing could leave it wrong.
 const tokenCacheTTL = 10 * time.Second
 
 // maxCachedTokens bounds the cache; only tokens that exist are cached, so
 // it cannot be filled by guessing.
 const maxCachedTokens = 10000
 
-// tokenCache remembers recently used tokens by hash, saving a database
-// query on every request.
+// tokenCache remembers recently used tokens by hash, with their
+// workspaces, saving database queries on every request.
 type tokenCache struct {
 	mu sync.RWMutex
-	m  map[string]cachedToken
+	m  map[string]*authEntry
+	// gen counts invalidations. A lookup caches what it read only if
+	// none happened since it began, since what it read may predate it.
+	gen uint64
 }
 
-type cachedToken struct {
-	token   store.Token
-	fetched time.Time
+// authEntry is what a token stands for; never changed once made.
+type authEntry struct {
+	token     store.Token
+	workspace store.Workspace
+	fetched   time.Time
 }
 
-func (c *tokenCache) lookup(ctx context.Context, st store.Store, ws string, hash []byte, now time.Time) (store.Token, error) {
+func (c *tokenCache) lookup(ctx context.Context, st store.Store, ws string, hash []byte, now time.Time) (*authEntry, error) {
 	key := string(hash)
 	c.mu.RLock()
 	e, ok := c.m[key]
+	gen := c.gen
 	c.mu.RUnlock()
 	if ok && now.Sub(e.fetched) < tokenCacheTTL && e.token.WorkspaceID == ws {
-		return e.token, nil
+		return e, nil
 	}
 	t, err := st.TokenByHash(ctx, ws, hash)
 	if err != nil {
-		return t, err
+		return nil, err
 	}
+	w, err := st.WorkspaceByID(ctx, t.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	e = &authEntry{token: t, workspace: w, fetched: now}
 	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxCachedTokens {
-		c.m = make(map[string]cachedToken)
+	if c.gen == gen {
+		if c.m == nil || len(c.m) >= maxCachedTokens {
+			c.m = make(map[string]*authEntry)
+		}
+		c.m[key] = e
 	}
-	c.m[key] = cachedToken{token: t, fetched: now}
 	c.mu.Unlock()
-	return t, nil
+	return e, nil
+}
+
+// apply drops what a change makes stale. The store calls it right after
+// its own commits, so that a token revoked in this process is refused from
+// the very next request.
+func (c *tokenCache) apply(ch store.Change) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch ch.Kind {
+	case store.ChangeToken:
+		for k, e := range c.m {
+			if e.token.ID == ch.ID {
+				delete(c.m, k)
+			}
+		}
+	case store.ChangeWorkspace:
+		for k, e := range c.m {
+			if e.token.WorkspaceID == ch.WorkspaceID {
+				delete(c.m, k)
+			}
+		}
+	case store.ChangeReset:
+		c.m = nil
+	default:
+		return // about something not cached here
+	}
+	c.gen++
 }

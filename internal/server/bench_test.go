@@ -57,8 +57,10 @@ func newBenchServer(b *testing.B) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
+	handler := server.New(server.DefaultConfig(), st, h, nil)
+	b.Cleanup(func() { handler.Close() })
 	return &benchServer{
-		h:    server.New(server.DefaultConfig(), st, h, nil),
+		h:    handler,
 		st:   st,
 		ws:   w.ID,
 		auth: "Bearer " + tok,

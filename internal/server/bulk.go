@@ -169,6 +169,9 @@ func (s *Server) bulkOne(r *http.Request, op bulkOperation, data json.RawMessage
 			if op.BulkID == "" {
 				return bulkError(op, scimerr.BadRequest(scimerr.InvalidValue, "a POST operation needs a bulkId"))
 			}
+			if err := allowCreate(ctx, rt); err != nil {
+				return bulkError(op, err)
+			}
 			res, err = s.svc.Create(ctx, ws, rt, body)
 			status = http.StatusCreated
 		} else {

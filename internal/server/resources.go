@@ -131,6 +131,10 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.Resource
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) {
+	if err := allowCreate(r.Context(), rt); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sel, err := selection(rt, r)
 	if err != nil {
 		s.fail(w, r, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
 )
 
@@ -32,6 +33,9 @@ type Config struct {
 	// RequestTimeout bounds the work on one request, so that a database
 	// that does not answer yields a 503 rather than a hung client.
 	RequestTimeout time.Duration
+	// Clock, if set, replaces time.Now for token expiry and last use
+	// (for tests).
+	Clock func() time.Time
 }
 
 // DefaultConfig returns the defaults documented in the README.
@@ -56,9 +60,13 @@ type Server struct {
 	now    func() time.Time
 	mux    *http.ServeMux
 	tokens tokenCache
+
+	lastUsed    *tenant.LastUsed
+	unsubscribe func()
 }
 
-// New returns a Server. log may be nil to discard request logs.
+// New returns a Server. log may be nil to discard request logs. Close
+// stops what it runs in the background.
 func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -85,16 +93,28 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 		cfg.RequestTimeout = d.RequestTimeout
 	}
 	s := &Server{
-		cfg:    cfg,
-		store:  st,
-		svc:    provision.New(st),
-		hasher: hasher,
-		log:    log,
-		now:    time.Now,
-		mux:    http.NewServeMux(),
+		cfg:      cfg,
+		store:    st,
+		svc:      provision.New(st),
+		hasher:   hasher,
+		log:      log,
+		now:      time.Now,
+		mux:      http.NewServeMux(),
+		lastUsed: tenant.NewLastUsed(st, 0, log),
 	}
+	if cfg.Clock != nil {
+		s.now = cfg.Clock
+	}
+	s.unsubscribe = st.Subscribe(s.tokens.apply)
 	s.routes()
 	return s
+}
+
+// Close writes when tokens were last used and stops listening for
+// changes. The store must still be open.
+func (s *Server) Close() error {
+	s.unsubscribe()
+	return s.lastUsed.Close()
 }
 
 func (s *Server) routes() {

@@ -49,7 +49,9 @@ func newEnvConfig(t *testing.T, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(cfg, st, h, nil))
+	handler := server.New(cfg, st, h, nil)
+	t.Cleanup(func() { handler.Close() })
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, token: tok, ten: ten}
 }

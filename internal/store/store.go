@@ -35,6 +35,8 @@ var (
 type Store interface {
 	TenantStore
 	ResourceStore
+	Notifier
+	AuditStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

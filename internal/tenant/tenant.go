@@ -1,4 +1,5 @@
-// Package tenant manages workspaces and their SCIM tokens.
+// Package tenant manages workspaces, their configuration and their SCIM
+// tokens, and the installation's admin tokens.
 package tenant
 
 import (
@@ -13,7 +14,8 @@ import (
 	"github.com/scimd/scimd/internal/token"
 )
 
-// DefaultTokenTTL is how long a SCIM token lives unless told otherwise.
+// DefaultTokenTTL is how long a token lives unless the installation or the
+// token says otherwise.
 const DefaultTokenTTL = 365 * 24 * time.Hour
 
 // ErrInvalid is returned for input that breaks a rule; the message says
@@ -27,11 +29,34 @@ type Service struct {
 	store  store.Store
 	hasher *token.Hasher
 	now    func() time.Time
+	ttl    time.Duration // lifetime of tokens created without one; < 0: never expire
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithDefaultTokenTTL sets the installation's token lifetime, for tokens
+// created without one: 0 is DefaultTokenTTL, a negative ttl never expires.
+func WithDefaultTokenTTL(ttl time.Duration) Option {
+	return func(s *Service) {
+		if ttl != 0 {
+			s.ttl = ttl
+		}
+	}
+}
+
+// WithClock sets the clock (for tests).
+func WithClock(now func() time.Time) Option {
+	return func(s *Service) { s.now = now }
 }
 
 // New returns a Service.
-func New(st store.Store, h *token.Hasher) *Service {
-	return &Service{store: st, hasher: h, now: time.Now}
+func New(st store.Store, h *token.Hasher, opts ...Option) *Service {
+	s := &Service{store: st, hasher: h, now: time.Now, ttl: DefaultTokenTTL}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // CreateWorkspace creates a workspace with the given slug: lower-case
@@ -40,7 +65,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, slug string) (store.Works
 	if !slugRE.MatchString(slug) {
 		return store.Workspace{}, fmt.Errorf("workspace slug %q must be 1-63 lower-case letters, digits or inner hyphens: %w", slug, ErrInvalid)
 	}
-	w := store.Workspace{ID: id.New(id.Workspace), Slug: slug, Created: s.now()}
+	w := store.Workspace{ID: id.New(id.Workspace), Slug: slug, Created: s.now(), Config: store.DefaultWorkspaceConfig()}
 	if err := s.store.CreateWorkspace(ctx, w); err != nil {
 		return store.Workspace{}, err
 	}
@@ -49,10 +74,11 @@ func (s *Service) CreateWorkspace(ctx context.Context, slug string) (store.Works
 
 // CreateToken mints a SCIM token for the workspace and returns it with its
 // stored record. The token is shown only now: only its hash is kept. A ttl
-// of 0 means DefaultTokenTTL; a negative ttl means it never expires.
+// of 0 means the installation's default; a negative ttl means it never
+// expires. The actor of ctx (WithActor) is recorded as its creator.
 func (s *Service) CreateToken(ctx context.Context, slug, name string, ttl time.Duration) (string, store.Token, error) {
-	if name == "" {
-		return "", store.Token{}, fmt.Errorf("a token needs a name: %w", ErrInvalid)
+	if err := checkTokenName(name); err != nil {
+		return "", store.Token{}, err
 	}
 	w, err := s.store.WorkspaceBySlug(ctx, slug)
 	if err != nil {
@@ -62,14 +88,7 @@ func (s *Service) CreateToken(ctx context.Context, slug, name string, ttl time.D
 	if err != nil {
 		return "", store.Token{}, err
 	}
-	now := s.now()
-	t := store.Token{ID: id.New(id.Token), WorkspaceID: w.ID, Name: name, Hash: hash, Created: now}
-	switch {
-	case ttl == 0:
-		t.Expires = now.Add(DefaultTokenTTL)
-	case ttl > 0:
-		t.Expires = now.Add(ttl)
-	}
+	t := s.newToken(ctx, store.TokenSCIM, w.ID, name, hash, ttl)
 	if err := s.store.CreateToken(ctx, t); err != nil {
 		return "", store.Token{}, err
 	}
@@ -87,6 +106,6 @@ func (s *Service) Bootstrap(ctx context.Context) (string, error) {
 	if _, err := s.CreateWorkspace(ctx, "default"); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return "", err
 	}
-	tok, _, err := s.CreateToken(ctx, "default", "default", 0)
+	tok, _, err := s.CreateToken(WithActor(ctx, "bootstrap"), "default", "default", 0)
 	return tok, err
 }

@@ -8,6 +8,11 @@
 // (workspace, hash). A token is therefore useless against another
 // installation or another workspace, and a database row moved between
 // workspaces stops matching.
+//
+// An admin token, for the installation's administration rather than a
+// workspace's SCIM endpoints, is "scimd_admin_" followed by 32 random
+// bytes in base64url, hashed in a domain of its own: neither kind parses,
+// or hashes, as the other, so neither can stand in for the other.
 package token
 
 import (
@@ -75,6 +80,38 @@ func (h *Hasher) Hash(workspaceID, tok string) []byte {
 	m.Write([]byte("scimd scim token\x00"))
 	m.Write([]byte(workspaceID))
 	m.Write([]byte{0})
+	m.Write([]byte(tok))
+	return m.Sum(nil)
+}
+
+// AdminPrefix starts every admin token.
+const AdminPrefix = "scimd_admin_"
+
+// MintAdmin returns a new admin token and its hash.
+func (h *Hasher) MintAdmin() (string, []byte) {
+	raw := make([]byte, randomSize)
+	rand.Read(raw)
+	tok := AdminPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	return tok, h.HashAdmin(tok)
+}
+
+// ParseAdmin checks that tok has the form of an admin token. Only a hash
+// lookup tells whether the token is real.
+func ParseAdmin(tok string) error {
+	rest, ok := strings.CutPrefix(tok, AdminPrefix)
+	if !ok {
+		return ErrMalformed
+	}
+	if raw, err := base64.RawURLEncoding.DecodeString(rest); err != nil || len(raw) != randomSize {
+		return ErrMalformed
+	}
+	return nil
+}
+
+// HashAdmin returns the keyed hash of an admin token.
+func (h *Hasher) HashAdmin(tok string) []byte {
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte("scimd admin token\x00"))
 	m.Write([]byte(tok))
 	return m.Sum(nil)
 }

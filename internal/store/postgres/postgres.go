@@ -17,12 +17,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlquery"
 )
@@ -35,6 +37,12 @@ type Store struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
 	d    dialect
+
+	origin     string // marks the notifications this store sent
+	channel    string // of the notifications, one per schema
+	changes    *store.Broker
+	listenIdle time.Duration
+	listenPID  atomic.Uint32 // of the listening connection's backend, for tests
 }
 
 var _ store.Store = (*Store)(nil)
@@ -51,7 +59,8 @@ func WithClock(now func() time.Time) Option {
 // any connection string pgx accepts, including pool_max_conns) and
 // applies pending migrations. Replicas may open the same database at
 // once: migrations run under an advisory lock.
-func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (_ *Store, err error) {
+	defer classify(&err)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -60,7 +69,8 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, now: time.Now}
+	s := &Store{pool: pool, now: time.Now, origin: id.New(""), listenIdle: defaultListenIdle}
+	s.changes = store.NewBroker(s.watch)
 	for _, o := range opts {
 		o(s)
 	}
@@ -73,12 +83,14 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 
 // Close closes the pool's connections.
 func (s *Store) Close() error {
+	s.changes.Close()
 	s.pool.Close()
 	return nil
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *Store) Ping(ctx context.Context) (err error) {
+	defer classify(&err)
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
@@ -99,7 +111,15 @@ func (s *Store) setup(ctx context.Context) error {
 		return err
 	}
 	s.d = dialect{foldCollation: coll}
-	return s.migrate(ctx)
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	var schema string
+	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	s.channel = channelName(schema)
+	return nil
 }
 
 // foldProbe is text on which lower() must agree with strings.ToLower,
@@ -231,13 +251,23 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	}
 }
 
+// rollbackTimeout bounds the rollback of a failed transaction. The
+// rollback runs even when the caller's context is done, so that the
+// connection stays usable, but without a bound a database that stopped
+// answering would hold the caller, and Close, which waits for the
+// connection, until TCP gives up. When it times out pgx closes the
+// connection, and PostgreSQL rolls the transaction back itself.
+const rollbackTimeout = time.Second
+
 func (s *Store) tx1(ctx context.Context, fn func(pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback(context.WithoutCancel(ctx))
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		tx.Rollback(rctx)
+		cancel()
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -271,8 +301,13 @@ func retryable(err error) bool {
 const timePrecision = time.Microsecond
 
 // CreateWorkspace stores a new workspace.
-func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO workspaces (id, slug, created) VALUES ($1, $2, $3)`, w.ID, w.Slug, w.Created)
+func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) (err error) {
+	defer classify(&err)
+	if w.Config == (store.WorkspaceConfig{}) {
+		w.Config = store.DefaultWorkspaceConfig()
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		append([]any{w.ID, w.Slug, w.Created}, configArgs(w.Config)...)...)
 	if errCode(err) == codeUniqueViolation {
 		return fmt.Errorf("workspace %q: %w", w.Slug, store.ErrAlreadyExists)
 	}
@@ -283,31 +318,19 @@ func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 }
 
 // WorkspaceBySlug returns the workspace with the given slug.
-func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (store.Workspace, error) {
-	var w store.Workspace
-	err := s.pool.QueryRow(ctx, `SELECT id, slug, created FROM workspaces WHERE slug = $1`, slug).Scan(&w.ID, &w.Slug, &w.Created)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return w, fmt.Errorf("workspace %q: %w", slug, store.ErrNotFound)
-	}
-	if err != nil {
-		return w, fmt.Errorf("get workspace: %w", err)
-	}
-	w.Created = w.Created.UTC()
-	return w, nil
+func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (w store.Workspace, err error) {
+	defer classify(&err)
+	return workspaceWhere(ctx, s.pool, `slug = $1`, slug)
 }
 
 // Workspaces lists all workspaces ordered by slug.
-func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, slug, created FROM workspaces ORDER BY slug`)
+func (s *Store) Workspaces(ctx context.Context) (_ []store.Workspace, err error) {
+	defer classify(&err)
+	rows, err := s.pool.Query(ctx, `SELECT `+workspaceCols+` FROM workspaces ORDER BY slug`)
 	if err != nil {
 		return nil, fmt.Errorf("list workspaces: %w", err)
 	}
-	ws, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Workspace, error) {
-		var w store.Workspace
-		err := row.Scan(&w.ID, &w.Slug, &w.Created)
-		w.Created = w.Created.UTC()
-		return w, err
-	})
+	ws, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Workspace, error) { return scanWorkspace(row) })
 	if err != nil {
 		return nil, fmt.Errorf("list workspaces: %w", err)
 	}
@@ -315,13 +338,14 @@ func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
 }
 
 // CreateToken stores a token.
-func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
-	var expires *time.Time
-	if !t.Expires.IsZero() {
-		expires = &t.Expires
+func (s *Store) CreateToken(ctx context.Context, t store.Token) (err error) {
+	defer classify(&err)
+	if t.Kind == "" {
+		t.Kind = store.TokenSCIM
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (id, workspace_id, name, hash, created, expires) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.ID, t.WorkspaceID, t.Name, t.Hash, t.Created, expires)
+	_, err = s.pool.Exec(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, t.Created, t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked))
 	if errCode(err) == codeUniqueViolation {
 		return fmt.Errorf("token: %w", store.ErrAlreadyExists)
 	}
@@ -331,21 +355,22 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	return nil
 }
 
-// TokenByHash returns the token with hash h in the workspace.
-func (s *Store) TokenByHash(ctx context.Context, workspaceID string, h []byte) (store.Token, error) {
-	var t store.Token
-	var expires *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT id, workspace_id, name, hash, created, expires FROM tokens WHERE workspace_id = $1 AND hash = $2`, workspaceID, h).
-		Scan(&t.ID, &t.WorkspaceID, &t.Name, &t.Hash, &t.Created, &expires)
+// TokenByHash returns the token with hash h in the workspace, or among
+// admin tokens.
+func (s *Store) TokenByHash(ctx context.Context, workspaceID string, h []byte) (t store.Token, err error) {
+	defer classify(&err)
+	q, args := `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id = $1 AND hash = $2`, []any{workspaceID, h}
+	if workspaceID == "" {
+		q, args = `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id IS NULL AND hash = $1`, []any{h}
+	}
+	var hash []byte
+	t, err = scanToken(s.pool.QueryRow(ctx, q, args...), &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, fmt.Errorf("token: %w", store.ErrNotFound)
 	}
 	if err != nil {
 		return t, fmt.Errorf("get token: %w", err)
 	}
-	t.Created = t.Created.UTC()
-	if expires != nil {
-		t.Expires = expires.UTC()
-	}
+	t.Hash = hash
 	return t, nil
 }

@@ -81,7 +81,8 @@ func openTest(t *testing.T, dbURL string, opts ...Option) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
-		return openTest(t, testDB(t), WithClock(now))
+		url := testDB(t)
+		return reopenable{openTest(t, url, WithClock(now)), url, now}
 	})
 }
 

@@ -53,7 +53,8 @@ func derive(typ string, doc map[string]any) (row, error) {
 }
 
 // CreateResource stores a new resource.
-func (s *Store) CreateResource(ctx context.Context, r *store.Resource) error {
+func (s *Store) CreateResource(ctx context.Context, r *store.Resource) (err error) {
+	defer classify(&err)
 	d, err := derive(r.Type, r.Doc)
 	if err != nil {
 		return err
@@ -233,7 +234,8 @@ func getResource(ctx context.Context, q queryer, ws, typ, id, lock string) (*sto
 }
 
 // Resource returns one resource.
-func (s *Store) Resource(ctx context.Context, ws, typ, id string, load bool) (*store.Resource, error) {
+func (s *Store) Resource(ctx context.Context, ws, typ, id string, load bool) (_ *store.Resource, err error) {
+	defer classify(&err)
 	r, seq, err := getResource(ctx, s.pool, ws, typ, id, "")
 	if err != nil {
 		return nil, err
@@ -304,10 +306,11 @@ func loadRelations(ctx context.Context, q queryer, typ string, rs []*store.Resou
 // stores its result. The resource's row stays locked from the read to the
 // commit, so concurrent updates run one after the other and each sees the
 // one before.
-func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load bool, fn func(*store.Resource) (*store.Update, error)) (*store.Resource, error) {
+func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load bool, fn func(*store.Resource) (*store.Update, error)) (_ *store.Resource, err error) {
+	defer classify(&err)
 	var out *store.Resource
 	now := s.now().UTC().Truncate(timePrecision)
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		// FOR NO KEY UPDATE rather than FOR UPDATE: it excludes the
 		// other updates all the same, but not the key-share locks that
 		// adding this resource to a group takes (seq never changes).
@@ -386,7 +389,8 @@ func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load boo
 }
 
 // DeleteResource deletes a resource and its memberships.
-func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(*store.Resource) error) error {
+func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(*store.Resource) error) (err error) {
+	defer classify(&err)
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		// Locked, so that what fn approves is what is deleted.
 		cur, seq, err := getResource(ctx, tx, ws, typ, id, "FOR UPDATE")
@@ -467,8 +471,8 @@ func (s *Store) listQuery(ws, typ string, q store.Query) (listSQL, error) {
 }
 
 // ListResources returns one page of the resources matching q.
-func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query) (store.Page, error) {
-	var page store.Page
+func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query) (page store.Page, err error) {
+	defer classify(&err)
 	l, err := s.listQuery(ws, typ, q)
 	if err != nil {
 		return page, err

@@ -20,6 +20,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -34,6 +35,9 @@ type Store struct {
 	rc  *stmtCache
 	wmu sync.Mutex // one write transaction at a time
 	now func() time.Time
+
+	origin  string // marks the rows of the changes table this store wrote
+	changes *store.Broker
 }
 
 var _ store.Store = (*Store)(nil)
@@ -70,7 +74,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(2)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, now: time.Now}
+	s := &Store{w: w, now: time.Now, origin: id.New("")}
+	s.changes = store.NewBroker(s.watch)
 	for _, o := range opts {
 		o(s)
 	}
@@ -96,6 +101,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.changes.Close()
 	s.rc.close()
 	s.wc.close()
 	return errors.Join(s.r.Close(), s.w.Close())
@@ -195,8 +201,12 @@ func isUniqueViolation(err error) bool {
 
 // CreateWorkspace stores a new workspace.
 func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
+	if w.Config == (store.WorkspaceConfig{}) {
+		w.Config = store.DefaultWorkspaceConfig()
+	}
 	err := s.tx(ctx, func(tx conn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, slug, created) VALUES (?, ?, ?)`, w.ID, w.Slug, formatTime(w.Created))
+		_, err := tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			append([]any{w.ID, w.Slug, formatTime(w.Created)}, configArgs(w.Config)...)...)
 		return err
 	})
 	if isUniqueViolation(err) {
@@ -210,35 +220,21 @@ func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 
 // WorkspaceBySlug returns the workspace with the given slug.
 func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (store.Workspace, error) {
-	var w store.Workspace
-	var created string
-	err := s.read().QueryRowContext(ctx, `SELECT id, slug, created FROM workspaces WHERE slug = ?`, slug).Scan(&w.ID, &w.Slug, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return w, fmt.Errorf("workspace %q: %w", slug, store.ErrNotFound)
-	}
-	if err != nil {
-		return w, fmt.Errorf("get workspace: %w", err)
-	}
-	w.Created, err = parseTime(created)
-	return w, err
+	return s.workspaceWhere(ctx, s.read(), `slug = ?`, slug)
 }
 
 // Workspaces lists all workspaces ordered by slug.
 func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT id, slug, created FROM workspaces ORDER BY slug`)
+	rows, err := s.read().QueryContext(ctx, `SELECT `+workspaceCols+` FROM workspaces ORDER BY slug`)
 	if err != nil {
 		return nil, fmt.Errorf("list workspaces: %w", err)
 	}
 	defer rows.Close()
 	var ws []store.Workspace
 	for rows.Next() {
-		var w store.Workspace
-		var created string
-		if err := rows.Scan(&w.ID, &w.Slug, &created); err != nil {
-			return nil, err
-		}
-		if w.Created, err = parseTime(created); err != nil {
-			return nil, err
+		w, err := scanWorkspace(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list workspaces: %w", err)
 		}
 		ws = append(ws, w)
 	}
@@ -247,13 +243,13 @@ func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
 
 // CreateToken stores a token.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
-	var expires any
-	if !t.Expires.IsZero() {
-		expires = formatTime(t.Expires)
+	if t.Kind == "" {
+		t.Kind = store.TokenSCIM
 	}
 	err := s.tx(ctx, func(tx conn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, workspace_id, name, hash, created, expires) VALUES (?, ?, ?, ?, ?, ?)`,
-			t.ID, t.WorkspaceID, t.Name, t.Hash, formatTime(t.Created), expires)
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, formatTime(t.Created), t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked))
 		return err
 	})
 	if isUniqueViolation(err) {
@@ -265,26 +261,21 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	return nil
 }
 
-// TokenByHash returns the token with hash h in the workspace.
+// TokenByHash returns the token with hash h in the workspace, or among
+// admin tokens.
 func (s *Store) TokenByHash(ctx context.Context, workspaceID string, h []byte) (store.Token, error) {
-	var t store.Token
-	var created string
-	var expires sql.NullString
-	err := s.read().QueryRowContext(ctx, `SELECT id, workspace_id, name, hash, created, expires FROM tokens WHERE workspace_id = ? AND hash = ?`, workspaceID, h).
-		Scan(&t.ID, &t.WorkspaceID, &t.Name, &t.Hash, &created, &expires)
+	q, args := `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id = ? AND hash = ?`, []any{workspaceID, h}
+	if workspaceID == "" {
+		q, args = `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id IS NULL AND hash = ?`, []any{h}
+	}
+	var hash []byte
+	t, err := scanToken(s.read().QueryRowContext(ctx, q, args...), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("token: %w", store.ErrNotFound)
 	}
 	if err != nil {
 		return t, fmt.Errorf("get token: %w", err)
 	}
-	if t.Created, err = parseTime(created); err != nil {
-		return t, err
-	}
-	if expires.Valid {
-		if t.Expires, err = parseTime(expires.String); err != nil {
-			return t, err
-		}
-	}
+	t.Hash = hash
 	return t, nil
 }

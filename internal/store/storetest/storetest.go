@@ -39,6 +39,13 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Filters", testFilters},
 		{"SortAndPage", testSortAndPage},
 		{"Cursor", testCursor},
+		{"WorkspaceConfig", testWorkspaceConfig},
+		{"UpdateWorkspace", testUpdateWorkspace},
+		{"DeleteWorkspace", testDeleteWorkspace},
+		{"TokenLifecycle", testTokenLifecycle},
+		{"Changes", testChanges},
+		{"ChangesAcrossStores", testChangesAcrossStores},
+		{"Audit", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })

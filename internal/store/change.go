@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"sync"
+)
+
+// ChangeKind says what a Change is about.
+type ChangeKind string
+
+// Kinds of change. Consumers ignore kinds they do not know, so that new
+// kinds can be added for new consumers.
+const (
+	// ChangeReset says that changes may have been missed (the store was
+	// not watching, or lost its connection): drop everything cached. A
+	// subscription starts with one, delivered once the store watches for
+	// changes made elsewhere, since nothing before it was seen.
+	ChangeReset ChangeKind = "reset"
+	// ChangeToken says that a token was revoked or its expiry changed.
+	// ID is the token's; WorkspaceID is its workspace's, "" for an
+	// admin token.
+	ChangeToken ChangeKind = "token"
+	// ChangeWorkspace says that a workspace's configuration changed or
+	// that it was deleted, with its tokens. WorkspaceID and ID are the
+	// workspace's.
+	ChangeWorkspace ChangeKind = "workspace"
+)
+
+// Change is a committed change to what stores share, for invalidating
+// what was derived from it, such as caches of tokens, in this process and
+// every other on the same database.
+type Change struct {
+	Kind        ChangeKind
+	WorkspaceID string
+	ID          string
+}
+
+// Notifier tells of committed changes.
+type Notifier interface {
+	// Subscribe calls fn with each change committed from now on, whether
+	// by this store, right after it commits and before the write returns,
+	// or by another store on the same database, within a fraction of a
+	// second. The first call is a ChangeReset (see there). fn is called
+	// by one goroutine at a time; it must be quick and must not call the
+	// store or the unsubscribe function. After unsubscribe returns, fn is
+	// not called again.
+	Subscribe(fn func(Change)) (unsubscribe func())
+}
+
+// Broker hands changes to subscribers: the part of a Notifier that does
+// not depend on the database. A backend publishes its own changes after
+// they commit and those of other stores as its watcher finds them.
+type Broker struct {
+	watch func(ctx context.Context)
+
+	mu      sync.Mutex
+	subs    map[int]func(Change)
+	next    int
+	live    bool // the watcher sees changes made elsewhere
+	started bool
+	closed  bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+
+	deliver sync.Mutex // one delivery at a time, in order
+}
+
+// NewBroker returns a Broker that, from the first subscription until
+// Close, runs watch, which finds the changes other stores make and
+// publishes them. watch must call Live once it sees every change from then
+// on, and again after each time it may have missed some.
+func NewBroker(watch func(ctx context.Context)) *Broker {
+	return &Broker{watch: watch, subs: make(map[int]func(Change))}
+}
+
+// Subscribe implements Notifier.
+func (b *Broker) Subscribe(fn func(Change)) (unsubscribe func()) {
+	b.deliver.Lock()
+	defer b.deliver.Unlock()
+	b.mu.Lock()
+	k := b.next
+	b.next++
+	b.subs[k] = fn
+	live := b.live
+	if !b.started && !b.closed && b.watch != nil {
+		b.started = true
+		ctx, cancel := context.WithCancel(context.Background())
+		b.cancel, b.done = cancel, make(chan struct{})
+		go func() {
+			defer close(b.done)
+			b.watch(ctx)
+		}()
+	}
+	b.mu.Unlock()
+	if live {
+		// The others had their reset when the watcher went live.
+		fn(Change{Kind: ChangeReset})
+	}
+	return func() {
+		b.deliver.Lock()
+		defer b.deliver.Unlock()
+		b.mu.Lock()
+		delete(b.subs, k)
+		b.mu.Unlock()
+	}
+}
+
+// Publish delivers changes to every subscriber.
+func (b *Broker) Publish(changes ...Change) {
+	if len(changes) == 0 {
+		return
+	}
+	b.deliver.Lock()
+	defer b.deliver.Unlock()
+	b.mu.Lock()
+	subs := make([]func(Change), 0, len(b.subs))
+	for _, fn := range b.subs {
+		subs = append(subs, fn)
+	}
+	b.mu.Unlock()
+	for _, c := range changes {
+		for _, fn := range subs {
+			fn(c)
+		}
+	}
+}
+
+// Live records that the watcher sees every change from now on, and tells
+// subscribers to drop what they hold, since changes before may have been
+// missed.
+func (b *Broker) Live() {
+	b.mu.Lock()
+	b.live = true
+	b.mu.Unlock()
+	b.Publish(Change{Kind: ChangeReset})
+}
+
+// Lost records that the watcher no longer sees changes made elsewhere; it
+// calls Live when it does again.
+func (b *Broker) Lost() {
+	b.mu.Lock()
+	b.live = false
+	b.mu.Unlock()
+}
+
+// Close stops the watcher and waits for it to return.
+func (b *Broker) Close() {
+	b.mu.Lock()
+	b.closed = true
+	cancel, done := b.cancel, b.done
+	b.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}

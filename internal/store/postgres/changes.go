@@ -1,0 +1,170 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scimd/scimd/internal/store"
+)
+
+// Replicas hear of each other's changes through NOTIFY, which PostgreSQL
+// delivers at commit, and only then, to every session that LISTENs on the
+// channel: one dedicated connection per subscribed store.
+const (
+	// defaultListenIdle is how long the listening connection may stay
+	// silent before it is checked: a connection that a network fault
+	// left open but dead would otherwise hear nothing, and say nothing,
+	// forever.
+	defaultListenIdle = 5 * time.Second
+	// listenCheck bounds the check, and closing a connection.
+	listenCheck = 2 * time.Second
+	// Reconnecting waits from listenRetryMin, doubling up to
+	// listenRetryMax, so that a database that is down is not hammered.
+	listenRetryMin = 100 * time.Millisecond
+	listenRetryMax = 5 * time.Second
+)
+
+// notification is the payload of a NOTIFY.
+type notification struct {
+	Origin      string           `json:"o"`
+	Kind        store.ChangeKind `json:"k"`
+	WorkspaceID string           `json:"w,omitempty"`
+	ID          string           `json:"i,omitempty"`
+}
+
+// channelName returns the NOTIFY channel of the tables in schema: the
+// channel is the database's, so stores on different schemas must not
+// share it. Names are at most 63 bytes.
+func channelName(schema string) string {
+	name := "scimd_changes:" + schema
+	if len(name) > 63 {
+		sum := sha256.Sum256([]byte(schema))
+		name = "scimd_changes:" + hex.EncodeToString(sum[:12])
+	}
+	return name
+}
+
+// Subscribe implements store.Notifier. The first subscription opens the
+// listening connection.
+func (s *Store) Subscribe(fn func(store.Change)) (unsubscribe func()) {
+	return s.changes.Subscribe(fn)
+}
+
+// txChanges runs fn in a transaction that also notifies the changes fn
+// returns, and publishes them in this process once committed.
+func (s *Store) txChanges(ctx context.Context, fn func(pgx.Tx) ([]store.Change, error)) error {
+	var changes []store.Change
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if changes, err = fn(tx); err != nil {
+			return err
+		}
+		for _, c := range changes {
+			payload, err := json.Marshal(notification{Origin: s.origin, Kind: c.Kind, WorkspaceID: c.WorkspaceID, ID: c.ID})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, s.channel, string(payload)); err != nil {
+				return fmt.Errorf("notify: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.changes.Publish(changes...)
+	return nil
+}
+
+// watch listens for the changes of other stores until ctx is done,
+// connecting again whenever the connection fails.
+func (s *Store) watch(ctx context.Context) {
+	wait := listenRetryMin
+	for {
+		if s.listen(ctx) {
+			wait = listenRetryMin
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, listenRetryMax)
+	}
+}
+
+// listen opens a connection, listens on it and publishes what it hears
+// until it fails or ctx is done, and reports whether it got as far as
+// listening. Why it failed does not matter: the next attempt tells
+// whether the database is back.
+func (s *Store) listen(ctx context.Context) (live bool) {
+	cfg := s.pool.Config().ConnConfig // a copy
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		// For pg_stat_activity: the connection idles by design.
+		cfg.RuntimeParams["application_name"] = "scimd listen"
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false
+	}
+	s.listenPID.Store(conn.PgConn().PID())
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), listenCheck)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{s.channel}.Sanitize()); err != nil {
+		return false
+	}
+	// Listening from now on; what happened before, or while the last
+	// connection was down, is unknown.
+	s.changes.Live()
+	defer s.changes.Lost()
+	for {
+		wctx, cancel := context.WithTimeout(ctx, s.listenIdle)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return true
+		case err == nil:
+			s.deliver(n.Payload)
+		case errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed():
+			// Silent for listenIdle: check that the connection
+			// still works. The deadline left it usable.
+			pctx, cancel := context.WithTimeout(ctx, listenCheck)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+}
+
+// deliver publishes a notification from another store. One it cannot read
+// drops everything, since what changed is unknown.
+func (s *Store) deliver(payload string) {
+	var n notification
+	if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Kind == "" {
+		s.changes.Publish(store.Change{Kind: store.ChangeReset})
+		return
+	}
+	if n.Origin == s.origin {
+		return // published when it committed
+	}
+	s.changes.Publish(store.Change{Kind: n.Kind, WorkspaceID: n.WorkspaceID, ID: n.ID})
+}

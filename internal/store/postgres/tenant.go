@@ -1,0 +1,225 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scimd/scimd/internal/store"
+)
+
+// workspaceCols are the columns scanWorkspace reads, in its order.
+const workspaceCols = `id, slug, created, scim_enabled, create_users, sync_display_name, default_role, default_team,
+	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit`
+
+func scanWorkspace(row pgx.Row) (store.Workspace, error) {
+	var (
+		w     store.Workspace
+		c     = &w.Config
+		seats *int
+	)
+	err := row.Scan(&w.ID, &w.Slug, &w.Created, &c.SCIMEnabled, &c.CreateUsers, &c.SyncDisplayName, &c.DefaultRole, &c.DefaultTeam,
+		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats)
+	w.Created = w.Created.UTC()
+	c.SeatLimit = seats
+	return w, err
+}
+
+// configArgs returns the values of the configuration columns, in the
+// order of workspaceCols after created.
+func configArgs(c store.WorkspaceConfig) []any {
+	return []any{c.SCIMEnabled, c.CreateUsers, c.SyncDisplayName, c.DefaultRole, c.DefaultTeam,
+		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, c.SeatLimit}
+}
+
+func workspaceWhere(ctx context.Context, q queryer, where string, arg any) (store.Workspace, error) {
+	w, err := scanWorkspace(q.QueryRow(ctx, `SELECT `+workspaceCols+` FROM workspaces WHERE `+where, arg))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return w, fmt.Errorf("workspace %q: %w", arg, store.ErrNotFound)
+	}
+	if err != nil {
+		return w, fmt.Errorf("get workspace: %w", err)
+	}
+	return w, nil
+}
+
+// WorkspaceByID returns the workspace with the given id.
+func (s *Store) WorkspaceByID(ctx context.Context, id string) (_ store.Workspace, err error) {
+	defer classify(&err)
+	return workspaceWhere(ctx, s.pool, `id = $1`, id)
+}
+
+// UpdateWorkspace runs fn on the workspace, locked until the commit, and
+// stores its configuration.
+func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store.Workspace) error) (_ store.Workspace, err error) {
+	defer classify(&err)
+	var out store.Workspace
+	err = s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		w, err := workspaceWhere(ctx, tx, `slug = $1 FOR NO KEY UPDATE`, slug)
+		if err != nil {
+			return nil, err
+		}
+		id, created := w.ID, w.Created
+		if err := fn(&w); err != nil {
+			return nil, err
+		}
+		w.ID, w.Slug, w.Created = id, slug, created
+		if _, err := tx.Exec(ctx, `UPDATE workspaces SET scim_enabled = $1, create_users = $2, sync_display_name = $3,
+			default_role = $4, default_team = $5, default_team_role = $6, revoke_keys_on_deactivate = $7, delete_mode = $8,
+			soft_delete_grace_days = $9, strict_mode = $10, seat_limit = $11 WHERE id = $12`,
+			append(configArgs(w.Config), id)...); err != nil {
+			return nil, fmt.Errorf("update workspace: %w", err)
+		}
+		out = w
+		return []store.Change{{Kind: store.ChangeWorkspace, WorkspaceID: id, ID: id}}, nil
+	})
+	return out, err
+}
+
+// DeleteWorkspace deletes a workspace; its tokens and resources go with it
+// by foreign key.
+func (s *Store) DeleteWorkspace(ctx context.Context, slug string) (err error) {
+	defer classify(&err)
+	return s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		var id string
+		err := tx.QueryRow(ctx, `DELETE FROM workspaces WHERE slug = $1 RETURNING id`, slug).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("workspace %q: %w", slug, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delete workspace: %w", err)
+		}
+		return []store.Change{{Kind: store.ChangeWorkspace, WorkspaceID: id, ID: id}}, nil
+	})
+}
+
+// tokenCols are the columns scanToken reads, in its order, but for the
+// hash, which only TokenByHash returns.
+const tokenCols = `id, kind, coalesce(workspace_id, ''), name, created, created_by, expires, last_used, revoked`
+
+func scanToken(row pgx.Row, extra ...any) (store.Token, error) {
+	var (
+		t                          store.Token
+		expires, lastUsed, revoked *time.Time
+	)
+	dest := append([]any{&t.ID, &t.Kind, &t.WorkspaceID, &t.Name, &t.Created, &t.CreatedBy, &expires, &lastUsed, &revoked}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return t, err
+	}
+	t.Created = t.Created.UTC()
+	for _, f := range []struct {
+		from *time.Time
+		to   *time.Time
+	}{{expires, &t.Expires}, {lastUsed, &t.LastUsed}, {revoked, &t.Revoked}} {
+		if f.from != nil {
+			*f.to = f.from.UTC()
+		}
+	}
+	return t, nil
+}
+
+// optTime is a time for a nullable column: NULL for the zero time.
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// optID is an id for a nullable column: NULL for "".
+func optID(id string) *string {
+	if id == "" {
+		return nil
+	}
+	return &id
+}
+
+// TokenByID returns a token without its hash.
+func (s *Store) TokenByID(ctx context.Context, id string) (_ store.Token, err error) {
+	defer classify(&err)
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("get token: %w", err)
+	}
+	return t, nil
+}
+
+// Tokens lists the tokens of a workspace, or the admin tokens, without
+// their hashes.
+func (s *Store) Tokens(ctx context.Context, workspaceID string) (_ []store.Token, err error) {
+	defer classify(&err)
+	q, args := `SELECT `+tokenCols+` FROM tokens WHERE workspace_id = $1 ORDER BY created, id`, []any{workspaceID}
+	if workspaceID == "" {
+		q, args = `SELECT `+tokenCols+` FROM tokens WHERE workspace_id IS NULL ORDER BY created, id`, nil
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	ts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Token, error) { return scanToken(row) })
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// RevokeToken marks a token revoked, keeping the time of an earlier
+// revocation.
+func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) (err error) {
+	defer classify(&err)
+	return s.updateToken(ctx, id, `UPDATE tokens SET revoked = coalesce(revoked, $1) WHERE id = $2 RETURNING coalesce(workspace_id, '')`, at)
+}
+
+// SetTokenExpiry sets when a token expires.
+func (s *Store) SetTokenExpiry(ctx context.Context, id string, expires time.Time) (err error) {
+	defer classify(&err)
+	return s.updateToken(ctx, id, `UPDATE tokens SET expires = $1 WHERE id = $2 RETURNING coalesce(workspace_id, '')`, optTime(expires))
+}
+
+// updateToken runs an update of one token that returns its workspace, and
+// publishes the change.
+func (s *Store) updateToken(ctx context.Context, id, query string, value any) error {
+	return s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		var ws string
+		err := tx.QueryRow(ctx, query, value, id).Scan(&ws)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("update token: %w", err)
+		}
+		return []store.Change{{Kind: store.ChangeToken, WorkspaceID: ws, ID: id}}, nil
+	})
+}
+
+// TouchTokens records when tokens were last used, in one statement. Two
+// replicas flushing at once may deadlock on the rows they share, which
+// PostgreSQL breaks and tx retries.
+func (s *Store) TouchTokens(ctx context.Context, used map[string]time.Time) (err error) {
+	defer classify(&err)
+	if len(used) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(used))
+	times := make([]time.Time, 0, len(used))
+	for id, at := range used {
+		ids = append(ids, id)
+		times = append(times, at)
+	}
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE tokens t SET last_used = u.at
+			FROM unnest($1::text[], $2::timestamptz[]) AS u (id, at)
+			WHERE t.id = u.id AND (t.last_used IS NULL OR t.last_used < u.at)`, ids, times)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("touch tokens: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,238 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/scimd/scimd/internal/store"
+)
+
+// workspaceCols are the columns scanWorkspace reads, in its order.
+const workspaceCols = `id, slug, created, scim_enabled, create_users, sync_display_name, default_role, default_team,
+	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit`
+
+func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) {
+	var (
+		w       store.Workspace
+		c       = &w.Config
+		created string
+		seats   sql.NullInt64
+	)
+	err := sc.Scan(&w.ID, &w.Slug, &created, &c.SCIMEnabled, &c.CreateUsers, &c.SyncDisplayName, &c.DefaultRole, &c.DefaultTeam,
+		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats)
+	if err != nil {
+		return w, err
+	}
+	if seats.Valid {
+		n := int(seats.Int64)
+		c.SeatLimit = &n
+	}
+	w.Created, err = parseTime(created)
+	return w, err
+}
+
+// configArgs returns the values of the configuration columns, in the
+// order of workspaceCols after created.
+func configArgs(c store.WorkspaceConfig) []any {
+	var seats any
+	if c.SeatLimit != nil {
+		seats = *c.SeatLimit
+	}
+	return []any{c.SCIMEnabled, c.CreateUsers, c.SyncDisplayName, c.DefaultRole, c.DefaultTeam,
+		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, seats}
+}
+
+func (s *Store) workspaceWhere(ctx context.Context, q conn, where string, arg any) (store.Workspace, error) {
+	w, err := scanWorkspace(q.QueryRowContext(ctx, `SELECT `+workspaceCols+` FROM workspaces WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, fmt.Errorf("workspace %q: %w", arg, store.ErrNotFound)
+	}
+	if err != nil {
+		return w, fmt.Errorf("get workspace: %w", err)
+	}
+	return w, nil
+}
+
+// WorkspaceByID returns the workspace with the given id.
+func (s *Store) WorkspaceByID(ctx context.Context, id string) (store.Workspace, error) {
+	return s.workspaceWhere(ctx, s.read(), `id = ?`, id)
+}
+
+// UpdateWorkspace runs fn on the workspace and stores its configuration.
+func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store.Workspace) error) (store.Workspace, error) {
+	var out store.Workspace
+	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		// The write transaction is the only one (IMMEDIATE, under
+		// wmu), so what is read here cannot change before the write.
+		w, err := s.workspaceWhere(ctx, tx, `slug = ?`, slug)
+		if err != nil {
+			return nil, err
+		}
+		id, created := w.ID, w.Created
+		if err := fn(&w); err != nil {
+			return nil, err
+		}
+		w.ID, w.Slug, w.Created = id, slug, created
+		args := append(configArgs(w.Config), id)
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET scim_enabled = ?, create_users = ?, sync_display_name = ?,
+			default_role = ?, default_team = ?, default_team_role = ?, revoke_keys_on_deactivate = ?, delete_mode = ?,
+			soft_delete_grace_days = ?, strict_mode = ?, seat_limit = ? WHERE id = ?`, args...); err != nil {
+			return nil, fmt.Errorf("update workspace: %w", err)
+		}
+		out = w
+		return []store.Change{{Kind: store.ChangeWorkspace, WorkspaceID: id, ID: id}}, nil
+	})
+	return out, err
+}
+
+// DeleteWorkspace deletes a workspace; its tokens and resources go with it
+// by foreign key.
+func (s *Store) DeleteWorkspace(ctx context.Context, slug string) error {
+	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		var id string
+		err := tx.QueryRowContext(ctx, `DELETE FROM workspaces WHERE slug = ? RETURNING id`, slug).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("workspace %q: %w", slug, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delete workspace: %w", err)
+		}
+		return []store.Change{{Kind: store.ChangeWorkspace, WorkspaceID: id, ID: id}}, nil
+	})
+}
+
+// tokenCols are the columns scanToken reads, in its order, but for the
+// hash, which only TokenByHash returns.
+const tokenCols = `id, kind, coalesce(workspace_id, ''), name, created, created_by, expires, last_used, revoked`
+
+func scanToken(sc interface{ Scan(...any) error }, extra ...any) (store.Token, error) {
+	var (
+		t                          store.Token
+		created                    string
+		expires, lastUsed, revoked sql.NullString
+	)
+	dest := append([]any{&t.ID, &t.Kind, &t.WorkspaceID, &t.Name, &created, &t.CreatedBy, &expires, &lastUsed, &revoked}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return t, err
+	}
+	var err error
+	if t.Created, err = parseTime(created); err != nil {
+		return t, err
+	}
+	for _, f := range []struct {
+		s  sql.NullString
+		at *time.Time
+	}{{expires, &t.Expires}, {lastUsed, &t.LastUsed}, {revoked, &t.Revoked}} {
+		if f.s.Valid {
+			if *f.at, err = parseTime(f.s.String); err != nil {
+				return t, err
+			}
+		}
+	}
+	return t, nil
+}
+
+// optTime is a time for a nullable column: NULL for the zero time.
+func optTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
+
+// optID is an id for a nullable column: NULL for "".
+func optID(id string) any {
+	if id == "" {
+		return nil
+	}
+	return id
+}
+
+// TokenByID returns a token without its hash.
+func (s *Store) TokenByID(ctx context.Context, id string) (store.Token, error) {
+	t, err := scanToken(s.read().QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("get token: %w", err)
+	}
+	return t, nil
+}
+
+// Tokens lists the tokens of a workspace, or the admin tokens, without
+// their hashes.
+func (s *Store) Tokens(ctx context.Context, workspaceID string) ([]store.Token, error) {
+	q, args := `SELECT `+tokenCols+` FROM tokens WHERE workspace_id = ? ORDER BY created, id`, []any{workspaceID}
+	if workspaceID == "" {
+		q, args = `SELECT `+tokenCols+` FROM tokens WHERE workspace_id IS NULL ORDER BY created, id`, nil
+	}
+	rows, err := s.read().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var ts []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		ts = append(ts, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// RevokeToken marks a token revoked, keeping the time of an earlier
+// revocation.
+func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
+	return s.updateToken(ctx, id, `UPDATE tokens SET revoked = coalesce(revoked, ?) WHERE id = ? RETURNING coalesce(workspace_id, '')`, formatTime(at))
+}
+
+// SetTokenExpiry sets when a token expires.
+func (s *Store) SetTokenExpiry(ctx context.Context, id string, expires time.Time) error {
+	return s.updateToken(ctx, id, `UPDATE tokens SET expires = ? WHERE id = ? RETURNING coalesce(workspace_id, '')`, optTime(expires))
+}
+
+// updateToken runs an update of one token that returns its workspace, and
+// publishes the change.
+func (s *Store) updateToken(ctx context.Context, id, query string, value any) error {
+	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		var ws string
+		err := tx.QueryRowContext(ctx, query, value, id).Scan(&ws)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("update token: %w", err)
+		}
+		return []store.Change{{Kind: store.ChangeToken, WorkspaceID: ws, ID: id}}, nil
+	})
+}
+
+// TouchTokens records when tokens were last used. Times compare as text,
+// being fixed-width UTC.
+func (s *Store) TouchTokens(ctx context.Context, used map[string]time.Time) error {
+	if len(used) == 0 {
+		return nil
+	}
+	err := s.tx(ctx, func(tx conn) error {
+		for id, at := range used {
+			ts := formatTime(at)
+			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ? AND (last_used IS NULL OR last_used < ?)`, ts, id, ts); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("touch tokens: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/scimd/scimd/internal/store"
+)
+
+// Bounds of WorkspaceConfig.SoftDeleteGraceDays.
+const (
+	MinGraceDays = 1
+	MaxGraceDays = 3650
+)
+
+// nameRE is what role and team names may be: an application's own names,
+// so only what could not be one is refused.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.:@/-]{0,63}$`)
+
+// ValidateConfig checks a workspace configuration and reports every rule
+// it breaks, wrapped in ErrInvalid.
+func ValidateConfig(c store.WorkspaceConfig) error {
+	var problems []string
+	if !nameRE.MatchString(c.DefaultRole) {
+		problems = append(problems, fmt.Sprintf("defaultRole %q must be a role name: 1-64 letters, digits, spaces or _.:@/-, starting with a letter or digit", c.DefaultRole))
+	}
+	if c.DefaultTeam != "" && !nameRE.MatchString(c.DefaultTeam) {
+		problems = append(problems, fmt.Sprintf("defaultTeam %q must be empty (no team) or a team name: 1-64 letters, digits, spaces or _.:@/-, starting with a letter or digit", c.DefaultTeam))
+	}
+	if !nameRE.MatchString(c.DefaultTeamRole) {
+		problems = append(problems, fmt.Sprintf("defaultTeamRole %q must be a role name: 1-64 letters, digits, spaces or _.:@/-, starting with a letter or digit", c.DefaultTeamRole))
+	}
+	if c.DeleteMode != store.DeleteSoft && c.DeleteMode != store.DeleteHard {
+		problems = append(problems, fmt.Sprintf("deleteMode %q must be %q or %q", c.DeleteMode, store.DeleteSoft, store.DeleteHard))
+	}
+	if c.SoftDeleteGraceDays < MinGraceDays || c.SoftDeleteGraceDays > MaxGraceDays {
+		problems = append(problems, fmt.Sprintf("softDeleteGraceDays %d must be from %d to %d", c.SoftDeleteGraceDays, MinGraceDays, MaxGraceDays))
+	}
+	if c.SeatLimit != nil && *c.SeatLimit < 1 {
+		problems = append(problems, fmt.Sprintf("seatLimit %d must be a positive number of seats, or none for unlimited", *c.SeatLimit))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", strings.Join(problems, "; "), ErrInvalid)
+}
+
+// setting is one key of a workspace configuration, as administrators name
+// it.
+type setting struct {
+	key string
+	set func(c *store.WorkspaceConfig, value string) error
+}
+
+func boolSetting(key string, field func(*store.WorkspaceConfig) *bool) setting {
+	return setting{key, func(c *store.WorkspaceConfig, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s=%s: want true or false: %w", key, v, ErrInvalid)
+		}
+		*field(c) = b
+		return nil
+	}}
+}
+
+func stringSetting(key string, field func(*store.WorkspaceConfig) *string) setting {
+	return setting{key, func(c *store.WorkspaceConfig, v string) error {
+		*field(c) = v
+		return nil
+	}}
+}
+
+var settings = []setting{
+	boolSetting("scimEnabled", func(c *store.WorkspaceConfig) *bool { return &c.SCIMEnabled }),
+	boolSetting("createUsers", func(c *store.WorkspaceConfig) *bool { return &c.CreateUsers }),
+	boolSetting("syncDisplayName", func(c *store.WorkspaceConfig) *bool { return &c.SyncDisplayName }),
+	stringSetting("defaultRole", func(c *store.WorkspaceConfig) *string { return &c.DefaultRole }),
+	stringSetting("defaultTeam", func(c *store.WorkspaceConfig) *string { return &c.DefaultTeam }),
+	stringSetting("defaultTeamRole", func(c *store.WorkspaceConfig) *string { return &c.DefaultTeamRole }),
+	boolSetting("revokeKeysOnDeactivate", func(c *store.WorkspaceConfig) *bool { return &c.RevokeKeysOnDeactivate }),
+	stringSetting("deleteMode", func(c *store.WorkspaceConfig) *string { return &c.DeleteMode }),
+	{"softDeleteGraceDays", func(c *store.WorkspaceConfig, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("softDeleteGraceDays=%s: want a number of days: %w", v, ErrInvalid)
+		}
+		c.SoftDeleteGraceDays = n
+		return nil
+	}},
+	boolSetting("strictMode", func(c *store.WorkspaceConfig) *bool { return &c.StrictMode }),
+	{"seatLimit", func(c *store.WorkspaceConfig, v string) error {
+		switch strings.ToLower(v) {
+		case "", "none", "unlimited", "null":
+			c.SeatLimit = nil
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("seatLimit=%s: want a number of seats, or none: %w", v, ErrInvalid)
+		}
+		c.SeatLimit = &n
+		return nil
+	}},
+}
+
+// ConfigKeys returns the names of the settings of a workspace, in the
+// order of their documentation.
+func ConfigKeys() []string {
+	keys := make([]string, len(settings))
+	for i, s := range settings {
+		keys[i] = s.key
+	}
+	return keys
+}
+
+// SetConfigValue sets one setting, named as in ConfigKeys (in any case),
+// from its text form. It does not validate the result: see ValidateConfig.
+func SetConfigValue(c *store.WorkspaceConfig, key, value string) error {
+	for _, s := range settings {
+		if strings.EqualFold(s.key, key) {
+			return s.set(c, strings.TrimSpace(value))
+		}
+	}
+	return fmt.Errorf("unknown setting %q; the settings are %s: %w", key, strings.Join(ConfigKeys(), ", "), ErrInvalid)
+}
+
+// Workspace returns the workspace with the given slug.
+func (s *Service) Workspace(ctx context.Context, slug string) (store.Workspace, error) {
+	return s.store.WorkspaceBySlug(ctx, slug)
+}
+
+// Workspaces lists the workspaces by slug.
+func (s *Service) Workspaces(ctx context.Context) ([]store.Workspace, error) {
+	return s.store.Workspaces(ctx)
+}
+
+// UpdateConfig changes a workspace's configuration with fn, in one
+// transaction, and stores it if it is valid. Servers on the database apply
+// it from their next request.
+func (s *Service) UpdateConfig(ctx context.Context, slug string, fn func(*store.WorkspaceConfig) error) (store.Workspace, error) {
+	return s.store.UpdateWorkspace(ctx, slug, func(w *store.Workspace) error {
+		if err := fn(&w.Config); err != nil {
+			return err
+		}
+		return ValidateConfig(w.Config)
+	})
+}
+
+// SetConfig applies settings of the form key=value (see SetConfigValue)
+// to a workspace's configuration, all or none.
+func (s *Service) SetConfig(ctx context.Context, slug string, settings ...string) (store.Workspace, error) {
+	if len(settings) == 0 {
+		return store.Workspace{}, fmt.Errorf("no setting given; the settings are %s: %w", strings.Join(ConfigKeys(), ", "), ErrInvalid)
+	}
+	return s.UpdateConfig(ctx, slug, func(c *store.WorkspaceConfig) error {
+		var errs []error
+		for _, kv := range settings {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				errs = append(errs, fmt.Errorf("%q: want key=value: %w", kv, ErrInvalid))
+				continue
+			}
+			if err := SetConfigValue(c, strings.TrimSpace(k), v); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// DeleteWorkspace deletes a workspace with all its users, groups and
+// tokens. Its tokens stop working at once on every server.
+func (s *Service) DeleteWorkspace(ctx context.Context, slug string) error {
+	return s.store.DeleteWorkspace(ctx, slug)
+}

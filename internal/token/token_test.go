@@ -1,0 +1,50 @@
+package token_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/scimd/scimd/internal/id"
+	"github.com/scimd/scimd/internal/token"
+)
+
+func TestKindsAreApart(t *testing.T) {
+	h := token.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
+	ws := id.New(id.Workspace)
+	scim, scimHash, err := h.Mint(ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, adminHash := h.MintAdmin()
+	if !strings.HasPrefix(admin, token.AdminPrefix) || strings.HasPrefix(admin, token.Prefix) {
+		t.Errorf("admin token %q", admin)
+	}
+	if err := token.ParseAdmin(admin); err != nil {
+		t.Errorf("ParseAdmin(admin token): %v", err)
+	}
+	if got, err := token.Parse(scim); err != nil || got != ws {
+		t.Errorf("Parse(SCIM token): %q, %v", got, err)
+	}
+	// Neither kind parses as the other.
+	if _, err := token.Parse(admin); err == nil {
+		t.Error("an admin token parses as a SCIM token")
+	}
+	if err := token.ParseAdmin(scim); err == nil {
+		t.Error("a SCIM token parses as an admin token")
+	}
+	if err := token.ParseAdmin(token.AdminPrefix + "short"); err == nil {
+		t.Error("a truncated admin token parses")
+	}
+	// Nor hashes as the other.
+	if !bytes.Equal(h.HashAdmin(admin), adminHash) || !bytes.Equal(h.Hash(ws, scim), scimHash) {
+		t.Error("hashes are not reproducible")
+	}
+	if bytes.Equal(h.HashAdmin(scim), scimHash) || bytes.Equal(h.Hash(ws, admin), adminHash) {
+		t.Error("a token hashes the same in both domains")
+	}
+	other := token.NewHasher([]byte("another secret, another installation"))
+	if bytes.Equal(other.HashAdmin(admin), adminHash) {
+		t.Error("admin hashes do not depend on the installation secret")
+	}
+}
