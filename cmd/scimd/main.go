@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scimd/scimd/internal/audit"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
@@ -210,6 +211,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := server.DefaultConfig()
 	addr := fs.String("addr", env("SCIMD_ADDR", "127.0.0.1:8080"), "listen address (env SCIMD_ADDR)")
 	fs.StringVar(&cfg.BasePath, "base-path", env("SCIMD_BASE_PATH", cfg.BasePath), "path of the SCIM endpoints (env SCIMD_BASE_PATH)")
+	auditReads := fs.Bool("audit-reads", env("SCIMD_AUDIT_READS", "true") == "true", "audit SCIM reads too, not only writes, searches and failures (env SCIMD_AUDIT_READS)")
+	auditRetention := fs.Duration("audit-retention", envDuration("SCIMD_AUDIT_RETENTION", audit.DefaultRetention), "how long audit log entries are kept; 0 keeps them forever (env SCIMD_AUDIT_RETENTION)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("SCIMD_PUBLIC_URL", ""), "external URL of the SCIM base path, for meta.location; default: from each request (env SCIMD_PUBLIC_URL)")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", envDuration("SCIMD_REQUEST_TIMEOUT", cfg.RequestTimeout), "longest time spent on one request (env SCIMD_REQUEST_TIMEOUT)")
 	logFormat := fs.String("log-format", env("SCIMD_LOG_FORMAT", "text"), "log format: text or json (env SCIMD_LOG_FORMAT)")
@@ -246,6 +249,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	aw := audit.NewWriter(st, audit.Config{Log: log})
+	defer func() {
+		// After the server: requests still running write entries.
+		actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		aw.Close(actx)
+	}()
+	go (&audit.Pruner{Store: st, Retention: *auditRetention, Log: log}).Run(ctx)
+	cfg.Audit, cfg.AuditReads = aw, *auditReads
 	handler := server.New(cfg, st, hasher, log)
 	defer handler.Close() // before the store closes
 	srv := &http.Server{

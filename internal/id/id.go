@@ -14,6 +14,9 @@ const (
 	User      = "usr_"
 	Group     = "grp_"
 	Token     = "tok_"
+	// Request ids are made for requests that came without a correlation
+	// id of their own.
+	Request = "req_"
 )
 
 // Size is the number of random bytes in an identifier.

@@ -195,6 +195,9 @@ func (s *Service) Create(ctx context.Context, ws string, rt *schema.ResourceType
 	if err := s.store.CreateResource(ctx, r); err != nil {
 		return nil, storeError(rt, r.ID, err)
 	}
+	c := changeOf(ctx)
+	c.After = r.Doc
+	c.Added = memberIDs(r.Members)
 	if rt == schema.GroupType && len(r.Members) > 0 {
 		// Members' types and display names come from the members.
 		return s.Get(ctx, ws, rt, r.ID, true)
@@ -220,12 +223,18 @@ func (s *Service) Replace(ctx context.Context, ws string, rt *schema.ResourceTyp
 	if rt == schema.GroupType {
 		mc = &store.MemberChange{Replace: true, Add: takeMembers(doc)}
 	}
+	c := changeOf(ctx)
 	r, err := s.store.UpdateResource(ctx, ws, rt.ID, resID, true, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}
 		if err := checkImmutable(rt, cur.Doc, doc); err != nil {
 			return nil, err
+		}
+		c.Before, c.After = cur.Doc, doc
+		if mc != nil {
+			d := diffMembers(memberIDs(cur.Members), mc.Add)
+			c.Added, c.Removed = d.Add, d.Remove
 		}
 		return &store.Update{Doc: doc, Members: mc}, nil
 	})
@@ -267,10 +276,12 @@ func (s *Service) Patch(ctx context.Context, ws string, rt *schema.ResourceType,
 			return s.patchGroupDelta(ctx, ws, rt, resID, ifMatch, delta, rest, load)
 		}
 	}
+	c := changeOf(ctx)
 	r, err := s.store.UpdateResource(ctx, ws, rt.ID, resID, load || rt == schema.GroupType, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}
+		*c = Change{Before: cur.Doc, After: cur.Doc}
 		doc := cur.Doc
 		var before []string
 		if rt == schema.GroupType {
@@ -297,6 +308,10 @@ func (s *Service) Patch(ctx context.Context, ws string, rt *schema.ResourceType,
 		if up.Members == nil && reflect.DeepEqual(cur.Doc, up.Doc) {
 			return nil, nil // nothing changed: keep the version
 		}
+		c.After = up.Doc
+		if up.Members != nil {
+			c.Added, c.Removed = up.Members.Add, up.Members.Remove
+		}
 		return up, nil
 	})
 	return r, storeError(rt, resID, err)
@@ -309,11 +324,15 @@ func (s *Service) patchGroupDelta(ctx context.Context, ws string, rt *schema.Res
 			mc.Add = append(mc.Add, v)
 		}
 	}
+	c := changeOf(ctx)
 	r, err := s.store.UpdateResource(ctx, ws, rt.ID, resID, load, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}
 		doc := cur.Doc
+		defer func() {
+			*c = Change{Before: cur.Doc, After: doc, Added: mc.Add, Removed: mc.Remove, Cleared: mc.Replace}
+		}()
 		if len(rest) > 0 {
 			var err error
 			if doc, err = patch.Apply(rt, cur.Doc, rest); err != nil {
@@ -374,7 +393,9 @@ func diffMembers(before, after []string) *store.MemberChange {
 
 // Delete deletes a resource (RFC 7644 §3.6).
 func (s *Service) Delete(ctx context.Context, ws string, rt *schema.ResourceType, resID, ifMatch string) error {
+	c := changeOf(ctx)
 	err := s.store.DeleteResource(ctx, ws, rt.ID, resID, func(cur *store.Resource) error {
+		c.Before = cur.Doc
 		return checkIfMatch(ifMatch, cur)
 	})
 	return storeError(rt, resID, err)

@@ -79,6 +79,7 @@ func (s *Server) auth(h http.Handler) http.Handler {
 			return
 		}
 		s.lastUsed.Record(t.ID, now)
+		recordOf(r.Context()).auth = e
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, e)))
 	})
 }

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/scimd/scimd/internal/audit"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
@@ -145,8 +147,44 @@ func bulkError(op bulkOperation, err error) map[string]any {
 }
 
 // bulkOne runs one operation and returns its result entry; "id" carries
-// the id of a created resource for bulkId resolution.
+// the id of a created resource for bulkId resolution. Each operation has
+// its own audit entry.
 func (s *Server) bulkOne(r *http.Request, op bulkOperation, data json.RawMessage) map[string]any {
+	start := time.Now()
+	change := &provision.Change{}
+	var opErr *scimerr.Error
+	res := s.bulkDo(r.WithContext(provision.WithChange(r.Context(), change)), op, data, &opErr)
+	rec := recordOf(r.Context())
+	if s.cfg.Audit == nil || rec.auth == nil {
+		return res
+	}
+	rec.written = true
+	method := strings.ToUpper(op.Method)
+	action, target := "bulk", ""
+	if rt, id, err := bulkPath(op.Path); err == nil {
+		action, target = audit.Action(method, rt.ID, id != ""), id
+	}
+	if id, ok := res["id"].(string); ok {
+		target = id
+	}
+	status, _ := strconv.Atoi(res["status"].(string))
+	s.writeAudit(r, rec, event{
+		method: method, path: op.Path,
+		action: action, target: target,
+		status: status, start: start,
+		change: change, err: opErr,
+	})
+	return res
+}
+
+// bulkDo runs one operation; the error of a failed one is also left in
+// *failed.
+func (s *Server) bulkDo(r *http.Request, op bulkOperation, data json.RawMessage, failed **scimerr.Error) (result map[string]any) {
+	defer func() {
+		if resp, ok := result["response"].(map[string]any); ok {
+			*failed = &scimerr.Error{ScimType: str(resp["scimType"]), Detail: str(resp["detail"])}
+		}
+	}()
 	ctx := r.Context()
 	ws := workspace(ctx)
 	method := strings.ToUpper(op.Method)
@@ -212,4 +250,9 @@ func bulkPath(p string) (*schema.ResourceType, string, error) {
 		}
 	}
 	return nil, "", scimerr.BadRequest(scimerr.InvalidPath, "bulk path %q names no resource type", p)
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }

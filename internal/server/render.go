@@ -40,6 +40,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 // fail renders any error as a SCIM error response (RFC 7644 §3.12).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := scimerr.From(err)
+	recordOf(r.Context()).err = e
 	if e.Status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
 	}

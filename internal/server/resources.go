@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scimd/scimd/internal/audit"
 	"github.com/scimd/scimd/internal/filter"
 	"github.com/scimd/scimd/internal/patch"
 	"github.com/scimd/scimd/internal/provision"
@@ -17,6 +18,7 @@ import (
 // collection serves /Users and /Groups.
 func (s *Server) collection(rt *schema.ResourceType) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setAction(r, audit.Action(r.Method, rt.ID, false), "")
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 			q := r.URL.Query()
@@ -53,6 +55,7 @@ func (s *Server) collection(rt *schema.ResourceType) http.Handler {
 func (s *Server) item(rt *schema.ResourceType) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
+		setAction(r, audit.Action(r.Method, rt.ID, true), id)
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 			s.get(w, r, rt, id)
@@ -150,6 +153,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, rt *schema.Resou
 		s.fail(w, r, err)
 		return
 	}
+	recordOf(r.Context()).target = res.ID
 	s.writeResource(w, r, rt, res, sel, http.StatusCreated)
 }
 
@@ -234,6 +238,11 @@ type searchRequest struct {
 // nil (all resource types).
 func (s *Server) search(rt *schema.ResourceType) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt != nil {
+			setAction(r, resourceAction(rt, "search"), "")
+		} else {
+			setAction(r, "search", "")
+		}
 		var body struct {
 			Schemas            []string `json:"schemas"`
 			Attributes         []string `json:"attributes"`

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
@@ -36,6 +38,10 @@ type Config struct {
 	// Clock, if set, replaces time.Now for token expiry and last use
 	// (for tests).
 	Clock func() time.Time
+	// Audit, if set, receives an audit log entry for SCIM requests: every
+	// write and failure, and reads too with AuditReads.
+	Audit      *audit.Writer
+	AuditReads bool
 }
 
 // DefaultConfig returns the defaults documented in the README.
@@ -149,9 +155,20 @@ func (s *Server) routes() {
 }
 
 // ServeHTTP serves a request, logging it and turning panics into 500s.
+// Every response carries the request's correlation id in X-Request-Id:
+// the client's own if it sent one, else one made here.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	ar := &record{correlationID: audit.CorrelationID(r.Header)}
+	if ar.correlationID == "" {
+		ar.correlationID = id.New(id.Request)
+	}
+	w.Header().Set("X-Request-Id", ar.correlationID)
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	ctx = provision.WithChange(context.WithValue(ctx, recordKey{}, ar), &ar.change)
+	r = r.WithContext(ctx)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -167,22 +184,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)),
-			slog.String("request_id", requestID(r)),
+			slog.String("request_id", ar.correlationID),
 		)
+		s.audit(r, ar, rec.status, start)
 	}()
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-	defer cancel()
-	s.mux.ServeHTTP(rec, r.WithContext(ctx))
-}
-
-// requestID returns the correlation id a client sent, if any.
-func requestID(r *http.Request) string {
-	for _, h := range []string{"X-Request-Id", "Client-Request-Id", "X-Correlation-Id", "X-Okta-Request-Id", "Traceparent"} {
-		if v := r.Header.Get(h); v != "" {
-			return v
-		}
-	}
-	return ""
+	s.mux.ServeHTTP(rec, r)
 }
 
 type statusRecorder struct {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/scimd/scimd/internal/server"
+	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlite"
 	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
@@ -25,6 +26,7 @@ type env struct {
 	srv   *httptest.Server
 	token string
 	ten   *tenant.Service
+	st    store.Store
 }
 
 func newEnv(t *testing.T) *env {
@@ -33,6 +35,13 @@ func newEnv(t *testing.T) *env {
 }
 
 func newEnvConfig(t *testing.T, cfg server.Config) *env {
+	t.Helper()
+	return newEnvWith(t, cfg, nil)
+}
+
+// newEnvWith is newEnvConfig with a hook that may change the configuration
+// once the store is open.
+func newEnvWith(t *testing.T, cfg server.Config, setup func(store.Store, *server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "scimd.db"))
@@ -49,11 +58,14 @@ func newEnvConfig(t *testing.T, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if setup != nil {
+		setup(st, &cfg)
+	}
 	handler := server.New(cfg, st, h, nil)
 	t.Cleanup(func() { handler.Close() })
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, token: tok, ten: ten}
+	return &env{t: t, srv: srv, token: tok, ten: ten, st: st}
 }
 
 // newToken creates another workspace and returns a token for it.

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/provision"
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/scimerr"
+	"github.com/scimd/scimd/internal/store"
+)
+
+type recordKey struct{}
+
+// record is what the handlers of a request tell the audit log about it.
+// ServeHTTP creates it and writes the entry when the request is done.
+type record struct {
+	correlationID string
+	auth          *authEntry // set once the token is accepted
+	action        string
+	target        string
+	err           *scimerr.Error
+	change        provision.Change
+	// written says the handler wrote its own entries (bulk: one per
+	// operation), so the request needs none.
+	written bool
+}
+
+func recordOf(ctx context.Context) *record {
+	if r, ok := ctx.Value(recordKey{}).(*record); ok {
+		return r
+	}
+	return &record{}
+}
+
+// setAction names what the request does and to what.
+func setAction(r *http.Request, action, target string) {
+	rec := recordOf(r.Context())
+	rec.action, rec.target = action, target
+}
+
+func resourceAction(rt *schema.ResourceType, verb string) string {
+	return strings.ToLower(rt.ID) + "." + verb
+}
+
+func isWrite(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// audit writes the entry of a finished SCIM request: every request of an
+// accepted token, or only writes, searches and failures without
+// AuditReads.
+func (s *Server) audit(r *http.Request, rec *record, status int, start time.Time) {
+	if s.cfg.Audit == nil || rec.auth == nil || rec.written {
+		return
+	}
+	if !s.cfg.AuditReads && !isWrite(r.Method) && status < 400 && !strings.HasSuffix(rec.action, "search") {
+		return
+	}
+	s.writeAudit(r, rec, event{
+		method: r.Method, path: r.URL.Path,
+		action: rec.action, target: rec.target,
+		status: status, start: start,
+		change: &rec.change, err: rec.err,
+	})
+}
+
+// event is one audited action: a request, or an operation of a bulk
+// request.
+type event struct {
+	method, path   string
+	action, target string
+	status         int
+	start          time.Time
+	change         *provision.Change // the effect of a successful write
+	err            *scimerr.Error    // why it failed
+}
+
+// writeAudit queues the entry of an event of the request.
+func (s *Server) writeAudit(r *http.Request, rec *record, ev event) {
+	p := audit.Request{
+		Method:    ev.method,
+		Path:      ev.path,
+		TokenID:   rec.auth.token.ID,
+		TokenName: rec.auth.token.Name,
+		Headers:   audit.Headers(r.Header),
+	}
+	if c := ev.change; ev.status < 400 && c != nil && isWrite(ev.method) {
+		p.Diff = audit.Diff(c.Before, c.After).WithMembers(c.Added, c.Removed)
+		if c.Cleared {
+			if p.Diff == nil {
+				p.Diff = audit.Changes{}
+			}
+			m := p.Diff["members"]
+			m.Old = "all" // cleared without reading who was there
+			p.Diff["members"] = m
+		}
+	}
+	if e := ev.err; e != nil && ev.status >= 400 {
+		p.Error = strings.TrimPrefix(e.ScimType+": "+e.Detail, ": ")
+	}
+	s.cfg.Audit.Write(store.AuditEntry{
+		Time:          ev.start,
+		WorkspaceID:   rec.auth.token.WorkspaceID,
+		Channel:       audit.ChannelSCIM,
+		Action:        cmp.Or(ev.action, "request"),
+		Actor:         audit.TokenActor(rec.auth.token.ID),
+		Target:        ev.target,
+		CorrelationID: rec.correlationID,
+		Status:        ev.status,
+		Duration:      time.Since(ev.start),
+	}, p)
+}
