@@ -19,6 +19,7 @@ import (
 
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/audit"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlite"
@@ -41,6 +42,13 @@ type benchServer struct {
 
 func newBenchServer(b *testing.B) *benchServer {
 	b.Helper()
+	return newBenchServerConfig(b, false)
+}
+
+// newBenchServerConfig is newBenchServer, auditing every request if
+// audited is set.
+func newBenchServerConfig(b *testing.B, audited bool) *benchServer {
+	b.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "scimd.db"))
 	if err != nil {
@@ -57,7 +65,13 @@ func newBenchServer(b *testing.B) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	handler := server.New(server.DefaultConfig(), st, h, nil)
+	cfg := server.DefaultConfig()
+	if audited {
+		w := audit.NewWriter(st, audit.Config{})
+		b.Cleanup(func() { w.Close(context.Background()) })
+		cfg.Audit, cfg.AuditReads = w, true
+	}
+	handler := server.New(cfg, st, h, nil)
 	b.Cleanup(func() { handler.Close() })
 	return &benchServer{
 		h:    handler,
@@ -184,7 +198,13 @@ func (l latencies) report(b *testing.B) {
 }
 
 func BenchmarkGetUser(b *testing.B) {
-	s := newBenchServer(b)
+	for _, audited := range []bool{false, true} {
+		b.Run(fmt.Sprintf("audited=%t", audited), func(b *testing.B) { benchGetUser(b, audited) })
+	}
+}
+
+func benchGetUser(b *testing.B, audited bool) {
+	s := newBenchServerConfig(b, audited)
 	ids := s.seedUsers(b, "get.", 1000)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -200,7 +220,13 @@ func BenchmarkGetUser(b *testing.B) {
 }
 
 func BenchmarkCreateUser(b *testing.B) {
-	s := newBenchServer(b)
+	for _, audited := range []bool{false, true} {
+		b.Run(fmt.Sprintf("audited=%t", audited), func(b *testing.B) { benchCreateUser(b, audited) })
+	}
+}
+
+func benchCreateUser(b *testing.B, audited bool) {
+	s := newBenchServerConfig(b, audited)
 	var n atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
