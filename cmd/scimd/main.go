@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -104,6 +105,22 @@ func env(name, def string) string {
 // envDuration reads a duration from the environment, or returns def.
 func envDuration(name string, def time.Duration) time.Duration {
 	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// envFloat reads a number from the environment, or returns def.
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+// envInt reads an integer from the environment, or returns def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
 		return v
 	}
 	return def
@@ -209,6 +226,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
 	c.register(fs)
 	cfg := server.DefaultConfig()
+	fs.Float64Var(&cfg.RateLimit, "rate-limit", envFloat("SCIMD_RATE_LIMIT", cfg.RateLimit), "requests a second each SCIM token may make, beyond which it gets 429; 0: no limit (env SCIMD_RATE_LIMIT)")
+	fs.IntVar(&cfg.RateBurst, "rate-burst", envInt("SCIMD_RATE_BURST", cfg.RateBurst), "requests a SCIM token may make at once, above --rate-limit; 0: twice --rate-limit (env SCIMD_RATE_BURST)")
 	addr := fs.String("addr", env("SCIMD_ADDR", "127.0.0.1:8080"), "listen address (env SCIMD_ADDR)")
 	fs.StringVar(&cfg.BasePath, "base-path", env("SCIMD_BASE_PATH", cfg.BasePath), "path of the SCIM endpoints (env SCIMD_BASE_PATH)")
 	auditReads := fs.Bool("audit-reads", env("SCIMD_AUDIT_READS", "true") == "true", "audit SCIM reads too, not only writes, searches and failures (env SCIMD_AUDIT_READS)")
@@ -216,6 +235,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.PublicURL, "public-url", env("SCIMD_PUBLIC_URL", ""), "external URL of the SCIM base path, for meta.location; default: from each request (env SCIMD_PUBLIC_URL)")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", envDuration("SCIMD_REQUEST_TIMEOUT", cfg.RequestTimeout), "longest time spent on one request (env SCIMD_REQUEST_TIMEOUT)")
 	logFormat := fs.String("log-format", env("SCIMD_LOG_FORMAT", "text"), "log format: text or json (env SCIMD_LOG_FORMAT)")
+	adminOpts := adminFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -267,6 +287,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	stopAdmin, err := adminOpts.start(ctx, srv, st, hasher, ten, log, stdout)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	base := cfg.PublicURL
 	if base == "" {
 		base = "http://" + ln.Addr().String() + "/" + strings.Trim(cfg.BasePath, "/")

@@ -79,6 +79,12 @@ func (s *Server) auth(h http.Handler) http.Handler {
 			return
 		}
 		s.lastUsed.Record(t.ID, now)
+		// Before the audit record learns the token: refused requests are
+		// counted in metrics, not audited, so that a flood of them does
+		// not become a flood of audit log writes.
+		if s.throttle(w, r, e, now) {
+			return
+		}
 		recordOf(r.Context()).auth = e
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, e)))
 	})

@@ -42,6 +42,11 @@ type Config struct {
 	// write and failure, and reads too with AuditReads.
 	Audit      *audit.Writer
 	AuditReads bool
+	// RateLimit is how many requests a second each SCIM token may make,
+	// with bursts of RateBurst (0: twice RateLimit); beyond it requests
+	// get 429. 0 disables the limit.
+	RateLimit float64
+	RateBurst int
 }
 
 // DefaultConfig returns the defaults documented in the README.
@@ -53,6 +58,7 @@ func DefaultConfig() Config {
 		MaxBodyBytes:      1 << 20,
 		MaxBulkOperations: 1000,
 		RequestTimeout:    30 * time.Second,
+		RateLimit:         200,
 	}
 }
 
@@ -66,6 +72,9 @@ type Server struct {
 	now    func() time.Time
 	mux    *http.ServeMux
 	tokens tokenCache
+
+	metrics *metrics
+	limiter *rateLimiter // nil: no limit
 
 	lastUsed    *tenant.LastUsed
 	unsubscribe func()
@@ -111,6 +120,8 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 	if cfg.Clock != nil {
 		s.now = cfg.Clock
 	}
+	s.metrics = newMetrics(s)
+	s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
 	s.unsubscribe = st.Subscribe(s.tokens.apply)
 	s.routes()
 	return s
@@ -149,6 +160,7 @@ func (s *Server) routes() {
 		}
 		w.Write([]byte("ok\n"))
 	})
+	s.mux.Handle("GET /metrics", s.metrics.handler)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, scimerr.NotFound("no endpoint at %s", r.URL.Path))
 	})
@@ -187,6 +199,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("request_id", ar.correlationID),
 		)
 		s.audit(r, ar, rec.status, start)
+		s.metrics.observe(r, ar, rec.status, time.Since(start))
 	}()
 	s.mux.ServeHTTP(rec, r)
 }

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tenant"
+	"github.com/scimd/scimd/internal/token"
+)
+
+// adminOptions are serve's flags for the admin API.
+type adminOptions struct {
+	addr string
+}
+
+// adminFlags registers serve's flags for the admin API.
+func adminFlags(fs *flag.FlagSet) *adminOptions {
+	o := &adminOptions{}
+	fs.StringVar(&o.addr, "admin-addr", env("SCIMD_ADMIN_ADDR", ""),
+		"serve the admin API ("+admin.Prefix+") on this address instead of --addr, e.g. 127.0.0.1:8081 to keep it off the public listener (env SCIMD_ADMIN_ADDR)")
+	return o
+}
+
+// start serves the admin API: on srv's listener, by routing admin.Prefix
+// to it ahead of srv's handler, or with --admin-addr on a listener of its
+// own, which srv then does not serve it on. The function it returns stops
+// it; call it before the store closes.
+func (o *adminOptions) start(ctx context.Context, srv *http.Server, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer) (func(), error) {
+	h := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log})
+	if tokens, err := ten.ListAdminTokens(ctx); err == nil && len(tokens) == 0 {
+		fmt.Fprintf(stdout, "The admin API (%s) needs an admin token: scimd admin-token create --name NAME\n", admin.Prefix)
+	}
+	if o.addr == "" {
+		mux := http.NewServeMux()
+		mux.Handle(admin.Prefix+"/", h)
+		mux.Handle("/", srv.Handler)
+		srv.Handler = mux
+		return func() { h.Close() }, nil
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("--admin-addr: %w", err)
+	}
+	asrv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	fmt.Fprintf(stdout, "scimd is serving the admin API at http://%s%s\n", ln.Addr(), admin.Prefix)
+	go func() {
+		if err := asrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin API listener failed", "err", err)
+		}
+	}()
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		asrv.Shutdown(sctx)
+		h.Close()
+	}, nil
+}

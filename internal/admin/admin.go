@@ -1,0 +1,212 @@
+// Package admin is scimd's administration API: a JSON REST API under
+// /admin/v1 for workspaces, their SCIM configuration and tokens, their
+// users and the audit log, authenticated by admin tokens.
+//
+// Every route is declared once, in the table that routes returns: the
+// table registers the handlers and generates the OpenAPI document served
+// at /admin/v1/openapi.json, so the two cannot drift apart.
+//
+// Handlers return a status and a body, or an error, and never write the
+// response themselves: the error responses are made in one place (fail),
+// and the audit entry of a write is stored before its response is sent.
+package admin
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scimd/scimd/internal/provision"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tenant"
+	"github.com/scimd/scimd/internal/token"
+)
+
+// Prefix is where the API lives.
+const Prefix = "/admin/v1"
+
+// Config configures a Handler. Store and Hasher are required.
+type Config struct {
+	Store  store.Store
+	Hasher *token.Hasher
+	// Tenant manages workspaces and tokens; nil: one on Store and Hasher
+	// with the default token lifetime.
+	Tenant *tenant.Service
+	// Log receives failures; nil discards them.
+	Log *slog.Logger
+	// RequestTimeout bounds the work on one request; 0: 30 s.
+	RequestTimeout time.Duration
+	// Clock replaces time.Now (for tests); it should be the Tenant's too.
+	Clock func() time.Time
+}
+
+// Handler serves the admin API.
+type Handler struct {
+	store    store.Store
+	hasher   *token.Hasher
+	tenant   *tenant.Service
+	users    *provision.Service
+	log      *slog.Logger
+	timeout  time.Duration
+	now      func() time.Time
+	mux      *http.ServeMux
+	lastUsed *tenant.LastUsed
+	openapi  map[string]any
+}
+
+// New returns a Handler. Close stops what it runs in the background.
+func New(cfg Config) *Handler {
+	h := &Handler{
+		store:   cfg.Store,
+		hasher:  cfg.Hasher,
+		tenant:  cfg.Tenant,
+		users:   provision.New(cfg.Store),
+		log:     cfg.Log,
+		timeout: cfg.RequestTimeout,
+		now:     cfg.Clock,
+		mux:     http.NewServeMux(),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.tenant == nil {
+		h.tenant = tenant.New(cfg.Store, cfg.Hasher)
+	}
+	if h.timeout <= 0 {
+		h.timeout = 30 * time.Second
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.lastUsed = tenant.NewLastUsed(cfg.Store, 0, h.log)
+	table := routes()
+	h.openapi = openAPI(table)
+	h.register(table)
+	return h
+}
+
+// Close writes when admin tokens were last used. The store must still be
+// open.
+func (h *Handler) Close() error {
+	return h.lastUsed.Close()
+}
+
+// ServeHTTP serves a request under Prefix; anything else is a 404.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	h.mux.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// route is one operation of the API: the handler and what the OpenAPI
+// document says of it.
+type route struct {
+	method string
+	// path is under Prefix, with ServeMux wildcards: /workspaces/{slug}.
+	path   string
+	handle func(h *Handler, c *call) (int, any, error)
+	// action, for a write, is its audit action: "workspace.create".
+	action string
+	// public routes need no admin token.
+	public bool
+
+	// For the OpenAPI document.
+	summary     string
+	description string
+	query       []param
+	request     string         // component schema of the body, if any
+	optional    bool           // whether the body may be left out
+	responses   map[int]string // status to component schema ("" for no body)
+}
+
+// param is a query parameter.
+type param struct {
+	name, description string
+	schema            map[string]any
+}
+
+// call is one request on its way through a route: what the handler reads
+// and what it tells the audit entry.
+type call struct {
+	r     *http.Request
+	w     http.ResponseWriter
+	actor store.Token // the admin token, for authenticated routes
+
+	// Set by the handler for the audit entry of a write.
+	workspaceID string
+	target      string
+	details     map[string]any
+}
+
+// register serves every route of the table, with JSON 405s for a known
+// path and another method, and JSON 404s elsewhere under Prefix.
+func (h *Handler) register(table []route) {
+	methods := map[string][]string{}
+	var paths []string
+	for _, rt := range table {
+		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.serve(rt))
+		if methods[rt.path] == nil {
+			paths = append(paths, rt.path)
+		}
+		methods[rt.path] = append(methods[rt.path], rt.method)
+	}
+	for _, p := range paths {
+		allow := strings.Join(methods[p], ", ")
+		h.mux.HandleFunc(Prefix+p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			h.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
+		})
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, newError(http.StatusNotFound, CodeRouteNotFound, "no endpoint at %s; GET %s/openapi.json lists them", r.URL.Path, Prefix))
+	})
+}
+
+// serve runs a route: authentication, the handler, the audit entry of a
+// write, the response.
+func (h *Handler) serve(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		c := &call{r: r, w: w}
+		if !rt.public {
+			t, err := h.authenticate(r)
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			c.actor = t
+		}
+		status, body, err := rt.handle(h, c)
+		if err != nil {
+			status = asError(err).Status
+		}
+		if rt.action != "" {
+			h.record(c, rt.action, status, err, time.Since(start))
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if body == nil {
+			w.WriteHeader(status)
+			return
+		}
+		h.writeJSON(w, status, body)
+	})
+}
+
+// pathValue returns a wildcard of the request's path.
+func (c *call) pathValue(name string) string { return c.r.PathValue(name) }
+
+// query returns a query parameter.
+func (c *call) query(name string) string { return c.r.URL.Query().Get(name) }
+
+// detail adds a detail to the audit entry of a write.
+func (c *call) detail(key string, v any) {
+	if c.details == nil {
+		c.details = map[string]any{}
+	}
+	c.details[key] = v
+}

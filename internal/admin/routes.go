@@ -1,0 +1,101 @@
+package admin
+
+import "net/http"
+
+// ok, created and noContent describe responses for the route table.
+func ok(schema string) map[int]string      { return map[int]string{http.StatusOK: schema} }
+func created(schema string) map[int]string { return map[int]string{http.StatusCreated: schema} }
+
+var noContent = map[int]string{http.StatusNoContent: ""}
+
+var (
+	pageParams = []param{
+		{"cursor", "next_cursor of the page before; leave out for the first page", map[string]any{"type": "string"}},
+		{"limit", "most items on the page: 1 to 1000, default 100", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+	}
+	str = map[string]any{"type": "string"}
+)
+
+// routes is the API: every operation, once. register serves it and
+// openAPI documents it.
+func routes() []route {
+	return []route{
+		{method: "GET", path: "/openapi.json", handle: serveOpenAPI, public: true,
+			summary: "This document", description: "The OpenAPI 3.1 description of the admin API. Needs no token.",
+			responses: ok("")},
+
+		{method: "GET", path: "/workspaces", handle: listWorkspaces,
+			summary: "List workspaces", description: "All workspaces, by slug.", responses: ok("WorkspaceList")},
+		{method: "POST", path: "/workspaces", handle: createWorkspace, action: "workspace.create",
+			summary:     "Create a workspace",
+			description: "Creates a workspace with the default configuration, changed by the settings in config if given. Fails with 409 workspace_exists if the slug is taken.",
+			request:     "WorkspaceCreate", responses: created("Workspace")},
+		{method: "GET", path: "/workspaces/{slug}", handle: getWorkspace,
+			summary: "Show a workspace", responses: ok("Workspace")},
+		{method: "PATCH", path: "/workspaces/{slug}", handle: patchWorkspace, action: "workspace.update",
+			summary:     "Change a workspace",
+			description: "Changes the settings given in config and keeps the others. The slug cannot change.",
+			request:     "WorkspacePatch", responses: ok("Workspace")},
+		{method: "DELETE", path: "/workspaces/{slug}", handle: deleteWorkspace, action: "workspace.delete",
+			summary:     "Delete a workspace",
+			description: "Deletes the workspace with all its users, groups and tokens, which stop working at once. Cannot be undone.",
+			responses:   noContent},
+
+		{method: "GET", path: "/workspaces/{slug}/scim-config", handle: getConfig,
+			summary: "Show the SCIM configuration", responses: ok("Config")},
+		{method: "PUT", path: "/workspaces/{slug}/scim-config", handle: putConfig, action: "config.replace",
+			summary:     "Replace the SCIM configuration",
+			description: "Sets the configuration to the body; settings left out take their default values.",
+			request:     "Config", responses: ok("Config")},
+		{method: "PATCH", path: "/workspaces/{slug}/scim-config", handle: patchConfig, action: "config.update",
+			summary:     "Change SCIM settings",
+			description: "Changes the settings given and keeps the others.",
+			request:     "Config", responses: ok("Config")},
+		{method: "DELETE", path: "/workspaces/{slug}/scim-config", handle: resetConfig, action: "config.reset",
+			summary:     "Reset the SCIM configuration and disable SCIM",
+			description: "Resets every setting to its default, except scimEnabled, which becomes false: the workspace's identity providers are refused (403) until SCIM is enabled again. Tokens are kept, so that PATCH {\"scimEnabled\": true} resumes provisioning; revoke them to cut them off. Answers with the configuration now in force.",
+			responses:   ok("Config")},
+		{method: "POST", path: "/workspaces/{slug}/scim-config/rotate-token", handle: rotateConfigToken, action: "token.rotate",
+			summary:     "Rotate the workspace's SCIM token",
+			description: "Rotates the token token_id, or else the newest active token of the workspace; see POST /workspaces/{slug}/tokens/{id}/rotate. Fails with 409 no_active_token if there is none.",
+			request:     "ConfigRotate", optional: true, responses: created("NewToken")},
+
+		{method: "GET", path: "/workspaces/{slug}/tokens", handle: listTokens,
+			summary: "List SCIM tokens", description: "The workspace's tokens, oldest first, without their secrets.", responses: ok("TokenList")},
+		{method: "POST", path: "/workspaces/{slug}/tokens", handle: createToken, action: "token.create",
+			summary:     "Create a SCIM token",
+			description: "Mints a token for the workspace's identity provider. The token is in this response only: scimd keeps a keyed hash of it.",
+			request:     "TokenCreate", responses: created("NewToken")},
+		{method: "DELETE", path: "/workspaces/{slug}/tokens/{id}", handle: revokeToken, action: "token.revoke",
+			summary:     "Revoke a SCIM token",
+			description: "Every server refuses the token from its next request. Revoking a revoked token changes nothing. Answers with the token as revoked.",
+			responses:   ok("Token")},
+		{method: "POST", path: "/workspaces/{slug}/tokens/{id}/rotate", handle: rotateToken, action: "token.rotate",
+			summary:     "Rotate a SCIM token",
+			description: "Mints a token with the same name and lifetime, shown in this response only, and ends the old one after overlap (at once by default), so that the identity provider can be given the new one meanwhile. Fails with 409 token_inactive for a revoked or expired token.",
+			request:     "TokenRotate", optional: true, responses: created("NewToken")},
+
+		{method: "GET", path: "/workspaces/{slug}/users", handle: listUsers,
+			summary:     "List users",
+			description: "The workspace's users in creation order, with their state, a page at a time.",
+			query: append([]param{
+				{"filter", "a SCIM filter (RFC 7644 §3.4.2.2), e.g. userName sw \"a\" or active eq false", str},
+			}, pageParams...),
+			responses: ok("UserList")},
+
+		{method: "GET", path: "/audit", handle: listAudit,
+			summary:     "Query the audit log",
+			description: "Entries matching every parameter given, newest first, a page at a time.",
+			query: append([]param{
+				{"workspace", "a workspace's slug, or the id (ws_…) of one, deleted or not", str},
+				{"channel", "scim, admin or effect", map[string]any{"type": "string", "enum": []string{"scim", "admin", "effect"}}},
+				{"action", "an action (user.create), or a prefix ending in * (user.*)", str},
+				{"actor", "e.g. token:tok_… or admin_token:tok_…", str},
+				{"target", "the id of the object acted on", str},
+				{"correlation_id", "the client's request or trace id", str},
+				{"since", "from this time on: RFC 3339, a date, or a duration back from now (24h, 7d)", str},
+				{"until", "before this time, as for since", str},
+			}, pageParams...),
+			responses: ok("AuditPage")},
+	}
+}

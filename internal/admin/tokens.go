@@ -1,0 +1,198 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tenant"
+)
+
+// tokenJSON is a SCIM token as listed: never its secret, nor its hash.
+type tokenJSON struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Created   time.Time  `json:"created"`
+	CreatedBy string     `json:"created_by,omitempty"`
+	Expires   *time.Time `json:"expires"`   // null: never
+	DaysLeft  *int       `json:"days_left"` // null: never expires
+	LastUsed  *time.Time `json:"last_used"` // null: never used
+	Revoked   *time.Time `json:"revoked"`   // null: not revoked
+	State     string     `json:"state"`     // active, expired or revoked
+}
+
+// newTokenJSON is a token just minted: the only response that shows the
+// token itself.
+type newTokenJSON struct {
+	tokenJSON
+	Token string `json:"token"`
+	// Previous is the token a rotation replaced, as it now is.
+	Previous *tokenJSON `json:"previous,omitempty"`
+	// Warning says what went wrong after the token was stored.
+	Warning string `json:"warning,omitempty"`
+}
+
+type tokenList struct {
+	Tokens []tokenJSON `json:"tokens"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func tokenOut(i tenant.TokenInfo) tokenJSON {
+	t := tokenJSON{
+		ID: i.ID, Name: i.Name, Created: i.Created.UTC(), CreatedBy: i.CreatedBy,
+		Expires: optTime(i.Expires), LastUsed: optTime(i.LastUsed), Revoked: optTime(i.Revoked), State: i.State,
+	}
+	if i.DaysLeft >= 0 {
+		t.DaysLeft = &i.DaysLeft
+	}
+	return t
+}
+
+// tokenErr turns store.ErrNotFound from a token operation into the 404
+// that says which of the workspace or the token is missing.
+func (h *Handler) tokenErr(c *call, slug, tokenID string, err error) error {
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if _, werr := h.workspace(c.r.Context(), slug); werr != nil {
+		return werr
+	}
+	return &Error{Status: http.StatusNotFound, Code: CodeTokenNotFound,
+		Message: fmt.Sprintf("workspace %q has no token %s; GET %s/workspaces/%s/tokens lists them", slug, tokenID, Prefix, slug), Err: err}
+}
+
+func listTokens(h *Handler, c *call) (int, any, error) {
+	slug := c.pathValue("slug")
+	infos, err := h.tenant.ListTokens(c.r.Context(), slug)
+	if err != nil {
+		return 0, nil, workspaceErr(slug, err)
+	}
+	out := tokenList{Tokens: make([]tokenJSON, len(infos))}
+	for i, t := range infos {
+		out.Tokens[i] = tokenOut(t)
+	}
+	return http.StatusOK, out, nil
+}
+
+// createToken mints a SCIM token. expires_in is a duration ("720h",
+// "90d"), "0" for a token that never expires, or absent for the
+// installation's default lifetime.
+func createToken(h *Handler, c *call) (int, any, error) {
+	slug := c.pathValue("slug")
+	c.target = slug
+	var body struct {
+		Name      string  `json:"name"`
+		ExpiresIn *string `json:"expires_in"`
+	}
+	if err := decode(c.w, c.r, &body, false); err != nil {
+		return 0, nil, err
+	}
+	var ttl time.Duration // the installation's default
+	if body.ExpiresIn != nil {
+		d, err := parseDuration(*body.ExpiresIn)
+		if err != nil || d < 0 {
+			return 0, nil, badValue("expires_in %q: want a duration such as \"720h\" or \"90d\", or \"0\" for a token that never expires", *body.ExpiresIn)
+		}
+		ttl = d
+		if d == 0 {
+			ttl = -1 // never
+		}
+	}
+	ctx := tenant.WithActor(c.r.Context(), actorOf(c.actor))
+	plain, t, err := h.tenant.CreateToken(ctx, slug, body.Name, ttl)
+	if err != nil {
+		return 0, nil, workspaceErr(slug, err)
+	}
+	c.workspaceID, c.target = t.WorkspaceID, t.ID
+	c.detail("slug", slug)
+	c.detail("name", t.Name)
+	c.detail("expires", optTime(t.Expires))
+	return http.StatusCreated, newTokenJSON{tokenJSON: tokenOut(tenant.Describe(t, h.now())), Token: plain}, nil
+}
+
+// revokeToken revokes a token at once; revoking it again changes nothing.
+func revokeToken(h *Handler, c *call) (int, any, error) {
+	slug, tokenID := c.pathValue("slug"), c.pathValue("id")
+	c.target = tokenID
+	t, err := h.tenant.RevokeToken(c.r.Context(), slug, tokenID)
+	if err != nil {
+		return 0, nil, h.tokenErr(c, slug, tokenID, err)
+	}
+	c.workspaceID = t.WorkspaceID
+	c.detail("slug", slug)
+	c.detail("name", t.Name)
+	return http.StatusOK, tokenOut(tenant.Describe(t, h.now())), nil
+}
+
+func rotateToken(h *Handler, c *call) (int, any, error) {
+	slug, tokenID := c.pathValue("slug"), c.pathValue("id")
+	c.target = tokenID
+	var body struct {
+		Overlap string `json:"overlap"`
+	}
+	if err := decode(c.w, c.r, &body, true); err != nil {
+		return 0, nil, err
+	}
+	overlap, err := parseOverlap(body.Overlap)
+	if err != nil {
+		return 0, nil, err
+	}
+	return h.rotate(c, slug, tokenID, overlap)
+}
+
+// maxOverlap bounds how long a rotated token keeps working: long enough
+// to reach every identity provider, short enough that a rotation means
+// the old token ends.
+const maxOverlap = 30 * 24 * time.Hour
+
+// parseOverlap reads how long a rotated token keeps working: "" or "0"
+// ends it at once.
+func parseOverlap(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := parseDuration(s)
+	if err != nil || d < 0 || d > maxOverlap {
+		return 0, badValue("overlap %q: want a duration from \"0\" (the old token ends at once) to \"30d\", such as \"24h\"", s)
+	}
+	return d, nil
+}
+
+// rotate replaces a token: the new one is shown once, the old one ends
+// after overlap.
+func (h *Handler) rotate(c *call, slug, tokenID string, overlap time.Duration) (int, any, error) {
+	c.target = tokenID
+	ctx := tenant.WithActor(c.r.Context(), actorOf(c.actor))
+	plain, next, old, err := h.tenant.RotateToken(ctx, slug, tokenID, overlap)
+	if errors.Is(err, tenant.ErrInvalid) && plain == "" {
+		return 0, nil, &Error{Status: http.StatusConflict, Code: CodeTokenInactive,
+			Message: asError(err).Message, Err: err}
+	}
+	if err != nil && plain == "" {
+		return 0, nil, h.tokenErr(c, slug, tokenID, err)
+	}
+	c.workspaceID = old.WorkspaceID
+	c.detail("slug", slug)
+	c.detail("new_token_id", next.ID)
+	c.detail("overlap", overlap.String())
+	now := h.now()
+	prev := tokenOut(tenant.Describe(old, now))
+	out := newTokenJSON{tokenJSON: tokenOut(tenant.Describe(next, now)), Token: plain, Previous: &prev}
+	if err != nil {
+		// The new token is stored and works; failing the request would
+		// lose it. Say that the old one works on.
+		h.log.Error("admin: token rotated, but the old token was not ended", "token", tokenID, "err", err)
+		out.Warning = fmt.Sprintf("the new token works, but ending the old one failed: revoke %s with DELETE %s/workspaces/%s/tokens/%s", tokenID, Prefix, slug, tokenID)
+		c.detail("warning", out.Warning)
+	}
+	return http.StatusCreated, out, nil
+}

@@ -1,0 +1,119 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/scimd/scimd/internal/filter"
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/scimerr"
+	"github.com/scimd/scimd/internal/store"
+)
+
+// User states. A user is in exactly one; clients should show states they
+// do not know as they are, since more will come: a user deleted by an
+// identity provider in a workspace with deleteMode "soft" will be
+// "soft_deleted", with purge_at saying when it goes for good.
+const (
+	UserActive   = "active"
+	UserInactive = "inactive"
+)
+
+// userJSON is a user as administrators list them: who, and in which
+// state, rather than the whole SCIM document (GET /scim/v2/Users/{id}
+// has that).
+type userJSON struct {
+	ID           string    `json:"id"`
+	UserName     string    `json:"user_name"`
+	ExternalID   string    `json:"external_id,omitempty"`
+	DisplayName  string    `json:"display_name,omitempty"`
+	Email        string    `json:"email,omitempty"`
+	State        string    `json:"state"`
+	Created      time.Time `json:"created"`
+	LastModified time.Time `json:"last_modified"`
+}
+
+type userList struct {
+	Users []userJSON `json:"users"`
+	// Total counts the users that match the filter, on every page.
+	Total      int    `json:"total"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// userState returns a user's state. A user whose identity provider never
+// sent "active" counts as active: providers that leave it out provision
+// only users who may sign in.
+func userState(doc map[string]any) string {
+	if a, ok := doc["active"].(bool); ok && !a {
+		return UserInactive
+	}
+	return UserActive
+}
+
+func userOut(r *store.Resource) userJSON {
+	u := userJSON{
+		ID: r.ID, State: userState(r.Doc),
+		Created: r.Created.UTC(), LastModified: r.LastModified.UTC(),
+	}
+	u.UserName, _ = r.Doc["userName"].(string)
+	u.ExternalID, _ = r.Doc["externalId"].(string)
+	u.DisplayName, _ = r.Doc["displayName"].(string)
+	if u.DisplayName == "" {
+		name, _ := r.Doc["name"].(map[string]any)
+		u.DisplayName, _ = name["formatted"].(string)
+	}
+	u.Email = primaryEmail(r.Doc)
+	return u
+}
+
+// primaryEmail returns the primary email, else the first.
+func primaryEmail(doc map[string]any) string {
+	list, _ := doc["emails"].([]any)
+	first := ""
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		v, _ := m["value"].(string)
+		if p, _ := m["primary"].(bool); p && v != "" {
+			return v
+		}
+		if first == "" {
+			first = v
+		}
+	}
+	return first
+}
+
+// listUsers lists a workspace's users in creation order, a page at a
+// time: filter is a SCIM filter (userName sw "a", active eq false),
+// cursor the next_cursor of the page before.
+func listUsers(h *Handler, c *call) (int, any, error) {
+	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	limit, err := parseLimit(c.query("limit"), 100, 1000)
+	if err != nil {
+		return 0, nil, err
+	}
+	cursor := c.query("cursor")
+	q := store.Query{Count: limit, Cursor: &cursor}
+	if f := c.query("filter"); f != "" {
+		if q.Filter, err = filter.Parse(schema.UserType, f); err != nil {
+			return 0, nil, badParam("filter: %s", asError(err).Message)
+		}
+	}
+	page, err := h.users.List(c.r.Context(), w.ID, schema.UserType, q)
+	var se *scimerr.Error
+	if errors.As(err, &se) && se.ScimType == scimerr.InvalidCursor {
+		return 0, nil, newError(http.StatusBadRequest, CodeInvalidCursor, "the cursor is not one this listing issued; start again without it")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	out := userList{Users: make([]userJSON, len(page.Resources)), Total: page.Total, NextCursor: page.NextCursor}
+	for i, r := range page.Resources {
+		out.Users[i] = userOut(r)
+	}
+	return http.StatusOK, out, nil
+}

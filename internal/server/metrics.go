@@ -1,0 +1,377 @@
+package server
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tenant"
+)
+
+// metrics are the server's Prometheus metrics. They live in a registry of
+// the server's own rather than the process-wide default, so that several
+// servers in one process (as in tests) count separately and nothing
+// outside the server can change what it exposes.
+//
+// Every label takes its values from a small set fixed by the code or the
+// operator (route patterns, methods, statuses, workspaces, tokens), never
+// from what a client puts in a path or a header, so that the number of
+// series stays bounded whatever the traffic.
+type metrics struct {
+	reg        *prometheus.Registry
+	handler    http.Handler
+	basePath   string
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	operations *prometheus.CounterVec
+	throttled  *prometheus.CounterVec
+	actions    map[string]bool // the values the action label may take
+	// routes holds the series of each endpoint, method and status seen,
+	// saving the hashing and validation of label values on each request.
+	routes sync.Map // routeKey → *routeMetrics
+}
+
+type routeKey struct {
+	endpoint, method string
+	status           int
+}
+
+type routeMetrics struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// route returns the series of requests to an endpoint.
+func (m *metrics) route(endpoint, method string, status int) *routeMetrics {
+	k := routeKey{endpoint, method, status}
+	if v, ok := m.routes.Load(k); ok {
+		return v.(*routeMetrics)
+	}
+	v, _ := m.routes.LoadOrStore(k, &routeMetrics{
+		requests: m.requests.WithLabelValues(endpoint, method, statusLabel(status)),
+		duration: m.duration.WithLabelValues(endpoint, method),
+	})
+	return v.(*routeMetrics)
+}
+
+// durationBuckets cover a GET served from memory (0.1 ms) up to the
+// default request timeout (30 s).
+var durationBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		reg:      prometheus.NewRegistry(),
+		basePath: s.cfg.BasePath,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scimd_http_requests_total",
+			Help: "HTTP requests served, by route pattern, method and status.",
+		}, []string{"endpoint", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "scimd_http_request_duration_seconds",
+			Help:    "Time spent serving HTTP requests, by route pattern and method.",
+			Buckets: durationBuckets,
+		}, []string{"endpoint", "method"}),
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scimd_scim_operations_total",
+			Help: "Authenticated SCIM requests, by workspace, identity provider (from the User-Agent) and action.",
+		}, []string{"workspace", "idp", "action"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scimd_rate_limited_total",
+			Help: "SCIM requests refused with 429 because their token exceeded the rate limit, by workspace.",
+		}, []string{"workspace"}),
+		actions: map[string]bool{"search": true, "bulk": true, "request": true},
+	}
+	for _, rt := range schema.ResourceTypes {
+		for _, verb := range []string{"list", "get", "create", "replace", "patch", "delete", "search"} {
+			m.actions[resourceAction(rt, verb)] = true
+		}
+	}
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests, m.duration, m.operations, m.throttled,
+		newTokenCollector(s.store, s.now, s.log),
+	)
+	if w := s.cfg.Audit; w != nil {
+		registerAuditStats(m.reg, w)
+	}
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		// A collector that fails leaves its metrics out of the scrape
+		// rather than failing the whole of it.
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      m.reg,
+	})
+	return m
+}
+
+// MetricsHandler serves the server's metrics in the Prometheus text
+// format. The server serves it at GET /metrics too; this is for serving
+// it on another listener as well.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler }
+
+// observe counts a finished request.
+func (m *metrics) observe(r *http.Request, rec *record, status int, d time.Duration) {
+	endpoint := m.endpoint(r.Pattern)
+	method := methodLabel(r.Method)
+	rm := m.route(endpoint, method, status)
+	rm.requests.Inc()
+	rm.duration.Observe(d.Seconds())
+	if rec.auth == nil {
+		return
+	}
+	action := rec.action
+	if action == "" && endpoint == "/Bulk" {
+		action = "bulk"
+	}
+	action = cmp.Or(action, "request")
+	if !m.actions[action] {
+		// audit.Action makes a verb of any method a client sends.
+		action = "other"
+	}
+	m.operations.WithLabelValues(rec.auth.workspace.Slug, idpOf(r.UserAgent()), action).Inc()
+}
+
+// endpoint turns the pattern that routed a request into the endpoint
+// label: "/Users/{id}" for "/scim/v2/Users/{id}", "/healthz" for
+// "GET /healthz", and "unmatched" for what no endpoint serves.
+func (m *metrics) endpoint(pattern string) string {
+	if _, p, ok := strings.Cut(pattern, " "); ok {
+		pattern = p
+	}
+	if pattern == "/" || pattern == "" {
+		return "unmatched"
+	}
+	if p, ok := strings.CutPrefix(pattern, m.basePath); ok && strings.HasPrefix(p, "/") {
+		return p
+	}
+	return pattern
+}
+
+// methodLabel bounds the method label: clients may send any token as a
+// method.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return method
+	}
+	return "other"
+}
+
+// statusLabels holds the labels of the statuses the server answers, so
+// that counting a request does not format one.
+var statusLabels = func() map[int]string {
+	m := make(map[int]string)
+	for _, c := range []int{200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 412, 413, 415, 429, 500, 501, 503} {
+		m[c] = strconv.Itoa(c)
+	}
+	return m
+}()
+
+func statusLabel(code int) string {
+	if s, ok := statusLabels[code]; ok {
+		return s
+	}
+	return strconv.Itoa(code)
+}
+
+// idps are the identity providers told apart in metrics, each with the
+// words of its User-Agent that name it, in lower case.
+var idps = []struct {
+	name  string
+	words [][]byte
+}{
+	{"okta", [][]byte{[]byte("okta")}},
+	{"entra", [][]byte{[]byte("microsoft"), []byte("azure"), []byte("entra")}},
+	{"onelogin", [][]byte{[]byte("onelogin")}},
+	{"google", [][]byte{[]byte("google")}},
+	{"jumpcloud", [][]byte{[]byte("jumpcloud")}},
+	{"keycloak", [][]byte{[]byte("keycloak")}},
+}
+
+// idpOf names the identity provider that sent a User-Agent, or "other".
+// Only the start of the User-Agent is read, where products name
+// themselves, so that lower-casing it needs no allocation.
+func idpOf(ua string) string {
+	var buf [128]byte
+	low := buf[:min(len(ua), len(buf))]
+	for i := range low {
+		c := ua[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	for _, p := range idps {
+		for _, w := range p.words {
+			if bytes.Contains(low, w) {
+				return p.name
+			}
+		}
+	}
+	return "other"
+}
+
+// registerAuditStats exposes the audit writer's counters, read when
+// scraped.
+func registerAuditStats(reg *prometheus.Registry, w *audit.Writer) {
+	counter := func(name, help string, v func(audit.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v(w.Stats())) })
+	}
+	reg.MustRegister(
+		counter("scimd_audit_entries_written_total", "Audit log entries stored.",
+			func(s audit.Stats) uint64 { return s.Written }),
+		counter("scimd_audit_entries_dropped_total", "Audit log entries dropped because the writer's buffer was full.",
+			func(s audit.Stats) uint64 { return s.Dropped }),
+		counter("scimd_audit_entries_failed_total", "Audit log entries lost because the database failed to store them.",
+			func(s audit.Stats) uint64 { return s.Failed }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "scimd_audit_queue_length",
+			Help: "Audit log entries waiting to be stored.",
+		}, func() float64 { return float64(w.Stats().Queued) }),
+	)
+}
+
+// tokenListTTL is how long the token collector reuses a listing, so that
+// frequent scrapes, or several Prometheus servers, cost the database one
+// listing per workspace every 30 seconds at most.
+const tokenListTTL = 30 * time.Second
+
+// tokenExpiryWindows are the windows of scimd_tokens_expiring, for alerts
+// that need no arithmetic.
+var tokenExpiryWindows = []struct {
+	label string
+	d     time.Duration
+}{
+	{"7d", 7 * 24 * time.Hour},
+	{"30d", 30 * 24 * time.Hour},
+}
+
+// tokenCollector exposes when the active SCIM tokens expire, listing them
+// from the store when scraped, so that an identity provider's token can be
+// rotated before provisioning stops.
+type tokenCollector struct {
+	store store.Store
+	now   func() time.Time
+	log   *slog.Logger
+
+	expiresIn, expiring *prometheus.Desc
+
+	mu         sync.Mutex
+	fetched    time.Time
+	workspaces []string // slugs
+	tokens     []expiringToken
+	failing    bool // the last listing failed; logged once until it works
+}
+
+type expiringToken struct {
+	workspace, id, name string
+	expires             time.Time
+}
+
+func newTokenCollector(st store.Store, now func() time.Time, log *slog.Logger) *tokenCollector {
+	return &tokenCollector{
+		store: st, now: now, log: log,
+		expiresIn: prometheus.NewDesc("scimd_token_expires_in_seconds",
+			"Seconds until an active SCIM token expires; tokens that never expire are left out.",
+			[]string{"workspace", "token", "name"}, nil),
+		expiring: prometheus.NewDesc("scimd_tokens_expiring",
+			"Active SCIM tokens of a workspace that expire within the window.",
+			[]string{"workspace", "within"}, nil),
+	}
+}
+
+func (c *tokenCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.expiresIn
+	ch <- c.expiring
+}
+
+func (c *tokenCollector) Collect(ch chan<- prometheus.Metric) {
+	now := c.now()
+	workspaces, tokens := c.list(now)
+	expiring := make(map[string][]float64, len(workspaces))
+	for _, ws := range workspaces {
+		expiring[ws] = make([]float64, len(tokenExpiryWindows))
+	}
+	for _, t := range tokens {
+		left := t.expires.Sub(now)
+		if left <= 0 {
+			continue // expired since it was listed
+		}
+		ch <- prometheus.MustNewConstMetric(c.expiresIn, prometheus.GaugeValue, left.Seconds(), t.workspace, t.id, t.name)
+		for i, w := range tokenExpiryWindows {
+			if left <= w.d {
+				expiring[t.workspace][i]++
+			}
+		}
+	}
+	for _, ws := range workspaces {
+		for i, w := range tokenExpiryWindows {
+			ch <- prometheus.MustNewConstMetric(c.expiring, prometheus.GaugeValue, expiring[ws][i], ws, w.label)
+		}
+	}
+}
+
+// list returns the workspaces and their active tokens that expire, from a
+// listing at most tokenListTTL old. A listing that fails leaves the last
+// one in use until the next attempt, tokenListTTL later.
+func (c *tokenCollector) list(now time.Time) ([]string, []expiringToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fetched.IsZero() && now.Sub(c.fetched) < tokenListTTL {
+		return c.workspaces, c.tokens
+	}
+	c.fetched = now
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	workspaces, tokens, err := c.fetch(ctx, now)
+	if err != nil {
+		if !c.failing {
+			c.log.Warn("metrics: cannot list tokens", "err", err)
+		}
+		c.failing = true
+		return c.workspaces, c.tokens
+	}
+	c.failing = false
+	c.workspaces, c.tokens = workspaces, tokens
+	return workspaces, tokens
+}
+
+func (c *tokenCollector) fetch(ctx context.Context, now time.Time) ([]string, []expiringToken, error) {
+	ws, err := c.store.Workspaces(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		slugs  = make([]string, len(ws))
+		tokens []expiringToken
+	)
+	for i, w := range ws {
+		slugs[i] = w.Slug
+		ts, err := c.store.Tokens(ctx, w.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, t := range ts {
+			if t.Kind != store.TokenSCIM || t.Expires.IsZero() || tenant.Describe(t, now).State != tenant.StateActive {
+				continue
+			}
+			tokens = append(tokens, expiringToken{workspace: w.Slug, id: t.ID, name: t.Name, expires: t.Expires})
+		}
+	}
+	return slugs, tokens, nil
+}
