@@ -4,8 +4,9 @@
 // table.
 //
 // By default it starts an in-process server over a fresh SQLite database in
-// a temporary directory; -db reuses a database between runs, and -url with
-// -token targets a running server on this machine. See bench/README.md.
+// a temporary directory; -db reuses a SQLite database between runs or
+// names a PostgreSQL one, and -url with -token targets running servers on
+// this machine, spreading requests over them. See bench/README.md.
 package main
 
 import (
@@ -49,10 +50,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
-	fs.StringVar(&c.url, "url", "", "SCIM base URL of a running server on this machine, e.g. http://127.0.0.1:8080/scim/v2 (default: start one in process)")
+	fs.StringVar(&c.url, "url", "", "SCIM base URL of a running server on this machine, e.g. http://127.0.0.1:8080/scim/v2, or a comma-separated list of replicas on one database, used round-robin (default: start one in process)")
 	fs.StringVar(&c.token, "token", "", "bearer token for -url")
 	fs.StringVar(&c.smallToken, "small-token", "", "with -url: token of a second workspace, where list-groups adds small groups for its baseline")
-	fs.StringVar(&c.db, "db", "", "SQLite database file for the in-process server, kept and reused between runs (default: a fresh one in a temporary directory)")
+	fs.StringVar(&c.db, "db", "", "database of the in-process server, kept and reused between runs: a SQLite file, or a postgres:// URL on this machine (data in the schema of its search_path, default "+benchSchema+", created if missing) (default: a fresh SQLite file in a temporary directory)")
 	workloads := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads: "+strings.Join(allWorkloads, ", "))
 	fs.IntVar(&c.users, "users", 1000000, "users to seed for get-user and filter-username (seeding tops up to this many)")
 	fs.IntVar(&c.groupMembers, "group-members", 100000, "members of the large group for add-member and list-groups")

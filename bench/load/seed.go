@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -76,15 +75,15 @@ func (b *bench) ensureUsers(ctx context.Context, need int) error {
 	start := time.Now()
 	var create func(ctx context.Context, i int) error
 	workers := b.cfg.concurrency
-	if b.t.st != nil {
-		workers = runtime.GOMAXPROCS(0) // one writer: more only queue
+	if b.t.seed != nil {
+		workers = b.t.seedWorkers
 		create = func(ctx context.Context, i int) error {
 			doc, err := schema.UserType.Normalize(userDoc(userName(i)))
 			if err != nil {
 				return err
 			}
 			r := &store.Resource{Type: schema.UserType.ID, ID: seededID(i), WorkspaceID: b.t.wsID, Doc: doc}
-			if err := b.t.st.CreateResource(ctx, r); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			if err := b.t.seed.CreateResource(ctx, r); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 				return err
 			}
 			return nil

@@ -14,7 +14,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimd/scimd/internal/server"
@@ -29,28 +31,51 @@ type target struct {
 	describe string
 	api      *api // the workspace the workloads run in
 	small    *api // a workspace with only small groups; nil if unavailable
-	st       *sqlite.Store
+	st       store.Store
 	wsID     string // workspace of api, with st
-	close    func()
+	// seed is the store users are seeded through, by seedWorkers
+	// goroutines; with st.
+	seed        store.Store
+	seedWorkers int
+	// analyze, if not nil, updates the database's statistics after
+	// seeding and setup, before measuring.
+	analyze func(context.Context) error
+	close   func()
 }
 
-// newTarget starts an in-process server or checks the URL of a running one.
+// newTarget starts an in-process server or checks the URLs of running ones.
 func newTarget(ctx context.Context, c config, log io.Writer) (*target, error) {
 	hc := newHTTPClient(c.concurrency)
 	if c.url != "" {
-		if err := checkLoopback(c.url); err != nil {
-			return nil, err
+		var bases []string
+		for u := range strings.SplitSeq(c.url, ",") {
+			if u = strings.TrimSpace(u); u == "" {
+				continue
+			}
+			if err := checkLoopback(u); err != nil {
+				return nil, err
+			}
+			bases = append(bases, strings.TrimSuffix(u, "/"))
 		}
-		base := strings.TrimSuffix(c.url, "/")
+		if len(bases) == 0 {
+			return nil, errors.New("-url: no URL given")
+		}
+		describe := "server at " + bases[0]
+		if len(bases) > 1 {
+			describe = fmt.Sprintf("%d servers at %s, round-robin", len(bases), strings.Join(bases, ", "))
+		}
 		t := &target{
-			describe: "server at " + base,
-			api:      &api{hc: hc, base: base, auth: "Bearer " + c.token},
+			describe: describe,
+			api:      newAPI(hc, bases, c.token),
 			close:    hc.CloseIdleConnections,
 		}
 		if c.smallToken != "" {
-			t.small = &api{hc: hc, base: base, auth: "Bearer " + c.smallToken}
+			t.small = newAPI(hc, bases, c.smallToken)
 		}
 		return t, nil
+	}
+	if isPostgres(c.db) {
+		return newPostgresTarget(ctx, c, hc, log)
 	}
 
 	path, tmp := c.db, ""
@@ -77,42 +102,58 @@ func newTarget(ctx context.Context, c config, log io.Writer) (*target, error) {
 		cleanup()
 		return nil, err
 	}
+	t, err := startServer(ctx, st, secret, hc, log)
+	if err != nil {
+		st.Close()
+		cleanup()
+		return nil, err
+	}
+	t.describe = "in-process server over SQLite " + path
+	// SQLite has one writer: more seeding goroutines only queue.
+	t.seed, t.seedWorkers = st, runtime.GOMAXPROCS(0)
+	stop := t.close
+	t.close = func() {
+		stop()
+		st.Close()
+		cleanup()
+	}
+	fmt.Fprintf(log, "%s at %s\n", t.describe, t.api.bases[0])
+	return t, nil
+}
+
+// startServer starts the server over st on a loopback port, with the
+// workspaces and tokens the workloads use. Its close stops the server but
+// leaves st open.
+func startServer(ctx context.Context, st store.Store, secret []byte, hc *http.Client, log io.Writer) (*target, error) {
 	h := token.NewHasher(secret)
 	ten := tenant.New(st, h)
 	tok, wsID, err := benchToken(ctx, st, ten, "bench")
-	var small string
-	if err == nil {
-		small, _, err = benchToken(ctx, st, ten, "bench-small")
-	}
 	if err != nil {
-		st.Close()
-		cleanup()
 		return nil, err
 	}
-
+	small, _, err := benchToken(ctx, st, ten, "bench-small")
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		st.Close()
-		cleanup()
 		return nil, err
 	}
-	srv := &http.Server{Handler: server.New(server.DefaultConfig(), st, h, nil), ReadHeaderTimeout: 10 * time.Second}
+	cfg := server.DefaultConfig()
+	cfg.RateLimit = 0 // the clients are the load to measure
+	srv := &http.Server{Handler: server.New(cfg, st, h, nil), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	base := "http://" + ln.Addr().String() + "/scim/v2"
-	fmt.Fprintf(log, "in-process server at %s over %s\n", base, path)
 	return &target{
-		describe: "in-process server over SQLite " + path,
-		api:      &api{hc: hc, base: base, auth: "Bearer " + tok},
-		small:    &api{hc: hc, base: base, auth: "Bearer " + small},
-		st:       st,
-		wsID:     wsID,
+		api:   newAPI(hc, []string{base}, tok),
+		small: newAPI(hc, []string{base}, small),
+		st:    st,
+		wsID:  wsID,
 		close: func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			srv.Shutdown(sctx)
 			hc.CloseIdleConnections()
-			st.Close()
-			cleanup()
 		},
 	}, nil
 }
@@ -166,6 +207,10 @@ func checkLoopback(raw string) error {
 	return nil
 }
 
+func newAPI(hc *http.Client, bases []string, tok string) *api {
+	return &api{hc: hc, bases: bases, auth: "Bearer " + tok}
+}
+
 func newHTTPClient(concurrency int) *http.Client {
 	return &http.Client{
 		Timeout: 2 * time.Minute, // setup requests may be slow on large data
@@ -179,11 +224,21 @@ func newHTTPClient(concurrency int) *http.Client {
 	}
 }
 
-// api sends SCIM requests to one workspace.
+// api sends SCIM requests to one workspace, spread round-robin over the
+// base URLs of servers that share a database.
 type api struct {
-	hc   *http.Client
-	base string
-	auth string
+	hc    *http.Client
+	bases []string
+	next  atomic.Uint64
+	auth  string
+}
+
+// base returns the base URL for the next request.
+func (a *api) base() string {
+	if len(a.bases) == 1 {
+		return a.bases[0]
+	}
+	return a.bases[(a.next.Add(1)-1)%uint64(len(a.bases))]
 }
 
 // do sends a request and reads the response into buf, which it returns
@@ -193,7 +248,7 @@ func (a *api) do(ctx context.Context, method, path string, body []byte, buf *byt
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, a.base()+path, rd)
 	if err != nil {
 		return 0, err
 	}

@@ -99,6 +99,11 @@ func (b *bench) run(ctx context.Context) ([]result, error) {
 		case "list-groups":
 			ws, err = b.listGroups(ctx)
 		}
+		if err == nil && b.t.analyze != nil {
+			start := time.Now()
+			err = b.t.analyze(ctx)
+			fmt.Fprintf(b.log, "analyzed the tables in %s\n", time.Since(start).Round(time.Millisecond))
+		}
 		if err != nil {
 			return results, fmt.Errorf("%s: %w", name, err)
 		}
