@@ -83,7 +83,7 @@ func (b *bench) ensureUsers(ctx context.Context, need int) error {
 				return err
 			}
 			r := &store.Resource{Type: schema.UserType.ID, ID: seededID(i), WorkspaceID: b.t.wsID, Doc: doc}
-			if err := b.t.seed.CreateResource(ctx, r); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			if err := b.t.seed.CreateResource(ctx, r, store.Effects{}); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 				return err
 			}
 			return nil

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
@@ -277,6 +278,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		aw.Close(actx)
 	}()
 	go (&audit.Pruner{Store: st, Retention: *auditRetention, Log: log}).Run(ctx)
+	go provision.New(st).RunPurger(ctx, 0, log)
 	cfg.Audit, cfg.AuditReads = aw, *auditReads
 	handler := server.New(cfg, st, hasher, log)
 	defer handler.Close() // before the store closes

@@ -25,6 +25,9 @@ const (
 	CodeMethodNotAllowed     = "method_not_allowed"     // 405: the path exists, the method does not
 	CodeWorkspaceNotFound    = "workspace_not_found"    // 404
 	CodeTokenNotFound        = "token_not_found"        // 404
+	CodeUserNotFound         = "user_not_found"         // 404
+	CodeSeatLimit            = "seat_limit"             // 403: every seat is taken
+	CodeUserNameTaken        = "user_name_taken"        // 409: restoring a user whose userName another has
 	CodeWorkspaceExists      = "workspace_exists"       // 409: the slug is taken
 	CodeTokenInactive        = "token_inactive"         // 409: rotating a revoked or expired token
 	CodeNoActiveToken        = "no_active_token"        // 409: nothing to rotate

@@ -219,10 +219,15 @@ var schemas = map[string]any{
 		"external_id":  typ("string", "the identity provider's id"),
 		"display_name": typ("string", ""),
 		"email":        typ("string", "the primary email, else the first"),
-		"state": typ("string", "active or inactive (the identity provider sent active false). More states will be added, "+
-			"starting with soft_deleted (with purge_at); show unknown states as they are"),
+		"state": typ("string", "active, suspended (the identity provider sent active false) or soft_deleted (with deleted and purge_at); "+
+			"show unknown states as they are"),
 		"created":       dateTime,
 		"last_modified": dateTime,
+		"deleted":       dateTime,
+		"purge_at":      dateTime,
+	}),
+	"DeletedUserList": obj([]string{"users"}, map[string]any{
+		"users": list("User"),
 	}),
 	"UserList": obj([]string{"users", "total"}, map[string]any{
 		"users":       list("User"),

@@ -2,22 +2,29 @@ package admin
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/scimd/scimd/internal/filter"
+	"github.com/scimd/scimd/internal/patch"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
 )
 
 // User states. A user is in exactly one; clients should show states they
-// do not know as they are, since more will come: a user deleted by an
-// identity provider in a workspace with deleteMode "soft" will be
-// "soft_deleted", with purge_at saying when it goes for good.
+// do not know as they are, since more may come.
 const (
-	UserActive   = "active"
-	UserInactive = "inactive"
+	UserActive = "active"
+	// UserSuspended is a user its identity provider deactivated: it
+	// cannot sign in, and its credentials were revoked, until it is
+	// reactivated.
+	UserSuspended = "suspended"
+	// UserSoftDeleted is a user its identity provider deleted in a
+	// workspace with deleteMode "soft": SCIM no longer finds it, and it
+	// goes for good at purge_at unless restored.
+	UserSoftDeleted = "soft_deleted"
 )
 
 // userJSON is a user as administrators list them: who, and in which
@@ -32,6 +39,9 @@ type userJSON struct {
 	State        string    `json:"state"`
 	Created      time.Time `json:"created"`
 	LastModified time.Time `json:"last_modified"`
+	// Deleted and PurgeAt are those of a soft-deleted user.
+	Deleted *time.Time `json:"deleted,omitempty"`
+	PurgeAt *time.Time `json:"purge_at,omitempty"`
 }
 
 type userList struct {
@@ -46,7 +56,7 @@ type userList struct {
 // only users who may sign in.
 func userState(doc map[string]any) string {
 	if a, ok := doc["active"].(bool); ok && !a {
-		return UserInactive
+		return UserSuspended
 	}
 	return UserActive
 }
@@ -103,7 +113,7 @@ func listUsers(h *Handler, c *call) (int, any, error) {
 			return 0, nil, badParam("filter: %s", asError(err).Message)
 		}
 	}
-	page, err := h.users.List(c.r.Context(), w.ID, schema.UserType, q)
+	page, err := h.users.List(c.r.Context(), &w, schema.UserType, q)
 	var se *scimerr.Error
 	if errors.As(err, &se) && se.ScimType == scimerr.InvalidCursor {
 		return 0, nil, newError(http.StatusBadRequest, CodeInvalidCursor, "the cursor is not one this listing issued; start again without it")
@@ -116,4 +126,95 @@ func listUsers(h *Handler, c *call) (int, any, error) {
 		out.Users[i] = userOut(r)
 	}
 	return http.StatusOK, out, nil
+}
+
+type deletedUserList struct {
+	Users []userJSON `json:"users"`
+}
+
+// listDeletedUsers lists a workspace's soft-deleted users, the oldest
+// deletion first.
+func listDeletedUsers(h *Handler, c *call) (int, any, error) {
+	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	deleted, err := h.store.DeletedUsers(c.r.Context(), w.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := deletedUserList{Users: make([]userJSON, len(deleted))}
+	for i, d := range deleted {
+		u := userOut(d.Resource)
+		u.State = UserSoftDeleted
+		u.Deleted, u.PurgeAt = new(d.Deleted.UTC()), new(d.PurgeAt.UTC())
+		out.Users[i] = u
+	}
+	return http.StatusOK, out, nil
+}
+
+// userError turns the SCIM errors of user actions into admin errors.
+func userError(id string, err error) error {
+	var se *scimerr.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Status {
+	case http.StatusNotFound:
+		return &Error{Status: http.StatusNotFound, Code: CodeUserNotFound, Message: se.Detail, Err: err}
+	case http.StatusForbidden:
+		return &Error{Status: http.StatusForbidden, Code: CodeSeatLimit, Message: se.Detail, Err: err}
+	case http.StatusConflict:
+		return &Error{Status: http.StatusConflict, Code: CodeUserNameTaken,
+			Message: fmt.Sprintf("user %s cannot come back: another user has its userName now", id), Err: err}
+	}
+	return err
+}
+
+// reactivateUser makes a suspended user active again. Its revoked
+// credentials stay revoked: the user signs in again.
+func reactivateUser(h *Handler, c *call) (int, any, error) {
+	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	id := c.pathValue("id")
+	ops := []patch.Operation{{Op: "replace", Path: "active", Value: true}}
+	r, err := h.users.Patch(c.r.Context(), &w, schema.UserType, id, "", ops, false)
+	if err != nil {
+		return 0, nil, userError(id, err)
+	}
+	c.detail("user", id)
+	return http.StatusOK, userOut(r), nil
+}
+
+// restoreUser brings back a soft-deleted user within its grace period,
+// without its former groups and credentials.
+func restoreUser(h *Handler, c *call) (int, any, error) {
+	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	id := c.pathValue("id")
+	r, err := h.users.Restore(c.r.Context(), &w, id)
+	if err != nil {
+		return 0, nil, userError(id, err)
+	}
+	c.detail("user", id)
+	return http.StatusOK, userOut(r), nil
+}
+
+// purgeUser removes a soft-deleted user now, rather than at the end of
+// its grace period.
+func purgeUser(h *Handler, c *call) (int, any, error) {
+	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	id := c.pathValue("id")
+	if _, err := h.users.Purge(c.r.Context(), &w, id); err != nil {
+		return 0, nil, userError(id, err)
+	}
+	c.detail("user", id)
+	return http.StatusNoContent, nil, nil
 }

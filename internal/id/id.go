@@ -14,6 +14,10 @@ const (
 	User      = "usr_"
 	Group     = "grp_"
 	Token     = "tok_"
+	// Credentials are users' API keys and sessions.
+	Credential = "cred_"
+	// Events are entries of a workspace's outbox.
+	Event = "evt_"
 	// Request ids are made for requests that came without a correlation
 	// id of their own.
 	Request = "req_"

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/patch"
@@ -22,11 +23,17 @@ import (
 // Service provisions users and groups in a store.
 type Service struct {
 	store store.Store
+	now   func() time.Time
 }
 
 // New returns a Service on st.
 func New(st store.Store) *Service {
-	return &Service{store: st}
+	return NewWithClock(st, time.Now)
+}
+
+// NewWithClock returns a Service on st that takes the time from now.
+func NewWithClock(st store.Store, now func() time.Time) *Service {
+	return &Service{store: st, now: now}
 }
 
 // ETag returns the weak entity tag of a resource version (RFC 7644 §3.14).
@@ -92,6 +99,9 @@ func storeError(rt *schema.ResourceType, resID string, err error) error {
 	case errors.Is(err, store.ErrInvalidMember):
 		return &scimerr.Error{Status: http.StatusBadRequest, ScimType: scimerr.InvalidValue,
 			Detail: strings.TrimSuffix(err.Error(), ": "+store.ErrInvalidMember.Error()), Err: err}
+	case errors.Is(err, store.ErrSeatLimit):
+		return scimerr.New(http.StatusForbidden, "",
+			"the workspace has no free seat: every seat of its seat limit is taken by an active user; deactivate a user or raise the limit")
 	case errors.Is(err, store.ErrUnavailable):
 		return Unavailable(err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
@@ -181,18 +191,18 @@ func (s *Service) decode(rt *schema.ResourceType, body map[string]any) (map[stri
 }
 
 // Create creates a resource from a client's document (RFC 7644 §3.3).
-func (s *Service) Create(ctx context.Context, ws string, rt *schema.ResourceType, body map[string]any) (*store.Resource, error) {
+func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, body map[string]any) (*store.Resource, error) {
 	doc, err := s.decode(rt, body)
 	if err != nil {
 		return nil, err
 	}
-	r := &store.Resource{Type: rt.ID, ID: id.New(idPrefix(rt)), WorkspaceID: ws, Doc: doc}
+	r := &store.Resource{Type: rt.ID, ID: id.New(idPrefix(rt)), WorkspaceID: ws.ID, Doc: doc}
 	if rt == schema.GroupType {
 		for _, m := range takeMembers(doc) {
 			r.Members = append(r.Members, store.Member{Value: m})
 		}
 	}
-	if err := s.store.CreateResource(ctx, r); err != nil {
+	if err := s.store.CreateResource(ctx, r, store.Effects{Events: createdEvents(rt, r)}); err != nil {
 		return nil, storeError(rt, r.ID, err)
 	}
 	c := changeOf(ctx)
@@ -206,15 +216,15 @@ func (s *Service) Create(ctx context.Context, ws string, rt *schema.ResourceType
 }
 
 // Get returns a resource; load reads its members or groups.
-func (s *Service) Get(ctx context.Context, ws string, rt *schema.ResourceType, resID string, load bool) (*store.Resource, error) {
-	r, err := s.store.Resource(ctx, ws, rt.ID, resID, load)
+func (s *Service) Get(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID string, load bool) (*store.Resource, error) {
+	r, err := s.store.Resource(ctx, ws.ID, rt.ID, resID, load)
 	return r, storeError(rt, resID, err)
 }
 
 // Replace replaces a resource with a client's document (RFC 7644 §3.5.1).
 // Attributes the document leaves out are cleared; read-only ones are
 // ignored; immutable ones may not change.
-func (s *Service) Replace(ctx context.Context, ws string, rt *schema.ResourceType, resID, ifMatch string, body map[string]any) (*store.Resource, error) {
+func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string, body map[string]any) (*store.Resource, error) {
 	doc, err := s.decode(rt, body)
 	if err != nil {
 		return nil, err
@@ -224,7 +234,7 @@ func (s *Service) Replace(ctx context.Context, ws string, rt *schema.ResourceTyp
 		mc = &store.MemberChange{Replace: true, Add: takeMembers(doc)}
 	}
 	c := changeOf(ctx)
-	r, err := s.store.UpdateResource(ctx, ws, rt.ID, resID, true, func(cur *store.Resource) (*store.Update, error) {
+	r, err := s.store.UpdateResource(ctx, ws.ID, rt.ID, resID, true, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}
@@ -232,11 +242,13 @@ func (s *Service) Replace(ctx context.Context, ws string, rt *schema.ResourceTyp
 			return nil, err
 		}
 		c.Before, c.After = cur.Doc, doc
+		up := &store.Update{Doc: doc, Members: mc}
 		if mc != nil {
 			d := diffMembers(memberIDs(cur.Members), mc.Add)
 			c.Added, c.Removed = d.Add, d.Remove
 		}
-		return &store.Update{Doc: doc, Members: mc}, nil
+		up.Effects = s.updateEffects(ws, rt, cur, c)
+		return up, nil
 	})
 	return r, storeError(rt, resID, err)
 }
@@ -263,7 +275,7 @@ func checkImmutable(rt *schema.ResourceType, old, doc map[string]any) error {
 // members costs time in proportion to the members named, not the group's
 // size, unless an operation needs the full list (a filter on members other
 // than by value).
-func (s *Service) Patch(ctx context.Context, ws string, rt *schema.ResourceType, resID, ifMatch string, ops []patch.Operation, load bool) (*store.Resource, error) {
+func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string, ops []patch.Operation, load bool) (*store.Resource, error) {
 	if len(ops) == 0 {
 		return nil, scimerr.BadRequest(scimerr.InvalidValue, "a PATCH request needs at least one operation in \"Operations\"")
 	}
@@ -277,7 +289,7 @@ func (s *Service) Patch(ctx context.Context, ws string, rt *schema.ResourceType,
 		}
 	}
 	c := changeOf(ctx)
-	r, err := s.store.UpdateResource(ctx, ws, rt.ID, resID, load || rt == schema.GroupType, func(cur *store.Resource) (*store.Update, error) {
+	r, err := s.store.UpdateResource(ctx, ws.ID, rt.ID, resID, load || rt == schema.GroupType, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}
@@ -312,12 +324,13 @@ func (s *Service) Patch(ctx context.Context, ws string, rt *schema.ResourceType,
 		if up.Members != nil {
 			c.Added, c.Removed = up.Members.Add, up.Members.Remove
 		}
+		up.Effects = s.updateEffects(ws, rt, cur, c)
 		return up, nil
 	})
 	return r, storeError(rt, resID, err)
 }
 
-func (s *Service) patchGroupDelta(ctx context.Context, ws string, rt *schema.ResourceType, resID, ifMatch string, delta patch.MemberDelta, rest []patch.Operation, load bool) (*store.Resource, error) {
+func (s *Service) patchGroupDelta(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string, delta patch.MemberDelta, rest []patch.Operation, load bool) (*store.Resource, error) {
 	mc := &store.MemberChange{Replace: delta.Clear, Remove: delta.Remove}
 	for _, m := range delta.Add {
 		if v, _ := m["value"].(string); v != "" {
@@ -325,14 +338,11 @@ func (s *Service) patchGroupDelta(ctx context.Context, ws string, rt *schema.Res
 		}
 	}
 	c := changeOf(ctx)
-	r, err := s.store.UpdateResource(ctx, ws, rt.ID, resID, load, func(cur *store.Resource) (*store.Update, error) {
+	r, err := s.store.UpdateResource(ctx, ws.ID, rt.ID, resID, load, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}
 		doc := cur.Doc
-		defer func() {
-			*c = Change{Before: cur.Doc, After: doc, Added: mc.Add, Removed: mc.Remove, Cleared: mc.Replace}
-		}()
 		if len(rest) > 0 {
 			var err error
 			if doc, err = patch.Apply(rt, cur.Doc, rest); err != nil {
@@ -342,7 +352,8 @@ func (s *Service) patchGroupDelta(ctx context.Context, ws string, rt *schema.Res
 				return nil, err
 			}
 		}
-		return &store.Update{Doc: doc, Members: mc}, nil
+		*c = Change{Before: cur.Doc, After: doc, Added: mc.Add, Removed: mc.Remove, Cleared: mc.Replace}
+		return &store.Update{Doc: doc, Members: mc, Effects: s.updateEffects(ws, rt, cur, c)}, nil
 	})
 	return r, storeError(rt, resID, err)
 }
@@ -392,18 +403,21 @@ func diffMembers(before, after []string) *store.MemberChange {
 }
 
 // Delete deletes a resource (RFC 7644 §3.6).
-func (s *Service) Delete(ctx context.Context, ws string, rt *schema.ResourceType, resID, ifMatch string) error {
+func (s *Service) Delete(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string) error {
 	c := changeOf(ctx)
-	err := s.store.DeleteResource(ctx, ws, rt.ID, resID, func(cur *store.Resource) error {
+	err := s.store.DeleteResource(ctx, ws.ID, rt.ID, resID, func(cur *store.Resource) (*store.Deletion, error) {
 		c.Before = cur.Doc
-		return checkIfMatch(ifMatch, cur)
+		if err := checkIfMatch(ifMatch, cur); err != nil {
+			return nil, err
+		}
+		return s.deletion(ws, rt, cur), nil
 	})
 	return storeError(rt, resID, err)
 }
 
 // List returns one page of resources.
-func (s *Service) List(ctx context.Context, ws string, rt *schema.ResourceType, q store.Query) (store.Page, error) {
-	p, err := s.store.ListResources(ctx, ws, rt.ID, q)
+func (s *Service) List(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, q store.Query) (store.Page, error) {
+	p, err := s.store.ListResources(ctx, ws.ID, rt.ID, q)
 	if errors.Is(err, store.ErrInvalidCursor) {
 		return p, scimerr.BadRequest(scimerr.InvalidCursor, "the cursor is not valid for this listing")
 	}

@@ -18,12 +18,13 @@ type ctxKey int
 
 const workspaceKey ctxKey = iota
 
-// workspace returns the id of the workspace the request's token belongs to.
-func workspace(ctx context.Context) string {
+// workspace returns the workspace the request's token belongs to. Only
+// authenticated requests reach the handlers that ask.
+func workspace(ctx context.Context) *store.Workspace {
 	if e := authOf(ctx); e != nil {
-		return e.token.WorkspaceID
+		return &e.workspace
 	}
-	return ""
+	return &store.Workspace{}
 }
 
 // authOf returns what the request's token stands for, or nil before auth.

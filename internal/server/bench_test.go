@@ -137,7 +137,7 @@ func (s *benchServer) seedUsers(b *testing.B, prefix string, n int) []string {
 				doc, err := schema.UserType.Normalize(benchUserBody(benchUserName(prefix, i)))
 				if err == nil {
 					r := &store.Resource{Type: schema.UserType.ID, ID: id.New(id.User), WorkspaceID: s.ws, Doc: doc}
-					err = s.st.CreateResource(ctx, r)
+					err = s.st.CreateResource(ctx, r, store.Effects{})
 					ids[i] = r.ID
 				}
 				if err != nil {
@@ -171,7 +171,7 @@ func (s *benchServer) seedGroup(b *testing.B, name string, members []string) str
 	for _, m := range members {
 		r.Members = append(r.Members, store.Member{Value: m})
 	}
-	if err := s.st.CreateResource(context.Background(), r); err != nil {
+	if err := s.st.CreateResource(context.Background(), r, store.Effects{}); err != nil {
 		b.Fatalf("seed group: %v", err)
 	}
 	return r.ID

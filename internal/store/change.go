@@ -24,6 +24,20 @@ const (
 	// that it was deleted, with its tokens. WorkspaceID and ID are the
 	// workspace's.
 	ChangeWorkspace ChangeKind = "workspace"
+	// ChangeCredential says that a user's credential was revoked. ID is
+	// the credential's.
+	ChangeCredential ChangeKind = "credential"
+	// ChangeUser says that what decides a user's access may have
+	// changed: the user itself, its groups or its credentials as a whole.
+	// ID is the user's.
+	ChangeUser ChangeKind = "user"
+	// ChangeGroups says that the groups of a workspace changed in a way
+	// that may change the access of any number of its users: a group
+	// renamed, deleted or nested. ID is "".
+	ChangeGroups ChangeKind = "groups"
+	// ChangeEvents says that events were appended to a workspace's
+	// outbox, for those who wait for them.
+	ChangeEvents ChangeKind = "events"
 )
 
 // Change is a committed change to what stores share, for invalidating

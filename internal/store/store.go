@@ -28,6 +28,9 @@ var (
 	// or is restarting, as opposed to errors in what was asked of it; the
 	// same request may succeed later.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrSeatLimit is returned when a write would make more users active
+	// than the workspace's seat limit allows.
+	ErrSeatLimit = errors.New("seat limit reached")
 )
 
 // Store is the storage a scimd server runs on. Each part is defined
@@ -37,6 +40,8 @@ type Store interface {
 	ResourceStore
 	Notifier
 	AuditStore
+	EventStore
+	AccessStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -45,11 +50,13 @@ type Store interface {
 
 // ResourceStore stores SCIM resources.
 type ResourceStore interface {
-	// CreateResource stores a new resource. It sets r's Version, Created and
-	// LastModified. It fails with ErrAlreadyExists when the userName (Users)
-	// or displayName (Groups) is taken in the workspace, compared
-	// case-insensitively, and with ErrInvalidMember for a bad member.
-	CreateResource(ctx context.Context, r *Resource) error
+	// CreateResource stores a new resource and writes fx with it. It sets
+	// r's Version, Created and LastModified. It fails with
+	// ErrAlreadyExists when the userName (Users) or displayName (Groups) is
+	// taken in the workspace, compared case-insensitively, with
+	// ErrInvalidMember for a bad member, and with ErrSeatLimit for an
+	// active user beyond the workspace's seat limit.
+	CreateResource(ctx context.Context, r *Resource, fx Effects) error
 	// Resource returns one resource. With load, Users get Groups and Groups
 	// get Members; without, neither is read.
 	Resource(ctx context.Context, workspaceID, typ, id string, load bool) (*Resource, error)
@@ -59,11 +66,15 @@ type ResourceStore interface {
 	// MemberChange rather than a full member list. If fn returns an error,
 	// nothing is written and the error is returned as is; if it returns a
 	// nil Update, nothing is written and the current resource is returned. The returned
-	// resource has Members or Groups loaded only with load.
+	// resource has Members or Groups loaded only with load. The Effects
+	// of the Update are written in the same transaction. Making an
+	// inactive user active fails with ErrSeatLimit beyond the seat limit.
 	UpdateResource(ctx context.Context, workspaceID, typ, id string, load bool, fn func(*Resource) (*Update, error)) (*Resource, error)
 	// DeleteResource deletes a resource after fn, if not nil, approves the
-	// current state (for If-Match). Memberships go with it.
-	DeleteResource(ctx context.Context, workspaceID, typ, id string, fn func(*Resource) error) error
+	// current state (for If-Match) and says how (a nil Deletion: at once,
+	// with no effects). Memberships go with it; a user deleted at once
+	// takes its credentials along.
+	DeleteResource(ctx context.Context, workspaceID, typ, id string, fn func(*Resource) (*Deletion, error)) error
 	// ListResources returns one page of the resources matching q.
 	ListResources(ctx context.Context, workspaceID, typ string, q Query) (Page, error)
 }
@@ -105,6 +116,7 @@ type Update struct {
 	Doc map[string]any
 	// Members, if not nil, changes a Group's members.
 	Members *MemberChange
+	Effects
 }
 
 // MemberChange changes a group's members. With Replace, the group's members

@@ -207,7 +207,7 @@ func TestRollbackBounded(t *testing.T) {
 	if err := st.CreateWorkspace(ctx, store.Workspace{ID: "ws_a", Slug: "alpha", Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateResource(ctx, &store.Resource{Type: "User", ID: "usr_1", WorkspaceID: "ws_a", Doc: map[string]any{"userName": "ada"}}); err != nil {
+	if err := st.CreateResource(ctx, &store.Resource{Type: "User", ID: "usr_1", WorkspaceID: "ws_a", Doc: map[string]any{"userName": "ada"}}, store.Effects{}); err != nil {
 		t.Fatal(err)
 	}
 	refused := errors.New("precondition failed")

@@ -137,12 +137,12 @@ func TestReplicas(t *testing.T) {
 	var want []string
 	for i := range n {
 		id := fmt.Sprintf("usr_%02d", i)
-		if err := a.CreateResource(ctx, &store.Resource{Type: "User", ID: id, WorkspaceID: "ws_a", Doc: map[string]any{"userName": id}}); err != nil {
+		if err := a.CreateResource(ctx, &store.Resource{Type: "User", ID: id, WorkspaceID: "ws_a", Doc: map[string]any{"userName": id}}, store.Effects{}); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, id)
 	}
-	if err := b.CreateResource(ctx, &store.Resource{Type: "Group", ID: "grp_1", WorkspaceID: "ws_a", Doc: map[string]any{"displayName": "G"}}); err != nil {
+	if err := b.CreateResource(ctx, &store.Resource{Type: "Group", ID: "grp_1", WorkspaceID: "ws_a", Doc: map[string]any{"displayName": "G"}}, store.Effects{}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -24,6 +25,9 @@ type row struct {
 	active        *bool
 	doc           []byte
 }
+
+// counts reports whether a user takes a seat: active, or not said.
+func (r row) counts() bool { return r.active == nil || *r.active }
 
 func derive(typ string, doc map[string]any) (row, error) {
 	var r row
@@ -53,14 +57,31 @@ func derive(typ string, doc map[string]any) (row, error) {
 }
 
 // CreateResource stores a new resource.
-func (s *Store) CreateResource(ctx context.Context, r *store.Resource) (err error) {
+func (s *Store) CreateResource(ctx context.Context, r *store.Resource, fx store.Effects) (err error) {
 	defer classify(&err)
 	d, err := derive(r.Type, r.Doc)
 	if err != nil {
 		return err
 	}
 	now := s.now().UTC().Truncate(timePrecision)
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		changes, err := createResource(ctx, tx, r, d, now)
+		if err != nil {
+			return nil, err
+		}
+		more, err := applyEffects(ctx, tx, r.WorkspaceID, now, fx)
+		return append(changes, more...), err
+	})
+	if err != nil {
+		return err
+	}
+	r.Version, r.Created, r.LastModified = 1, now, now
+	return nil
+}
+
+func createResource(ctx context.Context, tx pgx.Tx, r *store.Resource, d row, now time.Time) ([]store.Change, error) {
+	var changes []store.Change
+	err := func() error {
 		var seq int64
 		err := tx.QueryRow(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10) RETURNING seq`,
@@ -81,15 +102,17 @@ func (s *Store) CreateResource(ctx context.Context, r *store.Resource) (err erro
 			for i, m := range r.Members {
 				ids[i] = m.Value
 			}
-			return addMembers(ctx, tx, r.WorkspaceID, seq, r.ID, ids)
+			if err := addMembers(ctx, tx, r.WorkspaceID, seq, r.ID, ids); err != nil {
+				return err
+			}
+			changes = store.GroupChanges(r.WorkspaceID, false, &store.MemberChange{Add: ids})
+		}
+		if r.Type == schema.UserType.ID && d.counts() {
+			return checkSeats(ctx, tx, r.WorkspaceID)
 		}
 		return nil
-	})
-	if err != nil {
-		return err
-	}
-	r.Version, r.Created, r.LastModified = 1, now, now
-	return nil
+	}()
+	return changes, err
 }
 
 // emails are a User's email values and types, folded, as kept in the
@@ -310,7 +333,18 @@ func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load boo
 	defer classify(&err)
 	var out *store.Resource
 	now := s.now().UTC().Truncate(timePrecision)
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.txChanges(ctx, func(tx pgx.Tx) (changes []store.Change, err error) {
+		out, changes, err = updateResource(ctx, tx, ws, typ, id, load, now, fn)
+		return changes, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load bool, now time.Time, fn func(*store.Resource) (*store.Update, error)) (out *store.Resource, changes []store.Change, err error) {
+	err = func() error {
 		// FOR NO KEY UPDATE rather than FOR UPDATE: it excludes the
 		// other updates all the same, but not the key-share locks that
 		// adding this resource to a group takes (seq never changes).
@@ -324,6 +358,7 @@ func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load boo
 			}
 		}
 		var before emails
+		wasInactive := cur.Doc["active"] == false
 		if typ == schema.UserType.ID {
 			before = emailKeys(cur.Doc) // fn may change cur.Doc in place
 		}
@@ -357,6 +392,14 @@ func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load boo
 					return err
 				}
 			}
+			if d.counts() && wasInactive {
+				if err := checkSeats(ctx, tx, ws); err != nil {
+					return err
+				}
+			}
+			changes = []store.Change{{Kind: store.ChangeUser, WorkspaceID: ws, ID: id}}
+		} else {
+			changes = store.GroupChanges(ws, renamed(cur.Doc, up.Doc), up.Members)
 		}
 		if mc := up.Members; mc != nil {
 			if mc.Replace {
@@ -377,35 +420,65 @@ func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load boo
 			LastModified: now,
 			Doc:          up.Doc,
 		}
+		more, err := applyEffects(ctx, tx, ws, now, up.Effects)
+		if err != nil {
+			return err
+		}
+		changes = append(changes, more...)
 		if load {
 			return loadRelations(ctx, tx, typ, []*store.Resource{out}, []int64{seq})
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	}()
+	return out, changes, err
 }
 
-// DeleteResource deletes a resource and its memberships.
-func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(*store.Resource) error) (err error) {
+// renamed reports whether a group's name or externalId differ between
+// two documents.
+func renamed(a, b map[string]any) bool {
+	return a["displayName"] != b["displayName"] || a["externalId"] != b["externalId"]
+}
+
+// DeleteResource deletes a resource and its memberships, or keeps a
+// soft-deleted user in deleted_users.
+func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(*store.Resource) (*store.Deletion, error)) (err error) {
 	defer classify(&err)
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	now := s.now().UTC().Truncate(timePrecision)
+	return s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
 		// Locked, so that what fn approves is what is deleted.
 		cur, seq, err := getResource(ctx, tx, ws, typ, id, "FOR UPDATE")
 		if err != nil {
-			return err
+			return nil, err
 		}
+		del := &store.Deletion{}
 		if fn != nil {
-			if err := fn(cur); err != nil {
-				return err
+			if del, err = fn(cur); err != nil {
+				return nil, err
+			}
+			if del == nil {
+				del = &store.Deletion{}
 			}
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM resources WHERE seq = $1`, seq); err != nil {
-			return fmt.Errorf("delete %s: %w", typ, err)
+		changes, err := applyEffects(ctx, tx, ws, now, del.Effects)
+		if err != nil {
+			return nil, err
 		}
-		return nil
+		if typ == schema.UserType.ID {
+			if !del.PurgeAt.IsZero() {
+				if err := parkUser(ctx, tx, cur, now, del.PurgeAt); err != nil {
+					return nil, err
+				}
+			} else if err := deleteUserCredentials(ctx, tx, ws, id); err != nil {
+				return nil, err
+			}
+			changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: id})
+		} else {
+			changes = append(changes, store.GroupChanges(ws, true, nil)...)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM resources WHERE seq = $1`, seq); err != nil {
+			return nil, fmt.Errorf("delete %s: %w", typ, err)
+		}
+		return changes, nil
 	})
 }
 

@@ -23,6 +23,9 @@ type row struct {
 	doc           []byte
 }
 
+// counts reports whether a user takes a seat: active, or not said.
+func (r row) counts() bool { return !r.active.Valid || r.active.Bool }
+
 func derive(typ string, doc map[string]any) (row, error) {
 	var r row
 	str := func(k string) string { s, _ := doc[k].(string); return s }
@@ -51,13 +54,25 @@ func derive(typ string, doc map[string]any) (row, error) {
 }
 
 // CreateResource stores a new resource.
-func (s *Store) CreateResource(ctx context.Context, r *store.Resource) error {
+func (s *Store) CreateResource(ctx context.Context, r *store.Resource, fx store.Effects) error {
 	d, err := derive(r.Type, r.Doc)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	return s.tx(ctx, func(tx conn) error {
+	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		changes, err := s.createResource(ctx, tx, r, d, now)
+		if err != nil {
+			return nil, err
+		}
+		more, err := applyEffects(ctx, tx, r.WorkspaceID, now, fx)
+		return append(changes, more...), err
+	})
+}
+
+func (s *Store) createResource(ctx context.Context, tx conn, r *store.Resource, d row, now time.Time) ([]store.Change, error) {
+	var changes []store.Change
+	err := func() error {
 		ts := formatTime(now)
 		var seq int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
@@ -80,10 +95,17 @@ func (s *Store) CreateResource(ctx context.Context, r *store.Resource) error {
 			if err := addMembers(ctx, tx, r.WorkspaceID, seq, r.ID, ids); err != nil {
 				return err
 			}
+			changes = store.GroupChanges(r.WorkspaceID, false, &store.MemberChange{Add: ids})
+		}
+		if r.Type == schema.UserType.ID && d.counts() {
+			if err := checkSeats(ctx, tx, r.WorkspaceID); err != nil {
+				return err
+			}
 		}
 		r.Version, r.Created, r.LastModified = 1, now.UTC().Truncate(timePrecision), now.UTC().Truncate(timePrecision)
 		return nil
-	})
+	}()
+	return changes, err
 }
 
 // timePrecision is the precision of timeFormat.
@@ -304,7 +326,15 @@ func loadRelations(ctx context.Context, q conn, typ string, rs []*store.Resource
 func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load bool, fn func(*store.Resource) (*store.Update, error)) (*store.Resource, error) {
 	var out *store.Resource
 	now := s.now()
-	err := s.tx(ctx, func(tx conn) error {
+	err := s.txChanges(ctx, func(tx conn) (changes []store.Change, err error) {
+		out, changes, err = s.updateResource(ctx, tx, ws, typ, id, load, now, fn)
+		return changes, err
+	})
+	return out, err
+}
+
+func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string, load bool, now time.Time, fn func(*store.Resource) (*store.Update, error)) (out *store.Resource, changes []store.Change, err error) {
+	err = func() error {
 		cur, seq, err := getResource(ctx, tx, ws, typ, id)
 		if err != nil {
 			return err
@@ -314,6 +344,7 @@ func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load boo
 				return err
 			}
 		}
+		wasInactive := cur.Doc["active"] == false // fn may change cur.Doc in place
 		up, err := fn(cur)
 		if err != nil {
 			return err
@@ -342,6 +373,14 @@ func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load boo
 			if err := writeEmails(ctx, tx, seq, ws, up.Doc, true); err != nil {
 				return err
 			}
+			if d.counts() && wasInactive {
+				if err := checkSeats(ctx, tx, ws); err != nil {
+					return err
+				}
+			}
+			changes = []store.Change{{Kind: store.ChangeUser, WorkspaceID: ws, ID: id}}
+		} else {
+			changes = store.GroupChanges(ws, renamed(cur.Doc, up.Doc), up.Members)
 		}
 		if mc := up.Members; mc != nil {
 			if mc.Replace {
@@ -362,30 +401,63 @@ func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load boo
 			LastModified: now.UTC().Truncate(timePrecision),
 			Doc:          up.Doc,
 		}
+		more, err := applyEffects(ctx, tx, ws, now, up.Effects)
+		if err != nil {
+			return err
+		}
+		changes = append(changes, more...)
 		if load {
 			return loadRelations(ctx, tx, typ, []*store.Resource{out}, []int64{seq})
 		}
 		return nil
-	})
-	return out, err
+	}()
+	return out, changes, err
 }
 
-// DeleteResource deletes a resource and its memberships.
-func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(*store.Resource) error) error {
-	return s.tx(ctx, func(tx conn) error {
+// renamed reports whether a group's name or externalId differ between
+// two documents.
+func renamed(a, b map[string]any) bool {
+	return a["displayName"] != b["displayName"] || a["externalId"] != b["externalId"]
+}
+
+// DeleteResource deletes a resource and its memberships, or keeps a
+// soft-deleted user in deleted_users.
+func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(*store.Resource) (*store.Deletion, error)) error {
+	now := s.now()
+	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
 		cur, seq, err := getResource(ctx, tx, ws, typ, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		del := &store.Deletion{}
 		if fn != nil {
-			if err := fn(cur); err != nil {
-				return err
+			if del, err = fn(cur); err != nil {
+				return nil, err
+			}
+			if del == nil {
+				del = &store.Deletion{}
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM resources WHERE seq = ?`, seq); err != nil {
-			return fmt.Errorf("delete %s: %w", typ, err)
+		changes, err := applyEffects(ctx, tx, ws, now, del.Effects)
+		if err != nil {
+			return nil, err
 		}
-		return nil
+		if typ == schema.UserType.ID {
+			if !del.PurgeAt.IsZero() {
+				if err := parkUser(ctx, tx, cur, now, del.PurgeAt); err != nil {
+					return nil, err
+				}
+			} else if err := deleteUserCredentials(ctx, tx, ws, id); err != nil {
+				return nil, err
+			}
+			changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: id})
+		} else {
+			changes = append(changes, store.GroupChanges(ws, true, nil)...)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM resources WHERE seq = ?`, seq); err != nil {
+			return nil, fmt.Errorf("delete %s: %w", typ, err)
+		}
+		return changes, nil
 	})
 }
 

@@ -46,6 +46,14 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Changes", testChanges},
 		{"ChangesAcrossStores", testChangesAcrossStores},
 		{"Audit", testAudit},
+		{"Events", testEvents},
+		{"Credentials", testCredentials},
+		{"SoftDelete", testSoftDelete},
+		{"Purge", testPurge},
+		{"HardDelete", testHardDelete},
+		{"EffectsAtomic", testEffectsAtomic},
+		{"Seats", testSeats},
+		{"UserGroups", testUserGroups},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
@@ -98,7 +106,7 @@ func group(ws, id, name string, members ...string) *store.Resource {
 func mustCreate(t *testing.T, st store.Store, rs ...*store.Resource) {
 	t.Helper()
 	for _, r := range rs {
-		if err := st.CreateResource(context.Background(), r); err != nil {
+		if err := st.CreateResource(context.Background(), r, store.Effects{}); err != nil {
 			t.Fatalf("create %s %s: %v", r.Type, r.ID, err)
 		}
 	}
@@ -225,7 +233,7 @@ func testUniqueness(t *testing.T, newStore NewStore) {
 		user("ws_a", "usr_3", "ÉMILE"),
 		group("ws_a", "grp_2", "admins"),
 	} {
-		if err := st.CreateResource(ctx, r); !errors.Is(err, store.ErrAlreadyExists) {
+		if err := st.CreateResource(ctx, r, store.Effects{}); !errors.Is(err, store.ErrAlreadyExists) {
 			t.Errorf("create %s %v: %v, want ErrAlreadyExists", r.Type, r.Doc, err)
 		}
 	}
@@ -245,7 +253,7 @@ func testUniqueness(t *testing.T, newStore NewStore) {
 		t.Errorf("rename to a taken name: %v", err)
 	}
 	// Ids are unique too.
-	if err := st.CreateResource(ctx, user("ws_a", "usr_1", "someone")); !errors.Is(err, store.ErrAlreadyExists) {
+	if err := st.CreateResource(ctx, user("ws_a", "usr_1", "someone"), store.Effects{}); !errors.Is(err, store.ErrAlreadyExists) {
 		t.Errorf("duplicate id: %v", err)
 	}
 }
@@ -284,7 +292,7 @@ func testUpdateClosure(t *testing.T, newStore NewStore) {
 		t.Errorf("nil update: %+v, %v", r, err)
 	}
 	// DeleteResource's check can veto.
-	if err := st.DeleteResource(ctx, "ws_a", "User", "usr_2", func(*store.Resource) error { return boom }); !errors.Is(err, boom) {
+	if err := st.DeleteResource(ctx, "ws_a", "User", "usr_2", func(*store.Resource) (*store.Deletion, error) { return nil, boom }); !errors.Is(err, boom) {
 		t.Errorf("vetoed delete: %v", err)
 	}
 	if _, err := st.Resource(ctx, "ws_a", "User", "usr_2", false); err != nil {
@@ -437,7 +445,7 @@ func testConcurrentCreates(t *testing.T, newStore NewStore) {
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Go(func() {
-			errs <- st.CreateResource(context.Background(), user("ws_a", fmt.Sprintf("usr_%d", i), "Same"))
+			errs <- st.CreateResource(context.Background(), user("ws_a", fmt.Sprintf("usr_%d", i), "Same"), store.Effects{})
 		})
 	}
 	wg.Wait()

@@ -1,0 +1,205 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/scimerr"
+	"github.com/scimd/scimd/internal/store"
+)
+
+// Event types of the changes provisioning makes. Applications subscribe
+// to these names, so they never change.
+const (
+	EventUserCreated       = "user.created"
+	EventUserUpdated       = "user.updated"
+	EventUserDeactivated   = "user.deactivated"
+	EventUserReactivated   = "user.reactivated"
+	EventUserDeleted       = "user.deleted"
+	EventUserRestored      = "user.restored"
+	EventUserPurged        = "user.purged"
+	EventGroupCreated      = "group.created"
+	EventGroupUpdated      = "group.updated"
+	EventGroupDeleted      = "group.deleted"
+	EventGroupMemberAdded  = "group.member_added"
+	EventGroupMemberRemove = "group.member_removed"
+)
+
+// Revocation reasons recorded with revoked credentials.
+const (
+	ReasonDeactivated = "user.deactivated"
+	ReasonDeleted     = "user.deleted"
+)
+
+// event returns an event whose data is the JSON of data.
+func event(typ, subject string, data map[string]any) store.NewEvent {
+	b, err := json.Marshal(data)
+	if err != nil {
+		// Documents are decoded JSON and marshal back; anything else is
+		// a bug worth seeing in the event rather than a lost event.
+		b, _ = json.Marshal(map[string]any{"error": err.Error()})
+	}
+	return store.NewEvent{Type: typ, Subject: subject, Data: b}
+}
+
+// resourceData is a resource as events carry it: its attributes with its
+// id.
+func resourceData(id string, doc map[string]any) map[string]any {
+	out := make(map[string]any, len(doc)+1)
+	for k, v := range doc {
+		out[k] = v
+	}
+	out["id"] = id
+	return out
+}
+
+func groupRef(id string, doc map[string]any) map[string]any {
+	ref := map[string]any{"id": id, "displayName": doc["displayName"]}
+	if x, ok := doc["externalId"]; ok {
+		ref["externalId"] = x
+	}
+	return ref
+}
+
+func memberEvents(id string, doc map[string]any, added, removed []string, cleared bool) []store.NewEvent {
+	var evs []store.NewEvent
+	if len(removed) > 0 || cleared {
+		data := map[string]any{"group": groupRef(id, doc), "members": nonNil(removed)}
+		if cleared {
+			data["cleared"] = true
+		}
+		evs = append(evs, event(EventGroupMemberRemove, id, data))
+	}
+	if len(added) > 0 {
+		evs = append(evs, event(EventGroupMemberAdded, id, map[string]any{"group": groupRef(id, doc), "members": added}))
+	}
+	return evs
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// createdEvents are the events of a created resource.
+func createdEvents(rt *schema.ResourceType, r *store.Resource) []store.NewEvent {
+	if rt == schema.GroupType {
+		evs := []store.NewEvent{event(EventGroupCreated, r.ID, map[string]any{"group": resourceData(r.ID, r.Doc)})}
+		return append(evs, memberEvents(r.ID, r.Doc, memberIDs(r.Members), nil, false)...)
+	}
+	return []store.NewEvent{event(EventUserCreated, r.ID, map[string]any{"user": resourceData(r.ID, r.Doc)})}
+}
+
+// active reports whether a user document is active: SCIM leaves the
+// attribute optional, and a user that does not say is taken to be.
+func active(doc map[string]any) bool {
+	return doc["active"] != false
+}
+
+// updateEffects are the effects of the change c to cur: its events and,
+// for a user made inactive, the revocation of its credentials.
+func (s *Service) updateEffects(ws *store.Workspace, rt *schema.ResourceType, cur *store.Resource, c *Change) store.Effects {
+	var fx store.Effects
+	if rt == schema.GroupType {
+		if !reflect.DeepEqual(c.Before, c.After) {
+			fx.Events = append(fx.Events, event(EventGroupUpdated, cur.ID, map[string]any{
+				"group": resourceData(cur.ID, c.After), "changed": changedAttributes(c.Before, c.After)}))
+		}
+		fx.Events = append(fx.Events, memberEvents(cur.ID, c.After, c.Added, c.Removed, c.Cleared)...)
+		return fx
+	}
+	if reflect.DeepEqual(c.Before, c.After) {
+		return fx
+	}
+	typ := EventUserUpdated
+	switch was, is := active(c.Before), active(c.After); {
+	case was && !is:
+		typ = EventUserDeactivated
+		fx.Revoke = &store.Revocation{UserID: cur.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeactivated}
+	case !was && is:
+		typ = EventUserReactivated
+	}
+	fx.Events = []store.NewEvent{event(typ, cur.ID, map[string]any{
+		"user": resourceData(cur.ID, c.After), "changed": changedAttributes(c.Before, c.After)})}
+	return fx
+}
+
+// changedAttributes names the top-level attributes that differ.
+func changedAttributes(before, after map[string]any) []string {
+	changed := []string{}
+	for k, v := range after {
+		if !reflect.DeepEqual(before[k], v) {
+			changed = append(changed, k)
+		}
+	}
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			changed = append(changed, k)
+		}
+	}
+	slices.Sort(changed)
+	return changed
+}
+
+// deletion says how to delete cur: a user is soft-deleted for the
+// workspace's grace period, or at once, and its credentials revoked.
+func (s *Service) deletion(ws *store.Workspace, rt *schema.ResourceType, cur *store.Resource) *store.Deletion {
+	if rt == schema.GroupType {
+		return &store.Deletion{Effects: store.Effects{Events: []store.NewEvent{
+			event(EventGroupDeleted, cur.ID, map[string]any{"group": groupRef(cur.ID, cur.Doc)})}}}
+	}
+	d := &store.Deletion{}
+	data := map[string]any{"user": resourceData(cur.ID, cur.Doc), "mode": ws.Config.DeleteMode}
+	if ws.Config.DeleteMode != store.DeleteHard {
+		d.PurgeAt = s.now().Add(time.Duration(ws.Config.SoftDeleteGraceDays) * 24 * time.Hour).UTC()
+		data["purgeAt"] = d.PurgeAt.Format(time.RFC3339)
+	}
+	d.Revoke = &store.Revocation{UserID: cur.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeleted}
+	d.Events = []store.NewEvent{event(EventUserDeleted, cur.ID, data)}
+	return d
+}
+
+// Restore brings back a soft-deleted user of the workspace, without its
+// former group memberships or credentials.
+func (s *Service) Restore(ctx context.Context, ws *store.Workspace, userID string) (*store.Resource, error) {
+	r, err := s.store.RestoreUser(ctx, ws.ID, userID, func(r *store.Resource) store.Effects {
+		return store.Effects{Events: []store.NewEvent{event(EventUserRestored, r.ID, map[string]any{"user": resourceData(r.ID, r.Doc)})}}
+	})
+	return r, storeError(schema.UserType, userID, err)
+}
+
+// Purge removes soft-deleted users whose grace period ended before now:
+// those of every workspace with ws nil, else of ws; or, with userID,
+// that one user of ws at once. It returns the ids purged.
+func (s *Service) Purge(ctx context.Context, ws *store.Workspace, userID string) ([]string, error) {
+	wsID, before := "", s.now()
+	if ws != nil {
+		wsID = ws.ID
+	}
+	if userID != "" {
+		before = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	ids, err := s.store.PurgeUsers(ctx, wsID, userID, before, purgedEvent)
+	if err == nil && userID != "" && len(ids) == 0 {
+		return nil, scimerr.NotFound("no soft-deleted user %s", userID)
+	}
+	return ids, storeError(schema.UserType, userID, err)
+}
+
+// purgedEvent names the placeholder identity to which an application can
+// re-point what it attributes to the purged user: the same for every
+// event about that user, and free of personal data.
+func purgedEvent(u *store.DeletedUser) store.NewEvent {
+	id := u.Resource.ID
+	return event(EventUserPurged, id, map[string]any{
+		"user":        map[string]any{"id": id, "userName": u.Resource.Doc["userName"]},
+		"deleted":     u.Deleted.Format(time.RFC3339),
+		"placeholder": map[string]any{"id": "deleted-" + id, "displayName": "Deleted user"},
+	})
+}

@@ -1,0 +1,163 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimd/scimd/internal/store"
+)
+
+// events returns the types of the workspace's outbox, in order.
+func (e *env) events(slug string) []store.Event {
+	e.t.Helper()
+	ctx := context.Background()
+	w, err := e.st.WorkspaceBySlug(ctx, slug)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	evs, err := e.st.Events(ctx, w.ID, 0, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return evs
+}
+
+func types(evs []store.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func (e *env) setConfig(settings ...string) {
+	e.t.Helper()
+	if _, err := e.ten.SetConfig(context.Background(), "acme", settings...); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func TestEventsOfProvisioning(t *testing.T) {
+	e := newEnv(t)
+	ada := e.createUser("ada@acme.test", map[string]any{"active": true}).str("id")
+	grp := e.createGroup("Engineering", ada).str("id")
+	bob := e.createUser("bob@acme.test", nil).str("id")
+	e.must(http.StatusNoContent, "PATCH", "/scim/v2/Groups/"+grp, patchOp("add", "members", []any{map[string]any{"value": bob}}))
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+ada, patchOp("replace", "title", "Engineer"))
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+ada, patchOp("replace", "active", false))
+	// A PATCH that changes nothing is no event.
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+ada, patchOp("replace", "active", false))
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+ada, patchOp("replace", "active", true))
+	e.must(http.StatusNoContent, "DELETE", "/scim/v2/Users/"+bob, nil)
+	e.must(http.StatusNoContent, "DELETE", "/scim/v2/Groups/"+grp, nil)
+
+	evs := e.events("acme")
+	want := []string{
+		"user.created", "group.created", "group.member_added", "user.created", "group.member_added",
+		"user.updated", "user.deactivated", "user.reactivated", "user.deleted", "group.deleted",
+	}
+	if got := types(evs); !slices.Equal(got, want) {
+		t.Fatalf("events\n got %v\nwant %v", got, want)
+	}
+	for i, ev := range evs {
+		if ev.Seq != int64(i+1) {
+			t.Errorf("event %d has seq %d", i, ev.Seq)
+		}
+	}
+	var updated struct {
+		User    map[string]any `json:"user"`
+		Changed []string       `json:"changed"`
+	}
+	if err := json.Unmarshal(evs[5].Data, &updated); err != nil {
+		t.Fatal(err)
+	}
+	if updated.User["id"] != ada || updated.User["title"] != "Engineer" || !slices.Equal(updated.Changed, []string{"title"}) {
+		t.Errorf("user.updated data %s", evs[5].Data)
+	}
+	var deleted map[string]any
+	json.Unmarshal(evs[8].Data, &deleted)
+	if deleted["mode"] != "soft" || deleted["purgeAt"] == nil {
+		t.Errorf("user.deleted data %s", evs[8].Data)
+	}
+}
+
+func TestSoftDeleteOverSCIM(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("ada@acme.test", nil).str("id")
+	grp := e.createGroup("Engineering", id).str("id")
+	e.must(http.StatusNoContent, "DELETE", "/scim/v2/Users/"+id, nil)
+	wantError(t, e.do("GET", "/scim/v2/Users/"+id, nil), http.StatusNotFound, "")
+	wantError(t, e.do("PATCH", "/scim/v2/Users/"+id, patchOp("replace", "active", true)), http.StatusNotFound, "")
+	if n := e.must(http.StatusOK, "GET", "/scim/v2/Users?filter=userName+eq+%22ada@acme.test%22", nil).body["totalResults"]; n != json.Number("0") {
+		t.Errorf("filter finds a soft-deleted user: %v", n)
+	}
+	if ms := e.must(http.StatusOK, "GET", "/scim/v2/Groups/"+grp, nil).body["members"]; ms != nil {
+		t.Errorf("group still lists a soft-deleted user: %v", ms)
+	}
+	// The identity provider can create the user again.
+	e.createUser("ada@acme.test", nil)
+	d, err := e.st.DeletedUsers(context.Background(), e.wsID("acme"))
+	if err != nil || len(d) != 1 || d[0].Resource.ID != id {
+		t.Fatalf("DeletedUsers %+v, %v", d, err)
+	}
+	if days := d[0].PurgeAt.Sub(d[0].Deleted).Round(time.Second); days != 30*24*time.Hour {
+		t.Errorf("grace period %v, want the default 30 days", days)
+	}
+}
+
+func (e *env) wsID(slug string) string {
+	e.t.Helper()
+	w, err := e.st.WorkspaceBySlug(context.Background(), slug)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return w.ID
+}
+
+func TestHardDeleteOverSCIM(t *testing.T) {
+	e := newEnv(t)
+	e.setConfig("deleteMode=hard")
+	id := e.createUser("ada@acme.test", nil).str("id")
+	e.must(http.StatusNoContent, "DELETE", "/scim/v2/Users/"+id, nil)
+	wantError(t, e.do("GET", "/scim/v2/Users/"+id, nil), http.StatusNotFound, "")
+	if d, err := e.st.DeletedUsers(context.Background(), e.wsID("acme")); err != nil || len(d) != 0 {
+		t.Errorf("hard delete kept the user: %+v, %v", d, err)
+	}
+	evs := e.events("acme")
+	if last := evs[len(evs)-1]; last.Type != "user.deleted" || !strings.Contains(string(last.Data), `"mode":"hard"`) {
+		t.Errorf("last event %s %s", last.Type, last.Data)
+	}
+}
+
+func TestSeatLimit(t *testing.T) {
+	e := newEnv(t)
+	e.setConfig("seatLimit=2")
+	e.createUser("a@acme.test", nil)
+	b := e.createUser("b@acme.test", nil).str("id")
+	e.createUser("c@acme.test", map[string]any{"active": false})
+	r := e.do("POST", "/scim/v2/Users", map[string]any{"userName": "d@acme.test"})
+	wantError(t, r, http.StatusForbidden, "")
+	if !strings.Contains(r.str("detail"), "seat") {
+		t.Errorf("detail %q does not say why", r.str("detail"))
+	}
+	// Nothing was half-done: no user, no event.
+	if n := e.must(http.StatusOK, "GET", "/scim/v2/Users?filter=userName+eq+%22d@acme.test%22", nil).body["totalResults"]; n != json.Number("0") {
+		t.Errorf("refused user exists")
+	}
+	if got := types(e.events("acme")); len(got) != 3 {
+		t.Errorf("events %v, want the three creates", got)
+	}
+	// Deactivation frees the seat at once.
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+b, patchOp("replace", "active", false))
+	e.createUser("d@acme.test", nil)
+	wantError(t, e.do("PATCH", "/scim/v2/Users/"+b, patchOp("replace", "active", true)), http.StatusForbidden, "")
+}
+
+func patchOp(op, path string, value any) map[string]any {
+	return patchOps(map[string]any{"op": op, "path": path, "value": value})
+}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/scimd/scimd/internal/id"
+)
+
+// Effects are what a change to a resource does beyond the resource,
+// written in the same transaction: all or nothing.
+type Effects struct {
+	// Events are appended to the workspace's outbox.
+	Events []NewEvent
+	// Revoke, if not nil, revokes a user's credentials.
+	Revoke *Revocation
+}
+
+// Revocation revokes the live credentials of a user: sessions always, API
+// keys only with APIKeys. Each credential revoked becomes an event
+// ("session.revoked" or "api_key.revoked") and a ChangeCredential.
+type Revocation struct {
+	UserID  string
+	APIKeys bool
+	// Reason is recorded with each credential, e.g. "user.deactivated".
+	Reason string
+}
+
+// Deletion is what a DeleteResource closure returns.
+type Deletion struct {
+	// PurgeAt, if not zero, soft-deletes a User: it leaves the
+	// workspace's resources (no SCIM request finds it, its userName is
+	// free and its group memberships are gone) but is kept, with its
+	// document, to be restored or purged until then.
+	PurgeAt time.Time
+	Effects
+}
+
+// Credential kinds.
+const (
+	// CredentialAPIKey is a long-lived key a user's programs use.
+	CredentialAPIKey = "api_key"
+	// CredentialSession is a signed-in user's session.
+	CredentialSession = "session"
+)
+
+// Credential is an API key or a session of a user, of which only a keyed
+// hash is stored.
+type Credential struct {
+	ID          string
+	WorkspaceID string
+	UserID      string
+	Kind        string // CredentialAPIKey or CredentialSession
+	Name        string
+	Hash        []byte
+	Created     time.Time
+	Expires     time.Time // zero: never
+	Revoked     time.Time // zero: not revoked
+	// RevokedReason says why it was revoked: "user.deactivated",
+	// "user.deleted", "revoked" (by the application).
+	RevokedReason string
+}
+
+// CredentialStore stores users' credentials.
+type CredentialStore interface {
+	// CreateCredential stores a credential of a user of the workspace;
+	// ErrNotFound if there is no such user.
+	CreateCredential(ctx context.Context, c Credential) error
+	// CredentialByHash returns the credential whose hash is h within the
+	// workspace, revoked and expired ones included.
+	CredentialByHash(ctx context.Context, workspaceID string, h []byte) (Credential, error)
+	// Credentials lists a user's credentials in creation order, without
+	// their Hash.
+	Credentials(ctx context.Context, workspaceID, userID string) ([]Credential, error)
+	// RevokeCredential revokes one credential, unless it already is,
+	// appends its revocation event and publishes a ChangeCredential.
+	RevokeCredential(ctx context.Context, workspaceID, id, reason string) error
+}
+
+// GroupNode is a group with the groups it is a direct member of.
+type GroupNode struct {
+	ID          string
+	DisplayName string
+	ExternalID  string
+	Parents     []string
+}
+
+// DeletedUser is a soft-deleted user.
+type DeletedUser struct {
+	Resource *Resource
+	Deleted  time.Time
+	PurgeAt  time.Time
+}
+
+// AccessStore reads and changes what decides a user's access beyond the
+// SCIM resources themselves.
+type AccessStore interface {
+	CredentialStore
+	// UserGroups returns the groups a user is in, directly or through
+	// nested groups, each with its parents among them.
+	UserGroups(ctx context.Context, workspaceID, userID string) ([]GroupNode, error)
+	// DeletedUsers lists a workspace's soft-deleted users by deletion
+	// time.
+	DeletedUsers(ctx context.Context, workspaceID string) ([]DeletedUser, error)
+	// RestoreUser brings a soft-deleted user back, without its former
+	// group memberships or credentials, and writes the effects fx returns
+	// for it; ErrAlreadyExists if its userName was taken since,
+	// ErrSeatLimit if it is active and no seat is free, ErrNotFound if
+	// there is no such deleted user.
+	RestoreUser(ctx context.Context, workspaceID, userID string, fx func(*Resource) Effects) (*Resource, error)
+	// PurgeUsers removes soft-deleted users, with their credentials, whose
+	// PurgeAt is not after before: those of every workspace with
+	// workspaceID "", of all the workspace's with userID "", or just that
+	// one. It appends, for each, the event that event returns. It returns
+	// the ids purged.
+	PurgeUsers(ctx context.Context, workspaceID, userID string, before time.Time, event func(*DeletedUser) NewEvent) ([]string, error)
+}
+
+// maxUserChanges bounds the ChangeUser notifications one write publishes
+// for group members; beyond it a ChangeGroups says the same more cheaply.
+const maxUserChanges = 64
+
+// GroupChanges returns the changes to publish for a write to a group of
+// the workspace: renamed (or created or deleted) says whether the group's
+// name or externalId changed, mc is the change to its members, if any.
+// Backends call it so that caches of users' access hear of what may
+// change it.
+func GroupChanges(ws string, renamed bool, mc *MemberChange) []Change {
+	groups := []Change{{Kind: ChangeGroups, WorkspaceID: ws}}
+	if renamed || (mc != nil && mc.Replace) {
+		return groups
+	}
+	if mc == nil {
+		return nil
+	}
+	if len(mc.Add)+len(mc.Remove) > maxUserChanges {
+		return groups
+	}
+	var changes []Change
+	for _, ids := range [][]string{mc.Add, mc.Remove} {
+		for _, m := range ids {
+			if !strings.HasPrefix(m, id.User) {
+				return groups // a nested group: any of its members may change
+			}
+			changes = append(changes, Change{Kind: ChangeUser, WorkspaceID: ws, ID: m})
+		}
+	}
+	return changes
+}

@@ -1,0 +1,239 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store"
+)
+
+// credentialCols are the columns scanCredential reads, in its order, but
+// for the hash, which only CredentialByHash returns.
+const credentialCols = `id, workspace_id, user_id, kind, name, created, expires, revoked, coalesce(revoked_reason, '')`
+
+func scanCredential(row pgx.Row, extra ...any) (store.Credential, error) {
+	var (
+		c                store.Credential
+		expires, revoked *time.Time
+	)
+	dest := append([]any{&c.ID, &c.WorkspaceID, &c.UserID, &c.Kind, &c.Name, &c.Created, &expires, &revoked, &c.RevokedReason}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return c, err
+	}
+	c.Created = c.Created.UTC()
+	if expires != nil {
+		c.Expires = expires.UTC()
+	}
+	if revoked != nil {
+		c.Revoked = revoked.UTC()
+	}
+	return c, nil
+}
+
+// createCredential inserts a credential if its user exists. The user's
+// row is share-locked until the commit, so that a transaction that
+// deletes, deactivates or soft-deletes the user either runs first, and
+// the insert finds no user or finds it deactivated, or after, and finds
+// the credential to revoke.
+const createCredential = `WITH u AS (
+		SELECT 1 FROM resources WHERE workspace_id = $2 AND type = $11 AND id = $3 FOR SHARE
+	)
+	INSERT INTO credentials (id, workspace_id, user_id, kind, name, hash, created, expires, revoked, revoked_reason)
+	SELECT $1, $2, $3, $4, $5, $6::bytea, $7::timestamptz, $8::timestamptz, $9::timestamptz, $10 FROM u`
+
+// CreateCredential stores a credential of a user of the workspace.
+func (s *Store) CreateCredential(ctx context.Context, c store.Credential) (err error) {
+	defer classify(&err)
+	if err := checkCredentialKind(c.Kind); err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, createCredential, c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash,
+		c.Created, optTime(c.Expires), optTime(c.Revoked), nullString(c.RevokedReason), schema.UserType.ID)
+	if errCode(err) == codeUniqueViolation {
+		return fmt.Errorf("credential: %w", store.ErrAlreadyExists)
+	}
+	if err != nil {
+		return fmt.Errorf("create credential: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
+	}
+	return nil
+}
+
+func checkCredentialKind(kind string) error {
+	if kind != store.CredentialAPIKey && kind != store.CredentialSession {
+		return fmt.Errorf("credential kind %q: want %q or %q", kind, store.CredentialAPIKey, store.CredentialSession)
+	}
+	return nil
+}
+
+// CredentialByHash returns the credential with hash h in the workspace.
+func (s *Store) CredentialByHash(ctx context.Context, ws string, h []byte) (_ store.Credential, err error) {
+	defer classify(&err)
+	var hash []byte
+	c, err := scanCredential(s.pool.QueryRow(ctx, `SELECT `+credentialCols+`, hash FROM credentials WHERE workspace_id = $1 AND hash = $2`, ws, h), &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, fmt.Errorf("credential: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("get credential: %w", err)
+	}
+	c.Hash = hash
+	return c, nil
+}
+
+// Credentials lists a user's credentials without their hashes.
+func (s *Store) Credentials(ctx context.Context, ws, userID string) (_ []store.Credential, err error) {
+	defer classify(&err)
+	rows, err := s.pool.Query(ctx, `SELECT `+credentialCols+` FROM credentials WHERE workspace_id = $1 AND user_id = $2 ORDER BY created, id`, ws, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Credential, error) { return scanCredential(row) })
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	return cs, nil
+}
+
+// RevokeCredential revokes one credential unless it already is, keeping
+// the time and reason of an earlier revocation.
+func (s *Store) RevokeCredential(ctx context.Context, ws, id, reason string) (err error) {
+	defer classify(&err)
+	now := s.now()
+	return s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		// A concurrent revocation waits for this one's row lock, then
+		// finds the credential revoked: one event, whoever wins.
+		revoked, err := revokeWhere(ctx, tx, now, reason, `workspace_id = $3 AND id = $4`, ws, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(revoked) == 0 {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM credentials WHERE workspace_id = $1 AND id = $2)`, ws, id).Scan(&exists); err != nil {
+				return nil, fmt.Errorf("revoke credential: %w", err)
+			}
+			if !exists {
+				return nil, fmt.Errorf("credential %s: %w", id, store.ErrNotFound)
+			}
+			return nil, nil
+		}
+		changes, events, err := revocationEffects(ws, revoked, reason)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := appendEvents(ctx, tx, ws, now, events); err != nil {
+			return nil, err
+		}
+		return changes, nil
+	})
+}
+
+// revokeUserCredentials revokes the credentials of a user that are not
+// revoked yet: sessions always, API keys with rv.APIKeys. It returns a
+// ChangeCredential for each, and a ChangeUser if there was any, and their
+// revocation events for the caller to append with the transaction's
+// others.
+func revokeUserCredentials(ctx context.Context, tx pgx.Tx, ws string, rv store.Revocation, now time.Time) ([]store.Change, []store.NewEvent, error) {
+	revoked, err := revokeWhere(ctx, tx, now, rv.Reason, `workspace_id = $3 AND user_id = $4 AND (kind = $5 OR $6)`,
+		ws, rv.UserID, store.CredentialSession, rv.APIKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return revocationEffects(ws, revoked, rv.Reason)
+}
+
+// deleteUserCredentials deletes a user's credentials, for a user that is
+// deleted for good.
+func deleteUserCredentials(ctx context.Context, tx pgx.Tx, ws, userID string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM credentials WHERE workspace_id = $1 AND user_id = $2`, ws, userID); err != nil {
+		return fmt.Errorf("delete credentials: %w", err)
+	}
+	return nil
+}
+
+// revokeWhere revokes the credentials that cond, whose parameters start
+// at $3, selects among those not revoked yet, and returns them in creation
+// order, without their hashes.
+func revokeWhere(ctx context.Context, tx pgx.Tx, now time.Time, reason, cond string, args ...any) ([]store.Credential, error) {
+	rows, err := tx.Query(ctx, `UPDATE credentials SET revoked = $1, revoked_reason = $2 WHERE revoked IS NULL AND `+cond+`
+		RETURNING `+credentialCols, append([]any{now, reason}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("revoke credentials: %w", err)
+	}
+	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Credential, error) { return scanCredential(row) })
+	if err != nil {
+		return nil, fmt.Errorf("revoke credentials: %w", err)
+	}
+	// RETURNING gives rows in no particular order.
+	slices.SortFunc(cs, func(a, b store.Credential) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	return cs, nil
+}
+
+// revocationEffects returns the changes and the events of revoking cs,
+// credentials of workspace ws: a ChangeCredential and an event for each,
+// and a ChangeUser for each user.
+func revocationEffects(ws string, cs []store.Credential, reason string) ([]store.Change, []store.NewEvent, error) {
+	if len(cs) == 0 {
+		return nil, nil, nil
+	}
+	var (
+		changes = make([]store.Change, 0, len(cs)+1)
+		users   []store.Change
+		events  = make([]store.NewEvent, 0, len(cs))
+	)
+	for _, c := range cs {
+		changes = append(changes, store.Change{Kind: store.ChangeCredential, WorkspaceID: ws, ID: c.ID})
+		if u := (store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: c.UserID}); !slices.Contains(users, u) {
+			users = append(users, u)
+		}
+		e, err := revocationEvent(c, reason)
+		if err != nil {
+			return nil, nil, err
+		}
+		events = append(events, e)
+	}
+	return append(changes, users...), events, nil
+}
+
+// revocationEvent returns the event of revoking c: "session.revoked" or
+// "api_key.revoked", about c, with c as its data (but for the hash and
+// the revocation) and the reason.
+func revocationEvent(c store.Credential, reason string) (store.NewEvent, error) {
+	type credential struct {
+		ID      string     `json:"id"`
+		Kind    string     `json:"kind"`
+		Name    string     `json:"name"`
+		UserID  string     `json:"userId"`
+		Created time.Time  `json:"created"`
+		Expires *time.Time `json:"expires"` // null: never
+	}
+	d := struct {
+		Credential credential `json:"credential"`
+		Reason     string     `json:"reason"`
+	}{credential{ID: c.ID, Kind: c.Kind, Name: c.Name, UserID: c.UserID, Created: c.Created.UTC()}, reason}
+	if !c.Expires.IsZero() {
+		exp := c.Expires.UTC()
+		d.Credential.Expires = &exp
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		return store.NewEvent{}, fmt.Errorf("revocation event: %w", err)
+	}
+	typ := "session.revoked"
+	if c.Kind == store.CredentialAPIKey {
+		typ = "api_key.revoked"
+	}
+	return store.NewEvent{Type: typ, Subject: c.ID, Data: data}, nil
+}

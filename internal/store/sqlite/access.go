@@ -1,0 +1,259 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store"
+)
+
+// applyEffects writes what a change does beyond the resource, in its
+// transaction, and returns the changes to publish.
+func applyEffects(ctx context.Context, tx conn, ws string, now time.Time, fx store.Effects) ([]store.Change, error) {
+	events := fx.Events
+	var changes []store.Change
+	if fx.Revoke != nil {
+		c, e, err := revokeUserCredentials(ctx, tx, ws, *fx.Revoke, now)
+		if err != nil {
+			return nil, err
+		}
+		changes, events = c, append(events, e...)
+	}
+	if len(events) > 0 {
+		if _, err := appendEvents(ctx, tx, ws, now, events); err != nil {
+			return nil, err
+		}
+		changes = append(changes, store.Change{Kind: store.ChangeEvents, WorkspaceID: ws})
+	}
+	return changes, nil
+}
+
+// checkSeats fails with store.ErrSeatLimit if the workspace has more
+// active users than its seat limit allows. Callers check after the write
+// that took a seat, so that the count includes it.
+func checkSeats(ctx context.Context, tx conn, ws string) error {
+	var limit sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT seat_limit FROM workspaces WHERE id = ?`, ws).Scan(&limit); err != nil {
+		return fmt.Errorf("read seat limit: %w", err)
+	}
+	if !limit.Valid {
+		return nil
+	}
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM resources
+		WHERE workspace_id = ? AND type = 'User' AND (active IS NULL OR active)`, ws).Scan(&n); err != nil {
+		return fmt.Errorf("count seats: %w", err)
+	}
+	if n > limit.Int64 {
+		return fmt.Errorf("all %d seats of the workspace are taken: %w", limit.Int64, store.ErrSeatLimit)
+	}
+	return nil
+}
+
+// parkUser copies a user about to be deleted into deleted_users.
+func parkUser(ctx context.Context, tx conn, r *store.Resource, now, purgeAt time.Time) error {
+	doc, err := json.Marshal(r.Doc)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO deleted_users (id, workspace_id, version, created, last_modified, doc, deleted, purge_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.WorkspaceID, r.Version, formatTime(r.Created), formatTime(r.LastModified), doc, formatTime(now), formatTime(purgeAt))
+	if err != nil {
+		return fmt.Errorf("keep deleted user: %w", err)
+	}
+	return nil
+}
+
+// UserGroups implements store.AccessStore.
+func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.GroupNode, error) {
+	rows, err := s.read().QueryContext(ctx, `WITH RECURSIVE up(g) AS (
+			SELECT m.group_seq FROM members m JOIN resources u ON u.seq = m.member_seq
+			WHERE u.workspace_id = ? AND u.id = ? AND u.type = 'User'
+			UNION SELECT m.group_seq FROM up JOIN members m ON m.member_seq = up.g)
+		SELECT g.id, g.name, COALESCE(g.external_id, ''),
+			(SELECT json_group_array(p.id) FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq)
+		FROM up JOIN resources g ON g.seq = up.g ORDER BY g.seq`, ws, userID)
+	if err != nil {
+		return nil, fmt.Errorf("user groups: %w", err)
+	}
+	defer rows.Close()
+	var out []store.GroupNode
+	for rows.Next() {
+		var (
+			g       store.GroupNode
+			parents []byte
+		)
+		if err := rows.Scan(&g.ID, &g.DisplayName, &g.ExternalID, &parents); err != nil {
+			return nil, fmt.Errorf("user groups: %w", err)
+		}
+		if err := json.Unmarshal(parents, &g.Parents); err != nil {
+			return nil, fmt.Errorf("user groups: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+const deletedUserCols = `id, workspace_id, version, created, last_modified, doc, deleted, purge_at`
+
+func scanDeletedUser(sc interface{ Scan(...any) error }) (*store.DeletedUser, error) {
+	var (
+		r                                   = &store.Resource{Type: schema.UserType.ID}
+		created, modified, deleted, purgeAt string
+		doc                                 []byte
+	)
+	if err := sc.Scan(&r.ID, &r.WorkspaceID, &r.Version, &created, &modified, &doc, &deleted, &purgeAt); err != nil {
+		return nil, err
+	}
+	u := &store.DeletedUser{Resource: r}
+	var err error
+	for _, t := range []struct {
+		dst *time.Time
+		s   string
+	}{{&r.Created, created}, {&r.LastModified, modified}, {&u.Deleted, deleted}, {&u.PurgeAt, purgeAt}} {
+		if *t.dst, err = parseTime(t.s); err != nil {
+			return nil, err
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	if err := dec.Decode(&r.Doc); err != nil {
+		return nil, fmt.Errorf("decode deleted user %s: %w", r.ID, err)
+	}
+	return u, nil
+}
+
+// DeletedUsers implements store.AccessStore.
+func (s *Store) DeletedUsers(ctx context.Context, ws string) ([]store.DeletedUser, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? ORDER BY deleted, id`, ws)
+	if err != nil {
+		return nil, fmt.Errorf("deleted users: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DeletedUser
+	for rows.Next() {
+		u, err := scanDeletedUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("deleted users: %w", err)
+		}
+		out = append(out, *u)
+	}
+	return out, rows.Err()
+}
+
+// RestoreUser implements store.AccessStore.
+func (s *Store) RestoreUser(ctx context.Context, ws, userID string, fx func(*store.Resource) store.Effects) (*store.Resource, error) {
+	var out *store.Resource
+	now := s.now()
+	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		u, err := scanDeletedUser(tx.QueryRowContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? AND id = ?`, ws, userID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("deleted user %q: %w", userID, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("get deleted user: %w", err)
+		}
+		r := u.Resource
+		d, err := derive(r.Type, r.Doc)
+		if err != nil {
+			return nil, err
+		}
+		var seq int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
+			VALUES (?, ?, 'User', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+			r.ID, ws, d.name, d.nameKey, d.displayName, d.externalID, d.active, r.Version+1, formatTime(r.Created), formatTime(now), d.doc).Scan(&seq)
+		if isUniqueViolation(err) {
+			return nil, fmt.Errorf("user %q: %w", d.name, store.ErrAlreadyExists)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("restore user: %w", err)
+		}
+		if err := writeEmails(ctx, tx, seq, ws, r.Doc, false); err != nil {
+			return nil, err
+		}
+		if d.counts() {
+			if err := checkSeats(ctx, tx, ws); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM deleted_users WHERE id = ?`, r.ID); err != nil {
+			return nil, fmt.Errorf("restore user: %w", err)
+		}
+		var eff store.Effects
+		if fx != nil {
+			eff = fx(r)
+		}
+		changes, err := applyEffects(ctx, tx, ws, now, eff)
+		if err != nil {
+			return nil, err
+		}
+		r.Version++
+		r.LastModified = now.UTC().Truncate(timePrecision)
+		out = r
+		return append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: r.ID}), nil
+	})
+	return out, err
+}
+
+// PurgeUsers implements store.AccessStore.
+func (s *Store) PurgeUsers(ctx context.Context, ws, userID string, before time.Time, event func(*store.DeletedUser) store.NewEvent) ([]string, error) {
+	var purged []string
+	now := s.now()
+	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		purged = purged[:0]
+		rows, err := tx.QueryContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users
+			WHERE (? = '' OR workspace_id = ?) AND (? = '' OR id = ?) AND purge_at <= ? ORDER BY workspace_id, purge_at, id`,
+			ws, ws, userID, userID, formatTime(before))
+		if err != nil {
+			return nil, fmt.Errorf("purge users: %w", err)
+		}
+		var users []*store.DeletedUser
+		for rows.Next() {
+			u, err := scanDeletedUser(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("purge users: %w", err)
+			}
+			users = append(users, u)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("purge users: %w", err)
+		}
+		var changes []store.Change
+		events := map[string][]store.NewEvent{}
+		var order []string
+		for _, u := range users {
+			uws := u.Resource.WorkspaceID
+			if err := deleteUserCredentials(ctx, tx, uws, u.Resource.ID); err != nil {
+				return nil, err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM deleted_users WHERE id = ?`, u.Resource.ID); err != nil {
+				return nil, fmt.Errorf("purge user: %w", err)
+			}
+			if event != nil {
+				if _, ok := events[uws]; !ok {
+					order = append(order, uws)
+				}
+				events[uws] = append(events[uws], event(u))
+			}
+			purged = append(purged, u.Resource.ID)
+			changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: uws, ID: u.Resource.ID})
+		}
+		for _, w := range order {
+			if _, err := appendEvents(ctx, tx, w, now, events[w]); err != nil {
+				return nil, err
+			}
+			changes = append(changes, store.Change{Kind: store.ChangeEvents, WorkspaceID: w})
+		}
+		return changes, nil
+	})
+	return purged, err
+}

@@ -1,0 +1,255 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store"
+)
+
+// credentialCols are the columns scanCredential reads, in its order, but
+// for the hash, which only CredentialByHash returns.
+const credentialCols = `id, workspace_id, user_id, kind, name, created, expires, revoked, coalesce(revoked_reason, '')`
+
+func scanCredential(sc interface{ Scan(...any) error }, extra ...any) (store.Credential, error) {
+	var (
+		c                store.Credential
+		created          string
+		expires, revoked sql.NullString
+	)
+	dest := append([]any{&c.ID, &c.WorkspaceID, &c.UserID, &c.Kind, &c.Name, &created, &expires, &revoked, &c.RevokedReason}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return c, err
+	}
+	var err error
+	if c.Created, err = parseTime(created); err != nil {
+		return c, err
+	}
+	for _, f := range []struct {
+		s  sql.NullString
+		at *time.Time
+	}{{expires, &c.Expires}, {revoked, &c.Revoked}} {
+		if f.s.Valid {
+			if *f.at, err = parseTime(f.s.String); err != nil {
+				return c, err
+			}
+		}
+	}
+	return c, nil
+}
+
+// CreateCredential stores a credential of a user of the workspace.
+func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error {
+	if err := checkCredentialKind(c.Kind); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx conn) error {
+		// The write transaction is the only one, so the user cannot go
+		// before the credential is in, where deleting or deactivating
+		// the user will find it.
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM resources WHERE workspace_id = ? AND type = ? AND id = ?`,
+			c.WorkspaceID, schema.UserType.ID, c.UserID).Scan(&n); err != nil {
+			return fmt.Errorf("create credential: %w", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO credentials (id, workspace_id, user_id, kind, name, hash, created, expires, revoked, revoked_reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash, formatTime(c.Created), optTime(c.Expires), optTime(c.Revoked), nullString(c.RevokedReason))
+		if isUniqueViolation(err) {
+			return fmt.Errorf("credential: %w", store.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("create credential: %w", err)
+		}
+		return nil
+	})
+}
+
+func checkCredentialKind(kind string) error {
+	if kind != store.CredentialAPIKey && kind != store.CredentialSession {
+		return fmt.Errorf("credential kind %q: want %q or %q", kind, store.CredentialAPIKey, store.CredentialSession)
+	}
+	return nil
+}
+
+// CredentialByHash returns the credential with hash h in the workspace.
+func (s *Store) CredentialByHash(ctx context.Context, ws string, h []byte) (store.Credential, error) {
+	var hash []byte
+	c, err := scanCredential(s.read().QueryRowContext(ctx, `SELECT `+credentialCols+`, hash FROM credentials WHERE workspace_id = ? AND hash = ?`, ws, h), &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("credential: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("get credential: %w", err)
+	}
+	c.Hash = hash
+	return c, nil
+}
+
+// Credentials lists a user's credentials without their hashes.
+func (s *Store) Credentials(ctx context.Context, ws, userID string) ([]store.Credential, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT `+credentialCols+` FROM credentials WHERE workspace_id = ? AND user_id = ? ORDER BY created, id`, ws, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	defer rows.Close()
+	var cs []store.Credential
+	for rows.Next() {
+		c, err := scanCredential(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list credentials: %w", err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	return cs, nil
+}
+
+// RevokeCredential revokes one credential unless it already is, keeping
+// the time and reason of an earlier revocation.
+func (s *Store) RevokeCredential(ctx context.Context, ws, id, reason string) error {
+	now := s.now()
+	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		revoked, err := revokeWhere(ctx, tx, now, reason, `workspace_id = ? AND id = ?`, ws, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(revoked) == 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM credentials WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&n); err != nil {
+				return nil, fmt.Errorf("revoke credential: %w", err)
+			}
+			if n == 0 {
+				return nil, fmt.Errorf("credential %s: %w", id, store.ErrNotFound)
+			}
+			return nil, nil
+		}
+		changes, events, err := revocationEffects(ws, revoked, reason)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := appendEvents(ctx, tx, ws, now, events); err != nil {
+			return nil, err
+		}
+		return changes, nil
+	})
+}
+
+// revokeUserCredentials revokes the credentials of a user that are not
+// revoked yet: sessions always, API keys with rv.APIKeys. It returns a
+// ChangeCredential for each, and a ChangeUser if there was any, and their
+// revocation events for the caller to append with the transaction's
+// others.
+func revokeUserCredentials(ctx context.Context, tx conn, ws string, rv store.Revocation, now time.Time) ([]store.Change, []store.NewEvent, error) {
+	revoked, err := revokeWhere(ctx, tx, now, rv.Reason, `workspace_id = ? AND user_id = ? AND (kind = ? OR ?)`,
+		ws, rv.UserID, store.CredentialSession, rv.APIKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return revocationEffects(ws, revoked, rv.Reason)
+}
+
+// deleteUserCredentials deletes a user's credentials, for a user that is
+// deleted for good.
+func deleteUserCredentials(ctx context.Context, tx conn, ws, userID string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM credentials WHERE workspace_id = ? AND user_id = ?`, ws, userID); err != nil {
+		return fmt.Errorf("delete credentials: %w", err)
+	}
+	return nil
+}
+
+// revokeWhere revokes the credentials that cond selects among those not
+// revoked yet, and returns them in creation order, without their hashes.
+func revokeWhere(ctx context.Context, tx conn, now time.Time, reason, cond string, args ...any) ([]store.Credential, error) {
+	rows, err := tx.QueryContext(ctx, `UPDATE credentials SET revoked = ?, revoked_reason = ? WHERE revoked IS NULL AND `+cond+`
+		RETURNING `+credentialCols, append([]any{formatTime(now), reason}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("revoke credentials: %w", err)
+	}
+	defer rows.Close()
+	var cs []store.Credential
+	for rows.Next() {
+		c, err := scanCredential(rows)
+		if err != nil {
+			return nil, fmt.Errorf("revoke credentials: %w", err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("revoke credentials: %w", err)
+	}
+	// RETURNING gives rows in no particular order.
+	slices.SortFunc(cs, func(a, b store.Credential) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	return cs, nil
+}
+
+// revocationEffects returns the changes and the events of revoking cs,
+// credentials of workspace ws: a ChangeCredential and an event for each,
+// and a ChangeUser for each user.
+func revocationEffects(ws string, cs []store.Credential, reason string) ([]store.Change, []store.NewEvent, error) {
+	if len(cs) == 0 {
+		return nil, nil, nil
+	}
+	var (
+		changes = make([]store.Change, 0, len(cs)+1)
+		users   []store.Change
+		events  = make([]store.NewEvent, 0, len(cs))
+	)
+	for _, c := range cs {
+		changes = append(changes, store.Change{Kind: store.ChangeCredential, WorkspaceID: ws, ID: c.ID})
+		if u := (store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: c.UserID}); !slices.Contains(users, u) {
+			users = append(users, u)
+		}
+		e, err := revocationEvent(c, reason)
+		if err != nil {
+			return nil, nil, err
+		}
+		events = append(events, e)
+	}
+	return append(changes, users...), events, nil
+}
+
+// revocationEvent returns the event of revoking c: "session.revoked" or
+// "api_key.revoked", about c, with c as its data (but for the hash and
+// the revocation) and the reason.
+func revocationEvent(c store.Credential, reason string) (store.NewEvent, error) {
+	type credential struct {
+		ID      string     `json:"id"`
+		Kind    string     `json:"kind"`
+		Name    string     `json:"name"`
+		UserID  string     `json:"userId"`
+		Created time.Time  `json:"created"`
+		Expires *time.Time `json:"expires"` // null: never
+	}
+	d := struct {
+		Credential credential `json:"credential"`
+		Reason     string     `json:"reason"`
+	}{credential{ID: c.ID, Kind: c.Kind, Name: c.Name, UserID: c.UserID, Created: c.Created.UTC()}, reason}
+	if !c.Expires.IsZero() {
+		exp := c.Expires.UTC()
+		d.Credential.Expires = &exp
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		return store.NewEvent{}, fmt.Errorf("revocation event: %w", err)
+	}
+	typ := "session.revoked"
+	if c.Kind == store.CredentialAPIKey {
+		typ = "api_key.revoked"
+	}
+	return store.NewEvent{Type: typ, Subject: c.ID, Data: data}, nil
+}

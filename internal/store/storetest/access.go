@@ -1,0 +1,293 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/scimd/scimd/internal/store"
+)
+
+func testSoftDelete(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	c := newClock()
+	st := newStore(t, c.now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustCreate(t, st, user("ws_a", "usr_1", "ada", "active", true), group("ws_a", "grp_1", "Eng", "usr_1"))
+	mustCreateCredential(t, st, store.Credential{ID: "cred_1", WorkspaceID: "ws_a", UserID: "usr_1", Kind: store.CredentialSession, Name: "s", Hash: []byte("h1"), Created: c.now()})
+
+	purgeAt := c.now().Add(30 * 24 * time.Hour)
+	err := st.DeleteResource(ctx, "ws_a", "User", "usr_1", func(*store.Resource) (*store.Deletion, error) {
+		return &store.Deletion{PurgeAt: purgeAt, Effects: store.Effects{
+			Revoke: &store.Revocation{UserID: "usr_1", Reason: "user.deleted"},
+			Events: []store.NewEvent{event("user.deleted", "usr_1", `{}`)},
+		}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Resource(ctx, "ws_a", "User", "usr_1", false); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("soft-deleted user still found: %v", err)
+	}
+	g, err := st.Resource(ctx, "ws_a", "Group", "grp_1", true)
+	if err != nil || len(g.Members) != 0 {
+		t.Errorf("group of a soft-deleted user: %+v, %v; want no members", g, err)
+	}
+	cred, err := st.CredentialByHash(ctx, "ws_a", []byte("h1"))
+	if err != nil || cred.Revoked.IsZero() || cred.RevokedReason != "user.deleted" {
+		t.Errorf("credential of a soft-deleted user: %+v, %v; want revoked", cred, err)
+	}
+	if got := eventTypes(t, st, "ws_a"); !slices.Equal(got, []string{"session.revoked", "user.deleted"}) &&
+		!slices.Equal(got, []string{"user.deleted", "session.revoked"}) {
+		t.Errorf("events %v", got)
+	}
+	deleted, err := st.DeletedUsers(ctx, "ws_a")
+	if err != nil || len(deleted) != 1 || deleted[0].Resource.ID != "usr_1" || !deleted[0].PurgeAt.Equal(purgeAt) ||
+		deleted[0].Resource.Doc["userName"] != "ada" {
+		t.Fatalf("DeletedUsers: %+v, %v", deleted, err)
+	}
+
+	// The userName is free while the user is away: the identity
+	// provider may create it again, and then the old one cannot come back.
+	mustCreate(t, st, user("ws_a", "usr_2", "ADA"))
+	if _, err := st.RestoreUser(ctx, "ws_a", "usr_1", nil); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("restore with its userName taken: %v, want ErrAlreadyExists", err)
+	}
+	if err := st.DeleteResource(ctx, "ws_a", "User", "usr_2", nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.RestoreUser(ctx, "ws_a", "usr_1", func(r *store.Resource) store.Effects {
+		return store.Effects{Events: []store.NewEvent{event("user.restored", r.ID, `{}`)}}
+	})
+	if err != nil || r.ID != "usr_1" || r.Doc["userName"] != "ada" || r.Version != 2 {
+		t.Fatalf("RestoreUser: %+v, %v", r, err)
+	}
+	if got, err := st.Resource(ctx, "ws_a", "User", "usr_1", true); err != nil || len(got.Groups) != 0 || got.Version != 2 {
+		t.Errorf("restored user: %+v, %v; want it back without groups", got, err)
+	}
+	if _, err := st.RestoreUser(ctx, "ws_a", "usr_1", nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("restore twice: %v, want ErrNotFound", err)
+	}
+	if got := eventTypes(t, st, "ws_a"); got[len(got)-1] != "user.restored" {
+		t.Errorf("events %v, want user.restored last", got)
+	}
+}
+
+func eventTypes(t *testing.T, st store.Store, ws string) []string {
+	t.Helper()
+	var types []string
+	for _, e := range mustEvents(t, st, ws, 0, 1000) {
+		types = append(types, e.Type)
+	}
+	return types
+}
+
+func testPurge(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	c := newClock()
+	st := newStore(t, c.now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustWorkspace(t, st, "ws_b", "beta")
+	day := 24 * time.Hour
+	for _, u := range []struct {
+		ws, id string
+		grace  time.Duration
+	}{{"ws_a", "usr_1", day}, {"ws_a", "usr_2", 3 * day}, {"ws_b", "usr_3", day}, {"ws_a", "usr_4", 3 * day}} {
+		mustCreate(t, st, user(u.ws, u.id, u.id))
+		mustCreateCredential(t, st, store.Credential{ID: "cred_" + u.id, WorkspaceID: u.ws, UserID: u.id, Kind: store.CredentialAPIKey,
+			Name: "k", Hash: []byte(u.id), Created: c.now()})
+		at := c.now().Add(u.grace)
+		if err := st.DeleteResource(ctx, u.ws, "User", u.id, func(*store.Resource) (*store.Deletion, error) {
+			return &store.Deletion{PurgeAt: at}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	purgedEvent := func(u *store.DeletedUser) store.NewEvent { return event("user.purged", u.Resource.ID, `{}`) }
+	later := c.now().Add(2 * day)
+	ids, err := st.PurgeUsers(ctx, "", "", later, purgedEvent)
+	slices.Sort(ids)
+	if err != nil || !slices.Equal(ids, []string{"usr_1", "usr_3"}) {
+		t.Fatalf("PurgeUsers(all, 2 days on) = %v, %v; want usr_1 and usr_3", ids, err)
+	}
+	if _, err := st.CredentialByHash(ctx, "ws_a", []byte("usr_1")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("credential of a purged user: %v, want ErrNotFound", err)
+	}
+	if got := eventTypes(t, st, "ws_b"); !slices.Equal(got, []string{"user.purged"}) {
+		t.Errorf("ws_b events %v", got)
+	}
+	if ids, err := st.PurgeUsers(ctx, "", "", later, purgedEvent); err != nil || len(ids) != 0 {
+		t.Errorf("second purge: %v, %v; want nothing", ids, err)
+	}
+	// Purging one user now, before its time.
+	if ids, err := st.PurgeUsers(ctx, "ws_b", "usr_2", c.now().Add(10*day), nil); err != nil || len(ids) != 0 {
+		t.Errorf("purge of another workspace's user: %v, %v; want nothing", ids, err)
+	}
+	if ids, err := st.PurgeUsers(ctx, "ws_a", "usr_2", c.now().Add(10*day), nil); err != nil || !slices.Equal(ids, []string{"usr_2"}) {
+		t.Errorf("purge one: %v, %v", ids, err)
+	}
+	left, err := st.DeletedUsers(ctx, "ws_a")
+	if err != nil || len(left) != 1 || left[0].Resource.ID != "usr_4" {
+		t.Errorf("left after purges: %+v, %v; want usr_4", left, err)
+	}
+}
+
+func testHardDelete(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	c := newClock()
+	st := newStore(t, c.now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustCreate(t, st, user("ws_a", "usr_1", "ada"))
+	mustCreateCredential(t, st, store.Credential{ID: "cred_1", WorkspaceID: "ws_a", UserID: "usr_1", Kind: store.CredentialAPIKey, Name: "k", Hash: []byte("h1"), Created: c.now()})
+	if err := st.DeleteResource(ctx, "ws_a", "User", "usr_1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CredentialByHash(ctx, "ws_a", []byte("h1")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("credential of a hard-deleted user: %v, want ErrNotFound", err)
+	}
+	if d, err := st.DeletedUsers(ctx, "ws_a"); err != nil || len(d) != 0 {
+		t.Errorf("DeletedUsers after a hard delete: %+v, %v", d, err)
+	}
+}
+
+// testEffectsAtomic checks that effects are written with the change or
+// not at all.
+func testEffectsAtomic(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	c := newClock()
+	st := newStore(t, c.now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustCreate(t, st, user("ws_a", "usr_1", "ada"), user("ws_a", "usr_2", "bob"))
+	mustCreateCredential(t, st,
+		store.Credential{ID: "cred_s", WorkspaceID: "ws_a", UserID: "usr_1", Kind: store.CredentialSession, Name: "s", Hash: []byte("s"), Created: c.now()},
+		store.Credential{ID: "cred_k", WorkspaceID: "ws_a", UserID: "usr_1", Kind: store.CredentialAPIKey, Name: "k", Hash: []byte("k"), Created: c.now()})
+
+	// A write that fails (userName taken) leaves no event and revokes
+	// nothing.
+	_, err := st.UpdateResource(ctx, "ws_a", "User", "usr_1", false, func(r *store.Resource) (*store.Update, error) {
+		return &store.Update{Doc: map[string]any{"userName": "bob", "active": false}, Effects: store.Effects{
+			Revoke: &store.Revocation{UserID: "usr_1", APIKeys: true, Reason: "user.deactivated"},
+			Events: []store.NewEvent{event("user.deactivated", "usr_1", `{}`)},
+		}}, nil
+	})
+	if !errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("update to a taken userName: %v", err)
+	}
+	if got := eventTypes(t, st, "ws_a"); len(got) != 0 {
+		t.Errorf("events of a failed write: %v", got)
+	}
+	if cs, _ := st.Credentials(ctx, "ws_a", "usr_1"); len(cs) != 2 || !cs[0].Revoked.IsZero() || !cs[1].Revoked.IsZero() {
+		t.Errorf("credentials after a failed write: %+v", cs)
+	}
+
+	// Deactivation keeping API keys revokes sessions only.
+	var changes []store.Change
+	unsubscribe := st.Subscribe(func(ch store.Change) { changes = append(changes, ch) })
+	defer unsubscribe()
+	_, err = st.UpdateResource(ctx, "ws_a", "User", "usr_1", false, func(r *store.Resource) (*store.Update, error) {
+		return &store.Update{Doc: map[string]any{"userName": "ada", "active": false}, Effects: store.Effects{
+			Revoke: &store.Revocation{UserID: "usr_1", Reason: "user.deactivated"},
+			Events: []store.NewEvent{event("user.deactivated", "usr_1", `{}`)},
+		}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := st.CredentialByHash(ctx, "ws_a", []byte("s"))
+	k, _ := st.CredentialByHash(ctx, "ws_a", []byte("k"))
+	if s.Revoked.IsZero() || !k.Revoked.IsZero() {
+		t.Errorf("after deactivation keeping keys: session revoked %v, key revoked %v; want true, false", !s.Revoked.IsZero(), !k.Revoked.IsZero())
+	}
+	// Subscribers heard, before the write returned, of the revoked
+	// session and of the user.
+	want := map[store.Change]bool{
+		{Kind: store.ChangeCredential, WorkspaceID: "ws_a", ID: "cred_s"}: false,
+		{Kind: store.ChangeUser, WorkspaceID: "ws_a", ID: "usr_1"}:        false,
+		{Kind: store.ChangeEvents, WorkspaceID: "ws_a"}:                   false,
+	}
+	for _, ch := range changes {
+		if _, ok := want[ch]; ok {
+			want[ch] = true
+		}
+	}
+	for ch, seen := range want {
+		if !seen {
+			t.Errorf("no %+v published; got %+v", ch, changes)
+		}
+	}
+}
+
+func testSeats(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	two := 2
+	if _, err := st.UpdateWorkspace(ctx, "alpha", func(w *store.Workspace) error {
+		w.Config.SeatLimit = &two
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, st, user("ws_a", "usr_1", "a"), user("ws_a", "usr_2", "b", "active", true), user("ws_a", "usr_3", "c", "active", false))
+	if err := st.CreateResource(ctx, user("ws_a", "usr_4", "d"), store.Effects{}); !errors.Is(err, store.ErrSeatLimit) {
+		t.Errorf("third active user: %v, want ErrSeatLimit", err)
+	}
+	setActive := func(id string, active bool) error {
+		_, err := st.UpdateResource(ctx, "ws_a", "User", id, false, func(r *store.Resource) (*store.Update, error) {
+			doc := map[string]any{"userName": r.Doc["userName"], "active": active}
+			return &store.Update{Doc: doc}, nil
+		})
+		return err
+	}
+	if err := setActive("usr_3", true); !errors.Is(err, store.ErrSeatLimit) {
+		t.Errorf("reactivation beyond the limit: %v, want ErrSeatLimit", err)
+	}
+	// Deactivation frees a seat at once.
+	if err := setActive("usr_2", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := setActive("usr_3", true); err != nil {
+		t.Errorf("reactivation into a freed seat: %v", err)
+	}
+	// Updating an active user is no new seat.
+	if err := setActive("usr_1", true); err != nil {
+		t.Errorf("update of an active user at the limit: %v", err)
+	}
+}
+
+func testUserGroups(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustCreate(t, st, user("ws_a", "usr_1", "ada"), user("ws_a", "usr_2", "bob"),
+		group("ws_a", "grp_p", "Platform", "usr_1"),
+		group("ws_a", "grp_e", "Engineering", "grp_p"),
+		group("ws_a", "grp_r", "R&D", "grp_e", "usr_1"),
+		group("ws_a", "grp_x", "Other", "usr_2"))
+	got, err := st.UserGroups(ctx, "ws_a", "usr_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]store.GroupNode{}
+	for _, g := range got {
+		byID[g.ID] = g
+	}
+	want := map[string][]string{"grp_p": {"grp_e"}, "grp_e": {"grp_r"}, "grp_r": nil}
+	if len(byID) != len(want) {
+		t.Fatalf("UserGroups = %+v, want groups %v", got, want)
+	}
+	for id, parents := range want {
+		g, ok := byID[id]
+		if !ok || !slices.Equal(g.Parents, parents) {
+			t.Errorf("group %s: %+v, want parents %v", id, g, parents)
+		}
+	}
+	if byID["grp_p"].DisplayName != "Platform" {
+		t.Errorf("display name %q", byID["grp_p"].DisplayName)
+	}
+	if got, err := st.UserGroups(ctx, "ws_a", "usr_nobody"); err != nil || len(got) != 0 {
+		t.Errorf("groups of nobody: %v, %v", got, err)
+	}
+}
