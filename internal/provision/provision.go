@@ -196,6 +196,13 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 	if err != nil {
 		return nil, err
 	}
+	guard, err := s.guardRoles(ctx, ws, rt, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := guard.check(nil, doc); err != nil {
+		return nil, err
+	}
 	r := &store.Resource{Type: rt.ID, ID: id.New(idPrefix(rt)), WorkspaceID: ws.ID, Doc: doc}
 	if rt == schema.GroupType {
 		for _, m := range takeMembers(doc) {
@@ -233,12 +240,19 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 	if rt == schema.GroupType {
 		mc = &store.MemberChange{Replace: true, Add: takeMembers(doc)}
 	}
+	guard, err := s.guardRoles(ctx, ws, rt, resID)
+	if err != nil {
+		return nil, err
+	}
 	c := changeOf(ctx)
 	r, err := s.store.UpdateResource(ctx, ws.ID, rt.ID, resID, true, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}
 		if err := checkImmutable(rt, cur.Doc, doc); err != nil {
+			return nil, err
+		}
+		if err := guard.check(cur.Doc, doc); err != nil {
 			return nil, err
 		}
 		c.Before, c.After = cur.Doc, doc
@@ -288,6 +302,10 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 			return s.patchGroupDelta(ctx, ws, rt, resID, ifMatch, delta, rest, load)
 		}
 	}
+	guard, err := s.guardRoles(ctx, ws, rt, resID)
+	if err != nil {
+		return nil, err
+	}
 	c := changeOf(ctx)
 	r, err := s.store.UpdateResource(ctx, ws.ID, rt.ID, resID, load || rt == schema.GroupType, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
@@ -305,6 +323,9 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 			return nil, err
 		}
 		if err := rt.CheckRequired(next); err != nil {
+			return nil, err
+		}
+		if err := guard.check(cur.Doc, next); err != nil {
 			return nil, err
 		}
 		up := &store.Update{Doc: next}

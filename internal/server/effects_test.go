@@ -161,3 +161,38 @@ func TestSeatLimit(t *testing.T) {
 func patchOp(op, path string, value any) map[string]any {
 	return patchOps(map[string]any{"op": op, "path": path, "value": value})
 }
+
+func TestStrictModeRefusesEscalation(t *testing.T) {
+	e := newEnv(t)
+	e.setConfig("strictMode=true", "roleMappings=Admins:admin,Engineering:developer")
+	admin := []any{map[string]any{"value": "admin"}}
+
+	// A new user is in no group: the default role is all it may have.
+	r := e.do("POST", "/scim/v2/Users", map[string]any{"userName": "mallory", "roles": admin})
+	wantError(t, r, http.StatusForbidden, "")
+	if !strings.Contains(r.str("detail"), `"admin"`) || !strings.Contains(r.str("detail"), "strict mode") {
+		t.Errorf("detail %q does not say why", r.str("detail"))
+	}
+	e.createUser("viewer", map[string]any{"roles": []any{map[string]any{"value": "viewer"}}})
+
+	id := e.createUser("dev", nil).str("id")
+	e.createGroup("Engineering", id)
+	wantError(t, e.do("PATCH", "/scim/v2/Users/"+id, patchOp("add", "roles", admin)), http.StatusForbidden, "")
+	wantError(t, e.do("PUT", "/scim/v2/Users/"+id, map[string]any{"userName": "dev", "roles": admin}), http.StatusForbidden, "")
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+id, patchOp("add", "roles", []any{map[string]any{"value": "developer"}}))
+	// Unknown roles grant nothing and pass.
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+id, patchOp("add", "roles", []any{map[string]any{"value": "Employee"}}))
+
+	// Membership in a mapped group is what grants admin.
+	e.createGroup("Admins", id)
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+id, patchOp("add", "roles", admin))
+
+	// What was refused left no trace; what was allowed is kept.
+	if got := e.must(http.StatusOK, "GET", "/scim/v2/Users/"+id, nil).body["roles"]; len(got.([]any)) != 3 {
+		t.Errorf("roles %v", got)
+	}
+
+	// Without strict mode, directly assigned roles are kept.
+	e.setConfig("strictMode=false")
+	e.createUser("boss", map[string]any{"roles": admin})
+}

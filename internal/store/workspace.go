@@ -1,5 +1,13 @@
 package store
 
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/scimd/scimd/internal/roles"
+)
+
 // WorkspaceConfig is how a workspace takes part in SCIM provisioning. The
 // JSON names are those shown to administrators.
 type WorkspaceConfig struct {
@@ -26,11 +34,61 @@ type WorkspaceConfig struct {
 	// SoftDeleteGraceDays is how long a soft-deleted user can be
 	// restored.
 	SoftDeleteGraceDays int `json:"softDeleteGraceDays"`
-	// StrictMode refuses what identity providers send that the RFCs do
-	// not allow, rather than accepting it.
+	// StrictMode refuses any SCIM write that would give a user a role
+	// above what its identity provider groups grant, and ignores roles
+	// assigned to users directly.
 	StrictMode bool `json:"strictMode"`
-	// SeatLimit, if not nil, caps the number of users.
+	// SeatLimit, if not nil, caps the number of active users.
 	SeatLimit *int `json:"seatLimit"`
+
+	// Roles are the application's roles with their ranks; none means
+	// roles.DefaultRoles().
+	Roles []roles.Role `json:"roles"`
+	// RoleMappings grant roles to the members of groups.
+	RoleMappings []roles.Mapping `json:"roleMappings"`
+	// GroupAllowlist names the groups that have an effect, by
+	// displayName or glob; none means all do.
+	GroupAllowlist []string `json:"groupAllowlist"`
+}
+
+// Policy returns the workspace's access policy.
+func (c WorkspaceConfig) Policy() roles.Policy {
+	return roles.Policy{
+		Roles:       c.Roles,
+		DefaultRole: c.DefaultRole,
+		Mappings:    c.RoleMappings,
+		Allowlist:   c.GroupAllowlist,
+		Strict:      c.StrictMode,
+		TeamRole:    c.DefaultTeamRole,
+	}
+}
+
+// accessJSON is how the policy's lists are kept in the access column.
+type accessJSON struct {
+	Roles          []roles.Role    `json:"roles,omitempty"`
+	RoleMappings   []roles.Mapping `json:"roleMappings,omitempty"`
+	GroupAllowlist []string        `json:"groupAllowlist,omitempty"`
+}
+
+// AccessJSON returns what backends keep in a workspace's access column:
+// nil for the defaults.
+func (c WorkspaceConfig) AccessJSON() ([]byte, error) {
+	if len(c.Roles) == 0 && len(c.RoleMappings) == 0 && len(c.GroupAllowlist) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(accessJSON{c.Roles, c.RoleMappings, c.GroupAllowlist})
+}
+
+// SetAccessJSON sets the policy's lists from an access column.
+func (c *WorkspaceConfig) SetAccessJSON(b []byte) error {
+	var a accessJSON
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &a); err != nil {
+			return fmt.Errorf("workspace access policy: %w", err)
+		}
+	}
+	c.Roles, c.RoleMappings, c.GroupAllowlist = a.Roles, a.RoleMappings, a.GroupAllowlist
+	return nil
 }
 
 // Delete modes.
@@ -55,4 +113,9 @@ func DefaultWorkspaceConfig() WorkspaceConfig {
 		StrictMode:             false,
 		SeatLimit:              nil,
 	}
+}
+
+// IsZero reports whether c is the zero WorkspaceConfig.
+func (c WorkspaceConfig) IsZero() bool {
+	return reflect.DeepEqual(c, WorkspaceConfig{})
 }

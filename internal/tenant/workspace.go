@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scimd/scimd/internal/roles"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -42,6 +43,9 @@ func ValidateConfig(c store.WorkspaceConfig) error {
 	}
 	if c.SeatLimit != nil && *c.SeatLimit < 1 {
 		problems = append(problems, fmt.Sprintf("seatLimit %d must be a positive number of seats, or none for unlimited", *c.SeatLimit))
+	}
+	if err := c.Policy().Validate(); err != nil {
+		problems = append(problems, strings.TrimSuffix(err.Error(), ": "+roles.ErrInvalid.Error()))
 	}
 	if len(problems) == 0 {
 		return nil
@@ -92,6 +96,54 @@ var settings = []setting{
 		return nil
 	}},
 	boolSetting("strictMode", func(c *store.WorkspaceConfig) *bool { return &c.StrictMode }),
+	{"roles", func(c *store.WorkspaceConfig, v string) error {
+		// name:rank,name:rank
+		c.Roles = nil
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			name, rank, ok := strings.Cut(item, ":")
+			n, err := strconv.Atoi(strings.TrimSpace(rank))
+			if !ok || err != nil {
+				return fmt.Errorf("roles=%s: want name:rank pairs separated by commas, e.g. viewer:10,admin:40: %w", v, ErrInvalid)
+			}
+			c.Roles = append(c.Roles, roles.Role{Name: strings.TrimSpace(name), Rank: n})
+		}
+		return nil
+	}},
+	{"roleMappings", func(c *store.WorkspaceConfig, v string) error {
+		// group=role,group=role; a group of the form externalId:X
+		// names the group by externalId.
+		c.RoleMappings = nil
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			i := strings.LastIndex(item, ":")
+			if i < 0 {
+				return fmt.Errorf("roleMappings=%s: want group:role pairs separated by commas, e.g. Engineering*:developer,externalId=00g1:admin: %w", v, ErrInvalid)
+			}
+			m := roles.Mapping{Role: strings.TrimSpace(item[i+1:])}
+			group := strings.TrimSpace(item[:i])
+			if ext, ok := strings.CutPrefix(group, "externalId="); ok {
+				m.ExternalID = ext
+			} else {
+				m.Group = group
+			}
+			c.RoleMappings = append(c.RoleMappings, m)
+		}
+		return nil
+	}},
+	{"groupAllowlist", func(c *store.WorkspaceConfig, v string) error {
+		c.GroupAllowlist = nil
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				c.GroupAllowlist = append(c.GroupAllowlist, item)
+			}
+		}
+		return nil
+	}},
 	{"seatLimit", func(c *store.WorkspaceConfig, v string) error {
 		switch strings.ToLower(v) {
 		case "", "none", "unlimited", "null":

@@ -303,11 +303,15 @@ const timePrecision = time.Microsecond
 // CreateWorkspace stores a new workspace.
 func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) (err error) {
 	defer classify(&err)
-	if w.Config == (store.WorkspaceConfig{}) {
+	if w.Config.IsZero() {
 		w.Config = store.DefaultWorkspaceConfig()
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		append([]any{w.ID, w.Slug, w.Created}, configArgs(w.Config)...)...)
+	args, err := configArgs(w.Config)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		append([]any{w.ID, w.Slug, w.Created}, args...)...)
 	if errCode(err) == codeUniqueViolation {
 		return fmt.Errorf("workspace %q: %w", w.Slug, store.ErrAlreadyExists)
 	}

@@ -13,26 +13,34 @@ import (
 
 // workspaceCols are the columns scanWorkspace reads, in its order.
 const workspaceCols = `id, slug, created, scim_enabled, create_users, sync_display_name, default_role, default_team,
-	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit`
+	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit, access`
 
 func scanWorkspace(row pgx.Row) (store.Workspace, error) {
 	var (
-		w     store.Workspace
-		c     = &w.Config
-		seats *int
+		w      store.Workspace
+		c      = &w.Config
+		seats  *int
+		access []byte
 	)
 	err := row.Scan(&w.ID, &w.Slug, &w.Created, &c.SCIMEnabled, &c.CreateUsers, &c.SyncDisplayName, &c.DefaultRole, &c.DefaultTeam,
-		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats)
+		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats, &access)
+	if err != nil {
+		return w, err
+	}
 	w.Created = w.Created.UTC()
 	c.SeatLimit = seats
-	return w, err
+	return w, c.SetAccessJSON(access)
 }
 
 // configArgs returns the values of the configuration columns, in the
 // order of workspaceCols after created.
-func configArgs(c store.WorkspaceConfig) []any {
+func configArgs(c store.WorkspaceConfig) ([]any, error) {
+	access, err := c.AccessJSON()
+	if err != nil {
+		return nil, err
+	}
 	return []any{c.SCIMEnabled, c.CreateUsers, c.SyncDisplayName, c.DefaultRole, c.DefaultTeam,
-		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, c.SeatLimit}
+		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, c.SeatLimit, access}, nil
 }
 
 func workspaceWhere(ctx context.Context, q queryer, where string, arg any) (store.Workspace, error) {
@@ -67,10 +75,14 @@ func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store
 			return nil, err
 		}
 		w.ID, w.Slug, w.Created = id, slug, created
+		args, err := configArgs(w.Config)
+		if err != nil {
+			return nil, err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE workspaces SET scim_enabled = $1, create_users = $2, sync_display_name = $3,
 			default_role = $4, default_team = $5, default_team_role = $6, revoke_keys_on_deactivate = $7, delete_mode = $8,
-			soft_delete_grace_days = $9, strict_mode = $10, seat_limit = $11 WHERE id = $12`,
-			append(configArgs(w.Config), id)...); err != nil {
+			soft_delete_grace_days = $9, strict_mode = $10, seat_limit = $11, access = $12 WHERE id = $13`,
+			append(args, id)...); err != nil {
 			return nil, fmt.Errorf("update workspace: %w", err)
 		}
 		out = w

@@ -201,12 +201,16 @@ func isUniqueViolation(err error) bool {
 
 // CreateWorkspace stores a new workspace.
 func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
-	if w.Config == (store.WorkspaceConfig{}) {
+	if w.Config.IsZero() {
 		w.Config = store.DefaultWorkspaceConfig()
 	}
 	err := s.tx(ctx, func(tx conn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			append([]any{w.ID, w.Slug, formatTime(w.Created)}, configArgs(w.Config)...)...)
+		args, err := configArgs(w.Config)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			append([]any{w.ID, w.Slug, formatTime(w.Created)}, args...)...)
 		return err
 	})
 	if isUniqueViolation(err) {

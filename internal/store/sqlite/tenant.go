@@ -12,7 +12,7 @@ import (
 
 // workspaceCols are the columns scanWorkspace reads, in its order.
 const workspaceCols = `id, slug, created, scim_enabled, create_users, sync_display_name, default_role, default_team,
-	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit`
+	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit, access`
 
 func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) {
 	var (
@@ -20,10 +20,14 @@ func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) 
 		c       = &w.Config
 		created string
 		seats   sql.NullInt64
+		access  []byte
 	)
 	err := sc.Scan(&w.ID, &w.Slug, &created, &c.SCIMEnabled, &c.CreateUsers, &c.SyncDisplayName, &c.DefaultRole, &c.DefaultTeam,
-		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats)
+		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats, &access)
 	if err != nil {
+		return w, err
+	}
+	if err := c.SetAccessJSON(access); err != nil {
 		return w, err
 	}
 	if seats.Valid {
@@ -36,13 +40,20 @@ func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) 
 
 // configArgs returns the values of the configuration columns, in the
 // order of workspaceCols after created.
-func configArgs(c store.WorkspaceConfig) []any {
-	var seats any
+func configArgs(c store.WorkspaceConfig) ([]any, error) {
+	var seats, access any
 	if c.SeatLimit != nil {
 		seats = *c.SeatLimit
 	}
+	b, err := c.AccessJSON()
+	if err != nil {
+		return nil, err
+	}
+	if b != nil {
+		access = string(b)
+	}
 	return []any{c.SCIMEnabled, c.CreateUsers, c.SyncDisplayName, c.DefaultRole, c.DefaultTeam,
-		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, seats}
+		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, seats, access}, nil
 }
 
 func (s *Store) workspaceWhere(ctx context.Context, q conn, where string, arg any) (store.Workspace, error) {
@@ -76,10 +87,13 @@ func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store
 			return nil, err
 		}
 		w.ID, w.Slug, w.Created = id, slug, created
-		args := append(configArgs(w.Config), id)
+		args, err := configArgs(w.Config)
+		if err != nil {
+			return nil, err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET scim_enabled = ?, create_users = ?, sync_display_name = ?,
 			default_role = ?, default_team = ?, default_team_role = ?, revoke_keys_on_deactivate = ?, delete_mode = ?,
-			soft_delete_grace_days = ?, strict_mode = ?, seat_limit = ? WHERE id = ?`, args...); err != nil {
+			soft_delete_grace_days = ?, strict_mode = ?, seat_limit = ?, access = ? WHERE id = ?`, append(args, id)...); err != nil {
 			return nil, fmt.Errorf("update workspace: %w", err)
 		}
 		out = w

@@ -3,10 +3,12 @@ package storetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/scimd/scimd/internal/roles"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -289,5 +291,34 @@ func testUserGroups(t *testing.T, newStore NewStore) {
 	}
 	if got, err := st.UserGroups(ctx, "ws_a", "usr_nobody"); err != nil || len(got) != 0 {
 		t.Errorf("groups of nobody: %v, %v", got, err)
+	}
+}
+
+func testAccessPolicy(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	w, err := st.WorkspaceBySlug(ctx, "alpha")
+	if err != nil || w.Config.Roles != nil || w.Config.RoleMappings != nil || w.Config.GroupAllowlist != nil {
+		t.Fatalf("new workspace's policy: %+v, %v; want the defaults", w.Config, err)
+	}
+	want := store.DefaultWorkspaceConfig()
+	want.Roles = []roles.Role{{Name: "reader", Rank: 1}, {Name: "owner", Rank: 9}}
+	want.DefaultRole = "reader"
+	want.RoleMappings = []roles.Mapping{{Group: "Eng*", Role: "owner"}, {ExternalID: "00g1", Role: "reader"}}
+	want.GroupAllowlist = []string{"Eng*", "Sales"}
+	if _, err := st.UpdateWorkspace(ctx, "alpha", func(w *store.Workspace) error { w.Config = want; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	w, err = st.WorkspaceBySlug(ctx, "alpha")
+	if err != nil || !reflect.DeepEqual(w.Config, want) {
+		t.Errorf("policy round trip:\n got %+v, %v\nwant %+v", w.Config, err, want)
+	}
+	// Back to the defaults.
+	if _, err := st.UpdateWorkspace(ctx, "alpha", func(w *store.Workspace) error { w.Config = store.DefaultWorkspaceConfig(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := st.WorkspaceByID(ctx, "ws_a"); !reflect.DeepEqual(w.Config, store.DefaultWorkspaceConfig()) {
+		t.Errorf("reset policy: %+v", w.Config)
 	}
 }

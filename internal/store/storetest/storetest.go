@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"EffectsAtomic", testEffectsAtomic},
 		{"Seats", testSeats},
 		{"UserGroups", testUserGroups},
+		{"AccessPolicy", testAccessPolicy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
