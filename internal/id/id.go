@@ -18,6 +18,10 @@ const (
 	Credential = "cred_"
 	// Events are entries of a workspace's outbox.
 	Event = "evt_"
+	// Webhooks are endpoints that receive a workspace's events, and
+	// deliveries are the sending of one event to one webhook.
+	Webhook  = "wh_"
+	Delivery = "dlv_"
 	// Request ids are made for requests that came without a correlation
 	// id of their own.
 	Request = "req_"

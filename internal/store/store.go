@@ -31,6 +31,9 @@ var (
 	// ErrSeatLimit is returned when a write would make more users active
 	// than the workspace's seat limit allows.
 	ErrSeatLimit = errors.New("seat limit reached")
+	// ErrUserInactive is returned for a credential asked for a user that
+	// is not active.
+	ErrUserInactive = errors.New("user is not active")
 )
 
 // Store is the storage a scimd server runs on. Each part is defined
@@ -42,6 +45,7 @@ type Store interface {
 	AuditStore
 	EventStore
 	AccessStore
+	DeliveryStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -1,0 +1,605 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/scimd/scimd/internal/id"
+	"github.com/scimd/scimd/internal/store"
+)
+
+// Every claim is a write transaction, and so one at a time under the
+// single writer; a lease keeps what was claimed from other processes on
+// the file until it runs out. A claim first looks on a reader for
+// something to claim, so that finding nothing, the usual case, never
+// waits for the writer nor makes writers wait.
+
+// webhookCols are the columns scanWebhook reads, in its order.
+const webhookCols = `id, workspace_id, url, secret, event_types, enabled, created, coalesce(disabled_reason, ''), after_seq`
+
+func scanWebhook(sc interface{ Scan(...any) error }) (store.Webhook, error) {
+	var (
+		w       store.Webhook
+		types   sql.NullString
+		created string
+	)
+	if err := sc.Scan(&w.ID, &w.WorkspaceID, &w.URL, &w.Secret, &types, &w.Enabled, &created, &w.DisabledReason, &w.AfterSeq); err != nil {
+		return w, err
+	}
+	var err error
+	if w.Created, err = parseTime(created); err != nil {
+		return w, err
+	}
+	if types.Valid {
+		if err := json.Unmarshal([]byte(types.String), &w.EventTypes); err != nil {
+			return w, fmt.Errorf("event types of webhook %s: %w", w.ID, err)
+		}
+	}
+	return w, nil
+}
+
+// eventTypesArg is the event_types column of types: NULL for every type.
+func eventTypesArg(types []string) (any, error) {
+	if len(types) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(types)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// CreateWebhook stores a new webhook, which receives the events appended
+// after it.
+func (s *Store) CreateWebhook(ctx context.Context, w *store.Webhook) error {
+	types, err := eventTypesArg(w.EventTypes)
+	if err != nil {
+		return fmt.Errorf("create webhook: %w", err)
+	}
+	if w.Created.IsZero() {
+		w.Created = s.now()
+	}
+	w.Created = w.Created.UTC().Truncate(timePrecision)
+	err = s.tx(ctx, func(tx conn) error {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM event_counters WHERE workspace_id = ?), 0)`, w.WorkspaceID).Scan(&w.AfterSeq); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, workspace_id, url, secret, event_types, enabled, created, disabled_reason, after_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.ID, w.WorkspaceID, w.URL, w.Secret, types, w.Enabled, formatTime(w.Created), nullString(w.DisabledReason), w.AfterSeq)
+		return err
+	})
+	switch {
+	case isForeignKeyViolation(err):
+		return fmt.Errorf("workspace %q: %w", w.WorkspaceID, store.ErrNotFound)
+	case isUniqueViolation(err):
+		return fmt.Errorf("webhook %s: %w", w.ID, store.ErrAlreadyExists)
+	case err != nil:
+		return fmt.Errorf("create webhook: %w", err)
+	}
+	return nil
+}
+
+// Webhook returns one webhook of a workspace.
+func (s *Store) Webhook(ctx context.Context, ws, id string) (store.Webhook, error) {
+	return webhook(ctx, s.read(), ws, id)
+}
+
+func webhook(ctx context.Context, c conn, ws, id string) (store.Webhook, error) {
+	w, err := scanWebhook(c.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND id = ?`, ws, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, fmt.Errorf("webhook %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return w, fmt.Errorf("get webhook: %w", err)
+	}
+	return w, nil
+}
+
+// Webhooks lists a workspace's webhooks in creation order.
+func (s *Store) Webhooks(ctx context.Context, ws string) ([]store.Webhook, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? ORDER BY created, id`, ws)
+	if err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Webhook
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list webhooks: %w", err)
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateWebhook runs fn on the webhook and stores what it changed.
+func (s *Store) UpdateWebhook(ctx context.Context, ws, id string, fn func(*store.Webhook) error) (store.Webhook, error) {
+	var out store.Webhook
+	err := s.tx(ctx, func(tx conn) error {
+		w, err := webhook(ctx, tx, ws, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(&w); err != nil {
+			return err
+		}
+		types, err := eventTypesArg(w.EventTypes)
+		if err != nil {
+			return fmt.Errorf("update webhook: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, secret = ?, event_types = ?, enabled = ?, disabled_reason = ? WHERE id = ?`,
+			w.URL, w.Secret, types, w.Enabled, nullString(w.DisabledReason), id); err != nil {
+			return fmt.Errorf("update webhook: %w", err)
+		}
+		out, err = webhook(ctx, tx, ws, id)
+		return err
+	})
+	return out, err
+}
+
+// DeleteWebhook deletes a webhook with its deliveries.
+func (s *Store) DeleteWebhook(ctx context.Context, ws, id string) error {
+	return s.tx(ctx, func(tx conn) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhooks WHERE workspace_id = ? AND id = ?`, ws, id)
+		if err != nil {
+			return fmt.Errorf("delete webhook: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("webhook %s: %w", id, store.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// StartConsumer puts a new consumer's cursors at the end of every
+// workspace's outbox.
+func (s *Store) StartConsumer(ctx context.Context, consumer string) error {
+	err := s.tx(ctx, func(tx conn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO outbox_cursors (consumer, workspace_id, seq)
+			SELECT ?1, w.id, coalesce(c.seq, 0) FROM workspaces w LEFT JOIN event_counters c ON c.workspace_id = w.id
+			WHERE NOT EXISTS (SELECT 1 FROM outbox_cursors WHERE consumer = ?1)
+			ON CONFLICT DO NOTHING`, consumer)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("start consumer %s: %w", consumer, err)
+	}
+	return nil
+}
+
+// pickCursorSQL finds the cursor of consumer ?1 to claim at time ?2: one
+// behind its workspace's outbox and not leased, the least recently
+// claimed first (NULL, never claimed, sorts first). A workspace without
+// a cursor has one at 0.
+const pickCursorSQL = `SELECT c.workspace_id, coalesce(o.seq, 0), c.seq FROM event_counters c
+	LEFT JOIN outbox_cursors o ON o.consumer = ?1 AND o.workspace_id = c.workspace_id
+	WHERE c.seq > coalesce(o.seq, 0) AND (o.lease_until IS NULL OR o.lease_until <= ?2)
+	ORDER BY o.lease_until, c.workspace_id LIMIT 1`
+
+// pickCursor returns the workspace, the cursor's seq and the outbox's
+// last seq of the cursor to claim, if any.
+func pickCursor(ctx context.Context, c conn, consumer string, now time.Time) (ws string, seq, last int64, ok bool, err error) {
+	err = c.QueryRowContext(ctx, pickCursorSQL, consumer, formatTime(now)).Scan(&ws, &seq, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, 0, false, nil
+	}
+	if err != nil {
+		return "", 0, 0, false, fmt.Errorf("pick cursor: %w", err)
+	}
+	return ws, seq, last, true, nil
+}
+
+// setCursor stores a cursor, creating it if need be.
+func setCursor(ctx context.Context, tx conn, consumer, ws string, seq int64, owner string, until time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox_cursors (consumer, workspace_id, seq, lease_owner, lease_until) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (consumer, workspace_id) DO UPDATE SET seq = excluded.seq, lease_owner = excluded.lease_owner, lease_until = excluded.lease_until`,
+		consumer, ws, seq, nullString(owner), formatTime(until))
+	if err != nil {
+		return fmt.Errorf("set cursor: %w", err)
+	}
+	return nil
+}
+
+// FanOut makes the deliveries of the next events of one workspace.
+func (s *Store) FanOut(ctx context.Context, limit int) (store.FanOutResult, error) {
+	var res store.FanOutResult
+	limit = min(max(limit, 1), maxEvents)
+	now := s.now().UTC().Truncate(timePrecision)
+	if _, _, _, ok, err := pickCursor(ctx, s.read(), store.ConsumerWebhooks, now); !ok || err != nil {
+		return res, err
+	}
+	err := s.tx(ctx, func(tx conn) error {
+		res = store.FanOutResult{}
+		ws, seq, last, ok, err := pickCursor(ctx, tx, store.ConsumerWebhooks, now)
+		if !ok || err != nil {
+			return err
+		}
+		evs, err := eventHeads(ctx, tx, ws, seq, limit)
+		if err != nil {
+			return err
+		}
+		hooks, err := enabledWebhooks(ctx, tx, ws)
+		if err != nil {
+			return err
+		}
+		next := seq
+		for _, e := range evs {
+			for _, w := range hooks {
+				if e.Seq <= w.AfterSeq || !w.Wants(e.Type) {
+					continue
+				}
+				r, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, webhook_id, workspace_id, event_seq, event_id, event_type, status, attempts, next_attempt)
+					VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT DO NOTHING`,
+					id.New(id.Delivery), w.ID, ws, e.Seq, e.ID, e.Type, formatTime(now))
+				if err != nil {
+					return fmt.Errorf("fan out: %w", err)
+				}
+				n, _ := r.RowsAffected()
+				res.Deliveries += int(n)
+			}
+			next = e.Seq
+		}
+		if len(evs) == 0 {
+			// The events before last are gone: nothing to deliver.
+			next = last
+		}
+		res.WorkspaceID, res.Events = ws, len(evs)
+		return setCursor(ctx, tx, store.ConsumerWebhooks, ws, next, "", now)
+	})
+	if err != nil {
+		return store.FanOutResult{}, err
+	}
+	return res, nil
+}
+
+// eventHeads returns the seq, id and type of at most limit events of ws
+// after seq after.
+func eventHeads(ctx context.Context, tx conn, ws string, after int64, limit int) ([]store.Event, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT seq, id, type FROM events WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`, ws, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("fan out: %w", err)
+	}
+	defer rows.Close()
+	var evs []store.Event
+	for rows.Next() {
+		e := store.Event{WorkspaceID: ws}
+		if err := rows.Scan(&e.Seq, &e.ID, &e.Type); err != nil {
+			return nil, fmt.Errorf("fan out: %w", err)
+		}
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("fan out: %w", err)
+	}
+	return evs, nil
+}
+
+func enabledWebhooks(ctx context.Context, tx conn, ws string) ([]store.Webhook, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND enabled`, ws)
+	if err != nil {
+		return nil, fmt.Errorf("fan out: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Webhook
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, fmt.Errorf("fan out: %w", err)
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("fan out: %w", err)
+	}
+	return out, nil
+}
+
+// ClaimCursor claims a consumer's cursor in a workspace with events
+// beyond it.
+func (s *Store) ClaimCursor(ctx context.Context, consumer, owner string, lease time.Duration) (store.OutboxCursor, bool, error) {
+	var (
+		c  store.OutboxCursor
+		ok bool
+	)
+	now := s.now().UTC().Truncate(timePrecision)
+	if _, _, _, ok, err := pickCursor(ctx, s.read(), consumer, now); !ok || err != nil {
+		return c, false, err
+	}
+	err := s.tx(ctx, func(tx conn) error {
+		ws, seq, last, found, err := pickCursor(ctx, tx, consumer, now)
+		if !found || err != nil {
+			return err
+		}
+		c = store.OutboxCursor{Consumer: consumer, WorkspaceID: ws, Seq: seq, Last: last, Owner: owner, LeaseUntil: now.Add(lease)}
+		ok = true
+		return setCursor(ctx, tx, consumer, ws, seq, owner, c.LeaseUntil)
+	})
+	if err != nil {
+		return store.OutboxCursor{}, false, fmt.Errorf("claim cursor: %w", err)
+	}
+	return c, ok, nil
+}
+
+// AdvanceCursor records progress under a claim and extends its lease.
+func (s *Store) AdvanceCursor(ctx context.Context, c *store.OutboxCursor, seq int64, lease time.Duration) error {
+	until := s.now().UTC().Truncate(timePrecision).Add(lease)
+	if err := s.moveCursor(ctx, *c, seq, c.Owner, until); err != nil {
+		return err
+	}
+	c.Seq, c.LeaseUntil = seq, until
+	return nil
+}
+
+// ReleaseCursor records progress and ends a claim.
+func (s *Store) ReleaseCursor(ctx context.Context, c store.OutboxCursor, seq int64, retry time.Time) error {
+	until := retry
+	if until.IsZero() {
+		until = s.now()
+	}
+	return s.moveCursor(ctx, c, seq, "", until.UTC().Truncate(timePrecision))
+}
+
+// moveCursor sets the seq and lease of the cursor that c claimed, if
+// c's lease still holds it.
+func (s *Store) moveCursor(ctx context.Context, c store.OutboxCursor, seq int64, owner string, until time.Time) error {
+	if seq < c.Seq {
+		return fmt.Errorf("cursor of %s in %s: seq %d is before %d", c.Consumer, c.WorkspaceID, seq, c.Seq)
+	}
+	return s.tx(ctx, func(tx conn) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox_cursors SET seq = ?, lease_owner = ?, lease_until = ?
+			WHERE consumer = ? AND workspace_id = ? AND lease_owner = ? AND lease_until = ?`,
+			seq, nullString(owner), formatTime(until), c.Consumer, c.WorkspaceID, c.Owner, formatTime(c.LeaseUntil))
+		if err != nil {
+			return fmt.Errorf("move cursor: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("cursor of %s in %s: %w", c.Consumer, c.WorkspaceID, store.ErrLeaseLost)
+		}
+		return nil
+	})
+}
+
+// deliveryCols are the columns scanDelivery reads, in its order.
+const deliveryCols = `d.id, d.webhook_id, d.workspace_id, d.event_seq, d.event_id, d.event_type, d.status, d.attempts,
+	d.next_attempt, d.lease_until, d.last_attempt, coalesce(d.last_status, 0), coalesce(d.last_error, ''), d.delivered_at`
+
+func scanDelivery(sc interface{ Scan(...any) error }, extra ...any) (store.Delivery, error) {
+	var (
+		d                        store.Delivery
+		next, lease, last, deliv sql.NullString
+	)
+	dest := append([]any{&d.ID, &d.WebhookID, &d.WorkspaceID, &d.EventSeq, &d.EventID, &d.EventType, &d.Status, &d.Attempts,
+		&next, &lease, &last, &d.LastStatus, &d.LastError, &deliv}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return d, err
+	}
+	for _, f := range []struct {
+		s  sql.NullString
+		at *time.Time
+	}{{next, &d.NextAttempt}, {lease, &d.LeaseUntil}, {last, &d.LastAttempt}, {deliv, &d.DeliveredAt}} {
+		if f.s.Valid {
+			var err error
+			if *f.at, err = parseTime(f.s.String); err != nil {
+				return d, err
+			}
+		}
+	}
+	return d, nil
+}
+
+// dueSQL selects the deliveries that are due at ?1, the earliest first,
+// at most ?2 of them.
+const dueSQL = `SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+	WHERE d.status = 'pending' AND d.next_attempt <= ?1 AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND w.enabled
+	ORDER BY d.next_attempt LIMIT ?2`
+
+// ClaimDeliveries claims due deliveries.
+func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]store.DueDelivery, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("claim deliveries: limit %d: must be positive", limit)
+	}
+	now := s.now().UTC().Truncate(timePrecision)
+	var due string
+	err := s.read().QueryRowContext(ctx, dueSQL, formatTime(now), 1).Scan(&due)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	var out []store.DueDelivery
+	err = s.tx(ctx, func(tx conn) error {
+		out = nil
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_until = ?3 WHERE id IN (`+dueSQL+`) RETURNING id`,
+			formatTime(now), limit, formatTime(now.Add(lease)))
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(ids) == 0 {
+			return err
+		}
+		list, _ := json.Marshal(ids)
+		rows, err = tx.QueryContext(ctx, `SELECT `+deliveryCols+`, w.url, w.secret, ws.slug,
+			coalesce(e.id, ''), coalesce(e.occurred, ''), coalesce(e.subject, ''), coalesce(e.data, '{}')
+			FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id
+			LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.seq = d.event_seq
+			WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt, d.id`, string(list))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				dd       store.DueDelivery
+				occurred string
+				data     []byte
+			)
+			dd.Delivery, err = scanDelivery(rows, &dd.URL, &dd.Secret, &dd.WorkspaceSlug, &dd.Event.ID, &occurred, &dd.Event.Subject, &data)
+			if err != nil {
+				return err
+			}
+			if dd.Event.ID != "" {
+				if dd.Event.Occurred, err = parseTime(occurred); err != nil {
+					return err
+				}
+				dd.Event.Seq, dd.Event.WorkspaceID, dd.Event.Type, dd.Event.Data = dd.EventSeq, dd.WorkspaceID, dd.EventType, data
+			}
+			out = append(out, dd)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// deliveryOutcome returns the status and next attempt o leads to.
+func deliveryOutcome(o store.DeliveryOutcome) (store.DeliveryStatus, time.Time) {
+	switch {
+	case o.Delivered:
+		return store.DeliveryDelivered, time.Time{}
+	case !o.Retry.IsZero():
+		return store.DeliveryPending, o.Retry
+	}
+	return store.DeliveryDead, time.Time{}
+}
+
+// FinishDelivery records an attempt's outcome and ends its claim.
+func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, o store.DeliveryOutcome) error {
+	if d.LeaseUntil.IsZero() {
+		return fmt.Errorf("delivery %s: not claimed: %w", d.ID, store.ErrLeaseLost)
+	}
+	if o.At.IsZero() {
+		o.At = s.now()
+	}
+	status, next := deliveryOutcome(o)
+	var delivered time.Time
+	if o.Delivered {
+		delivered = o.At
+	}
+	return s.tx(ctx, func(tx conn) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, lease_until = NULL,
+			last_attempt = ?, last_status = ?, last_error = ?, delivered_at = ?
+			WHERE id = ? AND status = 'pending' AND lease_until = ?`,
+			status, optTime(next), formatTime(o.At), o.Status, nullString(o.Error), optTime(delivered), d.ID, formatTime(d.LeaseUntil))
+		if err != nil {
+			return fmt.Errorf("finish delivery: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("delivery %s: %w", d.ID, store.ErrLeaseLost)
+		}
+		if o.DisableWebhook != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE id = ?`, o.DisableWebhook, d.WebhookID); err != nil {
+				return fmt.Errorf("disable webhook: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Delivery returns one delivery of a workspace.
+func (s *Store) Delivery(ctx context.Context, ws, id string) (store.Delivery, error) {
+	return delivery(ctx, s.read(), ws, id)
+}
+
+func delivery(ctx context.Context, c conn, ws, id string) (store.Delivery, error) {
+	d, err := scanDelivery(c.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries d WHERE d.workspace_id = ? AND d.id = ?`, ws, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("delivery %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("get delivery: %w", err)
+	}
+	return d, nil
+}
+
+// maxDeliveries bounds a page of deliveries.
+const maxDeliveries = 1000
+
+// Deliveries returns one page of a webhook's deliveries, newest event
+// first. The cursor is the seq of the last event of the page before.
+func (s *Store) Deliveries(ctx context.Context, q store.DeliveryQuery) (store.DeliveryPage, error) {
+	var page store.DeliveryPage
+	if q.Limit < 1 {
+		return page, fmt.Errorf("deliveries: limit %d: must be positive", q.Limit)
+	}
+	limit := min(q.Limit, maxDeliveries)
+	var before int64 // 0: from the newest
+	if q.Cursor != "" {
+		n, err := strconv.ParseInt(q.Cursor, 10, 64)
+		if err != nil || n < 1 {
+			return page, store.ErrInvalidCursor
+		}
+		before = n
+	}
+	// Conditions are left out rather than made trivial, so that the
+	// indexes on (webhook_id, status, event_seq) and (webhook_id,
+	// event_seq) serve each shape of query.
+	query, args := `SELECT `+deliveryCols+` FROM deliveries d WHERE d.workspace_id = ? AND d.webhook_id = ?`, []any{q.WorkspaceID, q.WebhookID}
+	if q.Status != "" {
+		query, args = query+` AND d.status = ?`, append(args, string(q.Status))
+	}
+	if before > 0 {
+		query, args = query+` AND d.event_seq < ?`, append(args, before)
+	}
+	rows, err := s.read().QueryContext(ctx, query+` ORDER BY d.event_seq DESC LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return page, fmt.Errorf("deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return page, fmt.Errorf("deliveries: %w", err)
+		}
+		page.Deliveries = append(page.Deliveries, d)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("deliveries: %w", err)
+	}
+	if len(page.Deliveries) > limit {
+		page.Deliveries = page.Deliveries[:limit]
+		page.NextCursor = strconv.FormatInt(page.Deliveries[limit-1].EventSeq, 10)
+	}
+	return page, nil
+}
+
+// Redeliver makes a delivery pending and due again.
+func (s *Store) Redeliver(ctx context.Context, ws, id string) (store.Delivery, error) {
+	now := s.now()
+	var d store.Delivery
+	err := s.tx(ctx, func(tx conn) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?, lease_until = NULL, delivered_at = NULL
+			WHERE workspace_id = ? AND id = ?`, formatTime(now), ws, id)
+		if err != nil {
+			return fmt.Errorf("redeliver: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("delivery %s: %w", id, store.ErrNotFound)
+		}
+		d, err = delivery(ctx, tx, ws, id)
+		return err
+	})
+	return d, err
+}
