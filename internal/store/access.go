@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,7 +66,9 @@ type Credential struct {
 // CredentialStore stores users' credentials.
 type CredentialStore interface {
 	// CreateCredential stores a credential of a user of the workspace;
-	// ErrNotFound if there is no such user.
+	// ErrNotFound if there is no such user, ErrUserInactive if it is not
+	// active. The check and the insert are atomic with respect to
+	// deactivation, so that no credential escapes its revocation.
 	CreateCredential(ctx context.Context, c Credential) error
 	// CredentialByHash returns the credential whose hash is h within the
 	// workspace, revoked and expired ones included.
@@ -115,6 +118,31 @@ type AccessStore interface {
 	// one. It appends, for each, the event that event returns. It returns
 	// the ids purged.
 	PurgeUsers(ctx context.Context, workspaceID, userID string, before time.Time, event func(*DeletedUser) NewEvent) ([]string, error)
+
+	// UserRoles returns what SetUserRoles last stored for a user; ok is
+	// false if nothing is.
+	UserRoles(ctx context.Context, workspaceID, userID string) (r UserRoles, ok bool, err error)
+	// SetUserRoles stores a user's roles, unless they equal what is
+	// stored, in which case it returns false and writes nothing.
+	// Otherwise it also appends the event that event returns for the
+	// roles stored before (had is false for none) and returns true. The
+	// compare and the write are one transaction, so that of processes
+	// recomputing the same change only one writes its event. It fails
+	// with ErrNotFound if the user does not exist.
+	SetUserRoles(ctx context.Context, workspaceID, userID string, r UserRoles, event func(old UserRoles, had bool) NewEvent) (bool, error)
+}
+
+// UserRoles are a user's effective roles and group keys, as computed from
+// its groups.
+type UserRoles struct {
+	Roles  []string `json:"roles"`
+	Groups []string `json:"groups"`
+}
+
+// Equal reports whether r and o hold the same roles and groups in the
+// same order.
+func (r UserRoles) Equal(o UserRoles) bool {
+	return slices.Equal(r.Roles, o.Roles) && slices.Equal(r.Groups, o.Groups)
 }
 
 // maxUserChanges bounds the ChangeUser notifications one write publishes

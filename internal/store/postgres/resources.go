@@ -107,8 +107,11 @@ func createResource(ctx context.Context, tx pgx.Tx, r *store.Resource, d row, no
 			}
 			changes = store.GroupChanges(r.WorkspaceID, false, &store.MemberChange{Add: ids})
 		}
-		if r.Type == schema.UserType.ID && d.counts() {
-			return checkSeats(ctx, tx, r.WorkspaceID)
+		if r.Type == schema.UserType.ID {
+			changes = []store.Change{{Kind: store.ChangeUser, WorkspaceID: r.WorkspaceID, ID: r.ID}}
+			if d.counts() {
+				return checkSeats(ctx, tx, r.WorkspaceID)
+			}
 		}
 		return nil
 	}()

@@ -97,9 +97,12 @@ func (s *Store) createResource(ctx context.Context, tx conn, r *store.Resource, 
 			}
 			changes = store.GroupChanges(r.WorkspaceID, false, &store.MemberChange{Add: ids})
 		}
-		if r.Type == schema.UserType.ID && d.counts() {
-			if err := checkSeats(ctx, tx, r.WorkspaceID); err != nil {
-				return err
+		if r.Type == schema.UserType.ID {
+			changes = []store.Change{{Kind: store.ChangeUser, WorkspaceID: r.WorkspaceID, ID: r.ID}}
+			if d.counts() {
+				if err := checkSeats(ctx, tx, r.WorkspaceID); err != nil {
+					return err
+				}
 			}
 		}
 		r.Version, r.Created, r.LastModified = 1, now.UTC().Truncate(timePrecision), now.UTC().Truncate(timePrecision)

@@ -322,3 +322,63 @@ func testAccessPolicy(t *testing.T, newStore NewStore) {
 		t.Errorf("reset policy: %+v", w.Config)
 	}
 }
+
+func testUserRoles(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustCreate(t, st, user("ws_a", "usr_1", "ada"))
+	if _, ok, err := st.UserRoles(ctx, "ws_a", "usr_1"); ok || err != nil {
+		t.Fatalf("roles before any: %v, %v", ok, err)
+	}
+	var calls []store.UserRoles
+	onChange := func(old store.UserRoles, had bool) store.NewEvent {
+		calls = append(calls, old)
+		return event("user.roles_changed", "usr_1", `{}`)
+	}
+	viewer := store.UserRoles{Roles: []string{"viewer"}, Groups: []string{}}
+	dev := store.UserRoles{Roles: []string{"developer"}, Groups: []string{"group:eng"}}
+	for i, step := range []struct {
+		set     store.UserRoles
+		changed bool
+	}{{viewer, true}, {viewer, false}, {dev, true}, {dev, false}} {
+		changed, err := st.SetUserRoles(ctx, "ws_a", "usr_1", step.set, onChange)
+		if err != nil || changed != step.changed {
+			t.Fatalf("step %d: SetUserRoles = %v, %v; want %v", i, changed, err, step.changed)
+		}
+	}
+	if got, ok, err := st.UserRoles(ctx, "ws_a", "usr_1"); !ok || err != nil || !got.Equal(dev) {
+		t.Errorf("UserRoles = %+v, %v, %v", got, ok, err)
+	}
+	if len(calls) != 2 || !calls[1].Equal(viewer) {
+		t.Errorf("events made for %+v; want one per change, the second from viewer", calls)
+	}
+	if got := eventTypes(t, st, "ws_a"); len(got) != 2 || got[1] != "user.roles_changed" {
+		t.Errorf("events %v", got)
+	}
+	if _, err := st.SetUserRoles(ctx, "ws_a", "usr_nobody", viewer, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("roles of nobody: %v, want ErrNotFound", err)
+	}
+	if _, err := st.SetUserRoles(ctx, "ws_b", "usr_1", viewer, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("roles of another workspace's user: %v, want ErrNotFound", err)
+	}
+	// A deleted user's roles go with it.
+	if err := st.DeleteResource(ctx, "ws_a", "User", "usr_1", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := st.UserRoles(ctx, "ws_a", "usr_1"); ok || err != nil {
+		t.Errorf("roles of a deleted user: %v, %v", ok, err)
+	}
+}
+
+func testCredentialOfInactiveUser(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustCreate(t, st, user("ws_a", "usr_1", "ada", "active", false))
+	err := st.CreateCredential(ctx, store.Credential{ID: "cred_1", WorkspaceID: "ws_a", UserID: "usr_1", Kind: store.CredentialAPIKey,
+		Name: "k", Hash: []byte("h"), Created: time.Now()})
+	if !errors.Is(err, store.ErrUserInactive) {
+		t.Errorf("credential of an inactive user: %v, want ErrUserInactive", err)
+	}
+}

@@ -54,7 +54,10 @@ func Run(t *testing.T, newStore NewStore) {
 		{"EffectsAtomic", testEffectsAtomic},
 		{"Seats", testSeats},
 		{"UserGroups", testUserGroups},
+		{"Delivery", testDelivery},
 		{"AccessPolicy", testAccessPolicy},
+		{"UserRoles", testUserRoles},
+		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })

@@ -1,0 +1,285 @@
+// Package reconcile keeps users' effective roles in step with their
+// groups and their workspace's access policy. A Reconciler recomputes a
+// user's roles whenever something that decides them changes — the user,
+// a group it is in, the nesting of groups, the policy — and, as a safety
+// net, every user's periodically. Each change of a user's roles becomes
+// one user.roles_changed event and one audit entry.
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/scimd/scimd/internal/provision"
+	"github.com/scimd/scimd/internal/roles"
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store"
+)
+
+// EventRolesChanged is the event of a change of a user's effective roles
+// or group keys.
+const EventRolesChanged = "user.roles_changed"
+
+// DefaultSweep is how often every user's roles are recomputed.
+const DefaultSweep = 10 * time.Minute
+
+// Config configures a Reconciler.
+type Config struct {
+	// Sweep is how often every user of every workspace is recomputed;
+	// 0 means DefaultSweep.
+	Sweep time.Duration
+	// Log receives failures; default: discarded.
+	Log *slog.Logger
+	// Changed, if set, is called after each change of a user's roles
+	// is stored, with when the change that caused it was heard of.
+	Changed func(workspaceID, userID string, before, after store.UserRoles, heard time.Time)
+}
+
+// Reconciler recomputes users' roles. Several replicas may each run one:
+// the store writes each change once.
+type Reconciler struct {
+	store store.Store
+	cfg   Config
+	log   *slog.Logger
+
+	mu         sync.Mutex
+	users      map[userKey]time.Time // dirty users, with when heard of
+	workspaces map[string]time.Time  // dirty workspaces ("" for all)
+	wake       chan struct{}
+}
+
+type userKey struct{ ws, id string }
+
+// New returns a Reconciler on st.
+func New(st store.Store, cfg Config) *Reconciler {
+	if cfg.Sweep <= 0 {
+		cfg.Sweep = DefaultSweep
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Reconciler{
+		store: st, cfg: cfg, log: log,
+		users:      map[userKey]time.Time{},
+		workspaces: map[string]time.Time{},
+		wake:       make(chan struct{}, 1),
+	}
+}
+
+// apply marks what a change may have changed the roles of.
+func (r *Reconciler) apply(c store.Change) {
+	now := time.Now()
+	r.mu.Lock()
+	switch c.Kind {
+	case store.ChangeUser:
+		k := userKey{c.WorkspaceID, c.ID}
+		if _, ok := r.users[k]; !ok {
+			r.users[k] = now
+		}
+	case store.ChangeGroups, store.ChangeWorkspace:
+		if _, ok := r.workspaces[c.WorkspaceID]; !ok {
+			r.workspaces[c.WorkspaceID] = now
+		}
+	case store.ChangeReset:
+		r.workspaces[""] = now
+	default:
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run recomputes roles as changes come, and every user's each Sweep,
+// until ctx ends.
+func (r *Reconciler) Run(ctx context.Context) {
+	unsubscribe := r.store.Subscribe(r.apply)
+	defer unsubscribe()
+	sweep := time.NewTicker(r.cfg.Sweep)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sweep.C:
+			r.apply(store.Change{Kind: store.ChangeReset})
+		case <-r.wake:
+		}
+		r.drain(ctx)
+	}
+}
+
+// drain recomputes everything marked dirty.
+func (r *Reconciler) drain(ctx context.Context) {
+	r.mu.Lock()
+	users, workspaces := r.users, r.workspaces
+	r.users, r.workspaces = map[userKey]time.Time{}, map[string]time.Time{}
+	r.mu.Unlock()
+
+	policies := map[string]*workspacePolicy{}
+	policy := func(wsID string) (*workspacePolicy, error) {
+		if p, ok := policies[wsID]; ok {
+			return p, nil
+		}
+		w, err := r.store.WorkspaceByID(ctx, wsID)
+		if err != nil {
+			return nil, err
+		}
+		c, err := w.Config.Policy().Compile()
+		if err != nil {
+			return nil, err
+		}
+		p := &workspacePolicy{ws: w, policy: c}
+		policies[wsID] = p
+		return p, nil
+	}
+
+	if heard, ok := workspaces[""]; ok {
+		all, err := r.store.Workspaces(ctx)
+		if err != nil {
+			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeReset}) })
+			return
+		}
+		for _, w := range all {
+			if _, ok := workspaces[w.ID]; !ok {
+				workspaces[w.ID] = heard
+			}
+		}
+		delete(workspaces, "")
+	}
+	for wsID, heard := range workspaces {
+		p, err := policy(wsID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted
+		}
+		if err == nil {
+			err = r.workspace(ctx, p, heard)
+		}
+		if err != nil {
+			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeGroups, WorkspaceID: wsID}) })
+		}
+	}
+	for k, heard := range users {
+		if _, ok := workspaces[k.ws]; ok {
+			continue // done with its workspace
+		}
+		p, err := policy(k.ws)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err == nil {
+			var u *store.Resource
+			u, err = r.store.Resource(ctx, k.ws, schema.UserType.ID, k.id, false)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted: its roles went with it
+			}
+			if err == nil {
+				err = r.user(ctx, p, u, heard)
+			}
+		}
+		if err != nil {
+			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeUser, WorkspaceID: k.ws, ID: k.id}) })
+		}
+	}
+}
+
+// retry logs a failure and marks the work dirty again after a pause, so
+// that a database outage is not hammered.
+func (r *Reconciler) retry(ctx context.Context, err error, mark func()) {
+	if ctx.Err() != nil {
+		return
+	}
+	r.log.Error("recomputing roles failed; will retry", "error", err)
+	time.AfterFunc(time.Second, mark)
+}
+
+type workspacePolicy struct {
+	ws     store.Workspace
+	policy *roles.Compiled
+}
+
+// workspace recomputes every user of a workspace, a page at a time.
+func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, heard time.Time) error {
+	cursor := ""
+	for {
+		page, err := r.store.ListResources(ctx, p.ws.ID, schema.UserType.ID, store.Query{Count: 500, Cursor: &cursor})
+		if err != nil {
+			return err
+		}
+		for _, u := range page.Resources {
+			if err := r.user(ctx, p, u, heard); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		cursor = page.NextCursor
+	}
+}
+
+// Compute returns a user's effective roles and group keys.
+func Compute(ctx context.Context, st store.Store, policy *roles.Compiled, u *store.Resource) (roles.Access, error) {
+	groups, err := st.UserGroups(ctx, u.WorkspaceID, u.ID)
+	if err != nil {
+		return roles.Access{}, err
+	}
+	var direct []string
+	list, _ := u.Doc["roles"].([]any)
+	for _, x := range list {
+		if v, _ := x.(map[string]any)["value"].(string); v != "" {
+			direct = append(direct, v)
+		}
+	}
+	return policy.Compute(roles.Input{Groups: provision.RoleGroups(groups), DirectRoles: direct}), nil
+}
+
+// user recomputes one user and stores the result.
+func (r *Reconciler) user(ctx context.Context, p *workspacePolicy, u *store.Resource, heard time.Time) error {
+	a, err := Compute(ctx, r.store, p.policy, u)
+	if err != nil {
+		return err
+	}
+	next := store.UserRoles{Roles: a.Roles, Groups: a.Groups}
+	var before store.UserRoles
+	var had bool
+	changed, err := r.store.SetUserRoles(ctx, p.ws.ID, u.ID, next, func(old store.UserRoles, h bool) store.NewEvent {
+		before, had = old, h
+		data := map[string]any{
+			"user":   map[string]any{"id": u.ID, "userName": u.Doc["userName"]},
+			"before": nil,
+			"after":  next,
+		}
+		if h {
+			data["before"] = old
+		}
+		b, _ := json.Marshal(data)
+		return store.NewEvent{Type: EventRolesChanged, Subject: u.ID, Data: b}
+	})
+	if err != nil || !changed {
+		return err
+	}
+	payload := map[string]any{"after": next}
+	if had {
+		payload["before"] = before
+	}
+	b, _ := json.Marshal(payload)
+	if err := r.store.AppendAudit(ctx, []store.AuditEntry{{
+		WorkspaceID: p.ws.ID, Channel: "effect", Action: "user.roles_change",
+		Actor: "scimd:reconciler", Target: u.ID, Payload: b,
+	}}); err != nil {
+		r.log.Error("auditing a change of roles failed", "user", u.ID, "error", err)
+	}
+	if r.cfg.Changed != nil {
+		r.cfg.Changed(p.ws.ID, u.ID, before, next, heard)
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/scimd/scimd/internal/store"
+)
+
+func readUserRoles(ctx context.Context, q conn, ws, userID string) (store.UserRoles, bool, error) {
+	var (
+		r             store.UserRoles
+		roles, groups []byte
+	)
+	err := q.QueryRowContext(ctx, `SELECT roles, groups FROM user_roles WHERE workspace_id = ? AND user_id = ?`, ws, userID).Scan(&roles, &groups)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("user roles: %w", err)
+	}
+	if err := json.Unmarshal(roles, &r.Roles); err != nil {
+		return r, false, fmt.Errorf("user roles: %w", err)
+	}
+	if err := json.Unmarshal(groups, &r.Groups); err != nil {
+		return r, false, fmt.Errorf("user roles: %w", err)
+	}
+	return r, true, nil
+}
+
+// UserRoles implements store.AccessStore.
+func (s *Store) UserRoles(ctx context.Context, ws, userID string) (store.UserRoles, bool, error) {
+	return readUserRoles(ctx, s.read(), ws, userID)
+}
+
+// SetUserRoles implements store.AccessStore.
+func (s *Store) SetUserRoles(ctx context.Context, ws, userID string, r store.UserRoles, event func(old store.UserRoles, had bool) store.NewEvent) (bool, error) {
+	changed := false
+	now := s.now()
+	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		changed = false
+		old, had, err := readUserRoles(ctx, tx, ws, userID)
+		if err != nil {
+			return nil, err
+		}
+		if had && old.Equal(r) {
+			return nil, nil
+		}
+		roles, err := json.Marshal(nonNil(r.Roles))
+		if err != nil {
+			return nil, err
+		}
+		groups, err := json.Marshal(nonNil(r.Groups))
+		if err != nil {
+			return nil, err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, workspace_id, roles, groups, updated)
+			SELECT id, workspace_id, ?, ?, ? FROM resources WHERE workspace_id = ? AND id = ? AND type = 'User'
+			ON CONFLICT (user_id) DO UPDATE SET roles = excluded.roles, groups = excluded.groups, updated = excluded.updated`,
+			roles, groups, formatTime(now), ws, userID)
+		if err != nil {
+			return nil, fmt.Errorf("set user roles: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return nil, fmt.Errorf("user %q: %w", userID, store.ErrNotFound)
+		}
+		changed = true
+		if event == nil {
+			return nil, nil
+		}
+		return applyEffects(ctx, tx, ws, now, store.Effects{Events: []store.NewEvent{event(old, had)}})
+	})
+	return changed, err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
