@@ -28,8 +28,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scimd/scimd/internal/appapi"
 	"github.com/scimd/scimd/internal/audit"
 	"github.com/scimd/scimd/internal/provision"
+	"github.com/scimd/scimd/internal/reconcile"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
@@ -237,6 +239,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", envDuration("SCIMD_REQUEST_TIMEOUT", cfg.RequestTimeout), "longest time spent on one request (env SCIMD_REQUEST_TIMEOUT)")
 	logFormat := fs.String("log-format", env("SCIMD_LOG_FORMAT", "text"), "log format: text or json (env SCIMD_LOG_FORMAT)")
 	adminOpts := adminFlags(fs)
+	outOpts := outboxFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -279,11 +282,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}()
 	go (&audit.Pruner{Store: st, Retention: *auditRetention, Log: log}).Run(ctx)
 	go provision.New(st).RunPurger(ctx, 0, log)
+	go reconcile.New(st, reconcile.Config{Log: log}).Run(ctx)
 	cfg.Audit, cfg.AuditReads = aw, *auditReads
 	handler := server.New(cfg, st, hasher, log)
 	defer handler.Close() // before the store closes
+	stopOutbox, err := outOpts.start(ctx, st, handler.Registerer(), log)
+	if err != nil {
+		return err
+	}
+	defer stopOutbox()
+	verifications := appapi.NewVerificationsCounter()
+	if err := handler.Registerer().Register(verifications); err != nil {
+		return err
+	}
+	app := appapi.New(appapi.Config{Store: st, Hasher: hasher, Log: log, RequestTimeout: cfg.RequestTimeout, Verifications: verifications})
+	defer app.Close()
+	mux := http.NewServeMux()
+	mux.Handle(appapi.Prefix+"/", app)
+	mux.Handle("/", handler)
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

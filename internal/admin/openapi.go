@@ -63,6 +63,12 @@ func operation(rt route) map[string]any {
 		if m[1] == "id" {
 			desc = "the token's id (tok_…)"
 		}
+		if m[1] == "id" && strings.Contains(rt.path, "/webhooks/") {
+			desc = "the webhook's id (wh_…)"
+		}
+		if m[1] == "delivery_id" {
+			desc = "the delivery's id (dlv_…)"
+		}
 		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "description": desc, "schema": str})
 	}
 	for _, p := range rt.query {
@@ -144,7 +150,7 @@ var schemas = map[string]any{
 	"Error": obj([]string{"error"}, map[string]any{
 		"error": obj([]string{"code", "message"}, map[string]any{
 			"code": typ("string", "stable machine-readable code: unauthorized, route_not_found, method_not_allowed, workspace_not_found, token_not_found, "+
-				"workspace_exists, token_inactive, no_active_token, invalid_json, invalid_value, invalid_parameter, invalid_cursor, "+
+				"workspace_exists, token_inactive, no_active_token, webhook_not_found, delivery_not_found, invalid_json, invalid_value, invalid_parameter, invalid_cursor, "+
 				"unsupported_media_type, body_too_large, unavailable, internal"),
 			"message": typ("string", "what went wrong and what to fix, for people"),
 		}),
@@ -211,6 +217,60 @@ var schemas = map[string]any{
 	"TokenCreate": obj([]string{"name"}, map[string]any{
 		"name":       typ("string", "e.g. the identity provider it is for; at most 100 bytes"),
 		"expires_in": typ("string", "lifetime: a duration (720h, 90d), or \"0\" for never; default: the installation's token lifetime"),
+	}),
+	"NewAppToken": map[string]any{
+		"description": "An app token just minted: a Token with the token itself, shown in this response only.",
+		"allOf": []any{ref("Token"), obj([]string{"token"}, map[string]any{
+			"token": typ("string", "the bearer token to give the application: scimd_app_…"),
+		})},
+	},
+	"AppTokenCreate": obj([]string{"name"}, map[string]any{
+		"name":       typ("string", "e.g. the application it is for; at most 100 bytes"),
+		"expires_in": typ("string", "lifetime: a duration (720h, 90d), or \"0\" for never; default 365d"),
+	}),
+	"Webhook": obj([]string{"id", "url", "event_types", "enabled", "created"}, map[string]any{
+		"id":              typ("string", "wh_…"),
+		"url":             typ("string", "the endpoint events are POSTed to"),
+		"event_types":     map[string]any{"type": []string{"array", "null"}, "items": str, "description": "the events it receives: types (user.created) and nouns' every type (group.*); null: every type"},
+		"enabled":         typ("boolean", ""),
+		"created":         dateTime,
+		"disabled_reason": typ("string", "why scimd disabled it, e.g. its endpoint answered 410 Gone"),
+	}),
+	"NewWebhook": map[string]any{
+		"description": "A webhook with its signing secret, shown in this response only.",
+		"allOf": []any{ref("Webhook"), obj([]string{"secret"}, map[string]any{
+			"secret": typ("string", "the Standard Webhooks signing secret to give the endpoint: whsec_…"),
+		})},
+	},
+	"WebhookList": obj([]string{"webhooks"}, map[string]any{"webhooks": list("Webhook")}),
+	"WebhookCreate": obj([]string{"url"}, map[string]any{
+		"url":         typ("string", "an absolute http or https URL"),
+		"event_types": map[string]any{"type": []string{"array", "null"}, "items": str, "minItems": 1, "description": "types (user.created) and nouns' every type (group.*); left out or null: every type"},
+		"enabled":     typ("boolean", "default true"),
+	}),
+	"WebhookPatch": obj(nil, map[string]any{
+		"url":         typ("string", "an absolute http or https URL"),
+		"event_types": map[string]any{"type": []string{"array", "null"}, "items": str, "minItems": 1, "description": "null: every type"},
+		"enabled":     typ("boolean", "true also clears disabled_reason"),
+	}),
+	"Delivery": obj([]string{"id", "webhook_id", "event_id", "event_type", "event_seq", "status", "attempts"}, map[string]any{
+		"id":           typ("string", "dlv_…"),
+		"webhook_id":   typ("string", ""),
+		"event_id":     typ("string", "evt_…, sent as webhook-id"),
+		"event_type":   typ("string", ""),
+		"event_seq":    typ("integer", "the event's place in the workspace's outbox"),
+		"status":       map[string]any{"type": "string", "enum": []string{"pending", "delivered", "dead"}, "description": "dead: every attempt failed, or the endpoint answered 410 Gone"},
+		"attempts":     typ("integer", "attempts made"),
+		"next_attempt": nullableTime("when a pending delivery is due"),
+		"last_attempt": nullableTime("null: never attempted"),
+		"last_status":  nullable("integer", "HTTP status of the last attempt; null: no response"),
+		"last_error":   typ("string", "why the last attempt failed"),
+		"delivered_at": nullableTime(""),
+		"warning":      typ("string", "after a redelivery, why it will not go yet"),
+	}),
+	"DeliveryPage": obj([]string{"deliveries"}, map[string]any{
+		"deliveries":  list("Delivery"),
+		"next_cursor": typ("string", "cursor of the next (older) page; absent on the last"),
 	}),
 	"TokenRotate": obj(nil, map[string]any{
 		"overlap": typ("string", "how long the old token keeps working: 0 (default) to 30d, e.g. 24h"),

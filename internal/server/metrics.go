@@ -122,6 +122,10 @@ func newMetrics(s *Server) *metrics {
 // it on another listener as well.
 func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler }
 
+// Registerer is where the parts that run beside the server register
+// their metrics, so that /metrics serves them too.
+func (s *Server) Registerer() prometheus.Registerer { return s.metrics.reg }
+
 // observe counts a finished request.
 func (m *metrics) observe(r *http.Request, rec *record, status int, d time.Duration) {
 	endpoint := m.endpoint(r.Pattern)

@@ -66,12 +66,16 @@ const (
 	// TokenAdmin authenticates an administrator of the installation; it
 	// belongs to no workspace.
 	TokenAdmin = "admin"
+	// TokenApp authenticates a workspace's application to the
+	// application API, where it issues and verifies its users' API keys
+	// and sessions and reads the workspace's events.
+	TokenApp = "app"
 )
 
 // Token is a bearer token, of which only a keyed hash is stored.
 type Token struct {
 	ID          string
-	Kind        string // TokenSCIM or TokenAdmin
+	Kind        string // TokenSCIM, TokenAdmin or TokenApp
 	WorkspaceID string // "" for an admin token
 	Name        string
 	Hash        []byte

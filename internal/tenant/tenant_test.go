@@ -345,3 +345,31 @@ func BenchmarkLastUsedRecord(b *testing.B) {
 		}
 	})
 }
+
+// Application tokens belong to workspaces too, but are not SCIM tokens:
+// the SCIM token commands neither list nor touch them.
+func TestAppTokensAreNotSCIMTokens(t *testing.T) {
+	ctx := context.Background()
+	svc, st, _ := newService(t)
+	w, err := svc.Workspace(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.CreateToken(ctx, "acme", "okta", 0); err != nil {
+		t.Fatal(err)
+	}
+	app := store.Token{ID: "tok_app", Kind: store.TokenApp, WorkspaceID: w.ID, Name: "app", Hash: []byte("h"), Created: time.Now()}
+	if err := st.CreateToken(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	list, err := svc.ListTokens(ctx, "acme")
+	if err != nil || len(list) != 1 || list[0].Name != "okta" {
+		t.Errorf("ListTokens = %+v, %v; want the SCIM token only", list, err)
+	}
+	if _, err := svc.RevokeToken(ctx, "acme", "tok_app"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RevokeToken(app token) = %v, want ErrNotFound", err)
+	}
+	if _, _, _, err := svc.RotateToken(ctx, "acme", "tok_app", 0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RotateToken(app token) = %v, want ErrNotFound", err)
+	}
+}

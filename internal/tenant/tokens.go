@@ -125,11 +125,23 @@ func (s *Service) list(ctx context.Context, workspaceID string) ([]TokenInfo, er
 		return nil, err
 	}
 	now := s.now()
-	infos := make([]TokenInfo, len(ts))
-	for i, t := range ts {
-		infos[i] = Describe(t, now)
+	infos := make([]TokenInfo, 0, len(ts))
+	for _, t := range ts {
+		if t.Kind == kindOf(workspaceID) {
+			infos = append(infos, Describe(t, now))
+		}
 	}
 	return infos, nil
+}
+
+// kindOf is the kind of token this service manages in a workspace, or
+// among admin tokens with workspaceID "". Application tokens, which also
+// belong to workspaces, are managed by the access package.
+func kindOf(workspaceID string) string {
+	if workspaceID == "" {
+		return store.TokenAdmin
+	}
+	return store.TokenSCIM
 }
 
 // token returns the token with the given id if it belongs to the workspace
@@ -147,7 +159,7 @@ func (s *Service) token(ctx context.Context, slug, tokenID string) (store.Token,
 	if err != nil {
 		return store.Token{}, err
 	}
-	if t.WorkspaceID != wsID {
+	if t.WorkspaceID != wsID || t.Kind != kindOf(wsID) {
 		if slug == "" {
 			return store.Token{}, fmt.Errorf("admin token %s: %w", tokenID, store.ErrNotFound)
 		}

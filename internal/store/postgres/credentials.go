@@ -44,10 +44,10 @@ func scanCredential(row pgx.Row, extra ...any) (store.Credential, error) {
 // the insert finds no user or finds it deactivated, or after, and finds
 // the credential to revoke.
 const createCredential = `WITH u AS (
-		SELECT 1 FROM resources WHERE workspace_id = $2 AND type = $11 AND id = $3 FOR SHARE
+		SELECT active FROM resources WHERE workspace_id = $2 AND type = $11 AND id = $3 FOR SHARE
 	)
 	INSERT INTO credentials (id, workspace_id, user_id, kind, name, hash, created, expires, revoked, revoked_reason)
-	SELECT $1, $2, $3, $4, $5, $6::bytea, $7::timestamptz, $8::timestamptz, $9::timestamptz, $10 FROM u`
+	SELECT $1, $2, $3, $4, $5, $6::bytea, $7::timestamptz, $8::timestamptz, $9::timestamptz, $10 FROM u WHERE active IS NOT FALSE`
 
 // CreateCredential stores a credential of a user of the workspace.
 func (s *Store) CreateCredential(ctx context.Context, c store.Credential) (err error) {
@@ -64,6 +64,14 @@ func (s *Store) CreateCredential(ctx context.Context, c store.Credential) (err e
 		return fmt.Errorf("create credential: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
+		var n int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM resources WHERE workspace_id = $1 AND type = $2 AND id = $3`,
+			c.WorkspaceID, schema.UserType.ID, c.UserID).Scan(&n); err != nil {
+			return fmt.Errorf("create credential: %w", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("user %q: %w", c.UserID, store.ErrUserInactive)
+		}
 		return fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
 	}
 	return nil
@@ -134,7 +142,7 @@ func (s *Store) RevokeCredential(ctx context.Context, ws, id, reason string) (er
 		if _, err := appendEvents(ctx, tx, ws, now, events); err != nil {
 			return nil, err
 		}
-		return changes, nil
+		return append(changes, store.Change{Kind: store.ChangeEvents, WorkspaceID: ws}), nil
 	})
 }
 

@@ -54,15 +54,19 @@ func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error 
 		// The write transaction is the only one, so the user cannot go
 		// before the credential is in, where deleting or deactivating
 		// the user will find it.
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM resources WHERE workspace_id = ? AND type = ? AND id = ?`,
-			c.WorkspaceID, schema.UserType.ID, c.UserID).Scan(&n); err != nil {
-			return fmt.Errorf("create credential: %w", err)
-		}
-		if n == 0 {
+		var active sql.NullBool
+		err := tx.QueryRowContext(ctx, `SELECT active FROM resources WHERE workspace_id = ? AND type = ? AND id = ?`,
+			c.WorkspaceID, schema.UserType.ID, c.UserID).Scan(&active)
+		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO credentials (id, workspace_id, user_id, kind, name, hash, created, expires, revoked, revoked_reason)
+		if err != nil {
+			return fmt.Errorf("create credential: %w", err)
+		}
+		if active.Valid && !active.Bool {
+			return fmt.Errorf("user %q: %w", c.UserID, store.ErrUserInactive)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO credentials (id, workspace_id, user_id, kind, name, hash, created, expires, revoked, revoked_reason)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash, formatTime(c.Created), optTime(c.Expires), optTime(c.Revoked), nullString(c.RevokedReason))
 		if isUniqueViolation(err) {
@@ -143,7 +147,7 @@ func (s *Store) RevokeCredential(ctx context.Context, ws, id, reason string) err
 		if _, err := appendEvents(ctx, tx, ws, now, events); err != nil {
 			return nil, err
 		}
-		return changes, nil
+		return append(changes, store.Change{Kind: store.ChangeEvents, WorkspaceID: ws}), nil
 	})
 }
 

@@ -162,7 +162,7 @@ func testCredentialsRevoke(t *testing.T, st store.Store, c *clock) {
 	}{
 		{
 			name: "session", id: "cred_2", reason: "revoked", wantRevoked: revokedAt, wantReason: "revoked",
-			wantChanges: []store.Change{{Kind: store.ChangeCredential, WorkspaceID: "ws_a", ID: "cred_2"}, {Kind: store.ChangeUser, WorkspaceID: "ws_a", ID: "usr_1"}},
+			wantChanges: []store.Change{{Kind: store.ChangeCredential, WorkspaceID: "ws_a", ID: "cred_2"}, {Kind: store.ChangeUser, WorkspaceID: "ws_a", ID: "usr_1"}, {Kind: store.ChangeEvents, WorkspaceID: "ws_a"}},
 			wantEvent: &store.Event{Seq: 1, WorkspaceID: "ws_a", Type: "session.revoked", Occurred: revokedAt, Subject: "cred_2", Data: fmt.Appendf(nil,
 				`{"credential": {"id": "cred_2", "kind": "session", "name": "laptop", "userId": "usr_1", "created": %q, "expires": null}, "reason": "revoked"}`,
 				credentialTime.Format(time.RFC3339Nano))},
@@ -173,7 +173,7 @@ func testCredentialsRevoke(t *testing.T, st store.Store, c *clock) {
 		},
 		{
 			name: "API key", id: "cred_1", reason: "user.deactivated", wantRevoked: revokedAt.Add(time.Hour), wantReason: "user.deactivated",
-			wantChanges: []store.Change{{Kind: store.ChangeCredential, WorkspaceID: "ws_a", ID: "cred_1"}, {Kind: store.ChangeUser, WorkspaceID: "ws_a", ID: "usr_1"}},
+			wantChanges: []store.Change{{Kind: store.ChangeCredential, WorkspaceID: "ws_a", ID: "cred_1"}, {Kind: store.ChangeUser, WorkspaceID: "ws_a", ID: "usr_1"}, {Kind: store.ChangeEvents, WorkspaceID: "ws_a"}},
 			wantEvent: &store.Event{Seq: 2, WorkspaceID: "ws_a", Type: "api_key.revoked", Occurred: revokedAt.Add(time.Hour), Subject: "cred_1", Data: fmt.Appendf(nil,
 				`{"credential": {"id": "cred_1", "kind": "api_key", "name": "ci", "userId": "usr_1", "created": %q, "expires": %q}, "reason": "user.deactivated"}`,
 				credentialTime.Format(time.RFC3339Nano), expires.Format(time.RFC3339Nano))},

@@ -1,0 +1,128 @@
+package access_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scimd/scimd/internal/access"
+	"github.com/scimd/scimd/internal/patch"
+	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/postgres"
+)
+
+// pgTestDB returns the URL of an empty schema of the test database
+// (SCIMD_TEST_POSTGRES, or the local server), dropped when t ends.
+// Without a database the test fails under CI and is skipped elsewhere.
+func pgTestDB(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("SCIMD_TEST_POSTGRES")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is not reachable, and CI needs it: %v", err)
+		}
+		t.Skipf("PostgreSQL is not reachable (%v); set SCIMD_TEST_POSTGRES to a database URL to run this test", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "scimd_test_" + hex.EncodeToString(b)
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
+		conn.Close(ctx)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+ident+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+		conn.Close(ctx)
+	})
+	if u, err := url.Parse(base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		q.Set("search_path", name)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return base + " search_path=" + name
+}
+
+// TestRefusedOnAnotherReplica checks that what one replica changes, a
+// Verifier on another replica of the same PostgreSQL database refuses
+// within a second: a revocation, a deactivation, a deletion.
+func TestRefusedOnAnotherReplica(t *testing.T) {
+	dbURL := pgTestDB(t)
+	open := func() store.Store {
+		st, err := postgres.Open(context.Background(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	a := newEnvOn(t, open()) // provisions, issues and revokes
+	b := access.NewVerifier(access.Config{Store: open(), Hasher: a.hasher, Clock: a.clock})
+	t.Cleanup(b.Close)
+
+	for _, tt := range []struct {
+		name   string
+		change func(userID string, c store.Credential)
+		reason string
+	}{
+		{"revoked", func(u string, c store.Credential) {
+			if _, err := a.iss.Revoke(a.ctx, a.ws.ID, u, c.Kind, c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, access.ReasonRevoked},
+		{"user deactivated", func(u string, _ store.Credential) {
+			a.patch(schema.UserType, u, patch.Operation{Op: "replace", Path: "active", Value: false})
+		}, access.ReasonRevoked},
+		{"user deleted", func(u string, _ store.Credential) {
+			if err := a.prov.Delete(a.ctx, a.workspace("acme"), schema.UserType, u, ""); err != nil {
+				t.Fatal(err)
+			}
+		}, access.ReasonRevoked},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := a.user(tt.name + "@acme.test")
+			secret, c := a.apiKey(u)
+			for range 2 { // read, then cached
+				if r, err := b.Verify(a.ctx, secret); err != nil || !r.Valid {
+					t.Fatalf("before: %+v, %v", r, err)
+				}
+			}
+			tt.change(u, c)
+			start := time.Now()
+			for {
+				r, err := b.Verify(a.ctx, secret)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !r.Valid {
+					if r.Reason != tt.reason {
+						t.Errorf("reason %q, want %q", r.Reason, tt.reason)
+					}
+					break
+				}
+				if time.Since(start) > time.Second {
+					t.Fatal("the other replica still admits the credential a second after the change")
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			t.Logf("refused %v after the change", time.Since(start).Round(time.Millisecond))
+		})
+	}
+}

@@ -1,0 +1,213 @@
+// Package appapi is the application API: a JSON API under /v1 through
+// which the application scimd provisions acts on its users. It issues
+// users' API keys and sessions, verifies them on every request the
+// application serves (POST /v1/verify), and serves the workspace's
+// events as a feed that can be replayed and waited on.
+//
+// Requests are authenticated by an app token of the workspace
+// ("Authorization: Bearer scimd_app_…"), which administrators make with
+// the admin API; an app token acts on its own workspace only.
+package appapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/scimd/scimd/internal/access"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tenant"
+	"github.com/scimd/scimd/internal/token"
+)
+
+// Prefix is where the API lives.
+const Prefix = "/v1"
+
+// Config configures a Handler. Store and Hasher are required.
+type Config struct {
+	Store  store.Store
+	Hasher *token.Hasher
+	// Verifier verifies users' credentials; nil: one on Store and
+	// Hasher with access.DefaultAccess and RequestTimeout as its
+	// StoreTimeout, which Close closes.
+	Verifier *access.Verifier
+	// Log receives failures; nil discards them.
+	Log *slog.Logger
+	// RequestTimeout bounds the work on one request; 0: 30 s. A long
+	// poll of the event feed waits for events beyond it, up to
+	// MaxWait.
+	RequestTimeout time.Duration
+	// Clock replaces time.Now (for tests); it should be the Verifier's
+	// too.
+	Clock func() time.Time
+	// Verifications, if not nil, counts verifications by workspace slug
+	// and result ("valid" or the reason); see NewVerificationsCounter.
+	Verifications *prometheus.CounterVec
+}
+
+// NewVerificationsCounter returns the counter Config.Verifications
+// wants, for the caller to register: scimd_verifications_total.
+func NewVerificationsCounter() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "scimd_verifications_total",
+		Help: "Verifications of users' API keys and sessions, by workspace and result: valid, or why not (unknown, revoked, expired, user_deleted, user_inactive).",
+	}, []string{"workspace", "result"})
+}
+
+// Handler serves the application API.
+type Handler struct {
+	store       store.Store
+	hasher      *token.Hasher
+	verifier    *access.Verifier
+	ownVerifier bool
+	issuer      *access.Issuer
+	log         *slog.Logger
+	timeout     time.Duration
+	now         func() time.Time
+	mux         *http.ServeMux
+	apps        appCache
+	feed        *feed
+	counts      *counters
+	lastUsed    *tenant.LastUsed
+	unsubscribe func()
+	users       encodedUsers
+	bufs        sync.Pool // *bytes.Buffer, for verifications
+}
+
+// New returns a Handler. Close stops what it runs in the background.
+func New(cfg Config) *Handler {
+	h := &Handler{
+		store:    cfg.Store,
+		hasher:   cfg.Hasher,
+		verifier: cfg.Verifier,
+		log:      cfg.Log,
+		timeout:  cfg.RequestTimeout,
+		now:      cfg.Clock,
+		mux:      http.NewServeMux(),
+		feed:     newFeed(),
+		counts:   newCounters(cfg.Verifications),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.timeout <= 0 {
+		h.timeout = 30 * time.Second
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.verifier == nil {
+		h.verifier = access.NewVerifier(access.Config{Store: cfg.Store, Hasher: cfg.Hasher, Clock: cfg.Clock, StoreTimeout: h.timeout})
+		h.ownVerifier = true
+	}
+	h.apps.timeout = h.timeout
+	h.issuer = access.NewIssuer(access.Config{Store: cfg.Store, Hasher: cfg.Hasher, Clock: cfg.Clock})
+	h.lastUsed = tenant.NewLastUsed(cfg.Store, 0, h.log)
+	h.unsubscribe = cfg.Store.Subscribe(func(ch store.Change) {
+		h.apps.apply(ch)
+		h.feed.apply(ch)
+	})
+	h.register()
+	return h
+}
+
+// Close stops watching the store, ends long polls and writes when app
+// tokens were last used. The store must still be open.
+func (h *Handler) Close() error {
+	h.unsubscribe()
+	h.feed.close()
+	if h.ownVerifier {
+		h.verifier.Close()
+	}
+	return h.lastUsed.Close()
+}
+
+// ServeHTTP serves a request under Prefix; anything else is a 404.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mux.ServeHTTP(w, r)
+}
+
+// route is one operation of the API.
+type route struct {
+	method, path string
+	handle       func(h *Handler, c *call) (int, any, error)
+	// long routes may outlast the request timeout, and bound what they
+	// do themselves.
+	long bool
+}
+
+// call is one authenticated request on its way through a route.
+type call struct {
+	r   *http.Request
+	w   http.ResponseWriter
+	app *appEntry
+}
+
+func routes() []route {
+	return []route{
+		{method: "GET", path: "/workspaces/{slug}/users/{id}/api-keys", handle: listAPIKeys},
+		{method: "POST", path: "/workspaces/{slug}/users/{id}/api-keys", handle: issueAPIKey},
+		{method: "DELETE", path: "/workspaces/{slug}/users/{id}/api-keys/{cred}", handle: revokeAPIKey},
+		{method: "GET", path: "/workspaces/{slug}/users/{id}/sessions", handle: listSessions},
+		{method: "POST", path: "/workspaces/{slug}/users/{id}/sessions", handle: issueSession},
+		{method: "DELETE", path: "/workspaces/{slug}/users/{id}/sessions/{cred}", handle: revokeSession},
+		{method: "GET", path: "/workspaces/{slug}/events", handle: listEvents, long: true},
+	}
+}
+
+// register serves /verify and every route, with JSON 405s for a known
+// path and another method, and JSON 404s elsewhere.
+func (h *Handler) register() {
+	methods := map[string][]string{"/verify": {"POST"}}
+	paths := []string{"/verify"}
+	h.mux.HandleFunc("POST "+Prefix+"/verify", h.verify)
+	for _, rt := range routes() {
+		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.serve(rt))
+		if methods[rt.path] == nil {
+			paths = append(paths, rt.path)
+		}
+		methods[rt.path] = append(methods[rt.path], rt.method)
+	}
+	for _, p := range paths {
+		allow := strings.Join(methods[p], ", ")
+		h.mux.HandleFunc(Prefix+p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			h.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
+		})
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, newError(http.StatusNotFound, CodeRouteNotFound, "no endpoint at %s", r.URL.Path))
+	})
+}
+
+// serve runs a route: authentication, the workspace check, the handler,
+// the response.
+func (h *Handler) serve(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !rt.long {
+			ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
+		app, err := h.authenticate(r.Context(), r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if slug := r.PathValue("slug"); slug != app.workspace.Slug {
+			h.fail(w, r, newError(http.StatusForbidden, CodeForbidden, "the app token is workspace %q's; it cannot act on workspace %q", app.workspace.Slug, slug))
+			return
+		}
+		status, body, err := rt.handle(h, &call{r: r, w: w, app: app})
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.writeJSON(w, status, body)
+	})
+}
