@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/appapi"
 	"github.com/scimd/scimd/internal/audit"
 	"github.com/scimd/scimd/internal/provision"
@@ -36,6 +37,7 @@ import (
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
 	"github.com/scimd/scimd/internal/store/sqlite"
+	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
 )
 
@@ -268,6 +270,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
+	var adminTok string
+	if tok != "" {
+		// The first run also makes an admin token, so that the admin
+		// API can be used at once.
+		if adminTok, _, err = ten.CreateAdminToken(tenant.WithActor(ctx, "scimd:first-run"), "first-run", 0); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -320,6 +330,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if tok != "" {
 		fmt.Fprintf(stdout, "\nCreated workspace \"default\" and its SCIM token (shown once, %s):\n\n  %s\n\n", c.lifetime(), tok)
 		fmt.Fprintf(stdout, "Try it:\n\n  curl -H 'Authorization: Bearer %s' %s/Users\n\n", tok, base)
+		fmt.Fprintf(stdout, "And an admin token for %s (shown once, %s):\n\n  %s\n\n", admin.Prefix, c.lifetime(), adminTok)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
