@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -411,7 +412,149 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
+	// A deactivation through one replica is refused by every other's
+	// verification endpoint within a second, and every event reaches a
+	// webhook once, whichever replica wrote it and however many deliver.
+	t.Run("effects", func(t *testing.T) {
+		adminTok := runScimd(t, secret, "admin-token", "create", "--name", "replicas", "--db", dbURL)
+		root := func(i int, path string) string {
+			u, err := url.Parse(replicas[i%n].url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.Path, u.RawQuery, _ = strings.Cut(path, "?")
+			return u.String()
+		}
+		admin := &scimClient{token: adminTok, http: c.http}
+		app := admin.mustJSON(t, http.StatusCreated, "POST", root(0, "/admin/v1/workspaces/default/app-tokens"), map[string]any{"name": "app"})["token"].(string)
+		appc := &scimClient{token: app, http: c.http}
+
+		var (
+			mu       sync.Mutex
+			received = map[string]int{}
+		)
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			received[r.Header.Get("webhook-id")]++
+			mu.Unlock()
+		}))
+		defer hook.Close()
+		admin.mustJSON(t, http.StatusCreated, "POST", root(1, "/admin/v1/workspaces/default/webhooks"), map[string]any{"url": hook.URL})
+
+		user := c.must(t, http.StatusCreated, "POST", at(0, "/Users"), map[string]any{"userName": "leaver", "active": true})["id"].(string)
+		key := appc.mustJSON(t, http.StatusCreated, "POST", root(1, "/v1/workspaces/default/users/"+user+"/api-keys"), map[string]any{"name": "k"})["key"].(string)
+		verify := func(i int) bool {
+			return appc.mustJSON(t, http.StatusOK, "POST", root(i, "/v1/verify"), map[string]any{"token": key})["valid"] == true
+		}
+		for i := range n {
+			if !verify(i) { // and now each replica holds it in memory
+				t.Fatalf("replica %d: the new key does not verify", i)
+			}
+		}
+		c.must(t, http.StatusOK, "PATCH", at(0, "/Users/"+user), map[string]any{
+			"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}},
+		})
+		if verify(0) {
+			t.Errorf("replica 0, which deactivated the user, still verifies its key")
+		}
+		deadline := time.Now().Add(time.Second)
+		for i := 1; i < n; i++ {
+			for verify(i) {
+				if time.Now().After(deadline) {
+					t.Fatalf("replica %d still verifies the key a second after the deactivation", i)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		}
+
+		// Events of the whole test so far, from every replica, each once.
+		evs := appc.mustJSON(t, http.StatusOK, "GET", root(2, "/v1/workspaces/default/events?limit=1000"), nil)["events"].([]any)
+		var since []string // events after the webhook was made
+		for _, e := range evs {
+			typ := e.(map[string]any)["type"].(string)
+			if typ == "user.created" || typ == "user.deactivated" || typ == "api_key.created" || typ == "api_key.revoked" {
+				since = append(since, e.(map[string]any)["id"].(string))
+			}
+		}
+		deadline = time.Now().Add(10 * time.Second)
+		for {
+			mu.Lock()
+			missing := 0
+			for _, id := range since[len(since)-4:] {
+				if received[id] == 0 {
+					missing++
+				}
+			}
+			dups := 0
+			for _, k := range received {
+				if k > 1 {
+					dups++
+				}
+			}
+			mu.Unlock()
+			if dups > 0 {
+				t.Fatalf("%d events delivered more than once", dups)
+			}
+			if missing == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of the leaver's events not delivered after 10s", missing)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+
 	for i, r := range replicas {
 		t.Run(fmt.Sprintf("stop %d", i), r.stop)
 	}
+}
+
+// runScimd runs a scimd command and returns the last line of its output.
+func runScimd(t *testing.T, secret string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = scimdEnv(secret)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("scimd %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return lines[len(lines)-1]
+}
+
+// mustJSON sends a JSON request (not SCIM) that must answer want.
+func (c *scimClient) mustJSON(t *testing.T, want int, method, target string, body any) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, target, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d %s; want %d", method, target, resp.StatusCode, raw, want)
+	}
+	return m
 }
