@@ -175,6 +175,7 @@ var schemas = map[string]any{
 				"items": obj([]string{"name", "rank"}, map[string]any{"name": typ("string", ""), "rank": typ("integer", "higher grants more")})},
 			"roleMappings": map[string]any{"type": []string{"array", "null"}, "description": "grant a role to the members of groups, by displayName (case-insensitive, * and ? globs, matching the group's path and its ancestors) or by externalId",
 				"items": obj([]string{"role"}, map[string]any{"group": typ("string", "displayName or glob"), "externalId": typ("string", ""), "role": typ("string", "one of roles")})},
+			"allowLinking": typ("boolean", "let an identity provider create a user with the userName of an invited user, which it becomes (keeping its id); without it that create gets 409. Default false"),
 			"groupAllowlist": map[string]any{"type": []string{"array", "null"}, "items": str,
 				"description": "the groups that have an effect, by displayName or glob; null or empty for all. Other groups are stored but grant nothing"},
 		},
@@ -285,7 +286,7 @@ var schemas = map[string]any{
 		"external_id":  typ("string", "the identity provider's id"),
 		"display_name": typ("string", ""),
 		"email":        typ("string", "the primary email, else the first"),
-		"state": typ("string", "active, suspended (the identity provider sent active false) or soft_deleted (with deleted and purge_at); "+
+		"state": typ("string", "active, suspended (the identity provider sent active false), soft_deleted (with deleted and purge_at) or invited (created through this API, not provisioned); "+
 			"show unknown states as they are"),
 		"created":       dateTime,
 		"last_modified": dateTime,
@@ -294,6 +295,11 @@ var schemas = map[string]any{
 	}),
 	"DeletedUserList": obj([]string{"users"}, map[string]any{
 		"users": list("User"),
+	}),
+	"UserInvite": obj([]string{"user_name"}, map[string]any{
+		"user_name":    typ("string", "unique in the workspace, compared case-insensitively"),
+		"display_name": typ("string", ""),
+		"email":        typ("string", "primary email"),
 	}),
 	"UserList": obj([]string{"users", "total"}, map[string]any{
 		"users":       list("User"),

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/scimd/scimd/internal/filter"
+	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/patch"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
@@ -217,4 +219,68 @@ func purgeUser(h *Handler, c *call) (int, any, error) {
 	}
 	c.detail("user", id)
 	return http.StatusNoContent, nil, nil
+}
+
+// UserInvited is the state of a user the application created itself,
+// which no identity provider manages (yet).
+const UserInvited = "invited"
+
+// listLocalUsers lists the users invited through this API that no
+// identity provider has provisioned.
+func listLocalUsers(h *Handler, c *call) (int, any, error) {
+	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	users, err := h.store.LocalUsers(c.r.Context(), w.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := deletedUserList{Users: make([]userJSON, len(users))}
+	for i, r := range users {
+		u := userOut(r)
+		u.State = UserInvited
+		out.Users[i] = u
+	}
+	return http.StatusOK, out, nil
+}
+
+// inviteUser creates a user outside SCIM. Its userName is then taken: an
+// identity provider that creates a user with it gets 409, unless the
+// workspace allows linking, when its user becomes this one.
+func inviteUser(h *Handler, c *call) (int, any, error) {
+	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	var body struct {
+		UserName    string `json:"user_name"`
+		DisplayName string `json:"display_name"`
+		Email       string `json:"email"`
+	}
+	if err := decode(c.w, c.r, &body, false); err != nil {
+		return 0, nil, err
+	}
+	if strings.TrimSpace(body.UserName) == "" {
+		return 0, nil, badValue("user_name is required")
+	}
+	doc := map[string]any{"userName": body.UserName}
+	if body.DisplayName != "" {
+		doc["displayName"] = body.DisplayName
+	}
+	if body.Email != "" {
+		doc["emails"] = []any{map[string]any{"value": body.Email, "primary": true}}
+	}
+	r := &store.Resource{Type: schema.UserType.ID, ID: id.New(id.User), WorkspaceID: w.ID, Doc: doc}
+	if err := h.store.CreateLocalUser(c.r.Context(), r); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return 0, nil, &Error{Status: http.StatusConflict, Code: CodeUserNameTaken,
+				Message: fmt.Sprintf("a user of workspace %q already has the userName %q", w.Slug, body.UserName), Err: err}
+		}
+		return 0, nil, err
+	}
+	c.detail("user", r.ID)
+	u := userOut(r)
+	u.State = UserInvited
+	return http.StatusCreated, u, nil
 }

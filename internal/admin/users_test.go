@@ -123,3 +123,18 @@ func TestUserLifecycle(t *testing.T) {
 	}
 	contains(t, e.do("POST", "workspaces/acme/users/"+ada+"/reactivate", "").wantError(http.StatusForbidden, CodeSeatLimit), "seat")
 }
+
+func TestInviteUser(t *testing.T) {
+	e := newEnv(t)
+	u := e.do("POST", "workspaces/acme/users", `{"user_name": "ada@acme.test", "display_name": "Ada", "email": "ada@acme.test"}`).want(http.StatusCreated)
+	if u["state"] != "invited" || u["user_name"] != "ada@acme.test" || u["email"] != "ada@acme.test" {
+		t.Errorf("invited %v", u)
+	}
+	e.do("POST", "workspaces/acme/users", `{"user_name": "ADA@acme.test"}`).wantError(http.StatusConflict, CodeUserNameTaken)
+	e.do("POST", "workspaces/acme/users", `{"user_name": " "}`).wantError(http.StatusBadRequest, CodeInvalidValue)
+	e.do("POST", "workspaces/nope/users", `{"user_name": "x"}`).wantError(http.StatusNotFound, CodeWorkspaceNotFound)
+	list := e.do("GET", "workspaces/acme/users/invited", "").want(http.StatusOK)["users"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["id"] != u["id"] {
+		t.Errorf("invited users %v", list)
+	}
+}

@@ -15,7 +15,10 @@ import (
 // Event types of the changes provisioning makes. Applications subscribe
 // to these names, so they never change.
 const (
-	EventUserCreated       = "user.created"
+	EventUserCreated = "user.created"
+	// EventUserLinked: an identity provider created a user with the
+	// userName of a user the application had invited, which it became.
+	EventUserLinked        = "user.linked"
 	EventUserUpdated       = "user.updated"
 	EventUserDeactivated   = "user.deactivated"
 	EventUserReactivated   = "user.reactivated"

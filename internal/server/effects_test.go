@@ -196,3 +196,35 @@ func TestStrictModeRefusesEscalation(t *testing.T) {
 	e.setConfig("strictMode=false")
 	e.createUser("boss", map[string]any{"roles": admin})
 }
+
+func TestLocalUsersAndLinking(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	invite := func(id, name string) {
+		t.Helper()
+		r := &store.Resource{Type: "User", ID: id, WorkspaceID: e.wsID("acme"), Doc: map[string]any{"userName": name}}
+		if err := e.st.CreateLocalUser(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invite("usr_localaaaaaaaaaaa", "ada@acme.test")
+	// Identity providers do not see invited users...
+	if n := e.must(http.StatusOK, "GET", "/scim/v2/Users?filter=userName+eq+%22ada@acme.test%22", nil).body["totalResults"]; n != json.Number("0") {
+		t.Errorf("SCIM finds an invited user: %v", n)
+	}
+	// ...but cannot take their userNames.
+	wantError(t, e.do("POST", "/scim/v2/Users", map[string]any{"userName": "ADA@acme.test"}), http.StatusConflict, "uniqueness")
+
+	// With linking, the provisioned user becomes the invited one.
+	e.setConfig("allowLinking=true")
+	r := e.createUser("Ada@acme.test", map[string]any{"displayName": "Ada"})
+	if r.str("id") != "usr_localaaaaaaaaaaa" || r.str("displayName") != "Ada" {
+		t.Errorf("linked user %s", r.raw)
+	}
+	evs := e.events("acme")
+	if last := evs[len(evs)-1]; last.Type != "user.linked" || last.Subject != "usr_localaaaaaaaaaaa" {
+		t.Errorf("last event %s %s", last.Type, last.Subject)
+	}
+	// A SCIM user's userName is still refused.
+	wantError(t, e.do("POST", "/scim/v2/Users", map[string]any{"userName": "ada@ACME.test"}), http.StatusConflict, "uniqueness")
+}

@@ -119,6 +119,23 @@ type AccessStore interface {
 	// the ids purged.
 	PurgeUsers(ctx context.Context, workspaceID, userID string, before time.Time, event func(*DeletedUser) NewEvent) ([]string, error)
 
+	// CreateLocalUser stores a user the application created itself,
+	// outside SCIM: r is a User whose Doc has at least a userName. SCIM
+	// does not see it, but its userName is taken: ErrAlreadyExists if a
+	// user or local user of the workspace has it, compared
+	// case-insensitively; and CreateResource refuses a user with it.
+	// It sets r's Version, Created and LastModified.
+	CreateLocalUser(ctx context.Context, r *Resource) error
+	// LocalUsers lists a workspace's local users in creation order.
+	LocalUsers(ctx context.Context, workspaceID string) ([]*Resource, error)
+	// LinkLocalUser turns the local user with r's userName into the SCIM
+	// user r, in one transaction: r takes the local user's ID and
+	// Created, is stored with its own Doc, the local user goes, and the
+	// effects fx returns for r are written. It fails with ErrNotFound if
+	// there is no such local user, and with ErrSeatLimit as
+	// CreateResource does.
+	LinkLocalUser(ctx context.Context, r *Resource, fx func(*Resource) Effects) error
+
 	// UserRoles returns what SetUserRoles last stored for a user; ok is
 	// false if nothing is.
 	UserRoles(ctx context.Context, workspaceID, userID string) (r UserRoles, ok bool, err error)

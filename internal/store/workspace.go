@@ -40,6 +40,11 @@ type WorkspaceConfig struct {
 	StrictMode bool `json:"strictMode"`
 	// SeatLimit, if not nil, caps the number of active users.
 	SeatLimit *int `json:"seatLimit"`
+	// AllowLinking lets an identity provider create a user with the
+	// userName of a user the application invited itself: the invited
+	// user becomes the provisioned one, keeping its id. Without it such
+	// a create is refused (409).
+	AllowLinking bool `json:"allowLinking"`
 
 	// Roles are the application's roles with their ranks; none means
 	// roles.DefaultRoles().

@@ -96,6 +96,7 @@ var settings = []setting{
 		return nil
 	}},
 	boolSetting("strictMode", func(c *store.WorkspaceConfig) *bool { return &c.StrictMode }),
+	boolSetting("allowLinking", func(c *store.WorkspaceConfig) *bool { return &c.AllowLinking }),
 	{"roles", func(c *store.WorkspaceConfig, v string) error {
 		// name:rank,name:rank
 		c.Roles = nil

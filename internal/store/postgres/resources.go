@@ -82,6 +82,11 @@ func (s *Store) CreateResource(ctx context.Context, r *store.Resource, fx store.
 func createResource(ctx context.Context, tx pgx.Tx, r *store.Resource, d row, now time.Time) ([]store.Change, error) {
 	var changes []store.Change
 	err := func() error {
+		if r.Type == schema.UserType.ID {
+			if err := localUserTaken(ctx, tx, r.WorkspaceID, d.nameKey); err != nil {
+				return err
+			}
+		}
 		var seq int64
 		err := tx.QueryRow(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10) RETURNING seq`,
@@ -361,7 +366,7 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 			}
 		}
 		var before emails
-		wasInactive := cur.Doc["active"] == false
+		wasInactive, oldName := cur.Doc["active"] == false, cur.Doc["userName"]
 		if typ == schema.UserType.ID {
 			before = emailKeys(cur.Doc) // fn may change cur.Doc in place
 		}
@@ -390,6 +395,11 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 			return fmt.Errorf("update %s: %w", typ, err)
 		}
 		if typ == schema.UserType.ID {
+			if d.name != oldName {
+				if err := localUserTaken(ctx, tx, ws, d.nameKey); err != nil {
+					return err
+				}
+			}
 			if after := emailKeys(up.Doc); !after.equal(before) {
 				if err := writeEmails(ctx, tx, seq, ws, after, true); err != nil {
 					return err

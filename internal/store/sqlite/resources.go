@@ -73,6 +73,11 @@ func (s *Store) CreateResource(ctx context.Context, r *store.Resource, fx store.
 func (s *Store) createResource(ctx context.Context, tx conn, r *store.Resource, d row, now time.Time) ([]store.Change, error) {
 	var changes []store.Change
 	err := func() error {
+		if r.Type == schema.UserType.ID {
+			if err := localUserTaken(ctx, tx, r.WorkspaceID, d.nameKey); err != nil {
+				return err
+			}
+		}
 		ts := formatTime(now)
 		var seq int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
@@ -347,7 +352,8 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 				return err
 			}
 		}
-		wasInactive := cur.Doc["active"] == false // fn may change cur.Doc in place
+		// fn may change cur.Doc in place.
+		wasInactive, oldName := cur.Doc["active"] == false, cur.Doc["userName"]
 		up, err := fn(cur)
 		if err != nil {
 			return err
@@ -373,6 +379,11 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 			return fmt.Errorf("update %s: %w", typ, err)
 		}
 		if typ == schema.UserType.ID {
+			if d.name != oldName {
+				if err := localUserTaken(ctx, tx, ws, d.nameKey); err != nil {
+					return err
+				}
+			}
 			if err := writeEmails(ctx, tx, seq, ws, up.Doc, true); err != nil {
 				return err
 			}

@@ -12,7 +12,7 @@ import (
 
 // workspaceCols are the columns scanWorkspace reads, in its order.
 const workspaceCols = `id, slug, created, scim_enabled, create_users, sync_display_name, default_role, default_team,
-	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit, access`
+	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit, access, allow_linking`
 
 func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) {
 	var (
@@ -23,7 +23,7 @@ func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) 
 		access  []byte
 	)
 	err := sc.Scan(&w.ID, &w.Slug, &created, &c.SCIMEnabled, &c.CreateUsers, &c.SyncDisplayName, &c.DefaultRole, &c.DefaultTeam,
-		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats, &access)
+		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats, &access, &c.AllowLinking)
 	if err != nil {
 		return w, err
 	}
@@ -53,7 +53,7 @@ func configArgs(c store.WorkspaceConfig) ([]any, error) {
 		access = string(b)
 	}
 	return []any{c.SCIMEnabled, c.CreateUsers, c.SyncDisplayName, c.DefaultRole, c.DefaultTeam,
-		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, seats, access}, nil
+		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, seats, access, c.AllowLinking}, nil
 }
 
 func (s *Store) workspaceWhere(ctx context.Context, q conn, where string, arg any) (store.Workspace, error) {
@@ -93,7 +93,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET scim_enabled = ?, create_users = ?, sync_display_name = ?,
 			default_role = ?, default_team = ?, default_team_role = ?, revoke_keys_on_deactivate = ?, delete_mode = ?,
-			soft_delete_grace_days = ?, strict_mode = ?, seat_limit = ?, access = ? WHERE id = ?`, append(args, id)...); err != nil {
+			soft_delete_grace_days = ?, strict_mode = ?, seat_limit = ?, access = ?, allow_linking = ? WHERE id = ?`, append(args, id)...); err != nil {
 			return nil, fmt.Errorf("update workspace: %w", err)
 		}
 		out = w

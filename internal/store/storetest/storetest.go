@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"AccessPolicy", testAccessPolicy},
 		{"UserRoles", testUserRoles},
 		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
+		{"LocalUsers", testLocalUsers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
