@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -84,4 +85,34 @@ type Token struct {
 	Expires     time.Time // zero: never
 	LastUsed    time.Time // zero: never used
 	Revoked     time.Time // zero: not revoked
+}
+
+// Event types of workspace tokens' lives, which backends append as they
+// write them.
+const (
+	EventTokenCreated = "token.created"
+	EventTokenRevoked = "token.revoked"
+	EventTokenRotated = "token.rotated"
+)
+
+// TokenEvent returns the event of a workspace token: what it is, never
+// its secret or hash.
+func TokenEvent(typ string, t Token) NewEvent {
+	type tokenJSON struct {
+		ID        string     `json:"id"`
+		Kind      string     `json:"kind"`
+		Name      string     `json:"name"`
+		Created   time.Time  `json:"created"`
+		CreatedBy string     `json:"createdBy,omitempty"`
+		Expires   *time.Time `json:"expires"`
+		Revoked   *time.Time `json:"revoked,omitempty"`
+	}
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	b, _ := json.Marshal(map[string]any{"token": tokenJSON{t.ID, t.Kind, t.Name, t.Created.UTC(), t.CreatedBy, opt(t.Expires), opt(t.Revoked)}})
+	return NewEvent{Type: typ, Subject: t.ID, Data: b}
 }

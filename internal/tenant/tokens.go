@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -237,6 +238,16 @@ func (s *Service) RotateToken(ctx context.Context, slug, tokenID string, overlap
 	}
 	if err != nil {
 		return plain, next, old, fmt.Errorf("new token %s stored, but the old one still works: %w", next.ID, err)
+	}
+	// The new token's creation and the old one's revocation have their
+	// own events; this one ties them together.
+	ends := old.Revoked
+	if ends.IsZero() {
+		ends = old.Expires
+	}
+	data, _ := json.Marshal(map[string]any{"old": old.ID, "new": next.ID, "name": old.Name, "oldEnds": ends.UTC()})
+	if _, err := s.store.AppendEvents(ctx, old.WorkspaceID, []store.NewEvent{{Type: store.EventTokenRotated, Subject: old.ID, Data: data}}); err != nil {
+		return plain, next, old, fmt.Errorf("token rotated, but its event was not recorded: %w", err)
 	}
 	return plain, next, old, nil
 }

@@ -347,9 +347,15 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) (err error) {
 	if t.Kind == "" {
 		t.Kind = store.TokenSCIM
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, t.Created, t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked))
+	err = s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		_, err := tx.Exec(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, t.Created, t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked))
+		if err != nil || t.WorkspaceID == "" {
+			return nil, err
+		}
+		return applyEffects(ctx, tx, t.WorkspaceID, s.now().UTC().Truncate(timePrecision), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenCreated, t)}})
+	})
 	if errCode(err) == codeUniqueViolation {
 		return fmt.Errorf("token: %w", store.ErrAlreadyExists)
 	}

@@ -185,7 +185,28 @@ func (s *Store) Tokens(ctx context.Context, workspaceID string) (_ []store.Token
 // revocation.
 func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) (err error) {
 	defer classify(&err)
-	return s.updateToken(ctx, id, `UPDATE tokens SET revoked = coalesce(revoked, $1) WHERE id = $2 RETURNING coalesce(workspace_id, '')`, at)
+	return s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		t, err := scanToken(tx.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = $1 FOR UPDATE`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("revoke token: %w", err)
+		}
+		changes := []store.Change{{Kind: store.ChangeToken, WorkspaceID: t.WorkspaceID, ID: id}}
+		if !t.Revoked.IsZero() {
+			return changes, nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked = $1 WHERE id = $2`, at, id); err != nil {
+			return nil, fmt.Errorf("revoke token: %w", err)
+		}
+		if t.WorkspaceID == "" {
+			return changes, nil
+		}
+		t.Revoked = at
+		more, err := applyEffects(ctx, tx, t.WorkspaceID, s.now().UTC().Truncate(timePrecision), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenRevoked, t)}})
+		return append(changes, more...), err
+	})
 }
 
 // SetTokenExpiry sets when a token expires.

@@ -250,11 +250,14 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	if t.Kind == "" {
 		t.Kind = store.TokenSCIM
 	}
-	err := s.tx(ctx, func(tx conn) error {
+	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
 		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, formatTime(t.Created), t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked))
-		return err
+		if err != nil || t.WorkspaceID == "" {
+			return nil, err
+		}
+		return applyEffects(ctx, tx, t.WorkspaceID, s.now(), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenCreated, t)}})
 	})
 	if isUniqueViolation(err) {
 		return fmt.Errorf("token: %w", store.ErrAlreadyExists)

@@ -206,7 +206,28 @@ func (s *Store) Tokens(ctx context.Context, workspaceID string) ([]store.Token, 
 // RevokeToken marks a token revoked, keeping the time of an earlier
 // revocation.
 func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
-	return s.updateToken(ctx, id, `UPDATE tokens SET revoked = coalesce(revoked, ?) WHERE id = ? RETURNING coalesce(workspace_id, '')`, formatTime(at))
+	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("revoke token: %w", err)
+		}
+		changes := []store.Change{{Kind: store.ChangeToken, WorkspaceID: t.WorkspaceID, ID: id}}
+		if !t.Revoked.IsZero() {
+			return changes, nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = ? WHERE id = ?`, formatTime(at), id); err != nil {
+			return nil, fmt.Errorf("revoke token: %w", err)
+		}
+		if t.WorkspaceID == "" {
+			return changes, nil
+		}
+		t.Revoked = at
+		more, err := applyEffects(ctx, tx, t.WorkspaceID, s.now(), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenRevoked, t)}})
+		return append(changes, more...), err
+	})
 }
 
 // SetTokenExpiry sets when a token expires.

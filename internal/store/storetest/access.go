@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"slices"
@@ -443,5 +444,33 @@ func testLocalUsers(t *testing.T, newStore NewStore) {
 	}
 	if err := st.LinkLocalUser(ctx, user("ws_a", "usr_x", "nobody"), nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("link without a local user: %v, want ErrNotFound", err)
+	}
+}
+
+func testTokenEvents(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	tok := store.Token{ID: "tok_1", Kind: store.TokenSCIM, WorkspaceID: "ws_a", Name: "okta", Hash: []byte("h1"), Created: time.Now()}
+	if err := st.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateToken(ctx, store.Token{ID: "tok_adm", Kind: store.TokenAdmin, Name: "ops", Hash: []byte("h2"), Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := st.RevokeToken(ctx, "tok_1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := mustEvents(t, st, "ws_a", 0, 100)
+	if len(evs) != 2 || evs[0].Type != store.EventTokenCreated || evs[1].Type != store.EventTokenRevoked || evs[1].Subject != "tok_1" {
+		t.Fatalf("events %+v; want the token created and revoked, once each", evs)
+	}
+	var data struct {
+		Token map[string]any `json:"token"`
+	}
+	if err := json.Unmarshal(evs[0].Data, &data); err != nil || data.Token["name"] != "okta" || data.Token["hash"] != nil {
+		t.Errorf("token.created data %s, %v", evs[0].Data, err)
 	}
 }

@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UserRoles", testUserRoles},
 		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
 		{"LocalUsers", testLocalUsers},
+		{"TokenEvents", testTokenEvents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })

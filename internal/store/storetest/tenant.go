@@ -409,6 +409,8 @@ func testChanges(t *testing.T, newStore NewStore) {
 		want []store.Change // delivered before do returns
 	}{
 		{"revoke", func() error { return st.RevokeToken(ctx, "tok_1", time.Now()) },
+			[]store.Change{{Kind: store.ChangeToken, WorkspaceID: "ws_a", ID: "tok_1"}, {Kind: store.ChangeEvents, WorkspaceID: "ws_a"}}},
+		{"revoke again", func() error { return st.RevokeToken(ctx, "tok_1", time.Now()) },
 			[]store.Change{{Kind: store.ChangeToken, WorkspaceID: "ws_a", ID: "tok_1"}}},
 		{"revoke admin token", func() error { return st.RevokeToken(ctx, "tok_adm", time.Now()) },
 			[]store.Change{{Kind: store.ChangeToken, ID: "tok_adm"}}},
