@@ -3,9 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 )
 
 // runMainEnv, when set, makes the test binary run as the scimd command, so
@@ -37,39 +34,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// testDB returns the URL of a new, empty schema in the test database
-// (SCIMD_TEST_POSTGRES, or the local server), dropped when t ends. Without
-// a database the test fails under CI and is skipped elsewhere.
+// testDB returns the URL of a new, empty schema in the test database,
+// dropped when t ends.
 func testDB(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("SCIMD_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not reachable, and CI needs it: %v", err)
-		}
-		t.Skipf("PostgreSQL is not reachable (%v); set SCIMD_TEST_POSTGRES to a database URL to run this test", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "scimd_test_" + hex.EncodeToString(b)
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
-		conn.Close(ctx)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+ident+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-		conn.Close(ctx)
-	})
+	base, name := pgtest.Schema(t)
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		// scimd tells PostgreSQL from SQLite by the URL's scheme.

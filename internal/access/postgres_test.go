@@ -2,63 +2,19 @@ package access_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/scimd/scimd/internal/access"
 	"github.com/scimd/scimd/internal/patch"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
+	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 )
 
-// pgTestDB returns the URL of an empty schema of the test database
-// (SCIMD_TEST_POSTGRES, or the local server), dropped when t ends.
-// Without a database the test fails under CI and is skipped elsewhere.
-func pgTestDB(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("SCIMD_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not reachable, and CI needs it: %v", err)
-		}
-		t.Skipf("PostgreSQL is not reachable (%v); set SCIMD_TEST_POSTGRES to a database URL to run this test", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "scimd_test_" + hex.EncodeToString(b)
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
-		conn.Close(ctx)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+ident+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-		conn.Close(ctx)
-	})
-	if u, err := url.Parse(base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		q := u.Query()
-		q.Set("search_path", name)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return base + " search_path=" + name
-}
+// pgTestDB returns the URL of an empty schema of the test database.
+func pgTestDB(t *testing.T) string { return pgtest.URL(t) }
 
 // TestRefusedOnAnotherReplica checks that what one replica changes, a
 // Verifier on another replica of the same PostgreSQL database refuses

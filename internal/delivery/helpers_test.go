@@ -2,8 +2,6 @@ package delivery_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,15 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/scimd/scimd/internal/delivery"
 	"github.com/scimd/scimd/internal/id"
@@ -28,6 +22,7 @@ import (
 	"github.com/scimd/scimd/internal/natsevents"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
+	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 	"github.com/scimd/scimd/internal/store/sqlite"
 	"github.com/scimd/scimd/internal/webhook"
 )
@@ -56,48 +51,8 @@ func openSQLite(t testing.TB) store.Store {
 	return st
 }
 
-// postgresURL returns the URL of a new, empty schema in the test
-// database (SCIMD_TEST_POSTGRES), dropped when t ends. Without a
-// database the test fails under CI and is skipped elsewhere.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("SCIMD_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not reachable, and CI needs it: %v", err)
-		}
-		t.Skipf("PostgreSQL is not reachable (%v); set SCIMD_TEST_POSTGRES to a database URL to run these tests", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "scimd_test_" + hex.EncodeToString(b)
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
-		conn.Close(ctx)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+ident+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-		conn.Close(ctx)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// postgresURL returns the URL of a new, empty schema in the test database.
+func postgresURL(t testing.TB) string { return pgtest.URL(t) }
 
 func openPostgres(t testing.TB, url string) store.Store {
 	t.Helper()

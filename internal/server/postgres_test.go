@@ -3,8 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,52 +17,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store/postgres"
+	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
 )
 
-// pgSchema creates an empty schema in the test database (SCIMD_TEST_POSTGRES,
-// or the local server), dropped when t ends, and returns the database's
-// connection string and the schema's name. Without a database the test
-// fails under CI and is skipped elsewhere.
-func pgSchema(t *testing.T) (base, name string) {
-	t.Helper()
-	base = os.Getenv("SCIMD_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not reachable, and CI needs it: %v", err)
-		}
-		t.Skipf("PostgreSQL is not reachable (%v); set SCIMD_TEST_POSTGRES to a database URL to run this test", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name = "scimd_test_" + hex.EncodeToString(b)
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
-		conn.Close(ctx)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+ident+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-		conn.Close(ctx)
-	})
-	return base, name
-}
+// pgSchema creates an empty schema in the test database and returns the
+// database's connection string and the schema's name.
+func pgSchema(t *testing.T) (base, name string) { return pgtest.Schema(t) }
 
 // faultProxy forwards TCP connections to PostgreSQL and breaks them on
 // demand, as a network or a database restart would.

@@ -2,12 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,54 +16,13 @@ import (
 	"github.com/scimd/scimd/internal/filter"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 	"github.com/scimd/scimd/internal/store/sqlquery"
 	"github.com/scimd/scimd/internal/store/storetest"
 )
 
-const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// testDB returns the URL of a new, empty schema in the test database
-// (SCIMD_TEST_POSTGRES), dropped when t ends, so that tests and runs never
-// see each other's tables. Without a database the test fails under CI and
-// is skipped elsewhere.
-func testDB(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("SCIMD_TEST_POSTGRES")
-	if base == "" {
-		base = defaultTestURL
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not reachable, and CI needs it: %v", err)
-		}
-		t.Skipf("PostgreSQL is not reachable (%v); set SCIMD_TEST_POSTGRES to a database URL to run these tests", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "scimd_test_" + hex.EncodeToString(b)
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
-		conn.Close(ctx)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+ident+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-		conn.Close(ctx)
-	})
-	if u, err := url.Parse(base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		q := u.Query()
-		q.Set("search_path", name)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return base + " search_path=" + name // keyword/value form
-}
+// testDB returns the URL of an empty schema of the test database.
+func testDB(t *testing.T) string { return pgtest.URL(t) }
 
 func openTest(t *testing.T, dbURL string, opts ...Option) *Store {
 	t.Helper()
