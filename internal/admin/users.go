@@ -186,7 +186,7 @@ func reactivateUser(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, userError(id, err)
 	}
-	c.detail("user", id)
+	c.workspaceID, c.target = w.ID, id
 	return http.StatusOK, userOut(r), nil
 }
 
@@ -202,7 +202,7 @@ func restoreUser(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, userError(id, err)
 	}
-	c.detail("user", id)
+	c.workspaceID, c.target = w.ID, id
 	return http.StatusOK, userOut(r), nil
 }
 
@@ -217,7 +217,7 @@ func purgeUser(h *Handler, c *call) (int, any, error) {
 	if _, err := h.users.Purge(c.r.Context(), &w, id); err != nil {
 		return 0, nil, userError(id, err)
 	}
-	c.detail("user", id)
+	c.workspaceID, c.target = w.ID, id
 	return http.StatusNoContent, nil, nil
 }
 
@@ -279,7 +279,7 @@ func inviteUser(h *Handler, c *call) (int, any, error) {
 		}
 		return 0, nil, err
 	}
-	c.detail("user", r.ID)
+	c.workspaceID, c.target = w.ID, r.ID
 	u := userOut(r)
 	u.State = UserInvited
 	return http.StatusCreated, u, nil

@@ -71,7 +71,9 @@ func parkUser(ctx context.Context, tx conn, r *store.Resource, now, purgeAt time
 	return nil
 }
 
-// UserGroups implements store.AccessStore.
+// UserGroups implements store.AccessStore. CROSS JOIN keeps the
+// recursive set as the outer loop: SQLite's planner would otherwise scan
+// resources and probe the set, at a cost in proportion to the workspace.
 func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.GroupNode, error) {
 	rows, err := s.read().QueryContext(ctx, `WITH RECURSIVE up(g) AS (
 			SELECT m.group_seq FROM members m JOIN resources u ON u.seq = m.member_seq
@@ -79,7 +81,7 @@ func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.Grou
 			UNION SELECT m.group_seq FROM up JOIN members m ON m.member_seq = up.g)
 		SELECT g.id, g.name, COALESCE(g.external_id, ''),
 			(SELECT json_group_array(p.id) FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq)
-		FROM up JOIN resources g ON g.seq = up.g ORDER BY g.seq`, ws, userID)
+		FROM up CROSS JOIN resources g ON g.seq = up.g ORDER BY g.seq`, ws, userID)
 	if err != nil {
 		return nil, fmt.Errorf("user groups: %w", err)
 	}
