@@ -23,7 +23,11 @@ import (
 	"time"
 )
 
-var allWorkloads = []string{"get-user", "create-user", "filter-username", "add-member", "list-groups"}
+var allWorkloads = []string{"get-user", "create-user", "filter-username", "add-member", "list-groups", "verify", "revoke"}
+
+// inProcessOnly are the workloads that need the in-process server: they
+// use the application API and the store.
+var inProcessOnly = []string{"verify", "revoke"}
 
 type config struct {
 	url, token, smallToken string
@@ -33,6 +37,8 @@ type config struct {
 	groupMembers           int
 	addPool                int
 	sample                 int
+	keys                   int
+	revokes                int
 	concurrency            int
 	duration, warmup       time.Duration
 }
@@ -59,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.groupMembers, "group-members", 100000, "members of the large group for add-member and list-groups")
 	fs.IntVar(&c.addPool, "add-pool", 200000, "distinct users available for add-member to add; the workload stops early if they run out")
 	fs.IntVar(&c.sample, "sample", 10000, "users get-user picks from at random")
+	fs.IntVar(&c.keys, "keys", 10000, "seeded users given an API key for verify, which verifies them at random")
+	fs.IntVar(&c.revokes, "revokes", 200, "users revoke creates, gives an API key and deactivates, one at a time")
 	fs.IntVar(&c.concurrency, "concurrency", 2*runtime.GOMAXPROCS(0), "concurrent clients")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time per workload")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured time before each workload")
@@ -67,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if err != nil {
 		return err
 	}
+	chosen := false
+	fs.Visit(func(f *flag.Flag) { chosen = chosen || f.Name == "workloads" })
 	for w := range strings.SplitSeq(*workloads, ",") {
 		w = strings.TrimSpace(w)
 		if w == "" {
@@ -75,13 +85,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if !slices.Contains(allWorkloads, w) {
 			return fmt.Errorf("unknown workload %q; choose from %s", w, strings.Join(allWorkloads, ", "))
 		}
+		if c.url != "" && slices.Contains(inProcessOnly, w) {
+			if chosen {
+				return fmt.Errorf("workload %s needs the in-process server; leave out -url", w)
+			}
+			continue
+		}
 		c.workloads = append(c.workloads, w)
 	}
 	switch {
 	case len(c.workloads) == 0:
 		return errors.New("no workloads selected")
-	case c.users < 1 || c.groupMembers < 10 || c.addPool < 1 || c.sample < 1:
-		return errors.New("-users, -add-pool and -sample must be positive and -group-members at least 10")
+	case c.users < 1 || c.groupMembers < 10 || c.addPool < 1 || c.sample < 1 || c.keys < 1 || c.revokes < 1:
+		return errors.New("-users, -add-pool, -sample, -keys and -revokes must be positive and -group-members at least 10")
 	case c.concurrency < 1 || c.concurrency > 256:
 		return errors.New("-concurrency must be between 1 and 256")
 	case c.duration <= 0 || c.duration > time.Hour || c.warmup < 0 || c.warmup > time.Minute:
@@ -92,6 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("-url needs -token")
 	}
 
+	load := loadAverage()
 	t, err := newTarget(ctx, c, stderr)
 	if err != nil {
 		return err
@@ -100,7 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	b := &bench{cfg: c, t: t, log: stderr}
 	results, err := b.run(ctx)
 	if len(results) > 0 {
-		printResults(stdout, c, t, results)
+		printResults(stdout, c, t, load, results)
 	}
 	if err == nil && ctx.Err() != nil {
 		err = errors.New("interrupted")
@@ -111,14 +128,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func has(list []string, s string) bool { return slices.Contains(list, s) }
 
 // printResults writes the settings and a markdown table of the results.
-func printResults(w io.Writer, c config, t *target, rs []result) {
-	fmt.Fprintf(w, "\n%s, GOMAXPROCS=%d, %s, concurrency %d, %s per workload after %s warm-up\n\n",
+// load is the machine's load average before the run.
+func printResults(w io.Writer, c config, t *target, load string, rs []result) {
+	fmt.Fprintf(w, "\n%s, GOMAXPROCS=%d, %s, concurrency %d, %s per workload after %s warm-up",
 		t.describe, runtime.GOMAXPROCS(0), runtime.Version(), c.concurrency, c.duration, c.warmup)
-	fmt.Fprintln(w, "| workload | requests | req/s | p50 | p90 | p99 | max |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	if load != "" {
+		fmt.Fprintf(w, ", load average %s before the run", load)
+	}
+	fmt.Fprintf(w, "; other processes: the share of the machine's %d CPUs that other processes used during each measurement\n\n",
+		runtime.NumCPU())
+	fmt.Fprintln(w, "| workload | requests | req/s | p50 | p90 | p99 | max | other processes |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
-		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %s | %s |\n", r.label, r.requests, r.rate(),
-			ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), ms(r.percentile(1)))
+		rate := "–" // latencies of single events, not a throughput
+		if r.elapsed > 0 {
+			rate = fmt.Sprintf("%.0f", r.rate())
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", r.label, r.requests, rate,
+			ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), ms(r.percentile(1)), percent(r.others))
 	}
 	for _, r := range rs {
 		if r.errors > 0 {
@@ -128,6 +155,18 @@ func printResults(w io.Writer, c config, t *target, rs []result) {
 			fmt.Fprintf(w, "\n%s: %s\n", r.label, r.note)
 		}
 	}
+}
+
+// loadAverage returns the machine's 1-, 5- and 15-minute load averages,
+// or "" where there is no /proc/loadavg: other work on the same cores
+// lowers the numbers, so they are reported with it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func ms(d time.Duration) string {

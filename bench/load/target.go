@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scimd/scimd/internal/access"
+	"github.com/scimd/scimd/internal/appapi"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlite"
@@ -31,8 +33,12 @@ type target struct {
 	describe string
 	api      *api // the workspace the workloads run in
 	small    *api // a workspace with only small groups; nil if unavailable
-	st       store.Store
-	wsID     string // workspace of api, with st
+	// app is the application API of api's workspace, with an app token;
+	// nil against -url.
+	app    *api
+	st     store.Store
+	wsID   string        // workspace of api, with st
+	hasher *token.Hasher // with st
 	// seed is the store users are seeded through, by seedWorkers
 	// goroutines; with st.
 	seed        store.Store
@@ -135,24 +141,38 @@ func startServer(ctx context.Context, st store.Store, secret []byte, hc *http.Cl
 	if err != nil {
 		return nil, err
 	}
+	appTok, _, err := access.NewIssuer(access.Config{Store: st, Hasher: h}).CreateAppToken(ctx, wsID, "load", time.Now().Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	cfg := server.DefaultConfig()
 	cfg.RateLimit = 0 // the clients are the load to measure
-	srv := &http.Server{Handler: server.New(cfg, st, h, nil), ReadHeaderTimeout: 10 * time.Second}
+	// As scimd serve mounts them: the application API beside SCIM.
+	app := appapi.New(appapi.Config{Store: st, Hasher: h})
+	mux := http.NewServeMux()
+	mux.Handle(appapi.Prefix+"/", app)
+	mux.Handle("/", server.New(cfg, st, h, nil))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	base := "http://" + ln.Addr().String() + "/scim/v2"
+	root := "http://" + ln.Addr().String()
+	appAPI := newAPI(hc, []string{root + appapi.Prefix}, appTok)
+	appAPI.contentType = "application/json"
 	return &target{
-		api:   newAPI(hc, []string{base}, tok),
-		small: newAPI(hc, []string{base}, small),
-		st:    st,
-		wsID:  wsID,
+		api:    newAPI(hc, []string{root + "/scim/v2"}, tok),
+		small:  newAPI(hc, []string{root + "/scim/v2"}, small),
+		app:    appAPI,
+		st:     st,
+		wsID:   wsID,
+		hasher: h,
 		close: func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			srv.Shutdown(sctx)
+			app.Close()
 			hc.CloseIdleConnections()
 		},
 	}, nil
@@ -225,12 +245,14 @@ func newHTTPClient(concurrency int) *http.Client {
 }
 
 // api sends SCIM requests to one workspace, spread round-robin over the
-// base URLs of servers that share a database.
+// base URLs of servers that share a database, or, with contentType
+// application/json, requests to its application API.
 type api struct {
-	hc    *http.Client
-	bases []string
-	next  atomic.Uint64
-	auth  string
+	hc          *http.Client
+	bases       []string
+	next        atomic.Uint64
+	auth        string
+	contentType string // of request bodies; "": SCIM JSON
 }
 
 // base returns the base URL for the next request.
@@ -242,7 +264,7 @@ func (a *api) base() string {
 }
 
 // do sends a request and reads the response into buf, which it returns
-// with the status. body, if not nil, is sent as SCIM JSON.
+// with the status. body, if not nil, is sent as a.contentType.
 func (a *api) do(ctx context.Context, method, path string, body []byte, buf *bytes.Buffer) (int, error) {
 	var rd io.Reader
 	if body != nil {
@@ -255,7 +277,11 @@ func (a *api) do(ctx context.Context, method, path string, body []byte, buf *byt
 	req.Header.Set("Authorization", a.auth)
 	req.Header.Set("Accept", "application/scim+json")
 	if body != nil {
-		req.Header.Set("Content-Type", "application/scim+json")
+		ct := a.contentType
+		if ct == "" {
+			ct = "application/scim+json"
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {

@@ -23,10 +23,16 @@ type request struct {
 	check        func(body []byte) error // optional
 }
 
+// client sends a request and reads the response into buf, which it
+// returns with the status; *api is one.
+type client interface {
+	do(ctx context.Context, method, path string, body []byte, buf *bytes.Buffer) (int, error)
+}
+
 // workload makes the requests of one measurement.
 type workload struct {
 	label string
-	api   *api
+	api   client
 	// next returns a request, or false when the workload has run out of
 	// work. It is called concurrently.
 	next func(r *rand.Rand) (request, bool)
@@ -44,6 +50,9 @@ type result struct {
 	elapsed  time.Duration
 	lat      []time.Duration // sorted
 	note     string
+	// others is the share of the machine's CPUs that other processes
+	// used during the measurement; -1: unknown.
+	others float64
 }
 
 func (r result) rate() float64 {
@@ -75,6 +84,9 @@ func (b *bench) run(ctx context.Context) ([]result, error) {
 	if has(c.workloads, "list-groups") {
 		need = max(need, c.groupMembers)
 	}
+	if has(c.workloads, "verify") {
+		need = max(need, c.keys)
+	}
 	if need > 0 {
 		if err := b.ensureUsers(ctx, need); err != nil {
 			return nil, err
@@ -98,6 +110,17 @@ func (b *bench) run(ctx context.Context) ([]result, error) {
 			ws, err = b.addMember(ctx)
 		case "list-groups":
 			ws, err = b.listGroups(ctx)
+		case "verify":
+			ws, err = b.verify(ctx)
+		case "revoke":
+			// Not requests at a rate but the latencies of single
+			// deactivations, each measured on its own.
+			rs, err := b.revoke(ctx)
+			results = append(results, rs...)
+			if err != nil {
+				return results, fmt.Errorf("%s: %w", name, err)
+			}
+			continue
 		}
 		if err == nil && b.t.analyze != nil {
 			start := time.Now()
@@ -129,7 +152,9 @@ func (b *bench) measure(ctx context.Context, w workload) (result, error) {
 	if b.cfg.warmup > 0 {
 		b.drive(ctx, w, b.cfg.warmup)
 	}
+	cpu := sampleCPU()
 	r := b.drive(ctx, w, b.cfg.duration)
+	r.others = othersCPU(cpu, sampleCPU(), r.elapsed)
 	if w.after != nil {
 		// Undo even when interrupted, so a reused database stays as seeded.
 		note, err := w.after(context.WithoutCancel(ctx))
