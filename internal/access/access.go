@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/scimd/scimd/internal/roles"
+	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/token"
@@ -68,17 +68,7 @@ func DefaultAccess(_ context.Context, ws *store.Workspace, user *store.Resource,
 	if err != nil {
 		return Access{}, fmt.Errorf("workspace %s: %w", ws.Slug, err)
 	}
-	in := roles.Input{Groups: make([]roles.Group, len(groups))}
-	for i, g := range groups {
-		in.Groups[i] = roles.Group{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Parents: g.Parents}
-	}
-	list, _ := user.Doc["roles"].([]any)
-	for _, r := range list {
-		if v, _ := r.(map[string]any)["value"].(string); v != "" {
-			in.DirectRoles = append(in.DirectRoles, v)
-		}
-	}
-	a := c.Compute(in)
+	a := c.Compute(provision.RoleInput(user.Doc, groups))
 	teams := make([]Team, 0, len(a.Teams)+1)
 	for _, t := range a.Teams {
 		teams = append(teams, Team{Key: t.Key, Role: t.Role})

@@ -41,17 +41,19 @@ func (s *Service) guardRoles(ctx context.Context, ws *store.Workspace, rt *schem
 	if err != nil {
 		return g, storeError(rt, userID, err)
 	}
-	g.groups = RoleGroups(nodes)
+	g.groups = RoleInput(nil, nodes).Groups
 	return g, nil
 }
 
-// RoleGroups converts stored groups for roles.Input.
-func RoleGroups(nodes []store.GroupNode) []roles.Group {
-	out := make([]roles.Group, len(nodes))
-	for i, n := range nodes {
-		out[i] = roles.Group{ID: n.ID, DisplayName: n.DisplayName, ExternalID: n.ExternalID, Parents: n.Parents}
+// RoleInput is what decides a user's roles: the groups it is in, as
+// store.AccessStore.UserGroups gives them, and the roles its document
+// assigns directly.
+func RoleInput(doc map[string]any, groups []store.GroupNode) roles.Input {
+	in := roles.Input{Groups: make([]roles.Group, len(groups)), DirectRoles: roleValues(doc)}
+	for i, n := range groups {
+		in.Groups[i] = roles.Group{ID: n.ID, DisplayName: n.DisplayName, ExternalID: n.ExternalID, Parents: n.Parents}
 	}
-	return out
+	return in
 }
 
 // check refuses after if it assigns the user a role that before did not

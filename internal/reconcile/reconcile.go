@@ -232,14 +232,7 @@ func Compute(ctx context.Context, st store.Store, policy *roles.Compiled, u *sto
 	if err != nil {
 		return roles.Access{}, err
 	}
-	var direct []string
-	list, _ := u.Doc["roles"].([]any)
-	for _, x := range list {
-		if v, _ := x.(map[string]any)["value"].(string); v != "" {
-			direct = append(direct, v)
-		}
-	}
-	return policy.Compute(roles.Input{Groups: provision.RoleGroups(groups), DirectRoles: direct}), nil
+	return policy.Compute(provision.RoleInput(u.Doc, groups)), nil
 }
 
 // user recomputes one user and stores the result.
