@@ -3,7 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -52,7 +51,7 @@ const createCredential = `WITH u AS (
 // CreateCredential stores a credential of a user of the workspace.
 func (s *Store) CreateCredential(ctx context.Context, c store.Credential) (err error) {
 	defer classify(&err)
-	if err := checkCredentialKind(c.Kind); err != nil {
+	if err := store.CheckCredentialKind(c.Kind); err != nil {
 		return err
 	}
 	tag, err := s.pool.Exec(ctx, createCredential, c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash,
@@ -73,13 +72,6 @@ func (s *Store) CreateCredential(ctx context.Context, c store.Credential) (err e
 			return fmt.Errorf("user %q: %w", c.UserID, store.ErrUserInactive)
 		}
 		return fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
-	}
-	return nil
-}
-
-func checkCredentialKind(kind string) error {
-	if kind != store.CredentialAPIKey && kind != store.CredentialSession {
-		return fmt.Errorf("credential kind %q: want %q or %q", kind, store.CredentialAPIKey, store.CredentialSession)
 	}
 	return nil
 }
@@ -135,7 +127,7 @@ func (s *Store) RevokeCredential(ctx context.Context, ws, id, reason string) (er
 			}
 			return nil, nil
 		}
-		changes, events, err := revocationEffects(ws, revoked, reason)
+		changes, events, err := store.RevocationEffects(ws, revoked, reason)
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +149,7 @@ func revokeUserCredentials(ctx context.Context, tx pgx.Tx, ws string, rv store.R
 	if err != nil {
 		return nil, nil, err
 	}
-	return revocationEffects(ws, revoked, rv.Reason)
+	return store.RevocationEffects(ws, revoked, rv.Reason)
 }
 
 // deleteUserCredentials deletes a user's credentials, for a user that is
@@ -187,61 +179,4 @@ func revokeWhere(ctx context.Context, tx pgx.Tx, now time.Time, reason, cond str
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
 	})
 	return cs, nil
-}
-
-// revocationEffects returns the changes and the events of revoking cs,
-// credentials of workspace ws: a ChangeCredential and an event for each,
-// and a ChangeUser for each user.
-func revocationEffects(ws string, cs []store.Credential, reason string) ([]store.Change, []store.NewEvent, error) {
-	if len(cs) == 0 {
-		return nil, nil, nil
-	}
-	var (
-		changes = make([]store.Change, 0, len(cs)+1)
-		users   []store.Change
-		events  = make([]store.NewEvent, 0, len(cs))
-	)
-	for _, c := range cs {
-		changes = append(changes, store.Change{Kind: store.ChangeCredential, WorkspaceID: ws, ID: c.ID})
-		if u := (store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: c.UserID}); !slices.Contains(users, u) {
-			users = append(users, u)
-		}
-		e, err := revocationEvent(c, reason)
-		if err != nil {
-			return nil, nil, err
-		}
-		events = append(events, e)
-	}
-	return append(changes, users...), events, nil
-}
-
-// revocationEvent returns the event of revoking c: "session.revoked" or
-// "api_key.revoked", about c, with c as its data (but for the hash and
-// the revocation) and the reason.
-func revocationEvent(c store.Credential, reason string) (store.NewEvent, error) {
-	type credential struct {
-		ID      string     `json:"id"`
-		Kind    string     `json:"kind"`
-		Name    string     `json:"name"`
-		UserID  string     `json:"userId"`
-		Created time.Time  `json:"created"`
-		Expires *time.Time `json:"expires"` // null: never
-	}
-	d := struct {
-		Credential credential `json:"credential"`
-		Reason     string     `json:"reason"`
-	}{credential{ID: c.ID, Kind: c.Kind, Name: c.Name, UserID: c.UserID, Created: c.Created.UTC()}, reason}
-	if !c.Expires.IsZero() {
-		exp := c.Expires.UTC()
-		d.Credential.Expires = &exp
-	}
-	data, err := json.Marshal(d)
-	if err != nil {
-		return store.NewEvent{}, fmt.Errorf("revocation event: %w", err)
-	}
-	typ := "session.revoked"
-	if c.Kind == store.CredentialAPIKey {
-		typ = "api_key.revoked"
-	}
-	return store.NewEvent{Type: typ, Subject: c.ID, Data: data}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -47,7 +46,7 @@ func scanCredential(sc interface{ Scan(...any) error }, extra ...any) (store.Cre
 
 // CreateCredential stores a credential of a user of the workspace.
 func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error {
-	if err := checkCredentialKind(c.Kind); err != nil {
+	if err := store.CheckCredentialKind(c.Kind); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx conn) error {
@@ -77,13 +76,6 @@ func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error 
 		}
 		return nil
 	})
-}
-
-func checkCredentialKind(kind string) error {
-	if kind != store.CredentialAPIKey && kind != store.CredentialSession {
-		return fmt.Errorf("credential kind %q: want %q or %q", kind, store.CredentialAPIKey, store.CredentialSession)
-	}
-	return nil
 }
 
 // CredentialByHash returns the credential with hash h in the workspace.
@@ -140,7 +132,7 @@ func (s *Store) RevokeCredential(ctx context.Context, ws, id, reason string) err
 			}
 			return nil, nil
 		}
-		changes, events, err := revocationEffects(ws, revoked, reason)
+		changes, events, err := store.RevocationEffects(ws, revoked, reason)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +154,7 @@ func revokeUserCredentials(ctx context.Context, tx conn, ws string, rv store.Rev
 	if err != nil {
 		return nil, nil, err
 	}
-	return revocationEffects(ws, revoked, rv.Reason)
+	return store.RevocationEffects(ws, revoked, rv.Reason)
 }
 
 // deleteUserCredentials deletes a user's credentials, for a user that is
@@ -199,61 +191,4 @@ func revokeWhere(ctx context.Context, tx conn, now time.Time, reason, cond strin
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
 	})
 	return cs, nil
-}
-
-// revocationEffects returns the changes and the events of revoking cs,
-// credentials of workspace ws: a ChangeCredential and an event for each,
-// and a ChangeUser for each user.
-func revocationEffects(ws string, cs []store.Credential, reason string) ([]store.Change, []store.NewEvent, error) {
-	if len(cs) == 0 {
-		return nil, nil, nil
-	}
-	var (
-		changes = make([]store.Change, 0, len(cs)+1)
-		users   []store.Change
-		events  = make([]store.NewEvent, 0, len(cs))
-	)
-	for _, c := range cs {
-		changes = append(changes, store.Change{Kind: store.ChangeCredential, WorkspaceID: ws, ID: c.ID})
-		if u := (store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: c.UserID}); !slices.Contains(users, u) {
-			users = append(users, u)
-		}
-		e, err := revocationEvent(c, reason)
-		if err != nil {
-			return nil, nil, err
-		}
-		events = append(events, e)
-	}
-	return append(changes, users...), events, nil
-}
-
-// revocationEvent returns the event of revoking c: "session.revoked" or
-// "api_key.revoked", about c, with c as its data (but for the hash and
-// the revocation) and the reason.
-func revocationEvent(c store.Credential, reason string) (store.NewEvent, error) {
-	type credential struct {
-		ID      string     `json:"id"`
-		Kind    string     `json:"kind"`
-		Name    string     `json:"name"`
-		UserID  string     `json:"userId"`
-		Created time.Time  `json:"created"`
-		Expires *time.Time `json:"expires"` // null: never
-	}
-	d := struct {
-		Credential credential `json:"credential"`
-		Reason     string     `json:"reason"`
-	}{credential{ID: c.ID, Kind: c.Kind, Name: c.Name, UserID: c.UserID, Created: c.Created.UTC()}, reason}
-	if !c.Expires.IsZero() {
-		exp := c.Expires.UTC()
-		d.Credential.Expires = &exp
-	}
-	data, err := json.Marshal(d)
-	if err != nil {
-		return store.NewEvent{}, fmt.Errorf("revocation event: %w", err)
-	}
-	typ := "session.revoked"
-	if c.Kind == store.CredentialAPIKey {
-		typ = "api_key.revoked"
-	}
-	return store.NewEvent{Type: typ, Subject: c.ID, Data: data}, nil
 }

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// CheckCredentialKind checks that a credential is of a known kind.
+func CheckCredentialKind(kind string) error {
+	if kind != CredentialAPIKey && kind != CredentialSession {
+		return fmt.Errorf("credential kind %q: want %q or %q", kind, CredentialAPIKey, CredentialSession)
+	}
+	return nil
+}
+
+// RevocationEffects returns the changes and the events of revoking cs,
+// credentials of workspace ws: a ChangeCredential and an event for each,
+// and a ChangeUser for each user.
+func RevocationEffects(ws string, cs []Credential, reason string) ([]Change, []NewEvent, error) {
+	if len(cs) == 0 {
+		return nil, nil, nil
+	}
+	var (
+		changes = make([]Change, 0, len(cs)+1)
+		users   []Change
+		events  = make([]NewEvent, 0, len(cs))
+	)
+	for _, c := range cs {
+		changes = append(changes, Change{Kind: ChangeCredential, WorkspaceID: ws, ID: c.ID})
+		if u := (Change{Kind: ChangeUser, WorkspaceID: ws, ID: c.UserID}); !slices.Contains(users, u) {
+			users = append(users, u)
+		}
+		e, err := revocationEvent(c, reason)
+		if err != nil {
+			return nil, nil, err
+		}
+		events = append(events, e)
+	}
+	return append(changes, users...), events, nil
+}
+
+// revocationEvent returns the event of revoking c: "session.revoked" or
+// "api_key.revoked", about c, with c as its data (but for the hash and
+// the revocation) and the reason.
+func revocationEvent(c Credential, reason string) (NewEvent, error) {
+	type credential struct {
+		ID      string     `json:"id"`
+		Kind    string     `json:"kind"`
+		Name    string     `json:"name"`
+		UserID  string     `json:"userId"`
+		Created time.Time  `json:"created"`
+		Expires *time.Time `json:"expires"` // null: never
+	}
+	d := struct {
+		Credential credential `json:"credential"`
+		Reason     string     `json:"reason"`
+	}{credential{ID: c.ID, Kind: c.Kind, Name: c.Name, UserID: c.UserID, Created: c.Created.UTC()}, reason}
+	if !c.Expires.IsZero() {
+		exp := c.Expires.UTC()
+		d.Credential.Expires = &exp
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		return NewEvent{}, fmt.Errorf("revocation event: %w", err)
+	}
+	typ := "session.revoked"
+	if c.Kind == CredentialAPIKey {
+		typ = "api_key.revoked"
+	}
+	return NewEvent{Type: typ, Subject: c.ID, Data: data}, nil
+}
