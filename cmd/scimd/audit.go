@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -8,6 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -19,6 +23,7 @@ import (
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
 	"github.com/scimd/scimd/internal/store/sqlite"
+	"github.com/scimd/scimd/internal/token"
 )
 
 const auditUsage = `Usage: scimd audit [flags]
@@ -36,6 +41,7 @@ Examples:
   scimd audit --action 'group.*' --limit 1000  group changes
   scimd audit --channel scim --follow          watch SCIM requests arrive
   scimd audit --since 2025-06-01 --until 2025-06-02 --json | jq .payload.diff
+  SCIMD_ADMIN_TOKEN=scimd_admin_... scimd audit --server http://10.0.0.5:8081 --channel admin
 
 Flags:
 `
@@ -43,7 +49,7 @@ Flags:
 // followInterval is how often --follow asks for new entries.
 var followInterval = 500 * time.Millisecond
 
-// followLag is how far back --follow looks again on PostgreSQL, where
+// followLag is how far back --follow looks again, since on PostgreSQL
 // replicas' transactions can commit out of id order: an entry whose id
 // was passed is still printed if it commits within this time.
 const followLag = 2 * time.Second
@@ -55,14 +61,21 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(fs.Output(), auditUsage)
 		fs.PrintDefaults()
 	}
-	db := fs.String("db", env("SCIMD_DB", "sqlite:scimd.db"), "database URL: sqlite:PATH or postgres://USER@HOST/DB (env SCIMD_DB)")
-	var q store.AuditQuery
-	slug := fs.String("workspace", "", "only the workspace with this slug")
-	fs.StringVar(&q.Channel, "channel", "", "only this channel: scim, admin, effect")
-	fs.StringVar(&q.Action, "action", "", "only this action, e.g. user.create, or actions starting so, e.g. 'user.*'")
-	fs.StringVar(&q.Actor, "actor", "", "only this actor, e.g. token:tok_...")
-	fs.StringVar(&q.Target, "target", "", "only entries about this resource id")
-	fs.StringVar(&q.CorrelationID, "correlation-id", "", "only entries with this correlation id")
+	var f clientFlags
+	f.register(fs)
+	q := url.Values{}
+	str := func(name, param, usage string) {
+		fs.Func(name, usage, func(v string) error {
+			q.Set(param, v)
+			return nil
+		})
+	}
+	str("workspace", "workspace", "only the workspace with this slug (or the id of a deleted one)")
+	str("channel", "channel", "only this channel: scim, admin, effect")
+	str("action", "action", "only this action, e.g. user.create, or actions starting so, e.g. 'user.*'")
+	str("actor", "actor", "only this actor, e.g. token:tok_...")
+	str("target", "target", "only entries about this resource id")
+	str("correlation-id", "correlation_id", "only entries with this correlation id")
 	since := fs.String("since", "", "only entries from this time on: a duration back from now (90s, 1h, 7d) or a time (RFC 3339, or a date in UTC)")
 	until := fs.String("until", "", "only entries before this time, as for --since")
 	limit := fs.Int("limit", 100, "print at most this many entries (the most recent)")
@@ -77,13 +90,17 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *limit < 0 {
 		return errors.New("audit: --limit must not be negative")
 	}
+	// Times are read here rather than by the server, so that "1h" is an
+	// hour before the command ran, whatever the server's clock says.
 	now := time.Now()
-	var err error
-	if q.Since, err = parseWhen(*since, now); err != nil {
-		return fmt.Errorf("audit: --since: %w", err)
-	}
-	if q.Until, err = parseWhen(*until, now); err != nil {
-		return fmt.Errorf("audit: --until: %w", err)
+	for flag, v := range map[string]string{"since": *since, "until": *until} {
+		t, err := parseWhen(v, now)
+		if err != nil {
+			return fmt.Errorf("audit: --%s: %w", flag, err)
+		}
+		if !t.IsZero() {
+			q.Set(flag, t.UTC().Format(time.RFC3339Nano))
+		}
 	}
 
 	if *follow {
@@ -91,59 +108,94 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 	}
-	st, err := openStore(ctx, *db)
+	api, err := f.connectAudit(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	p := &auditPrinter{w: stdout, json: *asJSON, st: st}
-	if err := p.loadWorkspaces(ctx); err != nil {
-		return err
-	}
-	if *slug != "" {
-		w, err := st.WorkspaceBySlug(ctx, *slug)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("audit: workspace %q does not exist", *slug)
-		}
-		if err != nil {
-			return fmt.Errorf("audit: %w", err)
-		}
-		q.WorkspaceID = w.ID
-	}
-
-	entries, err := recentAudit(ctx, st, q, *limit)
+	defer api.close()
+	p := &auditPrinter{w: stdout, json: *asJSON}
+	entries, err := recentAudit(ctx, api, q, *limit)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	p.header()
-	if err := p.print(ctx, entries); err != nil {
+	if err := p.print(entries); err != nil {
 		return err
 	}
 	if !*follow {
 		return nil
 	}
-	lag := time.Duration(0)
-	if isPostgres(*db) {
-		lag = followLag
+	return followAudit(ctx, api, q, entries, p)
+}
+
+// connectAudit connects as connect does, but with a database reads it
+// alone: reading the audit log needs no installation secret, and a
+// missing SQLite file is an error rather than a new, empty database.
+func (o *clientFlags) connectAudit(ctx context.Context) (*apiClient, error) {
+	if o.server != "" {
+		return o.remote()
 	}
-	return followAudit(ctx, st, q, entries, lag, p)
+	st, err := openStore(ctx, o.db)
+	if err != nil {
+		return nil, err
+	}
+	// No token is minted or checked: any key will do.
+	return o.local(st, token.NewHasher(make([]byte, 32)))
+}
+
+// auditEntry is an entry of the audit log as the admin API shows it; raw
+// is the entry's JSON, as --json prints it.
+type auditEntry struct {
+	ID            int64           `json:"id"`
+	Time          time.Time       `json:"ts"`
+	WorkspaceID   string          `json:"workspace_id"`
+	Workspace     string          `json:"workspace"`
+	Channel       string          `json:"channel"`
+	Action        string          `json:"action"`
+	Actor         string          `json:"actor"`
+	Target        string          `json:"target"`
+	CorrelationID string          `json:"correlation_id"`
+	Status        int             `json:"status"`
+	DurationMS    float64         `json:"duration_ms"`
+	Payload       json.RawMessage `json:"payload"`
+	raw           json.RawMessage
+}
+
+// auditPage asks for a page of the log, newest first.
+func auditPage(ctx context.Context, api *apiClient, q url.Values) ([]auditEntry, string, error) {
+	var page struct {
+		Entries    []json.RawMessage `json:"entries"`
+		NextCursor string            `json:"next_cursor"`
+	}
+	if _, err := api.do(ctx, http.MethodGet, "/audit", q, nil, &page); err != nil {
+		return nil, "", err
+	}
+	out := make([]auditEntry, len(page.Entries))
+	for i, raw := range page.Entries {
+		if err := json.Unmarshal(raw, &out[i]); err != nil {
+			return nil, "", err
+		}
+		out[i].raw = raw
+	}
+	return out, page.NextCursor, nil
 }
 
 // recentAudit returns the limit most recent entries matching q, oldest
 // first.
-func recentAudit(ctx context.Context, st store.AuditStore, q store.AuditQuery, limit int) ([]store.AuditEntry, error) {
-	var out []store.AuditEntry
+func recentAudit(ctx context.Context, api *apiClient, q url.Values, limit int) ([]auditEntry, error) {
+	var out []auditEntry
+	q = maps.Clone(q)
 	for len(out) < limit {
-		q.Limit = min(limit-len(out), store.MaxAuditLimit)
-		page, err := st.QueryAudit(ctx, q)
+		q.Set("limit", strconv.Itoa(min(limit-len(out), store.MaxAuditLimit)))
+		page, next, err := auditPage(ctx, api, q)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, page.Entries...)
-		if page.Next == "" {
+		out = append(out, page...)
+		if next == "" {
 			break
 		}
-		q.Cursor = page.Next
+		q.Set("cursor", next)
 	}
 	slices.Reverse(out)
 	return out, nil
@@ -151,26 +203,27 @@ func recentAudit(ctx context.Context, st store.AuditStore, q store.AuditQuery, l
 
 // followAudit prints the entries stored after those already printed,
 // every followInterval, until ctx ends. It asks for the entries with ids
-// above those seen lag ago, and skips those it printed, so that an entry
-// committed after one with a greater id is not missed.
-func followAudit(ctx context.Context, st store.AuditStore, q store.AuditQuery, printed []store.AuditEntry, lag time.Duration, p *auditPrinter) error {
+// above those seen followLag ago, and skips those it printed, so that an
+// entry committed after one with a greater id is not missed.
+func followAudit(ctx context.Context, api *apiClient, q url.Values, printed []auditEntry, p *auditPrinter) error {
 	type mark struct {
 		t  time.Time
 		id int64
 	}
 	// floor is the id above which to look; marks are the greatest ids
-	// seen at each poll, which become the floor once lag has passed.
+	// seen at each poll, which become the floor once followLag has
+	// passed.
 	var floor, top int64
 	for _, e := range printed {
 		top = max(top, e.ID)
 	}
 	if top == 0 {
 		// Nothing matched yet: start from the newest entry of all.
-		latest, err := st.QueryAudit(ctx, store.AuditQuery{Limit: 1})
+		latest, _, err := auditPage(ctx, api, url.Values{"limit": {"1"}})
 		if err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
-		for _, e := range latest.Entries {
+		for _, e := range latest {
 			top = e.ID
 		}
 	}
@@ -186,7 +239,7 @@ func followAudit(ctx context.Context, st store.AuditStore, q store.AuditQuery, p
 		case <-t.C:
 		}
 		now := time.Now()
-		for len(marks) > 0 && !marks[0].t.After(now.Add(-lag)) {
+		for len(marks) > 0 && !marks[0].t.After(now.Add(-followLag)) {
 			floor = max(floor, marks[0].id)
 			marks = marks[1:]
 		}
@@ -195,38 +248,35 @@ func followAudit(ctx context.Context, st store.AuditStore, q store.AuditQuery, p
 				delete(seen, id)
 			}
 		}
-		q := q
-		q.AfterID, q.Cursor, q.Limit = floor, "", store.MaxAuditLimit
-		var fresh []store.AuditEntry
+		q := maps.Clone(q)
+		q.Set("after", strconv.FormatInt(floor, 10))
+		q.Set("limit", strconv.Itoa(store.MaxAuditLimit))
+		var fresh []auditEntry
 		for {
-			page, err := st.QueryAudit(ctx, q)
+			page, next, err := auditPage(ctx, api, q)
 			if ctx.Err() != nil {
 				return nil
 			}
 			if err != nil {
 				return fmt.Errorf("audit: %w", err)
 			}
-			for _, e := range page.Entries {
+			for _, e := range page {
 				if !seen[e.ID] {
 					seen[e.ID] = true
 					fresh = append(fresh, e)
 				}
 				top = max(top, e.ID)
 			}
-			if page.Next == "" {
+			if next == "" {
 				break
 			}
-			q.Cursor = page.Next
+			q.Set("cursor", next)
 		}
-		if lag == 0 {
-			floor = top
-		} else {
-			marks = append(marks, mark{now, top})
-		}
-		slices.SortFunc(fresh, func(a, b store.AuditEntry) int {
+		marks = append(marks, mark{now, top})
+		slices.SortFunc(fresh, func(a, b auditEntry) int {
 			return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID))
 		})
-		if err := p.print(ctx, fresh); err != nil {
+		if err := p.print(fresh); err != nil {
 			return err
 		}
 	}
@@ -278,40 +328,8 @@ func openStore(ctx context.Context, db string) (store.Store, error) {
 
 // auditPrinter prints entries as a table or as JSON lines.
 type auditPrinter struct {
-	w     io.Writer
-	json  bool
-	st    store.TenantStore
-	slugs map[string]string // workspace id to slug
-}
-
-func (p *auditPrinter) loadWorkspaces(ctx context.Context) error {
-	ws, err := p.st.Workspaces(ctx)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	p.slugs = make(map[string]string, len(ws))
-	for _, w := range ws {
-		p.slugs[w.ID] = w.Slug
-	}
-	return nil
-}
-
-// slug returns the slug of a workspace, or its id if it has none (it was
-// deleted), reading the workspaces again for one created since.
-func (p *auditPrinter) slug(ctx context.Context, id string) string {
-	if id == "" {
-		return ""
-	}
-	if s, ok := p.slugs[id]; ok {
-		return s
-	}
-	if p.loadWorkspaces(ctx) == nil {
-		if s, ok := p.slugs[id]; ok {
-			return s
-		}
-	}
-	p.slugs[id] = id
-	return id
+	w    io.Writer
+	json bool
 }
 
 // auditRowFormat lays out the table in fixed columns, so that rows
@@ -324,48 +342,25 @@ func (p *auditPrinter) header() {
 	}
 }
 
-// auditJSON is an entry as a JSON line: the audit_log columns, and the
-// workspace's slug.
-type auditJSON struct {
-	ID            int64           `json:"id"`
-	Time          string          `json:"ts"`
-	WorkspaceID   string          `json:"workspace_id,omitempty"`
-	Workspace     string          `json:"workspace,omitempty"`
-	Channel       string          `json:"channel"`
-	Action        string          `json:"action"`
-	Actor         string          `json:"actor,omitempty"`
-	Target        string          `json:"target,omitempty"`
-	CorrelationID string          `json:"correlation_id,omitempty"`
-	Status        int             `json:"status,omitempty"`
-	DurationMS    float64         `json:"duration_ms,omitempty"`
-	Payload       json.RawMessage `json:"payload,omitempty"`
-}
-
-func (p *auditPrinter) print(ctx context.Context, entries []store.AuditEntry) error {
+func (p *auditPrinter) print(entries []auditEntry) error {
 	var b []byte
 	for _, e := range entries {
 		if p.json {
-			line, err := json.Marshal(auditJSON{
-				ID: e.ID, Time: e.Time.UTC().Format(time.RFC3339Nano), WorkspaceID: e.WorkspaceID, Workspace: p.slug(ctx, e.WorkspaceID),
-				Channel: e.Channel, Action: e.Action, Actor: e.Actor, Target: e.Target, CorrelationID: e.CorrelationID,
-				Status: e.Status, DurationMS: float64(e.Duration.Microseconds()) / 1000, Payload: e.Payload,
-			})
-			if err != nil {
+			var line bytes.Buffer
+			if err := json.Compact(&line, e.raw); err != nil {
 				return fmt.Errorf("audit: entry %d: %w", e.ID, err)
 			}
-			b = append(append(b, line...), '\n')
+			b = append(append(b, line.Bytes()...), '\n')
 			continue
 		}
-		ws := p.slug(ctx, e.WorkspaceID)
-		if ws == "" {
-			ws = "-"
-		}
+		// A deleted workspace has no slug any more.
+		ws := cmp.Or(e.Workspace, e.WorkspaceID, "-")
 		status, duration := "", ""
 		if e.Status != 0 {
 			status = strconv.Itoa(e.Status)
 		}
-		if e.Duration != 0 {
-			duration = strconv.FormatFloat(float64(e.Duration.Microseconds())/1000, 'f', 1, 64) + "ms"
+		if e.DurationMS != 0 {
+			duration = strconv.FormatFloat(e.DurationMS, 'f', 1, 64) + "ms"
 		}
 		row := fmt.Sprintf(auditRowFormat, e.Time.UTC().Format("2006-01-02T15:04:05.000Z"), ws, e.Channel, e.Action,
 			dash(e.Actor), dash(e.Target), status, duration, dash(e.CorrelationID), detail(e.Payload))

@@ -1,22 +1,26 @@
 // Command scimd is a SCIM 2.0 provisioning server.
 //
 //	scimd serve [--addr HOST:PORT] [--db URL] [--base-path PATH]
-//	scimd workspace create SLUG [--db URL]
-//	scimd token create --workspace SLUG --name NAME [--expires DURATION] [--db URL]
-//	scimd token list|revoke|rotate …, scimd admin-token create|list|revoke …
-//	scimd workspace list|show|set …
-//	scimd audit [--workspace SLUG] [--channel C] [--action A] [--since T] [--json] [--follow] [--db URL]
+//	scimd workspace create|list|show|set|reset|delete …
+//	scimd token create|list|revoke|rotate --workspace SLUG …
+//	scimd app-token …, scimd admin-token …, scimd user …, scimd webhook …
+//	scimd audit [--workspace SLUG] [--channel C] [--action A] [--since T] [--json] [--follow]
+//
+// Every command but serve works on the database, or with --server on a
+// running server's admin API.
 package main
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -44,24 +48,33 @@ import (
 const usage = `scimd is a SCIM 2.0 provisioning server.
 
 Usage:
-  scimd serve [flags]                         run the server
-  scimd workspace create SLUG [flags]         create a workspace
-  scimd token create --workspace SLUG --name NAME [--expires DURATION] [flags]
-                                              mint a SCIM token (printed last)
-  scimd token list --workspace SLUG [--json]  list a workspace's tokens
-  scimd token revoke --workspace SLUG ID      revoke a token at once
-  scimd token rotate --workspace SLUG ID [--overlap 24h]
-                                              replace a token (new one printed last)
-  scimd admin-token create --name NAME [--expires DURATION]
-                                              mint an admin token (printed last)
-  scimd admin-token list|revoke               list or revoke admin tokens
-  scimd workspace list [--json]               list workspaces
-  scimd workspace show SLUG [--json]          show a workspace's configuration
-  scimd workspace set SLUG KEY=VALUE...       change it
-  scimd audit [flags]                         print the audit log
+  scimd serve [flags]                          run the server
+  scimd workspace create SLUG [KEY=VALUE...]   create a workspace
+  scimd workspace list|show|set|reset|delete   list, show, change, reset or delete workspaces
+  scimd token create --workspace SLUG --name NAME [--expires DURATION]
+                                               mint a SCIM token (printed last)
+  scimd token list --workspace SLUG            list a workspace's SCIM tokens
+  scimd token revoke --workspace SLUG ID       revoke one at once
+  scimd token rotate --workspace SLUG [ID] [--overlap 24h]
+                                               replace one (the new one printed last)
+  scimd app-token create|list|revoke --workspace SLUG
+                                               the application's tokens for /v1
+  scimd admin-token create|list|revoke         tokens for the admin API
+  scimd user list|invite|invited|deleted --workspace SLUG
+  scimd user reactivate|restore|purge --workspace SLUG ID
+                                               a workspace's users
+  scimd webhook list|create|show|set|delete|rotate-secret|deliveries|redeliver --workspace SLUG
+                                               a workspace's webhooks
+  scimd audit [flags]                          print the audit log
 
-Run "scimd COMMAND -h" for a command's flags. Every flag can also be set
-with an environment variable: --db is SCIMD_DB, --base-path SCIMD_BASE_PATH.
+Every command but serve works on the database (--db, SCIMD_DB) by default,
+or on a running server's admin API with --server URL and an admin token
+in SCIMD_ADMIN_TOKEN; it does the same either way, and is audited alike.
+Tables are for people; --json prints the admin API's JSON, for scripts.
+
+Run "scimd COMMAND [SUBCOMMAND] -h" for a command's flags and examples.
+Every flag can also be set with an environment variable: --db is
+SCIMD_DB, --server SCIMD_SERVER, --base-path SCIMD_BASE_PATH.
 `
 
 func main() {
@@ -71,26 +84,83 @@ func main() {
 	}
 }
 
+// commands are the commands of two words, such as "token list".
+func commands() map[string]func(context.Context, []string, io.Writer, io.Writer) error {
+	m := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"workspace create": workspaceCreate,
+		"workspace list":   workspaceList,
+		"workspace show":   workspaceShow,
+		"workspace set":    workspaceSet,
+		"workspace reset":  workspaceReset,
+		"workspace delete": workspaceDelete,
+	}
+	for _, more := range []map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		tokenCommands(), userCommands(), webhookCommands(),
+	} {
+		maps.Copy(m, more)
+	}
+	return m
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	switch cmd, rest := args[0], args[1:]; {
-	case cmd == "serve":
-		return serve(ctx, rest, stdout, stderr)
-	case cmd == "workspace" && len(rest) > 0 && rest[0] == "create":
-		return workspaceCreate(ctx, rest[1:], stdout, stderr)
-	case cmd == "token" && len(rest) > 0 && rest[0] == "create":
-		return tokenCreate(ctx, rest[1:], stdout, stderr)
-	case cmd == "audit":
-		return auditCmd(ctx, rest, stdout, stderr)
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], stdout, stderr)
 	}
-	if cmd := tenantCommand(args); cmd != nil {
-		return cmd(ctx, args[2:], stdout, stderr)
+	if len(args) > 1 {
+		if cmd := commands()[args[0]+" "+args[1]]; cmd != nil {
+			return cmd(ctx, args[2:], stdout, stderr)
+		}
 	}
-	fmt.Fprint(stderr, usage)
+	if args[0] == "webhook" {
+		fmt.Fprint(stderr, webhookUsage)
+	} else {
+		fmt.Fprint(stderr, usage)
+	}
 	return fmt.Errorf("unknown command %q", strings.Join(args, " "))
+}
+
+// newFlags returns a flag set whose -h prints usage (a synopsis, what the
+// command does and examples) and then the flags.
+func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseArgs parses flags wherever they are among the positional
+// arguments, which it returns: "revoke ID --workspace W" works as well as
+// "revoke --workspace W ID".
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// printJSON prints v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // common holds the flags every command has.
@@ -174,6 +244,29 @@ func (c *common) open(ctx context.Context) (store.Store, *token.Hasher, error) {
 		return nil, nil, err
 	}
 	return st, token.NewHasher(secret), nil
+}
+
+// tenant returns the tenant service with the installation's token
+// lifetime.
+func (c *common) tenant(st store.Store, h *token.Hasher) (*tenant.Service, error) {
+	switch {
+	case c.tokenTTL < 0:
+		return nil, fmt.Errorf("--token-ttl %v: must not be negative (0: tokens never expire)", c.tokenTTL)
+	case c.tokenTTL == 0:
+		return tenant.New(st, h, tenant.WithDefaultTokenTTL(-1)), nil
+	}
+	return tenant.New(st, h, tenant.WithDefaultTokenTTL(c.tokenTTL)), nil
+}
+
+// lifetime describes the installation's token lifetime, for messages.
+func (c *common) lifetime() string {
+	if c.tokenTTL <= 0 {
+		return "never expires"
+	}
+	if c.tokenTTL%(24*time.Hour) == 0 {
+		return fmt.Sprintf("expires in %d days", c.tokenTTL/(24*time.Hour))
+	}
+	return "expires in " + c.tokenTTL.String()
 }
 
 // redact hides the password in a database URL, for printing.
@@ -343,82 +436,4 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
-}
-
-func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("workspace create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
-	slug, args := leadingArg(args)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if slug == "" {
-		slug = fs.Arg(0)
-	}
-	if slug == "" {
-		return errors.New("usage: scimd workspace create SLUG")
-	}
-	st, hasher, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	ten, err := c.tenant(st, hasher)
-	if err != nil {
-		return err
-	}
-	w, err := ten.CreateWorkspace(ctx, slug)
-	if errors.Is(err, store.ErrAlreadyExists) {
-		return fmt.Errorf("workspace %q already exists", slug)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "created workspace %s (%s)\n", w.Slug, w.ID)
-	return nil
-}
-
-// leadingArg takes a positional argument given before the flags.
-func leadingArg(args []string) (string, []string) {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return args[0], args[1:]
-	}
-	return "", args
-}
-
-func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
-	ws := fs.String("workspace", "", "workspace slug")
-	name := fs.String("name", "", "token name, e.g. the identity provider it is for")
-	expires := fs.Duration("expires", 0, "lifetime, e.g. 720h; 0 for a token that never expires; default: --token-ttl")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *ws == "" || *name == "" {
-		return errors.New("usage: scimd token create --workspace SLUG --name NAME [--expires DURATION]")
-	}
-	ttl := lifetimeFlag(fs, *expires)
-	ten, closeStore, err := c.openTenant(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	tok, t, err := ten.CreateToken(cliActor(ctx), *ws, *name, ttl)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("workspace %q does not exist", *ws)
-	}
-	if err != nil {
-		return err
-	}
-	exp := "never"
-	if !t.Expires.IsZero() {
-		exp = t.Expires.UTC().Format(time.RFC3339)
-	}
-	fmt.Fprintf(stdout, "token %s %q for workspace %s, expires %s; shown once:\n%s\n", t.ID, t.Name, *ws, exp, tok)
-	return nil
 }

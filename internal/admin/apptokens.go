@@ -84,7 +84,7 @@ func createAppToken(h *Handler, c *call) (int, any, error) {
 	if ttl > 0 {
 		expires = h.now().Add(ttl)
 	}
-	ctx := tenant.WithActor(c.r.Context(), actorOf(c.actor))
+	ctx := tenant.WithActor(c.r.Context(), c.operator)
 	plain, t, err := h.appTokens().CreateAppToken(ctx, w.ID, body.Name, expires)
 	if err != nil {
 		return 0, nil, appTokenErr(slug, "", err)

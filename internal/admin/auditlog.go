@@ -25,7 +25,10 @@ import (
 // already made: answering with an error would invite a retry of a write
 // that succeeded.
 func (h *Handler) record(c *call, action string, status int, err error, d time.Duration) {
-	payload := map[string]any{"method": c.r.Method, "path": c.r.URL.Path, "token_id": c.actor.ID, "token_name": c.actor.Name}
+	payload := map[string]any{"method": c.r.Method, "path": c.r.URL.Path}
+	if c.actor.ID != "" {
+		payload["token_id"], payload["token_name"] = c.actor.ID, c.actor.Name
+	}
 	for k, v := range c.details {
 		payload[k] = v
 	}
@@ -41,7 +44,7 @@ func (h *Handler) record(c *call, action string, status int, err error, d time.D
 		WorkspaceID:   c.workspaceID,
 		Channel:       audit.ChannelAdmin,
 		Action:        action,
-		Actor:         actorOf(c.actor),
+		Actor:         c.operator,
 		Target:        c.target,
 		CorrelationID: audit.CorrelationID(c.r.Header),
 		Status:        status,
@@ -99,6 +102,11 @@ func listAudit(h *Handler, c *call) (int, any, error) {
 	}
 	if q.Limit, err = parseLimit(c.query("limit"), store.DefaultAuditLimit, store.MaxAuditLimit); err != nil {
 		return 0, nil, err
+	}
+	if s := c.query("after"); s != "" {
+		if q.AfterID, err = strconv.ParseInt(s, 10, 64); err != nil || q.AfterID < 0 {
+			return 0, nil, badParam("after=%s: want the id of an entry, a number", s)
+		}
 	}
 	slugs, err := h.slugs(c.r.Context())
 	if err != nil {

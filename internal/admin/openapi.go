@@ -225,6 +225,12 @@ var schemas = map[string]any{
 			"token": typ("string", "the bearer token to give the application: scimd_app_…"),
 		})},
 	},
+	"NewAdminToken": map[string]any{
+		"description": "An admin token just minted: a Token with the token itself, shown in this response only.",
+		"allOf": []any{ref("Token"), obj([]string{"token"}, map[string]any{
+			"token": typ("string", "the bearer token for this API: scimd_admin_…"),
+		})},
+	},
 	"AppTokenCreate": obj([]string{"name"}, map[string]any{
 		"name":       typ("string", "e.g. the application it is for; at most 100 bytes"),
 		"expires_in": typ("string", "lifetime: a duration (720h, 90d), or \"0\" for never; default 365d"),

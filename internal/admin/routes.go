@@ -148,6 +148,17 @@ func routes() []route {
 			description: "Removes a soft-deleted user and its credentials at once rather than at the end of its grace period, and sends user.purged. Cannot be undone.",
 			responses:   noContent},
 
+		{method: "GET", path: "/admin-tokens", handle: listAdminTokens,
+			summary: "List admin tokens", description: "The installation's admin tokens, oldest first, without their secrets.", responses: ok("TokenList")},
+		{method: "POST", path: "/admin-tokens", handle: createAdminToken, action: "admin_token.create",
+			summary:     "Create an admin token",
+			description: "Mints a token for this API, for another operator or program. The token is in this response only: scimd keeps a keyed hash of it.",
+			request:     "TokenCreate", responses: created("NewAdminToken")},
+		{method: "DELETE", path: "/admin-tokens/{id}", handle: revokeAdminToken, action: "admin_token.revoke",
+			summary:     "Revoke an admin token",
+			description: "Every server refuses the token from its next request, even when it is the token of this request. Revoking a revoked token changes nothing. Answers with the token as revoked.",
+			responses:   ok("Token")},
+
 		{method: "GET", path: "/audit", handle: listAudit,
 			summary:     "Query the audit log",
 			description: "Entries matching every parameter given, newest first, a page at a time.",
@@ -160,6 +171,7 @@ func routes() []route {
 				{"correlation_id", "the client's request or trace id", str},
 				{"since", "from this time on: RFC 3339, a date, or a duration back from now (24h, 7d)", str},
 				{"until", "before this time, as for since", str},
+				{"after", "only entries with a greater id, for following the log; with several replicas on PostgreSQL, entries can be stored out of id order, so ask again a few seconds back", map[string]any{"type": "integer", "minimum": 0}},
 			}, pageParams...),
 			responses: ok("AuditPage")},
 	}

@@ -96,18 +96,11 @@ func createToken(h *Handler, c *call) (int, any, error) {
 	if err := decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
-	var ttl time.Duration // the installation's default
-	if body.ExpiresIn != nil {
-		d, err := parseDuration(*body.ExpiresIn)
-		if err != nil || d < 0 {
-			return 0, nil, badValue("expires_in %q: want a duration such as \"720h\" or \"90d\", or \"0\" for a token that never expires", *body.ExpiresIn)
-		}
-		ttl = d
-		if d == 0 {
-			ttl = -1 // never
-		}
+	ttl, err := tokenTTL(body.ExpiresIn)
+	if err != nil {
+		return 0, nil, err
 	}
-	ctx := tenant.WithActor(c.r.Context(), actorOf(c.actor))
+	ctx := tenant.WithActor(c.r.Context(), c.operator)
 	plain, t, err := h.tenant.CreateToken(ctx, slug, body.Name, ttl)
 	if err != nil {
 		return 0, nil, workspaceErr(slug, err)
@@ -171,7 +164,7 @@ func parseOverlap(s string) (time.Duration, error) {
 // after overlap.
 func (h *Handler) rotate(c *call, slug, tokenID string, overlap time.Duration) (int, any, error) {
 	c.target = tokenID
-	ctx := tenant.WithActor(c.r.Context(), actorOf(c.actor))
+	ctx := tenant.WithActor(c.r.Context(), c.operator)
 	plain, next, old, err := h.tenant.RotateToken(ctx, slug, tokenID, overlap)
 	if errors.Is(err, tenant.ErrInvalid) && plain == "" {
 		return 0, nil, &Error{Status: http.StatusConflict, Code: CodeTokenInactive,

@@ -373,3 +373,42 @@ func TestAppTokensAreNotSCIMTokens(t *testing.T) {
 		t.Errorf("RotateToken(app token) = %v, want ErrNotFound", err)
 	}
 }
+
+// TestConfigValueRoundTrip checks that every setting's text form reads
+// back as the value it came from.
+func TestConfigValueRoundTrip(t *testing.T) {
+	limit := 25
+	configs := []store.WorkspaceConfig{store.DefaultWorkspaceConfig(), store.DefaultWorkspaceConfig()}
+	c := &configs[1]
+	c.SCIMEnabled, c.StrictMode, c.SeatLimit, c.DefaultTeam, c.DeleteMode = false, true, &limit, "eng", store.DeleteHard
+	if err := tenant.SetConfigValue(c, "roles", "reader:5, boss:50"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tenant.SetConfigValue(c, "roleMappings", "Eng*:reader,externalId=00g1:boss"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tenant.SetConfigValue(c, "groupAllowlist", "Eng*,Admins"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range configs {
+		var back store.WorkspaceConfig
+		for _, k := range tenant.ConfigKeys() {
+			v := tenant.ConfigValue(c, k)
+			if err := tenant.SetConfigValue(&back, strings.ToUpper(k), v); err != nil {
+				t.Errorf("%s=%s: %v", k, v, err)
+			}
+		}
+		if !reflect.DeepEqual(back, c) {
+			t.Errorf("read back %+v, want %+v", back, c)
+		}
+	}
+	if got := tenant.ConfigValue(configs[1], "roleMappings"); got != "Eng*:reader,externalId=00g1:boss" {
+		t.Errorf("roleMappings %q", got)
+	}
+	if got := tenant.ConfigValue(configs[0], "seatLimit"); got != "none" {
+		t.Errorf("seatLimit %q", got)
+	}
+	if got := tenant.ConfigValue(configs[0], "colour"); got != "" {
+		t.Errorf("unknown key: %q", got)
+	}
+}

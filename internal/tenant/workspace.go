@@ -58,6 +58,8 @@ func ValidateConfig(c store.WorkspaceConfig) error {
 type setting struct {
 	key string
 	set func(c *store.WorkspaceConfig, value string) error
+	// get returns the value in the form set reads.
+	get func(c store.WorkspaceConfig) string
 }
 
 func boolSetting(key string, field func(*store.WorkspaceConfig) *bool) setting {
@@ -68,14 +70,14 @@ func boolSetting(key string, field func(*store.WorkspaceConfig) *bool) setting {
 		}
 		*field(c) = b
 		return nil
-	}}
+	}, func(c store.WorkspaceConfig) string { return strconv.FormatBool(*field(&c)) }}
 }
 
 func stringSetting(key string, field func(*store.WorkspaceConfig) *string) setting {
 	return setting{key, func(c *store.WorkspaceConfig, v string) error {
 		*field(c) = v
 		return nil
-	}}
+	}, func(c store.WorkspaceConfig) string { return *field(&c) }}
 }
 
 var settings = []setting{
@@ -94,7 +96,7 @@ var settings = []setting{
 		}
 		c.SoftDeleteGraceDays = n
 		return nil
-	}},
+	}, func(c store.WorkspaceConfig) string { return strconv.Itoa(c.SoftDeleteGraceDays) }},
 	boolSetting("strictMode", func(c *store.WorkspaceConfig) *bool { return &c.StrictMode }),
 	boolSetting("allowLinking", func(c *store.WorkspaceConfig) *bool { return &c.AllowLinking }),
 	{"roles", func(c *store.WorkspaceConfig, v string) error {
@@ -112,9 +114,15 @@ var settings = []setting{
 			c.Roles = append(c.Roles, roles.Role{Name: strings.TrimSpace(name), Rank: n})
 		}
 		return nil
+	}, func(c store.WorkspaceConfig) string {
+		items := make([]string, len(c.Roles))
+		for i, r := range c.Roles {
+			items[i] = r.Name + ":" + strconv.Itoa(r.Rank)
+		}
+		return strings.Join(items, ",")
 	}},
 	{"roleMappings", func(c *store.WorkspaceConfig, v string) error {
-		// group=role,group=role; a group of the form externalId:X
+		// group:role,group:role; a group of the form externalId=X
 		// names the group by externalId.
 		c.RoleMappings = nil
 		for item := range strings.SplitSeq(v, ",") {
@@ -135,6 +143,16 @@ var settings = []setting{
 			c.RoleMappings = append(c.RoleMappings, m)
 		}
 		return nil
+	}, func(c store.WorkspaceConfig) string {
+		items := make([]string, len(c.RoleMappings))
+		for i, m := range c.RoleMappings {
+			group := m.Group
+			if m.ExternalID != "" {
+				group = "externalId=" + m.ExternalID
+			}
+			items[i] = group + ":" + m.Role
+		}
+		return strings.Join(items, ",")
 	}},
 	{"groupAllowlist", func(c *store.WorkspaceConfig, v string) error {
 		c.GroupAllowlist = nil
@@ -144,7 +162,7 @@ var settings = []setting{
 			}
 		}
 		return nil
-	}},
+	}, func(c store.WorkspaceConfig) string { return strings.Join(c.GroupAllowlist, ",") }},
 	{"seatLimit", func(c *store.WorkspaceConfig, v string) error {
 		switch strings.ToLower(v) {
 		case "", "none", "unlimited", "null":
@@ -157,6 +175,11 @@ var settings = []setting{
 		}
 		c.SeatLimit = &n
 		return nil
+	}, func(c store.WorkspaceConfig) string {
+		if c.SeatLimit == nil {
+			return "none"
+		}
+		return strconv.Itoa(*c.SeatLimit)
 	}},
 }
 
@@ -179,6 +202,17 @@ func SetConfigValue(c *store.WorkspaceConfig, key, value string) error {
 		}
 	}
 	return fmt.Errorf("unknown setting %q; the settings are %s: %w", key, strings.Join(ConfigKeys(), ", "), ErrInvalid)
+}
+
+// ConfigValue returns one setting, named as in ConfigKeys (in any case),
+// in the text form SetConfigValue reads, or "" for an unknown key.
+func ConfigValue(c store.WorkspaceConfig, key string) string {
+	for _, s := range settings {
+		if strings.EqualFold(s.key, key) {
+			return s.get(c)
+		}
+	}
+	return ""
 }
 
 // Workspace returns the workspace with the given slug.

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/user"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/token"
+)
+
+// The commands that administer an installation are clients of the admin
+// API: of a running server's with --server, or, by default, of one
+// served in this process over the database, so that a command does what
+// the API does, with its checks, its messages and its audit entries.
+
+// clientFlags are the flags of every command that uses the admin API,
+// and its client once connected.
+type clientFlags struct {
+	common
+	server     string
+	adminToken string
+	fs         *flag.FlagSet
+	api        *apiClient
+}
+
+// do sends a request to the admin API as apiClient.do does, connecting
+// first if need be.
+func (o *clientFlags) do(ctx context.Context, method, path string, query url.Values, in, out any) (json.RawMessage, error) {
+	if o.api == nil {
+		api, err := o.connect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o.api = api
+	}
+	return o.api.do(ctx, method, path, query, in, out)
+}
+
+// close closes the client, if connected.
+func (o *clientFlags) close() {
+	if o.api != nil {
+		o.api.close()
+	}
+}
+
+func (o *clientFlags) register(fs *flag.FlagSet) {
+	o.common.register(fs)
+	o.fs = fs
+	fs.StringVar(&o.server, "server", env("SCIMD_SERVER", ""),
+		"use the admin API of the server at this URL, e.g. http://127.0.0.1:8081, rather than the database (env SCIMD_SERVER)")
+	fs.StringVar(&o.adminToken, "admin-token", env("SCIMD_ADMIN_TOKEN", ""),
+		"admin token for --server; prefer the environment, which other users cannot see (env SCIMD_ADMIN_TOKEN)")
+}
+
+// set reports whether a flag was given on the command line.
+func (o *clientFlags) set(name string) bool {
+	given := false
+	o.fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// apiClient calls the admin API.
+type apiClient struct {
+	hc    *http.Client
+	base  string // the URL of admin.Prefix
+	token string
+	close func() error
+}
+
+// connect returns a client of the server named by --server, or of the
+// API served in this process over --db.
+func (o *clientFlags) connect(ctx context.Context) (*apiClient, error) {
+	if o.server != "" {
+		return o.remote()
+	}
+	st, hasher, err := o.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return o.local(st, hasher)
+}
+
+func (o *clientFlags) remote() (*apiClient, error) {
+	for _, f := range []string{"db", "secret-file", "token-ttl"} {
+		if o.set(f) {
+			return nil, fmt.Errorf("--%s is for the database, and --server uses the server's: give one or the other", f)
+		}
+	}
+	u, err := url.Parse(strings.TrimSuffix(o.server, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--server %q: want the server's URL, such as http://127.0.0.1:8080", o.server)
+	}
+	if o.adminToken == "" {
+		return nil, errors.New("--server needs an admin token: set SCIMD_ADMIN_TOKEN (or --admin-token); scimd admin-token create makes one")
+	}
+	u.Path = strings.TrimSuffix(u.Path, admin.Prefix) + admin.Prefix
+	return &apiClient{
+		hc:    &http.Client{Timeout: 60 * time.Second},
+		base:  u.String(),
+		token: o.adminToken,
+		close: func() error { return nil },
+	}, nil
+}
+
+// local serves the API over st in this process, to the user running the
+// command, who needs no admin token: whoever can open the database can
+// change it anyway.
+func (o *clientFlags) local(st store.Store, hasher *token.Hasher) (*apiClient, error) {
+	ten, err := o.tenant(st, hasher)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	h := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: slog.New(slog.DiscardHandler)})
+	return &apiClient{
+		hc:   &http.Client{Transport: handlerTransport{h.Local(operator())}},
+		base: "http://scimd.local" + admin.Prefix,
+		close: func() error {
+			h.Close()
+			return st.Close()
+		},
+	}, nil
+}
+
+// operator names the user running the command, as the audit log and the
+// tokens it creates record them.
+func operator() string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		return "cli"
+	}
+	return "cli:" + name
+}
+
+// handlerTransport answers requests with a handler, in process.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	w := &responseBuffer{header: http.Header{}}
+	t.h.ServeHTTP(w, req)
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return &http.Response{
+		Status:        fmt.Sprintf("%d %s", w.status, http.StatusText(w.status)),
+		StatusCode:    w.status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        w.header,
+		Body:          io.NopCloser(&w.body),
+		ContentLength: int64(w.body.Len()),
+		Request:       req,
+	}, nil
+}
+
+// responseBuffer is the http.ResponseWriter of handlerTransport.
+type responseBuffer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *responseBuffer) Header() http.Header { return w.header }
+
+func (w *responseBuffer) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *responseBuffer) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(b)
+}
+
+// apiError is an error response of the API.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// apiHint is how the API's messages end when they point to an endpoint,
+// which the commands replace with the command that does the same.
+var apiHint = regexp.MustCompile(`; GET ` + regexp.QuoteMeta(admin.Prefix) + `\S* lists them$`)
+
+func (e *apiError) Error() string {
+	msg := apiHint.ReplaceAllString(e.Message, "")
+	switch e.Code {
+	case admin.CodeWorkspaceNotFound:
+		msg += " (see scimd workspace list)"
+	case admin.CodeUnauthorized:
+		msg = "the server refused the admin token: " + msg
+	}
+	return msg
+}
+
+// do sends a request with in as its JSON body, if not nil, and decodes
+// the response into out, if not nil. It returns the response's body.
+func (c *apiClient) do(ctx context.Context, method, path string, query url.Values, in, out any) (json.RawMessage, error) {
+	u := c.base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("admin API: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("admin API: %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if json.Unmarshal(b, &e) != nil || e.Error.Code == "" {
+			return nil, fmt.Errorf("admin API: %s %s: %s; is %s a scimd server's admin API?", method, path, resp.Status, c.base)
+		}
+		return nil, &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+	}
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return nil, fmt.Errorf("admin API: %s %s: %w", method, path, err)
+		}
+	}
+	return b, nil
+}
+
+// printRaw prints a JSON response as it came, for --json.
+func printRaw(w io.Writer, b json.RawMessage) error {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// pathOf joins path segments, escaping each.
+func pathOf(segments ...string) string {
+	var b strings.Builder
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
+}

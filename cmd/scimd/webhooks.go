@@ -1,0 +1,335 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// webhookView is a webhook as the admin API shows it.
+type webhookView struct {
+	ID             string    `json:"id"`
+	URL            string    `json:"url"`
+	EventTypes     []string  `json:"event_types"` // nil: every type
+	Enabled        bool      `json:"enabled"`
+	Created        time.Time `json:"created"`
+	DisabledReason string    `json:"disabled_reason"`
+	Secret         string    `json:"secret"` // when created or rotated only
+}
+
+// deliveryView is a delivery of an event to a webhook.
+type deliveryView struct {
+	ID          string     `json:"id"`
+	EventID     string     `json:"event_id"`
+	EventType   string     `json:"event_type"`
+	Status      string     `json:"status"`
+	Attempts    int        `json:"attempts"`
+	NextAttempt *time.Time `json:"next_attempt"`
+	LastAttempt *time.Time `json:"last_attempt"`
+	LastStatus  *int       `json:"last_status"`
+	LastError   string     `json:"last_error"`
+}
+
+// webhookCommands are the commands on a workspace's webhooks.
+func webhookCommands() map[string]func(context.Context, []string, io.Writer, io.Writer) error {
+	return map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"webhook list":          webhookList,
+		"webhook create":        webhookCreate,
+		"webhook show":          webhookOne("show", http.MethodGet, ""),
+		"webhook set":           webhookSet,
+		"webhook delete":        webhookOne("delete", http.MethodDelete, ""),
+		"webhook rotate-secret": webhookOne("rotate-secret", http.MethodPost, "rotate-secret"),
+		"webhook deliveries":    webhookDeliveries,
+		"webhook redeliver":     webhookRedeliver,
+	}
+}
+
+const webhookUsage = `Usage:
+  scimd webhook list --workspace SLUG
+  scimd webhook create --workspace SLUG --url URL [--events TYPES] [--disabled]
+  scimd webhook show --workspace SLUG ID
+  scimd webhook set --workspace SLUG ID [--url URL] [--events TYPES] [--enabled true|false]
+  scimd webhook delete --workspace SLUG ID
+  scimd webhook rotate-secret --workspace SLUG ID
+  scimd webhook deliveries --workspace SLUG ID [--status pending|delivered|dead] [--limit N]
+  scimd webhook redeliver --workspace SLUG ID DELIVERY_ID
+
+Webhooks receive a workspace's events, POSTed and signed as Standard
+Webhooks. The signing secret (whsec_…) is printed when a webhook is
+created and when its secret is rotated, and never again. --events takes
+event types separated by commas (user.created), or a noun's every type
+(group.*); without it a webhook gets every event. A failed delivery is
+retried with backoff, then marked dead; deliveries shows them, and
+redeliver sends one again now.
+
+Examples:
+  scimd webhook create --workspace acme --url https://app.example.com/hooks/scimd --events 'user.*,group.member_added'
+  scimd webhook deliveries --workspace acme wh_5xq2m7kd3c9wefha --status dead
+  scimd webhook redeliver --workspace acme wh_5xq2m7kd3c9wefha dlv_4z7ak2m3c9wefhaq
+`
+
+// webhookFlags registers the flags of every webhook command.
+func webhookFlags(name string, stderr io.Writer) (*flag.FlagSet, *clientFlags, *string, *bool) {
+	fs := newFlags("webhook "+name, webhookUsage, stderr)
+	f := &clientFlags{}
+	f.register(fs)
+	slug := fs.String("workspace", "", "workspace slug")
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	return fs, f, slug, asJSON
+}
+
+// eventTypes reads --events.
+func eventTypes(s string) []string {
+	var out []string
+	for t := range strings.SplitSeq(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func printWebhooks(w io.Writer, hooks []webhookView) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tURL\tEVENTS\tENABLED\tCREATED")
+	for _, h := range hooks {
+		events := "all"
+		if h.EventTypes != nil {
+			events = strings.Join(h.EventTypes, ",")
+		}
+		enabled := strconv.FormatBool(h.Enabled)
+		if h.DisabledReason != "" {
+			enabled += " (" + h.DisabledReason + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.ID, h.URL, events, enabled, formatWhen(&h.Created))
+	}
+	return tw.Flush()
+}
+
+// printWebhook prints one webhook, with its secret if the API showed it.
+func printWebhook(w io.Writer, h webhookView) error {
+	if err := printWebhooks(w, []webhookView{h}); err != nil {
+		return err
+	}
+	if h.Secret != "" {
+		fmt.Fprintf(w, "signing secret, shown once:\n%s\n", h.Secret)
+	}
+	return nil
+}
+
+func webhookList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f, slug, asJSON := webhookFlags("list", stderr)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) > 0 {
+		return errors.New("usage: scimd webhook list --workspace SLUG")
+	}
+	defer f.close()
+	var out struct {
+		Webhooks []webhookView `json:"webhooks"`
+	}
+	raw, err := f.do(ctx, http.MethodGet, pathOf("workspaces", *slug, "webhooks"), nil, nil, &out)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	return printWebhooks(stdout, out.Webhooks)
+}
+
+func webhookCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f, slug, asJSON := webhookFlags("create", stderr)
+	u := fs.String("url", "", "the endpoint: an absolute http or https URL")
+	events := fs.String("events", "", "event types separated by commas, e.g. 'user.*,group.created'; default: every type")
+	disabled := fs.Bool("disabled", false, "create it disabled")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || *u == "" || len(pos) > 0 {
+		return errors.New("usage: scimd webhook create --workspace SLUG --url URL [--events TYPES] [--disabled]")
+	}
+	body := map[string]any{"url": *u, "enabled": !*disabled}
+	if t := eventTypes(*events); t != nil {
+		body["event_types"] = t
+	}
+	defer f.close()
+	var h webhookView
+	raw, err := f.do(ctx, http.MethodPost, pathOf("workspaces", *slug, "webhooks"), nil, body, &h)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	return printWebhook(stdout, h)
+}
+
+func webhookSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f, slug, asJSON := webhookFlags("set", stderr)
+	u := fs.String("url", "", "a new endpoint")
+	events := fs.String("events", "", "the event types it receives, separated by commas; 'all' for every type")
+	enabled := fs.String("enabled", "", "true or false")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) != 1 {
+		return errors.New("usage: scimd webhook set --workspace SLUG ID [--url URL] [--events TYPES] [--enabled true|false]")
+	}
+	body := map[string]any{}
+	if f.set("url") {
+		body["url"] = *u
+	}
+	if f.set("events") {
+		if *events == "all" {
+			body["event_types"] = nil
+		} else {
+			body["event_types"] = eventTypes(*events)
+		}
+	}
+	if f.set("enabled") {
+		b, err := strconv.ParseBool(*enabled)
+		if err != nil {
+			return fmt.Errorf("--enabled %q: want true or false", *enabled)
+		}
+		body["enabled"] = b
+	}
+	if len(body) == 0 {
+		return errors.New("nothing to change: give --url, --events or --enabled")
+	}
+	defer f.close()
+	var h webhookView
+	raw, err := f.do(ctx, http.MethodPatch, pathOf("workspaces", *slug, "webhooks", pos[0]), nil, body, &h)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	return printWebhook(stdout, h)
+}
+
+// webhookOne returns the command that sends method to
+// /workspaces/{slug}/webhooks/{id}[/sub].
+func webhookOne(name, method, sub string) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		fs, f, slug, asJSON := webhookFlags(name, stderr)
+		pos, err := parseArgs(fs, args)
+		if err != nil {
+			return err
+		}
+		if *slug == "" || len(pos) != 1 {
+			return fmt.Errorf("usage: scimd webhook %s --workspace SLUG ID", name)
+		}
+		defer f.close()
+		path := pathOf("workspaces", *slug, "webhooks", pos[0])
+		if sub != "" {
+			path += pathOf(sub)
+		}
+		var h webhookView
+		raw, err := f.do(ctx, method, path, nil, nil, &h)
+		if err != nil {
+			return err
+		}
+		switch {
+		case method == http.MethodDelete:
+			fmt.Fprintf(stdout, "deleted webhook %s of workspace %s\n", pos[0], *slug)
+			return nil
+		case *asJSON:
+			return printRaw(stdout, raw)
+		}
+		return printWebhook(stdout, h)
+	}
+}
+
+func printDeliveries(w io.Writer, ds []deliveryView) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEVENT\tTYPE\tSTATUS\tATTEMPTS\tLAST ATTEMPT\tLAST RESULT\tNEXT ATTEMPT")
+	for _, d := range ds {
+		result := d.LastError
+		if d.LastStatus != nil {
+			result = strings.TrimSpace(strconv.Itoa(*d.LastStatus) + " " + result)
+		}
+		next := "-"
+		if d.NextAttempt != nil {
+			next = formatWhen(d.NextAttempt)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", d.ID, d.EventID, d.EventType, d.Status, d.Attempts,
+			formatWhen(d.LastAttempt), cmp.Or(result, "-"), next)
+	}
+	return tw.Flush()
+}
+
+func webhookDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f, slug, asJSON := webhookFlags("deliveries", stderr)
+	status := fs.String("status", "", "only deliveries in this state: pending, delivered or dead")
+	limit := fs.Int("limit", 100, "list at most this many, newest event first (1-1000)")
+	cursor := fs.String("cursor", "", "start after the deliveries listed already, as the last line of the listing before says")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) != 1 {
+		return errors.New("usage: scimd webhook deliveries --workspace SLUG ID [--status pending|delivered|dead] [--limit N]")
+	}
+	defer f.close()
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	if *status != "" {
+		q.Set("status", *status)
+	}
+	if *cursor != "" {
+		q.Set("cursor", *cursor)
+	}
+	var out struct {
+		Deliveries []deliveryView `json:"deliveries"`
+		NextCursor string         `json:"next_cursor"`
+	}
+	raw, err := f.do(ctx, http.MethodGet, pathOf("workspaces", *slug, "webhooks", pos[0], "deliveries"), q, nil, &out)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	if err := printDeliveries(stdout, out.Deliveries); err != nil {
+		return err
+	}
+	if out.NextCursor != "" {
+		fmt.Fprintf(stdout, "(more with --cursor %s)\n", out.NextCursor)
+	}
+	return nil
+}
+
+func webhookRedeliver(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f, slug, asJSON := webhookFlags("redeliver", stderr)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) != 2 {
+		return errors.New("usage: scimd webhook redeliver --workspace SLUG ID DELIVERY_ID")
+	}
+	defer f.close()
+	var d deliveryView
+	raw, err := f.do(ctx, http.MethodPost, pathOf("workspaces", *slug, "webhooks", pos[0], "deliveries", pos[1], "redeliver"), nil, nil, &d)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	return printDeliveries(stdout, []deliveryView{d})
+}

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/scimd/scimd/internal/roles"
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tenant"
+)
+
+// workspaceView is a workspace as the admin API shows it.
+type workspaceView struct {
+	ID      string                `json:"id"`
+	Slug    string                `json:"slug"`
+	Created time.Time             `json:"created"`
+	Config  store.WorkspaceConfig `json:"config"`
+}
+
+// settingsJSON turns settings of the form key=value, as scimd workspace
+// set takes them, into the JSON object of the settings that the admin
+// API takes, with every key spelt as the API spells it. It reports every
+// setting it cannot read.
+func settingsJSON(settings []string) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	var errs []error
+	for _, kv := range settings {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			errs = append(errs, fmt.Errorf("%q: want key=value", kv))
+			continue
+		}
+		// The text forms are the tenant package's; the JSON is that of
+		// the configuration with the one setting made.
+		var c store.WorkspaceConfig
+		if err := tenant.SetConfigValue(&c, strings.TrimSpace(k), v); err != nil {
+			errs = append(errs, errors.New(strings.TrimSuffix(err.Error(), ": "+tenant.ErrInvalid.Error())))
+			continue
+		}
+		var all map[string]json.RawMessage
+		b, err := json.Marshal(c)
+		if err == nil {
+			err = json.Unmarshal(b, &all)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, key := range tenant.ConfigKeys() {
+			if strings.EqualFold(key, strings.TrimSpace(k)) {
+				out[key] = all[key]
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+const workspaceCreateUsage = `Usage: scimd workspace create SLUG [KEY=VALUE...] [flags]
+
+Creates a workspace with the default configuration, changed by the
+settings given (see scimd workspace show -h). The slug is 1-63 lower-case
+letters, digits or inner hyphens. Then mint its SCIM token with scimd
+token create.
+
+Examples:
+  scimd workspace create acme
+  scimd workspace create acme strictMode=true seatLimit=250
+`
+
+func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("workspace create", workspaceCreateUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return errors.New("usage: scimd workspace create SLUG [KEY=VALUE...]")
+	}
+	body := map[string]any{"slug": pos[0]}
+	if len(pos) > 1 {
+		cfg, err := settingsJSON(pos[1:])
+		if err != nil {
+			return err
+		}
+		body["config"] = cfg
+	}
+	defer f.close()
+	var w workspaceView
+	raw, err := f.do(ctx, http.MethodPost, "/workspaces", nil, body, &w)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	fmt.Fprintf(stdout, "created workspace %s (%s)\n", w.Slug, w.ID)
+	return nil
+}
+
+const workspaceListUsage = `Usage: scimd workspace list [--json] [flags]
+
+Lists the workspaces by slug, with whether SCIM is enabled for each.
+
+Examples:
+  scimd workspace list
+  scimd workspace list --json | jq -r '.workspaces[].slug'
+`
+
+func workspaceList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("workspace list", workspaceListUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	asJSON := fs.Bool("json", false, "print the admin API's JSON, with each workspace's configuration")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return errors.New("usage: scimd workspace list [--json]")
+	}
+	defer f.close()
+	var out struct {
+		Workspaces []workspaceView `json:"workspaces"`
+	}
+	raw, err := f.do(ctx, http.MethodGet, "/workspaces", nil, nil, &out)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SLUG\tID\tCREATED\tSCIM")
+	for _, w := range out.Workspaces {
+		scim := "enabled"
+		if !w.Config.SCIMEnabled {
+			scim = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", w.Slug, w.ID, formatWhen(&w.Created), scim)
+	}
+	return tw.Flush()
+}
+
+// printConfig prints a workspace and its configuration, one setting a
+// line, in the form scimd workspace set takes.
+func printConfig(w io.Writer, ws workspaceView) error {
+	fmt.Fprintf(w, "workspace %s (%s), created %s\n", ws.Slug, ws.ID, formatWhen(&ws.Created))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, k := range tenant.ConfigKeys() {
+		v := tenant.ConfigValue(ws.Config, k)
+		switch {
+		case k == "roles" && v == "":
+			var c store.WorkspaceConfig
+			c.Roles = roles.DefaultRoles()
+			v = tenant.ConfigValue(c, k) + " (the default)"
+		case v == "" && (k == "roleMappings" || k == "groupAllowlist"):
+			v = "none"
+		case v == "":
+			v = `""`
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+	}
+	return tw.Flush()
+}
+
+const workspaceShowUsage = `Usage: scimd workspace show SLUG [--json] [flags]
+
+Shows a workspace and its configuration. The settings are:
+
+  scimEnabled             true: accept SCIM requests (false: refuse them, 403)
+  createUsers             true: identity providers may create users (false: 403)
+  syncDisplayName         true: keep display names in step with the identity provider
+  defaultRole             role of users in no mapped group (viewer)
+  defaultTeam             team provisioned users join ("" for none)
+  defaultTeamRole         their role in that team, and in groups' teams (member)
+  revokeKeysOnDeactivate  true: revoke a user's API keys, not only its sessions, when deactivated
+  deleteMode              soft (restorable for softDeleteGraceDays) or hard
+  softDeleteGraceDays     1 to 3650 (30)
+  strictMode              true: refuse SCIM writes that give a role above what groups grant
+  seatLimit               most active users, or none for unlimited
+  allowLinking            true: a provisioned user adopts an invited user of the same userName
+  roles                   the roles and their ranks: viewer:10,auditor:15,...,admin:40
+  roleMappings            groups that grant roles: Engineering*:developer,externalId=00g1:admin
+  groupAllowlist          the groups that have an effect, by name or glob (none: all)
+
+Examples:
+  scimd workspace show acme
+  scimd workspace show acme --json | jq .config.seatLimit
+`
+
+func workspaceShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("workspace show", workspaceShowUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: scimd workspace show SLUG [--json]")
+	}
+	defer f.close()
+	var w workspaceView
+	raw, err := f.do(ctx, http.MethodGet, pathOf("workspaces", pos[0]), nil, nil, &w)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	return printConfig(stdout, w)
+}
+
+const workspaceSetUsage = `Usage: scimd workspace set SLUG KEY=VALUE... [flags]
+
+Changes settings of a workspace (see scimd workspace show -h for them), all
+or none, and shows the result. Keys are case-insensitive; booleans are
+true or false; seatLimit=none removes the limit. Every server on the
+database applies the change from its next request.
+
+Examples:
+  scimd workspace set acme scimEnabled=false
+  scimd workspace set acme createUsers=false seatLimit=250
+  scimd workspace set acme deleteMode=hard defaultTeam=engineering defaultTeamRole=member
+  scimd workspace set acme 'roleMappings=Engineering*:developer,Admins:admin' groupAllowlist='Engineering*,Admins'
+`
+
+func workspaceSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("workspace set", workspaceSetUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return fmt.Errorf("usage: scimd workspace set SLUG KEY=VALUE [KEY=VALUE]; the settings are %s", strings.Join(tenant.ConfigKeys(), ", "))
+	}
+	cfg, err := settingsJSON(pos[1:])
+	if err != nil {
+		return err
+	}
+	defer f.close()
+	var w workspaceView
+	raw, err := f.do(ctx, http.MethodPatch, pathOf("workspaces", pos[0]), nil, map[string]any{"config": cfg}, &w)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	return printConfig(stdout, w)
+}
+
+const workspaceResetUsage = `Usage: scimd workspace reset SLUG [flags]
+
+Resets every setting of a workspace to its default and disables SCIM
+(scimEnabled=false): its identity providers are refused until
+scimd workspace set SLUG scimEnabled=true. Tokens are kept.
+
+Example:
+  scimd workspace reset acme
+`
+
+func workspaceReset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("workspace reset", workspaceResetUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: scimd workspace reset SLUG")
+	}
+	defer f.close()
+	raw, err := f.do(ctx, http.MethodDelete, pathOf("workspaces", pos[0], "scim-config"), nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	var w workspaceView
+	if _, err := f.do(ctx, http.MethodGet, pathOf("workspaces", pos[0]), nil, nil, &w); err != nil {
+		return err
+	}
+	return printConfig(stdout, w)
+}
+
+const workspaceDeleteUsage = `Usage: scimd workspace delete SLUG --yes [flags]
+
+Deletes a workspace with all its users, groups, tokens and webhooks. Its
+tokens stop working at once on every server. It cannot be undone, hence
+--yes.
+
+Example:
+  scimd workspace delete acme --yes
+`
+
+func workspaceDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("workspace delete", workspaceDeleteUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	yes := fs.Bool("yes", false, "delete it: it cannot be undone")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: scimd workspace delete SLUG --yes")
+	}
+	if !*yes {
+		return fmt.Errorf("deleting workspace %s deletes its users, groups and tokens, and cannot be undone: add --yes to do it", pos[0])
+	}
+	defer f.close()
+	if _, err := f.do(ctx, http.MethodDelete, pathOf("workspaces", pos[0]), nil, nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted workspace %s\n", pos[0])
+	return nil
+}

@@ -1,0 +1,85 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tenant"
+)
+
+// Admin tokens administer the installation: this API, for every
+// workspace. An operator with one can mint others, say one for each
+// person or program, and revoke them, its own included.
+
+func listAdminTokens(h *Handler, c *call) (int, any, error) {
+	infos, err := h.tenant.ListAdminTokens(c.r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	out := tokenList{Tokens: make([]tokenJSON, len(infos))}
+	for i, t := range infos {
+		out.Tokens[i] = tokenOut(t)
+	}
+	return http.StatusOK, out, nil
+}
+
+// createAdminToken mints an admin token; expires_in as for SCIM tokens.
+func createAdminToken(h *Handler, c *call) (int, any, error) {
+	var body struct {
+		Name      string  `json:"name"`
+		ExpiresIn *string `json:"expires_in"`
+	}
+	if err := decode(c.w, c.r, &body, false); err != nil {
+		return 0, nil, err
+	}
+	ttl, err := tokenTTL(body.ExpiresIn)
+	if err != nil {
+		return 0, nil, err
+	}
+	ctx := tenant.WithActor(c.r.Context(), c.operator)
+	plain, t, err := h.tenant.CreateAdminToken(ctx, body.Name, ttl)
+	if err != nil {
+		return 0, nil, err
+	}
+	c.target = t.ID
+	c.detail("name", t.Name)
+	c.detail("expires", optTime(t.Expires))
+	return http.StatusCreated, newTokenJSON{tokenJSON: tokenOut(tenant.Describe(t, h.now())), Token: plain}, nil
+}
+
+// tokenTTL reads the expires_in of a new token, as the tenant service
+// takes it: a duration ("720h", "90d"); "0" for a token that never
+// expires, -1; absent for the installation's default, 0.
+func tokenTTL(expiresIn *string) (time.Duration, error) {
+	if expiresIn == nil {
+		return 0, nil
+	}
+	d, err := parseDuration(*expiresIn)
+	switch {
+	case err != nil || d < 0:
+		return 0, badValue("expires_in %q: want a duration such as \"720h\" or \"90d\", or \"0\" for a token that never expires", *expiresIn)
+	case d == 0:
+		return -1, nil
+	}
+	return d, nil
+}
+
+// revokeAdminToken revokes an admin token at once; revoking it again
+// changes nothing.
+func revokeAdminToken(h *Handler, c *call) (int, any, error) {
+	tokenID := c.pathValue("id")
+	c.target = tokenID
+	t, err := h.tenant.RevokeAdminToken(c.r.Context(), tokenID)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, &Error{Status: http.StatusNotFound, Code: CodeTokenNotFound,
+			Message: fmt.Sprintf("there is no admin token %s; GET %s/admin-tokens lists them", tokenID, Prefix), Err: err}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	c.detail("name", t.Name)
+	return http.StatusOK, tokenOut(tenant.Describe(t, h.now())), nil
+}
