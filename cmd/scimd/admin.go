@@ -32,9 +32,9 @@ func adminFlags(fs *flag.FlagSet) *adminOptions {
 
 // start serves the admin API: on srv's listener, by routing admin.Prefix
 // to it ahead of srv's handler, or with --admin-addr on a listener of its
-// own, which srv then does not serve it on. The function it returns stops
-// it; call it before the store closes.
-func (o *adminOptions) start(ctx context.Context, srv *http.Server, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer) (func(), error) {
+// own, which srv then does not serve it on, with metrics beside it. The
+// function it returns stops it; call it before the store closes.
+func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http.Handler, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer) (func(), error) {
 	h := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log})
 	if tokens, err := ten.ListAdminTokens(ctx); err == nil && len(tokens) == 0 {
 		fmt.Fprintf(stdout, "The admin API (%s) needs an admin token: scimd admin-token create --name NAME\n", admin.Prefix)
@@ -51,14 +51,17 @@ func (o *adminOptions) start(ctx context.Context, srv *http.Server, st store.Sto
 		h.Close()
 		return nil, fmt.Errorf("--admin-addr: %w", err)
 	}
+	mux := http.NewServeMux()
+	mux.Handle(admin.Prefix+"/", h)
+	mux.Handle("GET /metrics", metrics)
 	asrv := &http.Server{
-		Handler:           h,
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	fmt.Fprintf(stdout, "scimd is serving the admin API at http://%s%s\n", ln.Addr(), admin.Prefix)
+	fmt.Fprintf(stdout, "scimd is serving the admin API at http://%s%s, and metrics at /metrics\n", ln.Addr(), admin.Prefix)
 	go func() {
 		if err := asrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("admin API listener failed", "err", err)

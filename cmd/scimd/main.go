@@ -387,6 +387,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go provision.New(st).RunPurger(ctx, 0, log)
 	go reconcile.New(st, reconcile.Config{Log: log}).Run(ctx)
 	cfg.Audit, cfg.AuditReads = aw, *auditReads
+	// Metrics name workspaces and tokens: with a private listener for
+	// administration, they are served there only.
+	cfg.MetricsElsewhere = adminOpts.addr != ""
 	handler := server.New(cfg, st, hasher, log)
 	defer handler.Close() // before the store closes
 	stopOutbox, err := outOpts.start(ctx, st, handler.Registerer(), log)
@@ -410,7 +413,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	stopAdmin, err := adminOpts.start(ctx, srv, st, hasher, ten, log, stdout)
+	stopAdmin, err := adminOpts.start(ctx, srv, handler.MetricsHandler(), st, hasher, ten, log, stdout)
 	if err != nil {
 		return err
 	}

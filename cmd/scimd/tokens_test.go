@@ -77,6 +77,7 @@ type testServer struct {
 	url   string // root URL: http://127.0.0.1:port
 	scim  string // the SCIM token of "default"
 	admin string // the admin token of the first run
+	out   *lockedBuffer
 	logs  *lockedBuffer
 }
 
@@ -86,12 +87,12 @@ var firstRunRE = regexp.MustCompile(`serving SCIM 2\.0 at (\S+)/scim/v2 [\s\S]*s
 // stops it when t ends.
 func startServer(t *testing.T, flags ...string) *testServer {
 	t.Helper()
-	s := &testServer{db: "sqlite:" + filepath.Join(t.TempDir(), "scimd.db"), logs: &lockedBuffer{}}
+	s := &testServer{db: "sqlite:" + filepath.Join(t.TempDir(), "scimd.db"), out: &lockedBuffer{}, logs: &lockedBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
-	var out lockedBuffer
+	out := s.out
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", s.db}, flags...), &out, s.logs)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", s.db}, flags...), out, s.logs)
 	}()
 	t.Cleanup(func() {
 		cancel()

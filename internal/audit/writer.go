@@ -85,6 +85,9 @@ type Writer struct {
 	done   chan struct{}
 
 	written, dropped, failed atomic.Uint64
+	// lag is how long the oldest entry of the last batch stored waited
+	// to be stored, in nanoseconds.
+	lag atomic.Int64
 	// dropping and failing are set from the first drop or failure until
 	// the next batch is stored, so that each episode is logged once.
 	dropping, failing atomic.Bool
@@ -103,6 +106,10 @@ type Stats struct {
 	Dropped uint64 // refused by Write: buffer full, or writer closed
 	Failed  uint64 // lost because the store failed to store them
 	Queued  int    // waiting in the buffer now
+	// Lag is how long the oldest entry of the last batch stored waited,
+	// from Write to the end of its transaction: how far behind the
+	// requests the log is.
+	Lag time.Duration
 }
 
 // NewWriter returns a Writer storing into app, and starts its goroutine;
@@ -161,6 +168,7 @@ func (w *Writer) Stats() Stats {
 		Dropped: w.dropped.Load(),
 		Failed:  w.failed.Load(),
 		Queued:  len(w.ch),
+		Lag:     time.Duration(w.lag.Load()),
 	}
 }
 
@@ -295,6 +303,13 @@ func (w *Writer) store(batch []store.AuditEntry, retry bool) {
 		return
 	}
 	w.written.Add(uint64(len(batch)))
+	oldest := batch[0].Time
+	for _, e := range batch[1:] {
+		if e.Time.Before(oldest) {
+			oldest = e.Time
+		}
+	}
+	w.lag.Store(int64(max(0, time.Since(oldest))))
 	if w.failing.CompareAndSwap(true, false) {
 		w.cfg.Log.Info("audit log: storing entries again", "failed_total", w.failed.Load())
 	}

@@ -390,3 +390,23 @@ func TestWriterSQLite(t *testing.T) {
 		t.Errorf("stored %+v with payload %+v", got, payload)
 	}
 }
+
+// TestWriterLag holds the store back: the lag is how long the oldest
+// entry of the batch then waited.
+func TestWriterLag(t *testing.T) {
+	f := newFakeStore()
+	f.gate = make(chan struct{})
+	w := NewWriter(f, Config{BatchSize: 10, FlushInterval: time.Millisecond})
+	old := entry(0)
+	old.Time = time.Now().Add(-time.Minute) // made a minute ago
+	w.Write(old, nil)
+	w.Write(entry(1), nil)
+	if s := w.Stats(); s.Lag != 0 {
+		t.Errorf("lag %v before anything was stored", s.Lag)
+	}
+	close(f.gate)
+	closeWriter(t, w)
+	if s := w.Stats(); s.Lag < time.Minute || s.Lag > 2*time.Minute {
+		t.Errorf("lag %v, want a minute and a little", s.Lag)
+	}
+}

@@ -247,6 +247,10 @@ func registerAuditStats(reg *prometheus.Registry, w *audit.Writer) {
 			Name: "scimd_audit_queue_length",
 			Help: "Audit log entries waiting to be stored.",
 		}, func() float64 { return float64(w.Stats().Queued) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "scimd_audit_write_lag_seconds",
+			Help: "How long the oldest entry of the last batch of audit log entries stored waited to be stored.",
+		}, func() float64 { return w.Stats().Lag.Seconds() }),
 	)
 }
 
@@ -267,24 +271,26 @@ var tokenExpiryWindows = []struct {
 
 // tokenCollector exposes when the active SCIM tokens expire, listing them
 // from the store when scraped, so that an identity provider's token can be
-// rotated before provisioning stops.
+// rotated before provisioning stops, and when each was last used, so that
+// an identity provider that stopped provisioning shows.
 type tokenCollector struct {
 	store store.Store
 	now   func() time.Time
 	log   *slog.Logger
 
-	expiresIn, expiring *prometheus.Desc
+	expiresIn, expiring, lastUsed *prometheus.Desc
 
 	mu         sync.Mutex
 	fetched    time.Time
 	workspaces []string // slugs
-	tokens     []expiringToken
+	tokens     []activeToken
 	failing    bool // the last listing failed; logged once until it works
 }
 
-type expiringToken struct {
+type activeToken struct {
 	workspace, id, name string
-	expires             time.Time
+	expires             time.Time // zero: never
+	lastUsed            time.Time // zero: never used
 }
 
 func newTokenCollector(st store.Store, now func() time.Time, log *slog.Logger) *tokenCollector {
@@ -296,12 +302,16 @@ func newTokenCollector(st store.Store, now func() time.Time, log *slog.Logger) *
 		expiring: prometheus.NewDesc("scimd_tokens_expiring",
 			"Active SCIM tokens of a workspace that expire within the window.",
 			[]string{"workspace", "within"}, nil),
+		lastUsed: prometheus.NewDesc("scimd_token_last_used_timestamp_seconds",
+			"When an active SCIM token was last used, as recorded every few seconds, in seconds since 1970; tokens never used are left out.",
+			[]string{"workspace", "token", "name"}, nil),
 	}
 }
 
 func (c *tokenCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.expiresIn
 	ch <- c.expiring
+	ch <- c.lastUsed
 }
 
 func (c *tokenCollector) Collect(ch chan<- prometheus.Metric) {
@@ -312,6 +322,12 @@ func (c *tokenCollector) Collect(ch chan<- prometheus.Metric) {
 		expiring[ws] = make([]float64, len(tokenExpiryWindows))
 	}
 	for _, t := range tokens {
+		if !t.lastUsed.IsZero() {
+			ch <- prometheus.MustNewConstMetric(c.lastUsed, prometheus.GaugeValue, float64(t.lastUsed.UnixMilli())/1000, t.workspace, t.id, t.name)
+		}
+		if t.expires.IsZero() {
+			continue
+		}
 		left := t.expires.Sub(now)
 		if left <= 0 {
 			continue // expired since it was listed
@@ -330,10 +346,10 @@ func (c *tokenCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// list returns the workspaces and their active tokens that expire, from a
+// list returns the workspaces and their active tokens, from a
 // listing at most tokenListTTL old. A listing that fails leaves the last
 // one in use until the next attempt, tokenListTTL later.
-func (c *tokenCollector) list(now time.Time) ([]string, []expiringToken) {
+func (c *tokenCollector) list(now time.Time) ([]string, []activeToken) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.fetched.IsZero() && now.Sub(c.fetched) < tokenListTTL {
@@ -355,14 +371,14 @@ func (c *tokenCollector) list(now time.Time) ([]string, []expiringToken) {
 	return workspaces, tokens
 }
 
-func (c *tokenCollector) fetch(ctx context.Context, now time.Time) ([]string, []expiringToken, error) {
+func (c *tokenCollector) fetch(ctx context.Context, now time.Time) ([]string, []activeToken, error) {
 	ws, err := c.store.Workspaces(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	var (
 		slugs  = make([]string, len(ws))
-		tokens []expiringToken
+		tokens []activeToken
 	)
 	for i, w := range ws {
 		slugs[i] = w.Slug
@@ -371,10 +387,10 @@ func (c *tokenCollector) fetch(ctx context.Context, now time.Time) ([]string, []
 			return nil, nil, err
 		}
 		for _, t := range ts {
-			if t.Kind != store.TokenSCIM || t.Expires.IsZero() || tenant.Describe(t, now).State != tenant.StateActive {
+			if t.Kind != store.TokenSCIM || tenant.Describe(t, now).State != tenant.StateActive {
 				continue
 			}
-			tokens = append(tokens, expiringToken{workspace: w.Slug, id: t.ID, name: t.Name, expires: t.Expires})
+			tokens = append(tokens, activeToken{workspace: w.Slug, id: t.ID, name: t.Name, expires: t.Expires, lastUsed: t.LastUsed})
 		}
 	}
 	return slugs, tokens, nil

@@ -207,3 +207,25 @@ func TestMetricsTokenExpiry(t *testing.T) {
 	wantSample(t, m, `scimd_token_expires_in_seconds{name="fresh",token="`+fresh.ID+`",workspace="acme"}`, 3600-40)
 	wantSample(t, m, `scimd_tokens_expiring{within="7d",workspace="acme"}`, 2)
 }
+
+func TestMetricsTokenLastUsed(t *testing.T) {
+	e := newOpsEnv(t, server.DefaultConfig())
+	ctx := context.Background()
+	_, used := e.mint("acme", "okta", -1) // never expires: still shown
+	_, idle := e.mint("acme", "idle", 0)
+	_, revoked := e.mint("acme", "revoked", 0)
+	at := time.Date(2025, 5, 31, 8, 30, 0, 250e6, time.UTC)
+	if err := e.st.TouchTokens(ctx, map[string]time.Time{used.ID: at, revoked.ID: at}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ten.RevokeToken(ctx, "acme", revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	m := e.scrape()
+	wantSample(t, m, `scimd_token_last_used_timestamp_seconds{name="okta",token="`+used.ID+`",workspace="acme"}`, float64(at.UnixMilli())/1000)
+	for series := range m {
+		if strings.HasPrefix(series, "scimd_token_last_used") && (strings.Contains(series, idle.ID) || strings.Contains(series, revoked.ID)) {
+			t.Errorf("%s: only active tokens that were used are shown", series)
+		}
+	}
+}

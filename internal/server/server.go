@@ -47,6 +47,9 @@ type Config struct {
 	// get 429. 0 disables the limit.
 	RateLimit float64
 	RateBurst int
+	// MetricsElsewhere keeps GET /metrics off this handler, for a server
+	// that serves MetricsHandler on a private listener instead.
+	MetricsElsewhere bool
 }
 
 // DefaultConfig returns the defaults documented in the README.
@@ -160,7 +163,9 @@ func (s *Server) routes() {
 		}
 		w.Write([]byte("ok\n"))
 	})
-	s.mux.Handle("GET /metrics", s.metrics.handler)
+	if !s.cfg.MetricsElsewhere {
+		s.mux.Handle("GET /metrics", s.metrics.handler)
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, scimerr.NotFound("no endpoint at %s", r.URL.Path))
 	})
