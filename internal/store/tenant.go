@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"time"
 )
 
@@ -43,8 +44,20 @@ type TenantStore interface {
 	// already is, and publishes a ChangeToken.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 	// SetTokenExpiry sets when a token expires (zero: never) and
-	// publishes a ChangeToken.
+	// publishes a ChangeToken. ExpiryAnnounced becomes what
+	// Token.WithExpiry says at the store's now, so that an expiry moved
+	// away is announced again as it comes near.
 	SetTokenExpiry(ctx context.Context, id string, expires time.Time) error
+	// ExpiringTokens lists the workspaces' tokens (not admin tokens)
+	// that are not revoked and expire after at but not after before,
+	// soonest first, with their ExpiryAnnounced.
+	ExpiringTokens(ctx context.Context, at, before time.Time) ([]Token, error)
+	// AnnounceTokenExpiry records a.Lead as the token's ExpiryAnnounced
+	// and appends a.Event to its workspace's outbox, in one transaction,
+	// if the token is still active at a.At and its Expires and
+	// ExpiryAnnounced are still those given; it reports whether it did.
+	// Of several callers that read the token alike, one announces.
+	AnnounceTokenExpiry(ctx context.Context, a ExpiryAnnouncement) (bool, error)
 	// TouchTokens records when tokens were last used: each token's
 	// LastUsed becomes the later of the stored time and the given one.
 	// Unknown ids are ignored, as the token may have been deleted since.
@@ -85,6 +98,42 @@ type Token struct {
 	Expires     time.Time // zero: never
 	LastUsed    time.Time // zero: never used
 	Revoked     time.Time // zero: not revoked
+	// ExpiryAnnounced is how long before Expires the token's end was
+	// last announced to its workspace, by a token.expiring or a
+	// token.rotated event, to the second; 0: not announced.
+	// Announcing it at a wider threshold would repeat what the
+	// workspace knows.
+	ExpiryAnnounced time.Duration
+}
+
+// WithExpiry returns t expiring at expires instead, set at now. An
+// expiry moved farther away than ExpiryAnnounced counts as announced at
+// its new distance: thresholds the token is still within are not
+// announced again, closer ones are when it reaches them.
+func (t Token) WithExpiry(expires, now time.Time) Token {
+	t.Expires = expires
+	switch {
+	case t.ExpiryAnnounced == 0:
+	case expires.IsZero():
+		t.ExpiryAnnounced = 0
+	case expires.After(now.Add(t.ExpiryAnnounced)):
+		t.ExpiryAnnounced = expires.Sub(now).Truncate(time.Second)
+	}
+	return t
+}
+
+// ExpiryAnnouncement is the announcement of a token's coming expiry.
+type ExpiryAnnouncement struct {
+	TokenID string
+	// Expires and Prev are the token's Expires and ExpiryAnnounced as
+	// read: if either changed since, nothing is written.
+	Expires time.Time
+	Prev    time.Duration
+	// Lead becomes the token's ExpiryAnnounced.
+	Lead time.Duration
+	// At is now: a token revoked or expired by then is not announced.
+	At    time.Time
+	Event NewEvent
 }
 
 // Event types of workspace tokens' lives, which backends append as they
@@ -93,11 +142,23 @@ const (
 	EventTokenCreated = "token.created"
 	EventTokenRevoked = "token.revoked"
 	EventTokenRotated = "token.rotated"
+	// EventTokenExpiring announces that a token expires soon.
+	EventTokenExpiring = "token.expiring"
 )
 
 // TokenEvent returns the event of a workspace token: what it is, never
 // its secret or hash.
 func TokenEvent(typ string, t Token) NewEvent {
+	return tokenEvent(typ, t, nil)
+}
+
+// TokenExpiringEvent returns the token.expiring event of t: its expiry is
+// within the lead time named within ("7d"), daysLeft whole days away.
+func TokenExpiringEvent(t Token, within string, daysLeft int) NewEvent {
+	return tokenEvent(EventTokenExpiring, t, map[string]any{"within": within, "daysLeft": daysLeft})
+}
+
+func tokenEvent(typ string, t Token, extra map[string]any) NewEvent {
 	type tokenJSON struct {
 		ID        string     `json:"id"`
 		Kind      string     `json:"kind"`
@@ -113,6 +174,8 @@ func TokenEvent(typ string, t Token) NewEvent {
 		}
 		return &t
 	}
-	b, _ := json.Marshal(map[string]any{"token": tokenJSON{t.ID, t.Kind, t.Name, t.Created.UTC(), t.CreatedBy, opt(t.Expires), opt(t.Revoked)}})
+	data := map[string]any{"token": tokenJSON{t.ID, t.Kind, t.Name, t.Created.UTC(), t.CreatedBy, opt(t.Expires), opt(t.Revoked)}}
+	maps.Copy(data, extra)
+	b, _ := json.Marshal(data)
 	return NewEvent{Type: typ, Subject: t.ID, Data: b}
 }
