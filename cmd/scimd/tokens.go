@@ -337,13 +337,8 @@ func tokenRotate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer closeStore()
 	tok, next, old, err := svc.RotateToken(cliActor(ctx), *ws, pos[0], *overlap)
-	if err != nil && tok == "" {
-		return explain(err, *ws, pos[0])
-	}
 	if err != nil {
-		// The new token exists and works: show it, or it is lost.
-		fmt.Fprintf(stdout, "token %s %q for workspace %s, expires %s; shown once:\n%s\n", next.ID, next.Name, *ws, formatTime(next.Expires), tok)
-		return err
+		return explain(err, *ws, pos[0])
 	}
 	when := "now"
 	if old.Revoked.IsZero() {

@@ -250,6 +250,47 @@ func tokenForUpdate(ctx context.Context, tx pgx.Tx, id string) (store.Token, err
 	return t, nil
 }
 
+// RotateToken replaces a token in one transaction. The old token's row
+// stays locked from its check to the commit, so that a concurrent
+// revocation or rotation waits and then sees it ended.
+func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (old store.Token, err error) {
+	defer classify(&err)
+	if r.New.Kind == "" {
+		r.New.Kind = store.TokenSCIM
+	}
+	err = s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		var err error
+		if old, err = tokenForUpdate(ctx, tx, r.OldID); err != nil {
+			return nil, err
+		}
+		ended, events, err := r.Rotate(old)
+		if err != nil {
+			return nil, err
+		}
+		if err := insertToken(ctx, tx, r.New); err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked = $1, expires = $2, expiry_announced = $3 WHERE id = $4`,
+			optTime(ended.Revoked), optTime(ended.Expires), optSeconds(ended.ExpiryAnnounced), old.ID); err != nil {
+			return nil, fmt.Errorf("end token: %w", err)
+		}
+		old = ended
+		changes := []store.Change{{Kind: store.ChangeToken, WorkspaceID: old.WorkspaceID, ID: old.ID}}
+		if old.WorkspaceID == "" {
+			return changes, nil
+		}
+		more, err := applyEffects(ctx, tx, old.WorkspaceID, s.now().UTC().Truncate(timePrecision), store.Effects{Events: events})
+		return append(changes, more...), err
+	})
+	if errCode(err) == codeUniqueViolation {
+		return old, fmt.Errorf("rotate token: %w", store.ErrAlreadyExists)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrTokenInactive) {
+		return old, fmt.Errorf("rotate token: %w", err)
+	}
+	return old, err
+}
+
 // ExpiringTokens lists the workspaces' tokens that are not revoked and
 // expire in (at, before].
 func (s *Store) ExpiringTokens(ctx context.Context, at, before time.Time) (_ []store.Token, err error) {

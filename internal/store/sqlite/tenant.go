@@ -270,6 +270,45 @@ func (s *Store) tokenInTx(ctx context.Context, tx conn, id string) (store.Token,
 	return t, nil
 }
 
+// RotateToken replaces a token in one transaction.
+func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (store.Token, error) {
+	if r.New.Kind == "" {
+		r.New.Kind = store.TokenSCIM
+	}
+	var old store.Token
+	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		var err error
+		if old, err = s.tokenInTx(ctx, tx, r.OldID); err != nil {
+			return nil, err
+		}
+		ended, events, err := r.Rotate(old)
+		if err != nil {
+			return nil, err
+		}
+		if err := insertToken(ctx, tx, r.New); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = ?, expires = ?, expiry_announced = ? WHERE id = ?`,
+			optTime(ended.Revoked), optTime(ended.Expires), optSeconds(ended.ExpiryAnnounced), old.ID); err != nil {
+			return nil, fmt.Errorf("end token: %w", err)
+		}
+		old = ended
+		changes := []store.Change{{Kind: store.ChangeToken, WorkspaceID: old.WorkspaceID, ID: old.ID}}
+		if old.WorkspaceID == "" {
+			return changes, nil
+		}
+		more, err := applyEffects(ctx, tx, old.WorkspaceID, s.now(), store.Effects{Events: events})
+		return append(changes, more...), err
+	})
+	if isUniqueViolation(err) {
+		return old, fmt.Errorf("rotate token: %w", store.ErrAlreadyExists)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrTokenInactive) {
+		return old, fmt.Errorf("rotate token: %w", err)
+	}
+	return old, err
+}
+
 // ExpiringTokens lists the workspaces' tokens that are not revoked and
 // expire in (at, before]. Times compare as text, being fixed-width UTC.
 func (s *Store) ExpiringTokens(ctx context.Context, at, before time.Time) ([]store.Token, error) {

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
 		{"LocalUsers", testLocalUsers},
 		{"TokenEvents", testTokenEvents},
+		{"TokenRotation", testTokenRotation},
 		{"TokenExpiryAnnouncements", testTokenExpiryAnnouncements},
 		{"ConcurrentExpiryAnnouncements", testConcurrentExpiryAnnouncements},
 	}

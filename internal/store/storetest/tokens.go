@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -14,6 +15,280 @@ import (
 )
 
 const day = 24 * time.Hour
+
+// rotatedData is the data of a token.rotated event.
+type rotatedData struct {
+	Old, New, Name string
+	OldEnds        time.Time
+}
+
+func testTokenRotation(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := t0.Add(time.Hour)
+	tests := []struct {
+		name    string
+		old     store.Token       // ws_a's token tok_old, hash "h-old", before the rotation
+		setup   func(store.Store) // what happens to it before the rotation
+		newWS   string
+		newHash string // "": a fresh one
+		overlap time.Duration
+		fails   bool
+		wantErr error       // what it fails with, if not just any error
+		want    store.Token // the old token after a successful rotation
+		events  []string
+		oldEnds time.Time
+	}{
+		{
+			name:    "revoked at once",
+			old:     store.Token{Expires: t0.Add(365 * day)},
+			events:  []string{store.EventTokenCreated, store.EventTokenRevoked, store.EventTokenRotated},
+			want:    store.Token{Expires: t0.Add(365 * day), Revoked: at},
+			oldEnds: at,
+		},
+		{
+			name:    "overlap",
+			old:     store.Token{Expires: t0.Add(365 * day)},
+			overlap: 24 * time.Hour,
+			events:  []string{store.EventTokenCreated, store.EventTokenRotated},
+			want:    store.Token{Expires: at.Add(24 * time.Hour), ExpiryAnnounced: 24 * time.Hour},
+			oldEnds: at.Add(24 * time.Hour),
+		},
+		{
+			name:    "overlap capped by the old token's expiry",
+			old:     store.Token{Expires: at.Add(2 * time.Hour)},
+			overlap: 24 * time.Hour,
+			events:  []string{store.EventTokenCreated, store.EventTokenRotated},
+			want:    store.Token{Expires: at.Add(2 * time.Hour), ExpiryAnnounced: 2 * time.Hour},
+			oldEnds: at.Add(2 * time.Hour),
+		},
+		{
+			name:    "overlap of a token that never expires",
+			overlap: time.Hour,
+			events:  []string{store.EventTokenCreated, store.EventTokenRotated},
+			want:    store.Token{Expires: at.Add(time.Hour), ExpiryAnnounced: time.Hour},
+			oldEnds: at.Add(time.Hour),
+		},
+		{
+			name:    "overlap keeps a shorter announcement",
+			old:     store.Token{Expires: at.Add(5 * day), ExpiryAnnounced: 7 * day},
+			overlap: 10 * day,
+			events:  []string{store.EventTokenCreated, store.EventTokenRotated},
+			want:    store.Token{Expires: at.Add(5 * day), ExpiryAnnounced: 5 * day},
+			oldEnds: at.Add(5 * day),
+		},
+		{
+			name:    "already revoked",
+			old:     store.Token{Expires: t0.Add(365 * day)},
+			setup:   func(st store.Store) { must(t, st.RevokeToken(ctx, "tok_old", t0.Add(time.Minute))) },
+			fails:   true,
+			wantErr: store.ErrTokenInactive,
+		},
+		{
+			name:    "already revoked, with an overlap",
+			setup:   func(st store.Store) { must(t, st.RevokeToken(ctx, "tok_old", t0.Add(time.Minute))) },
+			overlap: time.Hour,
+			fails:   true,
+			wantErr: store.ErrTokenInactive,
+		},
+		{
+			name:    "expired",
+			old:     store.Token{Expires: at},
+			fails:   true,
+			wantErr: store.ErrTokenInactive,
+		},
+		{
+			name:    "expired since it was read",
+			old:     store.Token{Expires: t0.Add(365 * day)},
+			setup:   func(st store.Store) { must(t, st.SetTokenExpiry(ctx, "tok_old", at.Add(-time.Second))) },
+			overlap: time.Hour,
+			fails:   true,
+			wantErr: store.ErrTokenInactive,
+		},
+		{
+			name:    "the new token's hash is taken",
+			old:     store.Token{Expires: t0.Add(365 * day)},
+			newHash: "h-old",
+			fails:   true,
+			wantErr: store.ErrAlreadyExists,
+		},
+		{
+			name:  "the new token is of another workspace",
+			old:   store.Token{Expires: t0.Add(365 * day)},
+			newWS: "ws_b",
+			fails: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStore(t, newClock().now)
+			mustWorkspace(t, st, "ws_a", "alpha")
+			mustWorkspace(t, st, "ws_b", "beta")
+			old := tt.old
+			old.ID, old.Kind, old.WorkspaceID, old.Name, old.Hash, old.Created, old.CreatedBy = "tok_old", store.TokenSCIM, "ws_a", "okta", []byte("h-old"), t0, "cli:alice"
+			must(t, st.CreateToken(ctx, old))
+			if tt.setup != nil {
+				tt.setup(st)
+			}
+			before, _ := st.TokenByID(ctx, "tok_old")
+			seq := int64(len(mustEvents(t, st, "ws_a", 0, 100)))
+			l := subscribe(t, st)
+			l.waitFor(t, reset, 5*time.Second)
+
+			next := store.Token{ID: "tok_new", WorkspaceID: "ws_a", Name: "okta", Hash: []byte("h-new"), Created: at, CreatedBy: "cli:bob", Expires: at.Add(365 * day)}
+			if tt.newWS != "" {
+				next.WorkspaceID = tt.newWS
+			}
+			if tt.newHash != "" {
+				next.Hash = []byte(tt.newHash)
+			}
+			got, err := st.RotateToken(ctx, store.TokenRotation{OldID: "tok_old", New: next, At: at, Overlap: tt.overlap})
+
+			if tt.fails {
+				if err == nil || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+					t.Fatalf("RotateToken: %v, want %v", err, tt.wantErr)
+				}
+				if errors.Is(err, store.ErrTokenInactive) && !reflect.DeepEqual(got, before) {
+					t.Errorf("RotateToken returned %+v, want the old token as stored, %+v", got, before)
+				}
+				// Nothing was written.
+				if after, _ := st.TokenByID(ctx, "tok_old"); !reflect.DeepEqual(after, before) {
+					t.Errorf("old token %+v after a failed rotation, want %+v", after, before)
+				}
+				if _, err := st.TokenByID(ctx, "tok_new"); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("new token after a failed rotation: %v, want ErrNotFound", err)
+				}
+				if evs := mustEvents(t, st, "ws_a", seq, 100); len(evs) != 0 {
+					t.Errorf("events of a failed rotation: %+v", evs)
+				}
+				if evs := mustEvents(t, st, "ws_b", 0, 100); len(evs) != 0 {
+					t.Errorf("events of a failed rotation in ws_b: %+v", evs)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("RotateToken: %v", err)
+			}
+
+			want := before
+			want.Expires, want.Revoked, want.ExpiryAnnounced = tt.want.Expires, tt.want.Revoked, tt.want.ExpiryAnnounced
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("RotateToken returned\n%+v, want\n%+v", got, want)
+			}
+			if stored, _ := st.TokenByID(ctx, "tok_old"); !reflect.DeepEqual(stored, want) {
+				t.Errorf("old token stored as\n%+v, want\n%+v", stored, want)
+			}
+			if n, err := st.TokenByHash(ctx, "ws_a", []byte("h-new")); err != nil || n.ID != "tok_new" || !n.Expires.Equal(next.Expires) || n.CreatedBy != "cli:bob" || !n.Revoked.IsZero() {
+				t.Errorf("new token %+v, %v", n, err)
+			}
+
+			// The events, numbered on, of one transaction.
+			evs := mustEvents(t, st, "ws_a", seq, 100)
+			var types []string
+			for i, e := range evs {
+				types = append(types, e.Type)
+				if e.Seq != seq+int64(i)+1 || !e.Occurred.Equal(evs[0].Occurred) {
+					t.Errorf("event %d: seq %d at %v, want seq %d at %v", i, e.Seq, e.Occurred, seq+int64(i)+1, evs[0].Occurred)
+				}
+			}
+			if !slices.Equal(types, tt.events) {
+				t.Fatalf("events %v, want %v", types, tt.events)
+			}
+			if evs[0].Subject != "tok_new" || evs[len(evs)-1].Subject != "tok_old" {
+				t.Errorf("subjects %q … %q, want tok_new … tok_old", evs[0].Subject, evs[len(evs)-1].Subject)
+			}
+			var rd rotatedData
+			if err := json.Unmarshal(evs[len(evs)-1].Data, &rd); err != nil || rd.Old != "tok_old" || rd.New != "tok_new" || rd.Name != "okta" || !rd.OldEnds.Equal(tt.oldEnds) {
+				t.Errorf("token.rotated data %s, %v; want oldEnds %v", evs[len(evs)-1].Data, err, tt.oldEnds)
+			}
+			// As many notifications as the separate writes sent.
+			for _, c := range []store.Change{{Kind: store.ChangeToken, WorkspaceID: "ws_a", ID: "tok_old"}, {Kind: store.ChangeEvents, WorkspaceID: "ws_a"}} {
+				if n := l.count(c); n != 1 {
+					t.Errorf("%+v published %d times, want once", c, n)
+				}
+			}
+		})
+	}
+
+	t.Run("unknown token", func(t *testing.T) {
+		st := newStore(t, time.Now)
+		mustWorkspace(t, st, "ws_a", "alpha")
+		next := store.Token{ID: "tok_new", WorkspaceID: "ws_a", Name: "okta", Hash: []byte("h-new"), Created: at}
+		if _, err := st.RotateToken(ctx, store.TokenRotation{OldID: "tok_x", New: next, At: at}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("RotateToken(unknown): %v, want ErrNotFound", err)
+		}
+		if _, err := st.TokenByID(ctx, "tok_new"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("new token stored: %v", err)
+		}
+	})
+
+	t.Run("admin token", func(t *testing.T) {
+		st := newStore(t, time.Now)
+		mustWorkspace(t, st, "ws_a", "alpha")
+		must(t, st.CreateToken(ctx, store.Token{ID: "tok_adm", Kind: store.TokenAdmin, Name: "ops", Hash: []byte("h1"), Created: t0}))
+		next := store.Token{ID: "tok_adm2", Kind: store.TokenAdmin, Name: "ops", Hash: []byte("h2"), Created: at}
+		old, err := st.RotateToken(ctx, store.TokenRotation{OldID: "tok_adm", New: next, At: at})
+		if err != nil || !old.Revoked.Equal(at) {
+			t.Fatalf("RotateToken(admin): %+v, %v", old, err)
+		}
+		if n, err := st.TokenByHash(ctx, "", []byte("h2")); err != nil || n.ID != "tok_adm2" {
+			t.Errorf("new admin token %+v, %v", n, err)
+		}
+	})
+
+	// Of concurrent rotations of one token, in two stores on the
+	// database, one wins; the others find the token revoked.
+	t.Run("concurrent", func(t *testing.T) {
+		a := newStore(t, time.Now)
+		r, ok := a.(Reopener)
+		if !ok {
+			t.Fatalf("%T does not implement storetest.Reopener", a)
+		}
+		b := r.Reopen(t)
+		mustWorkspace(t, a, "ws_a", "alpha")
+		must(t, a.CreateToken(ctx, store.Token{ID: "tok_old", WorkspaceID: "ws_a", Name: "okta", Hash: []byte("h-old"), Created: t0}))
+		const n = 8
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			won  []string
+			errs []error
+		)
+		start := make(chan struct{})
+		for i := range n {
+			st := []store.Store{a, b}[i%2]
+			wg.Go(func() {
+				<-start
+				next := store.Token{ID: fmt.Sprintf("tok_new%d", i), WorkspaceID: "ws_a", Name: "okta", Hash: fmt.Appendf(nil, "h-new%d", i), Created: time.Now()}
+				_, err := st.RotateToken(ctx, store.TokenRotation{OldID: "tok_old", New: next, At: time.Now()})
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					won = append(won, next.ID)
+				} else {
+					errs = append(errs, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if len(won) != 1 {
+			t.Fatalf("%d of %d concurrent rotations succeeded (%v), want one; errors %v", len(won), n, won, errs)
+		}
+		for _, err := range errs {
+			if !errors.Is(err, store.ErrTokenInactive) {
+				t.Errorf("a losing rotation failed with %v, want ErrTokenInactive", err)
+			}
+		}
+		ts, _ := a.Tokens(ctx, "ws_a")
+		if len(ts) != 2 || ts[1].ID != won[0] {
+			t.Errorf("tokens %+v, want the old one and %s", ts, won[0])
+		}
+		if types := eventTypes(t, a, "ws_a"); !slices.Equal(types, []string{store.EventTokenCreated, store.EventTokenCreated, store.EventTokenRevoked, store.EventTokenRotated}) {
+			t.Errorf("events %v, want one rotation's", types)
+		}
+	})
+}
 
 func must(t *testing.T, err error) {
 	t.Helper()
