@@ -293,6 +293,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go (&audit.Pruner{Store: st, Retention: *auditRetention, Log: log}).Run(ctx)
 	go provision.New(st).RunPurger(ctx, 0, log)
 	go reconcile.New(st, reconcile.Config{Log: log}).Run(ctx)
+	go (&tenant.ExpiryNotifier{Store: st, Log: log}).Run(ctx)
 	cfg.Audit, cfg.AuditReads = aw, *auditReads
 	handler := server.New(cfg, st, hasher, log)
 	defer handler.Close() // before the store closes
