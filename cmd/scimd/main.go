@@ -386,6 +386,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go (&audit.Pruner{Store: st, Retention: *auditRetention, Log: log}).Run(ctx)
 	go provision.New(st).RunPurger(ctx, 0, log)
 	go reconcile.New(st, reconcile.Config{Log: log}).Run(ctx)
+	go (&tenant.ExpiryNotifier{Store: st, Log: log}).Run(ctx)
 	cfg.Audit, cfg.AuditReads = aw, *auditReads
 	// Metrics name workspaces and tokens: with a private listener for
 	// administration, they are served there only.

@@ -212,7 +212,6 @@ var schemas = map[string]any{
 		"allOf": []any{ref("Token"), obj([]string{"token"}, map[string]any{
 			"token":    typ("string", "the bearer token to give the identity provider: scim_…"),
 			"previous": map[string]any{"$ref": "#/components/schemas/Token", "description": "after a rotation, the token replaced, as it now is"},
-			"warning":  typ("string", "after a rotation, what went wrong once the new token was stored"),
 		})},
 	},
 	"TokenCreate": obj([]string{"name"}, map[string]any{

@@ -30,8 +30,6 @@ type newTokenJSON struct {
 	Token string `json:"token"`
 	// Previous is the token a rotation replaced, as it now is.
 	Previous *tokenJSON `json:"previous,omitempty"`
-	// Warning says what went wrong after the token was stored.
-	Warning string `json:"warning,omitempty"`
 }
 
 type tokenList struct {
@@ -166,11 +164,11 @@ func (h *Handler) rotate(c *call, slug, tokenID string, overlap time.Duration) (
 	c.target = tokenID
 	ctx := tenant.WithActor(c.r.Context(), c.operator)
 	plain, next, old, err := h.tenant.RotateToken(ctx, slug, tokenID, overlap)
-	if errors.Is(err, tenant.ErrInvalid) && plain == "" {
+	if errors.Is(err, tenant.ErrInvalid) {
 		return 0, nil, &Error{Status: http.StatusConflict, Code: CodeTokenInactive,
 			Message: asError(err).Message, Err: err}
 	}
-	if err != nil && plain == "" {
+	if err != nil {
 		return 0, nil, h.tokenErr(c, slug, tokenID, err)
 	}
 	c.workspaceID = old.WorkspaceID
@@ -180,12 +178,5 @@ func (h *Handler) rotate(c *call, slug, tokenID string, overlap time.Duration) (
 	now := h.now()
 	prev := tokenOut(tenant.Describe(old, now))
 	out := newTokenJSON{tokenJSON: tokenOut(tenant.Describe(next, now)), Token: plain, Previous: &prev}
-	if err != nil {
-		// The new token is stored and works; failing the request would
-		// lose it. Say that the old one works on.
-		h.log.Error("admin: token rotated, but the old token was not ended", "token", tokenID, "err", err)
-		out.Warning = fmt.Sprintf("the new token works, but ending the old one failed: revoke %s with DELETE %s/workspaces/%s/tokens/%s", tokenID, Prefix, slug, tokenID)
-		c.detail("warning", out.Warning)
-	}
 	return http.StatusCreated, out, nil
 }

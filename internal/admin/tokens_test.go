@@ -2,9 +2,12 @@ package admin
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimd/scimd/internal/store"
 )
 
 func TestTokens(t *testing.T) {
@@ -93,6 +96,25 @@ func TestRotateToken(t *testing.T) {
 	e.do("POST", "workspaces/acme/tokens/"+e.scimID+"/rotate", `{"overlap":"31d"}`).wantError(http.StatusBadRequest, CodeInvalidValue)
 	e.do("POST", "workspaces/acme/tokens/tok_nope/rotate", "").wantError(http.StatusNotFound, CodeTokenNotFound)
 	e.do("POST", "workspaces/nope/tokens/"+e.scimID+"/rotate", "").wantError(http.StatusNotFound, CodeWorkspaceNotFound)
+
+	// Each rotation that succeeded wrote its events; those that failed,
+	// none.
+	evs, err := e.st.Events(e.ctx, e.acmeID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range evs {
+		types = append(types, ev.Type)
+	}
+	want := []string{
+		store.EventTokenCreated,                          // okta
+		store.EventTokenCreated, store.EventTokenRotated, // with an overlap
+		store.EventTokenCreated, store.EventTokenRevoked, store.EventTokenRotated, // at once
+	}
+	if !slices.Equal(types, want) {
+		t.Errorf("events %v, want %v", types, want)
+	}
 
 	entries := e.audit("token.rotate")
 	ok := 0

@@ -34,6 +34,9 @@ var (
 	// ErrUserInactive is returned for a credential asked for a user that
 	// is not active.
 	ErrUserInactive = errors.New("user is not active")
+	// ErrTokenInactive is returned for an operation that needs an active
+	// token on one that is revoked or expired.
+	ErrTokenInactive = errors.New("token is not active")
 )
 
 // Store is the storage a scimd server runs on. Each part is defined

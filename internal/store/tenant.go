@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"time"
 )
 
@@ -43,8 +45,29 @@ type TenantStore interface {
 	// already is, and publishes a ChangeToken.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 	// SetTokenExpiry sets when a token expires (zero: never) and
-	// publishes a ChangeToken.
+	// publishes a ChangeToken. ExpiryAnnounced becomes what
+	// Token.WithExpiry says at the store's now, so that an expiry moved
+	// away is announced again as it comes near.
 	SetTokenExpiry(ctx context.Context, id string, expires time.Time) error
+	// RotateToken replaces a token in one transaction: it stores r.New,
+	// ends the old token as r says, and appends the workspace's events
+	// (token.created, token.revoked if the old token is revoked at once,
+	// and token.rotated, which ties them together). It fails with
+	// ErrTokenInactive, writing nothing, if the old token is revoked or
+	// expired at r.At, and then returns it as stored; otherwise it
+	// returns the old token as ended. It publishes a ChangeToken for the
+	// old token.
+	RotateToken(ctx context.Context, r TokenRotation) (old Token, err error)
+	// ExpiringTokens lists the workspaces' tokens (not admin tokens)
+	// that are not revoked and expire after at but not after before,
+	// soonest first, with their ExpiryAnnounced.
+	ExpiringTokens(ctx context.Context, at, before time.Time) ([]Token, error)
+	// AnnounceTokenExpiry records a.Lead as the token's ExpiryAnnounced
+	// and appends a.Event to its workspace's outbox, in one transaction,
+	// if the token is still active at a.At and its Expires and
+	// ExpiryAnnounced are still those given; it reports whether it did.
+	// Of several callers that read the token alike, one announces.
+	AnnounceTokenExpiry(ctx context.Context, a ExpiryAnnouncement) (bool, error)
 	// TouchTokens records when tokens were last used: each token's
 	// LastUsed becomes the later of the stored time and the given one.
 	// Unknown ids are ignored, as the token may have been deleted since.
@@ -85,6 +108,102 @@ type Token struct {
 	Expires     time.Time // zero: never
 	LastUsed    time.Time // zero: never used
 	Revoked     time.Time // zero: not revoked
+	// ExpiryAnnounced is how long before Expires the token's end was
+	// last announced to its workspace, by a token.expiring or a
+	// token.rotated event, to the second; 0: not announced.
+	// Announcing it at a wider threshold would repeat what the
+	// workspace knows.
+	ExpiryAnnounced time.Duration
+}
+
+// TokenRotation replaces a token with another.
+type TokenRotation struct {
+	// OldID is the token replaced.
+	OldID string
+	// New is the token that replaces it, of the old token's kind and
+	// workspace.
+	New Token
+	// At is when the rotation happens.
+	At time.Time
+	// Overlap is how long the old token keeps working: 0 revokes it at
+	// At; otherwise it expires at At+Overlap, or when it expires, if
+	// sooner. The token.rotated event announces that end, as the old
+	// token's ExpiryAnnounced records.
+	Overlap time.Duration
+}
+
+// Rotate returns old, as stored, ended as r says, and the events of the
+// rotation (none for an admin token, which has no outbox). It fails with
+// ErrTokenInactive if old is revoked or expired at r.At. Backends call it
+// in the rotation's transaction, with old as it is there.
+func (r TokenRotation) Rotate(old Token) (Token, []NewEvent, error) {
+	// To the microsecond, as both backends keep times.
+	at := r.At.UTC().Truncate(time.Microsecond)
+	kind := r.New.Kind
+	if kind == "" {
+		kind = TokenSCIM
+	}
+	switch {
+	case r.New.WorkspaceID != old.WorkspaceID || kind != old.Kind:
+		return old, nil, fmt.Errorf("rotate token %s: the new token must be of its kind and workspace", old.ID)
+	case r.Overlap < 0:
+		return old, nil, fmt.Errorf("rotate token %s: overlap %v is negative", old.ID, r.Overlap)
+	case !old.Revoked.IsZero():
+		return old, nil, fmt.Errorf("token %s was revoked at %s: %w", old.ID, old.Revoked.UTC().Format(time.RFC3339), ErrTokenInactive)
+	case !old.Expires.IsZero() && !at.Before(old.Expires):
+		return old, nil, fmt.Errorf("token %s expired at %s: %w", old.ID, old.Expires.UTC().Format(time.RFC3339), ErrTokenInactive)
+	}
+	if r.Overlap == 0 {
+		old.Revoked = at
+	} else {
+		if end := at.Add(r.Overlap); old.Expires.IsZero() || end.Before(old.Expires) {
+			old.Expires = end
+		}
+		// token.rotated tells when the old token ends: announcing the
+		// expiry again at a longer lead time would only repeat it.
+		lead := max(old.Expires.Sub(at).Truncate(time.Second), time.Second)
+		if old.ExpiryAnnounced == 0 || lead < old.ExpiryAnnounced {
+			old.ExpiryAnnounced = lead
+		}
+	}
+	if old.WorkspaceID == "" {
+		return old, nil, nil
+	}
+	events := []NewEvent{TokenEvent(EventTokenCreated, r.New)}
+	if !old.Revoked.IsZero() {
+		events = append(events, TokenEvent(EventTokenRevoked, old))
+	}
+	return old, append(events, TokenRotatedEvent(old, r.New)), nil
+}
+
+// WithExpiry returns t expiring at expires instead, set at now. An
+// expiry moved farther away than ExpiryAnnounced counts as announced at
+// its new distance: thresholds the token is still within are not
+// announced again, closer ones are when it reaches them.
+func (t Token) WithExpiry(expires, now time.Time) Token {
+	t.Expires = expires
+	switch {
+	case t.ExpiryAnnounced == 0:
+	case expires.IsZero():
+		t.ExpiryAnnounced = 0
+	case expires.After(now.Add(t.ExpiryAnnounced)):
+		t.ExpiryAnnounced = expires.Sub(now).Truncate(time.Second)
+	}
+	return t
+}
+
+// ExpiryAnnouncement is the announcement of a token's coming expiry.
+type ExpiryAnnouncement struct {
+	TokenID string
+	// Expires and Prev are the token's Expires and ExpiryAnnounced as
+	// read: if either changed since, nothing is written.
+	Expires time.Time
+	Prev    time.Duration
+	// Lead becomes the token's ExpiryAnnounced.
+	Lead time.Duration
+	// At is now: a token revoked or expired by then is not announced.
+	At    time.Time
+	Event NewEvent
 }
 
 // Event types of workspace tokens' lives, which backends append as they
@@ -93,11 +212,35 @@ const (
 	EventTokenCreated = "token.created"
 	EventTokenRevoked = "token.revoked"
 	EventTokenRotated = "token.rotated"
+	// EventTokenExpiring announces that a token expires soon.
+	EventTokenExpiring = "token.expiring"
 )
 
 // TokenEvent returns the event of a workspace token: what it is, never
 // its secret or hash.
 func TokenEvent(typ string, t Token) NewEvent {
+	return tokenEvent(typ, t, nil)
+}
+
+// TokenExpiringEvent returns the token.expiring event of t: its expiry is
+// within the lead time named within ("7d"), daysLeft whole days away.
+func TokenExpiringEvent(t Token, within string, daysLeft int) NewEvent {
+	return tokenEvent(EventTokenExpiring, t, map[string]any{"within": within, "daysLeft": daysLeft})
+}
+
+// TokenRotatedEvent returns the token.rotated event of old's replacement
+// by next, which the events of next's creation and old's revocation
+// accompany. oldEnds is when the old token stops working.
+func TokenRotatedEvent(old, next Token) NewEvent {
+	ends := old.Revoked
+	if ends.IsZero() {
+		ends = old.Expires
+	}
+	b, _ := json.Marshal(map[string]any{"old": old.ID, "new": next.ID, "name": old.Name, "oldEnds": ends.UTC()})
+	return NewEvent{Type: EventTokenRotated, Subject: old.ID, Data: b}
+}
+
+func tokenEvent(typ string, t Token, extra map[string]any) NewEvent {
 	type tokenJSON struct {
 		ID        string     `json:"id"`
 		Kind      string     `json:"kind"`
@@ -113,6 +256,8 @@ func TokenEvent(typ string, t Token) NewEvent {
 		}
 		return &t
 	}
-	b, _ := json.Marshal(map[string]any{"token": tokenJSON{t.ID, t.Kind, t.Name, t.Created.UTC(), t.CreatedBy, opt(t.Expires), opt(t.Revoked)}})
+	data := map[string]any{"token": tokenJSON{t.ID, t.Kind, t.Name, t.Created.UTC(), t.CreatedBy, opt(t.Expires), opt(t.Revoked)}}
+	maps.Copy(data, extra)
+	b, _ := json.Marshal(data)
 	return NewEvent{Type: typ, Subject: t.ID, Data: b}
 }

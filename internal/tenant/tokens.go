@@ -2,7 +2,7 @@ package tenant
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -196,11 +196,9 @@ func (s *Service) revoke(ctx context.Context, slug, tokenID string) (store.Token
 // with the same name and lifetime, shown only now, and ends the old one
 // at once when overlap is 0, else after overlap (or when it expires, if
 // sooner), so that the identity provider can be given the new token
-// meanwhile. It returns the new token, its record and the old token's.
-//
-// The new token is stored before the old one is ended, so that a failure
-// between the two leaves both working rather than neither; the new token
-// is then returned with the error.
+// meanwhile. It returns the new token, its record and the old token's as
+// ended. The new token's creation, the old one's end and their events are
+// one transaction: the rotation happens whole or not at all.
 func (s *Service) RotateToken(ctx context.Context, slug, tokenID string, overlap time.Duration) (plain string, next, old store.Token, err error) {
 	if overlap < 0 {
 		return "", next, old, fmt.Errorf("overlap %v: must not be negative: %w", overlap, ErrInvalid)
@@ -208,11 +206,6 @@ func (s *Service) RotateToken(ctx context.Context, slug, tokenID string, overlap
 	old, err = s.token(ctx, slug, tokenID)
 	if err != nil {
 		return "", next, old, err
-	}
-	now := s.now()
-	switch info := Describe(old, now); info.State {
-	case StateRevoked, StateExpired:
-		return "", next, old, fmt.Errorf("token %s is %s; create a new one instead: %w", tokenID, info.State, ErrInvalid)
 	}
 	plain, hash, err := s.hasher.Mint(old.WorkspaceID)
 	if err != nil {
@@ -222,32 +215,16 @@ func (s *Service) RotateToken(ctx context.Context, slug, tokenID string, overlap
 	if !old.Expires.IsZero() {
 		ttl = old.Expires.Sub(old.Created)
 	}
-	next = s.newToken(ctx, store.TokenSCIM, old.WorkspaceID, old.Name, hash, ttl)
-	if err := s.store.CreateToken(ctx, next); err != nil {
-		return "", next, old, err
-	}
-	switch end := now.Add(overlap); {
-	case overlap == 0:
-		if err = s.store.RevokeToken(ctx, old.ID, now); err == nil {
-			old.Revoked = now
-		}
-	case old.Expires.IsZero() || end.Before(old.Expires):
-		if err = s.store.SetTokenExpiry(ctx, old.ID, end); err == nil {
-			old.Expires = end
-		}
+	next = s.newToken(ctx, old.Kind, old.WorkspaceID, old.Name, hash, ttl)
+	now := next.Created
+	old, err = s.store.RotateToken(ctx, store.TokenRotation{OldID: old.ID, New: next, At: now, Overlap: overlap})
+	if errors.Is(err, store.ErrTokenInactive) {
+		// Checked in the rotation's transaction, since another process
+		// may have ended the token since it was read.
+		return "", store.Token{}, old, fmt.Errorf("token %s is %s; create a new one instead: %w", tokenID, Describe(old, now).State, ErrInvalid)
 	}
 	if err != nil {
-		return plain, next, old, fmt.Errorf("new token %s stored, but the old one still works: %w", next.ID, err)
-	}
-	// The new token's creation and the old one's revocation have their
-	// own events; this one ties them together.
-	ends := old.Revoked
-	if ends.IsZero() {
-		ends = old.Expires
-	}
-	data, _ := json.Marshal(map[string]any{"old": old.ID, "new": next.ID, "name": old.Name, "oldEnds": ends.UTC()})
-	if _, err := s.store.AppendEvents(ctx, old.WorkspaceID, []store.NewEvent{{Type: store.EventTokenRotated, Subject: old.ID, Data: data}}); err != nil {
-		return plain, next, old, fmt.Errorf("token rotated, but its event was not recorded: %w", err)
+		return "", store.Token{}, old, err
 	}
 	return plain, next, old, nil
 }

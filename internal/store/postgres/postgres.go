@@ -348,10 +348,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) (err error) {
 		t.Kind = store.TokenSCIM
 	}
 	err = s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
-		_, err := tx.Exec(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, t.Created, t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked))
-		if err != nil || t.WorkspaceID == "" {
+		if err := insertToken(ctx, tx, t); err != nil || t.WorkspaceID == "" {
 			return nil, err
 		}
 		return applyEffects(ctx, tx, t.WorkspaceID, s.now().UTC().Truncate(timePrecision), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenCreated, t)}})
@@ -363,6 +360,14 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) (err error) {
 		return fmt.Errorf("create token: %w", err)
 	}
 	return nil
+}
+
+// insertToken inserts t, whose Kind is set, in tx.
+func insertToken(ctx context.Context, tx pgx.Tx, t store.Token) error {
+	_, err := tx.Exec(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked, expiry_announced)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, t.Created, t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked), optSeconds(t.ExpiryAnnounced))
+	return err
 }
 
 // TokenByHash returns the token with hash h in the workspace, or among

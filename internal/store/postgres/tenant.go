@@ -110,17 +110,19 @@ func (s *Store) DeleteWorkspace(ctx context.Context, slug string) (err error) {
 
 // tokenCols are the columns scanToken reads, in its order, but for the
 // hash, which only TokenByHash returns.
-const tokenCols = `id, kind, coalesce(workspace_id, ''), name, created, created_by, expires, last_used, revoked`
+const tokenCols = `id, kind, coalesce(workspace_id, ''), name, created, created_by, expires, last_used, revoked, coalesce(expiry_announced, 0)`
 
 func scanToken(row pgx.Row, extra ...any) (store.Token, error) {
 	var (
 		t                          store.Token
 		expires, lastUsed, revoked *time.Time
+		announced                  int64
 	)
-	dest := append([]any{&t.ID, &t.Kind, &t.WorkspaceID, &t.Name, &t.Created, &t.CreatedBy, &expires, &lastUsed, &revoked}, extra...)
+	dest := append([]any{&t.ID, &t.Kind, &t.WorkspaceID, &t.Name, &t.Created, &t.CreatedBy, &expires, &lastUsed, &revoked, &announced}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return t, err
 	}
+	t.ExpiryAnnounced = time.Duration(announced) * time.Second
 	t.Created = t.Created.UTC()
 	for _, f := range []struct {
 		from *time.Time
@@ -139,6 +141,16 @@ func optTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// optSeconds is a duration for a nullable column of whole seconds: NULL
+// for 0.
+func optSeconds(d time.Duration) *int64 {
+	if d == 0 {
+		return nil
+	}
+	n := int64(d / time.Second)
+	return &n
 }
 
 // optID is an id for a nullable column: NULL for "".
@@ -212,23 +224,115 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) (err e
 // SetTokenExpiry sets when a token expires.
 func (s *Store) SetTokenExpiry(ctx context.Context, id string, expires time.Time) (err error) {
 	defer classify(&err)
-	return s.updateToken(ctx, id, `UPDATE tokens SET expires = $1 WHERE id = $2 RETURNING coalesce(workspace_id, '')`, optTime(expires))
+	return s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		t, err := tokenForUpdate(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		t = t.WithExpiry(expires, s.now())
+		if _, err := tx.Exec(ctx, `UPDATE tokens SET expires = $1, expiry_announced = $2 WHERE id = $3`,
+			optTime(t.Expires), optSeconds(t.ExpiryAnnounced), id); err != nil {
+			return nil, fmt.Errorf("set token expiry: %w", err)
+		}
+		return []store.Change{{Kind: store.ChangeToken, WorkspaceID: t.WorkspaceID, ID: id}}, nil
+	})
 }
 
-// updateToken runs an update of one token that returns its workspace, and
-// publishes the change.
-func (s *Store) updateToken(ctx context.Context, id, query string, value any) error {
-	return s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+// tokenForUpdate reads a token in tx and locks it until the commit.
+func tokenForUpdate(ctx context.Context, tx pgx.Tx, id string) (store.Token, error) {
+	t, err := scanToken(tx.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("get token: %w", err)
+	}
+	return t, nil
+}
+
+// RotateToken replaces a token in one transaction. The old token's row
+// stays locked from its check to the commit, so that a concurrent
+// revocation or rotation waits and then sees it ended.
+func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (old store.Token, err error) {
+	defer classify(&err)
+	if r.New.Kind == "" {
+		r.New.Kind = store.TokenSCIM
+	}
+	err = s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		var err error
+		if old, err = tokenForUpdate(ctx, tx, r.OldID); err != nil {
+			return nil, err
+		}
+		ended, events, err := r.Rotate(old)
+		if err != nil {
+			return nil, err
+		}
+		if err := insertToken(ctx, tx, r.New); err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked = $1, expires = $2, expiry_announced = $3 WHERE id = $4`,
+			optTime(ended.Revoked), optTime(ended.Expires), optSeconds(ended.ExpiryAnnounced), old.ID); err != nil {
+			return nil, fmt.Errorf("end token: %w", err)
+		}
+		old = ended
+		changes := []store.Change{{Kind: store.ChangeToken, WorkspaceID: old.WorkspaceID, ID: old.ID}}
+		if old.WorkspaceID == "" {
+			return changes, nil
+		}
+		more, err := applyEffects(ctx, tx, old.WorkspaceID, s.now().UTC().Truncate(timePrecision), store.Effects{Events: events})
+		return append(changes, more...), err
+	})
+	if errCode(err) == codeUniqueViolation {
+		return old, fmt.Errorf("rotate token: %w", store.ErrAlreadyExists)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrTokenInactive) {
+		return old, fmt.Errorf("rotate token: %w", err)
+	}
+	return old, err
+}
+
+// ExpiringTokens lists the workspaces' tokens that are not revoked and
+// expire in (at, before].
+func (s *Store) ExpiringTokens(ctx context.Context, at, before time.Time) (_ []store.Token, err error) {
+	defer classify(&err)
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenCols+` FROM tokens
+		WHERE workspace_id IS NOT NULL AND revoked IS NULL AND expires > $1 AND expires <= $2 ORDER BY expires, id`, at, before)
+	if err != nil {
+		return nil, fmt.Errorf("expiring tokens: %w", err)
+	}
+	ts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Token, error) { return scanToken(row) })
+	if err != nil {
+		return nil, fmt.Errorf("expiring tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// AnnounceTokenExpiry records an announcement and appends its event, if
+// the token is as the announcer read it. Of two replicas announcing at
+// once, the second's update waits for the first's row lock and then finds
+// the row changed, which READ COMMITTED re-checks, so it writes nothing.
+func (s *Store) AnnounceTokenExpiry(ctx context.Context, a store.ExpiryAnnouncement) (done bool, err error) {
+	defer classify(&err)
+	err = s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		done = false
 		var ws string
-		err := tx.QueryRow(ctx, query, value, id).Scan(&ws)
+		err := tx.QueryRow(ctx, `UPDATE tokens SET expiry_announced = $1
+			WHERE id = $2 AND workspace_id IS NOT NULL AND revoked IS NULL AND expires = $3 AND expires > $4 AND coalesce(expiry_announced, 0) = $5
+			RETURNING workspace_id`,
+			optSeconds(a.Lead), a.TokenID, a.Expires, a.At, int64(a.Prev/time.Second)).Scan(&ws)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+			return nil, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("update token: %w", err)
+			return nil, fmt.Errorf("announce token expiry: %w", err)
 		}
-		return []store.Change{{Kind: store.ChangeToken, WorkspaceID: ws, ID: id}}, nil
+		done = true
+		return applyEffects(ctx, tx, ws, s.now().UTC().Truncate(timePrecision), store.Effects{Events: []store.NewEvent{a.Event}})
 	})
+	if err != nil {
+		return false, err
+	}
+	return done, nil
 }
 
 // TouchTokens records when tokens were last used, in one statement. Two

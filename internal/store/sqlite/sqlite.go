@@ -251,10 +251,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 		t.Kind = store.TokenSCIM
 	}
 	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, formatTime(t.Created), t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked))
-		if err != nil || t.WorkspaceID == "" {
+		if err := insertToken(ctx, tx, t); err != nil || t.WorkspaceID == "" {
 			return nil, err
 		}
 		return applyEffects(ctx, tx, t.WorkspaceID, s.now(), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenCreated, t)}})
@@ -266,6 +263,14 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 		return fmt.Errorf("create token: %w", err)
 	}
 	return nil
+}
+
+// insertToken inserts t, whose Kind is set, in tx.
+func insertToken(ctx context.Context, tx conn, t store.Token) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked, expiry_announced)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, formatTime(t.Created), t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked), optSeconds(t.ExpiryAnnounced))
+	return err
 }
 
 // TokenByHash returns the token with hash h in the workspace, or among

@@ -120,18 +120,20 @@ func (s *Store) DeleteWorkspace(ctx context.Context, slug string) error {
 
 // tokenCols are the columns scanToken reads, in its order, but for the
 // hash, which only TokenByHash returns.
-const tokenCols = `id, kind, coalesce(workspace_id, ''), name, created, created_by, expires, last_used, revoked`
+const tokenCols = `id, kind, coalesce(workspace_id, ''), name, created, created_by, expires, last_used, revoked, coalesce(expiry_announced, 0)`
 
 func scanToken(sc interface{ Scan(...any) error }, extra ...any) (store.Token, error) {
 	var (
 		t                          store.Token
 		created                    string
 		expires, lastUsed, revoked sql.NullString
+		announced                  int64
 	)
-	dest := append([]any{&t.ID, &t.Kind, &t.WorkspaceID, &t.Name, &created, &t.CreatedBy, &expires, &lastUsed, &revoked}, extra...)
+	dest := append([]any{&t.ID, &t.Kind, &t.WorkspaceID, &t.Name, &created, &t.CreatedBy, &expires, &lastUsed, &revoked, &announced}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return t, err
 	}
+	t.ExpiryAnnounced = time.Duration(announced) * time.Second
 	var err error
 	if t.Created, err = parseTime(created); err != nil {
 		return t, err
@@ -155,6 +157,15 @@ func optTime(t time.Time) any {
 		return nil
 	}
 	return formatTime(t)
+}
+
+// optSeconds is a duration for a nullable column of whole seconds: NULL
+// for 0.
+func optSeconds(d time.Duration) any {
+	if d == 0 {
+		return nil
+	}
+	return int64(d / time.Second)
 }
 
 // optID is an id for a nullable column: NULL for "".
@@ -232,23 +243,121 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 
 // SetTokenExpiry sets when a token expires.
 func (s *Store) SetTokenExpiry(ctx context.Context, id string, expires time.Time) error {
-	return s.updateToken(ctx, id, `UPDATE tokens SET expires = ? WHERE id = ? RETURNING coalesce(workspace_id, '')`, optTime(expires))
+	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		t, err := s.tokenInTx(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		t = t.WithExpiry(expires, s.now())
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET expires = ?, expiry_announced = ? WHERE id = ?`,
+			optTime(t.Expires), optSeconds(t.ExpiryAnnounced), id); err != nil {
+			return nil, fmt.Errorf("set token expiry: %w", err)
+		}
+		return []store.Change{{Kind: store.ChangeToken, WorkspaceID: t.WorkspaceID, ID: id}}, nil
+	})
 }
 
-// updateToken runs an update of one token that returns its workspace, and
-// publishes the change.
-func (s *Store) updateToken(ctx context.Context, id, query string, value any) error {
-	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+// tokenInTx reads a token in the write transaction tx, where it cannot
+// change before the commit.
+func (s *Store) tokenInTx(ctx context.Context, tx conn, id string) (store.Token, error) {
+	t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("get token: %w", err)
+	}
+	return t, nil
+}
+
+// RotateToken replaces a token in one transaction.
+func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (store.Token, error) {
+	if r.New.Kind == "" {
+		r.New.Kind = store.TokenSCIM
+	}
+	var old store.Token
+	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		var err error
+		if old, err = s.tokenInTx(ctx, tx, r.OldID); err != nil {
+			return nil, err
+		}
+		ended, events, err := r.Rotate(old)
+		if err != nil {
+			return nil, err
+		}
+		if err := insertToken(ctx, tx, r.New); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = ?, expires = ?, expiry_announced = ? WHERE id = ?`,
+			optTime(ended.Revoked), optTime(ended.Expires), optSeconds(ended.ExpiryAnnounced), old.ID); err != nil {
+			return nil, fmt.Errorf("end token: %w", err)
+		}
+		old = ended
+		changes := []store.Change{{Kind: store.ChangeToken, WorkspaceID: old.WorkspaceID, ID: old.ID}}
+		if old.WorkspaceID == "" {
+			return changes, nil
+		}
+		more, err := applyEffects(ctx, tx, old.WorkspaceID, s.now(), store.Effects{Events: events})
+		return append(changes, more...), err
+	})
+	if isUniqueViolation(err) {
+		return old, fmt.Errorf("rotate token: %w", store.ErrAlreadyExists)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrTokenInactive) {
+		return old, fmt.Errorf("rotate token: %w", err)
+	}
+	return old, err
+}
+
+// ExpiringTokens lists the workspaces' tokens that are not revoked and
+// expire in (at, before]. Times compare as text, being fixed-width UTC.
+func (s *Store) ExpiringTokens(ctx context.Context, at, before time.Time) ([]store.Token, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens
+		WHERE workspace_id IS NOT NULL AND revoked IS NULL AND expires > ? AND expires <= ? ORDER BY expires, id`,
+		formatTime(at), formatTime(before))
+	if err != nil {
+		return nil, fmt.Errorf("expiring tokens: %w", err)
+	}
+	defer rows.Close()
+	var ts []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("expiring tokens: %w", err)
+		}
+		ts = append(ts, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("expiring tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// AnnounceTokenExpiry records an announcement and appends its event, if
+// the token is as the announcer read it: the update's condition is the
+// compare of the compare-and-set.
+func (s *Store) AnnounceTokenExpiry(ctx context.Context, a store.ExpiryAnnouncement) (bool, error) {
+	var done bool
+	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		done = false
 		var ws string
-		err := tx.QueryRowContext(ctx, query, value, id).Scan(&ws)
+		err := tx.QueryRowContext(ctx, `UPDATE tokens SET expiry_announced = ?
+			WHERE id = ? AND workspace_id IS NOT NULL AND revoked IS NULL AND expires = ? AND expires > ? AND coalesce(expiry_announced, 0) = ?
+			RETURNING workspace_id`,
+			optSeconds(a.Lead), a.TokenID, formatTime(a.Expires), formatTime(a.At), int64(a.Prev/time.Second)).Scan(&ws)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
+			return nil, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("update token: %w", err)
+			return nil, fmt.Errorf("announce token expiry: %w", err)
 		}
-		return []store.Change{{Kind: store.ChangeToken, WorkspaceID: ws, ID: id}}, nil
+		done = true
+		return applyEffects(ctx, tx, ws, s.now(), store.Effects{Events: []store.NewEvent{a.Event}})
 	})
+	if err != nil {
+		return false, err
+	}
+	return done, nil
 }
 
 // TouchTokens records when tokens were last used. Times compare as text,

@@ -60,6 +60,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
 		{"LocalUsers", testLocalUsers},
 		{"TokenEvents", testTokenEvents},
+		{"TokenRotation", testTokenRotation},
+		{"TokenExpiryAnnouncements", testTokenExpiryAnnouncements},
+		{"ConcurrentExpiryAnnouncements", testConcurrentExpiryAnnouncements},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
