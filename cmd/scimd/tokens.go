@@ -35,21 +35,38 @@ type tokenView struct {
 }
 
 // tokenKind is one of the kinds of tokens the commands manage: what the
-// commands are called and where the API keeps them.
+// commands are called, where the API keeps them, and what the help of
+// create says of them.
 type tokenKind struct {
 	command string // "token"
 	noun    string // "SCIM token"
 	// workspace says whether the tokens belong to a workspace.
 	workspace bool
 	// path is where the API lists them.
-	path func(slug string) string
+	path            func(slug string) string
+	about, examples string
 }
 
 var (
-	scimTokens = tokenKind{"token", "token", true, func(slug string) string { return pathOf("workspaces", slug, "tokens") }}
-	appTokens  = tokenKind{"app-token", "app token", true, func(slug string) string { return pathOf("workspaces", slug, "app-tokens") }}
+	scimTokens = tokenKind{
+		command: "token", noun: "SCIM token", workspace: true,
+		path:     func(slug string) string { return pathOf("workspaces", slug, "tokens") },
+		about:    "Give it, with the SCIM base URL, to the workspace's identity provider.",
+		examples: "  scimd token create --workspace acme --name okta\n  scimd token create --workspace acme --name entra --expires 90d | tail -n1",
+	}
+	appTokens = tokenKind{
+		command: "app-token", noun: "app token", workspace: true,
+		path:     func(slug string) string { return pathOf("workspaces", slug, "app-tokens") },
+		about:    "The application uses it for the application API (/v1): issuing and\nverifying its users' API keys and sessions, reading the workspace's events.",
+		examples: "  scimd app-token create --workspace acme --name backend",
+	}
 	// Admin tokens belong to the installation.
-	adminTokens = tokenKind{"admin-token", "admin token", false, func(string) string { return "/admin-tokens" }}
+	adminTokens = tokenKind{
+		command: "admin-token", noun: "admin token",
+		path:     func(string) string { return "/admin-tokens" },
+		about:    "Admin tokens start with scimd_admin_, belong to no workspace and are\nrefused by the SCIM endpoints, as SCIM tokens are refused by the admin API.",
+		examples: "  scimd admin-token create --name ops\n  scimd admin-token create --name ci --expires 720h | tail -n1 > admin.token",
+	}
 )
 
 // tokenCommands are the commands on tokens of every kind.
@@ -76,28 +93,23 @@ func (k tokenKind) usage(verb, rest string) string {
 
 // help returns a command's -h text.
 func (k tokenKind) help(verb string) string {
-	ws, wsArg := "", ""
+	ws, wsArg, of := "", "", ""
 	if k.workspace {
-		ws, wsArg = " --workspace SLUG", " --workspace acme"
+		ws, wsArg, of = " --workspace SLUG", " --workspace acme", " of a workspace"
 	}
-	var what, examples string
 	switch verb {
 	case "create":
-		what = fmt.Sprintf(`Mints %s and prints it alone on the last line: it is shown once, and
+		return fmt.Sprintf(`Usage: scimd %s create%s --name NAME [--expires DURATION] [flags]
+
+Mints %s and prints it alone on the last line: it is shown once, and
 scimd keeps only a keyed hash of it. Without --expires it lives as long
-as the installation's token lifetime says (365 days by default).`, article(k.noun))
-		switch k.command {
-		case scimTokens.command:
-			what += "\nGive it, with the SCIM base URL, to the workspace's identity provider."
-			examples = "  scimd token create --workspace acme --name okta\n  scimd token create --workspace acme --name entra --expires 90d | tail -n1"
-		case appTokens.command:
-			what += "\nThe application uses it for the application API (/v1): issuing and\nverifying its users' API keys and sessions, reading the workspace's events."
-			examples = "  scimd app-token create --workspace acme --name backend"
-		default:
-			what += "\nAdmin tokens start with scimd_admin_, belong to no workspace and are\nrefused by the SCIM endpoints, as SCIM tokens are refused by the admin API."
-			examples = "  scimd admin-token create --name ops\n  scimd admin-token create --name ci --expires 720h | tail -n1 > admin.token"
-		}
-		return fmt.Sprintf("Usage: scimd %s create%s --name NAME [--expires DURATION] [flags]\n\n%s\n\nExamples:\n%s\n", k.command, ws, what, examples)
+as the installation's token lifetime says (--token-ttl, 365 days by
+default; the server's with --server).
+%s
+
+Examples:
+%s
+`, k.command, ws, article(k.noun), k.about, k.examples)
 	case "list":
 		return fmt.Sprintf(`Usage: scimd %s list%s [--json] [flags]
 
@@ -109,7 +121,7 @@ never shown again after they are created.
 Examples:
   scimd %s list%s
   scimd %s list%s --json | jq -r '.tokens[] | select(.state == "active") | .id'
-`, k.command, ws, k.noun, map[bool]string{true: " of a workspace", false: ""}[k.workspace], k.command, wsArg, k.command, wsArg)
+`, k.command, ws, k.noun, of, k.command, wsArg, k.command, wsArg)
 	}
 	return fmt.Sprintf(`Usage: scimd %s revoke%s ID [flags]
 

@@ -256,8 +256,16 @@ func TestTokenTTL(t *testing.T) {
 	local.must("token", "create", "--workspace", "default", "--name", "local", "--token-ttl", "48h")
 	remote.must("token", "create", "--workspace", "default", "--name", "remote")
 	local.must("token", "create", "--workspace", "default", "--name", "forever", "--token-ttl", "0")
+	// App tokens and admin tokens live as long as SCIM tokens.
+	remote.must("app-token", "create", "--workspace", "default", "--name", "app")
+	local.must("app-token", "create", "--workspace", "default", "--name", "app", "--token-ttl", "48h")
+	remote.must("admin-token", "create", "--name", "ops")
 	ts := local.tokens("token", "--workspace", "default")
-	for i, want := range []*int{ptr(2), ptr(1), ptr(2), nil} { // first run, local, remote, forever
+	ts = append(ts, local.tokens("app-token", "--workspace", "default")...)
+	ts = append(ts, local.tokens("admin-token")...)
+	// SCIM: first run, local, remote, forever; app: remote, local; admin:
+	// first run, remote.
+	for i, want := range []*int{ptr(2), ptr(1), ptr(2), nil, ptr(2), ptr(1), ptr(2), ptr(2)} {
 		if got := ts[i].DaysLeft; (got == nil) != (want == nil) || (got != nil && *got != *want) {
 			t.Errorf("token %s %q: %v days left, want %v", ts[i].ID, ts[i].Name, got, want)
 		}

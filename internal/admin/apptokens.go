@@ -17,10 +17,6 @@ import (
 // own kind: a SCIM token does not work there, nor an app token on the
 // SCIM endpoints.
 
-// defaultAppTokenTTL is the lifetime of an app token created without
-// expires_in.
-const defaultAppTokenTTL = tenant.DefaultTokenTTL
-
 func (h *Handler) appTokens() *access.Issuer {
 	return access.NewIssuer(access.Config{Store: h.store, Hasher: h.hasher, Clock: h.now})
 }
@@ -57,7 +53,8 @@ func listAppTokens(h *Handler, c *call) (int, any, error) {
 }
 
 // createAppToken mints an app token. expires_in is a duration ("720h",
-// "90d"), "0" for a token that never expires, or absent for 365 days.
+// "90d"), "0" for a token that never expires, or absent for the
+// installation's token lifetime.
 func createAppToken(h *Handler, c *call) (int, any, error) {
 	slug := c.pathValue("slug")
 	c.target = slug
@@ -68,13 +65,12 @@ func createAppToken(h *Handler, c *call) (int, any, error) {
 	if err := decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
-	ttl := defaultAppTokenTTL
-	if body.ExpiresIn != nil {
-		d, err := parseDuration(*body.ExpiresIn)
-		if err != nil || d < 0 {
-			return 0, nil, badValue("expires_in %q: want a duration such as \"720h\" or \"90d\", or \"0\" for a token that never expires", *body.ExpiresIn)
-		}
-		ttl = d
+	ttl, err := tokenTTL(body.ExpiresIn)
+	if err != nil {
+		return 0, nil, err
+	}
+	if ttl == 0 {
+		ttl = h.tenant.TokenTTL()
 	}
 	w, err := h.workspace(c.r.Context(), slug)
 	if err != nil {

@@ -232,7 +232,7 @@ var schemas = map[string]any{
 	},
 	"AppTokenCreate": obj([]string{"name"}, map[string]any{
 		"name":       typ("string", "e.g. the application it is for; at most 100 bytes"),
-		"expires_in": typ("string", "lifetime: a duration (720h, 90d), or \"0\" for never; default 365d"),
+		"expires_in": typ("string", "lifetime: a duration (720h, 90d), or \"0\" for never; default: the installation's token lifetime"),
 	}),
 	"Webhook": obj([]string{"id", "url", "event_types", "enabled", "created"}, map[string]any{
 		"id":              typ("string", "wh_…"),

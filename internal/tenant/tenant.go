@@ -35,6 +35,10 @@ type Service struct {
 // Option configures a Service.
 type Option func(*Service)
 
+// TokenTTL returns the installation's token lifetime, for tokens
+// created without one; negative: they never expire.
+func (s *Service) TokenTTL() time.Duration { return s.ttl }
+
 // WithDefaultTokenTTL sets the installation's token lifetime, for tokens
 // created without one: 0 is DefaultTokenTTL, a negative ttl never expires.
 func WithDefaultTokenTTL(ttl time.Duration) Option {
