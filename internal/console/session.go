@@ -94,7 +94,7 @@ func (q *req) setCookie(name, value string, maxAge time.Duration) {
 		Value:    value,
 		Path:     Prefix,
 		HttpOnly: true,
-		Secure:   q.r.TLS != nil,
+		Secure:   overTLS(q.r),
 		SameSite: http.SameSiteStrictMode,
 	}
 	if maxAge < 0 {
@@ -104,6 +104,14 @@ func (q *req) setCookie(name, value string, maxAge time.Duration) {
 		ck.Expires = q.c.now().Add(maxAge)
 	}
 	http.SetCookie(q.w, ck)
+}
+
+// overTLS reports whether the browser reached the console over TLS:
+// directly, or through a proxy that says so. Believing a forged header
+// costs only the forger: a browser that reached the console over plain
+// HTTP keeps no Secure cookie, and so cannot sign in.
+func overTLS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
 // setFlash keeps a notice for the next page.

@@ -72,6 +72,13 @@ func TestSignInOverTLSSetsSecureCookie(t *testing.T) {
 		t.Errorf("session cookie over TLS %v, want Secure", ck)
 	}
 	e.follow(p).want(http.StatusOK)
+
+	// Behind a proxy that ends TLS.
+	e = newEnv(t)
+	p = e.postWith("/admin/login", url.Values{"token": {e.admin}}, http.Header{"X-Forwarded-Proto": {"https"}}).redirects("/admin/")
+	if ck := sessionCookie(p); ck == nil || !ck.Secure {
+		t.Errorf("session cookie behind a TLS proxy %v, want Secure", ck)
+	}
 }
 
 func TestSignOut(t *testing.T) {
