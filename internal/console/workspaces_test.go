@@ -147,7 +147,7 @@ func TestSaveConfigRefused(t *testing.T) {
 		{"softDeleteGraceDays", "0", "softDeleteGraceDays 0 must be from 1 to 3650"},
 		{"seatLimit", "lots", "field &#34;seatLimit&#34; must not be a JSON string"},
 		{"deleteMode", "later", "deleteMode &#34;later&#34; must be &#34;soft&#34; or &#34;hard&#34;"},
-		{"roles", `[{"name": "viewer"}`, "field &#34;roles&#34; must not be a JSON string"},
+		{"roles", `[{"name": "viewer"}`, "field &#34;roles&#34; must not be a JSON string; want a JSON array"},
 	} {
 		t.Run(tt.key, func(t *testing.T) {
 			before := e.apiOK("/workspaces/acme/scim-config")
