@@ -31,11 +31,12 @@ const scimURL = "https://scim.example.com/scim/v2"
 // cookies like a browser and does not follow redirects, so that tests
 // see them.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	st      *sqlite.Store
 	ten     *tenant.Service
 	srv     *httptest.Server
+	handler http.Handler // what srv serves
 	client  *http.Client
 	now     atomic.Int64 // the clock of the console, the API and the tenant service, in Unix nanoseconds
 	admin   string       // admin token
@@ -45,9 +46,9 @@ type env struct {
 	acmeID  string
 }
 
-func newEnv(t *testing.T) *env { return newEnvTLS(t, false) }
+func newEnv(t testing.TB) *env { return newEnvTLS(t, false) }
 
-func newEnvTLS(t *testing.T, tls bool) *env {
+func newEnvTLS(t testing.TB, tls bool) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "scimd.db"))
@@ -84,6 +85,7 @@ func newEnvTLS(t *testing.T, tls bool) *env {
 	mux := http.NewServeMux()
 	mux.Handle(admin.Prefix+"/", api)
 	mux.Handle(console.Prefix, con)
+	e.handler = mux
 	if tls {
 		e.srv = httptest.NewTLSServer(mux)
 	} else {
@@ -104,7 +106,7 @@ func (e *env) advance(d time.Duration) { e.now.Add(int64(d)) }
 
 // page is a response of the console.
 type page struct {
-	t      *testing.T
+	t      testing.TB
 	method string
 	path   string
 	status int
