@@ -66,7 +66,7 @@ type Console struct {
 	ttl     time.Duration
 	log     *slog.Logger
 	now     func() time.Time
-	seal    *sealer
+	cookies *sealer
 	pages   map[string]*template.Template
 	handler http.Handler
 }
@@ -85,7 +85,7 @@ func New(cfg Config) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{api: cfg.API, scimURL: cfg.SCIMURL, ttl: cfg.SessionTTL, log: cfg.Log, now: cfg.Clock, seal: s}
+	c := &Console{api: cfg.API, scimURL: cfg.SCIMURL, ttl: cfg.SessionTTL, log: cfg.Log, now: cfg.Clock, cookies: s}
 	if c.ttl <= 0 {
 		c.ttl = DefaultSessionTTL
 	}

@@ -83,7 +83,7 @@ func (c *Console) session(r *http.Request) string {
 	if err != nil {
 		return ""
 	}
-	tok, _ := c.seal.open(sessionCookie, ck.Value, c.now())
+	tok, _ := c.cookies.open(sessionCookie, ck.Value, c.now())
 	return tok
 }
 
@@ -116,7 +116,7 @@ func overTLS(r *http.Request) bool {
 
 // setFlash keeps a notice for the next page.
 func (q *req) setFlash(notice string) {
-	q.setCookie(noticeCookie, q.c.seal.seal(noticeCookie, notice, q.c.now().Add(noticeTTL)), noticeTTL)
+	q.setCookie(noticeCookie, q.c.cookies.seal(noticeCookie, notice, q.c.now().Add(noticeTTL)), noticeTTL)
 }
 
 // takeFlash returns the notice kept for this page, if any, and drops it.
@@ -126,7 +126,7 @@ func (q *req) takeFlash() string {
 		return ""
 	}
 	q.setCookie(noticeCookie, "", -1)
-	notice, _ := q.c.seal.open(noticeCookie, ck.Value, q.c.now())
+	notice, _ := q.c.cookies.open(noticeCookie, ck.Value, q.c.now())
 	return notice
 }
 
@@ -173,7 +173,7 @@ func signIn(q *req) {
 		return
 	}
 	q.token = tok
-	q.setCookie(sessionCookie, q.c.seal.seal(sessionCookie, tok, q.c.now().Add(q.c.ttl)), q.c.ttl)
+	q.setCookie(sessionCookie, q.c.cookies.seal(sessionCookie, tok, q.c.now().Add(q.c.ttl)), q.c.ttl)
 	q.redirect(Prefix, "Signed in.")
 }
 

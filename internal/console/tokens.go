@@ -55,8 +55,6 @@ type confirmData struct {
 	Back     string // the path of the page to go back to
 	// Overlap offers the choice of a rotation's overlap.
 	Overlap bool
-	// Hidden are fields the form sends along.
-	Hidden map[string]string
 }
 
 // findToken returns the token id of the workspace's list, for a page to
