@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/internal/console"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
@@ -30,38 +31,44 @@ func adminFlags(fs *flag.FlagSet) *adminOptions {
 	return o
 }
 
-// start serves the admin API: on srv's listener, by routing admin.Prefix
-// to it ahead of srv's handler, or with --admin-addr on a listener of its
-// own, which srv then does not serve it on, with metrics beside it. The
-// function it returns stops it; call it before the store closes.
-func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http.Handler, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer) (func(), error) {
-	h := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log})
-	if tokens, err := ten.ListAdminTokens(ctx); err == nil && len(tokens) == 0 {
-		fmt.Fprintf(stdout, "The admin API (%s) needs an admin token: scimd admin-token create --name NAME\n", admin.Prefix)
+// start serves the admin API and the admin console, a client of the API
+// under console.Prefix that shows scimURL as the SCIM endpoints' base
+// URL: on srv's listener, by routing them ahead of srv's handler, or
+// with --admin-addr on a listener of their own, with metrics, which srv
+// then does not serve them on. The function it returns stops them; call
+// it before the store closes.
+func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http.Handler, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer, scimURL string) (func(), error) {
+	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log})
+	con, err := console.New(console.Config{API: api, Key: hasher.Key("console session"), SCIMURL: scimURL, Log: log})
+	if err != nil {
+		api.Close()
+		return nil, err
 	}
+	if tokens, err := ten.ListAdminTokens(ctx); err == nil && len(tokens) == 0 {
+		fmt.Fprintf(stdout, "The admin API (%s) and console (%s) need an admin token: scimd admin-token create --name NAME\n", admin.Prefix, console.Prefix)
+	}
+	h := http.NewServeMux()
+	h.Handle(admin.Prefix+"/", api)
+	h.Handle(console.Prefix, con)
 	if o.addr == "" {
-		mux := http.NewServeMux()
-		mux.Handle(admin.Prefix+"/", h)
-		mux.Handle("/", srv.Handler)
-		srv.Handler = mux
-		return func() { h.Close() }, nil
+		h.Handle("/", srv.Handler)
+		srv.Handler = h
+		return func() { api.Close() }, nil
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		h.Close()
+		api.Close()
 		return nil, fmt.Errorf("--admin-addr: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(admin.Prefix+"/", h)
-	mux.Handle("GET /metrics", metrics)
+	h.Handle("GET /metrics", metrics)
 	asrv := &http.Server{
-		Handler:           mux,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	fmt.Fprintf(stdout, "scimd is serving the admin API at http://%s%s, and metrics at /metrics\n", ln.Addr(), admin.Prefix)
+	fmt.Fprintf(stdout, "scimd is serving the admin API at http://%s%s, its console at http://%s%s and metrics at /metrics\n", ln.Addr(), admin.Prefix, ln.Addr(), console.Prefix)
 	go func() {
 		if err := asrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("admin API listener failed", "err", err)
@@ -71,6 +78,6 @@ func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http
 		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		asrv.Shutdown(sctx)
-		h.Close()
+		api.Close()
 	}, nil
 }

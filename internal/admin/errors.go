@@ -209,5 +209,8 @@ func jsonKind(goType string) string {
 	case "int", "int64":
 		return "a whole number"
 	}
+	if strings.HasPrefix(goType, "[]") {
+		return "a JSON array"
+	}
 	return "a " + goType
 }

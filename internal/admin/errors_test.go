@@ -35,6 +35,7 @@ func TestBadBodies(t *testing.T) {
 		{"wrong type", `{"slug": 3}`, CodeInvalidJSON, `field "slug" must not be a JSON number; want a string`, 400},
 		{"unknown field", `{"slug":"b","colour":"red"}`, CodeInvalidJSON, `unknown field "colour"`, 400},
 		{"config wrong type", `{"slug":"c","config":{"seatLimit":"ten"}}`, CodeInvalidJSON, `field "config.seatLimit"`, 400},
+		{"config list wrong type", `{"slug":"c","config":{"roles":"viewer:10"}}`, CodeInvalidJSON, `field "config.roles" must not be a JSON string; want a JSON array`, 400},
 		{"config unknown setting", `{"slug":"c","config":{"seats":1}}`, CodeInvalidJSON, `unknown field "config.seats"; the settings are scimEnabled, `, 400},
 		{"too large", `{"slug":"` + strings.Repeat("a", maxBody) + `"}`, CodeBodyTooLarge, "larger than", 413},
 	} {

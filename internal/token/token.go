@@ -115,3 +115,16 @@ func (h *Hasher) HashAdmin(tok string) []byte {
 	m.Write([]byte(tok))
 	return m.Sum(nil)
 }
+
+// Key returns a 32-byte key for purpose, derived from the installation
+// secret: HMAC-SHA256 of "scimd key", a zero byte and purpose. Keys of
+// different purposes are independent of each other and of every token
+// hash, whose domains never start with "scimd key\x00", so a key can
+// neither be used to forge a token hash nor be learnt from one. Being
+// derived, a key is the same on every replica and across restarts.
+func (h *Hasher) Key(purpose string) []byte {
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte("scimd key\x00"))
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}

@@ -48,3 +48,24 @@ func TestKindsAreApart(t *testing.T) {
 		t.Error("admin hashes do not depend on the installation secret")
 	}
 }
+
+func TestKey(t *testing.T) {
+	h := token.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
+	a, b := h.Key("console session"), h.Key("console flash")
+	if len(a) != 32 || len(b) != 32 {
+		t.Fatalf("key lengths %d, %d; want 32", len(a), len(b))
+	}
+	if !bytes.Equal(a, token.NewHasher([]byte("0123456789abcdef0123456789abcdef")).Key("console session")) {
+		t.Error("a key differs between hashers of the same secret")
+	}
+	if bytes.Equal(a, b) {
+		t.Error("keys of two purposes are equal")
+	}
+	if bytes.Equal(a, token.NewHasher([]byte("another secret, another installation")).Key("console session")) {
+		t.Error("a key does not depend on the installation secret")
+	}
+	admin, adminHash := h.MintAdmin()
+	if bytes.Equal(h.Key(admin), adminHash) || bytes.Equal(h.Key("admin token\x00"+admin), adminHash) {
+		t.Error("a key equals a token hash")
+	}
+}

@@ -1,0 +1,148 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// newTokenView is a token just minted: the one answer of the API that
+// holds the token itself.
+type newTokenView struct {
+	tokenView
+	Token    string     `json:"token"`
+	Previous *tokenView `json:"previous"`
+	Warning  string     `json:"warning"`
+}
+
+// secretData is what the page that shows a new secret once shows.
+type secretData struct {
+	Slug    string
+	SCIMURL string
+	Token   *newTokenView   // a SCIM token, created or rotated
+	Webhook *newWebhookView // or a webhook, with its signing secret
+}
+
+// createToken mints a SCIM token and shows it, on this page only: the
+// answer to the POST is not kept by the browser (Cache-Control: no-store)
+// and the console keeps nothing of it.
+func createToken(q *req) {
+	if !q.form() {
+		return
+	}
+	slug := q.r.PathValue("slug")
+	name := strings.TrimSpace(q.r.PostForm.Get("name"))
+	expires := strings.TrimSpace(q.r.PostForm.Get("expires_in"))
+	body := map[string]any{"name": name}
+	if expires != "" {
+		body["expires_in"] = expires
+	}
+	var t newTokenView
+	if e := q.api("POST", apiPath("workspaces", slug, "tokens"), nil, body, &t); e != nil {
+		q.showWorkspace(e.Status, e, nil, func(d *workspaceData) { d.TokenName, d.TokenExpires = name, expires })
+		return
+	}
+	q.render(http.StatusCreated, "secret", view{Title: "New SCIM token", Section: "workspaces",
+		Data: secretData{Slug: slug, SCIMURL: q.c.scimURL, Token: &t}})
+}
+
+// confirmData is what a page that asks before an action shows.
+type confirmData struct {
+	Question string
+	Detail   string
+	Action   string // the path the form posts to
+	Button   string
+	Back     string // the path of the page to go back to
+	// Overlap offers the choice of a rotation's overlap.
+	Overlap bool
+}
+
+// findToken returns the token id of the workspace's list, for a page to
+// name it; the API says whether it exists when the action is taken.
+func (q *req) findToken(slug, id string) (tokenView, *apiError) {
+	var list struct {
+		Tokens []tokenView `json:"tokens"`
+	}
+	if e := q.api("GET", apiPath("workspaces", slug, "tokens"), nil, nil, &list); e != nil {
+		return tokenView{}, e
+	}
+	for _, t := range list.Tokens {
+		if t.ID == id {
+			return t, nil
+		}
+	}
+	return tokenView{ID: id}, nil
+}
+
+// tokenLabel names a token on a page.
+func tokenLabel(t tokenView) string {
+	if t.Name == "" {
+		return t.ID
+	}
+	return fmt.Sprintf("%q (%s)", t.Name, t.ID)
+}
+
+func confirmRevoke(q *req) {
+	q.confirmToken(http.StatusOK, nil, false)
+}
+
+func confirmRotate(q *req) {
+	q.confirmToken(http.StatusOK, nil, true)
+}
+
+// confirmToken asks before a token is revoked or rotated, with the error
+// of a refused attempt if there was one.
+func (q *req) confirmToken(status int, failed *apiError, rotate bool) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	t, e := q.findToken(slug, id)
+	if e != nil {
+		q.failAPI(e)
+		return
+	}
+	d := confirmData{
+		Question: fmt.Sprintf("Revoke token %s of workspace %s?", tokenLabel(t), slug),
+		Detail:   "Every server refuses it from its next request. An identity provider that still uses it stops provisioning.",
+		Action:   workspacePath(slug, "tokens", id, "revoke"),
+		Button:   "Revoke",
+		Back:     workspacePath(slug),
+	}
+	title := "Revoke token"
+	if rotate {
+		title = "Rotate token"
+		d.Question = fmt.Sprintf("Rotate token %s of workspace %s?", tokenLabel(t), slug)
+		d.Detail = "A new token with the same name and lifetime is shown once. Choose how long the old one keeps working, so that the identity provider can be given the new one meanwhile."
+		d.Action = workspacePath(slug, "tokens", id, "rotate")
+		d.Button, d.Overlap = "Rotate", true
+	}
+	q.render(status, "confirm", view{Title: title, Section: "workspaces", Error: failed, Data: d})
+}
+
+func revokeToken(q *req) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	var t tokenView
+	if e := q.api("DELETE", apiPath("workspaces", slug, "tokens", id), nil, nil, &t); e != nil {
+		q.confirmToken(e.Status, e, false)
+		return
+	}
+	q.redirect(workspacePath(slug), fmt.Sprintf("Revoked token %s.", tokenLabel(t)))
+}
+
+// rotateToken mints the replacement of a token and shows it once, like
+// createToken.
+func rotateToken(q *req) {
+	if !q.form() {
+		return
+	}
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	body := map[string]any{}
+	if o := strings.TrimSpace(q.r.PostForm.Get("overlap")); o != "" {
+		body["overlap"] = o
+	}
+	var t newTokenView
+	if e := q.api("POST", apiPath("workspaces", slug, "tokens", id, "rotate"), nil, body, &t); e != nil {
+		q.confirmToken(e.Status, e, true)
+		return
+	}
+	q.render(http.StatusCreated, "secret", view{Title: "Rotated SCIM token", Section: "workspaces",
+		Data: secretData{Slug: slug, SCIMURL: q.c.scimURL, Token: &t}})
+}

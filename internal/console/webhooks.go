@@ -1,0 +1,167 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// newWebhookView is a webhook just created, with its signing secret.
+type newWebhookView struct {
+	webhookView
+	Secret string `json:"secret"`
+}
+
+// deliveryView is one delivery of a webhook's log.
+type deliveryView struct {
+	ID          string     `json:"id"`
+	EventID     string     `json:"event_id"`
+	EventType   string     `json:"event_type"`
+	EventSeq    int64      `json:"event_seq"`
+	Status      string     `json:"status"`
+	Attempts    int        `json:"attempts"`
+	NextAttempt *time.Time `json:"next_attempt"`
+	LastAttempt *time.Time `json:"last_attempt"`
+	LastStatus  *int       `json:"last_status"`
+	LastError   string     `json:"last_error"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+}
+
+// createWebhook registers a webhook and shows its signing secret once.
+// Event types are typed separated by commas or spaces; none for every
+// type.
+func createWebhook(q *req) {
+	if !q.form() {
+		return
+	}
+	slug := q.r.PathValue("slug")
+	u := strings.TrimSpace(q.r.PostForm.Get("url"))
+	types := q.r.PostForm.Get("event_types")
+	body := map[string]any{"url": u, "enabled": q.r.PostForm.Get("enabled") == "true"}
+	if fields := strings.FieldsFunc(types, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }); len(fields) > 0 {
+		body["event_types"] = fields
+	}
+	var wh newWebhookView
+	if e := q.api("POST", apiPath("workspaces", slug, "webhooks"), nil, body, &wh); e != nil {
+		q.showWorkspace(e.Status, e, nil, func(d *workspaceData) { d.WebhookURL, d.EventTypes = u, types })
+		return
+	}
+	q.render(http.StatusCreated, "secret", view{Title: "New webhook", Section: "workspaces",
+		Data: secretData{Slug: slug, Webhook: &wh}})
+}
+
+type webhookData struct {
+	Slug       string
+	Webhook    webhookView
+	Status     string // the log's filter
+	Cursor     string
+	Deliveries []deliveryView
+	NextCursor string
+}
+
+// webhookPage shows a webhook and its delivery log, a page at a time.
+func webhookPage(q *req) {
+	q.showWebhook(http.StatusOK, nil)
+}
+
+func (q *req) showWebhook(status int, failed *apiError) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	d := webhookData{Slug: slug, Status: q.r.URL.Query().Get("status"), Cursor: q.r.URL.Query().Get("cursor")}
+	if e := q.api("GET", apiPath("workspaces", slug, "webhooks", id), nil, nil, &d.Webhook); e != nil {
+		q.failAPI(e)
+		return
+	}
+	query := url.Values{"limit": {"50"}}
+	if d.Status != "" {
+		query.Set("status", d.Status)
+	}
+	if d.Cursor != "" {
+		query.Set("cursor", d.Cursor)
+	}
+	var page struct {
+		Deliveries []deliveryView `json:"deliveries"`
+		NextCursor string         `json:"next_cursor"`
+	}
+	if e := q.api("GET", apiPath("workspaces", slug, "webhooks", id, "deliveries"), query, nil, &page); e != nil {
+		if e.Status != http.StatusBadRequest {
+			q.failAPI(e)
+			return
+		}
+		status, failed = e.Status, e
+	}
+	d.Deliveries, d.NextCursor = page.Deliveries, page.NextCursor
+	q.render(status, "webhook", view{Title: "Webhook " + d.Webhook.ID, Section: "workspaces", Error: failed, Data: d})
+}
+
+// enableWebhook turns a webhook on or off.
+func enableWebhook(q *req) {
+	if !q.form() {
+		return
+	}
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	on := q.r.PostForm.Get("enabled") == "true"
+	var wh webhookView
+	if e := q.api("PATCH", apiPath("workspaces", slug, "webhooks", id), nil, map[string]any{"enabled": on}, &wh); e != nil {
+		q.showWebhook(e.Status, e)
+		return
+	}
+	state := "Disabled"
+	if wh.Enabled {
+		state = "Enabled"
+	}
+	q.redirect(workspacePath(slug, "webhooks", id), fmt.Sprintf("%s webhook %s.", state, wh.ID))
+}
+
+func confirmDeleteWebhook(q *req) {
+	q.confirmDeleteWebhook(http.StatusOK, nil)
+}
+
+func (q *req) confirmDeleteWebhook(status int, failed *apiError) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	var wh webhookView
+	if e := q.api("GET", apiPath("workspaces", slug, "webhooks", id), nil, nil, &wh); e != nil {
+		if failed == nil {
+			failed = e
+		}
+		q.failAPI(failed)
+		return
+	}
+	d := confirmData{
+		Question: fmt.Sprintf("Delete webhook %s (%s) of workspace %s?", wh.ID, wh.URL, slug),
+		Detail:   "Its delivery log goes with it, and what is pending is not sent. This cannot be undone.",
+		Action:   workspacePath(slug, "webhooks", id, "delete"),
+		Button:   "Delete",
+		Back:     workspacePath(slug, "webhooks", id),
+	}
+	q.render(status, "confirm", view{Title: "Delete webhook", Section: "workspaces", Error: failed, Data: d})
+}
+
+func deleteWebhook(q *req) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	if e := q.api("DELETE", apiPath("workspaces", slug, "webhooks", id), nil, nil, nil); e != nil {
+		q.confirmDeleteWebhook(e.Status, e)
+		return
+	}
+	q.redirect(workspacePath(slug), fmt.Sprintf("Deleted webhook %s.", id))
+}
+
+// redeliver sends a delivery again, and says so, with the API's warning
+// if the webhook is disabled.
+func redeliver(q *req) {
+	slug, id, delivery := q.r.PathValue("slug"), q.r.PathValue("id"), q.r.PathValue("delivery")
+	var d struct {
+		deliveryView
+		Warning string `json:"warning"`
+	}
+	if e := q.api("POST", apiPath("workspaces", slug, "webhooks", id, "deliveries", delivery, "redeliver"), nil, nil, &d); e != nil {
+		q.showWebhook(e.Status, e)
+		return
+	}
+	notice := fmt.Sprintf("Delivery %s of event %s is pending again.", d.ID, d.EventID)
+	if d.Warning != "" {
+		notice += " " + d.Warning
+	}
+	q.redirect(workspacePath(slug, "webhooks", id), notice)
+}

@@ -1,0 +1,155 @@
+package console_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimd/scimd/internal/store"
+)
+
+// secretRE finds (the start of) a signing secret in a page.
+var secretRE = regexp.MustCompile(`whsec_[A-Za-z0-9]{8,}`)
+
+func TestCreateWebhook(t *testing.T) {
+	e := newEnv(t)
+	e.signIn()
+	p := e.post("/admin/workspaces/acme/webhooks", url.Values{
+		"url": {"https://example.com/hooks/scimd"}, "event_types": {"user.created, group.*"}, "enabled": {"true"},
+	}).want(http.StatusCreated)
+	p.has("the only time it is shown")
+	wh := find(e.apiOK("/workspaces/acme/webhooks")["webhooks"], "url", "https://example.com/hooks/scimd")
+	if wh == nil || wh["enabled"] != true || jsonText(e, wh["event_types"]) != `["user.created","group.*"]` {
+		t.Fatalf("webhook %v", wh)
+	}
+	stored, err := e.st.Webhook(e.ctx, e.acmeID, wh["id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := stored.Secret
+	if !strings.Contains(html.UnescapeString(p.body), `<code class="copy secret">`+secret+`</code>`) {
+		t.Errorf("the page does not show the signing secret %s:\n%s", secret, p.body)
+	}
+	if a := e.audited("webhook.create"); a["status"] != 201.0 || a["target"] != wh["id"] {
+		t.Errorf("audit entry %v", a)
+	}
+	for _, path := range []string{"/admin/workspaces/acme", "/admin/workspaces/acme/webhooks/" + wh["id"].(string), "/admin/audit"} {
+		if p := e.get(path).want(http.StatusOK); strings.Contains(html.UnescapeString(p.body), secret) {
+			t.Errorf("%s shows the signing secret", path)
+		}
+	}
+	e.get("/admin/workspaces/acme").want(http.StatusOK).
+		has("https://example.com/hooks/scimd", "user.created, group.*", `href="/admin/workspaces/acme/webhooks/`+wh["id"].(string)+`"`)
+
+	// Unticked, disabled; no types, every event.
+	e.post("/admin/workspaces/acme/webhooks", url.Values{"url": {"https://example.org/all"}}).want(http.StatusCreated)
+	if wh := find(e.apiOK("/workspaces/acme/webhooks")["webhooks"], "url", "https://example.org/all"); wh == nil || wh["enabled"] != false || wh["event_types"] != nil {
+		t.Errorf("webhook %v", wh)
+	}
+	e.get("/admin/workspaces/acme").want(http.StatusOK).has("every event")
+
+	// Refused: the API's message, the form as sent, nothing created.
+	p = e.post("/admin/workspaces/acme/webhooks", url.Values{"url": {"ftp://example.com/x"}, "event_types": {"User.Created"}}).
+		want(http.StatusBadRequest).has("want an absolute http or https URL", `value="ftp://example.com/x"`, `value="User.Created"`)
+	if secretRE.MatchString(p.body) {
+		t.Errorf("a refused create shows a secret:\n%s", p.body)
+	}
+	if n := len(e.apiOK("/workspaces/acme/webhooks")["webhooks"].([]any)); n != 2 {
+		t.Errorf("%d webhooks, want 2", n)
+	}
+	if a := e.audited("webhook.create"); a["status"] != 400.0 {
+		t.Errorf("audit entry %v, want the refusal", a)
+	}
+}
+
+func TestWebhookActions(t *testing.T) {
+	e := newEnv(t)
+	_, wh := e.api("POST", "/workspaces/acme/webhooks", `{"url":"https://example.com/hooks","event_types":["user.*"]}`)
+	id := wh["id"].(string)
+	// An event whose delivery failed for good, and one delivered.
+	for _, typ := range []string{"user.created", "user.updated"} {
+		if _, err := e.st.AppendEvents(e.ctx, e.acmeID, []store.NewEvent{{Type: typ, Subject: "usr_1"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.st.FanOut(e.ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	due, err := e.st.ClaimDeliveries(e.ctx, 10, time.Minute)
+	if err != nil || len(due) != 2 {
+		t.Fatalf("claimed %d deliveries, %v", len(due), err)
+	}
+	var dead string
+	for _, d := range due {
+		o := store.DeliveryOutcome{Status: 204, Delivered: true}
+		if d.EventType == "user.created" {
+			o, dead = store.DeliveryOutcome{Status: 500, Error: "webhook: endpoint answered <b>500</b>"}, d.ID
+		}
+		if err := e.st.FinishDelivery(e.ctx, d.Delivery, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.signIn()
+	page := "/admin/workspaces/acme/webhooks/" + id
+
+	t.Run("delivery log", func(t *testing.T) {
+		e.get(page).want(http.StatusOK).has(
+			"https://example.com/hooks", "user.*",
+			`<td class="state dead">dead</td>`, `<td class="state delivered">delivered</td>`,
+			"endpoint answered &lt;b&gt;500&lt;/b&gt;", "→ 500",
+			`action="`+page+`/deliveries/`+dead+`/redeliver"`,
+		)
+		e.get(page+"?status=dead").want(http.StatusOK).has(dead, `<option value="dead" selected>`).lacks("user.updated")
+		e.get(page + "?status=lost").want(http.StatusBadRequest).has("status=lost: want pending, delivered or dead")
+	})
+
+	t.Run("redeliver", func(t *testing.T) {
+		p := e.post(page+"/deliveries/"+dead+"/redeliver", nil).redirects(page)
+		e.follow(p).want(http.StatusOK).has("Delivery "+dead+" of event ", "is pending again.")
+		status, d := e.api("GET", "/workspaces/acme/webhooks/"+id+"/deliveries?status=pending", "")
+		if status != 200 || find(d["deliveries"], "id", dead) == nil {
+			t.Errorf("pending deliveries %v, want %s", d, dead)
+		}
+		if a := e.audited("delivery.redeliver"); a["status"] != 200.0 || a["target"] != dead {
+			t.Errorf("audit entry %v", a)
+		}
+		e.post(page+"/deliveries/dlv_nope/redeliver", nil).want(http.StatusNotFound).has("delivery_not_found", "Deliveries")
+	})
+
+	t.Run("disable and enable", func(t *testing.T) {
+		p := e.post(page+"/enabled", url.Values{"enabled": {"false"}}).redirects(page)
+		e.follow(p).want(http.StatusOK).has("Disabled webhook "+id+".", `<input type="hidden" name="enabled" value="true"><button>Enable</button>`)
+		if _, w := e.api("GET", "/workspaces/acme/webhooks/"+id, ""); w["enabled"] != false {
+			t.Errorf("webhook %v, want disabled", w)
+		}
+		if a := e.audited("webhook.update"); a["status"] != 200.0 || a["payload"].(map[string]any)["enabled"] != false {
+			t.Errorf("audit entry %v", a)
+		}
+		// The API's warning of a redelivery to a disabled webhook.
+		e.follow(e.post(page+"/deliveries/"+dead+"/redeliver", nil).redirects(page)).has("is disabled: the delivery waits")
+		e.post(page+"/enabled", url.Values{"enabled": {"true"}}).redirects(page)
+		if _, w := e.api("GET", "/workspaces/acme/webhooks/"+id, ""); w["enabled"] != true {
+			t.Errorf("webhook %v, want enabled", w)
+		}
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		e.get(page+"/delete").want(http.StatusOK).has("Delete webhook "+id+" (https://example.com/hooks) of workspace acme?", `action="`+page+`/delete"`)
+		if status, _ := e.api("GET", "/workspaces/acme/webhooks/"+id, ""); status != 200 {
+			t.Fatalf("the confirmation page deleted the webhook: %d", status)
+		}
+		p := e.post(page+"/delete", nil).redirects("/admin/workspaces/acme")
+		e.follow(p).want(http.StatusOK).has("Deleted webhook " + id + ".").lacks(page)
+		if status, _ := e.api("GET", "/workspaces/acme/webhooks/"+id, ""); status != 404 {
+			t.Errorf("GET the deleted webhook: %d, want 404", status)
+		}
+		if a := e.audited("webhook.delete"); a["status"] != 204.0 || a["target"] != id {
+			t.Errorf("audit entry %v", a)
+		}
+		e.post(page+"/delete", nil).want(http.StatusNotFound).has("webhook_not_found")
+	})
+}

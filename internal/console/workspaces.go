@@ -1,0 +1,315 @@
+package console
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// workspaceView is a workspace as the API shows it. The configuration is
+// kept as the API's JSON values, which the form shows and sends back
+// changed.
+type workspaceView struct {
+	ID      string                     `json:"id"`
+	Slug    string                     `json:"slug"`
+	Created time.Time                  `json:"created"`
+	Config  map[string]json.RawMessage `json:"config"`
+}
+
+// SCIMEnabled reports the workspace's scimEnabled, for the list.
+func (w workspaceView) SCIMEnabled() bool {
+	return string(w.Config["scimEnabled"]) == "true"
+}
+
+func dashboard(q *req) {
+	var list struct {
+		Workspaces []workspaceView `json:"workspaces"`
+	}
+	if e := q.api("GET", "/workspaces", nil, nil, &list); e != nil {
+		q.failAPI(e)
+		return
+	}
+	q.render(http.StatusOK, "workspaces", view{Title: "Workspaces", Section: "workspaces", Data: dashboardData{Workspaces: list.Workspaces}})
+}
+
+type dashboardData struct {
+	Workspaces []workspaceView
+	Slug       string // what the create form was sent with
+}
+
+func createWorkspace(q *req) {
+	if !q.form() {
+		return
+	}
+	slug := strings.TrimSpace(q.r.PostForm.Get("slug"))
+	var w workspaceView
+	if e := q.api("POST", "/workspaces", nil, map[string]any{"slug": slug}, &w); e != nil {
+		var list struct {
+			Workspaces []workspaceView `json:"workspaces"`
+		}
+		q.api("GET", "/workspaces", nil, nil, &list)
+		q.render(e.Status, "workspaces", view{Title: "Workspaces", Section: "workspaces", Error: e,
+			Data: dashboardData{Workspaces: list.Workspaces, Slug: slug}})
+		return
+	}
+	q.redirect(workspacePath(w.Slug), fmt.Sprintf("Created workspace %s.", w.Slug))
+}
+
+// tokenView is a SCIM token as listed.
+type tokenView struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Created   time.Time  `json:"created"`
+	CreatedBy string     `json:"created_by"`
+	Expires   *time.Time `json:"expires"`
+	DaysLeft  *int       `json:"days_left"`
+	LastUsed  *time.Time `json:"last_used"`
+	Revoked   *time.Time `json:"revoked"`
+	State     string     `json:"state"`
+}
+
+// webhookView is a webhook as listed.
+type webhookView struct {
+	ID             string    `json:"id"`
+	URL            string    `json:"url"`
+	EventTypes     []string  `json:"event_types"`
+	Enabled        bool      `json:"enabled"`
+	Created        time.Time `json:"created"`
+	DisabledReason string    `json:"disabled_reason"`
+}
+
+// workspaceData is what the workspace page shows.
+type workspaceData struct {
+	Workspace workspaceView
+	SCIMURL   string
+	Settings  []settingField
+	Tokens    []tokenView
+	Webhooks  []webhookView
+	// What the forms were sent with, after a refusal.
+	TokenName, TokenExpires string
+	WebhookURL, EventTypes  string
+}
+
+// workspacePage shows a workspace: where its identity providers connect,
+// its SCIM configuration, its tokens and its webhooks.
+func workspacePage(q *req) {
+	q.showWorkspace(http.StatusOK, nil, nil, func(*workspaceData) {})
+}
+
+// showWorkspace renders the workspace page with the API's current state,
+// and, after a refused action, its error and the form values the operator
+// sent (sent, for the settings; edit, for the other forms).
+func (q *req) showWorkspace(status int, failed *apiError, sent url.Values, edit func(*workspaceData)) {
+	slug := q.r.PathValue("slug")
+	d := workspaceData{SCIMURL: q.c.scimURL}
+	if e := q.api("GET", apiPath("workspaces", slug), nil, nil, &d.Workspace); e != nil {
+		q.failAPI(e)
+		return
+	}
+	var tokens struct {
+		Tokens []tokenView `json:"tokens"`
+	}
+	var hooks struct {
+		Webhooks []webhookView `json:"webhooks"`
+	}
+	e := q.api("GET", apiPath("workspaces", slug, "tokens"), nil, nil, &tokens)
+	if e == nil {
+		e = q.api("GET", apiPath("workspaces", slug, "webhooks"), nil, nil, &hooks)
+	}
+	if e != nil {
+		q.failAPI(e)
+		return
+	}
+	d.Tokens, d.Webhooks = tokens.Tokens, hooks.Webhooks
+	d.Settings = settingFields(d.Workspace.Config, sent)
+	edit(&d)
+	q.render(status, "workspace", view{Title: d.Workspace.Slug, Section: "workspaces", Error: failed, Data: d})
+}
+
+// A setting's kind says how its form field shows and sends it.
+const (
+	kindBool = "bool" // a checkbox: true or false
+	kindText = "text" // a string
+	kindJSON = "json" // any other JSON value, as JSON text; empty for null
+	// kindValue is sent as kindJSON is, in a field of one line: for
+	// numbers.
+	kindValue = "value"
+)
+
+// setting is how the form shows one setting of the configuration. The
+// API alone knows what values are valid; the hints only help.
+type setting struct {
+	key, kind, hint string
+}
+
+// settings lists the settings in the order of the README's table. The
+// API may have more: they are shown after these, as JSON.
+var settings = []setting{
+	{"scimEnabled", kindBool, "accept SCIM requests; off, every SCIM request of the workspace gets 403"},
+	{"createUsers", kindBool, "identity providers may create users; off, existing users are still updated"},
+	{"syncDisplayName", kindBool, "keep display names in step with what identity providers send"},
+	{"defaultRole", kindText, "role of provisioned users"},
+	{"defaultTeam", kindText, "team provisioned users join; empty for none"},
+	{"defaultTeamRole", kindText, "their role in that team"},
+	{"revokeKeysOnDeactivate", kindBool, "revoke a user's API keys, not only its sessions, when the identity provider deactivates or deletes it"},
+	{"deleteMode", kindText, "soft: deleted users can be restored for softDeleteGraceDays; hard: gone at once"},
+	{"softDeleteGraceDays", kindValue, "1 to 3650"},
+	{"strictMode", kindBool, "refuse SCIM writes that would give a user a role above what its groups grant"},
+	{"seatLimit", kindValue, "most active users; empty for unlimited"},
+	{"allowLinking", kindBool, "an identity provider that creates a user with an invited user's userName gets that user"},
+	{"roles", kindJSON, `e.g. [{"name": "viewer", "rank": 10}, {"name": "admin", "rank": 40}]; empty for the defaults`},
+	{"roleMappings", kindJSON, `e.g. [{"group": "Eng*", "role": "developer"}, {"externalId": "00g1", "role": "admin"}]; empty for none`},
+	{"groupAllowlist", kindJSON, `e.g. ["Engineering", "Sales*"]; empty for every group`},
+}
+
+// settingField is one field of the configuration form.
+type settingField struct {
+	Key, Kind, Hint string
+	// Value is the setting's value as the field shows it; Was is the
+	// value the API gave, sent back with the form so that only the
+	// settings the operator changed are sent to the API.
+	Value, Was string
+}
+
+// Checked reports whether a checkbox is ticked.
+func (f settingField) Checked() bool { return f.Value == "true" }
+
+// settingFields returns the form's fields for a configuration, with the
+// values of sent (a refused form) in place of the API's where given.
+func settingFields(cfg map[string]json.RawMessage, sent url.Values) []settingField {
+	var fields []settingField
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.key] = true
+		if raw, ok := cfg[s.key]; ok {
+			fields = append(fields, settingField{Key: s.key, Kind: s.kind, Hint: s.hint, Value: formValue(s.kind, raw)})
+		}
+	}
+	var extra []string
+	for k := range cfg {
+		if !known[k] {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(extra)
+	for _, k := range extra {
+		fields = append(fields, settingField{Key: k, Kind: kindJSON, Value: formValue(kindJSON, cfg[k])})
+	}
+	for i := range fields {
+		f := &fields[i]
+		f.Was = f.Value
+		if sent != nil && sent.Has("was."+f.Key) {
+			f.Value, f.Was = sentValue(f.Kind, sent, f.Key), sent.Get("was."+f.Key)
+		}
+	}
+	return fields
+}
+
+// formValue is the text a field shows for a JSON value.
+func formValue(kind string, raw json.RawMessage) string {
+	switch kind {
+	case kindBool:
+		if string(raw) == "true" {
+			return "true"
+		}
+		return "false"
+	case kindText:
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	}
+	if string(bytes.TrimSpace(raw)) == "null" {
+		return ""
+	}
+	// Re-encoded without the HTML escapes of the API's JSON, so that the
+	// operator sees "<" rather than "\u003c"; the template escapes it.
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return string(raw)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+	return strings.TrimSpace(b.String())
+}
+
+// sentValue is a field's value in a sent form: an unticked checkbox is
+// not sent at all.
+func sentValue(kind string, form url.Values, key string) string {
+	if kind == kindBool {
+		if form.Get(key) == "true" {
+			return "true"
+		}
+		return "false"
+	}
+	return form.Get(key)
+}
+
+// jsonValue is what the API is sent for a field's text. Text that is not
+// JSON is sent as a JSON string, for the API to refuse in its own words
+// if the setting wants something else.
+func jsonValue(kind, text string) any {
+	switch kind {
+	case kindBool:
+		return text == "true"
+	case kindText:
+		return text
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil
+	}
+	if json.Valid([]byte(text)) {
+		return json.RawMessage(text)
+	}
+	return text
+}
+
+// saveConfig sends the API the settings the operator changed, as one
+// PATCH of the SCIM configuration: all of them apply, or none.
+func saveConfig(q *req) {
+	if !q.form() {
+		return
+	}
+	slug := q.r.PathValue("slug")
+	form := q.r.PostForm
+	kinds := map[string]string{}
+	for _, s := range settings {
+		kinds[s.key] = s.kind
+	}
+	changes := map[string]any{}
+	var names []string
+	for k := range form {
+		key, ok := strings.CutPrefix(k, "was.")
+		if !ok {
+			continue
+		}
+		kind := kinds[key]
+		if kind == "" {
+			kind = kindJSON
+		}
+		if v := sentValue(kind, form, key); v != form.Get(k) {
+			changes[key] = jsonValue(kind, v)
+			names = append(names, key)
+		}
+	}
+	if len(changes) == 0 {
+		q.redirect(workspacePath(slug), "Nothing changed.")
+		return
+	}
+	if e := q.api("PATCH", apiPath("workspaces", slug, "scim-config"), nil, changes, nil); e != nil {
+		q.showWorkspace(e.Status, e, form, func(*workspaceData) {})
+		return
+	}
+	slices.Sort(names)
+	q.redirect(workspacePath(slug), "Saved "+strings.Join(names, ", ")+".")
+}

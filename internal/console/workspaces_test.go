@@ -1,0 +1,189 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+func TestCreateWorkspace(t *testing.T) {
+	e := newEnv(t)
+	e.signIn()
+	p := e.post("/admin/workspaces", url.Values{"slug": {"beta"}}).redirects("/admin/workspaces/beta")
+	e.follow(p).want(http.StatusOK).has("Created workspace beta.", "<h1>beta ")
+	ws := e.apiOK("/workspaces/beta")
+	if a := e.audited("workspace.create"); a["status"] != 201.0 || a["target"] != ws["id"] {
+		t.Errorf("audit entry %v, want 201 on %v", a, ws["id"])
+	}
+	e.get("/admin/").want(http.StatusOK).has(`href="/admin/workspaces/acme"`, `href="/admin/workspaces/beta"`)
+
+	// The API's refusals are shown, with the slug kept in the form, and
+	// change nothing.
+	for _, tt := range []struct {
+		slug   string
+		status int
+		says   string
+	}{
+		{"acme", http.StatusConflict, "workspace &#34;acme&#34; already exists; choose another slug"},
+		{"Not Valid", http.StatusBadRequest, "Not Valid"},
+		{"", http.StatusBadRequest, "slug is required"},
+	} {
+		e.post("/admin/workspaces", url.Values{"slug": {tt.slug}}).want(tt.status).
+			has(tt.says, `name="slug" value="`+tt.slug+`"`, `href="/admin/workspaces/beta"`)
+		if a := e.audited("workspace.create"); a["status"] != float64(tt.status) {
+			t.Errorf("slug %q: audit entry %v, want status %d", tt.slug, a, tt.status)
+		}
+	}
+	if n := len(e.apiOK("/workspaces")["workspaces"].([]any)); n != 2 {
+		t.Errorf("%d workspaces after refused creates, want 2", n)
+	}
+	if n := e.auditCount("workspace.create"); n != 4 {
+		t.Errorf("%d workspace.create entries, want 4", n)
+	}
+}
+
+func TestWorkspacePage(t *testing.T) {
+	e := newEnv(t)
+	e.signIn()
+	p := e.get("/admin/workspaces/acme").want(http.StatusOK).has(
+		`<code class="copy">`+scimURL+`</code>`,
+		e.acmeID,
+		`<td>okta</td><td><code>`+e.scimID+`</code></td><td class="state active">active</td>`,
+		`href="/admin/workspaces/acme/tokens/`+e.scimID+`/rotate"`,
+		`href="/admin/workspaces/acme/users"`,
+		`href="/admin/audit?workspace=acme"`,
+	).lacks(e.scim, e.admin)
+	// A field for every setting the API has.
+	cfg := e.apiOK("/workspaces/acme/scim-config")
+	for k := range cfg {
+		p.has(`name="was.` + k + `"`)
+	}
+	if len(cfg) < 15 {
+		t.Errorf("scim-config has %d settings: %v", len(cfg), cfg)
+	}
+}
+
+// configForm is the configuration form of the workspace page as a
+// browser sends it back unchanged: every setting's value, and the value
+// it had, as the page shows them. An unticked checkbox is not sent.
+func configForm(e *env) url.Values {
+	e.t.Helper()
+	form := url.Values{}
+	for k, v := range e.apiOK("/workspaces/acme/scim-config") {
+		var text string
+		switch v := v.(type) {
+		case bool:
+			text = "false"
+			if v {
+				text = "true"
+				form.Set(k, "true")
+			}
+		case string:
+			text = v
+			form.Set(k, v)
+		case nil:
+			form.Set(k, "")
+		default:
+			text = jsonText(e, v)
+			form.Set(k, text)
+		}
+		form.Set("was."+k, text)
+	}
+	return form
+}
+
+func TestSaveConfig(t *testing.T) {
+	e := newEnv(t)
+	e.signIn()
+
+	// Untick createUsers and change defaultRole; meanwhile another
+	// operator sets seatLimit through the API, which the form, sent
+	// unchanged there, keeps.
+	form := configForm(e)
+	form.Del("createUsers")
+	form.Set("defaultRole", "editor")
+	if status, _ := e.api("PATCH", "/workspaces/acme/scim-config", `{"seatLimit": 7}`); status != 200 {
+		t.Fatalf("PATCH seatLimit: %d", status)
+	}
+	p := e.post("/admin/workspaces/acme/config", form).redirects("/admin/workspaces/acme")
+	e.follow(p).want(http.StatusOK).has("Saved createUsers, defaultRole.", `name="defaultRole" value="editor"`, `name="seatLimit" value="7"`)
+	cfg := e.apiOK("/workspaces/acme/scim-config")
+	if cfg["createUsers"] != false || cfg["defaultRole"] != "editor" || cfg["seatLimit"] != 7.0 || cfg["scimEnabled"] != true {
+		t.Errorf("config %v", cfg)
+	}
+	a := e.audited("config.update")
+	diff, _ := a["payload"].(map[string]any)["diff"].(map[string]any)
+	if a["status"] != 200.0 || len(diff) != 2 || diff["createUsers"] == nil || diff["defaultRole"] == nil {
+		t.Errorf("audit entry %v, want a diff of createUsers and defaultRole", a)
+	}
+
+	// JSON settings: a list, and null for none.
+	form = configForm(e)
+	form.Set("roleMappings", `[{"group": "Eng*", "role": "developer"}]`)
+	form.Set("seatLimit", "")
+	e.post("/admin/workspaces/acme/config", form).redirects("/admin/workspaces/acme")
+	cfg = e.apiOK("/workspaces/acme/scim-config")
+	if m, _ := cfg["roleMappings"].([]any); len(m) != 1 || cfg["seatLimit"] != nil {
+		t.Errorf("config %v, want one role mapping and no seat limit", cfg)
+	}
+
+	// Sent unchanged, the form changes nothing and calls nothing.
+	before := e.auditCount("config.update")
+	e.follow(e.post("/admin/workspaces/acme/config", configForm(e)).redirects("/admin/workspaces/acme")).has("Nothing changed.")
+	if n := e.auditCount("config.update"); n != before {
+		t.Errorf("an unchanged form made %d config.update entries", n-before)
+	}
+}
+
+// TestSaveConfigRefused: a value the API refuses is shown with the API's
+// message, the form keeps what was sent, and nothing changes, not even
+// the other settings sent with it.
+func TestSaveConfigRefused(t *testing.T) {
+	e := newEnv(t)
+	e.signIn()
+	for _, tt := range []struct {
+		key, value, says string
+	}{
+		{"softDeleteGraceDays", "0", "softDeleteGraceDays 0 must be from 1 to 3650"},
+		{"seatLimit", "lots", "field &#34;seatLimit&#34; must not be a JSON string"},
+		{"deleteMode", "later", "deleteMode &#34;later&#34; must be &#34;soft&#34; or &#34;hard&#34;"},
+		{"roles", `[{"name": "viewer"}`, "field &#34;roles&#34; must not be a JSON string; want a JSON array"},
+	} {
+		t.Run(tt.key, func(t *testing.T) {
+			before := e.apiOK("/workspaces/acme/scim-config")
+			form := configForm(e)
+			form.Set("defaultRole", "editor")
+			form.Set(tt.key, tt.value)
+			p := e.post("/admin/workspaces/acme/config", form).want(http.StatusBadRequest).has(tt.says, `name="defaultRole" value="editor"`)
+			if tt.key != "roles" {
+				p.has(tt.value)
+			}
+			after := e.apiOK("/workspaces/acme/scim-config")
+			if jsonText(e, before) != jsonText(e, after) {
+				t.Errorf("config changed from %v to %v", before, after)
+			}
+			if a := e.audited("config.update"); a["status"] != 400.0 {
+				t.Errorf("audit entry %v, want the refusal", a)
+			}
+		})
+	}
+}
+
+// TestHostileSettingEscaped: what a setting holds is shown as text,
+// never as markup.
+func TestHostileSettingEscaped(t *testing.T) {
+	e := newEnv(t)
+	e.signIn()
+	form := configForm(e)
+	form.Set("groupAllowlist", `["<script>alert(1)</script>", "a\"b"]`)
+	e.post("/admin/workspaces/acme/config", form).redirects("/admin/workspaces/acme")
+	if list, _ := e.apiOK("/workspaces/acme/scim-config")["groupAllowlist"].([]any); len(list) != 2 || list[0] != "<script>alert(1)</script>" {
+		t.Fatalf("groupAllowlist %v", list)
+	}
+	e.get("/admin/workspaces/acme").want(http.StatusOK).
+		has(`&lt;script&gt;alert(1)&lt;/script&gt;`).
+		lacks("<script>alert(1)", `\u003cscript`)
+	e.get("/admin/audit?action=config.update").want(http.StatusOK).
+		has(`&lt;script&gt;alert(1)&lt;/script&gt;`).
+		lacks("<script>alert(1)")
+}
