@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/scimd/scimd/internal/admin"
@@ -35,14 +36,14 @@ func adminFlags(fs *flag.FlagSet) *adminOptions {
 // under console.Prefix that shows scimURL as the SCIM endpoints' base
 // URL: on srv's listener, by routing them ahead of srv's handler, or
 // with --admin-addr on a listener of their own, with metrics, which srv
-// then does not serve them on. The function it returns stops them; call
-// it before the store closes.
-func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http.Handler, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer, scimURL string) (func(), error) {
+// then does not serve them on. It returns the function that stops them,
+// to call before the store closes, and the console's URL.
+func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http.Handler, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
 	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log})
 	con, err := console.New(console.Config{API: api, Key: hasher.Key("console session"), SCIMURL: scimURL, Log: log})
 	if err != nil {
 		api.Close()
-		return nil, err
+		return nil, "", err
 	}
 	if tokens, err := ten.ListAdminTokens(ctx); err == nil && len(tokens) == 0 {
 		fmt.Fprintf(stdout, "The admin API (%s) and console (%s) need an admin token: scimd admin-token create --name NAME\n", admin.Prefix, console.Prefix)
@@ -53,12 +54,19 @@ func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http
 	if o.addr == "" {
 		h.Handle("/", srv.Handler)
 		srv.Handler = h
-		return func() { api.Close() }, nil
+		// Where the SCIM endpoints are, at the root.
+		u, err := url.Parse(scimURL)
+		if err != nil {
+			api.Close()
+			return nil, "", err
+		}
+		u.Path, u.RawPath = console.Prefix, ""
+		return func() { api.Close() }, u.String(), nil
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		api.Close()
-		return nil, fmt.Errorf("--admin-addr: %w", err)
+		return nil, "", fmt.Errorf("--admin-addr: %w", err)
 	}
 	h.Handle("GET /metrics", metrics)
 	asrv := &http.Server{
@@ -79,5 +87,5 @@ func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http
 		defer cancel()
 		asrv.Shutdown(sctx)
 		api.Close()
-	}, nil
+	}, "http://" + ln.Addr().String() + console.Prefix, nil
 }

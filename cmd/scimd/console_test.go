@@ -33,7 +33,7 @@ func TestConsoleServed(t *testing.T) {
 			go func() {
 				done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, tt.args...), &out, &logs)
 			}()
-			banner := regexp.MustCompile(`serving SCIM 2\.0 at (\S+) [\s\S]*the console at /admin/ \(shown once[^)]*\):\s+(scimd_admin_\S+)`)
+			banner := regexp.MustCompile(`serving SCIM 2\.0 at (\S+) [\s\S]*the console at (\S+)/admin/ \(shown once[^)]*\):\s+(scimd_admin_\S+)`)
 			var m []string
 			for deadline := time.Now().Add(10 * time.Second); m == nil; time.Sleep(10 * time.Millisecond) {
 				m = banner.FindStringSubmatch(out.String())
@@ -41,7 +41,7 @@ func TestConsoleServed(t *testing.T) {
 					t.Fatalf("no banner:\n%s\n%s", out.String(), logs.String())
 				}
 			}
-			scimBase, adminToken := m[1], m[2]
+			scimBase, bannerConsole, adminToken := m[1], m[2], m[3]
 			scimRoot := strings.TrimSuffix(scimBase, "/scim/v2")
 			consoleRoot := scimRoot
 			if tt.args != nil {
@@ -53,6 +53,9 @@ func TestConsoleServed(t *testing.T) {
 				if resp, err := http.Get(scimRoot + "/admin/login"); err != nil || resp.StatusCode != http.StatusNotFound {
 					t.Errorf("the SCIM listener serves the console with --admin-addr: %v %v", resp.Status, err)
 				}
+			}
+			if bannerConsole != consoleRoot {
+				t.Errorf("the banner names the console at %s/admin/, want %s/admin/", bannerConsole, consoleRoot)
 			}
 
 			jar, _ := cookiejar.New(nil)

@@ -35,7 +35,6 @@ import (
 	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/appapi"
 	"github.com/scimd/scimd/internal/audit"
-	"github.com/scimd/scimd/internal/console"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/reconcile"
 	"github.com/scimd/scimd/internal/server"
@@ -419,7 +418,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if base == "" {
 		base = "http://" + ln.Addr().String() + "/" + strings.Trim(cfg.BasePath, "/")
 	}
-	stopAdmin, err := adminOpts.start(ctx, srv, handler.MetricsHandler(), st, hasher, ten, log, stdout, base)
+	stopAdmin, consoleURL, err := adminOpts.start(ctx, srv, handler.MetricsHandler(), st, hasher, ten, log, stdout, base)
 	if err != nil {
 		return err
 	}
@@ -428,7 +427,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if tok != "" {
 		fmt.Fprintf(stdout, "\nCreated workspace \"default\" and its SCIM token (shown once, %s):\n\n  %s\n\n", c.lifetime(), tok)
 		fmt.Fprintf(stdout, "Try it:\n\n  curl -H 'Authorization: Bearer %s' %s/Users\n\n", tok, base)
-		fmt.Fprintf(stdout, "And an admin token for %s and the console at %s (shown once, %s):\n\n  %s\n\n", admin.Prefix, console.Prefix, c.lifetime(), adminTok)
+		fmt.Fprintf(stdout, "And an admin token for the admin API (%s) and the console at %s (shown once, %s):\n\n  %s\n\n", admin.Prefix, consoleURL, c.lifetime(), adminTok)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
