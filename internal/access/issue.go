@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,9 +32,6 @@ var (
 	// ErrUserInactive is returned when issuing for a user who is not
 	// active: verification would refuse what was issued.
 	ErrUserInactive = errors.New("user is not active")
-	// ErrEventLost is returned with a credential that was issued, and
-	// works, but whose creation event could not be appended.
-	ErrEventLost = errors.New("creation event not recorded")
 )
 
 // Session lifetimes.
@@ -47,11 +43,11 @@ const (
 // ReasonRevokedByApp is recorded with credentials the application revokes.
 const ReasonRevokedByApp = "revoked"
 
-// Events of issuing. Applications subscribe to these names, so they never
-// change.
+// Events of issuing, which the store appends with the credential.
+// Applications subscribe to these names, so they never change.
 const (
-	EventAPIKeyCreated  = "api_key.created"
-	EventSessionCreated = "session.created"
+	EventAPIKeyCreated  = store.EventAPIKeyCreated
+	EventSessionCreated = store.EventSessionCreated
 )
 
 // Issuer issues, lists and revokes users' API keys and sessions, and
@@ -149,40 +145,7 @@ func (s *Issuer) issue(ctx context.Context, kind token.Kind, ws, userID, name st
 		return "", store.Credential{}, fmt.Errorf("issue %s: %w", kind, err)
 	}
 	c.Hash = nil
-	if err := s.appendCreated(ctx, c); err != nil {
-		return secret, c, fmt.Errorf("%s %s issued, but %w: %w", kind, c.ID, ErrEventLost, err)
-	}
 	return secret, c, nil
-}
-
-// appendCreated appends the event of a credential issued. The data has
-// the form of the store's revocation events.
-func (s *Issuer) appendCreated(ctx context.Context, c store.Credential) error {
-	type credential struct {
-		ID      string     `json:"id"`
-		Kind    string     `json:"kind"`
-		Name    string     `json:"name"`
-		UserID  string     `json:"userId"`
-		Created time.Time  `json:"created"`
-		Expires *time.Time `json:"expires"` // null: never
-	}
-	d := struct {
-		Credential credential `json:"credential"`
-	}{credential{ID: c.ID, Kind: c.Kind, Name: c.Name, UserID: c.UserID, Created: c.Created.UTC()}}
-	if !c.Expires.IsZero() {
-		exp := c.Expires.UTC()
-		d.Credential.Expires = &exp
-	}
-	data, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	typ := EventSessionCreated
-	if c.Kind == store.CredentialAPIKey {
-		typ = EventAPIKeyCreated
-	}
-	_, err = s.store.AppendEvents(ctx, c.WorkspaceID, []store.NewEvent{{Type: typ, Subject: c.ID, Data: data}})
-	return err
 }
 
 // user returns a user of the workspace, or ErrUserNotFound.

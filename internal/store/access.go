@@ -65,10 +65,12 @@ type Credential struct {
 
 // CredentialStore stores users' credentials.
 type CredentialStore interface {
-	// CreateCredential stores a credential of a user of the workspace;
-	// ErrNotFound if there is no such user, ErrUserInactive if it is not
-	// active. The check and the insert are atomic with respect to
-	// deactivation, so that no credential escapes its revocation.
+	// CreateCredential stores a credential of a user of the workspace
+	// and appends its creation event (see CreationEvent) in the same
+	// transaction; ErrNotFound if there is no such user, ErrUserInactive
+	// if it is not active. The check and the insert are atomic with
+	// respect to deactivation, so that no credential escapes its
+	// revocation.
 	CreateCredential(ctx context.Context, c Credential) error
 	// CredentialByHash returns the credential whose hash is h within the
 	// workspace, revoked and expired ones included.

@@ -48,32 +48,41 @@ const createCredential = `WITH u AS (
 	INSERT INTO credentials (id, workspace_id, user_id, kind, name, hash, created, expires, revoked, revoked_reason)
 	SELECT $1, $2, $3, $4, $5, $6::bytea, $7::timestamptz, $8::timestamptz, $9::timestamptz, $10 FROM u WHERE active IS NOT FALSE`
 
-// CreateCredential stores a credential of a user of the workspace.
+// CreateCredential stores a credential of a user of the workspace, with
+// its creation event.
 func (s *Store) CreateCredential(ctx context.Context, c store.Credential) (err error) {
 	defer classify(&err)
 	if err := store.CheckCredentialKind(c.Kind); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, createCredential, c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash,
-		c.Created, optTime(c.Expires), optTime(c.Revoked), nullString(c.RevokedReason), schema.UserType.ID)
-	if errCode(err) == codeUniqueViolation {
-		return fmt.Errorf("credential: %w", store.ErrAlreadyExists)
-	}
+	ev, err := store.CreationEvent(c)
 	if err != nil {
-		return fmt.Errorf("create credential: %w", err)
+		return err
 	}
-	if tag.RowsAffected() == 0 {
-		var n int
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM resources WHERE workspace_id = $1 AND type = $2 AND id = $3`,
-			c.WorkspaceID, schema.UserType.ID, c.UserID).Scan(&n); err != nil {
-			return fmt.Errorf("create credential: %w", err)
+	now := s.now()
+	return s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		tag, err := tx.Exec(ctx, createCredential, c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash,
+			c.Created, optTime(c.Expires), optTime(c.Revoked), nullString(c.RevokedReason), schema.UserType.ID)
+		if errCode(err) == codeUniqueViolation {
+			return nil, fmt.Errorf("credential: %w", store.ErrAlreadyExists)
 		}
-		if n > 0 {
-			return fmt.Errorf("user %q: %w", c.UserID, store.ErrUserInactive)
+		if err != nil {
+			return nil, fmt.Errorf("create credential: %w", err)
 		}
-		return fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
-	}
-	return nil
+		if tag.RowsAffected() == 0 {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM resources WHERE workspace_id = $1 AND type = $2 AND id = $3`,
+				c.WorkspaceID, schema.UserType.ID, c.UserID).Scan(&n); err != nil {
+				return nil, fmt.Errorf("create credential: %w", err)
+			}
+			if n > 0 {
+				return nil, fmt.Errorf("user %q: %w", c.UserID, store.ErrUserInactive)
+			}
+			return nil, fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
+		}
+		// A new credential is in no cache: the event is the only news.
+		return applyEffects(ctx, tx, c.WorkspaceID, now, store.Effects{Events: []store.NewEvent{ev}})
+	})
 }
 
 // CredentialByHash returns the credential with hash h in the workspace.
