@@ -117,13 +117,6 @@ func (s *Issuer) IssueSession(ctx context.Context, workspaceID, userID, name str
 }
 
 func (s *Issuer) issue(ctx context.Context, kind token.Kind, ws, userID, name string, expires time.Time) (string, store.Credential, error) {
-	u, err := s.user(ctx, ws, userID)
-	if err != nil {
-		return "", store.Credential{}, err
-	}
-	if u.Doc["active"] == false {
-		return "", store.Credential{}, fmt.Errorf("user %s: %w", userID, ErrUserInactive)
-	}
 	secret, hash, err := s.hasher.MintKind(kind, ws)
 	if err != nil {
 		return "", store.Credential{}, err
@@ -132,14 +125,14 @@ func (s *Issuer) issue(ctx context.Context, kind token.Kind, ws, userID, name st
 		ID: id.New(id.Credential), WorkspaceID: ws, UserID: userID, Kind: string(kind),
 		Name: name, Hash: hash, Created: s.now().Truncate(precision), Expires: expires.Truncate(precision),
 	}
+	// The store checks the user, atomically with deactivation, so that
+	// no key escapes revocation; reading the user first would only cost
+	// a query.
 	if err := s.store.CreateCredential(ctx, c); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			// Deleted since it was read.
 			return "", store.Credential{}, fmt.Errorf("user %s: %w", userID, ErrUserNotFound)
 		}
 		if errors.Is(err, store.ErrUserInactive) {
-			// Deactivated since it was read: the store's check, atomic
-			// with deactivation, keeps the key from escaping revocation.
 			return "", store.Credential{}, fmt.Errorf("user %s: %w", userID, ErrUserInactive)
 		}
 		return "", store.Credential{}, fmt.Errorf("issue %s: %w", kind, err)
