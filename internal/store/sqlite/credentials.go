@@ -58,10 +58,11 @@ func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error 
 	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
 		// The write transaction is the only one, so the user cannot go
 		// before the credential is in, where deleting or deactivating
-		// the user will find it.
+		// the user will find it. Local users are active.
 		var active sql.NullBool
-		err := tx.QueryRowContext(ctx, `SELECT active FROM resources WHERE workspace_id = ? AND type = ? AND id = ?`,
-			c.WorkspaceID, schema.UserType.ID, c.UserID).Scan(&active)
+		err := tx.QueryRowContext(ctx, `SELECT active FROM resources WHERE workspace_id = ? AND type = ? AND id = ?
+			UNION ALL SELECT 1 FROM local_users WHERE workspace_id = ? AND id = ? LIMIT 1`,
+			c.WorkspaceID, schema.UserType.ID, c.UserID, c.WorkspaceID, c.UserID).Scan(&active)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
 		}

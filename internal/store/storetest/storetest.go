@@ -59,6 +59,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UserRoles", testUserRoles},
 		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
 		{"LocalUsers", testLocalUsers},
+		{"LocalUserCredentials", testLocalUserCredentials},
+		{"DeleteLocalUser", testDeleteLocalUser},
+		{"LocalUserSeats", testLocalUserSeats},
 		{"TokenEvents", testTokenEvents},
 	}
 	for _, tt := range tests {
