@@ -9,7 +9,6 @@ import (
 	"unicode"
 
 	"github.com/scimd/scimd/internal/id"
-	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
@@ -86,9 +85,9 @@ func checkName(what, name string, required bool) error {
 	return nil
 }
 
-// IssueAPIKey issues an API key to an active user of the workspace and
-// returns it, shown only now, with its record. expires zero makes a key
-// that never expires.
+// IssueAPIKey issues an API key to an active user of the workspace,
+// provisioned or invited, and returns it, shown only now, with its
+// record. expires zero makes a key that never expires.
 func (s *Issuer) IssueAPIKey(ctx context.Context, workspaceID, userID, name string, expires time.Time) (string, store.Credential, error) {
 	if err := checkName("an API key", name, true); err != nil {
 		return "", store.Credential{}, err
@@ -99,10 +98,11 @@ func (s *Issuer) IssueAPIKey(ctx context.Context, workspaceID, userID, name stri
 	return s.issue(ctx, token.APIKey, workspaceID, userID, name, expires)
 }
 
-// IssueSession starts a session of an active user of the workspace, for
-// ttl (0: DefaultSessionTTL; at most MaxSessionTTL), and returns its
-// token, shown only now, with its record. name, which may be empty, says
-// where the user signed in, e.g. the browser.
+// IssueSession starts a session of an active user of the workspace,
+// provisioned or invited, for ttl (0: DefaultSessionTTL; at most
+// MaxSessionTTL), and returns its token, shown only now, with its
+// record. name, which may be empty, says where the user signed in, e.g.
+// the browser.
 func (s *Issuer) IssueSession(ctx context.Context, workspaceID, userID, name string, ttl time.Duration) (string, store.Credential, error) {
 	if err := checkName("a session", name, false); err != nil {
 		return "", store.Credential{}, err
@@ -141,9 +141,10 @@ func (s *Issuer) issue(ctx context.Context, kind token.Kind, ws, userID, name st
 	return secret, c, nil
 }
 
-// user returns a user of the workspace, or ErrUserNotFound.
+// user returns a user of the workspace, provisioned or invited, or
+// ErrUserNotFound.
 func (s *Issuer) user(ctx context.Context, ws, userID string) (*store.Resource, error) {
-	u, err := s.store.Resource(ctx, ws, schema.UserType.ID, userID, false)
+	u, err := findUser(ctx, s.store, ws, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("user %s: %w", userID, ErrUserNotFound)
 	}
