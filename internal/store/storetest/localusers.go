@@ -194,7 +194,9 @@ func testLocalUserSeats(t *testing.T, newStore NewStore) {
 		{"a local user beyond the limit", func() error { return local("usr_l2", "dee") }, store.ErrSeatLimit},
 		{"an active SCIM user beyond the limit", func() error { return st.CreateResource(ctx, user("ws_a", "usr_3", "eve"), store.Effects{}) }, store.ErrSeatLimit},
 		{"a reactivation beyond the limit", func() error { return setActive("usr_2", true) }, store.ErrSeatLimit},
-		{"an inactive SCIM user", func() error { return st.CreateResource(ctx, user("ws_a", "usr_4", "fay", "active", false), store.Effects{}) }, nil},
+		{"an inactive SCIM user", func() error {
+			return st.CreateResource(ctx, user("ws_a", "usr_4", "fay", "active", false), store.Effects{})
+		}, nil},
 		// The local user's seat becomes the linked user's.
 		{"linking", func() error { return st.LinkLocalUser(ctx, user("ws_a", "usr_5", "bob", "active", true), nil) }, nil},
 		{"a local user after linking", func() error { return local("usr_l3", "gus") }, store.ErrSeatLimit},
