@@ -309,18 +309,17 @@ func (v *Verifier) loadUser(ctx context.Context, ws *store.Workspace, id string)
 
 // findUser reads a user of the workspace: a SCIM user, or a local user
 // (invited by the application, in no group and active), or
-// store.ErrNotFound. A link turns a local user into a SCIM user of the
-// same id between the two reads, so finding neither asks again.
+// store.ErrNotFound.
 func findUser(ctx context.Context, st store.Store, ws, id string) (*store.Resource, error) {
-	for range 2 {
-		r, err := st.Resource(ctx, ws, schema.UserType.ID, id, false)
-		if !errors.Is(err, store.ErrNotFound) {
-			return r, err
-		}
-		r, err = st.LocalUser(ctx, ws, id)
-		if !errors.Is(err, store.ErrNotFound) {
-			return r, err
-		}
+	r, err := st.Resource(ctx, ws, schema.UserType.ID, id, false)
+	if !errors.Is(err, store.ErrNotFound) {
+		return r, err
 	}
-	return nil, fmt.Errorf("user %s: %w", id, store.ErrNotFound)
+	r, err = st.LocalUser(ctx, ws, id)
+	if !errors.Is(err, store.ErrNotFound) {
+		return r, err
+	}
+	// A link may have turned the local user into a SCIM user of the same
+	// id between the two reads; it goes that way only.
+	return st.Resource(ctx, ws, schema.UserType.ID, id, false)
 }
