@@ -282,9 +282,10 @@ func (v *Verifier) read(ctx context.Context, e *pending, ws string, now time.Tim
 	return nil
 }
 
-// loadUser reads a user and computes its access.
+// loadUser reads a user, provisioned or invited, and computes its
+// access.
 func (v *Verifier) loadUser(ctx context.Context, ws *store.Workspace, id string) (*User, error) {
-	r, err := v.store.Resource(ctx, ws.ID, schema.UserType.ID, id, false)
+	r, err := findUser(ctx, v.store, ws.ID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -304,4 +305,21 @@ func (v *Verifier) loadUser(ctx context.Context, ws *store.Workspace, id string)
 		u.DisplayName, _ = name["formatted"].(string)
 	}
 	return u, nil
+}
+
+// findUser reads a user of the workspace: a SCIM user, or a local user
+// (invited by the application, in no group and active), or
+// store.ErrNotFound.
+func findUser(ctx context.Context, st store.Store, ws, id string) (*store.Resource, error) {
+	r, err := st.Resource(ctx, ws, schema.UserType.ID, id, false)
+	if !errors.Is(err, store.ErrNotFound) {
+		return r, err
+	}
+	r, err = st.LocalUser(ctx, ws, id)
+	if !errors.Is(err, store.ErrNotFound) {
+		return r, err
+	}
+	// A link may have turned the local user into a SCIM user of the same
+	// id between the two reads; it goes that way only.
+	return st.Resource(ctx, ws, schema.UserType.ID, id, false)
 }

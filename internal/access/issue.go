@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"unicode"
 
 	"github.com/scimd/scimd/internal/id"
-	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
@@ -33,9 +31,6 @@ var (
 	// ErrUserInactive is returned when issuing for a user who is not
 	// active: verification would refuse what was issued.
 	ErrUserInactive = errors.New("user is not active")
-	// ErrEventLost is returned with a credential that was issued, and
-	// works, but whose creation event could not be appended.
-	ErrEventLost = errors.New("creation event not recorded")
 )
 
 // Session lifetimes.
@@ -47,11 +42,11 @@ const (
 // ReasonRevokedByApp is recorded with credentials the application revokes.
 const ReasonRevokedByApp = "revoked"
 
-// Events of issuing. Applications subscribe to these names, so they never
-// change.
+// Events of issuing, which the store appends with the credential.
+// Applications subscribe to these names, so they never change.
 const (
-	EventAPIKeyCreated  = "api_key.created"
-	EventSessionCreated = "session.created"
+	EventAPIKeyCreated  = store.EventAPIKeyCreated
+	EventSessionCreated = store.EventSessionCreated
 )
 
 // Issuer issues, lists and revokes users' API keys and sessions, and
@@ -90,9 +85,9 @@ func checkName(what, name string, required bool) error {
 	return nil
 }
 
-// IssueAPIKey issues an API key to an active user of the workspace and
-// returns it, shown only now, with its record. expires zero makes a key
-// that never expires.
+// IssueAPIKey issues an API key to an active user of the workspace,
+// provisioned or invited, and returns it, shown only now, with its
+// record. expires zero makes a key that never expires.
 func (s *Issuer) IssueAPIKey(ctx context.Context, workspaceID, userID, name string, expires time.Time) (string, store.Credential, error) {
 	if err := checkName("an API key", name, true); err != nil {
 		return "", store.Credential{}, err
@@ -103,10 +98,11 @@ func (s *Issuer) IssueAPIKey(ctx context.Context, workspaceID, userID, name stri
 	return s.issue(ctx, token.APIKey, workspaceID, userID, name, expires)
 }
 
-// IssueSession starts a session of an active user of the workspace, for
-// ttl (0: DefaultSessionTTL; at most MaxSessionTTL), and returns its
-// token, shown only now, with its record. name, which may be empty, says
-// where the user signed in, e.g. the browser.
+// IssueSession starts a session of an active user of the workspace,
+// provisioned or invited, for ttl (0: DefaultSessionTTL; at most
+// MaxSessionTTL), and returns its token, shown only now, with its
+// record. name, which may be empty, says where the user signed in, e.g.
+// the browser.
 func (s *Issuer) IssueSession(ctx context.Context, workspaceID, userID, name string, ttl time.Duration) (string, store.Credential, error) {
 	if err := checkName("a session", name, false); err != nil {
 		return "", store.Credential{}, err
@@ -121,13 +117,6 @@ func (s *Issuer) IssueSession(ctx context.Context, workspaceID, userID, name str
 }
 
 func (s *Issuer) issue(ctx context.Context, kind token.Kind, ws, userID, name string, expires time.Time) (string, store.Credential, error) {
-	u, err := s.user(ctx, ws, userID)
-	if err != nil {
-		return "", store.Credential{}, err
-	}
-	if u.Doc["active"] == false {
-		return "", store.Credential{}, fmt.Errorf("user %s: %w", userID, ErrUserInactive)
-	}
 	secret, hash, err := s.hasher.MintKind(kind, ws)
 	if err != nil {
 		return "", store.Credential{}, err
@@ -136,58 +125,26 @@ func (s *Issuer) issue(ctx context.Context, kind token.Kind, ws, userID, name st
 		ID: id.New(id.Credential), WorkspaceID: ws, UserID: userID, Kind: string(kind),
 		Name: name, Hash: hash, Created: s.now().Truncate(precision), Expires: expires.Truncate(precision),
 	}
+	// The store checks the user, atomically with deactivation, so that
+	// no key escapes revocation; reading the user first would only cost
+	// a query.
 	if err := s.store.CreateCredential(ctx, c); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			// Deleted since it was read.
 			return "", store.Credential{}, fmt.Errorf("user %s: %w", userID, ErrUserNotFound)
 		}
 		if errors.Is(err, store.ErrUserInactive) {
-			// Deactivated since it was read: the store's check, atomic
-			// with deactivation, keeps the key from escaping revocation.
 			return "", store.Credential{}, fmt.Errorf("user %s: %w", userID, ErrUserInactive)
 		}
 		return "", store.Credential{}, fmt.Errorf("issue %s: %w", kind, err)
 	}
 	c.Hash = nil
-	if err := s.appendCreated(ctx, c); err != nil {
-		return secret, c, fmt.Errorf("%s %s issued, but %w: %w", kind, c.ID, ErrEventLost, err)
-	}
 	return secret, c, nil
 }
 
-// appendCreated appends the event of a credential issued. The data has
-// the form of the store's revocation events.
-func (s *Issuer) appendCreated(ctx context.Context, c store.Credential) error {
-	type credential struct {
-		ID      string     `json:"id"`
-		Kind    string     `json:"kind"`
-		Name    string     `json:"name"`
-		UserID  string     `json:"userId"`
-		Created time.Time  `json:"created"`
-		Expires *time.Time `json:"expires"` // null: never
-	}
-	d := struct {
-		Credential credential `json:"credential"`
-	}{credential{ID: c.ID, Kind: c.Kind, Name: c.Name, UserID: c.UserID, Created: c.Created.UTC()}}
-	if !c.Expires.IsZero() {
-		exp := c.Expires.UTC()
-		d.Credential.Expires = &exp
-	}
-	data, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	typ := EventSessionCreated
-	if c.Kind == store.CredentialAPIKey {
-		typ = EventAPIKeyCreated
-	}
-	_, err = s.store.AppendEvents(ctx, c.WorkspaceID, []store.NewEvent{{Type: typ, Subject: c.ID, Data: data}})
-	return err
-}
-
-// user returns a user of the workspace, or ErrUserNotFound.
+// user returns a user of the workspace, provisioned or invited, or
+// ErrUserNotFound.
 func (s *Issuer) user(ctx context.Context, ws, userID string) (*store.Resource, error) {
-	u, err := s.store.Resource(ctx, ws, schema.UserType.ID, userID, false)
+	u, err := findUser(ctx, s.store, ws, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("user %s: %w", userID, ErrUserNotFound)
 	}

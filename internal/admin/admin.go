@@ -161,25 +161,36 @@ type call struct {
 // register serves every route of the table, with JSON 405s for a known
 // path and another method, and JSON 404s elsewhere under Prefix.
 func (h *Handler) register(table []route) {
-	methods := map[string][]string{}
-	var paths []string
 	for _, rt := range table {
 		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.serve(rt))
-		if methods[rt.path] == nil {
-			paths = append(paths, rt.path)
-		}
-		methods[rt.path] = append(methods[rt.path], rt.method)
-	}
-	for _, p := range paths {
-		allow := strings.Join(methods[p], ", ")
-		h.mux.HandleFunc(Prefix+p, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			h.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
-		})
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := h.allowed(r); allow != "" {
+			w.Header().Set("Allow", allow)
+			h.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
+			return
+		}
 		h.fail(w, r, newError(http.StatusNotFound, CodeRouteNotFound, "no endpoint at %s; GET %s/openapi.json lists them", r.URL.Path, Prefix))
 	})
+}
+
+// routeMethods are the methods routes use, in the order Allow lists them.
+var routeMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+// allowed returns the methods with which some route serves r's path,
+// joined for an Allow header, or "" if none does. It asks the mux rather
+// than serving each path without a method: such a pattern
+// (…/users/{id}/purge) would conflict with a route of another method
+// that matches some of its paths (DELETE …/users/invited/{id}).
+func (h *Handler) allowed(r *http.Request) string {
+	var allow []string
+	for _, m := range routeMethods {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := h.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
 }
 
 // serve runs a route: authentication, the handler, the audit entry of a

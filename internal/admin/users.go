@@ -273,9 +273,14 @@ func inviteUser(h *Handler, c *call) (int, any, error) {
 	}
 	r := &store.Resource{Type: schema.UserType.ID, ID: id.New(id.User), WorkspaceID: w.ID, Doc: doc}
 	if err := h.store.CreateLocalUser(c.r.Context(), r); err != nil {
-		if errors.Is(err, store.ErrAlreadyExists) {
+		switch {
+		case errors.Is(err, store.ErrAlreadyExists):
 			return 0, nil, &Error{Status: http.StatusConflict, Code: CodeUserNameTaken,
 				Message: fmt.Sprintf("a user of workspace %q already has the userName %q", w.Slug, body.UserName), Err: err}
+		case errors.Is(err, store.ErrSeatLimit):
+			return 0, nil, &Error{Status: http.StatusForbidden, Code: CodeSeatLimit,
+				Message: fmt.Sprintf("workspace %q has no free seat for %q: its seatLimit is %d, and every seat is taken by an active or invited user; "+
+					"delete an invited user, deactivate a user or raise seatLimit", w.Slug, body.UserName, seats(w.Config.SeatLimit)), Err: err}
 		}
 		return 0, nil, err
 	}
@@ -283,4 +288,40 @@ func inviteUser(h *Handler, c *call) (int, any, error) {
 	u := userOut(r)
 	u.State = UserInvited
 	return http.StatusCreated, u, nil
+}
+
+// seats returns a seat limit as a number; a workspace without one has
+// no seat limit error to report.
+func seats(limit *int) int {
+	if limit == nil {
+		return 0
+	}
+	return *limit
+}
+
+// deleteInvitedUser deletes a user invited through this API that no
+// identity provider has provisioned, with its credentials revoked in the
+// same transaction. Provisioned users are their identity provider's to
+// delete.
+func deleteInvitedUser(h *Handler, c *call) (int, any, error) {
+	ctx := c.r.Context()
+	w, err := h.workspace(ctx, c.pathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	id := c.pathValue("id")
+	c.workspaceID, c.target = w.ID, id
+	err = h.users.DeleteInvited(ctx, &w, id)
+	var se *scimerr.Error
+	if errors.As(err, &se) && se.Status == http.StatusNotFound {
+		msg := fmt.Sprintf("workspace %q has no invited user %s; GET /admin/v1/workspaces/%s/users/invited lists them", w.Slug, id, w.Slug)
+		if _, rerr := h.store.Resource(ctx, w.ID, schema.UserType.ID, id, false); rerr == nil {
+			msg = fmt.Sprintf("user %s was provisioned by workspace %q's identity provider, which deletes it; only invited users are deleted here", id, w.Slug)
+		}
+		return 0, nil, &Error{Status: http.StatusNotFound, Code: CodeUserNotFound, Message: msg, Err: err}
+	}
+	if err != nil {
+		return 0, nil, userError(id, err)
+	}
+	return http.StatusNoContent, nil, nil
 }

@@ -1,14 +1,20 @@
 package admin
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
+	"github.com/scimd/scimd/internal/access"
 	"github.com/scimd/scimd/internal/patch"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/schema"
+	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -137,4 +143,146 @@ func TestInviteUser(t *testing.T) {
 	if len(list) != 1 || list[0].(map[string]any)["id"] != u["id"] {
 		t.Errorf("invited users %v", list)
 	}
+}
+
+// TestInvitedUserSeats checks that invited users take seats: an invite,
+// a SCIM create and a reactivation beyond the limit are refused, a link
+// counts the user once, and deleting an invited user frees its seat.
+func TestInvitedUserSeats(t *testing.T) {
+	e := newEnv(t)
+	two := 2
+	if _, err := e.st.UpdateWorkspace(e.ctx, "acme", func(w *store.Workspace) error {
+		w.Config.SeatLimit, w.Config.AllowLinking = &two, true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	svc := provision.New(e.st)
+	ws, err := e.st.WorkspaceByID(e.ctx, e.acmeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ada, err := svc.Create(e.ctx, &ws, schema.UserType, map[string]any{"userName": "ada@acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cy, err := svc.Create(e.ctx, &ws, schema.UserType, map[string]any{"userName": "cy@acme.test", "active": false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := e.do("POST", "workspaces/acme/users", `{"user_name": "bob@acme.test"}`).want(http.StatusCreated)
+
+	contains(t, e.do("POST", "workspaces/acme/users", `{"user_name": "dee@acme.test"}`).wantError(http.StatusForbidden, CodeSeatLimit),
+		`workspace "acme" has no free seat for "dee@acme.test"`, "seatLimit is 2", "invited")
+	var se *scimerr.Error
+	if _, err := svc.Create(e.ctx, &ws, schema.UserType, map[string]any{"userName": "eve@acme.test"}); !errors.As(err, &se) || se.Status != http.StatusForbidden {
+		t.Errorf("a SCIM user beyond the seats, one of them an invited user's: %v, want a 403", err)
+	}
+	contains(t, e.do("POST", "workspaces/acme/users/"+cy.ID+"/reactivate", "").wantError(http.StatusForbidden, CodeSeatLimit), "seat")
+	if list := e.do("GET", "workspaces/acme/users/invited", "").want(http.StatusOK)["users"].([]any); len(list) != 1 {
+		t.Errorf("invited users after refusals: %v", list)
+	}
+
+	// The identity provider adopts bob: one seat, as before.
+	linked, err := svc.Create(e.ctx, &ws, schema.UserType, map[string]any{"userName": "bob@acme.test"})
+	if err != nil || linked.ID != bob["id"] {
+		t.Fatalf("link: %+v, %v; want id %v", linked, err, bob["id"])
+	}
+	e.do("POST", "workspaces/acme/users", `{"user_name": "dee@acme.test"}`).wantError(http.StatusForbidden, CodeSeatLimit)
+
+	// A deactivation frees a seat for an invite, and deleting the invited
+	// user frees it again.
+	if _, err := svc.Patch(e.ctx, &ws, schema.UserType, ada.ID, "", []patch.Operation{{Op: "replace", Path: "active", Value: false}}, false); err != nil {
+		t.Fatal(err)
+	}
+	dee := e.do("POST", "workspaces/acme/users", `{"user_name": "dee@acme.test"}`).want(http.StatusCreated)
+	e.do("POST", "workspaces/acme/users/"+cy.ID+"/reactivate", "").wantError(http.StatusForbidden, CodeSeatLimit)
+	e.do("DELETE", "workspaces/acme/users/invited/"+dee["id"].(string), "").want(http.StatusNoContent)
+	e.do("POST", "workspaces/acme/users/"+cy.ID+"/reactivate", "").want(http.StatusOK)
+}
+
+// TestDeleteInvitedUser checks that deleting an invited user revokes its
+// credentials with it, with events, and refuses what is not an invited
+// user of the workspace.
+func TestDeleteInvitedUser(t *testing.T) {
+	e := newEnv(t)
+	u := e.do("POST", "workspaces/acme/users", `{"user_name": "ada@acme.test", "display_name": "Ada"}`).want(http.StatusCreated)
+	ada := u["id"].(string)
+	iss := access.NewIssuer(access.Config{Store: e.st, Hasher: e.hasher})
+	_, key, err := iss.IssueAPIKey(e.ctx, e.acmeID, ada, "ci", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sess, err := iss.IssueSession(e.ctx, e.acmeID, ada, "browser", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := e.st.Events(e.ctx, e.acmeID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := evs[len(evs)-1].Seq
+
+	e.do("DELETE", "workspaces/acme/users/invited/"+ada, "").want(http.StatusNoContent)
+
+	if list := e.do("GET", "workspaces/acme/users/invited", "").want(http.StatusOK)["users"].([]any); len(list) != 0 {
+		t.Errorf("invited users after the deletion: %v", list)
+	}
+	cs, err := e.st.Credentials(e.ctx, e.acmeID, ada)
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("credentials %+v, %v", cs, err)
+	}
+	for _, c := range cs {
+		if c.Revoked.IsZero() || c.RevokedReason != provision.ReasonDeleted {
+			t.Errorf("credential %s: revoked %v for %q, want revoked for %s", c.ID, c.Revoked, c.RevokedReason, provision.ReasonDeleted)
+		}
+	}
+	evs, err = e.st.Events(e.ctx, e.acmeID, seen, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, ev := range evs {
+		got[ev.Type] = ev.Subject
+		if ev.Type == provision.EventUserDeleted {
+			var data struct {
+				User map[string]any `json:"user"`
+				Mode string         `json:"mode"`
+			}
+			if err := json.Unmarshal(ev.Data, &data); err != nil || data.User["id"] != ada || data.User["userName"] != "ada@acme.test" || data.Mode != "hard" {
+				t.Errorf("user.deleted data %s, %v", ev.Data, err)
+			}
+		}
+	}
+	if want := map[string]string{"user.deleted": ada, "api_key.revoked": key.ID, "session.revoked": sess.ID}; !maps.Equal(got, want) || len(evs) != 3 {
+		t.Errorf("events %v, want %v once each", got, want)
+	}
+	if a := e.audit("user.delete"); len(a) != 1 || a[0].Target != ada || a[0].WorkspaceID != e.acmeID || a[0].Status != http.StatusNoContent {
+		t.Errorf("audit %+v", a)
+	}
+
+	// Its userName is free again.
+	e.do("POST", "workspaces/acme/users", `{"user_name": "ADA@acme.test"}`).want(http.StatusCreated)
+
+	scim, err := provision.New(e.st).Create(e.ctx, &store.Workspace{ID: e.acmeID, Config: store.DefaultWorkspaceConfig()}, schema.UserType, map[string]any{"userName": "bob@acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path   string
+		status int
+		code   string
+		says   string
+	}{
+		{"workspaces/acme/users/invited/" + ada, http.StatusNotFound, CodeUserNotFound, "no invited user"},
+		{"workspaces/acme/users/invited/usr_nobody", http.StatusNotFound, CodeUserNotFound, "GET /admin/v1/workspaces/acme/users/invited lists them"},
+		{"workspaces/acme/users/invited/" + scim.ID, http.StatusNotFound, CodeUserNotFound, "identity provider"},
+		{"workspaces/nope/users/invited/" + ada, http.StatusNotFound, CodeWorkspaceNotFound, "nope"},
+	} {
+		contains(t, e.do("DELETE", tt.path, "").wantError(tt.status, tt.code), tt.says)
+	}
+	if _, err := e.st.Resource(e.ctx, e.acmeID, "User", scim.ID, false); err != nil {
+		t.Errorf("SCIM user after a refused deletion: %v", err)
+	}
+	e.do("GET", "workspaces/acme/users/invited/"+ada, "").wantError(http.StatusMethodNotAllowed, CodeMethodNotAllowed)
 }

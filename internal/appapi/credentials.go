@@ -27,15 +27,10 @@ type sessionList struct {
 	Sessions []credentialJSON `json:"sessions"`
 }
 
-// issued answers an issue: 201 with the secret. A credential that was
-// issued but whose event was lost still works, and failing the request
-// would lose its secret, so the loss is only logged.
-func (h *Handler) issued(c *call, secret string, cred store.Credential, err error) (int, any, error) {
-	if secret == "" {
-		return 0, nil, err
-	}
+// issued answers an issue: 201 with the secret.
+func (h *Handler) issued(secret string, cred store.Credential, err error) (int, any, error) {
 	if err != nil {
-		h.log.Error("app api: credential issued without its event", "credential", cred.ID, "err", err)
+		return 0, nil, err
 	}
 	out := newCredentialJSON{credentialJSON: credentialOut(cred, h.now())}
 	if cred.Kind == store.CredentialAPIKey {
@@ -72,7 +67,7 @@ func issueAPIKey(h *Handler, c *call) (int, any, error) {
 		expires = h.now().Add(d)
 	}
 	secret, cred, err := h.issuer.IssueAPIKey(c.r.Context(), c.app.workspace.ID, c.r.PathValue("id"), body.Name, expires)
-	return h.issued(c, secret, cred, err)
+	return h.issued(secret, cred, err)
 }
 
 // issueSession starts a session: {"name": "Firefox on Linux", "ttl":
@@ -95,7 +90,7 @@ func issueSession(h *Handler, c *call) (int, any, error) {
 		ttl = d
 	}
 	secret, cred, err := h.issuer.IssueSession(c.r.Context(), c.app.workspace.ID, c.r.PathValue("id"), body.Name, ttl)
-	return h.issued(c, secret, cred, err)
+	return h.issued(secret, cred, err)
 }
 
 func (h *Handler) list(c *call, kind string) ([]credentialJSON, error) {

@@ -78,3 +78,14 @@ func TestReplicas(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// newPostgresEnv is newEnv on an empty schema of the PostgreSQL test
+// database.
+func newPostgresEnv(t *testing.T) *env {
+	st, err := postgres.Open(context.Background(), pgTestDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st)
+}

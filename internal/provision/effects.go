@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 	"time"
@@ -166,6 +167,23 @@ func (s *Service) deletion(ws *store.Workspace, rt *schema.ResourceType, cur *st
 	d.Revoke = &store.Revocation{UserID: cur.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeleted}
 	d.Events = []store.NewEvent{event(EventUserDeleted, cur.ID, data)}
 	return d
+}
+
+// DeleteInvited deletes a user the application invited, which no
+// identity provider has provisioned, and revokes its credentials, in one
+// transaction. An invited user is not kept for a grace period: nothing
+// could restore it.
+func (s *Service) DeleteInvited(ctx context.Context, ws *store.Workspace, userID string) error {
+	err := s.store.DeleteLocalUser(ctx, ws.ID, userID, func(r *store.Resource) store.Effects {
+		return store.Effects{
+			Revoke: &store.Revocation{UserID: r.ID, APIKeys: true, Reason: ReasonDeleted},
+			Events: []store.NewEvent{event(EventUserDeleted, r.ID, map[string]any{"user": resourceData(r.ID, r.Doc), "mode": store.DeleteHard})},
+		}
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return scimerr.NotFound("no invited user %s", userID)
+	}
+	return storeError(schema.UserType, userID, err)
 }
 
 // Restore brings back a soft-deleted user of the workspace, without its

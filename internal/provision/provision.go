@@ -212,9 +212,15 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 	if err := s.store.CreateResource(ctx, r, store.Effects{Events: createdEvents(rt, r)}); err != nil {
 		if rt == schema.UserType && ws.Config.AllowLinking && errors.Is(err, store.ErrAlreadyExists) {
 			// A user the application invited itself may have the name:
-			// the identity provider's user becomes that user.
+			// the identity provider's user becomes that user, with its
+			// credentials, which an inactive one loses as if
+			// deactivated.
 			err = s.store.LinkLocalUser(ctx, r, func(r *store.Resource) store.Effects {
-				return store.Effects{Events: []store.NewEvent{event(EventUserLinked, r.ID, map[string]any{"user": resourceData(r.ID, r.Doc)})}}
+				fx := store.Effects{Events: []store.NewEvent{event(EventUserLinked, r.ID, map[string]any{"user": resourceData(r.ID, r.Doc)})}}
+				if !active(r.Doc) {
+					fx.Revoke = &store.Revocation{UserID: r.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeactivated}
+				}
+				return fx
 			})
 			if errors.Is(err, store.ErrNotFound) {
 				err = fmt.Errorf("%s: %w", r.Doc["userName"], store.ErrAlreadyExists) // a SCIM user's name after all

@@ -165,6 +165,26 @@ func TestSeatLimit(t *testing.T) {
 	wantError(t, e.do("PATCH", "/scim/v2/Users/"+b, patchOp("replace", "active", true)), http.StatusForbidden, "")
 }
 
+// TestSeatLimitCountsInvitedUsers checks that users the application
+// invited take seats from SCIM creates and reactivations, and that an
+// identity provider linking to one takes no second seat.
+func TestSeatLimitCountsInvitedUsers(t *testing.T) {
+	e := newEnv(t)
+	e.setConfig("seatLimit=2", "allowLinking=true")
+	r := &store.Resource{Type: "User", ID: "usr_localaaaaaaaaaaa", WorkspaceID: e.wsID("acme"), Doc: map[string]any{"userName": "ada@acme.test"}}
+	if err := e.st.CreateLocalUser(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	e.createUser("b@acme.test", nil)
+	c := e.createUser("c@acme.test", map[string]any{"active": false}).str("id")
+	wantError(t, e.do("POST", "/scim/v2/Users", map[string]any{"userName": "d@acme.test"}), http.StatusForbidden, "")
+	wantError(t, e.do("PATCH", "/scim/v2/Users/"+c, patchOp("replace", "active", true)), http.StatusForbidden, "")
+	if linked := e.createUser("ada@acme.test", nil); linked.str("id") != r.ID {
+		t.Errorf("linked user %s", linked.raw)
+	}
+	wantError(t, e.do("POST", "/scim/v2/Users", map[string]any{"userName": "d@acme.test"}), http.StatusForbidden, "")
+}
+
 func patchOp(op, path string, value any) map[string]any {
 	return patchOps(map[string]any{"op": op, "path": path, "value": value})
 }

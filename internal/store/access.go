@@ -65,10 +65,12 @@ type Credential struct {
 
 // CredentialStore stores users' credentials.
 type CredentialStore interface {
-	// CreateCredential stores a credential of a user of the workspace;
-	// ErrNotFound if there is no such user, ErrUserInactive if it is not
-	// active. The check and the insert are atomic with respect to
-	// deactivation, so that no credential escapes its revocation.
+	// CreateCredential stores a credential of a user or local user of
+	// the workspace and appends its creation event (see CreationEvent)
+	// in the same transaction; ErrNotFound if there is no such user,
+	// ErrUserInactive if it is not active (local users always are). The
+	// check and the insert are atomic with respect to deactivation and
+	// deletion, so that no credential escapes its revocation.
 	CreateCredential(ctx context.Context, c Credential) error
 	// CredentialByHash returns the credential whose hash is h within the
 	// workspace, revoked and expired ones included.
@@ -124,17 +126,27 @@ type AccessStore interface {
 	// does not see it, but its userName is taken: ErrAlreadyExists if a
 	// user or local user of the workspace has it, compared
 	// case-insensitively; and CreateResource refuses a user with it.
-	// It sets r's Version, Created and LastModified.
+	// A local user is active and takes a seat: ErrSeatLimit if none is
+	// free. It sets r's Version, Created and LastModified.
 	CreateLocalUser(ctx context.Context, r *Resource) error
 	// LocalUsers lists a workspace's local users in creation order.
 	LocalUsers(ctx context.Context, workspaceID string) ([]*Resource, error)
+	// LocalUser returns a local user of the workspace, or ErrNotFound.
+	LocalUser(ctx context.Context, workspaceID, id string) (*Resource, error)
 	// LinkLocalUser turns the local user with r's userName into the SCIM
-	// user r, in one transaction: r takes the local user's ID and
-	// Created, is stored with its own Doc, the local user goes, and the
-	// effects fx returns for r are written. It fails with ErrNotFound if
-	// there is no such local user, and with ErrSeatLimit as
-	// CreateResource does.
+	// user r, in one transaction: r takes the local user's ID, and with
+	// it the local user's credentials, and Created, is stored with its
+	// own Doc, the local user goes, and the effects fx returns for r are
+	// written. The local user's seat becomes r's, if r is active. It
+	// fails with ErrNotFound if there is no such local user, and with
+	// ErrSeatLimit as CreateResource does. It publishes a ChangeUser for
+	// the ID.
 	LinkLocalUser(ctx context.Context, r *Resource, fx func(*Resource) Effects) error
+	// DeleteLocalUser deletes a local user of the workspace and writes,
+	// in the same transaction, the effects fx returns for it, such as
+	// the revocation of its credentials; ErrNotFound if there is no such
+	// local user. It publishes a ChangeUser.
+	DeleteLocalUser(ctx context.Context, workspaceID, id string, fx func(*Resource) Effects) error
 
 	// UserRoles returns what SetUserRoles last stored for a user; ok is
 	// false if nothing is.

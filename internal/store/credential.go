@@ -41,33 +41,67 @@ func RevocationEffects(ws string, cs []Credential, reason string) ([]Change, []N
 	return append(changes, users...), events, nil
 }
 
+// Events of credentials. Applications subscribe to these names, so they
+// never change.
+const (
+	EventAPIKeyCreated  = "api_key.created"
+	EventAPIKeyRevoked  = "api_key.revoked"
+	EventSessionCreated = "session.created"
+	EventSessionRevoked = "session.revoked"
+)
+
+// CreationEvent returns the event of issuing c: "api_key.created" or
+// "session.created", about c, with c as its data but for the hash.
+// Backends append it in the transaction that stores c.
+func CreationEvent(c Credential) (NewEvent, error) {
+	d := struct {
+		Credential credentialJSON `json:"credential"`
+	}{credentialData(c)}
+	data, err := json.Marshal(d)
+	if err != nil {
+		return NewEvent{}, fmt.Errorf("creation event: %w", err)
+	}
+	typ := EventSessionCreated
+	if c.Kind == CredentialAPIKey {
+		typ = EventAPIKeyCreated
+	}
+	return NewEvent{Type: typ, Subject: c.ID, Data: data}, nil
+}
+
 // revocationEvent returns the event of revoking c: "session.revoked" or
 // "api_key.revoked", about c, with c as its data (but for the hash and
 // the revocation) and the reason.
 func revocationEvent(c Credential, reason string) (NewEvent, error) {
-	type credential struct {
-		ID      string     `json:"id"`
-		Kind    string     `json:"kind"`
-		Name    string     `json:"name"`
-		UserID  string     `json:"userId"`
-		Created time.Time  `json:"created"`
-		Expires *time.Time `json:"expires"` // null: never
-	}
 	d := struct {
-		Credential credential `json:"credential"`
-		Reason     string     `json:"reason"`
-	}{credential{ID: c.ID, Kind: c.Kind, Name: c.Name, UserID: c.UserID, Created: c.Created.UTC()}, reason}
-	if !c.Expires.IsZero() {
-		exp := c.Expires.UTC()
-		d.Credential.Expires = &exp
-	}
+		Credential credentialJSON `json:"credential"`
+		Reason     string         `json:"reason"`
+	}{credentialData(c), reason}
 	data, err := json.Marshal(d)
 	if err != nil {
 		return NewEvent{}, fmt.Errorf("revocation event: %w", err)
 	}
-	typ := "session.revoked"
+	typ := EventSessionRevoked
 	if c.Kind == CredentialAPIKey {
-		typ = "api_key.revoked"
+		typ = EventAPIKeyRevoked
 	}
 	return NewEvent{Type: typ, Subject: c.ID, Data: data}, nil
+}
+
+// credentialJSON is a credential as its events carry it.
+type credentialJSON struct {
+	ID      string     `json:"id"`
+	Kind    string     `json:"kind"`
+	Name    string     `json:"name"`
+	UserID  string     `json:"userId"`
+	Created time.Time  `json:"created"`
+	Expires *time.Time `json:"expires"` // null: never
+}
+
+func credentialData(c Credential) credentialJSON {
+	d := credentialJSON{ID: c.ID, Kind: c.Kind, Name: c.Name, UserID: c.UserID, Created: c.Created.UTC()}
+	if !c.Expires.IsZero() {
+		exp := c.Expires.UTC()
+		d.Expires = &exp
+	}
+	return d
 }

@@ -28,8 +28,8 @@ var (
 	// or is restarting, as opposed to errors in what was asked of it; the
 	// same request may succeed later.
 	ErrUnavailable = errors.New("database unavailable")
-	// ErrSeatLimit is returned when a write would make more users active
-	// than the workspace's seat limit allows.
+	// ErrSeatLimit is returned when a write would make the workspace's
+	// active users and local users more than its seat limit allows.
 	ErrSeatLimit = errors.New("seat limit reached")
 	// ErrUserInactive is returned for a credential asked for a user that
 	// is not active.

@@ -36,7 +36,7 @@ func applyEffects(ctx context.Context, tx pgx.Tx, ws string, now time.Time, fx s
 }
 
 // checkSeats fails with store.ErrSeatLimit if the workspace has more
-// active users than its seat limit allows. Callers check after the write
+// active users and local users than its seat limit allows. Callers check after the write
 // that took a seat, so that the count includes it. Writers that take
 // seats in a workspace with a limit queue on a transaction-scoped
 // advisory lock, so that two of them cannot each count the other out.
@@ -52,8 +52,9 @@ func checkSeats(ctx context.Context, tx pgx.Tx, ws string) error {
 		return fmt.Errorf("lock seats: %w", err)
 	}
 	var n int64
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM resources
-		WHERE workspace_id = $1 AND type = 'User' AND active IS NOT FALSE`, ws).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM resources
+		WHERE workspace_id = $1 AND type = 'User' AND active IS NOT FALSE)
+		+ (SELECT count(*) FROM local_users WHERE workspace_id = $1)`, ws).Scan(&n); err != nil {
 		return fmt.Errorf("count seats: %w", err)
 	}
 	if n > *limit {

@@ -37,43 +37,69 @@ func scanCredential(row pgx.Row, extra ...any) (store.Credential, error) {
 	return c, nil
 }
 
-// createCredential inserts a credential if its user exists. The user's
-// row is share-locked until the commit, so that a transaction that
-// deletes, deactivates or soft-deletes the user either runs first, and
-// the insert finds no user or finds it deactivated, or after, and finds
-// the credential to revoke.
-const createCredential = `WITH u AS (
+// createCredential inserts a credential if its user or local user exists
+// and is active. The user's row is share-locked until the commit, so that
+// a transaction that deletes, deactivates, soft-deletes or links the user
+// either runs first, and the insert finds no user or finds it
+// deactivated, or after, and finds the credential to revoke or keep.
+const createCredential = `WITH scim AS (
 		SELECT active FROM resources WHERE workspace_id = $2 AND type = $11 AND id = $3 FOR SHARE
+	), invited AS (
+		SELECT true AS active FROM local_users WHERE workspace_id = $2 AND id = $3 FOR SHARE
+	), u AS (
+		SELECT active FROM scim UNION ALL SELECT active FROM invited LIMIT 1
 	)
 	INSERT INTO credentials (id, workspace_id, user_id, kind, name, hash, created, expires, revoked, revoked_reason)
 	SELECT $1, $2, $3, $4, $5, $6::bytea, $7::timestamptz, $8::timestamptz, $9::timestamptz, $10 FROM u WHERE active IS NOT FALSE`
 
-// CreateCredential stores a credential of a user of the workspace.
+// userActive reads whether a user or local user is active: found is false
+// if the workspace has neither.
+const userActive = `SELECT active IS NOT FALSE FROM resources WHERE workspace_id = $1 AND type = $2 AND id = $3
+	UNION ALL SELECT true FROM local_users WHERE workspace_id = $1 AND id = $3 LIMIT 1`
+
+// CreateCredential stores a credential of a user of the workspace, with
+// its creation event.
 func (s *Store) CreateCredential(ctx context.Context, c store.Credential) (err error) {
 	defer classify(&err)
 	if err := store.CheckCredentialKind(c.Kind); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, createCredential, c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash,
-		c.Created, optTime(c.Expires), optTime(c.Revoked), nullString(c.RevokedReason), schema.UserType.ID)
-	if errCode(err) == codeUniqueViolation {
-		return fmt.Errorf("credential: %w", store.ErrAlreadyExists)
-	}
+	ev, err := store.CreationEvent(c)
 	if err != nil {
-		return fmt.Errorf("create credential: %w", err)
+		return err
 	}
-	if tag.RowsAffected() == 0 {
-		var n int
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM resources WHERE workspace_id = $1 AND type = $2 AND id = $3`,
-			c.WorkspaceID, schema.UserType.ID, c.UserID).Scan(&n); err != nil {
-			return fmt.Errorf("create credential: %w", err)
+	now := s.now()
+	return s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		for attempt := 1; ; attempt++ {
+			tag, err := tx.Exec(ctx, createCredential, c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash,
+				c.Created, optTime(c.Expires), optTime(c.Revoked), nullString(c.RevokedReason), schema.UserType.ID)
+			if errCode(err) == codeUniqueViolation {
+				return nil, fmt.Errorf("credential: %w", store.ErrAlreadyExists)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("create credential: %w", err)
+			}
+			if tag.RowsAffected() > 0 {
+				break
+			}
+			var active bool
+			err = tx.QueryRow(ctx, userActive, c.WorkspaceID, schema.UserType.ID, c.UserID).Scan(&active)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				return nil, fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
+			case err != nil:
+				return nil, fmt.Errorf("create credential: %w", err)
+			case !active:
+				return nil, fmt.Errorf("user %q: %w", c.UserID, store.ErrUserInactive)
+			case attempt == 3:
+				return nil, fmt.Errorf("create credential: user %q keeps changing", c.UserID)
+			}
+			// Active now: the insert ran while a link moved the local
+			// user into resources, and saw it in neither table. Again.
 		}
-		if n > 0 {
-			return fmt.Errorf("user %q: %w", c.UserID, store.ErrUserInactive)
-		}
-		return fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
-	}
-	return nil
+		// A new credential is in no cache: the event is the only news.
+		return applyEffects(ctx, tx, c.WorkspaceID, now, store.Effects{Events: []store.NewEvent{ev}})
+	})
 }
 
 // CredentialByHash returns the credential with hash h in the workspace.

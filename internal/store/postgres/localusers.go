@@ -68,6 +68,9 @@ func (s *Store) CreateLocalUser(ctx context.Context, r *store.Resource) (err err
 		if err != nil {
 			return fmt.Errorf("create local user: %w", err)
 		}
+		if err := checkSeats(ctx, tx, r.WorkspaceID); err != nil {
+			return err
+		}
 		r.Type, r.Version, r.Created, r.LastModified = schema.UserType.ID, 1, now, now
 		return nil
 	})
@@ -104,6 +107,46 @@ func (s *Store) LocalUsers(ctx context.Context, ws string) (_ []*store.Resource,
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// LocalUser implements store.AccessStore.
+func (s *Store) LocalUser(ctx context.Context, ws, id string) (_ *store.Resource, err error) {
+	defer classify(&err)
+	r, err := scanLocalUser(s.pool.QueryRow(ctx, `SELECT id, doc, created FROM local_users WHERE workspace_id = $1 AND id = $2`, ws, id), ws)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("local user %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("local user: %w", err)
+	}
+	return r, nil
+}
+
+// DeleteLocalUser implements store.AccessStore. The delete comes first:
+// it waits for the credentials being issued to the local user, which
+// lock its row (see createCredential), so that the revocations fx asks
+// for find them.
+func (s *Store) DeleteLocalUser(ctx context.Context, ws, id string, fx func(*store.Resource) store.Effects) (err error) {
+	defer classify(&err)
+	now := s.now().UTC().Truncate(timePrecision)
+	return s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
+		local, err := scanLocalUser(tx.QueryRow(ctx, `DELETE FROM local_users WHERE workspace_id = $1 AND id = $2 RETURNING id, doc, created`, ws, id), ws)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("local user %q: %w", id, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delete local user: %w", err)
+		}
+		var eff store.Effects
+		if fx != nil {
+			eff = fx(local)
+		}
+		changes, err := applyEffects(ctx, tx, ws, now, eff)
+		if err != nil {
+			return nil, err
+		}
+		return append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: id}), nil
+	})
 }
 
 // LinkLocalUser implements store.AccessStore.

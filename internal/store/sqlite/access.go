@@ -35,8 +35,8 @@ func applyEffects(ctx context.Context, tx conn, ws string, now time.Time, fx sto
 }
 
 // checkSeats fails with store.ErrSeatLimit if the workspace has more
-// active users than its seat limit allows. Callers check after the write
-// that took a seat, so that the count includes it.
+// active users and local users than its seat limit allows. Callers check
+// after the write that took a seat, so that the count includes it.
 func checkSeats(ctx context.Context, tx conn, ws string) error {
 	var limit sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT seat_limit FROM workspaces WHERE id = ?`, ws).Scan(&limit); err != nil {
@@ -46,8 +46,9 @@ func checkSeats(ctx context.Context, tx conn, ws string) error {
 		return nil
 	}
 	var n int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM resources
-		WHERE workspace_id = ? AND type = 'User' AND (active IS NULL OR active)`, ws).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM resources
+		WHERE workspace_id = ? AND type = 'User' AND (active IS NULL OR active))
+		+ (SELECT count(*) FROM local_users WHERE workspace_id = ?)`, ws, ws).Scan(&n); err != nil {
 		return fmt.Errorf("count seats: %w", err)
 	}
 	if n > limit.Int64 {

@@ -48,8 +48,9 @@ func (s *Store) txChanges(ctx context.Context, fn func(conn) ([]store.Change, er
 	return nil
 }
 
-// recordChanges appends changes to the changes table and prunes it. The
-// latest row is never pruned, so that a poller starts after it.
+// recordChanges appends changes to the changes table and prunes it of
+// rows older than changesKept. The latest row is never pruned, so that a
+// poller starts after it.
 func (s *Store) recordChanges(ctx context.Context, tx conn, changes []store.Change) error {
 	if len(changes) == 0 {
 		return nil
@@ -63,7 +64,15 @@ func (s *Store) recordChanges(ctx context.Context, tx conn, changes []store.Chan
 			return fmt.Errorf("record change: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE at < ? AND seq < (SELECT max(seq) FROM changes)`, formatTime(now.Add(-changesKept))); err != nil {
+	// Rows are in seq order and nearly in time order, so the rows before
+	// the first recent one are old: the subquery reads only those, and
+	// the delete finds them by seq, at a cost in proportion to what goes
+	// rather than to the table, which holds minutes of every write's
+	// changes. An old row after a recent one (the clock stepped back)
+	// stays until the rows before it go. The row just inserted is
+	// recent, so the latest row always stays.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE seq < (SELECT seq FROM changes WHERE at >= ? ORDER BY seq LIMIT 1)`,
+		formatTime(now.Add(-changesKept))); err != nil {
 		return fmt.Errorf("prune changes: %w", err)
 	}
 	return nil

@@ -107,4 +107,37 @@ func TestPollerFindsGaps(t *testing.T) {
 			t.Fatalf("the revocation did not reach the other store: %+v", other)
 		}
 	}
+
+	// Recent rows stay, and so do the old rows after them: only the old
+	// rows before the first recent one go.
+	if err := a.rawTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE changes SET at = ?`, old); err != nil {
+			return err
+		}
+		for _, at := range []string{old, old, now, old} {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO changes (at, origin, kind, workspace_id, object_id) VALUES (?, 'elsewhere', 'x', '', '')`, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RevokeToken(ctx, "tok_9", time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var ats []string
+	rows, err := a.w.QueryContext(ctx, `SELECT at FROM changes ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var at string
+		rows.Scan(&at)
+		ats = append(ats, at)
+	}
+	rows.Close()
+	if len(ats) != 3 || ats[0] != now || ats[1] != old || ats[2] < now {
+		t.Errorf("rows after pruning at %v, want the recent one, the old one after it and the new one", ats)
+	}
 }

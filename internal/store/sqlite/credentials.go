@@ -44,37 +44,45 @@ func scanCredential(sc interface{ Scan(...any) error }, extra ...any) (store.Cre
 	return c, nil
 }
 
-// CreateCredential stores a credential of a user of the workspace.
+// CreateCredential stores a credential of a user of the workspace, with
+// its creation event.
 func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error {
 	if err := store.CheckCredentialKind(c.Kind); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx conn) error {
+	ev, err := store.CreationEvent(c)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
 		// The write transaction is the only one, so the user cannot go
 		// before the credential is in, where deleting or deactivating
-		// the user will find it.
+		// the user will find it. Local users are active.
 		var active sql.NullBool
-		err := tx.QueryRowContext(ctx, `SELECT active FROM resources WHERE workspace_id = ? AND type = ? AND id = ?`,
-			c.WorkspaceID, schema.UserType.ID, c.UserID).Scan(&active)
+		err := tx.QueryRowContext(ctx, `SELECT active FROM resources WHERE workspace_id = ? AND type = ? AND id = ?
+			UNION ALL SELECT 1 FROM local_users WHERE workspace_id = ? AND id = ? LIMIT 1`,
+			c.WorkspaceID, schema.UserType.ID, c.UserID, c.WorkspaceID, c.UserID).Scan(&active)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
+			return nil, fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
 		}
 		if err != nil {
-			return fmt.Errorf("create credential: %w", err)
+			return nil, fmt.Errorf("create credential: %w", err)
 		}
 		if active.Valid && !active.Bool {
-			return fmt.Errorf("user %q: %w", c.UserID, store.ErrUserInactive)
+			return nil, fmt.Errorf("user %q: %w", c.UserID, store.ErrUserInactive)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO credentials (id, workspace_id, user_id, kind, name, hash, created, expires, revoked, revoked_reason)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash, formatTime(c.Created), optTime(c.Expires), optTime(c.Revoked), nullString(c.RevokedReason))
 		if isUniqueViolation(err) {
-			return fmt.Errorf("credential: %w", store.ErrAlreadyExists)
+			return nil, fmt.Errorf("credential: %w", store.ErrAlreadyExists)
 		}
 		if err != nil {
-			return fmt.Errorf("create credential: %w", err)
+			return nil, fmt.Errorf("create credential: %w", err)
 		}
-		return nil
+		// A new credential is in no cache: the event is the only news.
+		return applyEffects(ctx, tx, c.WorkspaceID, now, store.Effects{Events: []store.NewEvent{ev}})
 	})
 }
 

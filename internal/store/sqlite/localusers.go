@@ -60,6 +60,9 @@ func (s *Store) CreateLocalUser(ctx context.Context, r *store.Resource) error {
 		if err != nil {
 			return fmt.Errorf("create local user: %w", err)
 		}
+		if err := checkSeats(ctx, tx, r.WorkspaceID); err != nil {
+			return err
+		}
 		r.Type, r.Version, r.Created, r.LastModified = schema.UserType.ID, 1, now, now
 		return nil
 	})
@@ -101,6 +104,41 @@ func (s *Store) LocalUsers(ctx context.Context, ws string) ([]*store.Resource, e
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// LocalUser implements store.AccessStore.
+func (s *Store) LocalUser(ctx context.Context, ws, id string) (*store.Resource, error) {
+	r, err := scanLocalUser(s.read().QueryRowContext(ctx, `SELECT id, doc, created FROM local_users WHERE workspace_id = ? AND id = ?`, ws, id), ws)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("local user %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("local user: %w", err)
+	}
+	return r, nil
+}
+
+// DeleteLocalUser implements store.AccessStore.
+func (s *Store) DeleteLocalUser(ctx context.Context, ws, id string, fx func(*store.Resource) store.Effects) error {
+	now := s.now()
+	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+		local, err := scanLocalUser(tx.QueryRowContext(ctx, `DELETE FROM local_users WHERE workspace_id = ? AND id = ? RETURNING id, doc, created`, ws, id), ws)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("local user %q: %w", id, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delete local user: %w", err)
+		}
+		var eff store.Effects
+		if fx != nil {
+			eff = fx(local)
+		}
+		changes, err := applyEffects(ctx, tx, ws, now, eff)
+		if err != nil {
+			return nil, err
+		}
+		return append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: id}), nil
+	})
 }
 
 // LinkLocalUser implements store.AccessStore.

@@ -5,18 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/scimd/scimd/internal/store"
 )
 
-// testCredentials checks users' credentials: stored for users only, found
-// by hash within their workspace alone, listed in creation order without
-// hashes, and revoked once, with an event and a change.
+// testCredentials checks users' credentials: stored for users only, with
+// their creation event, found by hash within their workspace alone,
+// listed in creation order without hashes, and revoked once, with an
+// event and a change.
 func testCredentials(t *testing.T, newStore NewStore) {
 	c := newClock()
 	t.Run("CreateAndRead", func(t *testing.T) { testCredentialsCreateAndRead(t, newStore(t, c.now)) })
+	t.Run("CreationEvents", func(t *testing.T) { testCredentialsCreationEvents(t, newStore(t, c.now), c) })
+	t.Run("ConcurrentCreation", func(t *testing.T) { testCredentialsConcurrentCreation(t, newStore(t, time.Now)) })
 	t.Run("Revoke", func(t *testing.T) { testCredentialsRevoke(t, newStore(t, c.now), c) })
 	t.Run("DeletedWorkspace", func(t *testing.T) { testCredentialsDeletedWorkspace(t, newStore(t, c.now)) })
 }
@@ -135,6 +139,138 @@ func testCredentialsCreateAndRead(t *testing.T, st store.Store) {
 	}
 }
 
+// testCredentialsCreationEvents checks that a credential is stored with
+// its creation event in one transaction: both, or neither when the
+// credential is refused, and numbered without gaps.
+func testCredentialsCreationEvents(t *testing.T, st store.Store, c *clock) {
+	ctx := context.Background()
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustCreate(t, st, user("ws_a", "usr_1", "ada"), user("ws_a", "usr_2", "bob", "active", false))
+	l := subscribe(t, st)
+	l.waitFor(t, reset, 5*time.Second)
+
+	expires := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	fresh := func(f func(*store.Credential)) store.Credential {
+		c := store.Credential{ID: "cred_9", WorkspaceID: "ws_a", UserID: "usr_1", Kind: store.CredentialSession, Name: "n", Hash: []byte("hash-9"), Created: credentialTime}
+		f(&c)
+		return c
+	}
+	created := c.now()
+	events := []store.Change{{Kind: store.ChangeEvents, WorkspaceID: "ws_a"}}
+	steps := []struct {
+		name        string
+		c           store.Credential
+		wantErr     error // nil: stored
+		wantChanges []store.Change
+		wantEvent   *store.Event
+	}{
+		{
+			name: "API key", c: fresh(func(c *store.Credential) {
+				c.ID, c.Kind, c.Name, c.Hash, c.Expires = "cred_1", store.CredentialAPIKey, "ci", []byte("hash-1"), expires
+			}),
+			wantChanges: events,
+			wantEvent: &store.Event{Seq: 1, WorkspaceID: "ws_a", Type: "api_key.created", Occurred: created, Subject: "cred_1", Data: fmt.Appendf(nil,
+				`{"credential": {"id": "cred_1", "kind": "api_key", "name": "ci", "userId": "usr_1", "created": %q, "expires": %q}}`,
+				credentialTime.Format(time.RFC3339Nano), expires.Format(time.RFC3339Nano))},
+		},
+		{name: "a taken hash", c: fresh(func(c *store.Credential) { c.Hash = []byte("hash-1") }), wantErr: store.ErrAlreadyExists},
+		{name: "a taken id", c: fresh(func(c *store.Credential) { c.ID = "cred_1" }), wantErr: store.ErrAlreadyExists},
+		{name: "an inactive user", c: fresh(func(c *store.Credential) { c.UserID = "usr_2" }), wantErr: store.ErrUserInactive},
+		{name: "an unknown user", c: fresh(func(c *store.Credential) { c.UserID = "usr_x" }), wantErr: store.ErrNotFound},
+		{
+			// The refusals took no number.
+			name: "session", c: fresh(func(c *store.Credential) { c.ID, c.Name, c.Hash = "cred_2", "laptop", []byte("hash-2") }),
+			wantChanges: events,
+			wantEvent: &store.Event{Seq: 2, WorkspaceID: "ws_a", Type: "session.created", Occurred: created.Add(5 * time.Minute), Subject: "cred_2", Data: fmt.Appendf(nil,
+				`{"credential": {"id": "cred_2", "kind": "session", "name": "laptop", "userId": "usr_1", "created": %q, "expires": null}}`,
+				credentialTime.Format(time.RFC3339Nano))},
+		},
+	}
+	var seen int64
+	for i, s := range steps {
+		c.set(created.Add(time.Duration(i) * time.Minute))
+		n := len(l.changes())
+		if err := st.CreateCredential(ctx, s.c); !errors.Is(err, s.wantErr) || (err != nil) != (s.wantErr != nil) {
+			t.Fatalf("%s: %v, want %v", s.name, err, s.wantErr)
+		}
+		if got := l.changes()[n:]; !reflect.DeepEqual(got, s.wantChanges) && !(len(got) == 0 && len(s.wantChanges) == 0) {
+			t.Errorf("%s: delivered %+v, want %+v", s.name, got, s.wantChanges)
+		}
+		stored, err := st.CredentialByHash(ctx, "ws_a", s.c.Hash)
+		if got := err == nil && stored.ID == s.c.ID; got != (s.wantErr == nil) {
+			t.Errorf("%s: stored %v (%+v, %v), want %v", s.name, got, stored, err, s.wantErr == nil)
+		}
+		evs := mustEvents(t, st, "ws_a", seen, 10)
+		switch {
+		case s.wantEvent == nil && len(evs) > 0:
+			t.Errorf("%s: appended %+v", s.name, evs)
+		case s.wantEvent != nil && len(evs) != 1:
+			t.Errorf("%s: appended %d events, want 1", s.name, len(evs))
+		case s.wantEvent != nil:
+			want := *s.wantEvent
+			want.ID = evs[0].ID
+			if !sameEvent(evs[0], want) {
+				t.Errorf("%s: appended %+v with data %s, want %+v with data %s", s.name, evs[0], evs[0].Data, want, want.Data)
+			}
+			seen = evs[0].Seq
+		}
+	}
+}
+
+// testCredentialsConcurrentCreation checks that credentials created at
+// once, some refused, have one creation event each, numbered without
+// gaps.
+func testCredentialsConcurrentCreation(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustCreate(t, st, user("ws_a", "usr_1", "ada"), user("ws_a", "usr_2", "bob"))
+	const workers, each = 4, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				c := store.Credential{ID: fmt.Sprintf("cred_%d_%d", w, i), WorkspaceID: "ws_a", UserID: fmt.Sprintf("usr_%d", 1+i%2),
+					Kind: store.CredentialAPIKey, Name: "k", Hash: fmt.Appendf(nil, "hash-%d-%d", w, i), Created: credentialTime}
+				if i%3 == 2 {
+					c.Hash = []byte("shared") // all but the first refused
+				}
+				if err := st.CreateCredential(ctx, c); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+					errs <- fmt.Errorf("%s: %w", c.ID, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	stored := map[string]bool{}
+	for _, u := range []string{"usr_1", "usr_2"} {
+		cs, err := st.Credentials(ctx, "ws_a", u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			stored[c.ID] = true
+		}
+	}
+	if want := workers*(each-each/3) + 1; len(stored) != want {
+		t.Errorf("%d credentials stored, want %d", len(stored), want)
+	}
+	evs := mustEvents(t, st, "ws_a", 0, 1000)
+	for i, e := range evs {
+		if e.Seq != int64(i+1) || e.Type != "api_key.created" || !stored[e.Subject] {
+			t.Errorf("event %d: seq %d, %s of %s; want seq %d, the creation of a stored credential", i, e.Seq, e.Type, e.Subject, i+1)
+		}
+		delete(stored, e.Subject)
+	}
+	if len(stored) > 0 {
+		t.Errorf("credentials without a creation event: %v", stored)
+	}
+}
+
 func testCredentialsRevoke(t *testing.T, st store.Store, c *clock) {
 	ctx := context.Background()
 	mustWorkspace(t, st, "ws_a", "alpha")
@@ -143,7 +279,7 @@ func testCredentialsRevoke(t *testing.T, st store.Store, c *clock) {
 	expires := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	key := store.Credential{ID: "cred_1", WorkspaceID: "ws_a", UserID: "usr_1", Kind: store.CredentialAPIKey, Name: "ci", Hash: []byte("hash-1"), Created: credentialTime, Expires: expires}
 	session := store.Credential{ID: "cred_2", WorkspaceID: "ws_a", UserID: "usr_1", Kind: store.CredentialSession, Name: "laptop", Hash: []byte("hash-2"), Created: credentialTime}
-	mustCreateCredential(t, st, key, session)
+	mustCreateCredential(t, st, key, session) // events 1 and 2
 	l := subscribe(t, st)
 	l.waitFor(t, reset, 5*time.Second)
 
@@ -163,7 +299,7 @@ func testCredentialsRevoke(t *testing.T, st store.Store, c *clock) {
 		{
 			name: "session", id: "cred_2", reason: "revoked", wantRevoked: revokedAt, wantReason: "revoked",
 			wantChanges: []store.Change{{Kind: store.ChangeCredential, WorkspaceID: "ws_a", ID: "cred_2"}, {Kind: store.ChangeUser, WorkspaceID: "ws_a", ID: "usr_1"}, {Kind: store.ChangeEvents, WorkspaceID: "ws_a"}},
-			wantEvent: &store.Event{Seq: 1, WorkspaceID: "ws_a", Type: "session.revoked", Occurred: revokedAt, Subject: "cred_2", Data: fmt.Appendf(nil,
+			wantEvent: &store.Event{Seq: 3, WorkspaceID: "ws_a", Type: "session.revoked", Occurred: revokedAt, Subject: "cred_2", Data: fmt.Appendf(nil,
 				`{"credential": {"id": "cred_2", "kind": "session", "name": "laptop", "userId": "usr_1", "created": %q, "expires": null}, "reason": "revoked"}`,
 				credentialTime.Format(time.RFC3339Nano))},
 		},
@@ -174,12 +310,12 @@ func testCredentialsRevoke(t *testing.T, st store.Store, c *clock) {
 		{
 			name: "API key", id: "cred_1", reason: "user.deactivated", wantRevoked: revokedAt.Add(time.Hour), wantReason: "user.deactivated",
 			wantChanges: []store.Change{{Kind: store.ChangeCredential, WorkspaceID: "ws_a", ID: "cred_1"}, {Kind: store.ChangeUser, WorkspaceID: "ws_a", ID: "usr_1"}, {Kind: store.ChangeEvents, WorkspaceID: "ws_a"}},
-			wantEvent: &store.Event{Seq: 2, WorkspaceID: "ws_a", Type: "api_key.revoked", Occurred: revokedAt.Add(time.Hour), Subject: "cred_1", Data: fmt.Appendf(nil,
+			wantEvent: &store.Event{Seq: 4, WorkspaceID: "ws_a", Type: "api_key.revoked", Occurred: revokedAt.Add(time.Hour), Subject: "cred_1", Data: fmt.Appendf(nil,
 				`{"credential": {"id": "cred_1", "kind": "api_key", "name": "ci", "userId": "usr_1", "created": %q, "expires": %q}, "reason": "user.deactivated"}`,
 				credentialTime.Format(time.RFC3339Nano), expires.Format(time.RFC3339Nano))},
 		},
 	}
-	var seen int64
+	seen := int64(2)
 	for i, s := range steps {
 		c.set(revokedAt.Add(time.Duration(i) * time.Hour / 2))
 		n := len(l.changes())
