@@ -111,6 +111,10 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("POST "+Prefix+"workspaces", c.private(createWorkspace))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}", c.private(workspacePage))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/config", c.private(saveConfig))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/config/reset", c.private(confirmReset))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/config/reset", c.private(resetConfig))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/delete", c.private(confirmDeleteWorkspace))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/delete", c.private(deleteWorkspace))
 
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/tokens", c.private(createToken))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/tokens/{id}/revoke", c.private(confirmRevoke))

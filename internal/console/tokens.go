@@ -52,7 +52,11 @@ type confirmData struct {
 	Detail   string
 	Action   string // the path the form posts to
 	Button   string
-	Back     string // the path of the page to go back to
+	// Lose lists what goes with what the action removes, and After
+	// follows the list.
+	Lose  []string
+	After string
+	Back  string // the path of the page to go back to
 	// Overlap offers the choice of a rotation's overlap.
 	Overlap bool
 }
