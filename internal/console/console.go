@@ -1,6 +1,6 @@
 // Package console is scimd's admin web console: server-rendered HTML
 // pages under /admin/ for workspaces, their SCIM configuration, tokens,
-// users and webhooks, and the audit log.
+// users and webhooks, the installation's admin tokens, and the audit log.
 //
 // The console is a client of the admin API and of nothing else. Every
 // page and every action calls the API's handler in process, with the
@@ -122,6 +122,15 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/tokens/{id}/rotate", c.private(confirmRotate))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/tokens/{id}/rotate", c.private(rotateToken))
 
+	// App tokens and admin tokens: the same pages, with and without a
+	// workspace.
+	for _, set := range []string{"workspaces/{slug}/app-tokens", "admin-tokens"} {
+		mux.HandleFunc("GET "+Prefix+set, c.private(tokenSetPage))
+		mux.HandleFunc("POST "+Prefix+set, c.private(createInSet))
+		mux.HandleFunc("GET "+Prefix+set+"/{id}/revoke", c.private(confirmRevokeInSet))
+		mux.HandleFunc("POST "+Prefix+set+"/{id}/revoke", c.private(revokeInSet))
+	}
+
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users", c.private(usersPage))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/{id}/reactivate", c.private(userAction("reactivate", "Reactivated")))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/{id}/restore", c.private(userAction("restore", "Restored")))
@@ -209,7 +218,7 @@ func (c *Console) private(fn func(*req)) http.HandlerFunc {
 // view is what every page template gets.
 type view struct {
 	Title    string
-	Section  string // "workspaces" or "audit", for the navigation
+	Section  string // "workspaces", "admin-tokens" or "audit", for the navigation
 	SignedIn bool
 	Notice   string
 	Error    *apiError

@@ -49,7 +49,7 @@ func createWebhook(q *req) {
 		return
 	}
 	q.render(http.StatusCreated, "secret", view{Title: "New webhook", Section: "workspaces",
-		Data: secretData{Slug: slug, Webhook: &wh}})
+		Data: secretData{Slug: slug, Webhook: &wh, Back: workspacePath(slug), BackTo: slug}})
 }
 
 type webhookData struct {
