@@ -132,6 +132,7 @@ func New(cfg Config) (*Console, error) {
 	}
 
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users", c.private(usersPage))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users", c.private(inviteUser))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/{id}/reactivate", c.private(userAction("reactivate", "Reactivated")))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/{id}/restore", c.private(userAction("restore", "Restored")))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users/{id}/purge", c.private(confirmPurge))
