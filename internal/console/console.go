@@ -1,6 +1,6 @@
 // Package console is scimd's admin web console: server-rendered HTML
 // pages under /admin/ for workspaces, their SCIM configuration, tokens,
-// users and webhooks, and the audit log.
+// users and webhooks, the installation's admin tokens, and the audit log.
 //
 // The console is a client of the admin API and of nothing else. Every
 // page and every action calls the API's handler in process, with the
@@ -111,6 +111,10 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("POST "+Prefix+"workspaces", c.private(createWorkspace))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}", c.private(workspacePage))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/config", c.private(saveConfig))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/config/reset", c.private(confirmReset))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/config/reset", c.private(resetConfig))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/delete", c.private(confirmDeleteWorkspace))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/delete", c.private(deleteWorkspace))
 
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/tokens", c.private(createToken))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/tokens/{id}/revoke", c.private(confirmRevoke))
@@ -118,7 +122,17 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/tokens/{id}/rotate", c.private(confirmRotate))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/tokens/{id}/rotate", c.private(rotateToken))
 
+	// App tokens and admin tokens: the same pages, with and without a
+	// workspace.
+	for _, set := range []string{"workspaces/{slug}/app-tokens", "admin-tokens"} {
+		mux.HandleFunc("GET "+Prefix+set, c.private(tokenSetPage))
+		mux.HandleFunc("POST "+Prefix+set, c.private(createInSet))
+		mux.HandleFunc("GET "+Prefix+set+"/{id}/revoke", c.private(confirmRevokeInSet))
+		mux.HandleFunc("POST "+Prefix+set+"/{id}/revoke", c.private(revokeInSet))
+	}
+
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users", c.private(usersPage))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users", c.private(inviteUser))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/{id}/reactivate", c.private(userAction("reactivate", "Reactivated")))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/{id}/restore", c.private(userAction("restore", "Restored")))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users/{id}/purge", c.private(confirmPurge))
@@ -127,6 +141,9 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks", c.private(createWebhook))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/webhooks/{id}", c.private(webhookPage))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks/{id}/enabled", c.private(enableWebhook))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks/{id}/settings", c.private(saveWebhook))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/webhooks/{id}/rotate-secret", c.private(confirmRotateSecret))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks/{id}/rotate-secret", c.private(rotateSecret))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/webhooks/{id}/delete", c.private(confirmDeleteWebhook))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks/{id}/delete", c.private(deleteWebhook))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks/{id}/deliveries/{delivery}/redeliver", c.private(redeliver))
@@ -205,7 +222,7 @@ func (c *Console) private(fn func(*req)) http.HandlerFunc {
 // view is what every page template gets.
 type view struct {
 	Title    string
-	Section  string // "workspaces" or "audit", for the navigation
+	Section  string // "workspaces", "admin-tokens" or "audit", for the navigation
 	SignedIn bool
 	Notice   string
 	Error    *apiError

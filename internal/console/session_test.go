@@ -137,6 +137,10 @@ func TestPagesNeedSignIn(t *testing.T) {
 		"/admin/workspaces/acme/tokens/" + e.scimID + "/revoke", "/admin/workspaces/acme/tokens/" + e.scimID + "/rotate",
 		"/admin/workspaces/acme/users/usr_x/purge", "/admin/workspaces/acme/webhooks/wh_x",
 		"/admin/workspaces/acme/webhooks/wh_x/delete", "/admin/audit",
+		"/admin/workspaces/acme/delete", "/admin/workspaces/acme/config/reset",
+		"/admin/workspaces/acme/app-tokens", "/admin/workspaces/acme/app-tokens/tok_x/revoke",
+		"/admin/admin-tokens", "/admin/admin-tokens/" + e.adminID + "/revoke",
+		"/admin/workspaces/acme/webhooks/wh_x/rotate-secret",
 	} {
 		e.get(path).redirects("/admin/login")
 	}
@@ -150,6 +154,12 @@ func TestPagesNeedSignIn(t *testing.T) {
 		{"/admin/workspaces/acme/tokens/" + e.scimID + "/revoke", nil},
 		{"/admin/workspaces/acme/tokens/" + e.scimID + "/rotate", nil},
 		{"/admin/workspaces/acme/webhooks", url.Values{"url": {"https://example.com/h"}}},
+		{"/admin/workspaces/acme/delete", nil},
+		{"/admin/workspaces/acme/config/reset", nil},
+		{"/admin/workspaces/acme/app-tokens", url.Values{"name": {"backend"}}},
+		{"/admin/admin-tokens", url.Values{"name": {"ci"}}},
+		{"/admin/admin-tokens/" + e.adminID + "/revoke", nil},
+		{"/admin/workspaces/acme/users", url.Values{"user_name": {"grace"}}},
 	} {
 		e.post(tt.path, tt.form).redirects("/admin/login")
 	}
@@ -164,6 +174,18 @@ func TestPagesNeedSignIn(t *testing.T) {
 	}
 	if n := len(e.apiOK("/workspaces/acme/webhooks")["webhooks"].([]any)); n != 0 {
 		t.Errorf("%d webhooks after creates without a sign-in", n)
+	}
+	if n := len(e.apiOK("/workspaces/acme/app-tokens")["tokens"].([]any)); n != 0 {
+		t.Errorf("%d app tokens after creates without a sign-in", n)
+	}
+	if tokens := e.apiOK("/admin-tokens")["tokens"].([]any); len(tokens) != 1 || tokens[0].(map[string]any)["state"] != "active" {
+		t.Errorf("admin tokens changed without a sign-in: %v", tokens)
+	}
+	if n := len(e.apiOK("/workspaces/acme/users/invited")["users"].([]any)); n != 0 {
+		t.Errorf("%d invited users without a sign-in", n)
+	}
+	if n := e.auditCount("*"); n != 0 {
+		t.Errorf("%d admin audit entries: a request without a sign-in reached the API", n)
 	}
 	// The sign-in page and the style sheet are for everyone.
 	e.get("/admin/login").want(http.StatusOK).has(`action="/admin/login"`)
@@ -191,6 +213,14 @@ func TestEveryPageRenders(t *testing.T) {
 		{"/admin/workspaces/acme/users/usr_x/purge", 200, "Purge user usr_x of workspace acme now?"},
 		{"/admin/workspaces/acme/webhooks/" + whID, 200, "Deliveries"},
 		{"/admin/workspaces/acme/webhooks/" + whID + "/delete", 200, "Delete webhook " + whID},
+		{"/admin/workspaces/acme/webhooks/" + whID + "/rotate-secret", 200, "Rotate the signing secret of webhook " + whID},
+		{"/admin/workspaces/acme/delete", 200, "Delete workspace acme"},
+		{"/admin/workspaces/acme/config/reset", 200, "Reset the SCIM configuration of workspace acme"},
+		{"/admin/workspaces/acme/app-tokens", 200, "App tokens of acme"},
+		{"/admin/workspaces/acme/app-tokens/tok_x/revoke", 200, "Revoke app token tok_x of workspace acme?"},
+		{"/admin/admin-tokens", 200, e.adminID},
+		{"/admin/admin-tokens/" + e.adminID + "/revoke", 200, "Revoke admin token &#34;ops&#34; (" + e.adminID + ")?"},
+		{"/admin/workspaces/nope/app-tokens", 404, `workspace &#34;nope&#34; does not exist`},
 		{"/admin/audit", 200, "Correlation id"},
 		{"/admin/login", 303, ""},
 		{"/admin/nowhere", 404, "There is no page at /admin/nowhere."},
@@ -236,6 +266,8 @@ func TestCrossOriginRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e.postWith("/admin/workspaces", url.Values{"slug": {"evil"}}, tt.h).want(http.StatusForbidden).has("sent from another site")
 			e.postWith("/admin/workspaces/acme/tokens/"+e.scimID+"/revoke", nil, tt.h).want(http.StatusForbidden)
+			e.postWith("/admin/workspaces/acme/delete", nil, tt.h).want(http.StatusForbidden)
+			e.postWith("/admin/admin-tokens/"+e.adminID+"/revoke", nil, tt.h).want(http.StatusForbidden)
 			e.postWith("/admin/logout", nil, tt.h).want(http.StatusForbidden)
 			e.postWith("/admin/login", url.Values{"token": {e.admin}}, tt.h).want(http.StatusForbidden)
 		})
@@ -246,10 +278,13 @@ func TestCrossOriginRefused(t *testing.T) {
 	if tk := find(e.apiOK("/workspaces/acme/tokens")["tokens"], "id", e.scimID); tk["state"] != "active" {
 		t.Errorf("token %v after a cross-origin revoke", tk)
 	}
-	if n := e.auditCount("workspace.create"); n != 0 {
-		t.Errorf("%d workspace.create entries: a refused request reached the API", n)
+	if n := e.auditCount("*"); n != 0 {
+		t.Errorf("%d admin audit entries: a refused request reached the API", n)
 	}
 	// Still signed in, and the same form from the console's own page
 	// goes through.
 	e.post("/admin/workspaces", url.Values{"slug": {"evil"}}).redirects("/admin/workspaces/evil")
+	if n := e.auditCount("*"); n != 1 {
+		t.Errorf("%d admin audit entries, want the create's", n)
+	}
 }

@@ -17,10 +17,14 @@ type newTokenView struct {
 
 // secretData is what the page that shows a new secret once shows.
 type secretData struct {
-	Slug    string
+	Slug string // the workspace; "" for an admin token
+	// Kind is that of Token: "scim", "app" or "admin".
+	Kind    string
 	SCIMURL string
-	Token   *newTokenView   // a SCIM token, created or rotated
+	Token   *newTokenView   // a token, created or rotated
 	Webhook *newWebhookView // or a webhook, with its signing secret
+	// Back is the page to go back to, and BackTo names it.
+	Back, BackTo string
 }
 
 // createToken mints a SCIM token and shows it, on this page only: the
@@ -43,7 +47,7 @@ func createToken(q *req) {
 		return
 	}
 	q.render(http.StatusCreated, "secret", view{Title: "New SCIM token", Section: "workspaces",
-		Data: secretData{Slug: slug, SCIMURL: q.c.scimURL, Token: &t}})
+		Data: secretData{Slug: slug, Kind: "scim", SCIMURL: q.c.scimURL, Token: &t, Back: workspacePath(slug), BackTo: slug}})
 }
 
 // confirmData is what a page that asks before an action shows.
@@ -52,21 +56,26 @@ type confirmData struct {
 	Detail   string
 	Action   string // the path the form posts to
 	Button   string
-	Back     string // the path of the page to go back to
+	// Lose lists what goes with what the action removes, and After
+	// follows the list.
+	Lose  []string
+	After string
+	Back  string // the path of the page to go back to
 	// Overlap offers the choice of a rotation's overlap.
 	Overlap bool
 }
 
-// findToken returns the token id of the workspace's list, for a page to
-// name it; the API says whether it exists when the action is taken.
-func (q *req) findToken(slug, id string) (tokenView, *apiError) {
-	var list struct {
+// findToken returns the token id of the list at the API's path, for a
+// page to name it; the API says whether it exists when the action is
+// taken.
+func (q *req) findToken(list, id string) (tokenView, *apiError) {
+	var tokens struct {
 		Tokens []tokenView `json:"tokens"`
 	}
-	if e := q.api("GET", apiPath("workspaces", slug, "tokens"), nil, nil, &list); e != nil {
+	if e := q.api("GET", list, nil, nil, &tokens); e != nil {
 		return tokenView{}, e
 	}
-	for _, t := range list.Tokens {
+	for _, t := range tokens.Tokens {
 		if t.ID == id {
 			return t, nil
 		}
@@ -94,7 +103,7 @@ func confirmRotate(q *req) {
 // of a refused attempt if there was one.
 func (q *req) confirmToken(status int, failed *apiError, rotate bool) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	t, e := q.findToken(slug, id)
+	t, e := q.findToken(apiPath("workspaces", slug, "tokens"), id)
 	if e != nil {
 		q.failAPI(e)
 		return
@@ -144,5 +153,5 @@ func rotateToken(q *req) {
 		return
 	}
 	q.render(http.StatusCreated, "secret", view{Title: "Rotated SCIM token", Section: "workspaces",
-		Data: secretData{Slug: slug, SCIMURL: q.c.scimURL, Token: &t}})
+		Data: secretData{Slug: slug, Kind: "scim", SCIMURL: q.c.scimURL, Token: &t, Back: workspacePath(slug), BackTo: slug}})
 }

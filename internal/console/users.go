@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -29,21 +30,29 @@ type usersData struct {
 	Users      []userView
 	Total      int
 	NextCursor string
+	Invited    []userView
 	Deleted    []userView
+	// Invite is what the invite form was sent with, after a refusal.
+	Invite inviteForm
+}
+
+type inviteForm struct {
+	UserName, DisplayName, Email string
 }
 
 // usersPage lists a workspace's users, filtered by a SCIM filter the API
-// parses, a page at a time, and its soft-deleted users.
+// parses, a page at a time, its invited users and its soft-deleted
+// users.
 func usersPage(q *req) {
-	q.showUsers(http.StatusOK, nil)
+	q.showUsers(http.StatusOK, nil, inviteForm{})
 }
 
 // showUsers renders the users page, with the error of a refused action
-// if there was one. A filter the API refuses is shown as an error with
-// the filter kept in its box.
-func (q *req) showUsers(status int, failed *apiError) {
+// if there was one, and the invite form as it was sent. A filter the API
+// refuses is shown as an error with the filter kept in its box.
+func (q *req) showUsers(status int, failed *apiError, invite inviteForm) {
 	slug := q.r.PathValue("slug")
-	d := usersData{Slug: slug, Filter: q.r.FormValue("filter"), Cursor: q.r.URL.Query().Get("cursor")}
+	d := usersData{Slug: slug, Filter: q.r.FormValue("filter"), Cursor: q.r.URL.Query().Get("cursor"), Invite: invite}
 	query := url.Values{"limit": {usersPageSize}}
 	if d.Filter != "" {
 		query.Set("filter", d.Filter)
@@ -56,10 +65,13 @@ func (q *req) showUsers(status int, failed *apiError) {
 		Total      int        `json:"total"`
 		NextCursor string     `json:"next_cursor"`
 	}
-	var deleted struct {
+	var invited, deleted struct {
 		Users []userView `json:"users"`
 	}
-	e := q.api("GET", apiPath("workspaces", slug, "users", "deleted"), nil, nil, &deleted)
+	e := q.api("GET", apiPath("workspaces", slug, "users", "invited"), nil, nil, &invited)
+	if e == nil {
+		e = q.api("GET", apiPath("workspaces", slug, "users", "deleted"), nil, nil, &deleted)
+	}
 	if e != nil {
 		q.failAPI(e)
 		return
@@ -71,7 +83,8 @@ func (q *req) showUsers(status int, failed *apiError) {
 		}
 		status, failed = e.Status, e
 	}
-	d.Users, d.Total, d.NextCursor, d.Deleted = page.Users, page.Total, page.NextCursor, deleted.Users
+	d.Users, d.Total, d.NextCursor = page.Users, page.Total, page.NextCursor
+	d.Invited, d.Deleted = invited.Users, deleted.Users
 	q.render(status, "users", view{Title: "Users of " + slug, Section: "workspaces", Error: failed, Data: d})
 }
 
@@ -95,7 +108,7 @@ func userAction(action, done string) func(*req) {
 		slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 		var u userView
 		if e := q.api("POST", apiPath("workspaces", slug, "users", id, action), nil, nil, &u); e != nil {
-			q.showUsers(e.Status, e)
+			q.showUsers(e.Status, e, inviteForm{})
 			return
 		}
 		q.redirect(usersBack(q), fmt.Sprintf("%s %s (%s).", done, u.UserName, u.ID))
@@ -151,4 +164,31 @@ func purgeUser(q *req) {
 		return
 	}
 	q.redirect(workspacePath(slug, "users"), fmt.Sprintf("Purged user %s.", id))
+}
+
+// inviteUser creates a user outside SCIM, for an application that
+// invites people itself.
+func inviteUser(q *req) {
+	if !q.form() {
+		return
+	}
+	slug := q.r.PathValue("slug")
+	f := inviteForm{
+		UserName:    strings.TrimSpace(q.r.PostForm.Get("user_name")),
+		DisplayName: strings.TrimSpace(q.r.PostForm.Get("display_name")),
+		Email:       strings.TrimSpace(q.r.PostForm.Get("email")),
+	}
+	body := map[string]any{"user_name": f.UserName}
+	if f.DisplayName != "" {
+		body["display_name"] = f.DisplayName
+	}
+	if f.Email != "" {
+		body["email"] = f.Email
+	}
+	var u userView
+	if e := q.api("POST", apiPath("workspaces", slug, "users"), nil, body, &u); e != nil {
+		q.showUsers(e.Status, e, f)
+		return
+	}
+	q.redirect(workspacePath(slug, "users"), fmt.Sprintf("Invited %s (%s).", u.UserName, u.ID))
 }

@@ -193,3 +193,53 @@ func TestUserActions(t *testing.T) {
 		}
 	})
 }
+
+func TestInviteUser(t *testing.T) {
+	e := newEnv(t)
+	u := newUsers(e)
+	u.create("ada@acme.test", "Ada")
+	e.signIn()
+	e.get("/admin/workspaces/acme/users").want(http.StatusOK).has("Invited users", `action="/admin/workspaces/acme/users"`, `name="user_name"`, `name="display_name"`, `name="email"`)
+
+	p := e.post("/admin/workspaces/acme/users", url.Values{"user_name": {"grace@acme.test"}, "display_name": {"Grace Hopper"}, "email": {"grace@acme.test"}}).
+		redirects("/admin/workspaces/acme/users")
+	invited := find(e.apiOK("/workspaces/acme/users/invited")["users"], "user_name", "grace@acme.test")
+	if invited == nil || invited["display_name"] != "Grace Hopper" || invited["email"] != "grace@acme.test" || invited["state"] != "invited" {
+		t.Fatalf("invited users %v", e.apiOK("/workspaces/acme/users/invited"))
+	}
+	id := invited["id"].(string)
+	e.follow(p).want(http.StatusOK).has("Invited grace@acme.test ("+id+").",
+		"<tr><td>grace@acme.test<br><small><code>"+id+"</code></small></td><td>Grace Hopper</td><td>grace@acme.test</td>")
+	if a := e.audited("user.invite"); a["status"] != 201.0 || a["target"] != id {
+		t.Errorf("audit entry %v", a)
+	}
+	// A userName alone will do; a hostile one is text.
+	e.post("/admin/workspaces/acme/users", url.Values{"user_name": {"<script>alert(1)</script>"}}).redirects("/admin/workspaces/acme/users")
+	e.get("/admin/workspaces/acme/users").want(http.StatusOK).has("&lt;script&gt;alert(1)&lt;/script&gt;").lacks("<script>alert")
+
+	// Refused: the API's message, the form as it was sent, nobody new.
+	for _, tt := range []struct {
+		name   string
+		form   url.Values
+		status int
+		says   string
+	}{
+		{"taken by a provisioned user", url.Values{"user_name": {"ADA@acme.test"}, "display_name": {"Other Ada"}}, http.StatusConflict, "user_name_taken"},
+		{"taken by an invited user", url.Values{"user_name": {"grace@acme.test"}, "email": {"g2@acme.test"}}, http.StatusConflict, "already has the userName &#34;grace@acme.test&#34;"},
+		{"no userName", url.Values{"display_name": {"Nobody"}}, http.StatusBadRequest, "user_name is required"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := e.post("/admin/workspaces/acme/users", tt.form).want(tt.status).has(tt.says, "ada@acme.test")
+			for _, k := range []string{"user_name", "display_name", "email"} {
+				p.has(`name="` + k + `" value="` + tt.form.Get(k) + `"`)
+			}
+			if n := len(e.apiOK("/workspaces/acme/users/invited")["users"].([]any)); n != 2 {
+				t.Errorf("%d invited users, want 2", n)
+			}
+			if a := e.audited("user.invite"); a["status"] != float64(tt.status) {
+				t.Errorf("audit entry %v, want the refusal", a)
+			}
+		})
+	}
+	e.post("/admin/workspaces/nope/users", url.Values{"user_name": {"x"}}).want(http.StatusNotFound).has("workspace &#34;nope&#34; does not exist")
+}

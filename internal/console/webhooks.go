@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,7 +41,7 @@ func createWebhook(q *req) {
 	u := strings.TrimSpace(q.r.PostForm.Get("url"))
 	types := q.r.PostForm.Get("event_types")
 	body := map[string]any{"url": u, "enabled": q.r.PostForm.Get("enabled") == "true"}
-	if fields := strings.FieldsFunc(types, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }); len(fields) > 0 {
+	if fields := eventTypes(types); len(fields) > 0 {
 		body["event_types"] = fields
 	}
 	var wh newWebhookView
@@ -49,29 +50,48 @@ func createWebhook(q *req) {
 		return
 	}
 	q.render(http.StatusCreated, "secret", view{Title: "New webhook", Section: "workspaces",
-		Data: secretData{Slug: slug, Webhook: &wh}})
+		Data: secretData{Slug: slug, Webhook: &wh, Back: workspacePath(slug), BackTo: slug}})
+}
+
+// eventTypes splits the event types typed in a form, separated by
+// commas or spaces.
+func eventTypes(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 }
 
 type webhookData struct {
-	Slug       string
-	Webhook    webhookView
-	Status     string // the log's filter
-	Cursor     string
-	Deliveries []deliveryView
-	NextCursor string
+	Slug    string
+	Webhook webhookView
+	// The settings form: what it shows, and what the API gave, sent back
+	// with it so that only what the operator changed is sent.
+	URL, EventTypes       string
+	WasURL, WasEventTypes string
+	Status                string // the log's filter
+	Cursor                string
+	Deliveries            []deliveryView
+	NextCursor            string
 }
 
 // webhookPage shows a webhook and its delivery log, a page at a time.
 func webhookPage(q *req) {
-	q.showWebhook(http.StatusOK, nil)
+	q.showWebhook(http.StatusOK, nil, nil)
 }
 
-func (q *req) showWebhook(status int, failed *apiError) {
+// showWebhook renders the webhook's page, with the error of a refused
+// action if there was one and, after a refused change of its settings,
+// the form as it was sent (sent).
+func (q *req) showWebhook(status int, failed *apiError, sent url.Values) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	d := webhookData{Slug: slug, Status: q.r.URL.Query().Get("status"), Cursor: q.r.URL.Query().Get("cursor")}
 	if e := q.api("GET", apiPath("workspaces", slug, "webhooks", id), nil, nil, &d.Webhook); e != nil {
 		q.failAPI(e)
 		return
+	}
+	d.URL, d.EventTypes = d.Webhook.URL, strings.Join(d.Webhook.EventTypes, ", ")
+	d.WasURL, d.WasEventTypes = d.URL, d.EventTypes
+	if sent != nil {
+		d.URL, d.EventTypes = sent.Get("url"), sent.Get("event_types")
+		d.WasURL, d.WasEventTypes = sent.Get("was.url"), sent.Get("was.event_types")
 	}
 	query := url.Values{"limit": {"50"}}
 	if d.Status != "" {
@@ -104,7 +124,7 @@ func enableWebhook(q *req) {
 	on := q.r.PostForm.Get("enabled") == "true"
 	var wh webhookView
 	if e := q.api("PATCH", apiPath("workspaces", slug, "webhooks", id), nil, map[string]any{"enabled": on}, &wh); e != nil {
-		q.showWebhook(e.Status, e)
+		q.showWebhook(e.Status, e, nil)
 		return
 	}
 	state := "Disabled"
@@ -156,7 +176,7 @@ func redeliver(q *req) {
 		Warning string `json:"warning"`
 	}
 	if e := q.api("POST", apiPath("workspaces", slug, "webhooks", id, "deliveries", delivery, "redeliver"), nil, nil, &d); e != nil {
-		q.showWebhook(e.Status, e)
+		q.showWebhook(e.Status, e, nil)
 		return
 	}
 	notice := fmt.Sprintf("Delivery %s of event %s is pending again.", d.ID, d.EventID)
@@ -164,4 +184,77 @@ func redeliver(q *req) {
 		notice += " " + d.Warning
 	}
 	q.redirect(workspacePath(slug, "webhooks", id), notice)
+}
+
+// saveWebhook sends the API what the operator changed of a webhook's URL
+// and event types, in one PATCH. Event types are compared as lists, so
+// that retyping the separators changes nothing; none is every type.
+func saveWebhook(q *req) {
+	if !q.form() {
+		return
+	}
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	form := q.r.PostForm
+	changes := map[string]any{}
+	var names []string
+	if u := strings.TrimSpace(form.Get("url")); u != form.Get("was.url") {
+		changes["url"] = u
+		names = append(names, "the URL")
+	}
+	if types := eventTypes(form.Get("event_types")); !slices.Equal(types, eventTypes(form.Get("was.event_types"))) {
+		changes["event_types"] = types
+		if len(types) == 0 {
+			changes["event_types"] = nil
+		}
+		names = append(names, "the events")
+	}
+	page := workspacePath(slug, "webhooks", id)
+	if len(changes) == 0 {
+		q.redirect(page, "Nothing changed.")
+		return
+	}
+	var wh webhookView
+	if e := q.api("PATCH", apiPath("workspaces", slug, "webhooks", id), nil, changes, &wh); e != nil {
+		q.showWebhook(e.Status, e, form)
+		return
+	}
+	q.redirect(page, fmt.Sprintf("Changed %s of webhook %s.", strings.Join(names, " and "), wh.ID))
+}
+
+func confirmRotateSecret(q *req) {
+	q.confirmRotateSecret(http.StatusOK, nil)
+}
+
+func (q *req) confirmRotateSecret(status int, failed *apiError) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	var wh webhookView
+	if e := q.api("GET", apiPath("workspaces", slug, "webhooks", id), nil, nil, &wh); e != nil {
+		if failed == nil {
+			failed = e
+		}
+		q.failAPI(failed)
+		return
+	}
+	d := confirmData{
+		Question: fmt.Sprintf("Rotate the signing secret of webhook %s (%s) of workspace %s?", wh.ID, wh.URL, slug),
+		Detail:   "A new secret is shown once. Everything sent from now on is signed with it alone: the endpoint refuses deliveries until it is given the new one. The old secret cannot be had back.",
+		Action:   workspacePath(slug, "webhooks", id, "rotate-secret"),
+		Button:   "Rotate",
+		Back:     workspacePath(slug, "webhooks", id),
+	}
+	q.render(status, "confirm", view{Title: "Rotate webhook secret", Section: "workspaces", Error: failed, Data: d})
+}
+
+// rotateSecret gives a webhook a new signing secret and shows it once,
+// like createWebhook.
+func rotateSecret(q *req) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	var wh newWebhookView
+	if e := q.api("POST", apiPath("workspaces", slug, "webhooks", id, "rotate-secret"), nil, nil, &wh); e != nil {
+		q.confirmRotateSecret(e.Status, e)
+		return
+	}
+	page := workspacePath(slug, "webhooks", id)
+	q.render(http.StatusOK, "secret", view{Title: "New webhook secret", Section: "workspaces",
+		Data: secretData{Slug: slug, Webhook: &wh, Back: page, BackTo: "the webhook"}})
 }

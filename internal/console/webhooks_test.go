@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,4 +153,122 @@ func TestWebhookActions(t *testing.T) {
 		}
 		e.post(page+"/delete", nil).want(http.StatusNotFound).has("webhook_not_found")
 	})
+}
+
+func TestWebhookSettings(t *testing.T) {
+	e := newEnv(t)
+	_, wh := e.api("POST", "/workspaces/acme/webhooks", `{"url":"https://example.com/hooks","event_types":["user.*"],"enabled":true}`)
+	id := wh["id"].(string)
+	page := "/admin/workspaces/acme/webhooks/" + id
+	e.signIn()
+	form := func(u, types, wasURL, wasTypes string) url.Values {
+		return url.Values{"url": {u}, "event_types": {types}, "was.url": {wasURL}, "was.event_types": {wasTypes}}
+	}
+	e.get(page).want(http.StatusOK).has(`action="`+page+`/settings"`, `name="url" value="https://example.com/hooks"`, `name="event_types" value="user.*"`)
+
+	for _, tt := range []struct {
+		name       string
+		form       url.Values
+		says       string
+		url, types string // the webhook's, after
+		changed    []string
+	}{
+		{"the URL", form("https://example.com/v2", "user.*", "https://example.com/hooks", "user.*"),
+			"Changed the URL of webhook " + id + ".", "https://example.com/v2", `["user.*"]`, []string{"url"}},
+		{"the events", form("https://example.com/v2", "user.created  group.*", "https://example.com/v2", "user.*"),
+			"Changed the events of webhook " + id + ".", "https://example.com/v2", `["user.created","group.*"]`, []string{"event_types"}},
+		{"both, to every event", form("https://example.com/v3", "", "https://example.com/v2", "user.created, group.*"),
+			"Changed the URL and the events of webhook " + id + ".", "https://example.com/v3", `null`, []string{"url", "event_types"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e.follow(e.post(page+"/settings", tt.form).redirects(page)).want(http.StatusOK).has(tt.says)
+			_, w := e.api("GET", "/workspaces/acme/webhooks/"+id, "")
+			if w["url"] != tt.url || jsonText(e, w["event_types"]) != tt.types || w["enabled"] != true {
+				t.Errorf("webhook %v, want %s for %s", w, tt.url, tt.types)
+			}
+			a := e.audited("webhook.update")
+			payload := a["payload"].(map[string]any)
+			if a["status"] != 200.0 || a["target"] != id {
+				t.Errorf("audit entry %v", a)
+			}
+			for _, k := range []string{"url", "event_types", "enabled"} {
+				if _, ok := payload[k]; ok != slices.Contains(tt.changed, k) {
+					t.Errorf("audit payload %v, want changes to %v only", payload, tt.changed)
+				}
+			}
+		})
+	}
+	e.get(page).want(http.StatusOK).has(`name="url" value="https://example.com/v3"`, `name="event_types" value=""`, "every event")
+
+	// Sent unchanged, or with the separators retyped, it calls nothing.
+	before := e.auditCount("webhook.update")
+	e.api("PATCH", "/workspaces/acme/webhooks/"+id, `{"event_types": ["user.created", "user.updated"]}`)
+	e.follow(e.post(page+"/settings", form("https://example.com/v3", "user.created,user.updated", "https://example.com/v3", "user.created, user.updated")).redirects(page)).
+		has("Nothing changed.")
+	if n := e.auditCount("webhook.update"); n != before+1 {
+		t.Errorf("an unchanged form made %d webhook.update entries", n-before-1)
+	}
+
+	// Refused: the API's message, the form as sent, nothing changed.
+	for _, tt := range []struct {
+		form url.Values
+		says string
+	}{
+		{form("ftp://example.com/x", "user.created, user.updated", "https://example.com/v3", "user.created, user.updated"), "want an absolute http or https URL"},
+		{form("https://example.com/v4", "User.Created", "https://example.com/v3", "user.created, user.updated"), "&#34;User.Created&#34; is not an event type"},
+	} {
+		p := e.post(page+"/settings", tt.form).want(http.StatusBadRequest).has(tt.says, "Deliveries")
+		p.has(`name="url" value="`+tt.form.Get("url")+`"`, `name="event_types" value="`+tt.form.Get("event_types")+`"`,
+			`name="was.url" value="https://example.com/v3"`)
+		if _, w := e.api("GET", "/workspaces/acme/webhooks/"+id, ""); w["url"] != "https://example.com/v3" || jsonText(e, w["event_types"]) != `["user.created","user.updated"]` {
+			t.Errorf("webhook %v after a refused change", w)
+		}
+		if a := e.audited("webhook.update"); a["status"] != 400.0 {
+			t.Errorf("audit entry %v, want the refusal", a)
+		}
+	}
+	e.post("/admin/workspaces/acme/webhooks/wh_nope/settings", form("https://example.com/x", "", "", "")).want(http.StatusNotFound).has("webhook_not_found")
+}
+
+func TestRotateWebhookSecret(t *testing.T) {
+	e := newEnv(t)
+	_, wh := e.api("POST", "/workspaces/acme/webhooks", `{"url":"https://example.com/hooks"}`)
+	id := wh["id"].(string)
+	old := wh["secret"].(string)
+	page := "/admin/workspaces/acme/webhooks/" + id
+	e.signIn()
+	e.get(page).want(http.StatusOK).has(`href="` + page + `/rotate-secret"`)
+	e.get(page+"/rotate-secret").want(http.StatusOK).
+		has("Rotate the signing secret of webhook "+id+" (https://example.com/hooks) of workspace acme?", "shown once", `action="`+page+`/rotate-secret"`, ">Rotate</button>")
+	if stored, _ := e.st.Webhook(e.ctx, e.acmeID, id); stored.Secret != old {
+		t.Fatal("the confirmation page rotated the secret")
+	}
+
+	p := e.post(page+"/rotate-secret", nil).want(http.StatusOK).has("New webhook secret", "the only time it is shown", `href="`+page+`">Back to the webhook`)
+	stored, err := e.st.Webhook(e.ctx, e.acmeID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Secret == old {
+		t.Fatal("the secret did not change")
+	}
+	if !strings.Contains(html.UnescapeString(p.body), `<code class="copy secret">`+stored.Secret+`</code>`) || strings.Contains(html.UnescapeString(p.body), old) {
+		t.Errorf("the page does not show the new secret %s alone:\n%s", stored.Secret, p.body)
+	}
+	if a := e.audited("webhook.rotate"); a["status"] != 200.0 || a["target"] != id {
+		t.Errorf("audit entry %v", a)
+	}
+	for _, path := range []string{page, "/admin/workspaces/acme", "/admin/audit", page + "/rotate-secret"} {
+		if p := e.get(path).want(http.StatusOK); strings.Contains(html.UnescapeString(p.body), stored.Secret) {
+			t.Errorf("%s shows the signing secret", path)
+		}
+	}
+
+	p = e.post("/admin/workspaces/acme/webhooks/wh_nope/rotate-secret", nil).want(http.StatusNotFound).has("webhook_not_found")
+	if secretRE.MatchString(p.body) {
+		t.Errorf("a refused rotation shows a secret:\n%s", p.body)
+	}
+	if a := e.audited("webhook.rotate"); a["status"] != 404.0 {
+		t.Errorf("audit entry %v, want the refusal", a)
+	}
 }

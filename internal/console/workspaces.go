@@ -313,3 +313,133 @@ func saveConfig(q *req) {
 	slices.Sort(names)
 	q.redirect(workspacePath(slug), "Saved "+strings.Join(names, ", ")+".")
 }
+
+func confirmReset(q *req) {
+	q.confirmReset(http.StatusOK, nil)
+}
+
+// confirmReset asks before the SCIM configuration is reset, with the
+// error of a refused attempt if there was one.
+func (q *req) confirmReset(status int, failed *apiError) {
+	slug := q.r.PathValue("slug")
+	var w workspaceView
+	if e := q.api("GET", apiPath("workspaces", slug), nil, nil, &w); e != nil {
+		if failed == nil {
+			failed = e
+		}
+		q.failAPI(failed)
+		return
+	}
+	d := confirmData{
+		Question: fmt.Sprintf("Reset the SCIM configuration of workspace %s and disable SCIM?", w.Slug),
+		Detail: "Every setting goes back to its default, and scimEnabled becomes false: the workspace's identity providers get 403 until SCIM is enabled again. " +
+			"Its tokens are kept, so that ticking scimEnabled resumes provisioning. The reset's entry in the audit log keeps what each setting it changes was.",
+		Action: workspacePath(slug, "config", "reset"),
+		Button: "Reset and disable SCIM",
+		Back:   workspacePath(slug),
+	}
+	q.render(status, "confirm", view{Title: "Reset the SCIM configuration", Section: "workspaces", Error: failed, Data: d})
+}
+
+func resetConfig(q *req) {
+	slug := q.r.PathValue("slug")
+	if e := q.api("DELETE", apiPath("workspaces", slug, "scim-config"), nil, nil, nil); e != nil {
+		q.confirmReset(e.Status, e)
+		return
+	}
+	q.redirect(workspacePath(slug), "Reset the SCIM configuration to the defaults; SCIM is disabled.")
+}
+
+func confirmDeleteWorkspace(q *req) {
+	q.confirmDeleteWorkspace(http.StatusOK, nil)
+}
+
+// confirmDeleteWorkspace asks before a workspace is deleted, naming what
+// goes with it, as the API counts it now.
+func (q *req) confirmDeleteWorkspace(status int, failed *apiError) {
+	slug := q.r.PathValue("slug")
+	var (
+		w                 workspaceView
+		tokens, appTokens struct {
+			Tokens []tokenView `json:"tokens"`
+		}
+		hooks struct {
+			Webhooks []webhookView `json:"webhooks"`
+		}
+		users struct {
+			Total int `json:"total"`
+		}
+		invited, deleted struct {
+			Users []userView `json:"users"`
+		}
+	)
+	for _, c := range []struct {
+		path  string
+		query url.Values
+		out   any
+	}{
+		{apiPath("workspaces", slug), nil, &w},
+		{apiPath("workspaces", slug, "tokens"), nil, &tokens},
+		{apiPath("workspaces", slug, "app-tokens"), nil, &appTokens},
+		{apiPath("workspaces", slug, "webhooks"), nil, &hooks},
+		{apiPath("workspaces", slug, "users"), url.Values{"limit": {"1"}}, &users},
+		{apiPath("workspaces", slug, "users", "invited"), nil, &invited},
+		{apiPath("workspaces", slug, "users", "deleted"), nil, &deleted},
+	} {
+		if e := q.api("GET", c.path, c.query, nil, c.out); e != nil {
+			if failed == nil {
+				failed = e
+			}
+			q.failAPI(failed)
+			return
+		}
+	}
+	d := confirmData{
+		Question: fmt.Sprintf("Delete workspace %s (%s)?", w.Slug, w.ID),
+		Detail:   "These go with it, at once:",
+		Lose: []string{
+			fmt.Sprintf("%s, %s and %s, with their API keys and sessions; its groups", count(users.Total, "provisioned user"), count(len(invited.Users), "invited user"), count(len(deleted.Users), "soft-deleted user")),
+			fmt.Sprintf("%s (%d active): its identity providers can no longer connect", count(len(tokens.Tokens), "SCIM token"), active(tokens.Tokens)),
+			fmt.Sprintf("%s (%d active): its application can no longer use the application API", count(len(appTokens.Tokens), "app token"), active(appTokens.Tokens)),
+			fmt.Sprintf("its events, and %s with the delivery logs: what is pending is not sent", count(len(hooks.Webhooks), "webhook")),
+		},
+		After:  fmt.Sprintf("Its entries in the audit log stay, under its id %s. This cannot be undone.", w.ID),
+		Action: workspacePath(slug, "delete"),
+		Button: "Delete " + w.Slug,
+		Back:   workspacePath(slug),
+	}
+	q.render(status, "confirm", view{Title: "Delete workspace", Section: "workspaces", Error: failed, Data: d})
+}
+
+// count says how many there are of a noun, in English.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// active counts the active tokens of a list.
+func active(tokens []tokenView) int {
+	n := 0
+	for _, t := range tokens {
+		if t.State == "active" {
+			n++
+		}
+	}
+	return n
+}
+
+func deleteWorkspace(q *req) {
+	slug := q.r.PathValue("slug")
+	var w workspaceView
+	if e := q.api("GET", apiPath("workspaces", slug), nil, nil, &w); e != nil {
+		q.failAPI(e)
+		return
+	}
+	if e := q.api("DELETE", apiPath("workspaces", slug), nil, nil, nil); e != nil {
+		q.confirmDeleteWorkspace(e.Status, e)
+		return
+	}
+	q.redirect(Prefix, fmt.Sprintf("Deleted workspace %s; its audit log entries stay, under %s.", w.Slug, w.ID))
+}

@@ -187,3 +187,91 @@ func TestHostileSettingEscaped(t *testing.T) {
 		has(`&lt;script&gt;alert(1)&lt;/script&gt;`).
 		lacks("<script>alert(1)")
 }
+
+func TestDeleteWorkspace(t *testing.T) {
+	e := newEnv(t)
+	u := newUsers(e)
+	u.create("ada@acme.test", "")
+	u.create("bob@acme.test", "")
+	u.create("cyd@acme.test", "")
+	u.delete("cyd@acme.test")
+	e.api("POST", "/workspaces/acme/users", `{"user_name": "dan@acme.test"}`)
+	e.api("POST", "/workspaces/acme/app-tokens", `{"name": "backend"}`)
+	e.api("POST", "/workspaces/acme/webhooks", `{"url": "https://example.com/hooks"}`)
+	e.api("POST", "/workspaces", `{"slug": "beta"}`)
+	e.signIn()
+
+	e.get("/admin/workspaces/acme").want(http.StatusOK).has(`href="/admin/workspaces/acme/delete"`)
+	// The page that asks names what goes with the workspace.
+	e.get("/admin/workspaces/acme/delete").want(http.StatusOK).has(
+		"Delete workspace acme ("+e.acmeID+")?",
+		"<li>2 provisioned users, 1 invited user and 1 soft-deleted user, with their API keys and sessions; its groups</li>",
+		"<li>1 SCIM token (1 active): its identity providers can no longer connect</li>",
+		"<li>1 app token (1 active)",
+		"<li>its events, and 1 webhook with the delivery logs",
+		"under its id "+e.acmeID, "cannot be undone",
+		`action="/admin/workspaces/acme/delete"`, ">Delete acme</button>", `href="/admin/workspaces/acme">Cancel`,
+	)
+	if status, _ := e.api("GET", "/workspaces/acme", ""); status != http.StatusOK {
+		t.Fatalf("the confirmation page deleted the workspace: %d", status)
+	}
+
+	p := e.post("/admin/workspaces/acme/delete", nil).redirects("/admin/")
+	e.follow(p).want(http.StatusOK).has("Deleted workspace acme; its audit log entries stay, under "+e.acmeID+".", `href="/admin/workspaces/beta"`).
+		lacks(`href="/admin/workspaces/acme"`)
+	for _, path := range []string{"/workspaces/acme", "/workspaces/acme/tokens", "/workspaces/acme/users/invited"} {
+		if status, _ := e.api("GET", path, ""); status != http.StatusNotFound {
+			t.Errorf("GET %s after the delete: %d, want 404", path, status)
+		}
+	}
+	if a := e.audited("workspace.delete"); a["status"] != 204.0 || a["target"] != e.acmeID {
+		t.Errorf("audit entry %v", a)
+	}
+	// Its audit log is still there, by its id.
+	e.get("/admin/audit?workspace="+e.acmeID).want(http.StatusOK).has("workspace.delete", "user.invite")
+
+	// Gone: the API's 404, on both pages.
+	e.get("/admin/workspaces/acme/delete").want(http.StatusNotFound).has("workspace &#34;acme&#34; does not exist")
+	e.post("/admin/workspaces/acme/delete", nil).want(http.StatusNotFound).has("workspace &#34;acme&#34; does not exist")
+	if n := len(e.apiOK("/workspaces")["workspaces"].([]any)); n != 1 {
+		t.Errorf("%d workspaces, want beta alone", n)
+	}
+}
+
+func TestResetConfig(t *testing.T) {
+	e := newEnv(t)
+	e.signIn()
+	if status, _ := e.api("PATCH", "/workspaces/acme/scim-config", `{"defaultRole": "editor", "seatLimit": 7, "strictMode": true}`); status != 200 {
+		t.Fatalf("PATCH: %d", status)
+	}
+	e.get("/admin/workspaces/acme").want(http.StatusOK).has(`href="/admin/workspaces/acme/config/reset"`)
+	e.get("/admin/workspaces/acme/config/reset").want(http.StatusOK).has(
+		"Reset the SCIM configuration of workspace acme and disable SCIM?", "get 403 until SCIM is enabled again", "Its tokens are kept",
+		`action="/admin/workspaces/acme/config/reset"`, ">Reset and disable SCIM</button>",
+	)
+	if cfg := e.apiOK("/workspaces/acme/scim-config"); cfg["scimEnabled"] != true || cfg["defaultRole"] != "editor" {
+		t.Fatalf("the confirmation page changed the configuration: %v", cfg)
+	}
+
+	p := e.post("/admin/workspaces/acme/config/reset", nil).redirects("/admin/workspaces/acme")
+	e.follow(p).want(http.StatusOK).has("Reset the SCIM configuration to the defaults; SCIM is disabled.",
+		`name="defaultRole" value="viewer"`, `name="seatLimit" value=""`)
+	cfg := e.apiOK("/workspaces/acme/scim-config")
+	if cfg["scimEnabled"] != false || cfg["defaultRole"] != "viewer" || cfg["seatLimit"] != nil || cfg["strictMode"] != false || cfg["createUsers"] != true {
+		t.Errorf("config %v, want the defaults with SCIM disabled", cfg)
+	}
+	if tk := find(e.apiOK("/workspaces/acme/tokens")["tokens"], "id", e.scimID); tk["state"] != "active" {
+		t.Errorf("token %v, want it kept", tk)
+	}
+	a := e.audited("config.reset")
+	if diff, _ := a["payload"].(map[string]any)["diff"].(map[string]any); a["status"] != 200.0 || diff["scimEnabled"] == nil || diff["defaultRole"] == nil {
+		t.Errorf("audit entry %v", a)
+	}
+	e.get("/admin/").want(http.StatusOK).has(`<span class="bad">disabled</span>`)
+
+	e.get("/admin/workspaces/nope/config/reset").want(http.StatusNotFound).has("workspace &#34;nope&#34; does not exist")
+	e.post("/admin/workspaces/nope/config/reset", nil).want(http.StatusNotFound).has("workspace &#34;nope&#34; does not exist")
+	if a := e.audited("config.reset"); a["status"] != 404.0 {
+		t.Errorf("audit entry %v, want the refusal", a)
+	}
+}

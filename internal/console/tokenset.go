@@ -1,0 +1,171 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// tokenSet is a kind of token with a page of its own, where it is
+// listed, created and revoked: the app tokens of a workspace, with which
+// its application uses the application API, or the installation's admin
+// tokens. The same handlers serve both; the routes of admin tokens have
+// no {slug}.
+type tokenSet struct {
+	slug string // the workspace of app tokens; "" for admin tokens
+}
+
+func tokenSetOf(q *req) tokenSet { return tokenSet{slug: q.r.PathValue("slug")} }
+
+func (s tokenSet) admin() bool { return s.slug == "" }
+
+// kind is the Kind of the secret page.
+func (s tokenSet) kind() string {
+	if s.admin() {
+		return "admin"
+	}
+	return "app"
+}
+
+func (s tokenSet) noun() string { return s.kind() + " token" }
+
+// api is the path of the set's list in the admin API, with further path
+// elements.
+func (s tokenSet) api(elems ...string) string {
+	if s.admin() {
+		return apiPath(append([]string{"admin-tokens"}, elems...)...)
+	}
+	return apiPath(append([]string{"workspaces", s.slug, "app-tokens"}, elems...)...)
+}
+
+// page is the path of the set's page in the console, with further path
+// elements.
+func (s tokenSet) page(elems ...string) string {
+	if s.admin() {
+		p := Prefix + "admin-tokens"
+		for _, e := range elems {
+			p += "/" + url.PathEscape(e)
+		}
+		return p
+	}
+	return workspacePath(s.slug, append([]string{"app-tokens"}, elems...)...)
+}
+
+func (s tokenSet) title() string {
+	if s.admin() {
+		return "Admin tokens"
+	}
+	return "App tokens of " + s.slug
+}
+
+// name names the set's page in a sentence.
+func (s tokenSet) name() string {
+	if s.admin() {
+		return "the admin tokens"
+	}
+	return "the app tokens of " + s.slug
+}
+
+func (s tokenSet) section() string {
+	if s.admin() {
+		return "admin-tokens"
+	}
+	return "workspaces"
+}
+
+// tokenSetData is what the page of a token set shows.
+type tokenSetData struct {
+	Slug   string // "" for admin tokens
+	Page   string // the page's path: the create form posts to it
+	Tokens []tokenView
+	// What the form was sent with, after a refusal.
+	Name, Expires string
+}
+
+func tokenSetPage(q *req) {
+	q.showTokenSet(http.StatusOK, nil, "", "")
+}
+
+// showTokenSet renders the page of a token set, with the error of a
+// refused create and the form as it was sent, if there was one.
+func (q *req) showTokenSet(status int, failed *apiError, name, expires string) {
+	s := tokenSetOf(q)
+	d := tokenSetData{Slug: s.slug, Page: s.page(), Name: name, Expires: expires}
+	var list struct {
+		Tokens []tokenView `json:"tokens"`
+	}
+	if e := q.api("GET", s.api(), nil, nil, &list); e != nil {
+		q.failAPI(e)
+		return
+	}
+	d.Tokens = list.Tokens
+	q.render(status, "tokens", view{Title: s.title(), Section: s.section(), Error: failed, Data: d})
+}
+
+// createInSet mints a token of the set and shows it once, as createToken
+// does a SCIM token.
+func createInSet(q *req) {
+	if !q.form() {
+		return
+	}
+	s := tokenSetOf(q)
+	name := strings.TrimSpace(q.r.PostForm.Get("name"))
+	expires := strings.TrimSpace(q.r.PostForm.Get("expires_in"))
+	body := map[string]any{"name": name}
+	if expires != "" {
+		body["expires_in"] = expires
+	}
+	var t newTokenView
+	if e := q.api("POST", s.api(), nil, body, &t); e != nil {
+		q.showTokenSet(e.Status, e, name, expires)
+		return
+	}
+	q.render(http.StatusCreated, "secret", view{Title: "New " + s.noun(), Section: s.section(),
+		Data: secretData{Slug: s.slug, Kind: s.kind(), Token: &t, Back: s.page(), BackTo: s.name()}})
+}
+
+func confirmRevokeInSet(q *req) {
+	q.confirmRevokeInSet(http.StatusOK, nil)
+}
+
+func (q *req) confirmRevokeInSet(status int, failed *apiError) {
+	s, id := tokenSetOf(q), q.r.PathValue("id")
+	t, e := q.findToken(s.api(), id)
+	if e != nil {
+		q.failAPI(e)
+		return
+	}
+	d := confirmData{
+		Question: fmt.Sprintf("Revoke app token %s of workspace %s?", tokenLabel(t), s.slug),
+		Detail:   "Every server refuses it from its next request: the application that uses it can no longer issue or verify its users' API keys and sessions, nor read the workspace's events.",
+		Action:   s.page(id, "revoke"),
+		Button:   "Revoke",
+		Back:     s.page(),
+	}
+	if s.admin() {
+		d.Question = fmt.Sprintf("Revoke admin token %s?", tokenLabel(t))
+		d.Detail = "Every server refuses it from its next request: whoever uses it can no longer administer scimd. If you are signed in with it, you are signed out."
+	}
+	q.render(status, "confirm", view{Title: "Revoke " + s.noun(), Section: s.section(), Error: failed, Data: d})
+}
+
+// revokeInSet revokes a token of the set. An operator may revoke the
+// admin token they are signed in with: the API then refuses it, and the
+// console signs them out at once rather than at their next page.
+func revokeInSet(q *req) {
+	s, id := tokenSetOf(q), q.r.PathValue("id")
+	var t tokenView
+	if e := q.api("DELETE", s.api(id), nil, nil, &t); e != nil {
+		q.confirmRevokeInSet(e.Status, e)
+		return
+	}
+	done := fmt.Sprintf("Revoked %s %s.", s.noun(), tokenLabel(t))
+	if s.admin() {
+		if q.api("GET", s.api(), nil, nil, nil); q.signedOut != nil {
+			q.endSession(done + " It was the token you were signed in with: sign in with another.")
+			return
+		}
+	}
+	q.redirect(s.page(), done)
+}
