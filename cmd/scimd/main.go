@@ -61,7 +61,7 @@ Usage:
                                                the application's tokens for /v1
   scimd admin-token create|list|revoke         tokens for the admin API
   scimd user list|invite|invited|deleted --workspace SLUG
-  scimd user reactivate|restore|purge --workspace SLUG ID
+  scimd user reactivate|restore|purge|uninvite --workspace SLUG ID
                                                a workspace's users
   scimd webhook list|create|show|set|delete|rotate-secret|deliveries|redeliver --workspace SLUG
                                                a workspace's webhooks

@@ -38,6 +38,7 @@ func userCommands() map[string]func(context.Context, []string, io.Writer, io.Wri
 		"user reactivate": userAction("reactivate", userReactivateUsage, false),
 		"user restore":    userAction("restore", userRestoreUsage, false),
 		"user purge":      userAction("purge", userPurgeUsage, true),
+		"user uninvite":   userUninvite,
 	}
 }
 
@@ -301,4 +302,39 @@ func userAction(action, usage string, confirm bool) func(context.Context, []stri
 		}
 		return nil
 	}
+}
+
+const userUninviteUsage = `Usage: scimd user uninvite --workspace SLUG ID --yes [flags]
+
+Deletes a user invited with scimd user invite (or the admin API), and
+revokes its API keys and sessions, at once; its userName becomes free.
+It cannot be undone, hence --yes. Provisioned users are deleted by their
+identity provider.
+
+Example:
+  scimd user uninvite --workspace acme usr_5xq2m7kd3c9wefha --yes
+`
+
+func userUninvite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("user uninvite", userUninviteUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	slug := fs.String("workspace", "", "workspace slug")
+	yes := fs.Bool("yes", false, "delete the user: it cannot be undone")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) != 1 {
+		return errors.New("usage: scimd user uninvite --workspace SLUG ID --yes")
+	}
+	if !*yes {
+		return fmt.Errorf("deleting an invited user cannot be undone: add --yes to delete user %s", pos[0])
+	}
+	defer f.close()
+	if _, err := f.do(ctx, http.MethodDelete, pathOf("workspaces", *slug, "users", "invited", pos[0]), nil, nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted invited user %s of workspace %s\n", pos[0], *slug)
+	return nil
 }

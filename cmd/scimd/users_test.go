@@ -143,6 +143,18 @@ func TestUserCommands(t *testing.T) {
 		if st, _ := s.scimDo(t, "POST", "/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "DEE@example.com"}); st != http.StatusConflict {
 			t.Errorf("SCIM create of an invited user's name: %d", st)
 		}
+		dee := c.users("invited", "--workspace", "default")[0].ID
+		c.fails("add --yes", "user", "uninvite", "--workspace", "default", dee)
+		if out := c.must("user", "uninvite", "--workspace", "default", dee, "--yes"); !strings.Contains(out, "deleted invited user "+dee) {
+			t.Errorf("user uninvite: %s", out)
+		}
+		if inv := c.users("invited", "--workspace", "default"); len(inv) != 0 {
+			t.Errorf("after uninviting: %+v", inv)
+		}
+		c.fails("only invited users are deleted here", "user", "uninvite", "--workspace", "default", ada, "--yes")
+		if st, _ := s.scimDo(t, "POST", "/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "DEE@example.com"}); st != http.StatusCreated {
+			t.Errorf("SCIM create of an uninvited user's name: %d", st)
+		}
 
 		for _, tt := range []struct {
 			want string

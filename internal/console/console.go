@@ -137,6 +137,8 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/{id}/restore", c.private(userAction("restore", "Restored")))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users/{id}/purge", c.private(confirmPurge))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/{id}/purge", c.private(purgeUser))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users/invited/{id}/delete", c.private(confirmDeleteInvited))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/invited/{id}/delete", c.private(deleteInvited))
 
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks", c.private(createWebhook))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/webhooks/{id}", c.private(webhookPage))

@@ -140,7 +140,7 @@ func TestPagesNeedSignIn(t *testing.T) {
 		"/admin/workspaces/acme/delete", "/admin/workspaces/acme/config/reset",
 		"/admin/workspaces/acme/app-tokens", "/admin/workspaces/acme/app-tokens/tok_x/revoke",
 		"/admin/admin-tokens", "/admin/admin-tokens/" + e.adminID + "/revoke",
-		"/admin/workspaces/acme/webhooks/wh_x/rotate-secret",
+		"/admin/workspaces/acme/webhooks/wh_x/rotate-secret", "/admin/workspaces/acme/users/invited/usr_x/delete",
 	} {
 		e.get(path).redirects("/admin/login")
 	}
@@ -160,6 +160,7 @@ func TestPagesNeedSignIn(t *testing.T) {
 		{"/admin/admin-tokens", url.Values{"name": {"ci"}}},
 		{"/admin/admin-tokens/" + e.adminID + "/revoke", nil},
 		{"/admin/workspaces/acme/users", url.Values{"user_name": {"grace"}}},
+		{"/admin/workspaces/acme/users/invited/usr_x/delete", nil},
 	} {
 		e.post(tt.path, tt.form).redirects("/admin/login")
 	}
@@ -211,6 +212,7 @@ func TestEveryPageRenders(t *testing.T) {
 		{"/admin/workspaces/acme/tokens/" + e.scimID + "/revoke", 200, `Revoke token &#34;okta&#34; (` + e.scimID + `) of workspace acme?`},
 		{"/admin/workspaces/acme/tokens/" + e.scimID + "/rotate", 200, `name="overlap"`},
 		{"/admin/workspaces/acme/users/usr_x/purge", 200, "Purge user usr_x of workspace acme now?"},
+		{"/admin/workspaces/acme/users/invited/usr_x/delete", 200, "Delete invited user usr_x of workspace acme?"},
 		{"/admin/workspaces/acme/webhooks/" + whID, 200, "Deliveries"},
 		{"/admin/workspaces/acme/webhooks/" + whID + "/delete", 200, "Delete webhook " + whID},
 		{"/admin/workspaces/acme/webhooks/" + whID + "/rotate-secret", 200, "Rotate the signing secret of webhook " + whID},

@@ -166,6 +166,57 @@ func purgeUser(q *req) {
 	q.redirect(workspacePath(slug, "users"), fmt.Sprintf("Purged user %s.", id))
 }
 
+// findInvited returns the invited user id, for the page that asks before
+// it is deleted to name it.
+func (q *req) findInvited(slug, id string) (userView, *apiError) {
+	var list struct {
+		Users []userView `json:"users"`
+	}
+	if e := q.api("GET", apiPath("workspaces", slug, "users", "invited"), nil, nil, &list); e != nil {
+		return userView{}, e
+	}
+	for _, u := range list.Users {
+		if u.ID == id {
+			return u, nil
+		}
+	}
+	return userView{ID: id}, nil
+}
+
+func confirmDeleteInvited(q *req) {
+	q.confirmDeleteInvited(http.StatusOK, nil)
+}
+
+func (q *req) confirmDeleteInvited(status int, failed *apiError) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	u, e := q.findInvited(slug, id)
+	if e != nil {
+		q.failAPI(e)
+		return
+	}
+	name := u.ID
+	if u.UserName != "" {
+		name = fmt.Sprintf("%s (%s)", u.UserName, u.ID)
+	}
+	d := confirmData{
+		Question: fmt.Sprintf("Delete invited user %s of workspace %s?", name, slug),
+		Detail:   "The user is removed at once, and its API keys and sessions are revoked; its userName becomes free. This cannot be undone.",
+		Action:   workspacePath(slug, "users", "invited", id, "delete"),
+		Button:   "Delete",
+		Back:     workspacePath(slug, "users"),
+	}
+	q.render(status, "confirm", view{Title: "Delete invited user", Section: "workspaces", Error: failed, Data: d})
+}
+
+func deleteInvited(q *req) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	if e := q.api("DELETE", apiPath("workspaces", slug, "users", "invited", id), nil, nil, nil); e != nil {
+		q.confirmDeleteInvited(e.Status, e)
+		return
+	}
+	q.redirect(workspacePath(slug, "users"), fmt.Sprintf("Deleted invited user %s.", id))
+}
+
 // inviteUser creates a user outside SCIM, for an application that
 // invites people itself.
 func inviteUser(q *req) {

@@ -243,3 +243,34 @@ func TestInviteUser(t *testing.T) {
 	}
 	e.post("/admin/workspaces/nope/users", url.Values{"user_name": {"x"}}).want(http.StatusNotFound).has("workspace &#34;nope&#34; does not exist")
 }
+
+func TestDeleteInvitedUser(t *testing.T) {
+	e := newEnv(t)
+	u := newUsers(e)
+	u.create("ada@acme.test", "Ada")
+	e.signIn()
+	e.post("/admin/workspaces/acme/users", url.Values{"user_name": {"grace@acme.test"}}).redirects("/admin/workspaces/acme/users")
+	id := find(e.apiOK("/workspaces/acme/users/invited")["users"], "user_name", "grace@acme.test")["id"].(string)
+	path := "/admin/workspaces/acme/users/invited/" + id + "/delete"
+	e.get("/admin/workspaces/acme/users").want(http.StatusOK).has(`href="` + path + `"`)
+
+	e.get(path).want(http.StatusOK).has("Delete invited user grace@acme.test ("+id+") of workspace acme?", "cannot be undone", `action="`+path+`"`)
+	if n := len(e.apiOK("/workspaces/acme/users/invited")["users"].([]any)); n != 1 {
+		t.Fatalf("%d invited users before the deletion is confirmed", n)
+	}
+	p := e.post(path, nil).redirects("/admin/workspaces/acme/users")
+	e.follow(p).want(http.StatusOK).has("Deleted invited user " + id + ".").lacks("grace@acme.test")
+	if n := len(e.apiOK("/workspaces/acme/users/invited")["users"].([]any)); n != 0 {
+		t.Errorf("%d invited users after the deletion", n)
+	}
+	if a := e.audited("user.delete"); a["status"] != 204.0 || a["target"] != id {
+		t.Errorf("audit entry %v", a)
+	}
+	// Again, or a provisioned user: the API's 404 on the page that asked,
+	// and nothing changes.
+	e.post(path, nil).want(http.StatusNotFound).has("user_not_found", ">Delete</button>")
+	e.post("/admin/workspaces/acme/users/invited/"+u.ids["ada@acme.test"]+"/delete", nil).want(http.StatusNotFound).has("user_not_found")
+	if s := u.state("ada@acme.test"); s != "active" {
+		t.Errorf("ada is %q", s)
+	}
+}
