@@ -315,11 +315,10 @@ func openStore(ctx context.Context, db string) (store.Store, error) {
 	if isPostgres(db) {
 		return postgres.Open(ctx, db)
 	}
-	path, ok := strings.CutPrefix(db, "sqlite:")
-	if !ok {
-		return nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://USER@HOST/DB", redact(db))
+	path, err := sqlitePath(db)
+	if err != nil {
+		return nil, err
 	}
-	path = strings.TrimPrefix(path, "//")
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("--db %s: %w", db, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/internal/console"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/token"
 )
@@ -75,9 +76,7 @@ func (o *clientFlags) set(name string) bool {
 
 // apiClient calls the admin API.
 type apiClient struct {
-	hc    *http.Client
-	base  string // the URL of admin.Prefix
-	token string
+	admin.Client
 	close func() error
 }
 
@@ -100,19 +99,22 @@ func (o *clientFlags) remote() (*apiClient, error) {
 			return nil, fmt.Errorf("--%s is for the database, and --server uses the server's: give one or the other", f)
 		}
 	}
-	u, err := url.Parse(strings.TrimSuffix(o.server, "/"))
+	u, err := url.Parse(o.server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--server %q: want the server's URL, such as http://127.0.0.1:8080", o.server)
 	}
 	if o.adminToken == "" {
 		return nil, errors.New("--server needs an admin token: set SCIMD_ADMIN_TOKEN (or --admin-token); scimd admin-token create makes one")
 	}
-	u.Path = strings.TrimSuffix(u.Path, admin.Prefix) + admin.Prefix
+	// The server's URL, or that of its API or its console, which the
+	// banner prints: all lead to the API.
+	p := strings.TrimSuffix(u.Path, "/")
+	p = strings.TrimSuffix(p, admin.Prefix)
+	p = strings.TrimSuffix(p, strings.TrimSuffix(console.Prefix, "/"))
+	u.Path, u.RawPath = p+admin.Prefix, ""
 	return &apiClient{
-		hc:    &http.Client{Timeout: 60 * time.Second},
-		base:  u.String(),
-		token: o.adminToken,
-		close: func() error { return nil },
+		Client: admin.Client{HTTP: &http.Client{Timeout: 60 * time.Second}, URL: u.String(), Token: o.adminToken},
+		close:  func() error { return nil },
 	}, nil
 }
 
@@ -127,8 +129,7 @@ func (o *clientFlags) local(st store.Store, hasher *token.Hasher) (*apiClient, e
 	}
 	h := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: slog.New(slog.DiscardHandler)})
 	return &apiClient{
-		hc:   &http.Client{Transport: handlerTransport{h.Local(operator())}},
-		base: "http://scimd.local" + admin.Prefix,
+		Client: admin.Client{HTTP: &http.Client{Transport: admin.InProcess(h.Local(operator()))}, URL: "http://scimd.local" + admin.Prefix},
 		close: func() error {
 			h.Close()
 			return st.Close()
@@ -147,48 +148,6 @@ func operator() string {
 		return "cli"
 	}
 	return "cli:" + name
-}
-
-// handlerTransport answers requests with a handler, in process.
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	w := &responseBuffer{header: http.Header{}}
-	t.h.ServeHTTP(w, req)
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return &http.Response{
-		Status:        fmt.Sprintf("%d %s", w.status, http.StatusText(w.status)),
-		StatusCode:    w.status,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        w.header,
-		Body:          io.NopCloser(&w.body),
-		ContentLength: int64(w.body.Len()),
-		Request:       req,
-	}, nil
-}
-
-// responseBuffer is the http.ResponseWriter of handlerTransport.
-type responseBuffer struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (w *responseBuffer) Header() http.Header { return w.header }
-
-func (w *responseBuffer) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-}
-
-func (w *responseBuffer) Write(b []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return w.body.Write(b)
 }
 
 // apiError is an error response of the API.
@@ -213,55 +172,14 @@ func (e *apiError) Error() string {
 	return msg
 }
 
-// do sends a request with in as its JSON body, if not nil, and decodes
-// the response into out, if not nil. It returns the response's body.
+// do sends a request to the admin API as admin.Client.Do does, and
+// turns its error answers into messages for the command line.
 func (c *apiClient) do(ctx context.Context, method, path string, query url.Values, in, out any) (json.RawMessage, error) {
-	u := c.base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
+	b, err := c.Do(ctx, method, path, query, in, out)
+	if e, ok := admin.IsError(err); ok {
+		return nil, &apiError{Status: e.Status, Code: e.Code, Message: e.Message}
 	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return nil, err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return nil, err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("admin API: %w", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("admin API: %s %s: %w", method, path, err)
-	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		if json.Unmarshal(b, &e) != nil || e.Error.Code == "" {
-			return nil, fmt.Errorf("admin API: %s %s: %s; is %s a scimd server's admin API?", method, path, resp.Status, c.base)
-		}
-		return nil, &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
-	}
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			return nil, fmt.Errorf("admin API: %s %s: %w", method, path, err)
-		}
-	}
-	return b, nil
+	return b, err
 }
 
 // printRaw prints a JSON response as it came, for --json.
@@ -273,14 +191,4 @@ func printRaw(w io.Writer, b json.RawMessage) error {
 	buf.WriteByte('\n')
 	_, err := w.Write(buf.Bytes())
 	return err
-}
-
-// pathOf joins path segments, escaping each.
-func pathOf(segments ...string) string {
-	var b strings.Builder
-	for _, s := range segments {
-		b.WriteByte('/')
-		b.WriteString(url.PathEscape(s))
-	}
-	return b.String()
 }

@@ -168,6 +168,10 @@ type common struct {
 	db         string
 	secretFile string
 	tokenTTL   time.Duration
+	// mayCreate lets open create a SQLite database that does not exist:
+	// for the commands that start an installation. For the others, a
+	// missing file is a mistyped --db.
+	mayCreate bool
 }
 
 func env(name, def string) string {
@@ -225,11 +229,13 @@ func (c *common) open(ctx context.Context) (store.Store, *token.Hasher, error) {
 		}
 		st, err = postgres.Open(ctx, c.db)
 	} else {
-		path, ok := strings.CutPrefix(c.db, "sqlite:")
-		if !ok {
-			return nil, nil, fmt.Errorf("--db %q: want sqlite:PATH or postgres://USER@HOST/DB", redact(c.db))
+		path, err := sqlitePath(c.db)
+		if err != nil {
+			return nil, nil, err
 		}
-		path = strings.TrimPrefix(path, "//")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !c.mayCreate {
+			return nil, nil, fmt.Errorf("--db %s: there is no database at %s; scimd serve or scimd workspace create makes one", c.db, path)
+		}
 		if secretFile == "" {
 			secretFile, create = path+".key", true
 		}
@@ -267,6 +273,15 @@ func (c *common) lifetime() string {
 		return fmt.Sprintf("expires in %d days", c.tokenTTL/(24*time.Hour))
 	}
 	return "expires in " + c.tokenTTL.String()
+}
+
+// sqlitePath returns the file of a sqlite: database URL.
+func sqlitePath(db string) (string, error) {
+	path, ok := strings.CutPrefix(db, "sqlite:")
+	if !ok {
+		return "", fmt.Errorf("--db %q: want sqlite:PATH or postgres://USER@HOST/DB", redact(db))
+	}
+	return strings.TrimPrefix(path, "//"), nil
 }
 
 // redact hides the password in a database URL, for printing.
@@ -321,7 +336,7 @@ func loadSecret(path string, create bool) ([]byte, error) {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var c common
+	c := common{mayCreate: true}
 	c.register(fs)
 	cfg := server.DefaultConfig()
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", envFloat("SCIMD_RATE_LIMIT", cfg.RateLimit), "requests a second each SCIM token may make, beyond which it gets 429; 0: no limit (env SCIMD_RATE_LIMIT)")

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // defaultTokenTTL is the default of --token-ttl.
@@ -50,13 +52,13 @@ type tokenKind struct {
 var (
 	scimTokens = tokenKind{
 		command: "token", noun: "SCIM token", workspace: true,
-		path:     func(slug string) string { return pathOf("workspaces", slug, "tokens") },
+		path:     func(slug string) string { return admin.Path("workspaces", slug, "tokens") },
 		about:    "Give it, with the SCIM base URL, to the workspace's identity provider.",
 		examples: "  scimd token create --workspace acme --name okta\n  scimd token create --workspace acme --name entra --expires 90d | tail -n1",
 	}
 	appTokens = tokenKind{
 		command: "app-token", noun: "app token", workspace: true,
-		path:     func(slug string) string { return pathOf("workspaces", slug, "app-tokens") },
+		path:     func(slug string) string { return admin.Path("workspaces", slug, "app-tokens") },
 		about:    "The application uses it for the application API (/v1): issuing and\nverifying its users' API keys and sessions, reading the workspace's events.",
 		examples: "  scimd app-token create --workspace acme --name backend",
 	}
@@ -162,6 +164,8 @@ func (k tokenKind) flags(verb string, stderr io.Writer) (*flag.FlagSet, *tokenFl
 
 func (k tokenKind) create(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, f := k.flags("create", stderr)
+	// An installation may start with its first admin token.
+	f.mayCreate = !k.workspace
 	name := fs.String("name", "", "token name, e.g. who or what it is for")
 	expires := fs.String("expires", "", "lifetime: 720h, 90d; 0 for a token that never expires; default: --token-ttl")
 	pos, err := parseArgs(fs, args)
@@ -226,7 +230,7 @@ func (k tokenKind) revoke(ctx context.Context, args []string, stdout, stderr io.
 	}
 	defer f.close()
 	var t tokenView
-	raw, err := f.do(ctx, http.MethodDelete, k.path(f.slug)+pathOf(pos[0]), nil, nil, &t)
+	raw, err := f.do(ctx, http.MethodDelete, k.path(f.slug)+admin.Path(pos[0]), nil, nil, &t)
 	if err != nil {
 		return err
 	}
@@ -271,9 +275,9 @@ func tokenRotate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return errors.New("usage: scimd token rotate --workspace SLUG [ID] [--overlap DURATION]")
 	}
 	defer f.close()
-	path, body := pathOf("workspaces", f.slug, "scim-config", "rotate-token"), map[string]any{"overlap": *overlap}
+	path, body := admin.Path("workspaces", f.slug, "scim-config", "rotate-token"), map[string]any{"overlap": *overlap}
 	if len(pos) == 1 {
-		path = pathOf("workspaces", f.slug, "tokens", pos[0], "rotate")
+		path = admin.Path("workspaces", f.slug, "tokens", pos[0], "rotate")
 	}
 	var t tokenView
 	raw, err := f.do(ctx, http.MethodPost, path, nil, body, &t)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -424,6 +426,14 @@ func TestWorkspaceCommands(t *testing.T) {
 // the command, with no server ever run on it.
 func TestWorkspaceCreateFirst(t *testing.T) {
 	c := newCLI(t)
+	// A database that is not there is a mistyped --db for every command
+	// but those that start an installation.
+	for _, args := range [][]string{{"workspace", "list"}, {"token", "list", "--workspace", "acme"}, {"user", "list", "--workspace", "acme"}} {
+		c.fails("there is no database at", args...)
+	}
+	if _, err := os.Stat(strings.TrimPrefix(c.db, "sqlite:")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a command made the database: %v", err)
+	}
 	if out := c.must("workspace", "create", "acme"); !strings.Contains(out, "created workspace acme (ws_") {
 		t.Errorf("workspace create: %s", out)
 	}
@@ -456,9 +466,11 @@ func TestServerFlags(t *testing.T) {
 	// A SCIM token is not an admin token.
 	scim := &cli{t: t, server: s.url, admin: s.scim}
 	scim.fails("the server refused the admin token: this is a SCIM token", "workspace", "list")
-	// The server's URL may end in the API's prefix.
-	full := &cli{t: t, server: s.url + "/admin/v1/", admin: s.admin}
-	full.must("workspace", "show", "default")
+	// The server's URL may end in the API's prefix, or the console's.
+	for _, u := range []string{s.url + "/", s.url + "/admin/v1/", s.url + "/admin/v1", s.url + "/admin/", s.url + "/admin"} {
+		full := &cli{t: t, server: u, admin: s.admin}
+		full.must("workspace", "show", "default")
+	}
 	_ = c
 }
 

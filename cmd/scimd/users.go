@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // userView is a user as the admin API shows it.
@@ -109,7 +111,7 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Total      int               `json:"total"`
 			NextCursor string            `json:"next_cursor"`
 		}
-		if _, err := f.do(ctx, http.MethodGet, pathOf("workspaces", *slug, "users"), q, nil, &page); err != nil {
+		if _, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "users"), q, nil, &page); err != nil {
 			return err
 		}
 		all.Users = append(all.Users, page.Users...)
@@ -169,7 +171,7 @@ func userInvite(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		body["email"] = *email
 	}
 	var u userView
-	raw, err := f.do(ctx, http.MethodPost, pathOf("workspaces", *slug, "users"), nil, body, &u)
+	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "users"), nil, body, &u)
 	if err != nil {
 		return err
 	}
@@ -219,7 +221,7 @@ func userListOf(which, usage string) func(context.Context, []string, io.Writer, 
 		var out struct {
 			Users []userView `json:"users"`
 		}
-		raw, err := f.do(ctx, http.MethodGet, pathOf("workspaces", *slug, "users", which), nil, nil, &out)
+		raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "users", which), nil, nil, &out)
 		if err != nil {
 			return err
 		}
@@ -285,7 +287,7 @@ func userAction(action, usage string, confirm bool) func(context.Context, []stri
 		}
 		defer f.close()
 		var u userView
-		raw, err := f.do(ctx, http.MethodPost, pathOf("workspaces", *slug, "users", pos[0], action), nil, nil, &u)
+		raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "users", pos[0], action), nil, nil, &u)
 		if err != nil {
 			return err
 		}
@@ -332,7 +334,7 @@ func userUninvite(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("deleting an invited user cannot be undone: add --yes to delete user %s", pos[0])
 	}
 	defer f.close()
-	if _, err := f.do(ctx, http.MethodDelete, pathOf("workspaces", *slug, "users", "invited", pos[0]), nil, nil, nil); err != nil {
+	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", *slug, "users", "invited", pos[0]), nil, nil, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "deleted invited user %s of workspace %s\n", pos[0], *slug)

@@ -268,10 +268,13 @@ func TestWebhookCommands(t *testing.T) {
 			{"nothing to change", []string{"webhook", "set", "--workspace", "default", id}},
 			{`--enabled "yes"`, []string{"webhook", "set", "--workspace", "default", id, "--enabled", "yes"}},
 			{"status", []string{"webhook", "deliveries", "--workspace", "default", id, "--status", "lost"}},
+			{`--events "": give event types`, []string{"webhook", "set", "--workspace", "default", id, "--events", ""}},
+			{`--events " , ": give event types`, []string{"webhook", "create", "--workspace", "default", "--url", hook.URL, "--events", " , "}},
 		} {
 			c.fails(tt.want, tt.args...)
 		}
-		c.must("webhook", "delete", "--workspace", "default", id)
+		c.fails("add --yes", "webhook", "delete", "--workspace", "default", id)
+		c.must("webhook", "delete", "--workspace", "default", id, "--yes")
 		c.fails("has no webhook "+id, "webhook", "show", "--workspace", "default", id)
 
 	})

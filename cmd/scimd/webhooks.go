@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // webhookView is a webhook as the admin API shows it.
@@ -46,7 +48,7 @@ func webhookCommands() map[string]func(context.Context, []string, io.Writer, io.
 		"webhook create":        webhookCreate,
 		"webhook show":          webhookOne("show", http.MethodGet, ""),
 		"webhook set":           webhookSet,
-		"webhook delete":        webhookOne("delete", http.MethodDelete, ""),
+		"webhook delete":        webhookDelete,
 		"webhook rotate-secret": webhookOne("rotate-secret", http.MethodPost, "rotate-secret"),
 		"webhook deliveries":    webhookDeliveries,
 		"webhook redeliver":     webhookRedeliver,
@@ -58,7 +60,7 @@ const webhookUsage = `Usage:
   scimd webhook create --workspace SLUG --url URL [--events TYPES] [--disabled]
   scimd webhook show --workspace SLUG ID
   scimd webhook set --workspace SLUG ID [--url URL] [--events TYPES] [--enabled true|false]
-  scimd webhook delete --workspace SLUG ID
+  scimd webhook delete --workspace SLUG ID --yes
   scimd webhook rotate-secret --workspace SLUG ID
   scimd webhook deliveries --workspace SLUG ID [--status pending|delivered|dead] [--limit N]
   scimd webhook redeliver --workspace SLUG ID DELIVERY_ID
@@ -87,15 +89,22 @@ func webhookFlags(name string, stderr io.Writer) (*flag.FlagSet, *clientFlags, *
 	return fs, f, slug, asJSON
 }
 
-// eventTypes reads --events.
-func eventTypes(s string) []string {
+// eventTypes reads --events: "all" is every type, nil; an empty list is
+// an error rather than every type.
+func eventTypes(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "all" {
+		return nil, nil
+	}
 	var out []string
 	for t := range strings.SplitSeq(s, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			out = append(out, t)
 		}
 	}
-	return out
+	if out == nil {
+		return nil, fmt.Errorf("--events %q: give event types separated by commas, or all", s)
+	}
+	return out, nil
 }
 
 func printWebhooks(w io.Writer, hooks []webhookView) error {
@@ -139,7 +148,7 @@ func webhookList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var out struct {
 		Webhooks []webhookView `json:"webhooks"`
 	}
-	raw, err := f.do(ctx, http.MethodGet, pathOf("workspaces", *slug, "webhooks"), nil, nil, &out)
+	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "webhooks"), nil, nil, &out)
 	if err != nil {
 		return err
 	}
@@ -152,7 +161,7 @@ func webhookList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func webhookCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, f, slug, asJSON := webhookFlags("create", stderr)
 	u := fs.String("url", "", "the endpoint: an absolute http or https URL")
-	events := fs.String("events", "", "event types separated by commas, e.g. 'user.*,group.created'; default: every type")
+	events := fs.String("events", "all", "event types separated by commas, e.g. 'user.*,group.created'; all: every type")
 	disabled := fs.Bool("disabled", false, "create it disabled")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -162,12 +171,16 @@ func webhookCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return errors.New("usage: scimd webhook create --workspace SLUG --url URL [--events TYPES] [--disabled]")
 	}
 	body := map[string]any{"url": *u, "enabled": !*disabled}
-	if t := eventTypes(*events); t != nil {
+	if f.set("events") {
+		t, err := eventTypes(*events)
+		if err != nil {
+			return err
+		}
 		body["event_types"] = t
 	}
 	defer f.close()
 	var h webhookView
-	raw, err := f.do(ctx, http.MethodPost, pathOf("workspaces", *slug, "webhooks"), nil, body, &h)
+	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "webhooks"), nil, body, &h)
 	if err != nil {
 		return err
 	}
@@ -194,11 +207,11 @@ func webhookSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		body["url"] = *u
 	}
 	if f.set("events") {
-		if *events == "all" {
-			body["event_types"] = nil
-		} else {
-			body["event_types"] = eventTypes(*events)
+		t, err := eventTypes(*events)
+		if err != nil {
+			return err
 		}
+		body["event_types"] = t
 	}
 	if f.set("enabled") {
 		b, err := strconv.ParseBool(*enabled)
@@ -212,7 +225,7 @@ func webhookSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer f.close()
 	var h webhookView
-	raw, err := f.do(ctx, http.MethodPatch, pathOf("workspaces", *slug, "webhooks", pos[0]), nil, body, &h)
+	raw, err := f.do(ctx, http.MethodPatch, admin.Path("workspaces", *slug, "webhooks", pos[0]), nil, body, &h)
 	if err != nil {
 		return err
 	}
@@ -235,24 +248,41 @@ func webhookOne(name, method, sub string) func(context.Context, []string, io.Wri
 			return fmt.Errorf("usage: scimd webhook %s --workspace SLUG ID", name)
 		}
 		defer f.close()
-		path := pathOf("workspaces", *slug, "webhooks", pos[0])
+		path := admin.Path("workspaces", *slug, "webhooks", pos[0])
 		if sub != "" {
-			path += pathOf(sub)
+			path += admin.Path(sub)
 		}
 		var h webhookView
 		raw, err := f.do(ctx, method, path, nil, nil, &h)
 		if err != nil {
 			return err
 		}
-		switch {
-		case method == http.MethodDelete:
-			fmt.Fprintf(stdout, "deleted webhook %s of workspace %s\n", pos[0], *slug)
-			return nil
-		case *asJSON:
+		if *asJSON {
 			return printRaw(stdout, raw)
 		}
 		return printWebhook(stdout, h)
 	}
+}
+
+func webhookDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f, slug, _ := webhookFlags("delete", stderr)
+	yes := fs.Bool("yes", false, "delete it: its secret and delivery log go with it")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) != 1 {
+		return errors.New("usage: scimd webhook delete --workspace SLUG ID --yes")
+	}
+	if !*yes {
+		return fmt.Errorf("deleting webhook %s deletes its delivery log, and what is pending is not sent: add --yes to do it", pos[0])
+	}
+	defer f.close()
+	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", *slug, "webhooks", pos[0]), nil, nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted webhook %s of workspace %s\n", pos[0], *slug)
+	return nil
 }
 
 func printDeliveries(w io.Writer, ds []deliveryView) error {
@@ -297,7 +327,7 @@ func webhookDeliveries(ctx context.Context, args []string, stdout, stderr io.Wri
 		Deliveries []deliveryView `json:"deliveries"`
 		NextCursor string         `json:"next_cursor"`
 	}
-	raw, err := f.do(ctx, http.MethodGet, pathOf("workspaces", *slug, "webhooks", pos[0], "deliveries"), q, nil, &out)
+	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "webhooks", pos[0], "deliveries"), q, nil, &out)
 	if err != nil {
 		return err
 	}
@@ -324,7 +354,7 @@ func webhookRedeliver(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	defer f.close()
 	var d deliveryView
-	raw, err := f.do(ctx, http.MethodPost, pathOf("workspaces", *slug, "webhooks", pos[0], "deliveries", pos[1], "redeliver"), nil, nil, &d)
+	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "webhooks", pos[0], "deliveries", pos[1], "redeliver"), nil, nil, &d)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/roles"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
@@ -77,6 +78,7 @@ func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	fs := newFlags("workspace create", workspaceCreateUsage, stderr)
 	var f clientFlags
 	f.register(fs)
+	f.mayCreate = true // the first workspace may come before the first serve
 	asJSON := fs.Bool("json", false, "print the admin API's JSON")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -211,7 +213,7 @@ func workspaceShow(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer f.close()
 	var w workspaceView
-	raw, err := f.do(ctx, http.MethodGet, pathOf("workspaces", pos[0]), nil, nil, &w)
+	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", pos[0]), nil, nil, &w)
 	if err != nil {
 		return err
 	}
@@ -253,7 +255,7 @@ func workspaceSet(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer f.close()
 	var w workspaceView
-	raw, err := f.do(ctx, http.MethodPatch, pathOf("workspaces", pos[0]), nil, map[string]any{"config": cfg}, &w)
+	raw, err := f.do(ctx, http.MethodPatch, admin.Path("workspaces", pos[0]), nil, map[string]any{"config": cfg}, &w)
 	if err != nil {
 		return err
 	}
@@ -286,7 +288,7 @@ func workspaceReset(ctx context.Context, args []string, stdout, stderr io.Writer
 		return errors.New("usage: scimd workspace reset SLUG")
 	}
 	defer f.close()
-	raw, err := f.do(ctx, http.MethodDelete, pathOf("workspaces", pos[0], "scim-config"), nil, nil, nil)
+	raw, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", pos[0], "scim-config"), nil, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -294,7 +296,7 @@ func workspaceReset(ctx context.Context, args []string, stdout, stderr io.Writer
 		return printRaw(stdout, raw)
 	}
 	var w workspaceView
-	if _, err := f.do(ctx, http.MethodGet, pathOf("workspaces", pos[0]), nil, nil, &w); err != nil {
+	if _, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", pos[0]), nil, nil, &w); err != nil {
 		return err
 	}
 	return printConfig(stdout, w)
@@ -326,7 +328,7 @@ func workspaceDelete(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("deleting workspace %s deletes its users, groups and tokens, and cannot be undone: add --yes to do it", pos[0])
 	}
 	defer f.close()
-	if _, err := f.do(ctx, http.MethodDelete, pathOf("workspaces", pos[0]), nil, nil, nil); err != nil {
+	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", pos[0]), nil, nil, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "deleted workspace %s\n", pos[0])
