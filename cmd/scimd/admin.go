@@ -54,7 +54,7 @@ func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http
 	if o.addr == "" {
 		h.Handle("/", srv.Handler)
 		srv.Handler = h
-		// Where the SCIM endpoints are, at the root.
+		// The console is at the root of the SCIM endpoints' URL.
 		u, err := url.Parse(scimURL)
 		if err != nil {
 			api.Close()

@@ -39,6 +39,18 @@ func createAdminToken(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	// A token that expires cannot make one that outlives it: else a
+	// short-lived token, leaked, would buy access for good.
+	if ends := c.actor.Expires; !ends.IsZero() {
+		left := ends.Sub(h.now())
+		switch def := h.tenant.TokenTTL(); {
+		case ttl == 0 && (def < 0 || def > left):
+			ttl = left
+		case ttl < 0 || ttl > left:
+			return 0, nil, badValue("expires_in %q: the admin token of this request expires at %s, and cannot make one that outlives it; ask for %s at most, or use a token that expires later",
+				*body.ExpiresIn, ends.UTC().Format(time.RFC3339), left.Truncate(time.Minute))
+		}
+	}
 	ctx := tenant.WithActor(c.r.Context(), c.operator)
 	plain, t, err := h.tenant.CreateAdminToken(ctx, body.Name, ttl)
 	if err != nil {

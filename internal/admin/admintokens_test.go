@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAdminTokens(t *testing.T) {
@@ -106,4 +107,35 @@ func TestAuditAfter(t *testing.T) {
 	for _, bad := range []string{"x", "-1", "1.5"} {
 		e.do("GET", "audit?after="+bad, "").wantError(http.StatusBadRequest, CodeInvalidParameter)
 	}
+}
+
+// TestAdminTokenOutlivesNone: a token that expires cannot make one that
+// lives longer than itself.
+func TestAdminTokenOutlivesNone(t *testing.T) {
+	e := newEnv(t)
+	short, _, err := e.ten.CreateAdminToken(e.ctx, "ci", 3*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, expires := range []string{`"0"`, `"4h"`, `"30d"`} {
+		msg := e.doAs(short, "POST", "admin-tokens", `{"name": "x", "expires_in": `+expires+`}`).wantError(http.StatusBadRequest, CodeInvalidValue)
+		contains(t, msg, "cannot make one that outlives it", "2h59m")
+	}
+	m := e.doAs(short, "POST", "admin-tokens", `{"name": "x", "expires_in": "2h"}`).want(http.StatusCreated)
+	if exp, _ := time.Parse(time.RFC3339Nano, m["expires"].(string)); !exp.Equal(e.now.Add(2 * time.Hour)) {
+		t.Errorf("2h token expires %v", m["expires"])
+	}
+	// Without expires_in, the installation's lifetime, cut to the
+	// minting token's.
+	m = e.doAs(short, "POST", "admin-tokens", `{"name": "y"}`).want(http.StatusCreated)
+	if exp, _ := time.Parse(time.RFC3339Nano, m["expires"].(string)); exp.After(e.now.Add(3 * time.Hour)) {
+		t.Errorf("default token expires %v, after the minting token", m["expires"])
+	}
+	// A token that never expires may make any.
+	forever, _, err := e.ten.CreateAdminToken(e.ctx, "root", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.doAs(forever, "POST", "admin-tokens", `{"name": "z", "expires_in": "0"}`).want(http.StatusCreated)
+	e.do("POST", "admin-tokens", `{"name": "z", "expires_in": "0"}`).wantError(http.StatusBadRequest, CodeInvalidValue)
 }

@@ -314,7 +314,7 @@ func deleteInvitedUser(h *Handler, c *call) (int, any, error) {
 	err = h.users.DeleteInvited(ctx, &w, id)
 	var se *scimerr.Error
 	if errors.As(err, &se) && se.Status == http.StatusNotFound {
-		msg := fmt.Sprintf("workspace %q has no invited user %s; GET /admin/v1/workspaces/%s/users/invited lists them", w.Slug, id, w.Slug)
+		msg := fmt.Sprintf("workspace %q has no invited user %s; GET %s/workspaces/%s/users/invited lists them", w.Slug, id, Prefix, w.Slug)
 		if _, rerr := h.store.Resource(ctx, w.ID, schema.UserType.ID, id, false); rerr == nil {
 			msg = fmt.Sprintf("user %s was provisioned by workspace %q's identity provider, which deletes it; only invited users are deleted here", id, w.Slug)
 		}

@@ -128,7 +128,7 @@ func BenchmarkAppendSQLite(b *testing.B) {
 	st := openSQLite(b)
 	e, p := typical()
 	w := &Writer{}
-	e = w.entry(pending{e, p})
+	e = w.entry(pending{e: e, payload: p, queued: time.Now()})
 	batch := make([]store.AuditEntry, 512)
 	for i := range batch {
 		batch[i] = e

@@ -86,8 +86,10 @@ type Writer struct {
 
 	written, dropped, failed atomic.Uint64
 	// lag is how long the oldest entry of the last batch stored waited
-	// to be stored, in nanoseconds.
-	lag atomic.Int64
+	// to be stored, in nanoseconds; waiting is when the oldest entry of
+	// the batch being made or stored was queued, in Unix nanoseconds, 0
+	// when there is none.
+	lag, waiting atomic.Int64
 	// dropping and failing are set from the first drop or failure until
 	// the next batch is stored, so that each episode is logged once.
 	dropping, failing atomic.Bool
@@ -98,6 +100,7 @@ type Writer struct {
 type pending struct {
 	e       store.AuditEntry
 	payload any
+	queued  time.Time
 }
 
 // Stats are a Writer's counters since it started, for metrics.
@@ -106,9 +109,10 @@ type Stats struct {
 	Dropped uint64 // refused by Write: buffer full, or writer closed
 	Failed  uint64 // lost because the store failed to store them
 	Queued  int    // waiting in the buffer now
-	// Lag is how long the oldest entry of the last batch stored waited,
-	// from Write to the end of its transaction: how far behind the
-	// requests the log is.
+	// Lag is how far the log trails what is written to it: how long the
+	// oldest entry not yet stored has waited since Write, or if none
+	// waits, how long the oldest entry of the last batch stored waited
+	// until its transaction ended. A database that stalls makes it grow.
 	Lag time.Duration
 }
 
@@ -142,7 +146,7 @@ func (w *Writer) Write(e store.AuditEntry, payload any) bool {
 	defer w.mu.RUnlock()
 	if !w.closed {
 		select {
-		case w.ch <- pending{e, payload}:
+		case w.ch <- pending{e, payload, time.Now()}:
 			return true
 		default:
 		}
@@ -168,8 +172,16 @@ func (w *Writer) Stats() Stats {
 		Dropped: w.dropped.Load(),
 		Failed:  w.failed.Load(),
 		Queued:  len(w.ch),
-		Lag:     time.Duration(w.lag.Load()),
+		Lag:     w.currentLag(),
 	}
+}
+
+func (w *Writer) currentLag() time.Duration {
+	lag := time.Duration(w.lag.Load())
+	if q := w.waiting.Load(); q != 0 {
+		lag = max(lag, time.Since(time.Unix(0, q)))
+	}
+	return lag
 }
 
 // Close stores the entries already queued and stops the writer; Write
@@ -251,6 +263,8 @@ func (w *Writer) drain(batch []store.AuditEntry) {
 // marshal, or is not an object, is stored as an object saying so, so that
 // the entry and the rest of its batch are kept.
 func (w *Writer) entry(p pending) store.AuditEntry {
+	// The first entry of a batch is its oldest.
+	w.waiting.CompareAndSwap(0, p.queued.UnixNano())
 	if p.payload == nil {
 		return p.e
 	}
@@ -268,12 +282,23 @@ func (w *Writer) entry(p pending) store.AuditEntry {
 	return p.e
 }
 
-// store appends a batch, trying again after a failure while the writer
-// runs (retry) unless the store refused the entries themselves.
+// store appends a batch, as storeBatch does, and records how long its
+// oldest entry waited.
 func (w *Writer) store(batch []store.AuditEntry, retry bool) {
 	if len(batch) == 0 {
 		return
 	}
+	queued := w.waiting.Load()
+	w.storeBatch(batch, retry)
+	if queued != 0 {
+		w.lag.Store(int64(max(0, time.Since(time.Unix(0, queued)))))
+	}
+	w.waiting.Store(0)
+}
+
+// storeBatch appends a batch, trying again after a failure while the
+// writer runs (retry) unless the store refused the entries themselves.
+func (w *Writer) storeBatch(batch []store.AuditEntry, retry bool) {
 	var err error
 	for attempt := 0; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), w.cfg.Timeout)
@@ -291,7 +316,7 @@ func (w *Writer) store(batch []store.AuditEntry, retry bool) {
 	if errors.Is(err, store.ErrInvalidAudit) && len(batch) > 1 {
 		// A caller's mistake in one entry: keep the others.
 		for i := range batch {
-			w.store(batch[i:i+1], false)
+			w.storeBatch(batch[i:i+1], false)
 		}
 		return
 	}
@@ -303,13 +328,6 @@ func (w *Writer) store(batch []store.AuditEntry, retry bool) {
 		return
 	}
 	w.written.Add(uint64(len(batch)))
-	oldest := batch[0].Time
-	for _, e := range batch[1:] {
-		if e.Time.Before(oldest) {
-			oldest = e.Time
-		}
-	}
-	w.lag.Store(int64(max(0, time.Since(oldest))))
 	if w.failing.CompareAndSwap(true, false) {
 		w.cfg.Log.Info("audit log: storing entries again", "failed_total", w.failed.Load())
 	}

@@ -25,6 +25,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // Prefix is where the console lives. Its paths never start with
@@ -61,7 +63,7 @@ type Config struct {
 
 // Console serves the admin console.
 type Console struct {
-	api     http.Handler
+	client  *http.Client // of the admin API, in process
 	scimURL string
 	ttl     time.Duration
 	log     *slog.Logger
@@ -85,7 +87,7 @@ func New(cfg Config) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{api: cfg.API, scimURL: cfg.SCIMURL, ttl: cfg.SessionTTL, log: cfg.Log, now: cfg.Clock, cookies: s}
+	c := &Console{client: &http.Client{Transport: admin.InProcess(cfg.API)}, scimURL: cfg.SCIMURL, ttl: cfg.SessionTTL, log: cfg.Log, now: cfg.Clock, cookies: s}
 	if c.ttl <= 0 {
 		c.ttl = DefaultSessionTTL
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // newTokenView is a token just minted: the one answer of the API that
@@ -12,7 +14,6 @@ type newTokenView struct {
 	tokenView
 	Token    string     `json:"token"`
 	Previous *tokenView `json:"previous"`
-	Warning  string     `json:"warning"`
 }
 
 // secretData is what the page that shows a new secret once shows.
@@ -42,7 +43,7 @@ func createToken(q *req) {
 		body["expires_in"] = expires
 	}
 	var t newTokenView
-	if e := q.api("POST", apiPath("workspaces", slug, "tokens"), nil, body, &t); e != nil {
+	if e := q.api("POST", admin.Path("workspaces", slug, "tokens"), nil, body, &t); e != nil {
 		q.showWorkspace(e.Status, e, nil, func(d *workspaceData) { d.TokenName, d.TokenExpires = name, expires })
 		return
 	}
@@ -103,7 +104,7 @@ func confirmRotate(q *req) {
 // of a refused attempt if there was one.
 func (q *req) confirmToken(status int, failed *apiError, rotate bool) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	t, e := q.findToken(apiPath("workspaces", slug, "tokens"), id)
+	t, e := q.findToken(admin.Path("workspaces", slug, "tokens"), id)
 	if e != nil {
 		q.failAPI(e)
 		return
@@ -129,7 +130,7 @@ func (q *req) confirmToken(status int, failed *apiError, rotate bool) {
 func revokeToken(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	var t tokenView
-	if e := q.api("DELETE", apiPath("workspaces", slug, "tokens", id), nil, nil, &t); e != nil {
+	if e := q.api("DELETE", admin.Path("workspaces", slug, "tokens", id), nil, nil, &t); e != nil {
 		q.confirmToken(e.Status, e, false)
 		return
 	}
@@ -148,7 +149,7 @@ func rotateToken(q *req) {
 		body["overlap"] = o
 	}
 	var t newTokenView
-	if e := q.api("POST", apiPath("workspaces", slug, "tokens", id, "rotate"), nil, body, &t); e != nil {
+	if e := q.api("POST", admin.Path("workspaces", slug, "tokens", id, "rotate"), nil, body, &t); e != nil {
 		q.confirmToken(e.Status, e, true)
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // tokenSet is a kind of token with a page of its own, where it is
@@ -34,9 +36,9 @@ func (s tokenSet) noun() string { return s.kind() + " token" }
 // elements.
 func (s tokenSet) api(elems ...string) string {
 	if s.admin() {
-		return apiPath(append([]string{"admin-tokens"}, elems...)...)
+		return admin.Path(append([]string{"admin-tokens"}, elems...)...)
 	}
-	return apiPath(append([]string{"workspaces", s.slug, "app-tokens"}, elems...)...)
+	return admin.Path(append([]string{"workspaces", s.slug, "app-tokens"}, elems...)...)
 }
 
 // page is the path of the set's page in the console, with further path

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // userView is a user as the API lists it.
@@ -68,15 +70,15 @@ func (q *req) showUsers(status int, failed *apiError, invite inviteForm) {
 	var invited, deleted struct {
 		Users []userView `json:"users"`
 	}
-	e := q.api("GET", apiPath("workspaces", slug, "users", "invited"), nil, nil, &invited)
+	e := q.api("GET", admin.Path("workspaces", slug, "users", "invited"), nil, nil, &invited)
 	if e == nil {
-		e = q.api("GET", apiPath("workspaces", slug, "users", "deleted"), nil, nil, &deleted)
+		e = q.api("GET", admin.Path("workspaces", slug, "users", "deleted"), nil, nil, &deleted)
 	}
 	if e != nil {
 		q.failAPI(e)
 		return
 	}
-	if e := q.api("GET", apiPath("workspaces", slug, "users"), query, nil, &page); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug, "users"), query, nil, &page); e != nil {
 		if e.Status != http.StatusBadRequest {
 			q.failAPI(e)
 			return
@@ -107,7 +109,7 @@ func userAction(action, done string) func(*req) {
 		}
 		slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 		var u userView
-		if e := q.api("POST", apiPath("workspaces", slug, "users", id, action), nil, nil, &u); e != nil {
+		if e := q.api("POST", admin.Path("workspaces", slug, "users", id, action), nil, nil, &u); e != nil {
 			q.showUsers(e.Status, e, inviteForm{})
 			return
 		}
@@ -121,7 +123,7 @@ func (q *req) findDeleted(slug, id string) (userView, *apiError) {
 	var list struct {
 		Users []userView `json:"users"`
 	}
-	if e := q.api("GET", apiPath("workspaces", slug, "users", "deleted"), nil, nil, &list); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug, "users", "deleted"), nil, nil, &list); e != nil {
 		return userView{}, e
 	}
 	for _, u := range list.Users {
@@ -159,7 +161,7 @@ func (q *req) confirmPurge(status int, failed *apiError) {
 
 func purgeUser(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	if e := q.api("POST", apiPath("workspaces", slug, "users", id, "purge"), nil, nil, nil); e != nil {
+	if e := q.api("POST", admin.Path("workspaces", slug, "users", id, "purge"), nil, nil, nil); e != nil {
 		q.confirmPurge(e.Status, e)
 		return
 	}
@@ -172,7 +174,7 @@ func (q *req) findInvited(slug, id string) (userView, *apiError) {
 	var list struct {
 		Users []userView `json:"users"`
 	}
-	if e := q.api("GET", apiPath("workspaces", slug, "users", "invited"), nil, nil, &list); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug, "users", "invited"), nil, nil, &list); e != nil {
 		return userView{}, e
 	}
 	for _, u := range list.Users {
@@ -210,7 +212,7 @@ func (q *req) confirmDeleteInvited(status int, failed *apiError) {
 
 func deleteInvited(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	if e := q.api("DELETE", apiPath("workspaces", slug, "users", "invited", id), nil, nil, nil); e != nil {
+	if e := q.api("DELETE", admin.Path("workspaces", slug, "users", "invited", id), nil, nil, nil); e != nil {
 		q.confirmDeleteInvited(e.Status, e)
 		return
 	}
@@ -237,7 +239,7 @@ func inviteUser(q *req) {
 		body["email"] = f.Email
 	}
 	var u userView
-	if e := q.api("POST", apiPath("workspaces", slug, "users"), nil, body, &u); e != nil {
+	if e := q.api("POST", admin.Path("workspaces", slug, "users"), nil, body, &u); e != nil {
 		q.showUsers(e.Status, e, f)
 		return
 	}

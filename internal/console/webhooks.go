@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // newWebhookView is a webhook just created, with its signing secret.
@@ -45,7 +47,7 @@ func createWebhook(q *req) {
 		body["event_types"] = fields
 	}
 	var wh newWebhookView
-	if e := q.api("POST", apiPath("workspaces", slug, "webhooks"), nil, body, &wh); e != nil {
+	if e := q.api("POST", admin.Path("workspaces", slug, "webhooks"), nil, body, &wh); e != nil {
 		q.showWorkspace(e.Status, e, nil, func(d *workspaceData) { d.WebhookURL, d.EventTypes = u, types })
 		return
 	}
@@ -83,7 +85,7 @@ func webhookPage(q *req) {
 func (q *req) showWebhook(status int, failed *apiError, sent url.Values) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	d := webhookData{Slug: slug, Status: q.r.URL.Query().Get("status"), Cursor: q.r.URL.Query().Get("cursor")}
-	if e := q.api("GET", apiPath("workspaces", slug, "webhooks", id), nil, nil, &d.Webhook); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug, "webhooks", id), nil, nil, &d.Webhook); e != nil {
 		q.failAPI(e)
 		return
 	}
@@ -104,7 +106,7 @@ func (q *req) showWebhook(status int, failed *apiError, sent url.Values) {
 		Deliveries []deliveryView `json:"deliveries"`
 		NextCursor string         `json:"next_cursor"`
 	}
-	if e := q.api("GET", apiPath("workspaces", slug, "webhooks", id, "deliveries"), query, nil, &page); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug, "webhooks", id, "deliveries"), query, nil, &page); e != nil {
 		if e.Status != http.StatusBadRequest {
 			q.failAPI(e)
 			return
@@ -123,7 +125,7 @@ func enableWebhook(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	on := q.r.PostForm.Get("enabled") == "true"
 	var wh webhookView
-	if e := q.api("PATCH", apiPath("workspaces", slug, "webhooks", id), nil, map[string]any{"enabled": on}, &wh); e != nil {
+	if e := q.api("PATCH", admin.Path("workspaces", slug, "webhooks", id), nil, map[string]any{"enabled": on}, &wh); e != nil {
 		q.showWebhook(e.Status, e, nil)
 		return
 	}
@@ -141,7 +143,7 @@ func confirmDeleteWebhook(q *req) {
 func (q *req) confirmDeleteWebhook(status int, failed *apiError) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	var wh webhookView
-	if e := q.api("GET", apiPath("workspaces", slug, "webhooks", id), nil, nil, &wh); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug, "webhooks", id), nil, nil, &wh); e != nil {
 		if failed == nil {
 			failed = e
 		}
@@ -160,7 +162,7 @@ func (q *req) confirmDeleteWebhook(status int, failed *apiError) {
 
 func deleteWebhook(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	if e := q.api("DELETE", apiPath("workspaces", slug, "webhooks", id), nil, nil, nil); e != nil {
+	if e := q.api("DELETE", admin.Path("workspaces", slug, "webhooks", id), nil, nil, nil); e != nil {
 		q.confirmDeleteWebhook(e.Status, e)
 		return
 	}
@@ -175,7 +177,7 @@ func redeliver(q *req) {
 		deliveryView
 		Warning string `json:"warning"`
 	}
-	if e := q.api("POST", apiPath("workspaces", slug, "webhooks", id, "deliveries", delivery, "redeliver"), nil, nil, &d); e != nil {
+	if e := q.api("POST", admin.Path("workspaces", slug, "webhooks", id, "deliveries", delivery, "redeliver"), nil, nil, &d); e != nil {
 		q.showWebhook(e.Status, e, nil)
 		return
 	}
@@ -214,7 +216,7 @@ func saveWebhook(q *req) {
 		return
 	}
 	var wh webhookView
-	if e := q.api("PATCH", apiPath("workspaces", slug, "webhooks", id), nil, changes, &wh); e != nil {
+	if e := q.api("PATCH", admin.Path("workspaces", slug, "webhooks", id), nil, changes, &wh); e != nil {
 		q.showWebhook(e.Status, e, form)
 		return
 	}
@@ -228,7 +230,7 @@ func confirmRotateSecret(q *req) {
 func (q *req) confirmRotateSecret(status int, failed *apiError) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	var wh webhookView
-	if e := q.api("GET", apiPath("workspaces", slug, "webhooks", id), nil, nil, &wh); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug, "webhooks", id), nil, nil, &wh); e != nil {
 		if failed == nil {
 			failed = e
 		}
@@ -250,7 +252,7 @@ func (q *req) confirmRotateSecret(status int, failed *apiError) {
 func rotateSecret(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	var wh newWebhookView
-	if e := q.api("POST", apiPath("workspaces", slug, "webhooks", id, "rotate-secret"), nil, nil, &wh); e != nil {
+	if e := q.api("POST", admin.Path("workspaces", slug, "webhooks", id, "rotate-secret"), nil, nil, &wh); e != nil {
 		q.confirmRotateSecret(e.Status, e)
 		return
 	}

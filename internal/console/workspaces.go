@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // workspaceView is a workspace as the API shows it. The configuration is
@@ -107,7 +109,7 @@ func workspacePage(q *req) {
 func (q *req) showWorkspace(status int, failed *apiError, sent url.Values, edit func(*workspaceData)) {
 	slug := q.r.PathValue("slug")
 	d := workspaceData{SCIMURL: q.c.scimURL}
-	if e := q.api("GET", apiPath("workspaces", slug), nil, nil, &d.Workspace); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug), nil, nil, &d.Workspace); e != nil {
 		q.failAPI(e)
 		return
 	}
@@ -117,9 +119,9 @@ func (q *req) showWorkspace(status int, failed *apiError, sent url.Values, edit 
 	var hooks struct {
 		Webhooks []webhookView `json:"webhooks"`
 	}
-	e := q.api("GET", apiPath("workspaces", slug, "tokens"), nil, nil, &tokens)
+	e := q.api("GET", admin.Path("workspaces", slug, "tokens"), nil, nil, &tokens)
 	if e == nil {
-		e = q.api("GET", apiPath("workspaces", slug, "webhooks"), nil, nil, &hooks)
+		e = q.api("GET", admin.Path("workspaces", slug, "webhooks"), nil, nil, &hooks)
 	}
 	if e != nil {
 		q.failAPI(e)
@@ -306,7 +308,7 @@ func saveConfig(q *req) {
 		q.redirect(workspacePath(slug), "Nothing changed.")
 		return
 	}
-	if e := q.api("PATCH", apiPath("workspaces", slug, "scim-config"), nil, changes, nil); e != nil {
+	if e := q.api("PATCH", admin.Path("workspaces", slug, "scim-config"), nil, changes, nil); e != nil {
 		q.showWorkspace(e.Status, e, form, func(*workspaceData) {})
 		return
 	}
@@ -323,7 +325,7 @@ func confirmReset(q *req) {
 func (q *req) confirmReset(status int, failed *apiError) {
 	slug := q.r.PathValue("slug")
 	var w workspaceView
-	if e := q.api("GET", apiPath("workspaces", slug), nil, nil, &w); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug), nil, nil, &w); e != nil {
 		if failed == nil {
 			failed = e
 		}
@@ -343,7 +345,7 @@ func (q *req) confirmReset(status int, failed *apiError) {
 
 func resetConfig(q *req) {
 	slug := q.r.PathValue("slug")
-	if e := q.api("DELETE", apiPath("workspaces", slug, "scim-config"), nil, nil, nil); e != nil {
+	if e := q.api("DELETE", admin.Path("workspaces", slug, "scim-config"), nil, nil, nil); e != nil {
 		q.confirmReset(e.Status, e)
 		return
 	}
@@ -378,13 +380,13 @@ func (q *req) confirmDeleteWorkspace(status int, failed *apiError) {
 		query url.Values
 		out   any
 	}{
-		{apiPath("workspaces", slug), nil, &w},
-		{apiPath("workspaces", slug, "tokens"), nil, &tokens},
-		{apiPath("workspaces", slug, "app-tokens"), nil, &appTokens},
-		{apiPath("workspaces", slug, "webhooks"), nil, &hooks},
-		{apiPath("workspaces", slug, "users"), url.Values{"limit": {"1"}}, &users},
-		{apiPath("workspaces", slug, "users", "invited"), nil, &invited},
-		{apiPath("workspaces", slug, "users", "deleted"), nil, &deleted},
+		{admin.Path("workspaces", slug), nil, &w},
+		{admin.Path("workspaces", slug, "tokens"), nil, &tokens},
+		{admin.Path("workspaces", slug, "app-tokens"), nil, &appTokens},
+		{admin.Path("workspaces", slug, "webhooks"), nil, &hooks},
+		{admin.Path("workspaces", slug, "users"), url.Values{"limit": {"1"}}, &users},
+		{admin.Path("workspaces", slug, "users", "invited"), nil, &invited},
+		{admin.Path("workspaces", slug, "users", "deleted"), nil, &deleted},
 	} {
 		if e := q.api("GET", c.path, c.query, nil, c.out); e != nil {
 			if failed == nil {
@@ -433,11 +435,11 @@ func active(tokens []tokenView) int {
 func deleteWorkspace(q *req) {
 	slug := q.r.PathValue("slug")
 	var w workspaceView
-	if e := q.api("GET", apiPath("workspaces", slug), nil, nil, &w); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug), nil, nil, &w); e != nil {
 		q.failAPI(e)
 		return
 	}
-	if e := q.api("DELETE", apiPath("workspaces", slug), nil, nil, nil); e != nil {
+	if e := q.api("DELETE", admin.Path("workspaces", slug), nil, nil, nil); e != nil {
 		q.confirmDeleteWorkspace(e.Status, e)
 		return
 	}

@@ -249,7 +249,7 @@ func registerAuditStats(reg *prometheus.Registry, w *audit.Writer) {
 		}, func() float64 { return float64(w.Stats().Queued) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "scimd_audit_write_lag_seconds",
-			Help: "How long the oldest entry of the last batch of audit log entries stored waited to be stored.",
+			Help: "How far the audit log trails the requests: how long the oldest entry not yet stored has waited, or else how long the last batch stored waited.",
 		}, func() float64 { return w.Stats().Lag.Seconds() }),
 	)
 }

@@ -230,7 +230,7 @@ func TokenExpiringEvent(t Token, within string, daysLeft int) NewEvent {
 
 // TokenRotatedEvent returns the token.rotated event of old's replacement
 // by next, which the events of next's creation and old's revocation
-// accompany. oldEnds is when the old token stops working.
+// accompany. Its oldEnds is when old, as ended, stops working.
 func TokenRotatedEvent(old, next Token) NewEvent {
 	ends := old.Revoked
 	if ends.IsZero() {

@@ -36,10 +36,11 @@ func applyEffects(ctx context.Context, tx pgx.Tx, ws string, now time.Time, fx s
 }
 
 // checkSeats fails with store.ErrSeatLimit if the workspace has more
-// active users and local users than its seat limit allows. Callers check after the write
-// that took a seat, so that the count includes it. Writers that take
-// seats in a workspace with a limit queue on a transaction-scoped
-// advisory lock, so that two of them cannot each count the other out.
+// active users and local users than its seat limit allows. Callers check
+// after the write that took a seat, so that the count includes it.
+// Writers that take seats in a workspace with a limit queue on a
+// transaction-scoped advisory lock, so that two of them cannot each
+// count the other out.
 func checkSeats(ctx context.Context, tx pgx.Tx, ws string) error {
 	var limit *int64
 	if err := tx.QueryRow(ctx, `SELECT seat_limit FROM workspaces WHERE id = $1`, ws).Scan(&limit); err != nil {
