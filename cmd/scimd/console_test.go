@@ -50,8 +50,10 @@ func TestConsoleServed(t *testing.T) {
 					t.Fatalf("no admin listener in the banner:\n%s", out.String())
 				}
 				consoleRoot = am[2]
-				if resp, err := http.Get(scimRoot + "/admin/login"); err != nil || resp.StatusCode != http.StatusNotFound {
-					t.Errorf("the SCIM listener serves the console with --admin-addr: %v %v", resp.Status, err)
+				if resp, err := http.Get(scimRoot + "/admin/login"); err != nil {
+					t.Error(err)
+				} else if resp.Body.Close(); resp.StatusCode != http.StatusNotFound {
+					t.Errorf("the SCIM listener serves the console with --admin-addr: %s", resp.Status)
 				}
 			}
 			if bannerConsole != consoleRoot {
@@ -80,8 +82,10 @@ func TestConsoleServed(t *testing.T) {
 			// The admin API is still there, beside it.
 			req, _ := http.NewRequest("GET", consoleRoot+"/admin/v1/workspaces", nil)
 			req.Header.Set("Authorization", "Bearer "+adminToken)
-			if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
-				t.Errorf("admin API: %v %v", resp.Status, err)
+			if resp, err := http.DefaultClient.Do(req); err != nil {
+				t.Error(err)
+			} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {
+				t.Errorf("admin API: %s", resp.Status)
 			}
 
 			cancel()

@@ -229,9 +229,9 @@ func (c *common) open(ctx context.Context) (store.Store, *token.Hasher, error) {
 		}
 		st, err = postgres.Open(ctx, c.db)
 	} else {
-		path, err := sqlitePath(c.db)
-		if err != nil {
-			return nil, nil, err
+		path, perr := sqlitePath(c.db)
+		if perr != nil {
+			return nil, nil, perr
 		}
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !c.mayCreate {
 			return nil, nil, fmt.Errorf("--db %s: there is no database at %s; scimd serve or scimd workspace create makes one", c.db, path)

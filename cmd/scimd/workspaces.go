@@ -174,33 +174,43 @@ func printConfig(w io.Writer, ws workspaceView) error {
 	return tw.Flush()
 }
 
-const workspaceShowUsage = `Usage: scimd workspace show SLUG [--json] [flags]
-
-Shows a workspace and its configuration. The settings are:
-
-  scimEnabled             true: accept SCIM requests (false: refuse them, 403)
-  createUsers             true: identity providers may create users (false: 403)
-  syncDisplayName         true: keep display names in step with the identity provider
-  defaultRole             role of users in no mapped group (viewer)
-  defaultTeam             team provisioned users join ("" for none)
-  defaultTeamRole         their role in that team, and in groups' teams (member)
-  revokeKeysOnDeactivate  true: revoke a user's API keys, not only its sessions, when deactivated
-  deleteMode              soft (restorable for softDeleteGraceDays) or hard
-  softDeleteGraceDays     1 to 3650 (30)
-  strictMode              true: refuse SCIM writes that give a role above what groups grant
-  seatLimit               most active users, or none for unlimited
-  allowLinking            true: a provisioned user adopts an invited user of the same userName
-  roles                   the roles and their ranks: viewer:10,auditor:15,...,admin:40
-  roleMappings            groups that grant roles: Engineering*:developer,externalId=00g1:admin
-  groupAllowlist          the groups that have an effect, by name or glob (none: all)
+// workspaceShowUsage is the help of workspace show, with every setting,
+// what it does and its default.
+func workspaceShowUsage() string {
+	var b strings.Builder
+	b.WriteString("Usage: scimd workspace show SLUG [--json] [flags]\n\nShows a workspace and its configuration. The settings, with their defaults:\n\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	def := store.DefaultWorkspaceConfig()
+	for _, k := range tenant.ConfigKeys() {
+		v := tenant.ConfigValue(def, k)
+		switch {
+		case k == "roles":
+			c := def
+			c.Roles = roles.DefaultRoles()
+			v = tenant.ConfigValue(c, k)
+		case v == "" && k == "defaultTeam":
+			v = `""`
+		case v == "":
+			v = "none"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, v, tenant.ConfigDoc(k))
+	}
+	tw.Flush()
+	b.WriteString(`
+Lists are written as scimd workspace set takes them: roles as
+name:rank,... (viewer:10,admin:40), roleMappings as group:role,...
+(Engineering*:developer,externalId=00g1:admin), groupAllowlist as
+names or globs separated by commas.
 
 Examples:
   scimd workspace show acme
   scimd workspace show acme --json | jq .config.seatLimit
-`
+`)
+	return b.String()
+}
 
 func workspaceShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("workspace show", workspaceShowUsage, stderr)
+	fs := newFlags("workspace show", workspaceShowUsage(), stderr)
 	var f clientFlags
 	f.register(fs)
 	asJSON := fs.Bool("json", false, "print the admin API's JSON")

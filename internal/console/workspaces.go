@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/internal/tenant"
 )
 
 // workspaceView is a workspace as the API shows it. The configuration is
@@ -143,27 +144,37 @@ const (
 	kindValue = "value"
 )
 
-// setting is how the form shows one setting of the configuration. The
-// API alone knows what values are valid; the hints only help.
+// setting is how the form shows one setting of the configuration: its
+// kind of field, and how to write its value, beside what package tenant
+// says it does. The API alone knows what values are valid; the hints
+// only help.
 type setting struct {
-	key, kind, hint string
+	key, kind, syntax string
+}
+
+// hint is what the form says of the setting.
+func (s setting) hint() string {
+	if s.syntax == "" {
+		return tenant.ConfigDoc(s.key)
+	}
+	return tenant.ConfigDoc(s.key) + "; " + s.syntax
 }
 
 // settings lists the settings in the order of the README's table. The
 // API may have more: they are shown after these, as JSON.
 var settings = []setting{
-	{"scimEnabled", kindBool, "accept SCIM requests; off, every SCIM request of the workspace gets 403"},
-	{"createUsers", kindBool, "identity providers may create users; off, existing users are still updated"},
-	{"syncDisplayName", kindBool, "keep display names in step with what identity providers send"},
-	{"defaultRole", kindText, "role of provisioned users"},
-	{"defaultTeam", kindText, "team provisioned users join; empty for none"},
-	{"defaultTeamRole", kindText, "their role in that team"},
-	{"revokeKeysOnDeactivate", kindBool, "revoke a user's API keys, not only its sessions, when the identity provider deactivates or deletes it"},
-	{"deleteMode", kindText, "soft: deleted users can be restored for softDeleteGraceDays; hard: gone at once"},
-	{"softDeleteGraceDays", kindValue, "1 to 3650"},
-	{"strictMode", kindBool, "refuse SCIM writes that would give a user a role above what its groups grant"},
-	{"seatLimit", kindValue, "most active users; empty for unlimited"},
-	{"allowLinking", kindBool, "an identity provider that creates a user with an invited user's userName gets that user"},
+	{"scimEnabled", kindBool, ""},
+	{"createUsers", kindBool, ""},
+	{"syncDisplayName", kindBool, ""},
+	{"defaultRole", kindText, ""},
+	{"defaultTeam", kindText, ""},
+	{"defaultTeamRole", kindText, ""},
+	{"revokeKeysOnDeactivate", kindBool, ""},
+	{"deleteMode", kindText, ""},
+	{"softDeleteGraceDays", kindValue, ""},
+	{"strictMode", kindBool, ""},
+	{"seatLimit", kindValue, "empty for unlimited"},
+	{"allowLinking", kindBool, ""},
 	{"roles", kindJSON, `e.g. [{"name": "viewer", "rank": 10}, {"name": "admin", "rank": 40}]; empty for the defaults`},
 	{"roleMappings", kindJSON, `e.g. [{"group": "Eng*", "role": "developer"}, {"externalId": "00g1", "role": "admin"}]; empty for none`},
 	{"groupAllowlist", kindJSON, `e.g. ["Engineering", "Sales*"]; empty for every group`},
@@ -189,7 +200,7 @@ func settingFields(cfg map[string]json.RawMessage, sent url.Values) []settingFie
 	for _, s := range settings {
 		known[s.key] = true
 		if raw, ok := cfg[s.key]; ok {
-			fields = append(fields, settingField{Key: s.key, Kind: s.kind, Hint: s.hint, Value: formValue(s.kind, raw)})
+			fields = append(fields, settingField{Key: s.key, Kind: s.kind, Hint: s.hint(), Value: formValue(s.kind, raw)})
 		}
 	}
 	var extra []string

@@ -412,3 +412,15 @@ func TestConfigValueRoundTrip(t *testing.T) {
 		t.Errorf("unknown key: %q", got)
 	}
 }
+
+// TestConfigDocs: every setting says what it does.
+func TestConfigDocs(t *testing.T) {
+	for _, k := range tenant.ConfigKeys() {
+		if tenant.ConfigDoc(k) == "" {
+			t.Errorf("setting %s has no doc", k)
+		}
+	}
+	if d := tenant.ConfigDoc("colour"); d != "" {
+		t.Errorf("unknown setting: %q", d)
+	}
+}

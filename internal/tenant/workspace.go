@@ -183,6 +183,29 @@ var settings = []setting{
 	}},
 }
 
+// settingDocs say what each setting does, for the help of the scimd
+// command and the console; the README's table says it at length.
+var settingDocs = map[string]string{
+	"scimEnabled":            "accept SCIM requests; when false, every SCIM request of the workspace gets 403",
+	"createUsers":            "identity providers may create users; when false, creating one gets 403, and existing users are still updated",
+	"syncDisplayName":        "keep display names in step with what identity providers send",
+	"defaultRole":            "role of users in no group that maps to a role",
+	"defaultTeam":            "team provisioned users join; empty for none",
+	"defaultTeamRole":        "their role in that team, and in the teams of synced groups",
+	"revokeKeysOnDeactivate": "revoke a user's API keys, not only its sessions, when the identity provider deactivates or deletes it",
+	"deleteMode":             "soft: deleted users can be restored for softDeleteGraceDays, then are purged; hard: gone at once",
+	"softDeleteGraceDays":    "how many days soft-deleted users are kept: 1 to 3650",
+	"strictMode":             "refuse SCIM writes that would give a user a role above what its groups grant, and ignore roles assigned directly",
+	"seatLimit":              "most active and invited users; none for unlimited",
+	"allowLinking":           "an identity provider that creates a user with an invited user's userName gets that user, with its id, rather than 409",
+	"roles":                  "the application's roles, each with its rank; none for the default ones",
+	"roleMappings":           "groups whose members get a role: by displayName, exact or a glob such as Eng*, or by externalId",
+	"groupAllowlist":         "the groups that have an effect, by displayName or glob; none for every group",
+}
+
+// ConfigDoc says what a setting, named as in ConfigKeys, does.
+func ConfigDoc(key string) string { return settingDocs[key] }
+
 // ConfigKeys returns the names of the settings of a workspace, in the
 // order of their documentation.
 func ConfigKeys() []string {

@@ -255,3 +255,69 @@ func testLocalUserSeats(t *testing.T, newStore NewStore) {
 		t.Errorf("%d of 8 concurrent creates took the 3 free seats", won)
 	}
 }
+
+// testLocalUserCredentialRaces issues credentials to local users while
+// another store, on the same database, links or deletes them: a link
+// never refuses the credential (the user goes on, under the same id), and
+// no credential outlives its user's deletion unrevoked.
+func testLocalUserCredentialRaces(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	a := newStore(t, time.Now)
+	r, ok := a.(Reopener)
+	if !ok {
+		t.Fatalf("%T does not implement storetest.Reopener", a)
+	}
+	b := r.Reopen(t)
+	mustWorkspace(t, a, "ws_a", "alpha")
+	revoke := func(r *store.Resource) store.Effects {
+		return store.Effects{Revoke: &store.Revocation{UserID: r.ID, APIKeys: true, Reason: "user.deleted"}}
+	}
+	const rounds = 60
+	refused := 0
+	for i := range rounds {
+		id, name := fmt.Sprintf("usr_l%02d", i), fmt.Sprintf("u%02d", i)
+		mustLocalUser(t, a, "ws_a", id, name)
+		del := i%2 == 1
+		var cerr, lerr error
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		wg.Go(func() {
+			<-start
+			cerr = b.CreateCredential(ctx, store.Credential{ID: "cred_" + id, WorkspaceID: "ws_a", UserID: id,
+				Kind: store.CredentialAPIKey, Name: "k", Hash: []byte("h" + id), Created: credentialTime})
+		})
+		wg.Go(func() {
+			<-start
+			if del {
+				lerr = a.DeleteLocalUser(ctx, "ws_a", id, revoke)
+			} else {
+				lerr = a.LinkLocalUser(ctx, user("ws_a", "usr_new", name, "active", true), nil)
+			}
+		})
+		close(start)
+		wg.Wait()
+		if lerr != nil {
+			t.Fatalf("round %d: link or delete: %v", i, lerr)
+		}
+		cs, err := a.Credentials(ctx, "ws_a", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case errors.Is(cerr, store.ErrNotFound) && del:
+			refused++ // deleted first
+			if len(cs) != 0 {
+				t.Errorf("round %d: a refused credential was stored: %+v", i, cs)
+			}
+		case cerr != nil:
+			t.Errorf("round %d (deleted %v): credential: %v", i, del, cerr)
+		case len(cs) != 1:
+			t.Errorf("round %d: credentials %+v, want the one issued", i, cs)
+		case del && cs[0].Revoked.IsZero():
+			t.Errorf("round %d: the credential escaped the user's deletion: %+v", i, cs[0])
+		case !del && !cs[0].Revoked.IsZero():
+			t.Errorf("round %d: the credential was revoked by a link: %+v", i, cs[0])
+		}
+	}
+	t.Logf("%d of %d credentials came after their user's deletion and were refused", refused, rounds/2)
+}

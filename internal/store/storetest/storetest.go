@@ -62,6 +62,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"LocalUserCredentials", testLocalUserCredentials},
 		{"DeleteLocalUser", testDeleteLocalUser},
 		{"LocalUserSeats", testLocalUserSeats},
+		{"LocalUserCredentialRaces", testLocalUserCredentialRaces},
 		{"TokenEvents", testTokenEvents},
 		{"TokenRotation", testTokenRotation},
 		{"TokenExpiryAnnouncements", testTokenExpiryAnnouncements},

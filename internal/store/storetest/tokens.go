@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tenant"
 )
 
 const day = 24 * time.Hour
@@ -425,34 +426,9 @@ func testTokenExpiryAnnouncements(t *testing.T, newStore NewStore) {
 }
 
 // announceDue announces the expiry of each token in st that comes within
-// 30 or 7 days of it, as a checker does, and returns how many it
-// announced.
+// a threshold at now, as the expiry notifier of package tenant does.
 func announceDue(ctx context.Context, st store.Store, now time.Time) (int, error) {
-	ts, err := st.ExpiringTokens(ctx, now, now.Add(30*day))
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, tok := range ts {
-		lead, within := 30*day, "30d"
-		if tok.Expires.Sub(now) <= 7*day {
-			lead, within = 7*day, "7d"
-		}
-		if tok.ExpiryAnnounced != 0 && tok.ExpiryAnnounced <= lead {
-			continue
-		}
-		ok, err := st.AnnounceTokenExpiry(ctx, store.ExpiryAnnouncement{
-			TokenID: tok.ID, Expires: tok.Expires, Prev: tok.ExpiryAnnounced, Lead: lead, At: now,
-			Event: store.TokenExpiringEvent(tok, within, int(tok.Expires.Sub(now)/day)),
-		})
-		if err != nil {
-			return n, err
-		}
-		if ok {
-			n++
-		}
-	}
-	return n, nil
+	return (&tenant.ExpiryNotifier{Store: st, Now: func() time.Time { return now }}).Check(ctx)
 }
 
 // testConcurrentExpiryAnnouncements checks that two checkers, in two
