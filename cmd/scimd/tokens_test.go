@@ -434,6 +434,9 @@ func TestWorkspaceCreateFirst(t *testing.T) {
 	if _, err := os.Stat(strings.TrimPrefix(c.db, "sqlite:")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a command made the database: %v", err)
 	}
+	// A file that is not a database is an error, not a panic.
+	dir := &cli{t: t, db: "sqlite:" + t.TempDir()}
+	dir.fails("unable to open database file", "workspace", "list")
 	if out := c.must("workspace", "create", "acme"); !strings.Contains(out, "created workspace acme (ws_") {
 		t.Errorf("workspace create: %s", out)
 	}
