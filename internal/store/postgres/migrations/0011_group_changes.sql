@@ -1,0 +1,15 @@
+-- The users whose access a group write may have changed, when they are
+-- more than its change notifications name one by one: the write records
+-- them here and names the record, and consumers read it a page at a time.
+-- Records are pruned an hour on.
+CREATE TABLE group_changes (
+	id           bigserial PRIMARY KEY,
+	workspace_id text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+	at           timestamptz NOT NULL
+);
+CREATE INDEX group_changes_at ON group_changes (at);
+CREATE TABLE group_change_users (
+	change_id bigint NOT NULL REFERENCES group_changes (id) ON DELETE CASCADE,
+	user_id   text COLLATE "C" NOT NULL,
+	PRIMARY KEY (change_id, user_id)
+);
