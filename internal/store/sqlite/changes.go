@@ -63,7 +63,11 @@ func (s *Store) recordChanges(ctx context.Context, tx conn, changes []store.Chan
 			return fmt.Errorf("record change: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE at < ? AND seq < (SELECT max(seq) FROM changes)`, formatTime(now.Add(-changesKept))); err != nil {
+	// Rows are pruned up to the first one that is recent enough, found
+	// by seq from the oldest: every write prunes, so few rows come before
+	// it, where a search by time would read every row of the last
+	// changesKept. The rows just written are recent, so the latest stays.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE seq < (SELECT seq FROM changes WHERE at >= ? ORDER BY seq LIMIT 1)`, formatTime(now.Add(-changesKept))); err != nil {
 		return fmt.Errorf("prune changes: %w", err)
 	}
 	return nil
