@@ -47,6 +47,24 @@ func newEnv(t *testing.T, config ...func(*store.WorkspaceConfig)) *env {
 	if err := st.CreateWorkspace(ctx, e.ws); err != nil {
 		t.Fatal(err)
 	}
+	// Once the store watches for changes, a new subscriber has its reset
+	// when it subscribes, before any change: the reconciler's first pass
+	// then comes before it hears of what the test does.
+	live := make(chan struct{}, 1)
+	unsubscribe := st.Subscribe(func(c store.Change) {
+		if c.Kind == store.ChangeReset {
+			select {
+			case live <- struct{}{}:
+			default:
+			}
+		}
+	})
+	select {
+	case <-live:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the store does not watch for changes")
+	}
+	unsubscribe()
 	r := reconcile.New(st, reconcile.Config{
 		Changed: func(ws, user string, before, after store.UserRoles, heard time.Time) {
 			e.mu.Lock()
@@ -119,6 +137,16 @@ func TestRolesFollowGroups(t *testing.T) {
 	// Mover: out of the nested group.
 	e.patch(schema.GroupType, platform, patch.Operation{Op: "remove", Path: `members[value eq "` + ada + `"]`})
 	e.waitRoles(ada, store.UserRoles{Roles: []string{"viewer"}, Groups: []string{}})
+	// The roles are stored before the change's audit entry is written and
+	// Changed called.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		e.mu.Lock()
+		n := e.changes[ada]
+		e.mu.Unlock()
+		if n >= 5 || time.Now().After(deadline) {
+			break
+		}
+	}
 
 	// Each change is one event and one audit entry.
 	evs, err := e.st.Events(e.ctx, e.ws.ID, 0, 1000)
@@ -168,12 +196,15 @@ func (e *env) recomputations(user string) int {
 }
 
 // settle waits until the reconciler has dealt with every change made so
-// far: it changes the user sentinel twice, waiting each time for its
-// recomputation, since the second comes only once the reconciler is done
-// with all it had when it recomputed the first.
+// far. It changes the user sentinel three times, waiting each time for
+// its recomputation. The reconciler recomputes what it heard of in
+// rounds, and hears of what comes during a round in the next: the
+// changes made before the first poke are in the round of the first
+// recomputation seen or the next; the third poke, made after the second
+// recomputation seen, is in a round of nothing older than the second.
 func (e *env) settle(sentinel string) {
 	e.t.Helper()
-	for range 2 {
+	for range 3 {
 		n := e.recomputations(sentinel)
 		e.patch(schema.UserType, sentinel, patch.Operation{Op: "replace", Path: "displayName", Value: time.Now().String()})
 		deadline := time.Now().Add(5 * time.Second)
