@@ -279,9 +279,8 @@ func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, heard ti
 // record recomputes the users a group change recorded, a page at a time.
 // It fails with store.ErrNotFound if the record is gone.
 func (r *Reconciler) record(ctx context.Context, p *workspacePolicy, id string, heard time.Time) error {
-	after := ""
-	for {
-		ids, err := r.store.GroupChangeUsers(ctx, p.ws.ID, id, after, recordPage)
+	for cursor := ""; ; {
+		ids, next, err := r.store.GroupChangeUsers(ctx, p.ws.ID, id, cursor, recordPage)
 		if err != nil {
 			return err
 		}
@@ -297,10 +296,10 @@ func (r *Reconciler) record(ctx context.Context, p *workspacePolicy, id string, 
 				return fmt.Errorf("user %s of group change %s: %w", uid, id, err)
 			}
 		}
-		if len(ids) < recordPage {
+		if next == "" {
 			return nil
 		}
-		after = ids[len(ids)-1]
+		cursor = next
 	}
 }
 

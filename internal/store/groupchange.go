@@ -33,11 +33,13 @@ const (
 type GroupChangeStore interface {
 	// GroupChangeUsers returns the ids of users of the workspace whose
 	// access the group write recorded as changeID (a ChangeGroups' ID)
-	// may have changed, a page at a time: at most limit of them, in
-	// order, each greater than after ("" for the first page). It fails
-	// with ErrNotFound if the workspace has no such record, such as one
-	// kept longer than GroupChangesKept.
-	GroupChangeUsers(ctx context.Context, workspaceID, changeID, after string, limit int) ([]string, error)
+	// may have changed, a page of at most limit at a time: cursor is ""
+	// for the first page, else the next of the page before, which is ""
+	// after the last. Users deleted since are left out. It fails with
+	// ErrNotFound if the workspace has no such record, such as one kept
+	// longer than GroupChangesKept, and with ErrInvalidCursor for a cursor
+	// it did not make.
+	GroupChangeUsers(ctx context.Context, workspaceID, changeID, cursor string, limit int) (users []string, next string, err error)
 }
 
 // UserChanges returns a ChangeUser for each of the users of workspace ws,

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlquery"
 )
 
 // member is a member a group write added or removed.
@@ -59,7 +60,7 @@ func memberDelta(removed, added []member) []member {
 // be missed by both writes.
 func groupChanges(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, self bool, delta []member) ([]store.Change, error) {
 	var (
-		users  []string
+		users  []member
 		groups []int64
 	)
 	if self {
@@ -69,29 +70,28 @@ func groupChanges(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, sel
 		if m.group {
 			groups = append(groups, m.seq)
 		} else {
-			users = append(users, m.id)
+			users = append(users, m)
 		}
 	}
 	if len(groups) == 0 && len(users) == 0 {
 		return nil, nil
 	}
 	locked := map[int64]bool{groupSeq: true}
-	complete := true
+	all, complete := users, true
 	if len(groups) > 0 {
-		var (
-			found []string
-			err   error
-		)
 		// Twice the bound leaves room for groups and for users under
 		// more than one of them.
-		found, complete, err = usersUnder(ctx, tx, groups, locked, 2*store.MaxUserChanges)
+		found, done, err := usersUnder(ctx, tx, groups, locked, 2*store.MaxUserChanges)
 		if err != nil {
 			return nil, err
 		}
-		if changes := store.UserChanges(ws, append(found, users...)); complete && len(changes) <= store.MaxUserChanges {
-			return changes, nil
-		}
-	} else if changes := store.UserChanges(ws, users); len(changes) <= store.MaxUserChanges {
+		all, complete = append(found, users...), done
+	}
+	ids := make([]string, len(all))
+	for i, m := range all {
+		ids[i] = m.id
+	}
+	if changes := store.UserChanges(ws, ids); complete && len(changes) <= store.MaxUserChanges {
 		return changes, nil
 	}
 	return recordGroupChange(ctx, tx, ws, users, groups, locked)
@@ -121,7 +121,7 @@ func lockGroups(ctx context.Context, tx pgx.Tx, seqs []int64, locked map[int64]b
 // nesting at a time, each group once, so that cycles end and each read
 // is an index scan: a recursive query would leave the plan of each step
 // to estimates.
-func usersUnder(ctx context.Context, tx pgx.Tx, groups []int64, locked map[int64]bool, budget int) (users []string, complete bool, err error) {
+func usersUnder(ctx context.Context, tx pgx.Tx, groups []int64, locked map[int64]bool, budget int) (users []member, complete bool, err error) {
 	seen := make(map[int64]bool, len(groups))
 	for _, g := range groups {
 		seen[g] = true
@@ -143,7 +143,7 @@ func usersUnder(ctx context.Context, tx pgx.Tx, groups []int64, locked map[int64
 			n++
 			switch {
 			case !m.group:
-				users = append(users, m.id)
+				users = append(users, m)
 			case !seen[m.seq]:
 				seen[m.seq] = true
 				level = append(level, m.seq)
@@ -166,7 +166,7 @@ func usersUnder(ctx context.Context, tx pgx.Tx, groups []int64, locked map[int64
 // than store.GroupChangesKept, and returns the ChangeGroups that names
 // the record. The users are found and written by the database, a level
 // of nesting at a time, without passing through here.
-func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []string, groups []int64, locked map[int64]bool) ([]store.Change, error) {
+func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []member, groups []int64, locked map[int64]bool) ([]store.Change, error) {
 	// Wall-clock time: pruning is about how long consumers take,
 	// whatever clock the data is stamped with.
 	now := time.Now()
@@ -175,8 +175,12 @@ func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []string
 		return nil, fmt.Errorf("record group change: %w", err)
 	}
 	if len(users) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO group_change_users (change_id, user_id)
-			SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`, id, users); err != nil {
+		seqs := make([]int64, len(users))
+		for i, u := range users {
+			seqs[i] = u.seq
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO group_change_users (change_id, user_seq)
+			SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`, id, seqs); err != nil {
 			return nil, fmt.Errorf("record group change: %w", err)
 		}
 	}
@@ -189,10 +193,10 @@ func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []string
 			return nil, err
 		}
 		rows, err := tx.Query(ctx, `WITH level AS (
-				SELECT m.member_seq AS seq, r.id, r.type FROM members m JOIN resources r ON r.seq = m.member_seq
+				SELECT m.member_seq AS seq, r.type FROM members m JOIN resources r ON r.seq = m.member_seq
 				WHERE m.group_seq = ANY($2)),
-			ins AS (INSERT INTO group_change_users (change_id, user_id)
-				SELECT $1, id FROM level WHERE type = 'User' ON CONFLICT DO NOTHING)
+			ins AS (INSERT INTO group_change_users (change_id, user_seq)
+				SELECT $1, seq FROM level WHERE type = 'User' ON CONFLICT DO NOTHING)
 			SELECT seq FROM level WHERE type = 'Group'`, id, level)
 		if err != nil {
 			return nil, fmt.Errorf("record group change: %w", err)
@@ -217,37 +221,52 @@ func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []string
 }
 
 // GroupChangeUsers implements store.GroupChangeStore.
-func (s *Store) GroupChangeUsers(ctx context.Context, ws, changeID, after string, limit int) (_ []string, err error) {
+func (s *Store) GroupChangeUsers(ctx context.Context, ws, changeID, cursor string, limit int) (_ []string, _ string, err error) {
 	defer classify(&err)
 	id, err := strconv.ParseInt(changeID, 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("group change %q: %w", changeID, store.ErrNotFound)
+		return nil, "", fmt.Errorf("group change %q: %w", changeID, store.ErrNotFound)
 	}
-	// One statement, so that a record pruned between pages reads as gone
-	// rather than as ended; a record without the page's users gives one
-	// row of NULL.
-	rows, err := s.pool.Query(ctx, `SELECT u.user_id FROM group_changes c
-		LEFT JOIN group_change_users u ON u.change_id = c.id AND u.user_id > $1
-		WHERE c.id = $2 AND c.workspace_id = $3 ORDER BY u.user_id LIMIT $4`, after, id, ws, max(limit, 1))
+	after, err := sqlquery.DecodeCursor(cursor)
 	if err != nil {
-		return nil, fmt.Errorf("group change users: %w", err)
+		return nil, "", err
+	}
+	limit = max(limit, 1)
+	// One statement, so that a record pruned between pages reads as gone
+	// rather than as ended: a record without the page's users gives one
+	// row of NULLs. Users deleted since give no id.
+	rows, err := s.pool.Query(ctx, `SELECT u.user_seq, r.id FROM group_changes c
+		LEFT JOIN group_change_users u ON u.change_id = c.id AND u.user_seq > $1
+		LEFT JOIN resources r ON r.seq = u.user_seq AND r.workspace_id = c.workspace_id AND r.type = 'User'
+		WHERE c.id = $2 AND c.workspace_id = $3 ORDER BY u.user_seq LIMIT $4`, after, id, ws, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("group change users: %w", err)
 	}
 	var (
 		users []string
-		found bool
+		n     int
+		last  int64
+		seq   *int64
 		u     *string
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&u}, func() error {
-		found = true
+	if _, err := pgx.ForEachRow(rows, []any{&seq, &u}, func() error {
+		n++
+		if seq != nil {
+			last = *seq
+		}
 		if u != nil {
 			users = append(users, *u)
 		}
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("group change users: %w", err)
+		return nil, "", fmt.Errorf("group change users: %w", err)
 	}
-	if !found {
-		return nil, fmt.Errorf("group change %q: %w", changeID, store.ErrNotFound)
+	if n == 0 {
+		return nil, "", fmt.Errorf("group change %q: %w", changeID, store.ErrNotFound)
 	}
-	return users, nil
+	var next string
+	if n == limit && last != 0 {
+		next = sqlquery.EncodeCursor(last)
+	}
+	return users, next, nil
 }

@@ -8,8 +8,10 @@ CREATE TABLE group_changes (
 	at           timestamptz NOT NULL
 );
 CREATE INDEX group_changes_at ON group_changes (at);
+-- Users by resources.seq: smaller than ids, and written in order. A user
+-- deleted since is left out when read.
 CREATE TABLE group_change_users (
 	change_id bigint NOT NULL REFERENCES group_changes (id) ON DELETE CASCADE,
-	user_id   text COLLATE "C" NOT NULL,
-	PRIMARY KEY (change_id, user_id)
+	user_seq  bigint NOT NULL,
+	PRIMARY KEY (change_id, user_seq)
 );
