@@ -180,7 +180,7 @@ func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []member
 			seqs[i] = u.seq
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO group_change_users (change_id, user_seq)
-			SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`, id, seqs); err != nil {
+			SELECT $1, unnest($2::bigint[])`, id, seqs); err != nil {
 			return nil, fmt.Errorf("record group change: %w", err)
 		}
 	}
@@ -196,7 +196,7 @@ func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []member
 				SELECT m.member_seq AS seq, r.type FROM members m JOIN resources r ON r.seq = m.member_seq
 				WHERE m.group_seq = ANY($2)),
 			ins AS (INSERT INTO group_change_users (change_id, user_seq)
-				SELECT $1, seq FROM level WHERE type = 'User' ON CONFLICT DO NOTHING)
+				SELECT $1, seq FROM level WHERE type = 'User')
 			SELECT seq FROM level WHERE type = 'Group'`, id, level)
 		if err != nil {
 			return nil, fmt.Errorf("record group change: %w", err)
@@ -214,7 +214,10 @@ func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []member
 			return nil, fmt.Errorf("record group change: %w", err)
 		}
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM group_changes WHERE at < $1`, now.Add(-store.GroupChangesKept)); err != nil {
+	// Records go in the order they came, and their users with them, and
+	// with them too those of earlier records gone with their workspace.
+	if _, err := tx.Exec(ctx, `WITH old AS (DELETE FROM group_changes WHERE at < $1 RETURNING id)
+		DELETE FROM group_change_users WHERE change_id <= (SELECT max(id) FROM old)`, now.Add(-store.GroupChangesKept)); err != nil {
 		return nil, fmt.Errorf("prune group changes: %w", err)
 	}
 	return []store.Change{{Kind: store.ChangeGroups, WorkspaceID: ws, ID: strconv.FormatInt(id, 10)}}, nil
@@ -235,7 +238,7 @@ func (s *Store) GroupChangeUsers(ctx context.Context, ws, changeID, cursor strin
 	// One statement, so that a record pruned between pages reads as gone
 	// rather than as ended: a record without the page's users gives one
 	// row of NULLs. Users deleted since give no id.
-	rows, err := s.pool.Query(ctx, `SELECT u.user_seq, r.id FROM group_changes c
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT u.user_seq, r.id FROM group_changes c
 		LEFT JOIN group_change_users u ON u.change_id = c.id AND u.user_seq > $1
 		LEFT JOIN resources r ON r.seq = u.user_seq AND r.workspace_id = c.workspace_id AND r.type = 'User'
 		WHERE c.id = $2 AND c.workspace_id = $3 ORDER BY u.user_seq LIMIT $4`, after, id, ws, limit)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -124,4 +125,74 @@ func TestNotificationPayloads(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGroupChangesPruned checks that a group change's record goes, with
+// its users, once it is older than store.GroupChangesKept, and that so do
+// the users of records gone before it with their workspace.
+func TestGroupChangesPruned(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t, testDB(t))
+	gone := groupChangeRecord(t, st, "ws_b")
+	old := groupChangeRecord(t, st, "ws_a")
+	if err := st.DeleteWorkspace(ctx, "ws_b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.pool.Exec(ctx, `UPDATE group_changes SET at = $1`, time.Now().Add(-store.GroupChangesKept-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	kept := groupChangeRecord(t, st, "ws_a")
+	if _, _, err := st.GroupChangeUsers(ctx, "ws_a", old, "", 10); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("record older than kept: %v, want ErrNotFound", err)
+	}
+	if _, _, err := st.GroupChangeUsers(ctx, "ws_b", gone, "", 10); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("record of a deleted workspace: %v, want ErrNotFound", err)
+	}
+	if users, _, err := st.GroupChangeUsers(ctx, "ws_a", kept, "", 1000); err != nil || len(users) != store.MaxUserChanges+1 {
+		t.Errorf("the new record: %d users, %v", len(users), err)
+	}
+	var n int
+	if err := st.pool.QueryRow(ctx, `SELECT count(*) FROM group_change_users`).Scan(&n); err != nil || n != store.MaxUserChanges+1 {
+		t.Errorf("%d rows of records' users (%v), want only the new record's %d", n, err, store.MaxUserChanges+1)
+	}
+}
+
+// groupChangeRecord renames a group of workspace ws of more users than a
+// change names, made on first use, and returns the id of the record of
+// the change.
+func groupChangeRecord(t *testing.T, st *Store, ws string) string {
+	t.Helper()
+	ctx := context.Background()
+	g := "grp_" + ws
+	if _, err := st.WorkspaceByID(ctx, ws); errors.Is(err, store.ErrNotFound) {
+		if err := st.CreateWorkspace(ctx, store.Workspace{ID: ws, Slug: ws, Created: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		r := &store.Resource{Type: "Group", ID: g, WorkspaceID: ws, Doc: map[string]any{"displayName": "g"}}
+		for i := range store.MaxUserChanges + 1 {
+			u := &store.Resource{Type: "User", ID: fmt.Sprintf("usr_%s_%d", ws, i), WorkspaceID: ws, Doc: map[string]any{"userName": fmt.Sprint(i)}}
+			if err := st.CreateResource(ctx, u, store.Effects{}); err != nil {
+				t.Fatal(err)
+			}
+			r.Members = append(r.Members, store.Member{Value: u.ID})
+		}
+		if err := st.CreateResource(ctx, r, store.Effects{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []store.Change
+	defer st.Subscribe(func(c store.Change) {
+		if c.Kind == store.ChangeGroups {
+			got = append(got, c)
+		}
+	})()
+	if _, err := st.UpdateResource(ctx, ws, "Group", g, false, func(r *store.Resource) (*store.Update, error) {
+		return &store.Update{Doc: map[string]any{"displayName": r.Doc["displayName"].(string) + "+"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("renaming a large group published %+v, want one ChangeGroups", got)
+	}
+	return got[0].ID
 }

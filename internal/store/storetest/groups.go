@@ -232,9 +232,10 @@ func testLargeGroupChanges(t *testing.T, newStore NewStore) {
 		all = append(all, id)
 	}
 	mustCreate(t, st, user("ws_a", "usr_zed", "zed"))
-	// n users in Small; one more, and one through a nested group, in Big.
+	// n users in Small; one more, and one through a nested group, in Big,
+	// with one in Big both directly and through the nested group.
 	mustCreate(t, st, group("ws_a", "grp_small", "Small", all[:n]...))
-	mustCreate(t, st, group("ws_a", "grp_nested", "Nested", all[n+1]))
+	mustCreate(t, st, group("ws_a", "grp_nested", "Nested", all[n+1], all[0]))
 	mustCreate(t, st, group("ws_a", "grp_big", "Big", append(slices.Clone(all[:n+1]), "grp_nested")...))
 
 	rename := func(id, name string) func() error {
