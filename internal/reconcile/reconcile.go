@@ -64,9 +64,9 @@ type (
 	recordKey struct{ ws, id string }
 )
 
-// recordPage is how many users of a group change's record are read at
-// once, and of a workspace.
-const recordPage = 500
+// pageSize is how many users of a workspace, or of a group change's
+// record, are read at once.
+const pageSize = 500
 
 // New returns a Reconciler on st.
 func New(st store.Store, cfg Config) *Reconciler {
@@ -260,7 +260,7 @@ type workspacePolicy struct {
 func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, heard time.Time) error {
 	cursor := ""
 	for {
-		page, err := r.store.ListResources(ctx, p.ws.ID, schema.UserType.ID, store.Query{Count: recordPage, Cursor: &cursor})
+		page, err := r.store.ListResources(ctx, p.ws.ID, schema.UserType.ID, store.Query{Count: pageSize, Cursor: &cursor})
 		if err != nil {
 			return err
 		}
@@ -280,7 +280,7 @@ func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, heard ti
 // It fails with store.ErrNotFound if the record is gone.
 func (r *Reconciler) record(ctx context.Context, p *workspacePolicy, id string, heard time.Time) error {
 	for cursor := ""; ; {
-		ids, next, err := r.store.GroupChangeUsers(ctx, p.ws.ID, id, cursor, recordPage)
+		ids, next, err := r.store.GroupChangeUsers(ctx, p.ws.ID, id, cursor, pageSize)
 		if err != nil {
 			return err
 		}

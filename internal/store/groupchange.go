@@ -8,9 +8,9 @@ import (
 
 // A write to a group changes the access of the users under the members
 // it adds or removes, transitively through nested groups, and, when it
-// renames the group (displayName or externalId), deletes it or nests it,
-// of every user under the group itself: a user's roles and group keys
-// come from its groups' names and paths (group:parent/child). Backends
+// renames the group (displayName or externalId) or deletes it, of every
+// user under the group itself: a user's roles and group keys come from
+// its groups' names and paths (group:parent/child). Backends
 // work out those users in the write's transaction and tell them to
 // subscribers: one ChangeUser each up to MaxUserChanges, and beyond, a
 // record of them that one ChangeGroups names, for consumers to read with
