@@ -100,17 +100,17 @@ func groupChanges(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, sel
 // lockGroups locks FOR SHARE the groups of seqs not yet locked, in seq
 // order, so that writers locking several do so in one order.
 func lockGroups(ctx context.Context, tx pgx.Tx, seqs []int64, locked map[int64]bool) error {
-	var todo []int64
+	var unlocked []int64
 	for _, g := range seqs {
 		if !locked[g] {
-			todo = append(todo, g)
+			unlocked = append(unlocked, g)
 			locked[g] = true
 		}
 	}
-	if len(todo) == 0 {
+	if len(unlocked) == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM resources WHERE seq = ANY($1) ORDER BY seq FOR SHARE`, todo); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM resources WHERE seq = ANY($1) ORDER BY seq FOR SHARE`, unlocked); err != nil {
 		return fmt.Errorf("lock changed groups: %w", err)
 	}
 	return nil
