@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -260,7 +261,7 @@ func TestAccessFollowsChanges(t *testing.T) {
 	e.patch(schema.GroupType, other, ops("remove", ada)...)
 	want("[viewer]", "[group:engineering]", "[{group:engineering member}]")
 
-	// A group nested or renamed: a change to the workspace's groups.
+	// A group nested, renamed or deleted: a change to the users under it.
 	e.patch(schema.GroupType, parent, ops("add", eng)...)
 	want("[viewer]", "[group:r&d group:r&d/engineering]", "[{group:r&d member} {group:r&d/engineering member}]")
 	e.patch(schema.GroupType, eng, patch.Operation{Op: "replace", Path: "displayName", Value: "Platform"})
@@ -282,6 +283,66 @@ func TestAccessFollowsChanges(t *testing.T) {
 	e.patch(schema.UserType, ada, patch.Operation{Op: "replace", Path: "displayName", Value: "Ada L."})
 	if u := e.wantValid(key); u.DisplayName != "Ada L." {
 		t.Errorf("displayName %q", u.DisplayName)
+	}
+}
+
+// TestGroupChangeKeepsOthersCached checks that a change to a group makes
+// verifications read again only the users under it, unless they are more
+// than a change names one by one, when every user of the workspace is
+// read again.
+func TestGroupChangeKeepsOthersCached(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		loads = map[string]int{}
+	)
+	e := newEnv(t, func(c *access.Config) {
+		c.Access = func(ctx context.Context, ws *store.Workspace, u *store.Resource, groups []store.GroupNode) (access.Access, error) {
+			mu.Lock()
+			loads[u.ID]++
+			mu.Unlock()
+			return access.DefaultAccess(ctx, ws, u, groups)
+		}
+	})
+	loaded := func(user string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return loads[user]
+	}
+	ada, bob := e.user("ada@acme.test"), e.user("bob@acme.test")
+	eng := e.group("Engineering", ada)
+	e.group("Support", bob)
+	adaKey, _ := e.apiKey(ada)
+	bobKey, _ := e.apiKey(bob)
+	e.wantValid(adaKey)
+	e.wantValid(bobKey)
+
+	// A user changed is read again, and no other.
+	e.patch(schema.UserType, ada, patch.Operation{Op: "replace", Path: "displayName", Value: "Ada L."})
+	if e.wantValid(adaKey); loaded(ada) != 2 {
+		t.Errorf("a changed user read %d times, want twice", loaded(ada))
+	}
+	if e.wantValid(bobKey); loaded(bob) != 1 {
+		t.Errorf("after another user's change, a user read %d times, want once", loaded(bob))
+	}
+
+	e.patch(schema.GroupType, eng, patch.Operation{Op: "replace", Path: "displayName", Value: "Platform"})
+	if u := e.wantValid(adaKey); fmt.Sprint(u.Groups) != "[group:platform]" || loaded(ada) != 3 {
+		t.Errorf("member of the renamed group: groups %v, read %d times; want [group:platform], read 3 times", u.Groups, loaded(ada))
+	}
+	if e.wantValid(bobKey); loaded(bob) != 1 {
+		t.Errorf("a user of another group read %d times, want once", loaded(bob))
+	}
+
+	var many []string
+	for i := range store.MaxUserChanges + 1 {
+		many = append(many, e.user(fmt.Sprintf("user%d@acme.test", i)))
+	}
+	staff := e.group("Staff", many...)
+	e.wantValid(bobKey)
+	n := loaded(bob)
+	e.patch(schema.GroupType, staff, patch.Operation{Op: "replace", Path: "displayName", Value: "Crew"})
+	if e.wantValid(bobKey); loaded(bob) != n+1 {
+		t.Errorf("after a change to %d users, a user of another group read %d more times, want once", len(many), loaded(bob)-n)
 	}
 }
 

@@ -98,23 +98,27 @@ func (c *cache) fresh(fetched, now time.Time) bool {
 }
 
 // lookup returns what the cache holds for a credential of the workspace,
-// by hash: the credential, then its workspace, then its user, each only
-// if what comes before it was found.
+// by hash: the workspace, the credential, and its user if both are found.
+// The workspace is taken even when the credential is not: read again, it
+// would start a new epoch and make every user of the workspace stale,
+// when only this user's credentials were dropped.
 func (c *cache) lookup(ws string, hash []byte, now time.Time) pending {
 	p := pending{hash: hash}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	p.gen = c.gen
+	we := c.workspaces[ws]
+	if we != nil && c.fresh(we.fetched, now) {
+		p.ws = &we.ws
+	}
 	ce := c.creds[string(hash)]
 	if ce == nil || ce.cred.WorkspaceID != ws || !c.fresh(ce.fetched, now) {
 		return p
 	}
 	p.cred = &ce.cred
-	we := c.workspaces[ws]
-	if we == nil || !c.fresh(we.fetched, now) {
+	if p.ws == nil {
 		return p
 	}
-	p.ws = &we.ws
 	if ue := c.users[userKey{ws, ce.cred.UserID}]; ue != nil && ue.epoch == we.epoch && c.fresh(ue.fetched, now) {
 		p.user = ue.user
 	}
@@ -222,8 +226,9 @@ func (c *cache) apply(ch store.Change) {
 		}
 		delete(c.userCreds, uk)
 	case store.ChangeGroups:
-		// Any of the workspace's users may have another access now:
-		// a new epoch makes them all stale at once.
+		// More of the workspace's users may have another access now
+		// than a group write names one by one (those it names come as
+		// ChangeUser): a new epoch makes them all stale at once.
 		c.gen++
 		if we := c.workspaces[ch.WorkspaceID]; we != nil {
 			we.epoch = c.gen

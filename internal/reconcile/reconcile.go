@@ -1,15 +1,18 @@
 // Package reconcile keeps users' effective roles in step with their
 // groups and their workspace's access policy. A Reconciler recomputes a
-// user's roles whenever something that decides them changes — the user,
-// a group it is in, the nesting of groups, the policy — and, as a safety
-// net, every user's periodically. Each change of a user's roles becomes
-// one user.roles_changed event and one audit entry.
+// user's roles whenever something that decides them changes: the user,
+// or a group it is in, directly or through nested groups (the store names
+// the users a group write affects), and every user of a workspace when
+// its policy changes; as a safety net, it recomputes every user's
+// periodically. Each change of a user's roles becomes one
+// user.roles_changed event and one audit entry.
 package reconcile
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -37,6 +40,9 @@ type Config struct {
 	// Changed, if set, is called after each change of a user's roles
 	// is stored, with when the change that caused it was heard of.
 	Changed func(workspaceID, userID string, before, after store.UserRoles, heard time.Time)
+	// Recomputed, if set, is called after each recomputation of a
+	// user's roles, whether they changed or not.
+	Recomputed func(workspaceID, userID string)
 }
 
 // Reconciler recomputes users' roles. Several replicas may each run one:
@@ -47,12 +53,20 @@ type Reconciler struct {
 	log   *slog.Logger
 
 	mu         sync.Mutex
-	users      map[userKey]time.Time // dirty users, with when heard of
-	workspaces map[string]time.Time  // dirty workspaces ("" for all)
+	users      map[userKey]time.Time   // dirty users, with when heard of
+	records    map[recordKey]time.Time // group changes' records of users
+	workspaces map[string]time.Time    // dirty workspaces ("" for all)
 	wake       chan struct{}
 }
 
-type userKey struct{ ws, id string }
+type (
+	userKey   struct{ ws, id string }
+	recordKey struct{ ws, id string }
+)
+
+// pageSize is how many users of a workspace, or of a group change's
+// record, are read at once.
+const pageSize = 500
 
 // New returns a Reconciler on st.
 func New(st store.Store, cfg Config) *Reconciler {
@@ -66,6 +80,7 @@ func New(st store.Store, cfg Config) *Reconciler {
 	return &Reconciler{
 		store: st, cfg: cfg, log: log,
 		users:      map[userKey]time.Time{},
+		records:    map[recordKey]time.Time{},
 		workspaces: map[string]time.Time{},
 		wake:       make(chan struct{}, 1),
 	}
@@ -81,10 +96,17 @@ func (r *Reconciler) apply(c store.Change) {
 		if _, ok := r.users[k]; !ok {
 			r.users[k] = now
 		}
-	case store.ChangeGroups, store.ChangeWorkspace:
-		if _, ok := r.workspaces[c.WorkspaceID]; !ok {
-			r.workspaces[c.WorkspaceID] = now
+	case store.ChangeGroups:
+		if c.ID == "" {
+			r.markWorkspace(c.WorkspaceID, now)
+			break
 		}
+		k := recordKey{c.WorkspaceID, c.ID}
+		if _, ok := r.records[k]; !ok {
+			r.records[k] = now
+		}
+	case store.ChangeWorkspace:
+		r.markWorkspace(c.WorkspaceID, now)
 	case store.ChangeReset:
 		r.workspaces[""] = now
 	default:
@@ -95,6 +117,13 @@ func (r *Reconciler) apply(c store.Change) {
 	select {
 	case r.wake <- struct{}{}:
 	default:
+	}
+}
+
+// markWorkspace marks every user of a workspace dirty; r.mu is held.
+func (r *Reconciler) markWorkspace(ws string, now time.Time) {
+	if _, ok := r.workspaces[ws]; !ok {
+		r.workspaces[ws] = now
 	}
 }
 
@@ -120,8 +149,8 @@ func (r *Reconciler) Run(ctx context.Context) {
 // drain recomputes everything marked dirty.
 func (r *Reconciler) drain(ctx context.Context) {
 	r.mu.Lock()
-	users, workspaces := r.users, r.workspaces
-	r.users, r.workspaces = map[userKey]time.Time{}, map[string]time.Time{}
+	users, records, workspaces := r.users, r.records, r.workspaces
+	r.users, r.records, r.workspaces = map[userKey]time.Time{}, map[recordKey]time.Time{}, map[string]time.Time{}
 	r.mu.Unlock()
 
 	policies := map[string]*workspacePolicy{}
@@ -164,7 +193,28 @@ func (r *Reconciler) drain(ctx context.Context) {
 			err = r.workspace(ctx, p, heard)
 		}
 		if err != nil {
-			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeGroups, WorkspaceID: wsID}) })
+			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeWorkspace, WorkspaceID: wsID}) })
+		}
+	}
+	for k, heard := range records {
+		if _, ok := workspaces[k.ws]; ok {
+			continue // done with its workspace
+		}
+		p, err := policy(k.ws)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err == nil {
+			err = r.record(ctx, p, k.id, heard)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			// Pruned before it was read: who was in it is unknown.
+			if err = r.workspace(ctx, p, heard); err == nil {
+				workspaces[k.ws] = heard
+			}
+		}
+		if err != nil {
+			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeGroups, WorkspaceID: k.ws, ID: k.id}) })
 		}
 	}
 	for k, heard := range users {
@@ -210,7 +260,7 @@ type workspacePolicy struct {
 func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, heard time.Time) error {
 	cursor := ""
 	for {
-		page, err := r.store.ListResources(ctx, p.ws.ID, schema.UserType.ID, store.Query{Count: 500, Cursor: &cursor})
+		page, err := r.store.ListResources(ctx, p.ws.ID, schema.UserType.ID, store.Query{Count: pageSize, Cursor: &cursor})
 		if err != nil {
 			return err
 		}
@@ -223,6 +273,33 @@ func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, heard ti
 			return nil
 		}
 		cursor = page.NextCursor
+	}
+}
+
+// record recomputes the users a group change recorded, a page at a time.
+// It fails with store.ErrNotFound if the record is gone.
+func (r *Reconciler) record(ctx context.Context, p *workspacePolicy, id string, heard time.Time) error {
+	for cursor := ""; ; {
+		ids, next, err := r.store.GroupChangeUsers(ctx, p.ws.ID, id, cursor, pageSize)
+		if err != nil {
+			return err
+		}
+		for _, uid := range ids {
+			u, err := r.store.Resource(ctx, p.ws.ID, schema.UserType.ID, uid, false)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted since
+			}
+			if err == nil {
+				err = r.user(ctx, p, u, heard)
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("user %s of group change %s: %w", uid, id, err)
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
 	}
 }
 
@@ -257,8 +334,14 @@ func (r *Reconciler) user(ctx context.Context, p *workspacePolicy, u *store.Reso
 		b, _ := json.Marshal(data)
 		return store.NewEvent{Type: EventRolesChanged, Subject: u.ID, Data: b}
 	})
-	if err != nil || !changed {
+	if err != nil {
 		return err
+	}
+	if r.cfg.Recomputed != nil {
+		r.cfg.Recomputed(p.ws.ID, u.ID)
+	}
+	if !changed {
+		return nil
 	}
 	payload := map[string]any{"after": next}
 	if had {

@@ -3,10 +3,7 @@ package store
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
-
-	"github.com/scimd/scimd/internal/id"
 )
 
 // Effects are what a change to a resource does beyond the resource,
@@ -172,36 +169,4 @@ type UserRoles struct {
 // same order.
 func (r UserRoles) Equal(o UserRoles) bool {
 	return slices.Equal(r.Roles, o.Roles) && slices.Equal(r.Groups, o.Groups)
-}
-
-// maxUserChanges bounds the ChangeUser notifications one write publishes
-// for group members; beyond it a ChangeGroups says the same more cheaply.
-const maxUserChanges = 64
-
-// GroupChanges returns the changes to publish for a write to a group of
-// the workspace: renamed (or created or deleted) says whether the group's
-// name or externalId changed, mc is the change to its members, if any.
-// Backends call it so that caches of users' access hear of what may
-// change it.
-func GroupChanges(ws string, renamed bool, mc *MemberChange) []Change {
-	groups := []Change{{Kind: ChangeGroups, WorkspaceID: ws}}
-	if renamed || (mc != nil && mc.Replace) {
-		return groups
-	}
-	if mc == nil {
-		return nil
-	}
-	if len(mc.Add)+len(mc.Remove) > maxUserChanges {
-		return groups
-	}
-	var changes []Change
-	for _, ids := range [][]string{mc.Add, mc.Remove} {
-		for _, m := range ids {
-			if !strings.HasPrefix(m, id.User) {
-				return groups // a nested group: any of its members may change
-			}
-			changes = append(changes, Change{Kind: ChangeUser, WorkspaceID: ws, ID: m})
-		}
-	}
-	return changes
 }

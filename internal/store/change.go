@@ -31,9 +31,11 @@ const (
 	// changed: the user itself, its groups or its credentials as a whole.
 	// ID is the user's.
 	ChangeUser ChangeKind = "user"
-	// ChangeGroups says that the groups of a workspace changed in a way
-	// that may change the access of any number of its users: a group
-	// renamed, deleted or nested. ID is "".
+	// ChangeGroups says that a write to the groups of a workspace may
+	// have changed the access of more of its users than ChangeUser
+	// changes name (see MaxUserChanges). ID names the write's record of
+	// them, which GroupChangeUsers reads; with ID "", any of the
+	// workspace's users may be affected.
 	ChangeGroups ChangeKind = "groups"
 	// ChangeEvents says that events were appended to a workspace's
 	// outbox, for those who wait for them.

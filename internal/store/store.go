@@ -48,6 +48,7 @@ type Store interface {
 	AuditStore
 	EventStore
 	AccessStore
+	GroupChangeStore
 	DeliveryStore
 
 	// Ping checks that the database answers.

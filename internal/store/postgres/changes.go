@@ -31,12 +31,58 @@ const (
 	listenRetryMax = 5 * time.Second
 )
 
-// notification is the payload of a NOTIFY.
+// notification is the payload of a NOTIFY: one change, or several.
 type notification struct {
 	Origin      string           `json:"o"`
-	Kind        store.ChangeKind `json:"k"`
+	Kind        store.ChangeKind `json:"k,omitempty"`
 	WorkspaceID string           `json:"w,omitempty"`
 	ID          string           `json:"i,omitempty"`
+	// Changes are the changes of a notification of several, each as
+	// kind, workspace and id. Kind is then empty, so that a store that
+	// reads one change a notification drops everything rather than miss
+	// the rest.
+	Changes [][3]string `json:"c,omitempty"`
+}
+
+// maxPayload bounds the payload of a notification: PostgreSQL refuses
+// one of 8000 bytes or more. Each notification costs every listening
+// replica a wake-up, so a transaction's changes share as few as fit.
+const maxPayload = 7900
+
+// payloads returns the payloads of the notifications of changes made by
+// the store of origin: one that holds a single change as before, or
+// changes packed into notifications of at most maxPayload bytes.
+func payloads(origin string, changes []store.Change) ([]string, error) {
+	if len(changes) == 1 {
+		c := changes[0]
+		b, err := json.Marshal(notification{Origin: origin, Kind: c.Kind, WorkspaceID: c.WorkspaceID, ID: c.ID})
+		return []string{string(b)}, err
+	}
+	o, err := json.Marshal(origin)
+	if err != nil {
+		return nil, err
+	}
+	head := `{"o":` + string(o) + `,"c":[`
+	var (
+		out []string
+		buf = []byte(head)
+		n   int
+	)
+	for _, c := range changes {
+		item, err := json.Marshal([3]string{string(c.Kind), c.WorkspaceID, c.ID})
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 && len(buf)+1+len(item)+len("]}") > maxPayload {
+			out = append(out, string(buf)+"]}")
+			buf, n = []byte(head), 0
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf, n = append(buf, item...), n+1
+	}
+	return append(out, string(buf)+"]}"), nil
 }
 
 // channelName returns the NOTIFY channel of the tables in schema: the
@@ -66,14 +112,16 @@ func (s *Store) txChanges(ctx context.Context, fn func(pgx.Tx) ([]store.Change, 
 		if changes, err = fn(tx); err != nil {
 			return err
 		}
-		for _, c := range changes {
-			payload, err := json.Marshal(notification{Origin: s.origin, Kind: c.Kind, WorkspaceID: c.WorkspaceID, ID: c.ID})
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, s.channel, string(payload)); err != nil {
-				return fmt.Errorf("notify: %w", err)
-			}
+		if len(changes) == 0 {
+			return nil
+		}
+		ps, err := payloads(s.origin, changes)
+		if err != nil {
+			return err
+		}
+		// One statement, in order, for all of them.
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`, s.channel, ps); err != nil {
+			return fmt.Errorf("notify: %w", err)
 		}
 		return nil
 	})
@@ -159,12 +207,24 @@ func (s *Store) listen(ctx context.Context) (live bool) {
 // drops everything, since what changed is unknown.
 func (s *Store) deliver(payload string) {
 	var n notification
-	if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Kind == "" {
+	if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Kind == "" && len(n.Changes) == 0 {
 		s.changes.Publish(store.Change{Kind: store.ChangeReset})
 		return
 	}
 	if n.Origin == s.origin {
 		return // published when it committed
 	}
-	s.changes.Publish(store.Change{Kind: n.Kind, WorkspaceID: n.WorkspaceID, ID: n.ID})
+	if len(n.Changes) == 0 {
+		s.changes.Publish(store.Change{Kind: n.Kind, WorkspaceID: n.WorkspaceID, ID: n.ID})
+		return
+	}
+	changes := make([]store.Change, len(n.Changes))
+	for i, c := range n.Changes {
+		if c[0] == "" {
+			s.changes.Publish(store.Change{Kind: store.ChangeReset})
+			return
+		}
+		changes[i] = store.Change{Kind: store.ChangeKind(c[0]), WorkspaceID: c[1], ID: c[2]}
+	}
+	s.changes.Publish(changes...)
 }

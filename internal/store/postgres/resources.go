@@ -107,10 +107,13 @@ func createResource(ctx context.Context, tx pgx.Tx, r *store.Resource, d row, no
 			for i, m := range r.Members {
 				ids[i] = m.Value
 			}
-			if err := addMembers(ctx, tx, r.WorkspaceID, seq, r.ID, ids); err != nil {
+			added, err := addMembers(ctx, tx, r.WorkspaceID, seq, r.ID, ids)
+			if err != nil {
 				return err
 			}
-			changes = store.GroupChanges(r.WorkspaceID, false, &store.MemberChange{Add: ids})
+			if changes, err = groupChanges(ctx, tx, r.WorkspaceID, seq, false, added); err != nil {
+				return err
+			}
 		}
 		if r.Type == schema.UserType.ID {
 			changes = []store.Change{{Kind: store.ChangeUser, WorkspaceID: r.WorkspaceID, ID: r.ID}}
@@ -171,56 +174,122 @@ func writeEmails(ctx context.Context, tx pgx.Tx, seq int64, ws string, e emails,
 	return nil
 }
 
-// addMembers adds members by id. Each must be a resource of the workspace
-// other than the group itself.
-func addMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, groupID string, ids []string) error {
+// addMembers adds members by id and returns those that were not members
+// already. Each must be a resource of the workspace other than the group
+// itself.
+func addMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	if slices.Contains(ids, groupID) {
-		return fmt.Errorf("group %q cannot be a member of itself: %w", groupID, store.ErrInvalidMember)
+		return nil, fmt.Errorf("group %q cannot be a member of itself: %w", groupID, store.ErrInvalidMember)
 	}
-	rows, err := tx.Query(ctx, `SELECT id, seq FROM resources WHERE workspace_id = $1 AND id = ANY($2)`, ws, ids)
+	rows, err := tx.Query(ctx, `SELECT id, seq, type = 'Group' FROM resources WHERE workspace_id = $1 AND id = ANY($2)`, ws, ids)
 	if err != nil {
-		return fmt.Errorf("add members: %w", err)
+		return nil, fmt.Errorf("add members: %w", err)
 	}
-	seqs := make(map[string]int64, len(ids))
-	var (
-		id  string
-		seq int64
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error { seqs[id] = seq; return nil }); err != nil {
-		return fmt.Errorf("add members: %w", err)
+	byID := make(map[string]member, len(ids))
+	var m member
+	if _, err := pgx.ForEachRow(rows, []any{&m.id, &m.seq, &m.group}, func() error { byID[m.id] = m; return nil }); err != nil {
+		return nil, fmt.Errorf("add members: %w", err)
 	}
-	list := make([]int64, 0, len(seqs))
+	list := make([]int64, 0, len(byID))
+	bySeq := make(map[int64]member, len(byID))
 	for _, id := range ids {
-		seq, ok := seqs[id]
+		m, ok := byID[id]
 		if !ok {
-			return fmt.Errorf("member %q does not exist: %w", id, store.ErrInvalidMember)
+			return nil, fmt.Errorf("member %q does not exist: %w", id, store.ErrInvalidMember)
 		}
-		list = append(list, seq)
+		list = append(list, m.seq)
+		bySeq[m.seq] = m
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO members (group_seq, member_seq) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`, groupSeq, list)
+	rows, err = tx.Query(ctx, `INSERT INTO members (group_seq, member_seq) SELECT $1, unnest($2::bigint[])
+		ON CONFLICT DO NOTHING RETURNING member_seq`, groupSeq, list)
+	if err != nil {
+		return nil, fmt.Errorf("add members: %w", err)
+	}
+	var (
+		added []member
+		seq   int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&seq}, func() error { added = append(added, bySeq[seq]); return nil })
 	if errCode(err) == codeForeignKeyViolation {
 		// A member was deleted since it was looked up.
-		return fmt.Errorf("add members: %w", store.ErrInvalidMember)
+		return nil, fmt.Errorf("add members: %w", store.ErrInvalidMember)
 	}
 	if err != nil {
-		return fmt.Errorf("add members: %w", err)
+		return nil, fmt.Errorf("add members: %w", err)
 	}
-	return nil
+	return added, nil
 }
 
-func removeMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, ids []string) error {
+// removeMembers removes members by id and returns those that were
+// members.
+func removeMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, ids []string) ([]member, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
-	_, err := tx.Exec(ctx, `DELETE FROM members WHERE group_seq = $1
-		AND member_seq IN (SELECT seq FROM resources WHERE workspace_id = $2 AND id = ANY($3))`, groupSeq, ws, ids)
+	rows, err := tx.Query(ctx, `DELETE FROM members m USING resources r
+		WHERE m.group_seq = $1 AND m.member_seq = r.seq AND r.workspace_id = $2 AND r.id = ANY($3)
+		RETURNING r.seq, r.id, r.type = 'Group'`, groupSeq, ws, ids)
 	if err != nil {
-		return fmt.Errorf("remove members: %w", err)
+		return nil, fmt.Errorf("remove members: %w", err)
 	}
-	return nil
+	var (
+		removed []member
+		m       member
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&m.seq, &m.id, &m.group}, func() error { removed = append(removed, m); return nil }); err != nil {
+		return nil, fmt.Errorf("remove members: %w", err)
+	}
+	return removed, nil
+}
+
+// replaceMembers makes ids the members of a group and returns the members
+// that it added or removed.
+func replaceMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
+	rows, err := tx.Query(ctx, `DELETE FROM members WHERE group_seq = $1 RETURNING member_seq`, groupSeq)
+	if err != nil {
+		return nil, fmt.Errorf("clear members: %w", err)
+	}
+	var (
+		old []member
+		seq int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&seq}, func() error { old = append(old, member{seq: seq}); return nil }); err != nil {
+		return nil, fmt.Errorf("clear members: %w", err)
+	}
+	added, err := addMembers(ctx, tx, ws, groupSeq, groupID, ids)
+	if err != nil {
+		return nil, err
+	}
+	delta := memberDelta(old, added)
+	// Only the members removed for good need their ids and types read:
+	// a replacement that keeps most members reads few.
+	var gone []int64
+	for _, m := range delta {
+		if m.id == "" {
+			gone = append(gone, m.seq)
+		}
+	}
+	if len(gone) == 0 {
+		return delta, nil
+	}
+	rows, err = tx.Query(ctx, `SELECT seq, id, type = 'Group' FROM resources WHERE seq = ANY($1)`, gone)
+	if err != nil {
+		return nil, fmt.Errorf("removed members: %w", err)
+	}
+	bySeq := make(map[int64]member, len(gone))
+	var m member
+	if _, err := pgx.ForEachRow(rows, []any{&m.seq, &m.id, &m.group}, func() error { bySeq[m.seq] = m; return nil }); err != nil {
+		return nil, fmt.Errorf("removed members: %w", err)
+	}
+	for i, m := range delta {
+		if m.id == "" {
+			delta[i] = bySeq[m.seq]
+		}
+	}
+	return delta, nil
 }
 
 const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc`
@@ -367,6 +436,7 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 		}
 		var before emails
 		wasInactive, oldName := cur.Doc["active"] == false, cur.Doc["userName"]
+		oldKeys := groupKeys(cur.Doc)
 		if typ == schema.UserType.ID {
 			before = emailKeys(cur.Doc) // fn may change cur.Doc in place
 		}
@@ -412,17 +482,23 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 			}
 			changes = []store.Change{{Kind: store.ChangeUser, WorkspaceID: ws, ID: id}}
 		} else {
-			changes = store.GroupChanges(ws, renamed(cur.Doc, up.Doc), up.Members)
-		}
-		if mc := up.Members; mc != nil {
-			if mc.Replace {
-				if _, err := tx.Exec(ctx, `DELETE FROM members WHERE group_seq = $1`, seq); err != nil {
-					return fmt.Errorf("clear members: %w", err)
+			var delta []member
+			if mc := up.Members; mc != nil && mc.Replace {
+				if delta, err = replaceMembers(ctx, tx, ws, seq, id, mc.Add); err != nil {
+					return err
 				}
-			} else if err := removeMembers(ctx, tx, ws, seq, mc.Remove); err != nil {
-				return err
+			} else if mc != nil {
+				removed, err := removeMembers(ctx, tx, ws, seq, mc.Remove)
+				if err != nil {
+					return err
+				}
+				added, err := addMembers(ctx, tx, ws, seq, id, mc.Add)
+				if err != nil {
+					return err
+				}
+				delta = memberDelta(removed, added)
 			}
-			if err := addMembers(ctx, tx, ws, seq, id, mc.Add); err != nil {
+			if changes, err = groupChanges(ctx, tx, ws, seq, groupKeys(up.Doc) != oldKeys, delta); err != nil {
 				return err
 			}
 		}
@@ -446,10 +522,12 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 	return out, changes, err
 }
 
-// renamed reports whether a group's name or externalId differ between
-// two documents.
-func renamed(a, b map[string]any) bool {
-	return a["displayName"] != b["displayName"] || a["externalId"] != b["externalId"]
+// groupKeys returns what of a group's document its members' roles and
+// group keys depend on: its name and externalId.
+func groupKeys(doc map[string]any) [2]string {
+	name, _ := doc["displayName"].(string)
+	ext, _ := doc["externalId"].(string)
+	return [2]string{name, ext}
 }
 
 // DeleteResource deletes a resource and its memberships, or keeps a
@@ -486,7 +564,12 @@ func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(
 			}
 			changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: id})
 		} else {
-			changes = append(changes, store.GroupChanges(ws, true, nil)...)
+			// Its users, found before the group goes, lose it.
+			more, err := groupChanges(ctx, tx, ws, seq, true, nil)
+			if err != nil {
+				return nil, err
+			}
+			changes = append(changes, more...)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM resources WHERE seq = $1`, seq); err != nil {
 			return nil, fmt.Errorf("delete %s: %w", typ, err)

@@ -97,10 +97,13 @@ func (s *Store) createResource(ctx context.Context, tx conn, r *store.Resource, 
 			for i, m := range r.Members {
 				ids[i] = m.Value
 			}
-			if err := addMembers(ctx, tx, r.WorkspaceID, seq, r.ID, ids); err != nil {
+			added, err := addMembers(ctx, tx, r.WorkspaceID, seq, r.ID, ids)
+			if err != nil {
 				return err
 			}
-			changes = store.GroupChanges(r.WorkspaceID, false, &store.MemberChange{Add: ids})
+			if changes, err = groupChanges(ctx, tx, r.WorkspaceID, seq, false, added); err != nil {
+				return err
+			}
 		}
 		if r.Type == schema.UserType.ID {
 			changes = []store.Change{{Kind: store.ChangeUser, WorkspaceID: r.WorkspaceID, ID: r.ID}}
@@ -142,41 +145,119 @@ func writeEmails(ctx context.Context, tx conn, seq int64, ws string, doc map[str
 	return nil
 }
 
-// addMembers adds members by id. Each must be a resource of the workspace
-// other than the group itself.
-func addMembers(ctx context.Context, tx conn, ws string, groupSeq int64, groupID string, ids []string) error {
+// addMembers adds members by id and returns those that were not members
+// already. Each must be a resource of the workspace other than the group
+// itself.
+func addMembers(ctx context.Context, tx conn, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
+	var added []member
 	for _, id := range ids {
 		if id == groupID {
-			return fmt.Errorf("group %q cannot be a member of itself: %w", id, store.ErrInvalidMember)
+			return nil, fmt.Errorf("group %q cannot be a member of itself: %w", id, store.ErrInvalidMember)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO members (group_seq, member_seq)
-			SELECT ?, seq FROM resources WHERE workspace_id = ? AND id = ?`, groupSeq, ws, id)
+		m := member{id: id}
+		err := tx.QueryRowContext(ctx, `INSERT OR IGNORE INTO members (group_seq, member_seq)
+			SELECT ?, seq FROM resources WHERE workspace_id = ? AND id = ?
+			RETURNING member_seq, (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`, groupSeq, ws, id).Scan(&m.seq, &m.group)
+		if err == nil {
+			added = append(added, m)
+			continue
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("add member: %w", err)
+		}
+		var exists int
+		err = tx.QueryRowContext(ctx, `SELECT count(*) FROM resources WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&exists)
 		if err != nil {
-			return fmt.Errorf("add member: %w", err)
+			return nil, fmt.Errorf("add member: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			var exists int
-			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM resources WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&exists)
-			if err != nil {
-				return fmt.Errorf("add member: %w", err)
-			}
-			if exists == 0 {
-				return fmt.Errorf("member %q does not exist: %w", id, store.ErrInvalidMember)
-			}
+		if exists == 0 {
+			return nil, fmt.Errorf("member %q does not exist: %w", id, store.ErrInvalidMember)
 		}
 	}
-	return nil
+	return added, nil
 }
 
-func removeMembers(ctx context.Context, tx conn, ws string, groupSeq int64, ids []string) error {
+// removeMembers removes members by id and returns those that were
+// members.
+func removeMembers(ctx context.Context, tx conn, ws string, groupSeq int64, ids []string) ([]member, error) {
+	var removed []member
 	for _, id := range ids {
-		_, err := tx.ExecContext(ctx, `DELETE FROM members WHERE group_seq = ?
-			AND member_seq = (SELECT seq FROM resources WHERE workspace_id = ? AND id = ?)`, groupSeq, ws, id)
-		if err != nil {
-			return fmt.Errorf("remove member: %w", err)
+		m := member{id: id}
+		err := tx.QueryRowContext(ctx, `DELETE FROM members WHERE group_seq = ?
+			AND member_seq = (SELECT seq FROM resources WHERE workspace_id = ? AND id = ?)
+			RETURNING member_seq, (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`, groupSeq, ws, id).Scan(&m.seq, &m.group)
+		switch {
+		case err == nil:
+			removed = append(removed, m)
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, fmt.Errorf("remove member: %w", err)
 		}
 	}
-	return nil
+	return removed, nil
+}
+
+// replaceMembers makes ids the members of a group and returns the members
+// that it added or removed.
+func replaceMembers(ctx context.Context, tx conn, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
+	rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE group_seq = ? RETURNING member_seq`, groupSeq)
+	if err != nil {
+		return nil, fmt.Errorf("clear members: %w", err)
+	}
+	var old []member
+	for rows.Next() {
+		var m member
+		if err := rows.Scan(&m.seq); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("clear members: %w", err)
+		}
+		old = append(old, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("clear members: %w", err)
+	}
+	added, err := addMembers(ctx, tx, ws, groupSeq, groupID, ids)
+	if err != nil {
+		return nil, err
+	}
+	delta := memberDelta(old, added)
+	// Only the members removed for good need their ids and types read:
+	// a replacement that keeps most members reads few.
+	var gone []int64
+	for _, m := range delta {
+		if m.id == "" {
+			gone = append(gone, m.seq)
+		}
+	}
+	if len(gone) == 0 {
+		return delta, nil
+	}
+	list, err := json.Marshal(gone)
+	if err != nil {
+		return nil, err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT seq, id, type = 'Group' FROM resources WHERE seq IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("removed members: %w", err)
+	}
+	defer rows.Close()
+	bySeq := make(map[int64]member, len(gone))
+	for rows.Next() {
+		var m member
+		if err := rows.Scan(&m.seq, &m.id, &m.group); err != nil {
+			return nil, fmt.Errorf("removed members: %w", err)
+		}
+		bySeq[m.seq] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("removed members: %w", err)
+	}
+	for i, m := range delta {
+		if m.id == "" {
+			delta[i] = bySeq[m.seq]
+		}
+	}
+	return delta, nil
 }
 
 const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc`
@@ -354,6 +435,7 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 		}
 		// fn may change cur.Doc in place.
 		wasInactive, oldName := cur.Doc["active"] == false, cur.Doc["userName"]
+		oldKeys := groupKeys(cur.Doc)
 		up, err := fn(cur)
 		if err != nil {
 			return err
@@ -394,17 +476,23 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 			}
 			changes = []store.Change{{Kind: store.ChangeUser, WorkspaceID: ws, ID: id}}
 		} else {
-			changes = store.GroupChanges(ws, renamed(cur.Doc, up.Doc), up.Members)
-		}
-		if mc := up.Members; mc != nil {
-			if mc.Replace {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE group_seq = ?`, seq); err != nil {
-					return fmt.Errorf("clear members: %w", err)
+			var delta []member
+			if mc := up.Members; mc != nil && mc.Replace {
+				if delta, err = replaceMembers(ctx, tx, ws, seq, id, mc.Add); err != nil {
+					return err
 				}
-			} else if err := removeMembers(ctx, tx, ws, seq, mc.Remove); err != nil {
-				return err
+			} else if mc != nil {
+				removed, err := removeMembers(ctx, tx, ws, seq, mc.Remove)
+				if err != nil {
+					return err
+				}
+				added, err := addMembers(ctx, tx, ws, seq, id, mc.Add)
+				if err != nil {
+					return err
+				}
+				delta = memberDelta(removed, added)
 			}
-			if err := addMembers(ctx, tx, ws, seq, id, mc.Add); err != nil {
+			if changes, err = groupChanges(ctx, tx, ws, seq, groupKeys(up.Doc) != oldKeys, delta); err != nil {
 				return err
 			}
 		}
@@ -428,10 +516,12 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 	return out, changes, err
 }
 
-// renamed reports whether a group's name or externalId differ between
-// two documents.
-func renamed(a, b map[string]any) bool {
-	return a["displayName"] != b["displayName"] || a["externalId"] != b["externalId"]
+// groupKeys returns what of a group's document its members' roles and
+// group keys depend on: its name and externalId.
+func groupKeys(doc map[string]any) [2]string {
+	name, _ := doc["displayName"].(string)
+	ext, _ := doc["externalId"].(string)
+	return [2]string{name, ext}
 }
 
 // DeleteResource deletes a resource and its memberships, or keeps a
@@ -466,7 +556,12 @@ func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(
 			}
 			changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: id})
 		} else {
-			changes = append(changes, store.GroupChanges(ws, true, nil)...)
+			// Its users, found before the group goes, lose it.
+			more, err := groupChanges(ctx, tx, ws, seq, true, nil)
+			if err != nil {
+				return nil, err
+			}
+			changes = append(changes, more...)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM resources WHERE seq = ?`, seq); err != nil {
 			return nil, fmt.Errorf("delete %s: %w", typ, err)

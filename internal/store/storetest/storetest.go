@@ -54,6 +54,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"EffectsAtomic", testEffectsAtomic},
 		{"Seats", testSeats},
 		{"UserGroups", testUserGroups},
+		{"GroupChanges", testGroupChanges},
+		{"LargeGroupChanges", testLargeGroupChanges},
 		{"Delivery", testDelivery},
 		{"AccessPolicy", testAccessPolicy},
 		{"UserRoles", testUserRoles},

@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// A write to a group changes the access of the users under the members
+// it adds or removes, transitively through nested groups, and, when it
+// renames the group (displayName or externalId) or deletes it, of every
+// user under the group itself: a user's roles and group keys come from
+// its groups' names and paths (group:parent/child). Backends
+// work out those users in the write's transaction and tell them to
+// subscribers: one ChangeUser each up to MaxUserChanges, and beyond, a
+// record of them that one ChangeGroups names, for consumers to read with
+// GroupChangeUsers.
+const (
+	// MaxUserChanges bounds the ChangeUser changes one group write
+	// publishes. A hundred fit in one PostgreSQL notification, whose
+	// payload is at most 8000 bytes and which every replica receives,
+	// and a SQLite poller reads five times as many rows at once.
+	MaxUserChanges = 100
+	// GroupChangesKept is how long a record of the users a group write
+	// affected is kept for consumers to read: long enough for a
+	// reconciler busy with a large record to come to the next. A
+	// consumer that finds a record gone treats the whole workspace as
+	// changed.
+	GroupChangesKept = time.Hour
+)
+
+// GroupChangeStore reads what group writes recorded.
+type GroupChangeStore interface {
+	// GroupChangeUsers returns the ids of users of the workspace whose
+	// access the group write recorded as changeID (a ChangeGroups' ID)
+	// may have changed, a page of at most limit at a time: cursor is ""
+	// for the first page, else the next of the page before, which is ""
+	// after the last. Users deleted since are left out. It fails with
+	// ErrNotFound if the workspace has no such record, such as one kept
+	// longer than GroupChangesKept, and with ErrInvalidCursor for a cursor
+	// it did not make.
+	GroupChangeUsers(ctx context.Context, workspaceID, changeID, cursor string, limit int) (users []string, next string, err error)
+}
+
+// UserChanges returns a ChangeUser for each of the users of workspace ws,
+// in order, once each.
+func UserChanges(ws string, users []string) []Change {
+	users = slices.Clone(users)
+	slices.Sort(users)
+	users = slices.Compact(users)
+	changes := make([]Change, len(users))
+	for i, u := range users {
+		changes[i] = Change{Kind: ChangeUser, WorkspaceID: ws, ID: u}
+	}
+	return changes
+}

@@ -1,0 +1,275 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlquery"
+)
+
+// member is a member a group write added or removed.
+type member struct {
+	seq   int64
+	id    string
+	group bool
+}
+
+// memberDelta returns the members in one of removed and added but not in
+// both: a member removed and added again by one write is where it was.
+func memberDelta(removed, added []member) []member {
+	in := func(ms []member) map[int64]bool {
+		set := make(map[int64]bool, len(ms))
+		for _, m := range ms {
+			set[m.seq] = true
+		}
+		return set
+	}
+	r, a := in(removed), in(added)
+	var delta []member
+	for _, m := range removed {
+		if !a[m.seq] {
+			delta = append(delta, m)
+		}
+	}
+	for _, m := range added {
+		if !r[m.seq] {
+			delta = append(delta, m)
+		}
+	}
+	return delta
+}
+
+// groupChanges returns the changes that tell of a write to the group
+// groupSeq of workspace ws, within the write's transaction: after its
+// members changed by delta, or, with self (the group renamed, or deleted
+// and not yet gone), for every user under the group as well. They are a
+// ChangeUser for each user whose access may have changed, or beyond
+// store.MaxUserChanges a ChangeGroups naming a record of them.
+//
+// The group written is locked already (FOR NO KEY UPDATE, or FOR UPDATE
+// to delete it), and each group under it is locked FOR SHARE before its
+// members are read. A concurrent write to the members of one of them
+// either committed before, and is read, or waits for this one to commit,
+// and then recomputes users who see it. Without the locks, under READ
+// COMMITTED, a user added to a subgroup while its parent is renamed could
+// be missed by both writes.
+func groupChanges(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, self bool, delta []member) ([]store.Change, error) {
+	var (
+		users  []member
+		groups []int64
+	)
+	if self {
+		groups = append(groups, groupSeq)
+	}
+	for _, m := range delta {
+		if m.group {
+			groups = append(groups, m.seq)
+		} else {
+			users = append(users, m)
+		}
+	}
+	if len(groups) == 0 && len(users) == 0 {
+		return nil, nil
+	}
+	locked := map[int64]bool{groupSeq: true}
+	all, complete := users, true
+	if len(groups) > 0 {
+		// Twice the bound leaves room for groups and for users under
+		// more than one of them.
+		found, done, err := usersUnder(ctx, tx, groups, locked, 2*store.MaxUserChanges)
+		if err != nil {
+			return nil, err
+		}
+		all, complete = append(found, users...), done
+	}
+	ids := make([]string, len(all))
+	for i, m := range all {
+		ids[i] = m.id
+	}
+	if changes := store.UserChanges(ws, ids); complete && len(changes) <= store.MaxUserChanges {
+		return changes, nil
+	}
+	return recordGroupChange(ctx, tx, ws, users, groups, locked)
+}
+
+// lockGroups locks FOR SHARE the groups of seqs not yet locked, in seq
+// order, so that writers locking several do so in one order.
+func lockGroups(ctx context.Context, tx pgx.Tx, seqs []int64, locked map[int64]bool) error {
+	var unlocked []int64
+	for _, g := range seqs {
+		if !locked[g] {
+			unlocked = append(unlocked, g)
+			locked[g] = true
+		}
+	}
+	if len(unlocked) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM resources WHERE seq = ANY($1) ORDER BY seq FOR SHARE`, unlocked); err != nil {
+		return fmt.Errorf("lock changed groups: %w", err)
+	}
+	return nil
+}
+
+// usersUnder returns the users under groups, transitively, reading at
+// most budget members, and whether it read them all. It reads a level of
+// nesting at a time, each group once, so that cycles end and each read
+// is an index scan: a recursive query would leave the plan of each step
+// to estimates.
+func usersUnder(ctx context.Context, tx pgx.Tx, groups []int64, locked map[int64]bool, budget int) (users []member, complete bool, err error) {
+	seen := make(map[int64]bool, len(groups))
+	for _, g := range groups {
+		seen[g] = true
+	}
+	for level := groups; len(level) > 0; {
+		if err := lockGroups(ctx, tx, level, locked); err != nil {
+			return nil, false, err
+		}
+		rows, err := tx.Query(ctx, `SELECT m.member_seq, r.id, r.type = 'Group'
+			FROM members m JOIN resources r ON r.seq = m.member_seq
+			WHERE m.group_seq = ANY($1) LIMIT $2`, level, budget+1)
+		if err != nil {
+			return nil, false, fmt.Errorf("members of changed groups: %w", err)
+		}
+		level = nil
+		n := 0
+		var m member
+		_, err = pgx.ForEachRow(rows, []any{&m.seq, &m.id, &m.group}, func() error {
+			n++
+			switch {
+			case !m.group:
+				users = append(users, m)
+			case !seen[m.seq]:
+				seen[m.seq] = true
+				level = append(level, m.seq)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, false, fmt.Errorf("members of changed groups: %w", err)
+		}
+		if n > budget {
+			return users, false, nil
+		}
+		budget -= n
+	}
+	return users, true, nil
+}
+
+// recordGroupChange records users and the users under groups,
+// transitively, as a group change of workspace ws, prunes records older
+// than store.GroupChangesKept, and returns the ChangeGroups that names
+// the record. The users are found and written by the database, a level
+// of nesting at a time, without passing through here.
+func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []member, groups []int64, locked map[int64]bool) ([]store.Change, error) {
+	// Wall-clock time: pruning is about how long consumers take,
+	// whatever clock the data is stamped with.
+	now := time.Now()
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO group_changes (workspace_id, at) VALUES ($1, $2) RETURNING id`, ws, now).Scan(&id); err != nil {
+		return nil, fmt.Errorf("record group change: %w", err)
+	}
+	if len(users) > 0 {
+		seqs := make([]int64, len(users))
+		for i, u := range users {
+			seqs[i] = u.seq
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO group_change_users (change_id, user_seq)
+			SELECT $1, unnest($2::bigint[])`, id, seqs); err != nil {
+			return nil, fmt.Errorf("record group change: %w", err)
+		}
+	}
+	seen := make(map[int64]bool, len(groups))
+	for _, g := range groups {
+		seen[g] = true
+	}
+	for level := groups; len(level) > 0; {
+		if err := lockGroups(ctx, tx, level, locked); err != nil {
+			return nil, err
+		}
+		rows, err := tx.Query(ctx, `WITH level AS (
+				SELECT m.member_seq AS seq, r.type FROM members m JOIN resources r ON r.seq = m.member_seq
+				WHERE m.group_seq = ANY($2)),
+			ins AS (INSERT INTO group_change_users (change_id, user_seq)
+				SELECT $1, seq FROM level WHERE type = 'User')
+			SELECT seq FROM level WHERE type = 'Group'`, id, level)
+		if err != nil {
+			return nil, fmt.Errorf("record group change: %w", err)
+		}
+		level = nil
+		var g int64
+		_, err = pgx.ForEachRow(rows, []any{&g}, func() error {
+			if !seen[g] {
+				seen[g] = true
+				level = append(level, g)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("record group change: %w", err)
+		}
+	}
+	// Records go in the order they came, and their users with them, and
+	// with them too those of earlier records gone with their workspace.
+	if _, err := tx.Exec(ctx, `WITH old AS (DELETE FROM group_changes WHERE at < $1 RETURNING id)
+		DELETE FROM group_change_users WHERE change_id <= (SELECT max(id) FROM old)`, now.Add(-store.GroupChangesKept)); err != nil {
+		return nil, fmt.Errorf("prune group changes: %w", err)
+	}
+	return []store.Change{{Kind: store.ChangeGroups, WorkspaceID: ws, ID: strconv.FormatInt(id, 10)}}, nil
+}
+
+// GroupChangeUsers implements store.GroupChangeStore.
+func (s *Store) GroupChangeUsers(ctx context.Context, ws, changeID, cursor string, limit int) (_ []string, _ string, err error) {
+	defer classify(&err)
+	id, err := strconv.ParseInt(changeID, 10, 64)
+	if err != nil {
+		return nil, "", fmt.Errorf("group change %q: %w", changeID, store.ErrNotFound)
+	}
+	after, err := sqlquery.DecodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit = max(limit, 1)
+	// One statement, so that a record pruned between pages reads as gone
+	// rather than as ended: a record without the page's users gives one
+	// row of NULLs. Users deleted since give no id.
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT u.user_seq, r.id FROM group_changes c
+		LEFT JOIN group_change_users u ON u.change_id = c.id AND u.user_seq > $1
+		LEFT JOIN resources r ON r.seq = u.user_seq AND r.workspace_id = c.workspace_id AND r.type = 'User'
+		WHERE c.id = $2 AND c.workspace_id = $3 ORDER BY u.user_seq LIMIT $4`, after, id, ws, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("group change users: %w", err)
+	}
+	var (
+		users []string
+		n     int
+		last  int64
+		seq   *int64
+		u     *string
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&seq, &u}, func() error {
+		n++
+		if seq != nil {
+			last = *seq
+		}
+		if u != nil {
+			users = append(users, *u)
+		}
+		return nil
+	}); err != nil {
+		return nil, "", fmt.Errorf("group change users: %w", err)
+	}
+	if n == 0 {
+		return nil, "", fmt.Errorf("group change %q: %w", changeID, store.ErrNotFound)
+	}
+	var next string
+	if n == limit && last != 0 {
+		next = sqlquery.EncodeCursor(last)
+	}
+	return users, next, nil
+}

@@ -1,0 +1,267 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlquery"
+)
+
+// member is a member a group write added or removed.
+type member struct {
+	seq   int64
+	id    string
+	group bool
+}
+
+// memberDelta returns the members in one of removed and added but not in
+// both: a member removed and added again by one write is where it was.
+func memberDelta(removed, added []member) []member {
+	in := func(ms []member) map[int64]bool {
+		set := make(map[int64]bool, len(ms))
+		for _, m := range ms {
+			set[m.seq] = true
+		}
+		return set
+	}
+	r, a := in(removed), in(added)
+	var delta []member
+	for _, m := range removed {
+		if !a[m.seq] {
+			delta = append(delta, m)
+		}
+	}
+	for _, m := range added {
+		if !r[m.seq] {
+			delta = append(delta, m)
+		}
+	}
+	return delta
+}
+
+// groupChanges returns the changes that tell of a write to the group
+// groupSeq of workspace ws, within the write's transaction: after its
+// members changed by delta, or, with self (the group renamed, or deleted
+// and not yet gone), for every user under the group as well. They are a
+// ChangeUser for each user whose access may have changed, or beyond
+// store.MaxUserChanges a ChangeGroups naming a record of them. The write
+// lock of SQLite orders this transaction with every other, so the users
+// found are those under the groups when it commits.
+func groupChanges(ctx context.Context, tx conn, ws string, groupSeq int64, self bool, delta []member) ([]store.Change, error) {
+	var (
+		users  []member
+		groups []int64
+	)
+	if self {
+		groups = append(groups, groupSeq)
+	}
+	for _, m := range delta {
+		if m.group {
+			groups = append(groups, m.seq)
+		} else {
+			users = append(users, m)
+		}
+	}
+	if len(groups) == 0 && len(users) == 0 {
+		return nil, nil
+	}
+	all, complete := users, true
+	if len(groups) > 0 {
+		// Twice the bound leaves room for groups and for users under
+		// more than one of them.
+		found, done, err := usersUnder(ctx, tx, groups, 2*store.MaxUserChanges)
+		if err != nil {
+			return nil, err
+		}
+		all, complete = append(found, users...), done
+	}
+	ids := make([]string, len(all))
+	for i, m := range all {
+		ids[i] = m.id
+	}
+	if changes := store.UserChanges(ws, ids); complete && len(changes) <= store.MaxUserChanges {
+		return changes, nil
+	}
+	return recordGroupChange(ctx, tx, ws, users, groups)
+}
+
+// usersUnder returns the users under groups, transitively, reading at
+// most budget members, and whether it read them all. It reads a level of
+// nesting at a time; each group is read once, so cycles end.
+func usersUnder(ctx context.Context, tx conn, groups []int64, budget int) (users []member, complete bool, err error) {
+	seen := make(map[int64]bool, len(groups))
+	for _, g := range groups {
+		seen[g] = true
+	}
+	for level := groups; len(level) > 0; {
+		list, err := json.Marshal(level)
+		if err != nil {
+			return nil, false, err
+		}
+		// CROSS JOIN keeps members, found by group, as the outer loop.
+		rows, err := tx.QueryContext(ctx, `SELECT m.member_seq, r.id, r.type = 'Group'
+			FROM members m CROSS JOIN resources r ON r.seq = m.member_seq
+			WHERE m.group_seq IN (SELECT value FROM json_each(?)) LIMIT ?`, string(list), budget+1)
+		if err != nil {
+			return nil, false, fmt.Errorf("members of changed groups: %w", err)
+		}
+		level = nil
+		n := 0
+		for rows.Next() {
+			var m member
+			if err := rows.Scan(&m.seq, &m.id, &m.group); err != nil {
+				rows.Close()
+				return nil, false, fmt.Errorf("members of changed groups: %w", err)
+			}
+			n++
+			switch {
+			case !m.group:
+				users = append(users, m)
+			case !seen[m.seq]:
+				seen[m.seq] = true
+				level = append(level, m.seq)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, false, fmt.Errorf("members of changed groups: %w", err)
+		}
+		if n > budget {
+			return users, false, nil
+		}
+		budget -= n
+	}
+	return users, true, nil
+}
+
+// recordGroupChange records users and the users under groups,
+// transitively, as a group change of workspace ws, prunes records older
+// than store.GroupChangesKept, and returns the ChangeGroups that names
+// the record. The database finds and writes the users a level of nesting
+// at a time, without their passing through here.
+func recordGroupChange(ctx context.Context, tx conn, ws string, users []member, groups []int64) ([]store.Change, error) {
+	// Wall-clock time, as for the changes table: pruning is about how
+	// long consumers take, whatever clock the data is stamped with.
+	now := time.Now()
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO group_changes (workspace_id, at) VALUES (?, ?) RETURNING id`, ws, formatTime(now)).Scan(&id); err != nil {
+		return nil, fmt.Errorf("record group change: %w", err)
+	}
+	if len(users) > 0 {
+		seqs := make([]int64, len(users))
+		for i, u := range users {
+			seqs[i] = u.seq
+		}
+		list, err := json.Marshal(seqs)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_change_users (change_id, user_seq)
+			SELECT ?, value FROM json_each(?)`, id, string(list)); err != nil {
+			return nil, fmt.Errorf("record group change: %w", err)
+		}
+	}
+	seen := make(map[int64]bool, len(groups))
+	for _, g := range groups {
+		seen[g] = true
+	}
+	for level := groups; len(level) > 0; {
+		list, err := json.Marshal(level)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_change_users (change_id, user_seq)
+			SELECT ?, m.member_seq FROM members m CROSS JOIN resources r ON r.seq = m.member_seq
+			WHERE m.group_seq IN (SELECT value FROM json_each(?)) AND r.type = 'User'`, id, string(list)); err != nil {
+			return nil, fmt.Errorf("record group change: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT m.member_seq FROM members m CROSS JOIN resources r ON r.seq = m.member_seq
+			WHERE m.group_seq IN (SELECT value FROM json_each(?)) AND r.type = 'Group'`, string(list))
+		if err != nil {
+			return nil, fmt.Errorf("record group change: %w", err)
+		}
+		level = nil
+		for rows.Next() {
+			var g int64
+			if err := rows.Scan(&g); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("record group change: %w", err)
+			}
+			if !seen[g] {
+				seen[g] = true
+				level = append(level, g)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("record group change: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM group_changes WHERE at < ?`, formatTime(now.Add(-store.GroupChangesKept))); err != nil {
+		return nil, fmt.Errorf("prune group changes: %w", err)
+	}
+	return []store.Change{{Kind: store.ChangeGroups, WorkspaceID: ws, ID: strconv.FormatInt(id, 10)}}, nil
+}
+
+// GroupChangeUsers implements store.GroupChangeStore.
+func (s *Store) GroupChangeUsers(ctx context.Context, ws, changeID, cursor string, limit int) ([]string, string, error) {
+	id, err := strconv.ParseInt(changeID, 10, 64)
+	if err != nil {
+		return nil, "", fmt.Errorf("group change %q: %w", changeID, store.ErrNotFound)
+	}
+	after, err := sqlquery.DecodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit = max(limit, 1)
+	// One statement, so that a record pruned between pages reads as gone
+	// rather than as ended: a record without the page's users gives one
+	// row of NULLs. Users deleted since give no id; the resource of a
+	// seq taken again is another user's only if it is a user of the
+	// workspace, recomputed for nothing.
+	rows, err := s.read().QueryContext(ctx, `SELECT u.user_seq, r.id FROM group_changes c
+		LEFT JOIN group_change_users u ON u.change_id = c.id AND u.user_seq > ?
+		LEFT JOIN resources r ON r.seq = u.user_seq AND r.workspace_id = c.workspace_id AND r.type = 'User'
+		WHERE c.id = ? AND c.workspace_id = ? ORDER BY u.user_seq LIMIT ?`, after, id, ws, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("group change users: %w", err)
+	}
+	defer rows.Close()
+	var (
+		users []string
+		n     int
+		last  int64
+	)
+	for rows.Next() {
+		var (
+			seq sql.NullInt64
+			u   sql.NullString
+		)
+		if err := rows.Scan(&seq, &u); err != nil {
+			return nil, "", fmt.Errorf("group change users: %w", err)
+		}
+		n++
+		if seq.Valid {
+			last = seq.Int64
+		}
+		if u.Valid {
+			users = append(users, u.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("group change users: %w", err)
+	}
+	if n == 0 {
+		return nil, "", fmt.Errorf("group change %q: %w", changeID, store.ErrNotFound)
+	}
+	var next string
+	if n == limit && last != 0 {
+		next = sqlquery.EncodeCursor(last)
+	}
+	return users, next, nil
+}
