@@ -117,16 +117,17 @@ func userAction(action, done string) func(*req) {
 	}
 }
 
-// findDeleted returns the soft-deleted user id, for the page that asks
-// before it is purged to name it.
-func (q *req) findDeleted(slug, id string) (userView, *apiError) {
-	var list struct {
+// findListed returns the user id from one of the workspace's lists of
+// users, "deleted" or "invited", for the page that asks before an
+// action on it to name it.
+func (q *req) findListed(slug, list, id string) (userView, *apiError) {
+	var l struct {
 		Users []userView `json:"users"`
 	}
-	if e := q.api("GET", admin.Path("workspaces", slug, "users", "deleted"), nil, nil, &list); e != nil {
+	if e := q.api("GET", admin.Path("workspaces", slug, "users", list), nil, nil, &l); e != nil {
 		return userView{}, e
 	}
-	for _, u := range list.Users {
+	for _, u := range l.Users {
 		if u.ID == id {
 			return u, nil
 		}
@@ -134,13 +135,36 @@ func (q *req) findDeleted(slug, id string) (userView, *apiError) {
 	return userView{ID: id}, nil
 }
 
-func confirmPurge(q *req) {
-	q.confirmPurge(http.StatusOK, nil)
+// userQuestion is a page that asks before an action that cannot be
+// undone on a user of one of the workspace's lists.
+type userQuestion struct {
+	list     string // "deleted" or "invited"
+	title    string
+	question string // with the user and the workspace for its verbs
+	detail   string
+	button   string
+	// action is the path the form posts to.
+	action func(slug, id string) string
 }
 
-func (q *req) confirmPurge(status int, failed *apiError) {
+var (
+	purgeQuestion = userQuestion{
+		list: "deleted", title: "Purge user", question: "Purge user %s of workspace %s now?",
+		detail: "The user and its credentials are removed at once rather than at the end of the grace period. This cannot be undone.",
+		button: "Purge", action: func(slug, id string) string { return workspacePath(slug, "users", id, "purge") },
+	}
+	deleteInvitedQuestion = userQuestion{
+		list: "invited", title: "Delete invited user", question: "Delete invited user %s of workspace %s?",
+		detail: "The user is removed at once, and its API keys and sessions are revoked; its userName becomes free. This cannot be undone.",
+		button: "Delete", action: func(slug, id string) string { return workspacePath(slug, "users", "invited", id, "delete") },
+	}
+)
+
+// ask shows the question of a user action, with the error of the action
+// if it was refused.
+func (q *req) ask(uq userQuestion, status int, failed *apiError) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	u, e := q.findDeleted(slug, id)
+	u, e := q.findListed(slug, uq.list, id)
 	if e != nil {
 		q.failAPI(e)
 		return
@@ -150,70 +174,32 @@ func (q *req) confirmPurge(status int, failed *apiError) {
 		name = fmt.Sprintf("%s (%s)", u.UserName, u.ID)
 	}
 	d := confirmData{
-		Question: fmt.Sprintf("Purge user %s of workspace %s now?", name, slug),
-		Detail:   "The user and its credentials are removed at once rather than at the end of the grace period. This cannot be undone.",
-		Action:   workspacePath(slug, "users", id, "purge"),
-		Button:   "Purge",
+		Question: fmt.Sprintf(uq.question, name, slug),
+		Detail:   uq.detail,
+		Action:   uq.action(slug, id),
+		Button:   uq.button,
 		Back:     workspacePath(slug, "users"),
 	}
-	q.render(status, "confirm", view{Title: "Purge user", Section: "workspaces", Error: failed, Data: d})
+	q.render(status, "confirm", view{Title: uq.title, Section: "workspaces", Error: failed, Data: d})
 }
+
+func confirmPurge(q *req) { q.ask(purgeQuestion, http.StatusOK, nil) }
 
 func purgeUser(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	if e := q.api("POST", admin.Path("workspaces", slug, "users", id, "purge"), nil, nil, nil); e != nil {
-		q.confirmPurge(e.Status, e)
+		q.ask(purgeQuestion, e.Status, e)
 		return
 	}
 	q.redirect(workspacePath(slug, "users"), fmt.Sprintf("Purged user %s.", id))
 }
 
-// findInvited returns the invited user id, for the page that asks before
-// it is deleted to name it.
-func (q *req) findInvited(slug, id string) (userView, *apiError) {
-	var list struct {
-		Users []userView `json:"users"`
-	}
-	if e := q.api("GET", admin.Path("workspaces", slug, "users", "invited"), nil, nil, &list); e != nil {
-		return userView{}, e
-	}
-	for _, u := range list.Users {
-		if u.ID == id {
-			return u, nil
-		}
-	}
-	return userView{ID: id}, nil
-}
-
-func confirmDeleteInvited(q *req) {
-	q.confirmDeleteInvited(http.StatusOK, nil)
-}
-
-func (q *req) confirmDeleteInvited(status int, failed *apiError) {
-	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	u, e := q.findInvited(slug, id)
-	if e != nil {
-		q.failAPI(e)
-		return
-	}
-	name := u.ID
-	if u.UserName != "" {
-		name = fmt.Sprintf("%s (%s)", u.UserName, u.ID)
-	}
-	d := confirmData{
-		Question: fmt.Sprintf("Delete invited user %s of workspace %s?", name, slug),
-		Detail:   "The user is removed at once, and its API keys and sessions are revoked; its userName becomes free. This cannot be undone.",
-		Action:   workspacePath(slug, "users", "invited", id, "delete"),
-		Button:   "Delete",
-		Back:     workspacePath(slug, "users"),
-	}
-	q.render(status, "confirm", view{Title: "Delete invited user", Section: "workspaces", Error: failed, Data: d})
-}
+func confirmDeleteInvited(q *req) { q.ask(deleteInvitedQuestion, http.StatusOK, nil) }
 
 func deleteInvited(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	if e := q.api("DELETE", admin.Path("workspaces", slug, "users", "invited", id), nil, nil, nil); e != nil {
-		q.confirmDeleteInvited(e.Status, e)
+		q.ask(deleteInvitedQuestion, e.Status, e)
 		return
 	}
 	q.redirect(workspacePath(slug, "users"), fmt.Sprintf("Deleted invited user %s.", id))
