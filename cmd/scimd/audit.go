@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
 	"github.com/scimd/scimd/internal/store/sqlite"
@@ -143,22 +144,11 @@ func (o *clientFlags) connectAudit(ctx context.Context) (*apiClient, error) {
 	return o.local(st, token.NewHasher(make([]byte, 32)))
 }
 
-// auditEntry is an entry of the audit log as the admin API shows it; raw
-// is the entry's JSON, as --json prints it.
+// auditEntry is an entry of the audit log as the admin API shows it,
+// with its JSON, as --json prints it.
 type auditEntry struct {
-	ID            int64           `json:"id"`
-	Time          time.Time       `json:"ts"`
-	WorkspaceID   string          `json:"workspace_id"`
-	Workspace     string          `json:"workspace"`
-	Channel       string          `json:"channel"`
-	Action        string          `json:"action"`
-	Actor         string          `json:"actor"`
-	Target        string          `json:"target"`
-	CorrelationID string          `json:"correlation_id"`
-	Status        int             `json:"status"`
-	DurationMS    float64         `json:"duration_ms"`
-	Payload       json.RawMessage `json:"payload"`
-	raw           json.RawMessage
+	admin.AuditEntry
+	raw json.RawMessage
 }
 
 // auditPage asks for a page of the log, newest first.

@@ -19,23 +19,6 @@ import (
 // defaultTokenTTL is the default of --token-ttl.
 const defaultTokenTTL = 365 * 24 * time.Hour
 
-// tokenView is a token as the admin API shows it.
-type tokenView struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Created   time.Time  `json:"created"`
-	CreatedBy string     `json:"created_by"`
-	Expires   *time.Time `json:"expires"`   // nil: never
-	DaysLeft  *int       `json:"days_left"` // nil: never expires
-	LastUsed  *time.Time `json:"last_used"` // nil: never used
-	Revoked   *time.Time `json:"revoked"`   // nil: not revoked
-	State     string     `json:"state"`
-	// Token is the token itself, in the answer that mints it only.
-	Token string `json:"token"`
-	// Previous is the token a rotation replaced.
-	Previous *tokenView `json:"previous"`
-}
-
 // tokenKind is one of the kinds of tokens the commands manage: what the
 // commands are called, where the API keeps them, and what the help of
 // create says of them.
@@ -180,7 +163,7 @@ func (k tokenKind) create(ctx context.Context, args []string, stdout, stderr io.
 		body["expires_in"] = *expires
 	}
 	defer f.close()
-	var t tokenView
+	var t admin.NewToken
 	raw, err := f.do(ctx, http.MethodPost, k.path(f.slug), nil, body, &t)
 	if err != nil {
 		return err
@@ -192,7 +175,7 @@ func (k tokenKind) create(ctx context.Context, args []string, stdout, stderr io.
 	if k.workspace {
 		of = " for workspace " + f.slug
 	}
-	fmt.Fprintf(stdout, "%s %s %q%s, expires %s; shown once:\n%s\n", k.noun, t.ID, t.Name, of, formatTime(t.Expires), t.Token)
+	fmt.Fprintf(stdout, "%s %s %q%s, expires %s; shown once:\n%s\n", k.noun, t.ID, t.Name, of, formatTime(t.Expires), t.Secret)
 	return nil
 }
 
@@ -207,7 +190,7 @@ func (k tokenKind) list(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	defer f.close()
 	var out struct {
-		Tokens []tokenView `json:"tokens"`
+		Tokens []admin.Token `json:"tokens"`
 	}
 	raw, err := f.do(ctx, http.MethodGet, k.path(f.slug), nil, nil, &out)
 	if err != nil {
@@ -229,7 +212,7 @@ func (k tokenKind) revoke(ctx context.Context, args []string, stdout, stderr io.
 		return errors.New(k.usage("revoke", " ID"))
 	}
 	defer f.close()
-	var t tokenView
+	var t admin.Token
 	raw, err := f.do(ctx, http.MethodDelete, k.path(f.slug)+admin.Path(pos[0]), nil, nil, &t)
 	if err != nil {
 		return err
@@ -279,7 +262,7 @@ func tokenRotate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(pos) == 1 {
 		path = admin.Path("workspaces", f.slug, "tokens", pos[0], "rotate")
 	}
-	var t tokenView
+	var t admin.NewToken
 	raw, err := f.do(ctx, http.MethodPost, path, nil, body, &t)
 	if err != nil {
 		return err
@@ -295,7 +278,7 @@ func tokenRotate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	fmt.Fprintf(stdout, "token %s %q for workspace %s, expires %s; it replaces %s, which stops working %s; shown once:\n%s\n",
-		t.ID, t.Name, f.slug, formatTime(t.Expires), old, when, t.Token)
+		t.ID, t.Name, f.slug, formatTime(t.Expires), old, when, t.Secret)
 	return nil
 }
 
@@ -316,7 +299,7 @@ func formatTime(t *time.Time) string {
 }
 
 // expiry describes when a token expires, for tables.
-func expiry(t tokenView) string {
+func expiry(t admin.Token) string {
 	switch {
 	case t.Expires == nil:
 		return "never"
@@ -330,7 +313,7 @@ func expiry(t tokenView) string {
 	return formatWhen(t.Expires)
 }
 
-func printTokens(w io.Writer, tokens []tokenView) error {
+func printTokens(w io.Writer, tokens []admin.Token) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tCREATED BY\tEXPIRES\tLAST USED\tSTATE")
 	for _, t := range tokens {

@@ -11,24 +11,9 @@ import (
 	"net/url"
 	"strconv"
 	"text/tabwriter"
-	"time"
 
 	"github.com/scimd/scimd/internal/admin"
 )
-
-// userView is a user as the admin API shows it.
-type userView struct {
-	ID           string     `json:"id"`
-	UserName     string     `json:"user_name"`
-	ExternalID   string     `json:"external_id"`
-	DisplayName  string     `json:"display_name"`
-	Email        string     `json:"email"`
-	State        string     `json:"state"`
-	Created      time.Time  `json:"created"`
-	LastModified time.Time  `json:"last_modified"`
-	Deleted      *time.Time `json:"deleted"`
-	PurgeAt      *time.Time `json:"purge_at"`
-}
 
 // userCommands are the commands on a workspace's users.
 func userCommands() map[string]func(context.Context, []string, io.Writer, io.Writer) error {
@@ -44,7 +29,7 @@ func userCommands() map[string]func(context.Context, []string, io.Writer, io.Wri
 	}
 }
 
-func printUsers(w io.Writer, users []userView) error {
+func printUsers(w io.Writer, users []admin.User) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tUSERNAME\tSTATE\tDISPLAY NAME\tEMAIL\tEXTERNAL ID\tCREATED")
 	for _, u := range users {
@@ -120,7 +105,7 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *asJSON {
 		return printJSON(stdout, all)
 	}
-	users := make([]userView, len(all.Users))
+	users := make([]admin.User, len(all.Users))
 	for i, raw := range all.Users {
 		if err := json.Unmarshal(raw, &users[i]); err != nil {
 			return err
@@ -170,7 +155,7 @@ func userInvite(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *email != "" {
 		body["email"] = *email
 	}
-	var u userView
+	var u admin.User
 	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "users"), nil, body, &u)
 	if err != nil {
 		return err
@@ -219,7 +204,7 @@ func userListOf(which, usage string) func(context.Context, []string, io.Writer, 
 		}
 		defer f.close()
 		var out struct {
-			Users []userView `json:"users"`
+			Users []admin.User `json:"users"`
 		}
 		raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "users", which), nil, nil, &out)
 		if err != nil {
@@ -286,7 +271,7 @@ func userAction(action, usage string, confirm bool) func(context.Context, []stri
 			return fmt.Errorf("%s cannot be undone: add --yes to %s user %s", action, action, pos[0])
 		}
 		defer f.close()
-		var u userView
+		var u admin.User
 		raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "users", pos[0], action), nil, nil, &u)
 		if err != nil {
 			return err

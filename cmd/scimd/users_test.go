@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // scim sends a SCIM request to the server with the default workspace's
@@ -51,9 +53,9 @@ func (s *testServer) createUser(t *testing.T, name string) string {
 	return u["id"].(string)
 }
 
-func (c *cli) users(args ...string) []userView {
+func (c *cli) users(args ...string) []admin.User {
 	c.t.Helper()
-	var out struct{ Users []userView }
+	var out struct{ Users []admin.User }
 	c.mustJSON(&out, append([]string{"user"}, args...)...)
 	return out.Users
 }
@@ -219,7 +221,7 @@ func TestWebhookCommands(t *testing.T) {
 			t.Errorf("delivered %s", first)
 		}
 		var deliveries struct {
-			Deliveries []deliveryView
+			Deliveries []admin.Delivery
 		}
 		for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
 			c.mustJSON(&deliveries, "webhook", "deliveries", "--workspace", "default", id)
@@ -254,7 +256,7 @@ func TestWebhookCommands(t *testing.T) {
 		if s2 := regexp.MustCompile(`whsec_\S+`).FindString(out); s2 == "" || s2 == m[2] {
 			t.Errorf("webhook rotate-secret:\n%s", out)
 		}
-		var h webhookView
+		var h admin.NewWebhook
 		c.mustJSON(&h, "webhook", "show", "--workspace", "default", id)
 		if h.Enabled || h.EventTypes != nil || h.Secret != "" {
 			t.Errorf("webhook show: %+v", h)

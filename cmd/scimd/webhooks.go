@@ -12,34 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/scimd/scimd/internal/admin"
 )
-
-// webhookView is a webhook as the admin API shows it.
-type webhookView struct {
-	ID             string    `json:"id"`
-	URL            string    `json:"url"`
-	EventTypes     []string  `json:"event_types"` // nil: every type
-	Enabled        bool      `json:"enabled"`
-	Created        time.Time `json:"created"`
-	DisabledReason string    `json:"disabled_reason"`
-	Secret         string    `json:"secret"` // when created or rotated only
-}
-
-// deliveryView is a delivery of an event to a webhook.
-type deliveryView struct {
-	ID          string     `json:"id"`
-	EventID     string     `json:"event_id"`
-	EventType   string     `json:"event_type"`
-	Status      string     `json:"status"`
-	Attempts    int        `json:"attempts"`
-	NextAttempt *time.Time `json:"next_attempt"`
-	LastAttempt *time.Time `json:"last_attempt"`
-	LastStatus  *int       `json:"last_status"`
-	LastError   string     `json:"last_error"`
-}
 
 // webhookCommands are the commands on a workspace's webhooks.
 func webhookCommands() map[string]func(context.Context, []string, io.Writer, io.Writer) error {
@@ -107,7 +82,7 @@ func eventTypes(s string) ([]string, error) {
 	return out, nil
 }
 
-func printWebhooks(w io.Writer, hooks []webhookView) error {
+func printWebhooks(w io.Writer, hooks []admin.Webhook) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tURL\tEVENTS\tENABLED\tCREATED")
 	for _, h := range hooks {
@@ -125,8 +100,8 @@ func printWebhooks(w io.Writer, hooks []webhookView) error {
 }
 
 // printWebhook prints one webhook, with its secret if the API showed it.
-func printWebhook(w io.Writer, h webhookView) error {
-	if err := printWebhooks(w, []webhookView{h}); err != nil {
+func printWebhook(w io.Writer, h admin.NewWebhook) error {
+	if err := printWebhooks(w, []admin.Webhook{h.Webhook}); err != nil {
 		return err
 	}
 	if h.Secret != "" {
@@ -146,7 +121,7 @@ func webhookList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer f.close()
 	var out struct {
-		Webhooks []webhookView `json:"webhooks"`
+		Webhooks []admin.Webhook `json:"webhooks"`
 	}
 	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "webhooks"), nil, nil, &out)
 	if err != nil {
@@ -179,7 +154,7 @@ func webhookCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		body["event_types"] = t
 	}
 	defer f.close()
-	var h webhookView
+	var h admin.NewWebhook
 	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "webhooks"), nil, body, &h)
 	if err != nil {
 		return err
@@ -224,7 +199,7 @@ func webhookSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errors.New("nothing to change: give --url, --events or --enabled")
 	}
 	defer f.close()
-	var h webhookView
+	var h admin.NewWebhook
 	raw, err := f.do(ctx, http.MethodPatch, admin.Path("workspaces", *slug, "webhooks", pos[0]), nil, body, &h)
 	if err != nil {
 		return err
@@ -252,7 +227,7 @@ func webhookOne(name, method, sub string) func(context.Context, []string, io.Wri
 		if sub != "" {
 			path += admin.Path(sub)
 		}
-		var h webhookView
+		var h admin.NewWebhook
 		raw, err := f.do(ctx, method, path, nil, nil, &h)
 		if err != nil {
 			return err
@@ -285,7 +260,7 @@ func webhookDelete(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-func printDeliveries(w io.Writer, ds []deliveryView) error {
+func printDeliveries(w io.Writer, ds []admin.Delivery) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tEVENT\tTYPE\tSTATUS\tATTEMPTS\tLAST ATTEMPT\tLAST RESULT\tNEXT ATTEMPT")
 	for _, d := range ds {
@@ -324,8 +299,8 @@ func webhookDeliveries(ctx context.Context, args []string, stdout, stderr io.Wri
 		q.Set("cursor", *cursor)
 	}
 	var out struct {
-		Deliveries []deliveryView `json:"deliveries"`
-		NextCursor string         `json:"next_cursor"`
+		Deliveries []admin.Delivery `json:"deliveries"`
+		NextCursor string           `json:"next_cursor"`
 	}
 	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "webhooks", pos[0], "deliveries"), q, nil, &out)
 	if err != nil {
@@ -353,7 +328,7 @@ func webhookRedeliver(ctx context.Context, args []string, stdout, stderr io.Writ
 		return errors.New("usage: scimd webhook redeliver --workspace SLUG ID DELIVERY_ID")
 	}
 	defer f.close()
-	var d deliveryView
+	var d admin.Delivery
 	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "webhooks", pos[0], "deliveries", pos[1], "redeliver"), nil, nil, &d)
 	if err != nil {
 		return err
@@ -361,5 +336,5 @@ func webhookRedeliver(ctx context.Context, args []string, stdout, stderr io.Writ
 	if *asJSON {
 		return printRaw(stdout, raw)
 	}
-	return printDeliveries(stdout, []deliveryView{d})
+	return printDeliveries(stdout, []admin.Delivery{d})
 }

@@ -9,21 +9,12 @@ import (
 	"net/http"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/roles"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 )
-
-// workspaceView is a workspace as the admin API shows it.
-type workspaceView struct {
-	ID      string                `json:"id"`
-	Slug    string                `json:"slug"`
-	Created time.Time             `json:"created"`
-	Config  store.WorkspaceConfig `json:"config"`
-}
 
 // settingsJSON turns settings of the form key=value, as scimd workspace
 // set takes them, into the JSON object of the settings that the admin
@@ -96,7 +87,7 @@ func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Write
 		body["config"] = cfg
 	}
 	defer f.close()
-	var w workspaceView
+	var w admin.Workspace
 	raw, err := f.do(ctx, http.MethodPost, "/workspaces", nil, body, &w)
 	if err != nil {
 		return err
@@ -131,7 +122,7 @@ func workspaceList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer f.close()
 	var out struct {
-		Workspaces []workspaceView `json:"workspaces"`
+		Workspaces []admin.Workspace `json:"workspaces"`
 	}
 	raw, err := f.do(ctx, http.MethodGet, "/workspaces", nil, nil, &out)
 	if err != nil {
@@ -154,7 +145,7 @@ func workspaceList(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // printConfig prints a workspace and its configuration, one setting a
 // line, in the form scimd workspace set takes.
-func printConfig(w io.Writer, ws workspaceView) error {
+func printConfig(w io.Writer, ws admin.Workspace) error {
 	fmt.Fprintf(w, "workspace %s (%s), created %s\n", ws.Slug, ws.ID, formatWhen(&ws.Created))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, k := range tenant.ConfigKeys() {
@@ -222,7 +213,7 @@ func workspaceShow(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return errors.New("usage: scimd workspace show SLUG [--json]")
 	}
 	defer f.close()
-	var w workspaceView
+	var w admin.Workspace
 	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", pos[0]), nil, nil, &w)
 	if err != nil {
 		return err
@@ -264,7 +255,7 @@ func workspaceSet(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer f.close()
-	var w workspaceView
+	var w admin.Workspace
 	raw, err := f.do(ctx, http.MethodPatch, admin.Path("workspaces", pos[0]), nil, map[string]any{"config": cfg}, &w)
 	if err != nil {
 		return err
@@ -305,7 +296,7 @@ func workspaceReset(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *asJSON {
 		return printRaw(stdout, raw)
 	}
-	var w workspaceView
+	var w admin.Workspace
 	if _, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", pos[0]), nil, nil, &w); err != nil {
 		return err
 	}

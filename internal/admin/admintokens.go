@@ -19,7 +19,7 @@ func listAdminTokens(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := tokenList{Tokens: make([]tokenJSON, len(infos))}
+	out := TokenList{Tokens: make([]Token, len(infos))}
 	for i, t := range infos {
 		out.Tokens[i] = tokenOut(t)
 	}
@@ -59,7 +59,7 @@ func createAdminToken(h *Handler, c *call) (int, any, error) {
 	c.target = t.ID
 	c.detail("name", t.Name)
 	c.detail("expires", optTime(t.Expires))
-	return http.StatusCreated, newTokenJSON{tokenJSON: tokenOut(tenant.Describe(t, h.now())), Token: plain}, nil
+	return http.StatusCreated, NewToken{Token: tokenOut(tenant.Describe(t, h.now())), Secret: plain}, nil
 }
 
 // tokenTTL reads the expires_in of a new token, as the tenant service

@@ -45,7 +45,7 @@ func listAppTokens(h *Handler, c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	now := h.now()
-	out := tokenList{Tokens: make([]tokenJSON, len(ts))}
+	out := TokenList{Tokens: make([]Token, len(ts))}
 	for i, t := range ts {
 		out.Tokens[i] = tokenOut(tenant.Describe(t, now))
 	}
@@ -89,7 +89,7 @@ func createAppToken(h *Handler, c *call) (int, any, error) {
 	c.detail("slug", slug)
 	c.detail("name", t.Name)
 	c.detail("expires", optTime(t.Expires))
-	return http.StatusCreated, newTokenJSON{tokenJSON: tokenOut(tenant.Describe(t, h.now())), Token: plain}, nil
+	return http.StatusCreated, NewToken{Token: tokenOut(tenant.Describe(t, h.now())), Secret: plain}, nil
 }
 
 // revokeAppToken revokes an app token at once: every server refuses it

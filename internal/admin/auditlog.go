@@ -60,9 +60,9 @@ func (h *Handler) record(c *call, action string, status int, err error, d time.D
 	}
 }
 
-// auditEntryJSON is an audit entry as the API shows it: the columns of
+// AuditEntry is an audit entry as the API shows it: the columns of
 // the audit_log table, and the workspace's slug when it still exists.
-type auditEntryJSON struct {
+type AuditEntry struct {
 	ID            int64           `json:"id"`
 	Time          time.Time       `json:"ts"`
 	WorkspaceID   string          `json:"workspace_id,omitempty"`
@@ -77,9 +77,10 @@ type auditEntryJSON struct {
 	Payload       json.RawMessage `json:"payload,omitempty"`
 }
 
-type auditPage struct {
-	Entries    []auditEntryJSON `json:"entries"`
-	NextCursor string           `json:"next_cursor,omitempty"`
+// AuditPage is a page of the audit log, newest first.
+type AuditPage struct {
+	Entries    []AuditEntry `json:"entries"`
+	NextCursor string       `json:"next_cursor,omitempty"`
 }
 
 // listAudit answers GET /audit: one page, newest first.
@@ -126,9 +127,9 @@ func listAudit(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := auditPage{Entries: make([]auditEntryJSON, len(page.Entries)), NextCursor: page.Next}
+	out := AuditPage{Entries: make([]AuditEntry, len(page.Entries)), NextCursor: page.Next}
 	for i, e := range page.Entries {
-		out.Entries[i] = auditEntryJSON{
+		out.Entries[i] = AuditEntry{
 			ID: e.ID, Time: e.Time.UTC(), WorkspaceID: e.WorkspaceID, Workspace: slugs[e.WorkspaceID],
 			Channel: e.Channel, Action: e.Action, Actor: e.Actor, Target: e.Target, CorrelationID: e.CorrelationID,
 			Status: e.Status, DurationMS: float64(e.Duration.Microseconds()) / 1000, Payload: e.Payload,

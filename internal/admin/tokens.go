@@ -10,8 +10,9 @@ import (
 	"github.com/scimd/scimd/internal/tenant"
 )
 
-// tokenJSON is a SCIM token as listed: never its secret, nor its hash.
-type tokenJSON struct {
+// Token is a token as the API lists it, of any kind: never its secret,
+// nor its hash.
+type Token struct {
 	ID        string     `json:"id"`
 	Name      string     `json:"name"`
 	Created   time.Time  `json:"created"`
@@ -23,17 +24,19 @@ type tokenJSON struct {
 	State     string     `json:"state"`     // active, expired or revoked
 }
 
-// newTokenJSON is a token just minted: the only response that shows the
-// token itself.
-type newTokenJSON struct {
-	tokenJSON
-	Token string `json:"token"`
+// NewToken is a token just minted: the only answer that shows the token
+// itself.
+type NewToken struct {
+	Token
+	// Secret is the token itself, shown once.
+	Secret string `json:"token"`
 	// Previous is the token a rotation replaced, as it now is.
-	Previous *tokenJSON `json:"previous,omitempty"`
+	Previous *Token `json:"previous,omitempty"`
 }
 
-type tokenList struct {
-	Tokens []tokenJSON `json:"tokens"`
+// TokenList is a listing of tokens.
+type TokenList struct {
+	Tokens []Token `json:"tokens"`
 }
 
 func optTime(t time.Time) *time.Time {
@@ -44,8 +47,8 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-func tokenOut(i tenant.TokenInfo) tokenJSON {
-	t := tokenJSON{
+func tokenOut(i tenant.TokenInfo) Token {
+	t := Token{
 		ID: i.ID, Name: i.Name, Created: i.Created.UTC(), CreatedBy: i.CreatedBy,
 		Expires: optTime(i.Expires), LastUsed: optTime(i.LastUsed), Revoked: optTime(i.Revoked), State: i.State,
 	}
@@ -74,7 +77,7 @@ func listTokens(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, workspaceErr(slug, err)
 	}
-	out := tokenList{Tokens: make([]tokenJSON, len(infos))}
+	out := TokenList{Tokens: make([]Token, len(infos))}
 	for i, t := range infos {
 		out.Tokens[i] = tokenOut(t)
 	}
@@ -107,7 +110,7 @@ func createToken(h *Handler, c *call) (int, any, error) {
 	c.detail("slug", slug)
 	c.detail("name", t.Name)
 	c.detail("expires", optTime(t.Expires))
-	return http.StatusCreated, newTokenJSON{tokenJSON: tokenOut(tenant.Describe(t, h.now())), Token: plain}, nil
+	return http.StatusCreated, NewToken{Token: tokenOut(tenant.Describe(t, h.now())), Secret: plain}, nil
 }
 
 // revokeToken revokes a token at once; revoking it again changes nothing.
@@ -177,6 +180,6 @@ func (h *Handler) rotate(c *call, slug, tokenID string, overlap time.Duration) (
 	c.detail("overlap", overlap.String())
 	now := h.now()
 	prev := tokenOut(tenant.Describe(old, now))
-	out := newTokenJSON{tokenJSON: tokenOut(tenant.Describe(next, now)), Token: plain, Previous: &prev}
+	out := NewToken{Token: tokenOut(tenant.Describe(next, now)), Secret: plain, Previous: &prev}
 	return http.StatusCreated, out, nil
 }

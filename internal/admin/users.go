@@ -29,10 +29,10 @@ const (
 	UserSoftDeleted = "soft_deleted"
 )
 
-// userJSON is a user as administrators list them: who, and in which
+// User is a user as administrators list them: who, and in which
 // state, rather than the whole SCIM document (GET /scim/v2/Users/{id}
 // has that).
-type userJSON struct {
+type User struct {
 	ID           string    `json:"id"`
 	UserName     string    `json:"user_name"`
 	ExternalID   string    `json:"external_id,omitempty"`
@@ -46,8 +46,9 @@ type userJSON struct {
 	PurgeAt *time.Time `json:"purge_at,omitempty"`
 }
 
-type userList struct {
-	Users []userJSON `json:"users"`
+// UserPage is a page of a workspace's users.
+type UserPage struct {
+	Users []User `json:"users"`
 	// Total counts the users that match the filter, on every page.
 	Total      int    `json:"total"`
 	NextCursor string `json:"next_cursor,omitempty"`
@@ -63,8 +64,8 @@ func userState(doc map[string]any) string {
 	return UserActive
 }
 
-func userOut(r *store.Resource) userJSON {
-	u := userJSON{
+func userOut(r *store.Resource) User {
+	u := User{
 		ID: r.ID, State: userState(r.Doc),
 		Created: r.Created.UTC(), LastModified: r.LastModified.UTC(),
 	}
@@ -123,15 +124,16 @@ func listUsers(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := userList{Users: make([]userJSON, len(page.Resources)), Total: page.Total, NextCursor: page.NextCursor}
+	out := UserPage{Users: make([]User, len(page.Resources)), Total: page.Total, NextCursor: page.NextCursor}
 	for i, r := range page.Resources {
 		out.Users[i] = userOut(r)
 	}
 	return http.StatusOK, out, nil
 }
 
-type deletedUserList struct {
-	Users []userJSON `json:"users"`
+// UserList is a listing of users: invited or soft-deleted ones.
+type UserList struct {
+	Users []User `json:"users"`
 }
 
 // listDeletedUsers lists a workspace's soft-deleted users, the oldest
@@ -145,7 +147,7 @@ func listDeletedUsers(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := deletedUserList{Users: make([]userJSON, len(deleted))}
+	out := UserList{Users: make([]User, len(deleted))}
 	for i, d := range deleted {
 		u := userOut(d.Resource)
 		u.State = UserSoftDeleted
@@ -236,7 +238,7 @@ func listLocalUsers(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := deletedUserList{Users: make([]userJSON, len(users))}
+	out := UserList{Users: make([]User, len(users))}
 	for i, r := range users {
 		u := userOut(r)
 		u.State = UserInvited

@@ -22,8 +22,8 @@ const (
 	CodeDeliveryNotFound = "delivery_not_found" // 404
 )
 
-// webhookJSON is a webhook as listed: never its secret.
-type webhookJSON struct {
+// Webhook is a webhook as listed: never its secret.
+type Webhook struct {
 	ID  string `json:"id"`
 	URL string `json:"url"`
 	// EventTypes is null for every type.
@@ -34,23 +34,24 @@ type webhookJSON struct {
 	DisabledReason string `json:"disabled_reason,omitempty"`
 }
 
-// newWebhookJSON is a webhook with its signing secret: the answer to a
+// NewWebhook is a webhook with its signing secret: the answer to a
 // create or a rotation, the only ones that show it.
-type newWebhookJSON struct {
-	webhookJSON
+type NewWebhook struct {
+	Webhook
 	Secret string `json:"secret"`
 }
 
-type webhookList struct {
-	Webhooks []webhookJSON `json:"webhooks"`
+// WebhookList is a listing of webhooks.
+type WebhookList struct {
+	Webhooks []Webhook `json:"webhooks"`
 }
 
-func webhookOut(w store.Webhook) webhookJSON {
-	return webhookJSON{ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Enabled: w.Enabled, Created: w.Created.UTC(), DisabledReason: w.DisabledReason}
+func webhookOut(w store.Webhook) Webhook {
+	return Webhook{ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Enabled: w.Enabled, Created: w.Created.UTC(), DisabledReason: w.DisabledReason}
 }
 
-// deliveryJSON is one delivery of the delivery log.
-type deliveryJSON struct {
+// Delivery is one delivery of the delivery log.
+type Delivery struct {
 	ID          string     `json:"id"`
 	WebhookID   string     `json:"webhook_id"`
 	EventID     string     `json:"event_id"`
@@ -65,13 +66,14 @@ type deliveryJSON struct {
 	DeliveredAt *time.Time `json:"delivered_at"`
 }
 
-type deliveryPage struct {
-	Deliveries []deliveryJSON `json:"deliveries"`
-	NextCursor string         `json:"next_cursor,omitempty"`
+// DeliveryPage is a page of a webhook's delivery log, newest event first.
+type DeliveryPage struct {
+	Deliveries []Delivery `json:"deliveries"`
+	NextCursor string     `json:"next_cursor,omitempty"`
 }
 
-func deliveryOut(d store.Delivery) deliveryJSON {
-	out := deliveryJSON{
+func deliveryOut(d store.Delivery) Delivery {
+	out := Delivery{
 		ID: d.ID, WebhookID: d.WebhookID, EventID: d.EventID, EventType: d.EventType, EventSeq: d.EventSeq,
 		Status: string(d.Status), Attempts: d.Attempts, LastError: d.LastError,
 		NextAttempt: optTime(d.NextAttempt), LastAttempt: optTime(d.LastAttempt), DeliveredAt: optTime(d.DeliveredAt),
@@ -173,7 +175,7 @@ func listWebhooks(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := webhookList{Webhooks: make([]webhookJSON, len(hooks))}
+	out := WebhookList{Webhooks: make([]Webhook, len(hooks))}
 	for i, wh := range hooks {
 		out.Webhooks[i] = webhookOut(wh)
 	}
@@ -215,7 +217,7 @@ func createWebhook(h *Handler, c *call) (int, any, error) {
 	c.detail("slug", slug)
 	c.detail("url", wh.URL)
 	c.detail("event_types", wh.EventTypes)
-	return http.StatusCreated, newWebhookJSON{webhookOut(wh), wh.Secret}, nil
+	return http.StatusCreated, NewWebhook{webhookOut(wh), wh.Secret}, nil
 }
 
 func getWebhook(h *Handler, c *call) (int, any, error) {
@@ -321,7 +323,7 @@ func rotateWebhookSecret(h *Handler, c *call) (int, any, error) {
 		return 0, nil, h.webhookErr(slug, webhookID, err)
 	}
 	c.detail("slug", slug)
-	return http.StatusOK, newWebhookJSON{webhookOut(wh), wh.Secret}, nil
+	return http.StatusOK, NewWebhook{webhookOut(wh), wh.Secret}, nil
 }
 
 // listDeliveries is the delivery log of a webhook, newest event first.
@@ -347,7 +349,7 @@ func listDeliveries(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := deliveryPage{Deliveries: make([]deliveryJSON, len(page.Deliveries)), NextCursor: page.NextCursor}
+	out := DeliveryPage{Deliveries: make([]Delivery, len(page.Deliveries)), NextCursor: page.NextCursor}
 	for i, d := range page.Deliveries {
 		out.Deliveries[i] = deliveryOut(d)
 	}
@@ -383,7 +385,7 @@ func redeliver(h *Handler, c *call) (int, any, error) {
 	c.detail("slug", w.Slug)
 	c.detail("webhook_id", wh.ID)
 	c.detail("event_id", d.EventID)
-	out := redeliveryJSON{deliveryJSON: deliveryOut(d)}
+	out := Redelivery{Delivery: deliveryOut(d)}
 	if !wh.Enabled {
 		out.Warning = fmt.Sprintf("webhook %s is disabled: the delivery waits until it is enabled (PATCH with {\"enabled\": true})", wh.ID)
 		c.detail("warning", out.Warning)
@@ -391,9 +393,9 @@ func redeliver(h *Handler, c *call) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
-// redeliveryJSON is a delivery made pending again.
-type redeliveryJSON struct {
-	deliveryJSON
+// Redelivery is a delivery made pending again.
+type Redelivery struct {
+	Delivery
 	// Warning says why the delivery will not go yet.
 	Warning string `json:"warning,omitempty"`
 }

@@ -13,21 +13,22 @@ import (
 	"github.com/scimd/scimd/internal/tenant"
 )
 
-// workspaceJSON is a workspace as the API shows it. The configuration
+// Workspace is a workspace as the API shows it. The configuration
 // keeps the names that scimd workspace set uses.
-type workspaceJSON struct {
+type Workspace struct {
 	ID      string                `json:"id"`
 	Slug    string                `json:"slug"`
 	Created time.Time             `json:"created"`
 	Config  store.WorkspaceConfig `json:"config"`
 }
 
-func workspaceOut(w store.Workspace) workspaceJSON {
-	return workspaceJSON{ID: w.ID, Slug: w.Slug, Created: w.Created.UTC(), Config: w.Config}
+func workspaceOut(w store.Workspace) Workspace {
+	return Workspace{ID: w.ID, Slug: w.Slug, Created: w.Created.UTC(), Config: w.Config}
 }
 
-type workspaceList struct {
-	Workspaces []workspaceJSON `json:"workspaces"`
+// WorkspaceList is a listing of workspaces.
+type WorkspaceList struct {
+	Workspaces []Workspace `json:"workspaces"`
 }
 
 // workspace returns the workspace of a slug, or a 404 that names it.
@@ -51,7 +52,7 @@ func listWorkspaces(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := workspaceList{Workspaces: make([]workspaceJSON, len(ws))}
+	out := WorkspaceList{Workspaces: make([]Workspace, len(ws))}
 	for i, w := range ws {
 		out.Workspaces[i] = workspaceOut(w)
 	}

@@ -6,23 +6,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
+
+	"github.com/scimd/scimd/internal/admin"
 )
 
 // auditView is an audit log entry as the API shows it.
 type auditView struct {
-	ID            int64           `json:"id"`
-	Time          time.Time       `json:"ts"`
-	WorkspaceID   string          `json:"workspace_id"`
-	Workspace     string          `json:"workspace"`
-	Channel       string          `json:"channel"`
-	Action        string          `json:"action"`
-	Actor         string          `json:"actor"`
-	Target        string          `json:"target"`
-	CorrelationID string          `json:"correlation_id"`
-	Status        int             `json:"status"`
-	DurationMS    float64         `json:"duration_ms"`
-	Payload       json.RawMessage `json:"payload"`
+	admin.AuditEntry
 }
 
 // PayloadText is the payload indented for reading, without the HTML

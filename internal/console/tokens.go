@@ -8,22 +8,14 @@ import (
 	"github.com/scimd/scimd/internal/admin"
 )
 
-// newTokenView is a token just minted: the one answer of the API that
-// holds the token itself.
-type newTokenView struct {
-	tokenView
-	Token    string     `json:"token"`
-	Previous *tokenView `json:"previous"`
-}
-
 // secretData is what the page that shows a new secret once shows.
 type secretData struct {
 	Slug string // the workspace; "" for an admin token
 	// Kind is that of Token: "scim", "app" or "admin".
 	Kind    string
 	SCIMURL string
-	Token   *newTokenView   // a token, created or rotated
-	Webhook *newWebhookView // or a webhook, with its signing secret
+	Token   *admin.NewToken   // a token, created or rotated
+	Webhook *admin.NewWebhook // or a webhook, with its signing secret
 	// Back is the page to go back to, and BackTo names it.
 	Back, BackTo string
 }
@@ -42,7 +34,7 @@ func createToken(q *req) {
 	if expires != "" {
 		body["expires_in"] = expires
 	}
-	var t newTokenView
+	var t admin.NewToken
 	if e := q.api("POST", admin.Path("workspaces", slug, "tokens"), nil, body, &t); e != nil {
 		q.showWorkspace(e.Status, e, nil, func(d *workspaceData) { d.TokenName, d.TokenExpires = name, expires })
 		return
@@ -69,23 +61,23 @@ type confirmData struct {
 // findToken returns the token id of the list at the API's path, for a
 // page to name it; the API says whether it exists when the action is
 // taken.
-func (q *req) findToken(list, id string) (tokenView, *apiError) {
+func (q *req) findToken(list, id string) (admin.Token, *apiError) {
 	var tokens struct {
-		Tokens []tokenView `json:"tokens"`
+		Tokens []admin.Token `json:"tokens"`
 	}
 	if e := q.api("GET", list, nil, nil, &tokens); e != nil {
-		return tokenView{}, e
+		return admin.Token{}, e
 	}
 	for _, t := range tokens.Tokens {
 		if t.ID == id {
 			return t, nil
 		}
 	}
-	return tokenView{ID: id}, nil
+	return admin.Token{ID: id}, nil
 }
 
 // tokenLabel names a token on a page.
-func tokenLabel(t tokenView) string {
+func tokenLabel(t admin.Token) string {
 	if t.Name == "" {
 		return t.ID
 	}
@@ -129,7 +121,7 @@ func (q *req) confirmToken(status int, failed *apiError, rotate bool) {
 
 func revokeToken(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	var t tokenView
+	var t admin.Token
 	if e := q.api("DELETE", admin.Path("workspaces", slug, "tokens", id), nil, nil, &t); e != nil {
 		q.confirmToken(e.Status, e, false)
 		return
@@ -148,7 +140,7 @@ func rotateToken(q *req) {
 	if o := strings.TrimSpace(q.r.PostForm.Get("overlap")); o != "" {
 		body["overlap"] = o
 	}
-	var t newTokenView
+	var t admin.NewToken
 	if e := q.api("POST", admin.Path("workspaces", slug, "tokens", id, "rotate"), nil, body, &t); e != nil {
 		q.confirmToken(e.Status, e, true)
 		return

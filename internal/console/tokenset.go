@@ -80,7 +80,7 @@ func (s tokenSet) section() string {
 type tokenSetData struct {
 	Slug   string // "" for admin tokens
 	Page   string // the page's path: the create form posts to it
-	Tokens []tokenView
+	Tokens []admin.Token
 	// What the form was sent with, after a refusal.
 	Name, Expires string
 }
@@ -95,7 +95,7 @@ func (q *req) showTokenSet(status int, failed *apiError, name, expires string) {
 	s := tokenSetOf(q)
 	d := tokenSetData{Slug: s.slug, Page: s.page(), Name: name, Expires: expires}
 	var list struct {
-		Tokens []tokenView `json:"tokens"`
+		Tokens []admin.Token `json:"tokens"`
 	}
 	if e := q.api("GET", s.api(), nil, nil, &list); e != nil {
 		q.failAPI(e)
@@ -118,7 +118,7 @@ func createInSet(q *req) {
 	if expires != "" {
 		body["expires_in"] = expires
 	}
-	var t newTokenView
+	var t admin.NewToken
 	if e := q.api("POST", s.api(), nil, body, &t); e != nil {
 		q.showTokenSet(e.Status, e, name, expires)
 		return
@@ -157,7 +157,7 @@ func (q *req) confirmRevokeInSet(status int, failed *apiError) {
 // console signs them out at once rather than at their next page.
 func revokeInSet(q *req) {
 	s, id := tokenSetOf(q), q.r.PathValue("id")
-	var t tokenView
+	var t admin.Token
 	if e := q.api("DELETE", s.api(id), nil, nil, &t); e != nil {
 		q.confirmRevokeInSet(e.Status, e)
 		return

@@ -5,22 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/scimd/scimd/internal/admin"
 )
-
-// userView is a user as the API lists it.
-type userView struct {
-	ID          string     `json:"id"`
-	UserName    string     `json:"user_name"`
-	DisplayName string     `json:"display_name"`
-	Email       string     `json:"email"`
-	State       string     `json:"state"`
-	Created     time.Time  `json:"created"`
-	Deleted     *time.Time `json:"deleted"`
-	PurgeAt     *time.Time `json:"purge_at"`
-}
 
 // usersPageSize is how many users a page of the list shows.
 const usersPageSize = "50"
@@ -29,11 +16,11 @@ type usersData struct {
 	Slug       string
 	Filter     string
 	Cursor     string // of this page; "" for the first
-	Users      []userView
+	Users      []admin.User
 	Total      int
 	NextCursor string
-	Invited    []userView
-	Deleted    []userView
+	Invited    []admin.User
+	Deleted    []admin.User
 	// Invite is what the invite form was sent with, after a refusal.
 	Invite inviteForm
 }
@@ -63,12 +50,12 @@ func (q *req) showUsers(status int, failed *apiError, invite inviteForm) {
 		query.Set("cursor", d.Cursor)
 	}
 	var page struct {
-		Users      []userView `json:"users"`
-		Total      int        `json:"total"`
-		NextCursor string     `json:"next_cursor"`
+		Users      []admin.User `json:"users"`
+		Total      int          `json:"total"`
+		NextCursor string       `json:"next_cursor"`
 	}
 	var invited, deleted struct {
-		Users []userView `json:"users"`
+		Users []admin.User `json:"users"`
 	}
 	e := q.api("GET", admin.Path("workspaces", slug, "users", "invited"), nil, nil, &invited)
 	if e == nil {
@@ -108,7 +95,7 @@ func userAction(action, done string) func(*req) {
 			return
 		}
 		slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-		var u userView
+		var u admin.User
 		if e := q.api("POST", admin.Path("workspaces", slug, "users", id, action), nil, nil, &u); e != nil {
 			q.showUsers(e.Status, e, inviteForm{})
 			return
@@ -120,19 +107,19 @@ func userAction(action, done string) func(*req) {
 // findListed returns the user id from one of the workspace's lists of
 // users, "deleted" or "invited", for the page that asks before an
 // action on it to name it.
-func (q *req) findListed(slug, list, id string) (userView, *apiError) {
+func (q *req) findListed(slug, list, id string) (admin.User, *apiError) {
 	var l struct {
-		Users []userView `json:"users"`
+		Users []admin.User `json:"users"`
 	}
 	if e := q.api("GET", admin.Path("workspaces", slug, "users", list), nil, nil, &l); e != nil {
-		return userView{}, e
+		return admin.User{}, e
 	}
 	for _, u := range l.Users {
 		if u.ID == id {
 			return u, nil
 		}
 	}
-	return userView{ID: id}, nil
+	return admin.User{ID: id}, nil
 }
 
 // userQuestion is a page that asks before an action that cannot be
@@ -224,7 +211,7 @@ func inviteUser(q *req) {
 	if f.Email != "" {
 		body["email"] = f.Email
 	}
-	var u userView
+	var u admin.User
 	if e := q.api("POST", admin.Path("workspaces", slug, "users"), nil, body, &u); e != nil {
 		q.showUsers(e.Status, e, f)
 		return

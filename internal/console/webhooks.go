@@ -6,31 +6,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/scimd/scimd/internal/admin"
 )
-
-// newWebhookView is a webhook just created, with its signing secret.
-type newWebhookView struct {
-	webhookView
-	Secret string `json:"secret"`
-}
-
-// deliveryView is one delivery of a webhook's log.
-type deliveryView struct {
-	ID          string     `json:"id"`
-	EventID     string     `json:"event_id"`
-	EventType   string     `json:"event_type"`
-	EventSeq    int64      `json:"event_seq"`
-	Status      string     `json:"status"`
-	Attempts    int        `json:"attempts"`
-	NextAttempt *time.Time `json:"next_attempt"`
-	LastAttempt *time.Time `json:"last_attempt"`
-	LastStatus  *int       `json:"last_status"`
-	LastError   string     `json:"last_error"`
-	DeliveredAt *time.Time `json:"delivered_at"`
-}
 
 // createWebhook registers a webhook and shows its signing secret once.
 // Event types are typed separated by commas or spaces; none for every
@@ -46,7 +24,7 @@ func createWebhook(q *req) {
 	if fields := eventTypes(types); len(fields) > 0 {
 		body["event_types"] = fields
 	}
-	var wh newWebhookView
+	var wh admin.NewWebhook
 	if e := q.api("POST", admin.Path("workspaces", slug, "webhooks"), nil, body, &wh); e != nil {
 		q.showWorkspace(e.Status, e, nil, func(d *workspaceData) { d.WebhookURL, d.EventTypes = u, types })
 		return
@@ -63,14 +41,14 @@ func eventTypes(text string) []string {
 
 type webhookData struct {
 	Slug    string
-	Webhook webhookView
+	Webhook admin.Webhook
 	// The settings form: what it shows, and what the API gave, sent back
 	// with it so that only what the operator changed is sent.
 	URL, EventTypes       string
 	WasURL, WasEventTypes string
 	Status                string // the log's filter
 	Cursor                string
-	Deliveries            []deliveryView
+	Deliveries            []admin.Delivery
 	NextCursor            string
 }
 
@@ -103,8 +81,8 @@ func (q *req) showWebhook(status int, failed *apiError, sent url.Values) {
 		query.Set("cursor", d.Cursor)
 	}
 	var page struct {
-		Deliveries []deliveryView `json:"deliveries"`
-		NextCursor string         `json:"next_cursor"`
+		Deliveries []admin.Delivery `json:"deliveries"`
+		NextCursor string           `json:"next_cursor"`
 	}
 	if e := q.api("GET", admin.Path("workspaces", slug, "webhooks", id, "deliveries"), query, nil, &page); e != nil {
 		if e.Status != http.StatusBadRequest {
@@ -124,7 +102,7 @@ func enableWebhook(q *req) {
 	}
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	on := q.r.PostForm.Get("enabled") == "true"
-	var wh webhookView
+	var wh admin.Webhook
 	if e := q.api("PATCH", admin.Path("workspaces", slug, "webhooks", id), nil, map[string]any{"enabled": on}, &wh); e != nil {
 		q.showWebhook(e.Status, e, nil)
 		return
@@ -142,7 +120,7 @@ func confirmDeleteWebhook(q *req) {
 
 func (q *req) confirmDeleteWebhook(status int, failed *apiError) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	var wh webhookView
+	var wh admin.Webhook
 	if e := q.api("GET", admin.Path("workspaces", slug, "webhooks", id), nil, nil, &wh); e != nil {
 		if failed == nil {
 			failed = e
@@ -174,7 +152,7 @@ func deleteWebhook(q *req) {
 func redeliver(q *req) {
 	slug, id, delivery := q.r.PathValue("slug"), q.r.PathValue("id"), q.r.PathValue("delivery")
 	var d struct {
-		deliveryView
+		admin.Delivery
 		Warning string `json:"warning"`
 	}
 	if e := q.api("POST", admin.Path("workspaces", slug, "webhooks", id, "deliveries", delivery, "redeliver"), nil, nil, &d); e != nil {
@@ -215,7 +193,7 @@ func saveWebhook(q *req) {
 		q.redirect(page, "Nothing changed.")
 		return
 	}
-	var wh webhookView
+	var wh admin.Webhook
 	if e := q.api("PATCH", admin.Path("workspaces", slug, "webhooks", id), nil, changes, &wh); e != nil {
 		q.showWebhook(e.Status, e, form)
 		return
@@ -229,7 +207,7 @@ func confirmRotateSecret(q *req) {
 
 func (q *req) confirmRotateSecret(status int, failed *apiError) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	var wh webhookView
+	var wh admin.Webhook
 	if e := q.api("GET", admin.Path("workspaces", slug, "webhooks", id), nil, nil, &wh); e != nil {
 		if failed == nil {
 			failed = e
@@ -251,7 +229,7 @@ func (q *req) confirmRotateSecret(status int, failed *apiError) {
 // like createWebhook.
 func rotateSecret(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	var wh newWebhookView
+	var wh admin.NewWebhook
 	if e := q.api("POST", admin.Path("workspaces", slug, "webhooks", id, "rotate-secret"), nil, nil, &wh); e != nil {
 		q.confirmRotateSecret(e.Status, e)
 		return

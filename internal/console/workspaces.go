@@ -63,36 +63,13 @@ func createWorkspace(q *req) {
 	q.redirect(workspacePath(w.Slug), fmt.Sprintf("Created workspace %s.", w.Slug))
 }
 
-// tokenView is a SCIM token as listed.
-type tokenView struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Created   time.Time  `json:"created"`
-	CreatedBy string     `json:"created_by"`
-	Expires   *time.Time `json:"expires"`
-	DaysLeft  *int       `json:"days_left"`
-	LastUsed  *time.Time `json:"last_used"`
-	Revoked   *time.Time `json:"revoked"`
-	State     string     `json:"state"`
-}
-
-// webhookView is a webhook as listed.
-type webhookView struct {
-	ID             string    `json:"id"`
-	URL            string    `json:"url"`
-	EventTypes     []string  `json:"event_types"`
-	Enabled        bool      `json:"enabled"`
-	Created        time.Time `json:"created"`
-	DisabledReason string    `json:"disabled_reason"`
-}
-
 // workspaceData is what the workspace page shows.
 type workspaceData struct {
 	Workspace workspaceView
 	SCIMURL   string
 	Settings  []settingField
-	Tokens    []tokenView
-	Webhooks  []webhookView
+	Tokens    []admin.Token
+	Webhooks  []admin.Webhook
 	// What the forms were sent with, after a refusal.
 	TokenName, TokenExpires string
 	WebhookURL, EventTypes  string
@@ -115,10 +92,10 @@ func (q *req) showWorkspace(status int, failed *apiError, sent url.Values, edit 
 		return
 	}
 	var tokens struct {
-		Tokens []tokenView `json:"tokens"`
+		Tokens []admin.Token `json:"tokens"`
 	}
 	var hooks struct {
-		Webhooks []webhookView `json:"webhooks"`
+		Webhooks []admin.Webhook `json:"webhooks"`
 	}
 	e := q.api("GET", admin.Path("workspaces", slug, "tokens"), nil, nil, &tokens)
 	if e == nil {
@@ -374,16 +351,16 @@ func (q *req) confirmDeleteWorkspace(status int, failed *apiError) {
 	var (
 		w                 workspaceView
 		tokens, appTokens struct {
-			Tokens []tokenView `json:"tokens"`
+			Tokens []admin.Token `json:"tokens"`
 		}
 		hooks struct {
-			Webhooks []webhookView `json:"webhooks"`
+			Webhooks []admin.Webhook `json:"webhooks"`
 		}
 		users struct {
 			Total int `json:"total"`
 		}
 		invited, deleted struct {
-			Users []userView `json:"users"`
+			Users []admin.User `json:"users"`
 		}
 	)
 	for _, c := range []struct {
@@ -433,7 +410,7 @@ func count(n int, noun string) string {
 }
 
 // active counts the active tokens of a list.
-func active(tokens []tokenView) int {
+func active(tokens []admin.Token) int {
 	n := 0
 	for _, t := range tokens {
 		if t.State == "active" {
