@@ -114,11 +114,33 @@ func enableWebhook(q *req) {
 	q.redirect(workspacePath(slug, "webhooks", id), fmt.Sprintf("%s webhook %s.", state, wh.ID))
 }
 
-func confirmDeleteWebhook(q *req) {
-	q.confirmDeleteWebhook(http.StatusOK, nil)
+// webhookQuestion is a page that asks before an action on a webhook that
+// cannot be undone.
+type webhookQuestion struct {
+	title    string
+	question string // with the webhook's id and URL and the workspace
+	detail   string
+	button   string
+	// sub is the path, below the webhook's page, the form posts to.
+	sub string
 }
 
-func (q *req) confirmDeleteWebhook(status int, failed *apiError) {
+var (
+	deleteWebhookQuestion = webhookQuestion{
+		title: "Delete webhook", question: "Delete webhook %s (%s) of workspace %s?",
+		detail: "Its delivery log goes with it, and what is pending is not sent. This cannot be undone.",
+		button: "Delete", sub: "delete",
+	}
+	rotateSecretQuestion = webhookQuestion{
+		title: "Rotate webhook secret", question: "Rotate the signing secret of webhook %s (%s) of workspace %s?",
+		detail: "A new secret is shown once. Everything sent from now on is signed with it alone: the endpoint refuses deliveries until it is given the new one. The old secret cannot be had back.",
+		button: "Rotate", sub: "rotate-secret",
+	}
+)
+
+// askWebhook shows the question of a webhook action, with the error of
+// the action if it was refused.
+func (q *req) askWebhook(wq webhookQuestion, status int, failed *apiError) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	var wh admin.Webhook
 	if e := q.api("GET", admin.Path("workspaces", slug, "webhooks", id), nil, nil, &wh); e != nil {
@@ -129,19 +151,21 @@ func (q *req) confirmDeleteWebhook(status int, failed *apiError) {
 		return
 	}
 	d := confirmData{
-		Question: fmt.Sprintf("Delete webhook %s (%s) of workspace %s?", wh.ID, wh.URL, slug),
-		Detail:   "Its delivery log goes with it, and what is pending is not sent. This cannot be undone.",
-		Action:   workspacePath(slug, "webhooks", id, "delete"),
-		Button:   "Delete",
+		Question: fmt.Sprintf(wq.question, wh.ID, wh.URL, slug),
+		Detail:   wq.detail,
+		Action:   workspacePath(slug, "webhooks", id, wq.sub),
+		Button:   wq.button,
 		Back:     workspacePath(slug, "webhooks", id),
 	}
-	q.render(status, "confirm", view{Title: "Delete webhook", Section: "workspaces", Error: failed, Data: d})
+	q.render(status, "confirm", view{Title: wq.title, Section: "workspaces", Error: failed, Data: d})
 }
+
+func confirmDeleteWebhook(q *req) { q.askWebhook(deleteWebhookQuestion, http.StatusOK, nil) }
 
 func deleteWebhook(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	if e := q.api("DELETE", admin.Path("workspaces", slug, "webhooks", id), nil, nil, nil); e != nil {
-		q.confirmDeleteWebhook(e.Status, e)
+		q.askWebhook(deleteWebhookQuestion, e.Status, e)
 		return
 	}
 	q.redirect(workspacePath(slug), fmt.Sprintf("Deleted webhook %s.", id))
@@ -201,29 +225,7 @@ func saveWebhook(q *req) {
 	q.redirect(page, fmt.Sprintf("Changed %s of webhook %s.", strings.Join(names, " and "), wh.ID))
 }
 
-func confirmRotateSecret(q *req) {
-	q.confirmRotateSecret(http.StatusOK, nil)
-}
-
-func (q *req) confirmRotateSecret(status int, failed *apiError) {
-	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
-	var wh admin.Webhook
-	if e := q.api("GET", admin.Path("workspaces", slug, "webhooks", id), nil, nil, &wh); e != nil {
-		if failed == nil {
-			failed = e
-		}
-		q.failAPI(failed)
-		return
-	}
-	d := confirmData{
-		Question: fmt.Sprintf("Rotate the signing secret of webhook %s (%s) of workspace %s?", wh.ID, wh.URL, slug),
-		Detail:   "A new secret is shown once. Everything sent from now on is signed with it alone: the endpoint refuses deliveries until it is given the new one. The old secret cannot be had back.",
-		Action:   workspacePath(slug, "webhooks", id, "rotate-secret"),
-		Button:   "Rotate",
-		Back:     workspacePath(slug, "webhooks", id),
-	}
-	q.render(status, "confirm", view{Title: "Rotate webhook secret", Section: "workspaces", Error: failed, Data: d})
-}
+func confirmRotateSecret(q *req) { q.askWebhook(rotateSecretQuestion, http.StatusOK, nil) }
 
 // rotateSecret gives a webhook a new signing secret and shows it once,
 // like createWebhook.
@@ -231,7 +233,7 @@ func rotateSecret(q *req) {
 	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
 	var wh admin.NewWebhook
 	if e := q.api("POST", admin.Path("workspaces", slug, "webhooks", id, "rotate-secret"), nil, nil, &wh); e != nil {
-		q.confirmRotateSecret(e.Status, e)
+		q.askWebhook(rotateSecretQuestion, e.Status, e)
 		return
 	}
 	page := workspacePath(slug, "webhooks", id)
