@@ -128,7 +128,9 @@ func (r *Reconciler) markWorkspace(ws string, now time.Time) {
 }
 
 // Run recomputes roles as changes come, and every user's each Sweep,
-// until ctx ends.
+// until ctx ends. Each Sweep it also prunes the records of group changes
+// older than store.GroupChangesKept, which it and its like on other
+// replicas have had the time to read.
 func (r *Reconciler) Run(ctx context.Context) {
 	unsubscribe := r.store.Subscribe(r.apply)
 	defer unsubscribe()
@@ -139,6 +141,9 @@ func (r *Reconciler) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-sweep.C:
+			if _, err := r.store.PruneGroupChanges(ctx, time.Now().Add(-store.GroupChangesKept)); err != nil && ctx.Err() == nil {
+				r.log.Error("pruning records of group changes failed; will retry", "error", err)
+			}
 			r.apply(store.Change{Kind: store.ChangeReset})
 		case <-r.wake:
 		}

@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 type env struct {
 	t          *testing.T
+	path       string // of the SQLite database
 	ctx        context.Context
 	st         store.Store
 	svc        *provision.Service
@@ -34,11 +36,12 @@ type env struct {
 // admin and Engineering to developer, and then as config says.
 func newEnv(t *testing.T, config ...func(*store.WorkspaceConfig)) *env {
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	path := filepath.Join(t.TempDir(), "db")
+	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, st: st, svc: provision.New(st), changes: map[string]int{}, recomputed: map[string]int{}}
+	e := &env{t: t, path: path, ctx: ctx, st: st, svc: provision.New(st), changes: map[string]int{}, recomputed: map[string]int{}}
 	e.ws = store.Workspace{ID: "ws_aaaaaaaaaaaaaaaa", Slug: "acme", Created: time.Now(), Config: store.DefaultWorkspaceConfig()}
 	e.ws.Config.RoleMappings = []roles.Mapping{{Group: "Admins", Role: "admin"}, {Group: "Engineering", Role: "developer"}}
 	for _, c := range config {
@@ -379,4 +382,32 @@ func addMembers(ids ...string) patch.Operation {
 		list = append(list, map[string]any{"value": id})
 	}
 	return patch.Operation{Op: "add", Path: "members", Value: list}
+}
+
+// TestLargeGroupChangeRecordGone: a reconciler that hears of a record of a
+// group change only once it is gone, pruned or never there, recomputes
+// the whole workspace. The change comes as another server's would, as a
+// row of the changes table of SQLite.
+func TestLargeGroupChangeRecordGone(t *testing.T) {
+	e := newEnv(t)
+	sam := e.create(schema.UserType, map[string]any{"userName": "sam"})
+	bob := e.create(schema.UserType, map[string]any{"userName": "bob"})
+	e.waitRoles(bob, roleSet(viewer))
+	e.settle(sam)
+	before := e.recomputations(bob)
+
+	db, err := sql.Open("sqlite", "file:"+e.path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO changes (at, origin, kind, workspace_id, object_id) VALUES (?, 'another server', ?, ?, '987654')`,
+		time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"), string(store.ChangeGroups), e.ws.ID); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); e.recomputations(bob) == before; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a user of the workspace was not recomputed after a record of a group change was found gone")
+		}
+	}
 }

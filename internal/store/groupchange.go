@@ -12,20 +12,28 @@ import (
 // user under the group itself: a user's roles and group keys come from
 // its groups' names and paths (group:parent/child). Backends
 // work out those users in the write's transaction and tell them to
-// subscribers: one ChangeUser each up to MaxUserChanges, and beyond, a
-// record of them that one ChangeGroups names, for consumers to read with
-// GroupChangeUsers.
+// subscribers: one ChangeUser each up to MaxUserChanges; beyond, up to
+// MaxRecordedUsers, a record of them that one ChangeGroups names, for
+// consumers to read with GroupChangeUsers; beyond that, a ChangeGroups
+// without an ID, for the whole workspace.
 const (
 	// MaxUserChanges bounds the ChangeUser changes one group write
 	// publishes. A hundred fit in one PostgreSQL notification, whose
 	// payload is at most 8000 bytes and which every replica receives,
 	// and a SQLite poller reads five times as many rows at once.
 	MaxUserChanges = 100
+	// MaxRecordedUsers bounds the users a group write records, and so
+	// the work it does in its transaction, which holds SQLite's one
+	// writer: a group write that may affect more says the whole
+	// workspace changed, and consumers go through it a page at a time,
+	// as they would through so many users one by one.
+	MaxRecordedUsers = 10_000
 	// GroupChangesKept is how long a record of the users a group write
 	// affected is kept for consumers to read: long enough for a
 	// reconciler busy with a large record to come to the next. A
 	// consumer that finds a record gone treats the whole workspace as
-	// changed.
+	// changed. Records go when PruneGroupChanges is called for them, out
+	// of the writes' transactions.
 	GroupChangesKept = time.Hour
 )
 
@@ -40,6 +48,9 @@ type GroupChangeStore interface {
 	// longer than GroupChangesKept, and with ErrInvalidCursor for a cursor
 	// it did not make.
 	GroupChangeUsers(ctx context.Context, workspaceID, changeID, cursor string, limit int) (users []string, next string, err error)
+	// PruneGroupChanges deletes the records made before before, a few at
+	// a time, and returns how many it deleted.
+	PruneGroupChanges(ctx context.Context, before time.Time) (int, error)
 }
 
 // UserChanges returns a ChangeUser for each of the users of workspace ws,

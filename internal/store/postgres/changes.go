@@ -41,7 +41,7 @@ type notification struct {
 	// kind, workspace and id. Kind is then empty, so that a store that
 	// reads one change a notification drops everything rather than miss
 	// the rest.
-	Changes [][3]string `json:"c,omitempty"`
+	Changes [][]string `json:"c,omitempty"`
 }
 
 // maxPayload bounds the payload of a notification: PostgreSQL refuses
@@ -220,7 +220,7 @@ func (s *Store) deliver(payload string) {
 	}
 	changes := make([]store.Change, len(n.Changes))
 	for i, c := range n.Changes {
-		if c[0] == "" {
+		if len(c) != 3 || c[0] == "" {
 			s.changes.Publish(store.Change{Kind: store.ChangeReset})
 			return
 		}

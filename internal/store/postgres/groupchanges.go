@@ -48,8 +48,9 @@ func memberDelta(removed, added []member) []member {
 // groupSeq of workspace ws, within the write's transaction: after its
 // members changed by delta, or, with self (the group renamed, or deleted
 // and not yet gone), for every user under the group as well. They are a
-// ChangeUser for each user whose access may have changed, or beyond
-// store.MaxUserChanges a ChangeGroups naming a record of them.
+// ChangeUser for each user whose access may have changed; beyond
+// store.MaxUserChanges, a ChangeGroups naming a record of them; beyond
+// store.MaxRecordedUsers, a ChangeGroups for the whole workspace.
 //
 // The group written is locked already (FOR NO KEY UPDATE, or FOR UPDATE
 // to delete it), and each group under it is locked FOR SHARE before its
@@ -76,25 +77,25 @@ func groupChanges(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, sel
 	if len(groups) == 0 && len(users) == 0 {
 		return nil, nil
 	}
-	locked := map[int64]bool{groupSeq: true}
-	all, complete := users, true
 	if len(groups) > 0 {
-		// Twice the bound leaves room for groups and for users under
-		// more than one of them.
-		found, done, err := usersUnder(ctx, tx, groups, locked, 2*store.MaxUserChanges)
+		locked := map[int64]bool{groupSeq: true}
+		found, complete, err := usersUnder(ctx, tx, groups, locked, store.MaxRecordedUsers)
 		if err != nil {
 			return nil, err
 		}
-		all, complete = append(found, users...), done
+		if !complete {
+			return []store.Change{{Kind: store.ChangeGroups, WorkspaceID: ws}}, nil
+		}
+		users = append(users, found...)
 	}
-	ids := make([]string, len(all))
-	for i, m := range all {
+	ids := make([]string, len(users))
+	for i, m := range users {
 		ids[i] = m.id
 	}
-	if changes := store.UserChanges(ws, ids); complete && len(changes) <= store.MaxUserChanges {
+	if changes := store.UserChanges(ws, ids); len(changes) <= store.MaxUserChanges {
 		return changes, nil
 	}
-	return recordGroupChange(ctx, tx, ws, users, groups, locked)
+	return recordGroupChange(ctx, tx, ws, users)
 }
 
 // lockGroups locks FOR SHARE the groups of seqs not yet locked, in seq
@@ -161,66 +162,51 @@ func usersUnder(ctx context.Context, tx pgx.Tx, groups []int64, locked map[int64
 	return users, true, nil
 }
 
-// recordGroupChange records users and the users under groups,
-// transitively, as a group change of workspace ws, prunes records older
-// than store.GroupChangesKept, and returns the ChangeGroups that names
-// the record. The users are found and written by the database, a level
-// of nesting at a time, without passing through here.
-func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []member, groups []int64, locked map[int64]bool) ([]store.Change, error) {
-	// Wall-clock time: pruning is about how long consumers take,
-	// whatever clock the data is stamped with.
-	now := time.Now()
+// recordGroupChange records users as a group change of workspace ws and
+// returns the ChangeGroups that names the record. Records are stamped
+// with the database's clock, which every replica shares, so that they
+// are pruned in the order they were made.
+func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []member) ([]store.Change, error) {
 	var id int64
-	if err := tx.QueryRow(ctx, `INSERT INTO group_changes (workspace_id, at) VALUES ($1, $2) RETURNING id`, ws, now).Scan(&id); err != nil {
+	if err := tx.QueryRow(ctx, `INSERT INTO group_changes (workspace_id, at) VALUES ($1, now()) RETURNING id`, ws).Scan(&id); err != nil {
 		return nil, fmt.Errorf("record group change: %w", err)
 	}
-	if len(users) > 0 {
-		seqs := make([]int64, len(users))
-		for i, u := range users {
-			seqs[i] = u.seq
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO group_change_users (change_id, user_seq)
-			SELECT $1, unnest($2::bigint[])`, id, seqs); err != nil {
-			return nil, fmt.Errorf("record group change: %w", err)
-		}
+	seqs := make([]int64, len(users))
+	for i, u := range users {
+		seqs[i] = u.seq
 	}
-	seen := make(map[int64]bool, len(groups))
-	for _, g := range groups {
-		seen[g] = true
-	}
-	for level := groups; len(level) > 0; {
-		if err := lockGroups(ctx, tx, level, locked); err != nil {
-			return nil, err
-		}
-		rows, err := tx.Query(ctx, `WITH level AS (
-				SELECT m.member_seq AS seq, r.type FROM members m JOIN resources r ON r.seq = m.member_seq
-				WHERE m.group_seq = ANY($2)),
-			ins AS (INSERT INTO group_change_users (change_id, user_seq)
-				SELECT $1, seq FROM level WHERE type = 'User')
-			SELECT seq FROM level WHERE type = 'Group'`, id, level)
-		if err != nil {
-			return nil, fmt.Errorf("record group change: %w", err)
-		}
-		level = nil
-		var g int64
-		_, err = pgx.ForEachRow(rows, []any{&g}, func() error {
-			if !seen[g] {
-				seen[g] = true
-				level = append(level, g)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("record group change: %w", err)
-		}
-	}
-	// Records go in the order they came, and their users with them, and
-	// with them too those of earlier records gone with their workspace.
-	if _, err := tx.Exec(ctx, `WITH old AS (DELETE FROM group_changes WHERE at < $1 RETURNING id)
-		DELETE FROM group_change_users WHERE change_id <= (SELECT max(id) FROM old)`, now.Add(-store.GroupChangesKept)); err != nil {
-		return nil, fmt.Errorf("prune group changes: %w", err)
+	// A user under two of the groups is in the list twice.
+	if _, err := tx.Exec(ctx, `INSERT INTO group_change_users (change_id, user_seq)
+		SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`, id, seqs); err != nil {
+		return nil, fmt.Errorf("record group change: %w", err)
 	}
 	return []store.Change{{Kind: store.ChangeGroups, WorkspaceID: ws, ID: strconv.FormatInt(id, 10)}}, nil
+}
+
+// pruneGroupChangesBatch bounds the records one transaction of
+// PruneGroupChanges deletes, with their users.
+const pruneGroupChangesBatch = 10
+
+// PruneGroupChanges implements store.GroupChangeStore. A record's users
+// go with it (ON DELETE CASCADE). before is compared with the database's
+// clock, which stamped the records.
+func (s *Store) PruneGroupChanges(ctx context.Context, before time.Time) (_ int, err error) {
+	defer classify(&err)
+	age := time.Since(before)
+	total := 0
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM group_changes WHERE id IN (
+			SELECT id FROM group_changes WHERE at < now() - $1 * interval '1 second' ORDER BY id LIMIT $2)`,
+			age.Seconds(), pruneGroupChangesBatch)
+		if err != nil {
+			return total, fmt.Errorf("prune group changes: %w", err)
+		}
+		n := int(tag.RowsAffected())
+		total += n
+		if n < pruneGroupChangesBatch {
+			return total, nil
+		}
+	}
 }
 
 // GroupChangeUsers implements store.GroupChangeStore.
@@ -238,10 +224,13 @@ func (s *Store) GroupChangeUsers(ctx context.Context, ws, changeID, cursor strin
 	// One statement, so that a record pruned between pages reads as gone
 	// rather than as ended: a record without the page's users gives one
 	// row of NULLs. Users deleted since give no id.
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT u.user_seq, r.id FROM group_changes c
-		LEFT JOIN group_change_users u ON u.change_id = c.id AND u.user_seq > $1
+	// LATERAL reads the page by the index, rather than sorting all that
+	// is left of the record for each page.
+	rows, err := s.pool.Query(ctx, `SELECT u.user_seq, r.id FROM group_changes c
+		LEFT JOIN LATERAL (SELECT user_seq FROM group_change_users
+			WHERE change_id = c.id AND user_seq > $1 ORDER BY user_seq LIMIT $4) u ON true
 		LEFT JOIN resources r ON r.seq = u.user_seq AND r.workspace_id = c.workspace_id AND r.type = 'User'
-		WHERE c.id = $2 AND c.workspace_id = $3 ORDER BY u.user_seq LIMIT $4`, after, id, ws, limit)
+		WHERE c.id = $2 AND c.workspace_id = $3 ORDER BY u.user_seq`, after, id, ws, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("group change users: %w", err)
 	}

@@ -2,11 +2,11 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,9 +64,19 @@ func TestGroupChangeWaitsForSubgroupWrites(t *testing.T) {
 		})
 		renamed <- err
 	}()
-	// Time for the rename to read the members of grp_c, if it did not
-	// wait for them.
-	time.Sleep(200 * time.Millisecond)
+	// The rename must come to wait for the lock of grp_c, which this
+	// transaction holds; if it ends first, it did not wait.
+	for waiting := false; !waiting; {
+		select {
+		case err := <-renamed:
+			t.Fatalf("the rename ended (%v) without waiting for the write to grp_c", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if err := st.pool.QueryRow(ctx, `SELECT count(*) > 0 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ORDER BY seq FOR SHARE'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -80,36 +90,54 @@ func TestGroupChangeWaitsForSubgroupWrites(t *testing.T) {
 }
 
 // TestNotificationPayloads checks that the changes of one transaction are
-// packed into as few notifications as fit PostgreSQL's limit, and read
-// back as they were.
+// packed into as few notifications as fit PostgreSQL's limit, and that a
+// store that receives them publishes them as they were sent; and that
+// one it cannot read in full makes it drop everything.
 func TestNotificationPayloads(t *testing.T) {
+	st := openTest(t, testDB(t))
+	var (
+		mu  sync.Mutex
+		got []store.Change
+	)
+	live := make(chan struct{}, 1)
+	defer st.Subscribe(func(c store.Change) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.Kind == store.ChangeReset && got == nil {
+			select {
+			case live <- struct{}{}:
+			default:
+			}
+			return
+		}
+		got = append(got, c)
+	})()
+	<-live // the reset of a new listener
+	take := func() []store.Change {
+		mu.Lock()
+		defer mu.Unlock()
+		out := got
+		got = []store.Change{}
+		return out
+	}
+	take()
 	for _, n := range []int{1, 2, store.MaxUserChanges, 1000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			var changes []store.Change
 			for i := range n {
 				changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: "ws_aaaaaaaaaaaaaaaa", ID: fmt.Sprintf("usr_%016d", i)})
 			}
-			ps, err := payloads("origin", changes)
+			ps, err := payloads("another store", changes)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var back []store.Change
 			for _, p := range ps {
 				if len(p) > maxPayload {
 					t.Errorf("payload of %d bytes", len(p))
 				}
-				var m notification
-				if err := json.Unmarshal([]byte(p), &m); err != nil || m.Origin != "origin" {
-					t.Fatalf("payload %s: %+v, %v", p, m, err)
-				}
-				if m.Kind != "" {
-					back = append(back, store.Change{Kind: m.Kind, WorkspaceID: m.WorkspaceID, ID: m.ID})
-				}
-				for _, c := range m.Changes {
-					back = append(back, store.Change{Kind: store.ChangeKind(c[0]), WorkspaceID: c[1], ID: c[2]})
-				}
+				st.deliver(p)
 			}
-			if !slices.Equal(back, changes) {
+			if back := take(); !slices.Equal(back, changes) {
 				t.Errorf("read back %d changes from %d payloads, want the %d sent", len(back), len(ps), n)
 			}
 			// As full as they can be: one more change would not fit.
@@ -125,35 +153,54 @@ func TestNotificationPayloads(t *testing.T) {
 			}
 		})
 	}
+	// A token of the installation has no workspace: its change travels
+	// with an empty one.
+	ps, err := payloads("another store", []store.Change{{Kind: store.ChangeToken, ID: "tok_a"}, {Kind: store.ChangeUser, WorkspaceID: "ws_a", ID: "usr_a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.deliver(ps[0])
+	if back := take(); len(back) != 2 || back[0] != (store.Change{Kind: store.ChangeToken, ID: "tok_a"}) {
+		t.Errorf("read back %+v", back)
+	}
+	for _, p := range []string{
+		`not JSON`,
+		`{"o":"another store"}`,
+		`{"o":"another store","c":[["user"]]}`,
+		`{"o":"another store","c":[["user","ws_a","usr_a","more"]]}`,
+		`{"o":"another store","c":[["user","ws_a","usr_a"],["","ws_a","usr_b"]]}`,
+		`{"o":"another store","c":[["user","ws_a",3]]}`,
+	} {
+		st.deliver(p)
+		if back := take(); !slices.Equal(back, []store.Change{{Kind: store.ChangeReset}}) {
+			t.Errorf("payload %s: published %+v, want a reset", p, back)
+		}
+	}
 }
 
-// TestGroupChangesPruned checks that a group change's record goes, with
-// its users, once it is older than store.GroupChangesKept, and that so do
-// the users of records gone before it with their workspace.
-func TestGroupChangesPruned(t *testing.T) {
+// TestGroupChangesOfDeletedWorkspace checks that the records of a
+// deleted workspace go with it, their users too.
+func TestGroupChangesOfDeletedWorkspace(t *testing.T) {
 	ctx := context.Background()
 	st := openTest(t, testDB(t))
 	gone := groupChangeRecord(t, st, "ws_b")
-	old := groupChangeRecord(t, st, "ws_a")
+	kept := groupChangeRecord(t, st, "ws_a")
 	if err := st.DeleteWorkspace(ctx, "ws_b"); err != nil {
 		t.Fatal(err)
-	}
-	if _, err := st.pool.Exec(ctx, `UPDATE group_changes SET at = $1`, time.Now().Add(-store.GroupChangesKept-time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	kept := groupChangeRecord(t, st, "ws_a")
-	if _, _, err := st.GroupChangeUsers(ctx, "ws_a", old, "", 10); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("record older than kept: %v, want ErrNotFound", err)
 	}
 	if _, _, err := st.GroupChangeUsers(ctx, "ws_b", gone, "", 10); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("record of a deleted workspace: %v, want ErrNotFound", err)
 	}
-	if users, _, err := st.GroupChangeUsers(ctx, "ws_a", kept, "", 1000); err != nil || len(users) != store.MaxUserChanges+1 {
-		t.Errorf("the new record: %d users, %v", len(users), err)
-	}
 	var n int
-	if err := st.pool.QueryRow(ctx, `SELECT count(*) FROM group_change_users`).Scan(&n); err != nil || n != store.MaxUserChanges+1 {
-		t.Errorf("%d rows of records' users (%v), want only the new record's %d", n, err, store.MaxUserChanges+1)
+	if err := st.pool.QueryRow(ctx, `SELECT count(*) FROM group_change_users u JOIN group_changes c ON c.id = u.change_id WHERE c.workspace_id = 'ws_a'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	var all int
+	if err := st.pool.QueryRow(ctx, `SELECT count(*) FROM group_change_users`).Scan(&all); err != nil || all != n {
+		t.Errorf("%d rows of records' users (%v), want only ws_a's %d", all, err, n)
+	}
+	if users, _, err := st.GroupChangeUsers(ctx, "ws_a", kept, "", 1000); err != nil || len(users) != store.MaxUserChanges+1 {
+		t.Errorf("the other workspace's record: %d users, %v", len(users), err)
 	}
 }
 

@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -142,64 +140,4 @@ func TestPollerFindsGaps(t *testing.T) {
 	if len(ats) != 3 || ats[0] != now || ats[1] != old || ats[2] < now {
 		t.Errorf("rows after pruning at %v, want the recent one, the old one after it and the new one", ats)
 	}
-}
-
-// TestGroupChangesPruned checks that a group change's record goes, with
-// its users, once it is older than store.GroupChangesKept.
-func TestGroupChangesPruned(t *testing.T) {
-	ctx := context.Background()
-	st := openInternal(t, filepath.Join(t.TempDir(), "scimd.db"))
-	old := groupChangeRecord(t, st)
-	if _, err := st.w.ExecContext(ctx, `UPDATE group_changes SET at = ?`, formatTime(time.Now().Add(-store.GroupChangesKept-time.Minute))); err != nil {
-		t.Fatal(err)
-	}
-	kept := groupChangeRecord(t, st)
-	if _, _, err := st.GroupChangeUsers(ctx, "ws_a", old, "", 10); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("record older than kept: %v, want ErrNotFound", err)
-	}
-	if users, _, err := st.GroupChangeUsers(ctx, "ws_a", kept, "", 1000); err != nil || len(users) != store.MaxUserChanges+1 {
-		t.Errorf("the new record: %d users, %v", len(users), err)
-	}
-	var n int
-	if err := st.w.QueryRowContext(ctx, `SELECT count(*) FROM group_change_users`).Scan(&n); err != nil || n != store.MaxUserChanges+1 {
-		t.Errorf("%d rows of records' users (%v), want only the new record's %d", n, err, store.MaxUserChanges+1)
-	}
-}
-
-// groupChangeRecord renames a group of more users than a change names,
-// made on first use, and returns the id of the record of the change.
-func groupChangeRecord(t *testing.T, st *Store) string {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := st.WorkspaceByID(ctx, "ws_a"); errors.Is(err, store.ErrNotFound) {
-		if err := st.CreateWorkspace(ctx, store.Workspace{ID: "ws_a", Slug: "alpha", Created: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-		g := &store.Resource{Type: "Group", ID: "grp_1", WorkspaceID: "ws_a", Doc: map[string]any{"displayName": "g"}}
-		for i := range store.MaxUserChanges + 1 {
-			u := &store.Resource{Type: "User", ID: fmt.Sprintf("usr_%d", i), WorkspaceID: "ws_a", Doc: map[string]any{"userName": fmt.Sprint(i)}}
-			if err := st.CreateResource(ctx, u, store.Effects{}); err != nil {
-				t.Fatal(err)
-			}
-			g.Members = append(g.Members, store.Member{Value: u.ID})
-		}
-		if err := st.CreateResource(ctx, g, store.Effects{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var got []store.Change
-	defer st.Subscribe(func(c store.Change) {
-		if c.Kind == store.ChangeGroups {
-			got = append(got, c)
-		}
-	})()
-	if _, err := st.UpdateResource(ctx, "ws_a", "Group", "grp_1", false, func(r *store.Resource) (*store.Update, error) {
-		return &store.Update{Doc: map[string]any{"displayName": r.Doc["displayName"].(string) + "+"}}, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 {
-		t.Fatalf("renaming a large group published %+v, want one ChangeGroups", got)
-	}
-	return got[0].ID
 }

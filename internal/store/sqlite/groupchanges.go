@@ -48,10 +48,11 @@ func memberDelta(removed, added []member) []member {
 // groupSeq of workspace ws, within the write's transaction: after its
 // members changed by delta, or, with self (the group renamed, or deleted
 // and not yet gone), for every user under the group as well. They are a
-// ChangeUser for each user whose access may have changed, or beyond
-// store.MaxUserChanges a ChangeGroups naming a record of them. The write
-// lock of SQLite orders this transaction with every other, so the users
-// found are those under the groups when it commits.
+// ChangeUser for each user whose access may have changed; beyond
+// store.MaxUserChanges, a ChangeGroups naming a record of them; beyond
+// store.MaxRecordedUsers, a ChangeGroups for the whole workspace. The
+// write lock of SQLite orders this transaction with every other, so the
+// users found are those under the groups when it commits.
 func groupChanges(ctx context.Context, tx conn, ws string, groupSeq int64, self bool, delta []member) ([]store.Change, error) {
 	var (
 		users  []member
@@ -70,24 +71,24 @@ func groupChanges(ctx context.Context, tx conn, ws string, groupSeq int64, self 
 	if len(groups) == 0 && len(users) == 0 {
 		return nil, nil
 	}
-	all, complete := users, true
 	if len(groups) > 0 {
-		// Twice the bound leaves room for groups and for users under
-		// more than one of them.
-		found, done, err := usersUnder(ctx, tx, groups, 2*store.MaxUserChanges)
+		found, complete, err := usersUnder(ctx, tx, groups, store.MaxRecordedUsers)
 		if err != nil {
 			return nil, err
 		}
-		all, complete = append(found, users...), done
+		if !complete {
+			return []store.Change{{Kind: store.ChangeGroups, WorkspaceID: ws}}, nil
+		}
+		users = append(users, found...)
 	}
-	ids := make([]string, len(all))
-	for i, m := range all {
+	ids := make([]string, len(users))
+	for i, m := range users {
 		ids[i] = m.id
 	}
-	if changes := store.UserChanges(ws, ids); complete && len(changes) <= store.MaxUserChanges {
+	if changes := store.UserChanges(ws, ids); len(changes) <= store.MaxUserChanges {
 		return changes, nil
 	}
-	return recordGroupChange(ctx, tx, ws, users, groups)
+	return recordGroupChange(ctx, tx, ws, users)
 }
 
 // usersUnder returns the users under groups, transitively, reading at
@@ -139,73 +140,59 @@ func usersUnder(ctx context.Context, tx conn, groups []int64, budget int) (users
 	return users, true, nil
 }
 
-// recordGroupChange records users and the users under groups,
-// transitively, as a group change of workspace ws, prunes records older
-// than store.GroupChangesKept, and returns the ChangeGroups that names
-// the record. The database finds and writes the users a level of nesting
-// at a time, without their passing through here.
-func recordGroupChange(ctx context.Context, tx conn, ws string, users []member, groups []int64) ([]store.Change, error) {
+// recordGroupChange records users as a group change of workspace ws and
+// returns the ChangeGroups that names the record.
+func recordGroupChange(ctx context.Context, tx conn, ws string, users []member) ([]store.Change, error) {
 	// Wall-clock time, as for the changes table: pruning is about how
 	// long consumers take, whatever clock the data is stamped with.
-	now := time.Now()
 	var id int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO group_changes (workspace_id, at) VALUES (?, ?) RETURNING id`, ws, formatTime(now)).Scan(&id); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO group_changes (workspace_id, at) VALUES (?, ?) RETURNING id`, ws, formatTime(time.Now())).Scan(&id); err != nil {
 		return nil, fmt.Errorf("record group change: %w", err)
 	}
-	if len(users) > 0 {
-		seqs := make([]int64, len(users))
-		for i, u := range users {
-			seqs[i] = u.seq
-		}
-		list, err := json.Marshal(seqs)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_change_users (change_id, user_seq)
-			SELECT ?, value FROM json_each(?)`, id, string(list)); err != nil {
-			return nil, fmt.Errorf("record group change: %w", err)
-		}
+	seqs := make([]int64, len(users))
+	for i, u := range users {
+		seqs[i] = u.seq
 	}
-	seen := make(map[int64]bool, len(groups))
-	for _, g := range groups {
-		seen[g] = true
+	list, err := json.Marshal(seqs)
+	if err != nil {
+		return nil, err
 	}
-	for level := groups; len(level) > 0; {
-		list, err := json.Marshal(level)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_change_users (change_id, user_seq)
-			SELECT ?, m.member_seq FROM members m CROSS JOIN resources r ON r.seq = m.member_seq
-			WHERE m.group_seq IN (SELECT value FROM json_each(?)) AND r.type = 'User'`, id, string(list)); err != nil {
-			return nil, fmt.Errorf("record group change: %w", err)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT m.member_seq FROM members m CROSS JOIN resources r ON r.seq = m.member_seq
-			WHERE m.group_seq IN (SELECT value FROM json_each(?)) AND r.type = 'Group'`, string(list))
-		if err != nil {
-			return nil, fmt.Errorf("record group change: %w", err)
-		}
-		level = nil
-		for rows.Next() {
-			var g int64
-			if err := rows.Scan(&g); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("record group change: %w", err)
-			}
-			if !seen[g] {
-				seen[g] = true
-				level = append(level, g)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("record group change: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM group_changes WHERE at < ?`, formatTime(now.Add(-store.GroupChangesKept))); err != nil {
-		return nil, fmt.Errorf("prune group changes: %w", err)
+	// A user under two of the groups is in the list twice.
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO group_change_users (change_id, user_seq)
+		SELECT ?, value FROM json_each(?)`, id, string(list)); err != nil {
+		return nil, fmt.Errorf("record group change: %w", err)
 	}
 	return []store.Change{{Kind: store.ChangeGroups, WorkspaceID: ws, ID: strconv.FormatInt(id, 10)}}, nil
+}
+
+// pruneGroupChangesBatch bounds the records one transaction of
+// PruneGroupChanges deletes, with their users, so that it holds the
+// writer briefly.
+const pruneGroupChangesBatch = 10
+
+// PruneGroupChanges implements store.GroupChangeStore. A record's users
+// go with it (ON DELETE CASCADE).
+func (s *Store) PruneGroupChanges(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	for {
+		var n int64
+		err := s.tx(ctx, func(tx conn) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM group_changes WHERE id IN (SELECT id FROM group_changes WHERE at < ? ORDER BY id LIMIT ?)`,
+				formatTime(before), pruneGroupChangesBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("prune group changes: %w", err)
+		}
+		total += int(n)
+		if n < pruneGroupChangesBatch {
+			return total, nil
+		}
+	}
 }
 
 // GroupChangeUsers implements store.GroupChangeStore.

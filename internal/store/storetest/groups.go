@@ -318,3 +318,72 @@ func testLargeGroupChanges(t *testing.T, newStore NewStore) {
 		}
 	}
 }
+
+// testGroupChangeRecords checks that records of group changes are pruned
+// by age, the newer kept with their users, and that a group write that
+// may affect more users than store.MaxRecordedUsers records none and
+// says the whole workspace changed.
+func testGroupChangeRecords(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	const n = store.MaxUserChanges + 1
+	var users []string
+	for i := range n {
+		id := fmt.Sprintf("usr_%03d", i)
+		mustCreate(t, st, user("ws_a", id, id))
+		users = append(users, id)
+	}
+	mustCreate(t, st, group("ws_a", "grp_r", "R", users...))
+	record := func(name string) string {
+		t.Helper()
+		changes := published(t, st, func() error {
+			return updateGroup(st, "grp_r", func(d map[string]any) { d["displayName"] = name }, nil)
+		})
+		if len(changes) != 1 || changes[0].Kind != store.ChangeGroups || changes[0].ID == "" {
+			t.Fatalf("renaming a group of %d users published %+v, want a ChangeGroups naming a record", n, changes)
+		}
+		return changes[0].ID
+	}
+
+	older := record("R 2")
+	time.Sleep(50 * time.Millisecond)
+	between := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	newer := record("R 3")
+	if got, err := st.PruneGroupChanges(ctx, between.Add(-time.Hour)); err != nil || got != 0 {
+		t.Errorf("pruning records older than an hour before: %d, %v; want none", got, err)
+	}
+	// The group's creation made a record too.
+	if got, err := st.PruneGroupChanges(ctx, between); err != nil || got != 2 {
+		t.Errorf("pruning the older records: %d, %v; want 2", got, err)
+	}
+	if _, _, err := st.GroupChangeUsers(ctx, "ws_a", older, "", 10); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a pruned record: %v, want ErrNotFound", err)
+	}
+	if got := changeUsers(t, st, "ws_a", newer, 7); len(got) != n {
+		t.Errorf("the newer record after pruning: %d users, want %d", len(got), n)
+	}
+
+	// 100 groups each of the same users, in one group: renaming it may
+	// affect more users than a record holds, counting each time a user
+	// is under it.
+	var subs []string
+	for i := range store.MaxRecordedUsers/n + 1 {
+		id := fmt.Sprintf("grp_s%03d", i)
+		mustCreate(t, st, group("ws_a", id, id, users...))
+		subs = append(subs, id)
+	}
+	mustCreate(t, st, group("ws_a", "grp_top", "Top", subs...))
+	changes := published(t, st, func() error {
+		return updateGroup(st, "grp_top", func(d map[string]any) { d["displayName"] = "Top 2" }, nil)
+	})
+	if want := []store.Change{{Kind: store.ChangeGroups, WorkspaceID: "ws_a"}}; !slices.Equal(changes, want) {
+		t.Errorf("renaming a group of more than %d memberships published %+v, want %+v", store.MaxRecordedUsers, changes, want)
+	}
+	// Left: the newer record, and those of the creations of the groups
+	// in Top, but none of Top's.
+	if got, err := st.PruneGroupChanges(ctx, time.Now().Add(time.Hour)); err != nil || got != len(subs)+1 {
+		t.Errorf("pruning every record: %d, %v; want the %d left", got, err, len(subs)+1)
+	}
+}

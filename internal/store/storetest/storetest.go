@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UserGroups", testUserGroups},
 		{"GroupChanges", testGroupChanges},
 		{"LargeGroupChanges", testLargeGroupChanges},
+		{"GroupChangeRecords", testGroupChangeRecords},
 		{"Delivery", testDelivery},
 		{"AccessPolicy", testAccessPolicy},
 		{"UserRoles", testUserRoles},

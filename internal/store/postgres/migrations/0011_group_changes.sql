@@ -1,21 +1,20 @@
 -- The users whose access a group write may have changed, when they are
 -- more than its change notifications name one by one: the write records
 -- them here and names the record, and consumers read it a page at a time.
--- Records are pruned an hour on.
+-- Records are pruned an hour on, out of the writes' transactions.
 CREATE TABLE group_changes (
 	id           bigserial PRIMARY KEY,
 	workspace_id text COLLATE "C" NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
-	at           timestamptz NOT NULL
+	at           timestamptz NOT NULL -- the database's clock, as every replica shares it
 );
 CREATE INDEX group_changes_at ON group_changes (at);
+CREATE INDEX group_changes_workspace ON group_changes (workspace_id);
 -- Users by resources.seq: smaller than ids, and written in order. A user
--- deleted since is left out when read. Neither a key nor a foreign key:
--- a record of 100,000 users is written by one statement, and checking
--- each row took longer than writing it. A user under two of a write's
--- groups may be in twice, and is read once; rows go when their record
--- is pruned.
+-- deleted since is left out when read. A record holds at most
+-- store.MaxRecordedUsers users, so that checking the key of each row
+-- costs a write little.
 CREATE TABLE group_change_users (
-	change_id bigint NOT NULL,
-	user_seq  bigint NOT NULL
+	change_id bigint NOT NULL REFERENCES group_changes (id) ON DELETE CASCADE,
+	user_seq  bigint NOT NULL,
+	PRIMARY KEY (change_id, user_seq)
 );
-CREATE INDEX group_change_users_page ON group_change_users (change_id, user_seq);
