@@ -53,6 +53,40 @@ type GroupChangeStore interface {
 	PruneGroupChanges(ctx context.Context, before time.Time) (int, error)
 }
 
+// GroupMember is a member that a group write added or removed, as
+// backends find it: by its resource's seq, with its id and whether it is
+// a group when they have read them.
+type GroupMember struct {
+	Seq   int64
+	ID    string
+	Group bool
+}
+
+// MemberDelta returns the members in one of removed and added but not in
+// both: a member removed and added again by one write is where it was.
+func MemberDelta(removed, added []GroupMember) []GroupMember {
+	in := func(ms []GroupMember) map[int64]bool {
+		set := make(map[int64]bool, len(ms))
+		for _, m := range ms {
+			set[m.Seq] = true
+		}
+		return set
+	}
+	r, a := in(removed), in(added)
+	var delta []GroupMember
+	for _, m := range removed {
+		if !a[m.Seq] {
+			delta = append(delta, m)
+		}
+	}
+	for _, m := range added {
+		if !r[m.Seq] {
+			delta = append(delta, m)
+		}
+	}
+	return delta
+}
+
 // UserChanges returns a ChangeUser for each of the users of workspace ws,
 // in order, once each.
 func UserChanges(ws string, users []string) []Change {

@@ -13,36 +13,7 @@ import (
 )
 
 // member is a member a group write added or removed.
-type member struct {
-	seq   int64
-	id    string
-	group bool
-}
-
-// memberDelta returns the members in one of removed and added but not in
-// both: a member removed and added again by one write is where it was.
-func memberDelta(removed, added []member) []member {
-	in := func(ms []member) map[int64]bool {
-		set := make(map[int64]bool, len(ms))
-		for _, m := range ms {
-			set[m.seq] = true
-		}
-		return set
-	}
-	r, a := in(removed), in(added)
-	var delta []member
-	for _, m := range removed {
-		if !a[m.seq] {
-			delta = append(delta, m)
-		}
-	}
-	for _, m := range added {
-		if !r[m.seq] {
-			delta = append(delta, m)
-		}
-	}
-	return delta
-}
+type member = store.GroupMember
 
 // groupChanges returns the changes that tell of a write to the group
 // groupSeq of workspace ws, within the write's transaction: after its
@@ -68,8 +39,8 @@ func groupChanges(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, sel
 		groups = append(groups, groupSeq)
 	}
 	for _, m := range delta {
-		if m.group {
-			groups = append(groups, m.seq)
+		if m.Group {
+			groups = append(groups, m.Seq)
 		} else {
 			users = append(users, m)
 		}
@@ -90,7 +61,7 @@ func groupChanges(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, sel
 	}
 	ids := make([]string, len(users))
 	for i, m := range users {
-		ids[i] = m.id
+		ids[i] = m.ID
 	}
 	if changes := store.UserChanges(ws, ids); len(changes) <= store.MaxUserChanges {
 		return changes, nil
@@ -140,14 +111,14 @@ func usersUnder(ctx context.Context, tx pgx.Tx, groups []int64, locked map[int64
 		level = nil
 		n := 0
 		var m member
-		_, err = pgx.ForEachRow(rows, []any{&m.seq, &m.id, &m.group}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&m.Seq, &m.ID, &m.Group}, func() error {
 			n++
 			switch {
-			case !m.group:
+			case !m.Group:
 				users = append(users, m)
-			case !seen[m.seq]:
-				seen[m.seq] = true
-				level = append(level, m.seq)
+			case !seen[m.Seq]:
+				seen[m.Seq] = true
+				level = append(level, m.Seq)
 			}
 			return nil
 		})
@@ -173,7 +144,7 @@ func recordGroupChange(ctx context.Context, tx pgx.Tx, ws string, users []member
 	}
 	seqs := make([]int64, len(users))
 	for i, u := range users {
-		seqs[i] = u.seq
+		seqs[i] = u.Seq
 	}
 	// A user under two of the groups is in the list twice.
 	if _, err := tx.Exec(ctx, `INSERT INTO group_change_users (change_id, user_seq)

@@ -190,7 +190,7 @@ func addMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, group
 	}
 	byID := make(map[string]member, len(ids))
 	var m member
-	if _, err := pgx.ForEachRow(rows, []any{&m.id, &m.seq, &m.group}, func() error { byID[m.id] = m; return nil }); err != nil {
+	if _, err := pgx.ForEachRow(rows, []any{&m.ID, &m.Seq, &m.Group}, func() error { byID[m.ID] = m; return nil }); err != nil {
 		return nil, fmt.Errorf("add members: %w", err)
 	}
 	list := make([]int64, 0, len(byID))
@@ -200,8 +200,8 @@ func addMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, group
 		if !ok {
 			return nil, fmt.Errorf("member %q does not exist: %w", id, store.ErrInvalidMember)
 		}
-		list = append(list, m.seq)
-		bySeq[m.seq] = m
+		list = append(list, m.Seq)
+		bySeq[m.Seq] = m
 	}
 	rows, err = tx.Query(ctx, `INSERT INTO members (group_seq, member_seq) SELECT $1, unnest($2::bigint[])
 		ON CONFLICT DO NOTHING RETURNING member_seq`, groupSeq, list)
@@ -239,7 +239,7 @@ func removeMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, id
 		removed []member
 		m       member
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&m.seq, &m.id, &m.group}, func() error { removed = append(removed, m); return nil }); err != nil {
+	if _, err := pgx.ForEachRow(rows, []any{&m.Seq, &m.ID, &m.Group}, func() error { removed = append(removed, m); return nil }); err != nil {
 		return nil, fmt.Errorf("remove members: %w", err)
 	}
 	return removed, nil
@@ -256,20 +256,20 @@ func replaceMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, g
 		old []member
 		seq int64
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&seq}, func() error { old = append(old, member{seq: seq}); return nil }); err != nil {
+	if _, err := pgx.ForEachRow(rows, []any{&seq}, func() error { old = append(old, member{Seq: seq}); return nil }); err != nil {
 		return nil, fmt.Errorf("clear members: %w", err)
 	}
 	added, err := addMembers(ctx, tx, ws, groupSeq, groupID, ids)
 	if err != nil {
 		return nil, err
 	}
-	delta := memberDelta(old, added)
+	delta := store.MemberDelta(old, added)
 	// Only the members removed for good need their ids and types read:
 	// a replacement that keeps most members reads few.
 	var gone []int64
 	for _, m := range delta {
-		if m.id == "" {
-			gone = append(gone, m.seq)
+		if m.ID == "" {
+			gone = append(gone, m.Seq)
 		}
 	}
 	if len(gone) == 0 {
@@ -281,12 +281,12 @@ func replaceMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, g
 	}
 	bySeq := make(map[int64]member, len(gone))
 	var m member
-	if _, err := pgx.ForEachRow(rows, []any{&m.seq, &m.id, &m.group}, func() error { bySeq[m.seq] = m; return nil }); err != nil {
+	if _, err := pgx.ForEachRow(rows, []any{&m.Seq, &m.ID, &m.Group}, func() error { bySeq[m.Seq] = m; return nil }); err != nil {
 		return nil, fmt.Errorf("removed members: %w", err)
 	}
 	for i, m := range delta {
-		if m.id == "" {
-			delta[i] = bySeq[m.seq]
+		if m.ID == "" {
+			delta[i] = bySeq[m.Seq]
 		}
 	}
 	return delta, nil
@@ -496,7 +496,7 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 				if err != nil {
 					return err
 				}
-				delta = memberDelta(removed, added)
+				delta = store.MemberDelta(removed, added)
 			}
 			if changes, err = groupChanges(ctx, tx, ws, seq, groupKeys(up.Doc) != oldKeys, delta); err != nil {
 				return err

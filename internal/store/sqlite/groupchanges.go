@@ -13,36 +13,7 @@ import (
 )
 
 // member is a member a group write added or removed.
-type member struct {
-	seq   int64
-	id    string
-	group bool
-}
-
-// memberDelta returns the members in one of removed and added but not in
-// both: a member removed and added again by one write is where it was.
-func memberDelta(removed, added []member) []member {
-	in := func(ms []member) map[int64]bool {
-		set := make(map[int64]bool, len(ms))
-		for _, m := range ms {
-			set[m.seq] = true
-		}
-		return set
-	}
-	r, a := in(removed), in(added)
-	var delta []member
-	for _, m := range removed {
-		if !a[m.seq] {
-			delta = append(delta, m)
-		}
-	}
-	for _, m := range added {
-		if !r[m.seq] {
-			delta = append(delta, m)
-		}
-	}
-	return delta
-}
+type member = store.GroupMember
 
 // groupChanges returns the changes that tell of a write to the group
 // groupSeq of workspace ws, within the write's transaction: after its
@@ -62,8 +33,8 @@ func groupChanges(ctx context.Context, tx conn, ws string, groupSeq int64, self 
 		groups = append(groups, groupSeq)
 	}
 	for _, m := range delta {
-		if m.group {
-			groups = append(groups, m.seq)
+		if m.Group {
+			groups = append(groups, m.Seq)
 		} else {
 			users = append(users, m)
 		}
@@ -83,7 +54,7 @@ func groupChanges(ctx context.Context, tx conn, ws string, groupSeq int64, self 
 	}
 	ids := make([]string, len(users))
 	for i, m := range users {
-		ids[i] = m.id
+		ids[i] = m.ID
 	}
 	if changes := store.UserChanges(ws, ids); len(changes) <= store.MaxUserChanges {
 		return changes, nil
@@ -115,17 +86,17 @@ func usersUnder(ctx context.Context, tx conn, groups []int64, budget int) (users
 		n := 0
 		for rows.Next() {
 			var m member
-			if err := rows.Scan(&m.seq, &m.id, &m.group); err != nil {
+			if err := rows.Scan(&m.Seq, &m.ID, &m.Group); err != nil {
 				rows.Close()
 				return nil, false, fmt.Errorf("members of changed groups: %w", err)
 			}
 			n++
 			switch {
-			case !m.group:
+			case !m.Group:
 				users = append(users, m)
-			case !seen[m.seq]:
-				seen[m.seq] = true
-				level = append(level, m.seq)
+			case !seen[m.Seq]:
+				seen[m.Seq] = true
+				level = append(level, m.Seq)
 			}
 		}
 		rows.Close()
@@ -151,7 +122,7 @@ func recordGroupChange(ctx context.Context, tx conn, ws string, users []member) 
 	}
 	seqs := make([]int64, len(users))
 	for i, u := range users {
-		seqs[i] = u.seq
+		seqs[i] = u.Seq
 	}
 	list, err := json.Marshal(seqs)
 	if err != nil {

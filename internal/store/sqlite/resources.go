@@ -154,10 +154,10 @@ func addMembers(ctx context.Context, tx conn, ws string, groupSeq int64, groupID
 		if id == groupID {
 			return nil, fmt.Errorf("group %q cannot be a member of itself: %w", id, store.ErrInvalidMember)
 		}
-		m := member{id: id}
+		m := member{ID: id}
 		err := tx.QueryRowContext(ctx, `INSERT OR IGNORE INTO members (group_seq, member_seq)
 			SELECT ?, seq FROM resources WHERE workspace_id = ? AND id = ?
-			RETURNING member_seq, (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`, groupSeq, ws, id).Scan(&m.seq, &m.group)
+			RETURNING member_seq, (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`, groupSeq, ws, id).Scan(&m.Seq, &m.Group)
 		if err == nil {
 			added = append(added, m)
 			continue
@@ -182,10 +182,10 @@ func addMembers(ctx context.Context, tx conn, ws string, groupSeq int64, groupID
 func removeMembers(ctx context.Context, tx conn, ws string, groupSeq int64, ids []string) ([]member, error) {
 	var removed []member
 	for _, id := range ids {
-		m := member{id: id}
+		m := member{ID: id}
 		err := tx.QueryRowContext(ctx, `DELETE FROM members WHERE group_seq = ?
 			AND member_seq = (SELECT seq FROM resources WHERE workspace_id = ? AND id = ?)
-			RETURNING member_seq, (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`, groupSeq, ws, id).Scan(&m.seq, &m.group)
+			RETURNING member_seq, (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`, groupSeq, ws, id).Scan(&m.Seq, &m.Group)
 		switch {
 		case err == nil:
 			removed = append(removed, m)
@@ -206,7 +206,7 @@ func replaceMembers(ctx context.Context, tx conn, ws string, groupSeq int64, gro
 	var old []member
 	for rows.Next() {
 		var m member
-		if err := rows.Scan(&m.seq); err != nil {
+		if err := rows.Scan(&m.Seq); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("clear members: %w", err)
 		}
@@ -220,13 +220,13 @@ func replaceMembers(ctx context.Context, tx conn, ws string, groupSeq int64, gro
 	if err != nil {
 		return nil, err
 	}
-	delta := memberDelta(old, added)
+	delta := store.MemberDelta(old, added)
 	// Only the members removed for good need their ids and types read:
 	// a replacement that keeps most members reads few.
 	var gone []int64
 	for _, m := range delta {
-		if m.id == "" {
-			gone = append(gone, m.seq)
+		if m.ID == "" {
+			gone = append(gone, m.Seq)
 		}
 	}
 	if len(gone) == 0 {
@@ -244,17 +244,17 @@ func replaceMembers(ctx context.Context, tx conn, ws string, groupSeq int64, gro
 	bySeq := make(map[int64]member, len(gone))
 	for rows.Next() {
 		var m member
-		if err := rows.Scan(&m.seq, &m.id, &m.group); err != nil {
+		if err := rows.Scan(&m.Seq, &m.ID, &m.Group); err != nil {
 			return nil, fmt.Errorf("removed members: %w", err)
 		}
-		bySeq[m.seq] = m
+		bySeq[m.Seq] = m
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("removed members: %w", err)
 	}
 	for i, m := range delta {
-		if m.id == "" {
-			delta[i] = bySeq[m.seq]
+		if m.ID == "" {
+			delta[i] = bySeq[m.Seq]
 		}
 	}
 	return delta, nil
@@ -490,7 +490,7 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 				if err != nil {
 					return err
 				}
-				delta = memberDelta(removed, added)
+				delta = store.MemberDelta(removed, added)
 			}
 			if changes, err = groupChanges(ctx, tx, ws, seq, groupKeys(up.Doc) != oldKeys, delta); err != nil {
 				return err
