@@ -109,6 +109,10 @@ func verifyInput(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (str
 	}
 	switch tok, ok := tokenOnly(body); {
 	case mt == "application/x-www-form-urlencoded":
+		if t := trimJSONSpace(body); len(t) > 0 && t[0] == '{' {
+			// curl -d sends a JSON body as a form unless told otherwise.
+			return "", newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the body is JSON but its Content-Type is %s (curl's default with -d); send Content-Type: application/json (with curl: -H 'Content-Type: application/json')", mt)
+		}
 		q, err := url.ParseQuery(string(body))
 		if err != nil {
 			return "", newError(http.StatusBadRequest, CodeInvalidValue, "the form is not valid: %v", err)

@@ -166,6 +166,14 @@ func TestVerifyInput(t *testing.T) {
 		e.doRaw(req).wantError(tt.status, tt.code)
 	}
 	e.do("GET", "verify", "").wantError(http.StatusMethodNotAllowed, "method_not_allowed")
+
+	// curl -d '{"token": …}' sends JSON as a form: say which header to send.
+	req := httptest.NewRequest("POST", "/v1/verify", strings.NewReader(` {"token":"`+e.app+`"}`))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+e.app)
+	if msg := e.doRaw(req).wantError(http.StatusUnsupportedMediaType, "unsupported_media_type"); !strings.Contains(msg, "Content-Type: application/json") {
+		t.Errorf("message %q does not say to send Content-Type: application/json", msg)
+	}
 }
 
 // counted returns the verifications of acme counted with the result.
