@@ -55,12 +55,9 @@ func (h *Handler) updateConfig(c *call, slug string, fn func(*store.WorkspaceCon
 	c.target = slug
 	var before store.WorkspaceConfig
 	w, err := h.tenant.UpdateConfig(c.r.Context(), slug, func(cur *store.WorkspaceConfig) error {
-		before = *cur
-		if cur.SeatLimit != nil {
-			// Decoding JSON into cur writes through this pointer.
-			n := *cur.SeatLimit
-			before.SeatLimit = &n
-		}
+		// Decoding JSON into cur writes through its pointer and into
+		// its slices' arrays.
+		before = cur.Clone()
 		return fn(cur)
 	})
 	if err != nil {

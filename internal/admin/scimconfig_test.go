@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -85,4 +86,59 @@ func TestRotateConfigToken(t *testing.T) {
 
 	e.do("POST", "workspaces", `{"slug":"empty"}`).want(http.StatusCreated)
 	e.do("POST", "workspaces/empty/scim-config/rotate-token", "").wantError(http.StatusConflict, CodeNoActiveToken)
+}
+
+// The audit entry of a change to a list setting shows the list as it was,
+// even where the new list is written over the old one's storage.
+func TestSCIMConfigDiffOfLists(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, before, after string
+		removed, added      string
+	}{
+		{"groupAllowlist shorter", `{"groupAllowlist":["Eng*","Sales"]}`, `{"groupAllowlist":["Ops"]}`,
+			`["Eng*","Sales"]`, `["Ops"]`},
+		{"groupAllowlist same length", `{"groupAllowlist":["Eng*","Sales"]}`, `{"groupAllowlist":["Sales","Ops"]}`,
+			`["Eng*"]`, `["Ops"]`},
+		{"roleMappings", `{"roleMappings":[{"group":"Admins","role":"admin"},{"externalId":"00g1","role":"editor"}]}`,
+			`{"roleMappings":[{"group":"Ops","role":"admin"}]}`,
+			`[{"group":"Admins","role":"admin"},{"externalId":"00g1","role":"editor"}]`, `[{"group":"Ops","role":"admin"}]`},
+		{"roles", `{"roles":[{"name":"viewer","rank":10},{"name":"admin","rank":40}]}`,
+			`{"roles":[{"name":"viewer","rank":1}]}`,
+			`[{"name":"viewer","rank":10},{"name":"admin","rank":40}]`, `[{"name":"viewer","rank":1}]`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.do("PATCH", "workspaces/acme/scim-config", tt.before).want(http.StatusOK)
+			e.do("PATCH", "workspaces/acme/scim-config", tt.after).want(http.StatusOK)
+			r := e.do("GET", "audit?action=config.update", "").want(http.StatusOK)
+			entries := r["entries"].([]any)
+			if len(entries) != 2 {
+				t.Fatalf("%d entries, want 2", len(entries))
+			}
+			diff, _ := entries[0].(map[string]any)["payload"].(map[string]any)["diff"].(map[string]any)
+			if len(diff) != 1 {
+				t.Fatalf("diff %v, want one setting", diff)
+			}
+			for _, ch := range diff {
+				ch := ch.(map[string]any)
+				if got := marshal(t, ch["removed"]); got != tt.removed {
+					t.Errorf("removed %s, want %s", got, tt.removed)
+				}
+				if got := marshal(t, ch["added"]); got != tt.added {
+					t.Errorf("added %s, want %s", got, tt.added)
+				}
+			}
+		})
+	}
+}
+
+func marshal(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

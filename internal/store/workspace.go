@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/scimd/scimd/internal/roles"
 )
@@ -66,6 +67,20 @@ func (c WorkspaceConfig) Policy() roles.Policy {
 		Strict:      c.StrictMode,
 		TeamRole:    c.DefaultTeamRole,
 	}
+}
+
+// Clone returns a copy of c that shares nothing with it: changing one,
+// or decoding JSON into one (which reuses a slice's array), leaves the
+// other as it was.
+func (c WorkspaceConfig) Clone() WorkspaceConfig {
+	if c.SeatLimit != nil {
+		n := *c.SeatLimit
+		c.SeatLimit = &n
+	}
+	c.Roles = slices.Clone(c.Roles)
+	c.RoleMappings = slices.Clone(c.RoleMappings)
+	c.GroupAllowlist = slices.Clone(c.GroupAllowlist)
+	return c
 }
 
 // accessJSON is how the policy's lists are kept in the access column.
