@@ -137,7 +137,7 @@ func (s setting) hint() string {
 	return tenant.ConfigDoc(s.key) + "; " + s.syntax
 }
 
-// settings lists the settings in the order of the README's table. The
+// settings lists the settings in the order of the table in docs/workspaces.md. The
 // API may have more: they are shown after these, as JSON.
 var settings = []setting{
 	{"scimEnabled", kindBool, ""},

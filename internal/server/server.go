@@ -52,7 +52,7 @@ type Config struct {
 	MetricsElsewhere bool
 }
 
-// DefaultConfig returns the defaults documented in the README.
+// DefaultConfig returns the defaults documented in docs/configuration.md.
 func DefaultConfig() Config {
 	return Config{
 		BasePath:          "/scim/v2",

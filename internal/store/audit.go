@@ -13,7 +13,7 @@ import (
 
 // AuditStore keeps the audit log: what was done, by whom, to what, and
 // how it ended. The table behind it, audit_log, is a supported interface
-// documented in the README, so its columns mirror AuditEntry one to one.
+// documented in docs/audit.md, so its columns mirror AuditEntry one to one.
 type AuditStore interface {
 	// AppendAudit stores entries in one transaction: all or none. An
 	// entry with a zero Time gets the time of the append.

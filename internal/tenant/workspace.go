@@ -184,7 +184,7 @@ var settings = []setting{
 }
 
 // settingDocs say what each setting does, for the help of the scimd
-// command and the console; the README's table says it at length.
+// command and the console; the table in docs/workspaces.md says it at length.
 var settingDocs = map[string]string{
 	"scimEnabled":            "accept SCIM requests; when false, every SCIM request of the workspace gets 403",
 	"createUsers":            "identity providers may create users; when false, creating one gets 403, and existing users are still updated",
