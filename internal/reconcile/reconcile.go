@@ -239,6 +239,9 @@ func (r *Reconciler) drain(ctx context.Context) {
 			if err == nil {
 				err = r.user(ctx, p, u, heard)
 			}
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted while recomputed: nothing is left to do
+			}
 		}
 		if err != nil {
 			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeUser, WorkspaceID: k.ws, ID: k.id}) })
