@@ -203,6 +203,11 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 	if err := guard.check(nil, doc); err != nil {
 		return nil, err
 	}
+	if rt == schema.UserType {
+		if err := s.checkManager(ctx, ws, nil, doc); err != nil {
+			return nil, err
+		}
+	}
 	r := &store.Resource{Type: rt.ID, ID: id.New(idPrefix(rt)), WorkspaceID: ws.ID, Doc: doc}
 	if rt == schema.GroupType {
 		for _, m := range takeMembers(doc) {
@@ -272,6 +277,11 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 		}
 		if err := guard.check(cur.Doc, doc); err != nil {
 			return nil, err
+		}
+		if rt == schema.UserType {
+			if err := s.checkManager(ctx, ws, cur.Doc, doc); err != nil {
+				return nil, err
+			}
 		}
 		c.Before, c.After = cur.Doc, doc
 		up := &store.Update{Doc: doc, Members: mc}
@@ -345,6 +355,11 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 		}
 		if err := guard.check(cur.Doc, next); err != nil {
 			return nil, err
+		}
+		if rt == schema.UserType {
+			if err := s.checkManager(ctx, ws, cur.Doc, next); err != nil {
+				return nil, err
+			}
 		}
 		up := &store.Update{Doc: next}
 		if rt == schema.GroupType {

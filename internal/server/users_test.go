@@ -15,6 +15,7 @@ const (
 
 func TestUserLifecycle(t *testing.T) {
 	e := newEnv(t)
+	boss := e.createUser("boss@example.com", nil).str("id")
 	created := e.createUser("Alice@Example.com", map[string]any{
 		"externalId": "00u1",
 		"name":       map[string]any{"givenName": "Alice", "familyName": "Liddell"},
@@ -23,7 +24,7 @@ func TestUserLifecycle(t *testing.T) {
 		"active":     true,
 		enterpriseURN: map[string]any{
 			"department": "R&D",
-			"manager":    map[string]any{"value": "usr_boss"},
+			"manager":    map[string]any{"value": boss},
 		},
 	})
 	id := created.str("id")
@@ -190,4 +191,43 @@ func TestWorkspaceIsolation(t *testing.T) {
 	r = e.doToken(other, "POST", "/scim/v2/Groups", map[string]any{"displayName": "G", "members": []any{map[string]any{"value": alice}}})
 	wantError(t, r, http.StatusBadRequest, "invalidValue")
 	e.must(http.StatusOK, "GET", "/scim/v2/Users/"+alice, nil)
+}
+
+// TestManagerInWorkspace: manager.value names a user of the same
+// workspace (RFC 7643 §4.3), whether set by POST, PUT or PATCH.
+func TestManagerInWorkspace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	boss := e.createUser("boss@acme.test", nil).str("id")
+	group := e.createGroup("Engineering").str("id")
+	otherTok := e.newWorkspace("globex")
+	foreign := e.doToken(otherTok, "POST", "/scim/v2/Users", map[string]any{"userName": "boss@globex.test"}).str("id")
+	ada := e.createUser("ada@acme.test", map[string]any{enterpriseURN: map[string]any{"manager": map[string]any{"value": boss}}}).str("id")
+	if got := managerOf(e.must(http.StatusOK, "GET", "/scim/v2/Users/"+ada, nil)); got != boss {
+		t.Errorf("manager.value %v, want %s", got, boss)
+	}
+	for _, tt := range []struct{ name, manager string }{
+		{"of another workspace", foreign},
+		{"that does not exist", "usr_nobodyaaaaaaaaaa"},
+		{"a group", group},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ext := map[string]any{enterpriseURN: map[string]any{"manager": map[string]any{"value": tt.manager}}}
+			wantError(t, e.do("POST", "/scim/v2/Users", map[string]any{"userName": "bob@acme.test", enterpriseURN: ext[enterpriseURN]}), http.StatusBadRequest, "invalidValue")
+			wantError(t, e.do("PUT", "/scim/v2/Users/"+ada, map[string]any{"userName": "ada@acme.test", enterpriseURN: ext[enterpriseURN]}), http.StatusBadRequest, "invalidValue")
+			wantError(t, e.do("PATCH", "/scim/v2/Users/"+ada, patchOp("replace", enterpriseURN+":manager.value", tt.manager)), http.StatusBadRequest, "invalidValue")
+			wantError(t, e.do("PATCH", "/scim/v2/Users/"+ada, patchOp("replace", "", ext)), http.StatusBadRequest, "invalidValue")
+		})
+	}
+	if got := managerOf(e.must(http.StatusOK, "GET", "/scim/v2/Users/"+ada, nil)); got != boss {
+		t.Errorf("after refused writes, manager.value %v, want %s", got, boss)
+	}
+	// A user whose manager has gone can still be changed otherwise.
+	e.must(http.StatusNoContent, "DELETE", "/scim/v2/Users/"+boss, nil)
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+ada, patchOp("replace", "title", "Engineer"))
+}
+
+func managerOf(r response) any {
+	m, _ := lookup(r.body, enterpriseURN+".manager").(map[string]any)
+	return m["value"]
 }
