@@ -35,21 +35,9 @@ func createAdminToken(h *Handler, c *call) (int, any, error) {
 	if err := decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
-	ttl, err := tokenTTL(body.ExpiresIn)
+	ttl, err := h.newTokenTTL(c, body.ExpiresIn)
 	if err != nil {
 		return 0, nil, err
-	}
-	// A token that expires cannot make one that outlives it: else a
-	// short-lived token, leaked, would buy access for good.
-	if ends := c.actor.Expires; !ends.IsZero() {
-		left := ends.Sub(h.now())
-		switch def := h.tenant.TokenTTL(); {
-		case ttl == 0 && (def < 0 || def > left):
-			ttl = left
-		case ttl < 0 || ttl > left:
-			return 0, nil, badValue("expires_in %q: the admin token of this request expires at %s, and cannot make one that outlives it; ask for %s at most, or use a token that expires later",
-				*body.ExpiresIn, ends.UTC().Format(time.RFC3339), left.Truncate(time.Minute))
-		}
 	}
 	ctx := tenant.WithActor(c.r.Context(), c.operator)
 	plain, t, err := h.tenant.CreateAdminToken(ctx, body.Name, ttl)
@@ -77,6 +65,32 @@ func tokenTTL(expiresIn *string) (time.Duration, error) {
 		return -1, nil
 	}
 	return d, nil
+}
+
+// newTokenTTL reads the expires_in of a token the request mints, as
+// tokenTTL does, and keeps it within the life of the admin token of the
+// request. A token that expires cannot make one that outlives it, admin,
+// SCIM or app token alike: else a short-lived token, leaked, would buy
+// access for good. Without expires_in, the installation's lifetime is cut
+// to what the admin token has left.
+func (h *Handler) newTokenTTL(c *call, expiresIn *string) (time.Duration, error) {
+	ttl, err := tokenTTL(expiresIn)
+	if err != nil {
+		return 0, err
+	}
+	ends := c.actor.Expires
+	if ends.IsZero() {
+		return ttl, nil
+	}
+	left := ends.Sub(h.now())
+	switch def := h.tenant.TokenTTL(); {
+	case ttl == 0 && (def < 0 || def > left):
+		ttl = left
+	case ttl < 0 || ttl > left:
+		return 0, badValue("expires_in %q: the admin token of this request expires at %s, and cannot make one that outlives it; ask for %s at most, or use a token that expires later",
+			*expiresIn, ends.UTC().Format(time.RFC3339), left.Truncate(time.Minute))
+	}
+	return ttl, nil
 }
 
 // revokeAdminToken revokes an admin token at once; revoking it again

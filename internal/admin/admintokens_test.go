@@ -110,32 +110,41 @@ func TestAuditAfter(t *testing.T) {
 }
 
 // TestAdminTokenOutlivesNone: a token that expires cannot make one that
-// lives longer than itself.
+// lives longer than itself, whether an admin token, a SCIM token or an
+// app token.
 func TestAdminTokenOutlivesNone(t *testing.T) {
-	e := newEnv(t)
-	short, _, err := e.ten.CreateAdminToken(e.ctx, "ci", 3*time.Hour)
-	if err != nil {
-		t.Fatal(err)
+	for _, path := range []string{"admin-tokens", "workspaces/acme/tokens", "workspaces/acme/app-tokens"} {
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			short, _, err := e.ten.CreateAdminToken(e.ctx, "ci", 3*time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, expires := range []string{`"0"`, `"4h"`, `"30d"`} {
+				msg := e.doAs(short, "POST", path, `{"name": "x", "expires_in": `+expires+`}`).wantError(http.StatusBadRequest, CodeInvalidValue)
+				contains(t, msg, "cannot make one that outlives it", "2h59m")
+			}
+			m := e.doAs(short, "POST", path, `{"name": "x", "expires_in": "2h"}`).want(http.StatusCreated)
+			if exp, _ := time.Parse(time.RFC3339Nano, m["expires"].(string)); !exp.Equal(e.now.Add(2 * time.Hour)) {
+				t.Errorf("2h token expires %v", m["expires"])
+			}
+			// Without expires_in, the installation's lifetime, cut to the
+			// minting token's.
+			m = e.doAs(short, "POST", path, `{"name": "y"}`).want(http.StatusCreated)
+			if exp, err := time.Parse(time.RFC3339Nano, fmt.Sprint(m["expires"])); err != nil || exp.After(e.now.Add(3*time.Hour)) {
+				t.Errorf("default token expires %v, after the minting token", m["expires"])
+			}
+			// A token that never expires may make any.
+			forever, _, err := e.ten.CreateAdminToken(e.ctx, "root", -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m = e.doAs(forever, "POST", path, `{"name": "z", "expires_in": "0"}`).want(http.StatusCreated)
+			if m["expires"] != nil {
+				t.Errorf("token asked never to expire expires %v", m["expires"])
+			}
+			e.do("POST", path, `{"name": "z", "expires_in": "0"}`).wantError(http.StatusBadRequest, CodeInvalidValue)
+		})
 	}
-	for _, expires := range []string{`"0"`, `"4h"`, `"30d"`} {
-		msg := e.doAs(short, "POST", "admin-tokens", `{"name": "x", "expires_in": `+expires+`}`).wantError(http.StatusBadRequest, CodeInvalidValue)
-		contains(t, msg, "cannot make one that outlives it", "2h59m")
-	}
-	m := e.doAs(short, "POST", "admin-tokens", `{"name": "x", "expires_in": "2h"}`).want(http.StatusCreated)
-	if exp, _ := time.Parse(time.RFC3339Nano, m["expires"].(string)); !exp.Equal(e.now.Add(2 * time.Hour)) {
-		t.Errorf("2h token expires %v", m["expires"])
-	}
-	// Without expires_in, the installation's lifetime, cut to the
-	// minting token's.
-	m = e.doAs(short, "POST", "admin-tokens", `{"name": "y"}`).want(http.StatusCreated)
-	if exp, _ := time.Parse(time.RFC3339Nano, m["expires"].(string)); exp.After(e.now.Add(3 * time.Hour)) {
-		t.Errorf("default token expires %v, after the minting token", m["expires"])
-	}
-	// A token that never expires may make any.
-	forever, _, err := e.ten.CreateAdminToken(e.ctx, "root", -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.doAs(forever, "POST", "admin-tokens", `{"name": "z", "expires_in": "0"}`).want(http.StatusCreated)
-	e.do("POST", "admin-tokens", `{"name": "z", "expires_in": "0"}`).wantError(http.StatusBadRequest, CodeInvalidValue)
 }

@@ -65,7 +65,7 @@ func createAppToken(h *Handler, c *call) (int, any, error) {
 	if err := decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
-	ttl, err := tokenTTL(body.ExpiresIn)
+	ttl, err := h.newTokenTTL(c, body.ExpiresIn)
 	if err != nil {
 		return 0, nil, err
 	}
