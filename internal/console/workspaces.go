@@ -137,7 +137,7 @@ func (s setting) hint() string {
 	return tenant.ConfigDoc(s.key) + "; " + s.syntax
 }
 
-// settings lists the settings in the order of the table in docs/workspaces.md. The
+// settings lists the settings the form shows, each with its kind. The
 // API may have more: they are shown after these, as JSON.
 var settings = []setting{
 	{"scimEnabled", kindBool, ""},
