@@ -17,7 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
+	adminapi "github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/console"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/token"
@@ -127,7 +128,7 @@ func (o *clientFlags) local(st store.Store, hasher *token.Hasher) (*apiClient, e
 		st.Close()
 		return nil, err
 	}
-	h := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: slog.New(slog.DiscardHandler)})
+	h := adminapi.New(adminapi.Config{Store: st, Hasher: hasher, Tenant: ten, Log: slog.New(slog.DiscardHandler)})
 	return &apiClient{
 		Client: admin.Client{HTTP: &http.Client{Transport: admin.InProcess(h.Local(operator()))}, URL: "http://scimd.local" + admin.Prefix},
 		close: func() error {
@@ -164,9 +165,9 @@ var apiHint = regexp.MustCompile(`; GET ` + regexp.QuoteMeta(admin.Prefix) + `\S
 func (e *apiError) Error() string {
 	msg := apiHint.ReplaceAllString(e.Message, "")
 	switch e.Code {
-	case admin.CodeWorkspaceNotFound:
+	case adminapi.CodeWorkspaceNotFound:
 		msg += " (see scimd workspace list)"
-	case admin.CodeUnauthorized:
+	case adminapi.CodeUnauthorized:
 		msg = "the server refused the admin token: " + msg
 	}
 	return msg

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
 )
 
 // cli runs scimd commands on one SQLite database: on the database itself,

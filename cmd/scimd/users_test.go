@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
 )
 
 // scim sends a SCIM request to the server with the default workspace's

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
 	"github.com/scimd/scimd/internal/roles"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
@@ -147,9 +147,19 @@ func workspaceList(ctx context.Context, args []string, stdout, stderr io.Writer)
 // line, in the form scimd workspace set takes.
 func printConfig(w io.Writer, ws admin.Workspace) error {
 	fmt.Fprintf(w, "workspace %s (%s), created %s\n", ws.Slug, ws.ID, formatWhen(&ws.Created))
+	// The text forms are the tenant package's, of the configuration as
+	// stored, whose JSON the API's is.
+	var cfg store.WorkspaceConfig
+	b, err := json.Marshal(ws.Config)
+	if err == nil {
+		err = json.Unmarshal(b, &cfg)
+	}
+	if err != nil {
+		return fmt.Errorf("workspace %s: %w", ws.Slug, err)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, k := range tenant.ConfigKeys() {
-		v := tenant.ConfigValue(ws.Config, k)
+		v := tenant.ConfigValue(cfg, k)
 		switch {
 		case k == "roles" && v == "":
 			var c store.WorkspaceConfig

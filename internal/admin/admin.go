@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	api "github.com/scimd/scimd/client/admin"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
@@ -25,7 +26,7 @@ import (
 )
 
 // Prefix is where the API lives.
-const Prefix = "/admin/v1"
+const Prefix = api.Prefix
 
 // Config configures a Handler. Store and Hasher are required.
 type Config struct {

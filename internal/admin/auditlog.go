@@ -60,29 +60,6 @@ func (h *Handler) record(c *call, action string, status int, err error, d time.D
 	}
 }
 
-// AuditEntry is an audit entry as the API shows it: the columns of
-// the audit_log table, and the workspace's slug when it still exists.
-type AuditEntry struct {
-	ID            int64           `json:"id"`
-	Time          time.Time       `json:"ts"`
-	WorkspaceID   string          `json:"workspace_id,omitempty"`
-	Workspace     string          `json:"workspace,omitempty"`
-	Channel       string          `json:"channel"`
-	Action        string          `json:"action"`
-	Actor         string          `json:"actor,omitempty"`
-	Target        string          `json:"target,omitempty"`
-	CorrelationID string          `json:"correlation_id,omitempty"`
-	Status        int             `json:"status,omitempty"`
-	DurationMS    float64         `json:"duration_ms,omitempty"`
-	Payload       json.RawMessage `json:"payload,omitempty"`
-}
-
-// AuditPage is a page of the audit log, newest first.
-type AuditPage struct {
-	Entries    []AuditEntry `json:"entries"`
-	NextCursor string       `json:"next_cursor,omitempty"`
-}
-
 // listAudit answers GET /audit: one page, newest first.
 func listAudit(h *Handler, c *call) (int, any, error) {
 	q := store.AuditQuery{

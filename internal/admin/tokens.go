@@ -10,35 +10,6 @@ import (
 	"github.com/scimd/scimd/internal/tenant"
 )
 
-// Token is a token as the API lists it, of any kind: never its secret,
-// nor its hash.
-type Token struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Created   time.Time  `json:"created"`
-	CreatedBy string     `json:"created_by,omitempty"`
-	Expires   *time.Time `json:"expires"`   // null: never
-	DaysLeft  *int       `json:"days_left"` // null: never expires
-	LastUsed  *time.Time `json:"last_used"` // null: never used
-	Revoked   *time.Time `json:"revoked"`   // null: not revoked
-	State     string     `json:"state"`     // active, expired or revoked
-}
-
-// NewToken is a token just minted: the only answer that shows the token
-// itself.
-type NewToken struct {
-	Token
-	// Secret is the token itself, shown once.
-	Secret string `json:"token"`
-	// Previous is the token a rotation replaced, as it now is.
-	Previous *Token `json:"previous,omitempty"`
-}
-
-// TokenList is a listing of tokens.
-type TokenList struct {
-	Tokens []Token `json:"tokens"`
-}
-
 func optTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil

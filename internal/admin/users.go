@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/scimd/scimd/internal/filter"
 	"github.com/scimd/scimd/internal/id"
@@ -14,45 +13,6 @@ import (
 	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
 )
-
-// User states. A user is in exactly one; clients should show states they
-// do not know as they are, since more may come.
-const (
-	UserActive = "active"
-	// UserSuspended is a user its identity provider deactivated: it
-	// cannot sign in, and its credentials were revoked, until it is
-	// reactivated.
-	UserSuspended = "suspended"
-	// UserSoftDeleted is a user its identity provider deleted in a
-	// workspace with deleteMode "soft": SCIM no longer finds it, and it
-	// goes for good at purge_at unless restored.
-	UserSoftDeleted = "soft_deleted"
-)
-
-// User is a user as administrators list them: who, and in which
-// state, rather than the whole SCIM document (GET /scim/v2/Users/{id}
-// has that).
-type User struct {
-	ID           string    `json:"id"`
-	UserName     string    `json:"user_name"`
-	ExternalID   string    `json:"external_id,omitempty"`
-	DisplayName  string    `json:"display_name,omitempty"`
-	Email        string    `json:"email,omitempty"`
-	State        string    `json:"state"`
-	Created      time.Time `json:"created"`
-	LastModified time.Time `json:"last_modified"`
-	// Deleted and PurgeAt are those of a soft-deleted user.
-	Deleted *time.Time `json:"deleted,omitempty"`
-	PurgeAt *time.Time `json:"purge_at,omitempty"`
-}
-
-// UserPage is a page of a workspace's users.
-type UserPage struct {
-	Users []User `json:"users"`
-	// Total counts the users that match the filter, on every page.
-	Total      int    `json:"total"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
 
 // userState returns a user's state. A user whose identity provider never
 // sent "active" counts as active: providers that leave it out provision
@@ -129,11 +89,6 @@ func listUsers(h *Handler, c *call) (int, any, error) {
 		out.Users[i] = userOut(r)
 	}
 	return http.StatusOK, out, nil
-}
-
-// UserList is a listing of users: invited or soft-deleted ones.
-type UserList struct {
-	Users []User `json:"users"`
 }
 
 // listDeletedUsers lists a workspace's soft-deleted users, the oldest
@@ -222,10 +177,6 @@ func purgeUser(h *Handler, c *call) (int, any, error) {
 	c.workspaceID, c.target = w.ID, id
 	return http.StatusNoContent, nil, nil
 }
-
-// UserInvited is the state of a user the application created itself,
-// which no identity provider manages (yet).
-const UserInvited = "invited"
 
 // listLocalUsers lists the users invited through this API that no
 // identity provider has provisioned.

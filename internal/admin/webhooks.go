@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
@@ -22,54 +21,8 @@ const (
 	CodeDeliveryNotFound = "delivery_not_found" // 404
 )
 
-// Webhook is a webhook as listed: never its secret.
-type Webhook struct {
-	ID  string `json:"id"`
-	URL string `json:"url"`
-	// EventTypes is null for every type.
-	EventTypes []string  `json:"event_types"`
-	Enabled    bool      `json:"enabled"`
-	Created    time.Time `json:"created"`
-	// DisabledReason says why scimd disabled the webhook.
-	DisabledReason string `json:"disabled_reason,omitempty"`
-}
-
-// NewWebhook is a webhook with its signing secret: the answer to a
-// create or a rotation, the only ones that show it.
-type NewWebhook struct {
-	Webhook
-	Secret string `json:"secret"`
-}
-
-// WebhookList is a listing of webhooks.
-type WebhookList struct {
-	Webhooks []Webhook `json:"webhooks"`
-}
-
 func webhookOut(w store.Webhook) Webhook {
 	return Webhook{ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Enabled: w.Enabled, Created: w.Created.UTC(), DisabledReason: w.DisabledReason}
-}
-
-// Delivery is one delivery of the delivery log.
-type Delivery struct {
-	ID          string     `json:"id"`
-	WebhookID   string     `json:"webhook_id"`
-	EventID     string     `json:"event_id"`
-	EventType   string     `json:"event_type"`
-	EventSeq    int64      `json:"event_seq"`
-	Status      string     `json:"status"`
-	Attempts    int        `json:"attempts"`
-	NextAttempt *time.Time `json:"next_attempt"` // null unless pending
-	LastAttempt *time.Time `json:"last_attempt"` // null: never attempted
-	LastStatus  *int       `json:"last_status"`  // null: no response
-	LastError   string     `json:"last_error,omitempty"`
-	DeliveredAt *time.Time `json:"delivered_at"`
-}
-
-// DeliveryPage is a page of a webhook's delivery log, newest event first.
-type DeliveryPage struct {
-	Deliveries []Delivery `json:"deliveries"`
-	NextCursor string     `json:"next_cursor,omitempty"`
 }
 
 func deliveryOut(d store.Delivery) Delivery {
@@ -217,7 +170,7 @@ func createWebhook(h *Handler, c *call) (int, any, error) {
 	c.detail("slug", slug)
 	c.detail("url", wh.URL)
 	c.detail("event_types", wh.EventTypes)
-	return http.StatusCreated, NewWebhook{webhookOut(wh), wh.Secret}, nil
+	return http.StatusCreated, NewWebhook{Webhook: webhookOut(wh), Secret: wh.Secret}, nil
 }
 
 func getWebhook(h *Handler, c *call) (int, any, error) {
@@ -323,7 +276,7 @@ func rotateWebhookSecret(h *Handler, c *call) (int, any, error) {
 		return 0, nil, h.webhookErr(slug, webhookID, err)
 	}
 	c.detail("slug", slug)
-	return http.StatusOK, NewWebhook{webhookOut(wh), wh.Secret}, nil
+	return http.StatusOK, NewWebhook{Webhook: webhookOut(wh), Secret: wh.Secret}, nil
 }
 
 // listDeliveries is the delivery log of a webhook, newest event first.
@@ -391,11 +344,4 @@ func redeliver(h *Handler, c *call) (int, any, error) {
 		c.detail("warning", out.Warning)
 	}
 	return http.StatusOK, out, nil
-}
-
-// Redelivery is a delivery made pending again.
-type Redelivery struct {
-	Delivery
-	// Warning says why the delivery will not go yet.
-	Warning string `json:"warning,omitempty"`
 }

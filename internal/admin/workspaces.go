@@ -13,22 +13,8 @@ import (
 	"github.com/scimd/scimd/internal/tenant"
 )
 
-// Workspace is a workspace as the API shows it. The configuration
-// keeps the names that scimd workspace set uses.
-type Workspace struct {
-	ID      string                `json:"id"`
-	Slug    string                `json:"slug"`
-	Created time.Time             `json:"created"`
-	Config  store.WorkspaceConfig `json:"config"`
-}
-
 func workspaceOut(w store.Workspace) Workspace {
-	return Workspace{ID: w.ID, Slug: w.Slug, Created: w.Created.UTC(), Config: w.Config}
-}
-
-// WorkspaceList is a listing of workspaces.
-type WorkspaceList struct {
-	Workspaces []Workspace `json:"workspaces"`
+	return Workspace{ID: w.ID, Slug: w.Slug, Created: w.Created.UTC(), Config: configOut(w.Config)}
 }
 
 // workspace returns the workspace of a slug, or a 404 that names it.

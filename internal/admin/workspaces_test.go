@@ -2,7 +2,13 @@ package admin
 
 import (
 	"net/http"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
+
+	api "github.com/scimd/scimd/client/admin"
+	"github.com/scimd/scimd/internal/store"
 )
 
 func TestCreateWorkspace(t *testing.T) {
@@ -81,5 +87,35 @@ func TestDeleteWorkspace(t *testing.T) {
 	entries := e.audit("workspace.delete")
 	if len(entries) != 2 || entries[1].Target != e.acmeID || entries[1].Status != 204 || entries[0].Status != 404 {
 		t.Errorf("audit %+v", entries)
+	}
+}
+
+// TestWorkspaceAnswerHasEverySetting checks that a workspace as the API
+// shows it, typed for Go clients by package client/admin, carries every
+// setting of the stored configuration with its value: a setting added to
+// one and not the other fails here.
+func TestWorkspaceAnswerHasEverySetting(t *testing.T) {
+	e := newEnv(t)
+	settings := func(ty reflect.Type) []string {
+		var names []string
+		for i := range ty.NumField() {
+			name, _, _ := strings.Cut(ty.Field(i).Tag.Get("json"), ",")
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		return names
+	}
+	if got, want := settings(reflect.TypeFor[api.WorkspaceConfig]()), settings(reflect.TypeFor[store.WorkspaceConfig]()); !slices.Equal(got, want) {
+		t.Fatalf("client/admin.WorkspaceConfig has the settings %v; the store has %v: make them agree", got, want)
+	}
+	body := `{"config":{"scimEnabled":false,"createUsers":false,"syncDisplayName":false,"defaultRole":"editor",
+		"defaultTeam":"eng","defaultTeamRole":"lead","revokeKeysOnDeactivate":false,"deleteMode":"hard",
+		"softDeleteGraceDays":7,"strictMode":true,"seatLimit":9,"allowLinking":true,
+		"roles":[{"name":"viewer","rank":10},{"name":"editor","rank":30},{"name":"lead","rank":40}],
+		"roleMappings":[{"group":"Eng*","role":"editor"},{"externalId":"00g1","role":"lead"}],"groupAllowlist":["Eng*"]}}`
+	w := e.do("PATCH", "workspaces/acme", body).want(http.StatusOK)
+	stored := e.do("GET", "workspaces/acme/scim-config", "").want(http.StatusOK)
+	if !reflect.DeepEqual(w["config"], stored) {
+		t.Errorf("workspace config\n%v\nwant the stored\n%v", w["config"], stored)
 	}
 }

@@ -5,7 +5,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
+	adminapi "github.com/scimd/scimd/internal/admin"
 )
 
 // apiError is an error response of the admin API, {"error": {"code",
@@ -38,7 +39,7 @@ func (c *Console) call(r *http.Request, tok, method, path string, query url.Valu
 		return &apiError{Status: e.Status, Code: e.Code, Message: e.Message}
 	}
 	c.log.Error("console: admin API", "method", method, "path", admin.Prefix+path, "err", err)
-	return &apiError{Status: http.StatusInternalServerError, Code: admin.CodeInternal, Message: "the admin API's answer could not be read"}
+	return &apiError{Status: http.StatusInternalServerError, Code: adminapi.CodeInternal, Message: "the admin API's answer could not be read"}
 }
 
 // api calls the admin API as the signed-in operator. When the API

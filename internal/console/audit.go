@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
 )
 
 // auditView is an audit log entry as the API shows it.

@@ -26,7 +26,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
 )
 
 // Prefix is where the console lives. Its paths never start with

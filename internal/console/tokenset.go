@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
 )
 
 // tokenSet is a kind of token with a page of its own, where it is

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
 )
 
 // usersPageSize is how many users a page of the list shows.

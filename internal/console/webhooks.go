@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
 )
 
 // createWebhook registers a webhook and shows its signing secret once.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
 	"github.com/scimd/scimd/internal/tenant"
 )
 

@@ -1,3 +1,20 @@
+// Package admin is a typed client of scimd's admin API, for programs
+// that automate an installation: create workspaces, mint their SCIM and
+// app tokens, set how their groups map to roles, manage webhooks, users
+// and the audit log. The scimd command and its console use it too.
+//
+// The types of this package are the API's answers as the server writes
+// them. Client's methods cover what automation most needs; Do reaches
+// every endpoint of the API, whose OpenAPI document the server serves at
+// GET /admin/v1/openapi.json.
+//
+// # Compatibility
+//
+// This package follows semantic versioning with the module
+// github.com/scimd/scimd: within a major version, its exported names keep
+// their meaning and signatures, answer types only gain fields, and fields
+// are never removed or retyped. Everything under internal/ may change at
+// any time.
 package admin
 
 import (
@@ -12,10 +29,12 @@ import (
 	"strings"
 )
 
-// Client calls the API, for programs in Go such as the scimd command and
-// the console: over the network, or in this process with InProcess. It
-// decodes the JSON it is answered with into values of the caller's, who
-// reads what it needs of it.
+// Prefix is where the admin API lives on a server.
+const Prefix = "/admin/v1"
+
+// Client calls the API: over the network, or in this process with
+// InProcess. Its zero value is not usable; set URL, and Token unless the
+// API is served in process to a local operator.
 type Client struct {
 	// HTTP sends the requests; nil: http.DefaultClient.
 	HTTP *http.Client
@@ -93,6 +112,27 @@ func IsError(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// Error is an error answer of the API: {"error": {"code", "message"}}.
+// Code is stable, for programs to branch on; Message says what to fix,
+// for people, and may change.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("admin API: %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// errorBody is the JSON of an error answer.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
 }
 
 // Path joins path segments, escaping each, for Client.Do:

@@ -1,0 +1,128 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Workspaces lists the installation's workspaces.
+func (c *Client) Workspaces(ctx context.Context) ([]Workspace, error) {
+	var out WorkspaceList
+	_, err := c.Do(ctx, http.MethodGet, "/workspaces", nil, nil, &out)
+	return out.Workspaces, err
+}
+
+// Workspace returns the workspace of a slug.
+func (c *Client) Workspace(ctx context.Context, slug string) (Workspace, error) {
+	var out Workspace
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug), nil, nil, &out)
+	return out, err
+}
+
+// CreateWorkspace creates a workspace with the default configuration,
+// changed by settings: WorkspaceConfig's JSON names with their values,
+// such as {"defaultRole": "editor", "seatLimit": 50}; nil for none.
+func (c *Client) CreateWorkspace(ctx context.Context, slug string, settings map[string]any) (Workspace, error) {
+	body := map[string]any{"slug": slug}
+	if settings != nil {
+		body["config"] = settings
+	}
+	var out Workspace
+	_, err := c.Do(ctx, http.MethodPost, "/workspaces", nil, body, &out)
+	return out, err
+}
+
+// UpdateWorkspace changes the settings named in settings, by
+// WorkspaceConfig's JSON names, and leaves the others as they are. The
+// server checks the configuration as a whole: a refused change changes
+// nothing.
+func (c *Client) UpdateWorkspace(ctx context.Context, slug string, settings map[string]any) (Workspace, error) {
+	var out Workspace
+	_, err := c.Do(ctx, http.MethodPatch, Path("workspaces", slug), nil, map[string]any{"config": settings}, &out)
+	return out, err
+}
+
+// SetRoleMappings replaces the workspace's role mappings: which groups'
+// members get which roles. The server recomputes its users' roles.
+func (c *Client) SetRoleMappings(ctx context.Context, slug string, mappings []RoleMapping) (Workspace, error) {
+	if mappings == nil {
+		mappings = []RoleMapping{}
+	}
+	return c.UpdateWorkspace(ctx, slug, map[string]any{"roleMappings": mappings})
+}
+
+// DeleteWorkspace deletes a workspace with its users, groups, tokens and
+// credentials.
+func (c *Client) DeleteWorkspace(ctx context.Context, slug string) error {
+	_, err := c.Do(ctx, http.MethodDelete, Path("workspaces", slug), nil, nil, nil)
+	return err
+}
+
+// TokenRequest describes a token to mint.
+type TokenRequest struct {
+	// Name says what the token is for, such as the identity provider
+	// that uses it.
+	Name string
+	// ExpiresIn is the token's lifetime: 0 for the server's default
+	// (--token-ttl), negative for a token that never expires.
+	ExpiresIn time.Duration
+}
+
+func (r TokenRequest) body() map[string]any {
+	body := map[string]any{"name": r.Name}
+	switch {
+	case r.ExpiresIn < 0:
+		body["expires_in"] = "0"
+	case r.ExpiresIn > 0:
+		body["expires_in"] = r.ExpiresIn.String()
+	}
+	return body
+}
+
+// CreateSCIMToken mints a SCIM token for the workspace: what its
+// identity provider authenticates with. The answer is the only place
+// the token is shown.
+func (c *Client) CreateSCIMToken(ctx context.Context, slug string, r TokenRequest) (NewToken, error) {
+	var out NewToken
+	_, err := c.Do(ctx, http.MethodPost, Path("workspaces", slug, "tokens"), nil, r.body(), &out)
+	return out, err
+}
+
+// SCIMTokens lists the workspace's SCIM tokens.
+func (c *Client) SCIMTokens(ctx context.Context, slug string) ([]Token, error) {
+	var out TokenList
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "tokens"), nil, nil, &out)
+	return out.Tokens, err
+}
+
+// RevokeSCIMToken revokes a SCIM token of the workspace at once.
+func (c *Client) RevokeSCIMToken(ctx context.Context, slug, id string) (Token, error) {
+	var out Token
+	_, err := c.Do(ctx, http.MethodDelete, Path("workspaces", slug, "tokens", id), nil, nil, &out)
+	return out, err
+}
+
+// CreateAppToken mints an app token for the workspace: what its
+// application authenticates to the application API with (see package
+// github.com/scimd/scimd/client). The answer is the only place the
+// token is shown.
+func (c *Client) CreateAppToken(ctx context.Context, slug string, r TokenRequest) (NewToken, error) {
+	var out NewToken
+	_, err := c.Do(ctx, http.MethodPost, Path("workspaces", slug, "app-tokens"), nil, r.body(), &out)
+	return out, err
+}
+
+// AppTokens lists the workspace's app tokens.
+func (c *Client) AppTokens(ctx context.Context, slug string) ([]Token, error) {
+	var out TokenList
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "app-tokens"), nil, nil, &out)
+	return out.Tokens, err
+}
+
+// RevokeAppToken revokes an app token of the workspace at once.
+func (c *Client) RevokeAppToken(ctx context.Context, slug, id string) (Token, error) {
+	var out Token
+	_, err := c.Do(ctx, http.MethodDelete, Path("workspaces", slug, "app-tokens", id), nil, nil, &out)
+	return out, err
+}

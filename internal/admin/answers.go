@@ -1,0 +1,54 @@
+package admin
+
+import (
+	"encoding/json"
+
+	api "github.com/scimd/scimd/client/admin"
+	"github.com/scimd/scimd/internal/store"
+)
+
+// The API's answers are defined in package client/admin, where Go
+// programs outside this module can name them; the handlers use these
+// names for them.
+type (
+	Token         = api.Token
+	NewToken      = api.NewToken
+	TokenList     = api.TokenList
+	Workspace     = api.Workspace
+	WorkspaceList = api.WorkspaceList
+	User          = api.User
+	UserPage      = api.UserPage
+	UserList      = api.UserList
+	Webhook       = api.Webhook
+	NewWebhook    = api.NewWebhook
+	WebhookList   = api.WebhookList
+	Delivery      = api.Delivery
+	DeliveryPage  = api.DeliveryPage
+	Redelivery    = api.Redelivery
+	AuditEntry    = api.AuditEntry
+	AuditPage     = api.AuditPage
+)
+
+// User states; see package client/admin.
+const (
+	UserActive      = api.UserActive
+	UserSuspended   = api.UserSuspended
+	UserSoftDeleted = api.UserSoftDeleted
+	UserInvited     = api.UserInvited
+)
+
+// configOut returns a workspace's configuration as the API shows it.
+// The two types have the same JSON, which a test checks, so the JSON of
+// one decodes as the other.
+func configOut(c store.WorkspaceConfig) api.WorkspaceConfig {
+	var out api.WorkspaceConfig
+	b, err := json.Marshal(c)
+	if err == nil {
+		err = json.Unmarshal(b, &out)
+	}
+	if err != nil {
+		// Plain values of the same shape: only a bug gets here.
+		panic("admin: workspace configuration: " + err.Error())
+	}
+	return out
+}
