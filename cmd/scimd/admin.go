@@ -14,6 +14,7 @@ import (
 
 	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/console"
+	"github.com/scimd/scimd/internal/front"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
@@ -38,7 +39,7 @@ func adminFlags(fs *flag.FlagSet) *adminOptions {
 // with --admin-addr on a listener of their own, with metrics, which srv
 // then does not serve them on. It returns the function that stops them,
 // to call before the store closes, and the console's URL.
-func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http.Handler, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
+func (o *adminOptions) start(ctx context.Context, srv *http.Server, root front.Config, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
 	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log})
 	con, err := console.New(console.Config{API: api, Key: hasher.Key("console session"), SCIMURL: scimURL, Log: log})
 	if err != nil {
@@ -48,12 +49,16 @@ func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http
 	if tokens, err := ten.ListAdminTokens(ctx); err == nil && len(tokens) == 0 {
 		fmt.Fprintf(stdout, "The admin API (%s) and console (%s) need an admin token: scimd admin-token create --name NAME\n", admin.Prefix, console.Prefix)
 	}
-	h := http.NewServeMux()
-	h.Handle(admin.Prefix+"/", api)
-	h.Handle(console.Prefix, con)
 	if o.addr == "" {
-		h.Handle("/", srv.Handler)
-		srv.Handler = h
+		root.Admin, root.Console = api, con
+	}
+	h, err := front.New(root)
+	if err != nil {
+		api.Close()
+		return nil, "", err
+	}
+	srv.Handler = h
+	if o.addr == "" {
 		// The console is at the root of the SCIM endpoints' URL.
 		u, err := url.Parse(scimURL)
 		if err != nil {
@@ -63,14 +68,18 @@ func (o *adminOptions) start(ctx context.Context, srv *http.Server, metrics http
 		u.Path, u.RawPath = console.Prefix, ""
 		return func() { api.Close() }, u.String(), nil
 	}
+	ah, err := front.New(front.Config{Admin: api, Console: con, MetricsHandler: root.SCIM.MetricsHandler(), Log: root.Log, Metrics: root.Metrics})
+	if err != nil {
+		api.Close()
+		return nil, "", err
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		api.Close()
 		return nil, "", fmt.Errorf("--admin-addr: %w", err)
 	}
-	h.Handle("GET /metrics", metrics)
 	asrv := &http.Server{
-		Handler:           h,
+		Handler:           ah,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -35,8 +35,10 @@ import (
 	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/appapi"
 	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/front"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/reconcile"
+	"github.com/scimd/scimd/internal/request"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
@@ -419,11 +421,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	app := appapi.New(appapi.Config{Store: st, Hasher: hasher, Log: log, RequestTimeout: cfg.RequestTimeout, Verifications: verifications})
 	defer app.Close()
-	mux := http.NewServeMux()
-	mux.Handle(appapi.Prefix+"/", app)
-	mux.Handle("/", handler)
-	srv := &http.Server{
-		Handler:           mux,
+	reqMetrics := request.NewMetrics()
+	if err := handler.Registerer().Register(reqMetrics); err != nil {
+		return err
+	}
+	root := front.Config{SCIM: handler, App: app, Log: log, Metrics: reqMetrics}
+	srv := &http.Server{ // its Handler is the root handler, made by adminOpts.start
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -433,7 +436,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if base == "" {
 		base = "http://" + ln.Addr().String() + "/" + strings.Trim(cfg.BasePath, "/")
 	}
-	stopAdmin, consoleURL, err := adminOpts.start(ctx, srv, handler.MetricsHandler(), st, hasher, ten, log, stdout, base)
+	stopAdmin, consoleURL, err := adminOpts.start(ctx, srv, root, st, hasher, ten, log, stdout, base)
 	if err != nil {
 		return err
 	}

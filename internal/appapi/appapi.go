@@ -160,6 +160,17 @@ func routes() []route {
 	}
 }
 
+// Paths returns the paths of the API's routes, with ServeMux wildcards
+// (/v1/workspaces/{slug}/events), so that what is served beside the API
+// can tell whether it would hide one of them.
+func Paths() []string {
+	paths := []string{Prefix + "/verify"}
+	for _, rt := range routes() {
+		paths = append(paths, Prefix+rt.path)
+	}
+	return paths
+}
+
 // register serves /verify and every route, with JSON 405s for a known
 // path and another method, and JSON 404s elsewhere.
 func (h *Handler) register() {

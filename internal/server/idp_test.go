@@ -345,8 +345,15 @@ func (r *idpRun) env(t *testing.T) *env {
 	return &e
 }
 
+// idpBasePath is where the replays find the SCIM endpoints: below the
+// application API's /v1, so that the whole SCIM surface is shown to work
+// there beside it, as scimd serve --base-path /v1/auth/scim/v2 runs it.
+const idpBasePath = "/v1/auth/scim/v2"
+
 func (r *idpRun) run(t *testing.T) {
-	r.e = newEnv(t)
+	cfg := server.DefaultConfig()
+	cfg.BasePath = idpBasePath
+	r.e = newEnvConfig(t, cfg)
 	r.vars = map[string]string{"token": r.e.token}
 	for _, name := range append(inputs(r.sc.Steps), r.extra.needs...) {
 		r.provide(t, name, r.at)
@@ -514,7 +521,7 @@ func (r *idpRun) step(t *testing.T, n int, st idpStep) {
 // state the expectation names.
 func (r *idpRun) readBack(t *testing.T, st idpStep, endpoint, id string, sent map[string]any) map[string]any {
 	t.Helper()
-	path := server.DefaultConfig().BasePath + "/" + endpoint + "/" + id
+	path := idpBasePath + "/" + endpoint + "/" + id
 	res := r.env(t).do(http.MethodGet, path, nil)
 	if st.Method == http.MethodDelete {
 		if res.status != http.StatusNotFound {
@@ -800,7 +807,7 @@ func wantUserNameTaken(userName string) idpCheck {
 		t.Helper()
 		e := r.env(t)
 		other := e.createUser("other.user@contoso.com", nil).str("id")
-		res := e.do(http.MethodPatch, server.DefaultConfig().BasePath+"/Users/"+other, patchOps(
+		res := e.do(http.MethodPatch, idpBasePath+"/Users/"+other, patchOps(
 			map[string]any{"op": "Replace", "path": "userName", "value": userName}))
 		if res.status != http.StatusConflict {
 			t.Errorf("PATCH another user's userName to the taken %q: status %d, want 409\n%s", userName, res.status, res.raw)
@@ -841,7 +848,7 @@ func addMembers(group string, users ...string) func(*testing.T, *idpRun) {
 		for _, u := range users {
 			value = append(value, map[string]any{"value": r.vars[u]})
 		}
-		res := r.env(t).do(http.MethodPatch, server.DefaultConfig().BasePath+"/Groups/"+r.vars[group],
+		res := r.env(t).do(http.MethodPatch, idpBasePath+"/Groups/"+r.vars[group],
 			patchOps(map[string]any{"op": "add", "path": "members", "value": value}))
 		if res.status != http.StatusOK && res.status != http.StatusNoContent {
 			t.Fatalf("setup: adding members: status %d\n%s", res.status, res.raw)
@@ -859,7 +866,7 @@ func rebase(p string) (string, bool) {
 	segs := strings.Split(path, "/")
 	for i, s := range segs {
 		if slices.Contains(idpEndpoints, s) {
-			out := server.DefaultConfig().BasePath + "/" + strings.Join(segs[i:], "/")
+			out := idpBasePath + "/" + strings.Join(segs[i:], "/")
 			if hasQuery {
 				out += "?" + query
 			}
@@ -872,7 +879,7 @@ func rebase(p string) (string, bool) {
 // target splits a rebased path into its endpoint ("Users") and resource id.
 func target(path string) (endpoint, id string) {
 	path, _, _ = strings.Cut(path, "?")
-	path = strings.TrimPrefix(path, server.DefaultConfig().BasePath+"/")
+	path = strings.TrimPrefix(path, idpBasePath+"/")
 	endpoint, id, _ = strings.Cut(path, "/")
 	return endpoint, id
 }

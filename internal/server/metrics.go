@@ -6,7 +6,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,56 +33,15 @@ type metrics struct {
 	reg        *prometheus.Registry
 	handler    http.Handler
 	basePath   string
-	requests   *prometheus.CounterVec
-	duration   *prometheus.HistogramVec
 	operations *prometheus.CounterVec
 	throttled  *prometheus.CounterVec
 	actions    map[string]bool // the values the action label may take
-	// routes holds the series of each endpoint, method and status seen,
-	// saving the hashing and validation of label values on each request.
-	routes sync.Map // routeKey → *routeMetrics
 }
-
-type routeKey struct {
-	endpoint, method string
-	status           int
-}
-
-type routeMetrics struct {
-	requests prometheus.Counter
-	duration prometheus.Observer
-}
-
-// route returns the series of requests to an endpoint.
-func (m *metrics) route(endpoint, method string, status int) *routeMetrics {
-	k := routeKey{endpoint, method, status}
-	if v, ok := m.routes.Load(k); ok {
-		return v.(*routeMetrics)
-	}
-	v, _ := m.routes.LoadOrStore(k, &routeMetrics{
-		requests: m.requests.WithLabelValues(endpoint, method, statusLabel(status)),
-		duration: m.duration.WithLabelValues(endpoint, method),
-	})
-	return v.(*routeMetrics)
-}
-
-// durationBuckets cover a GET served from memory (0.1 ms) up to the
-// default request timeout (30 s).
-var durationBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
 func newMetrics(s *Server) *metrics {
 	m := &metrics{
 		reg:      prometheus.NewRegistry(),
 		basePath: s.cfg.BasePath,
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "scimd_http_requests_total",
-			Help: "HTTP requests served, by route pattern, method and status.",
-		}, []string{"endpoint", "method", "status"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "scimd_http_request_duration_seconds",
-			Help:    "Time spent serving HTTP requests, by route pattern and method.",
-			Buckets: durationBuckets,
-		}, []string{"endpoint", "method"}),
 		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "scimd_scim_operations_total",
 			Help: "Authenticated SCIM requests, by workspace, identity provider (from the User-Agent) and action.",
@@ -102,7 +60,7 @@ func newMetrics(s *Server) *metrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.duration, m.operations, m.throttled,
+		m.operations, m.throttled,
 		newTokenCollector(s.store, s.now, s.log),
 	)
 	if w := s.cfg.Audit; w != nil {
@@ -126,18 +84,14 @@ func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler }
 // their metrics, so that /metrics serves them too.
 func (s *Server) Registerer() prometheus.Registerer { return s.metrics.reg }
 
-// observe counts a finished request.
-func (m *metrics) observe(r *http.Request, rec *record, status int, d time.Duration) {
-	endpoint := m.endpoint(r.Pattern)
-	method := methodLabel(r.Method)
-	rm := m.route(endpoint, method, status)
-	rm.requests.Inc()
-	rm.duration.Observe(d.Seconds())
+// observe counts a finished SCIM operation: request.Wrap counts every
+// request, these only the authenticated ones, by workspace.
+func (m *metrics) observe(r *http.Request, rec *record) {
 	if rec.auth == nil {
 		return
 	}
 	action := rec.action
-	if action == "" && endpoint == "/Bulk" {
+	if action == "" && m.endpoint(r.Pattern) == "/Bulk" {
 		action = "bulk"
 	}
 	action = cmp.Or(action, "request")
@@ -162,34 +116,6 @@ func (m *metrics) endpoint(pattern string) string {
 		return p
 	}
 	return pattern
-}
-
-// methodLabel bounds the method label: clients may send any token as a
-// method.
-func methodLabel(method string) string {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
-		http.MethodPatch, http.MethodDelete, http.MethodOptions:
-		return method
-	}
-	return "other"
-}
-
-// statusLabels holds the labels of the statuses the server answers, so
-// that counting a request does not format one.
-var statusLabels = func() map[int]string {
-	m := make(map[int]string)
-	for _, c := range []int{200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 412, 413, 415, 429, 500, 501, 503} {
-		m[c] = strconv.Itoa(c)
-	}
-	return m
-}()
-
-func statusLabel(code int) string {
-	if s, ok := statusLabels[code]; ok {
-		return s
-	}
-	return strconv.Itoa(code)
 }
 
 // idps are the identity providers told apart in metrics, each with the

@@ -45,9 +45,9 @@ func newOpsEnv(t *testing.T, cfg server.Config) *tokenEnv {
 	cfg.Audit, cfg.AuditReads = aw, true
 	handler := server.New(cfg, st, h, nil)
 	t.Cleanup(func() { handler.Close() })
-	srv := httptest.NewServer(handler)
+	srv := httptest.NewServer(rootHandler(t, handler, st, h, nil))
 	t.Cleanup(srv.Close)
-	return &tokenEnv{env: &env{t: t, srv: srv, token: tok, ten: ten, st: st}, clock: clock, st: st, hasher: h, server: handler}
+	return &tokenEnv{env: &env{t: t, srv: srv, token: tok, ten: ten, st: st, base: handler.BasePath()}, clock: clock, st: st, hasher: h, server: handler}
 }
 
 // scrape fetches /metrics and returns its samples by series, as written:

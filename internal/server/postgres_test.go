@@ -311,7 +311,10 @@ func TestDatabaseOutage(t *testing.T) {
 	scfg := server.DefaultConfig()
 	scfg.RequestTimeout = 2 * time.Second
 	logs := &syncBuffer{}
-	srv := httptest.NewServer(server.New(scfg, st, h, slog.New(slog.NewTextHandler(logs, nil))))
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	handler := server.New(scfg, st, h, log)
+	t.Cleanup(func() { handler.Close() })
+	srv := httptest.NewServer(rootHandler(t, handler, st, h, log))
 	t.Cleanup(srv.Close)
 	e := &pgFaultEnv{
 		url: srv.URL, token: tok,

@@ -3,6 +3,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/scimd/scimd/internal/audit"
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/provision"
+	"github.com/scimd/scimd/internal/request"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
@@ -171,44 +173,92 @@ func (s *Server) routes() {
 	})
 }
 
-// ServeHTTP serves a request, logging it and turning panics into 500s.
-// Every response carries the request's correlation id in X-Request-Id:
-// the client's own if it sent one, else one made here.
+// ServeHTTP serves a request. The request id, the log line, panic
+// recovery and the request metrics are request.Wrap's, around the whole
+// process; here are the SCIM surface's own: the paths it accepts, the
+// request timeout, the audit log and the operation metrics.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	ar := &record{correlationID: audit.CorrelationID(r.Header)}
+	ar := &record{correlationID: request.ID(r.Context())}
 	if ar.correlationID == "" {
-		ar.correlationID = id.New(id.Request)
+		// Served without request.Wrap.
+		ar.correlationID = cmp.Or(audit.CorrelationID(r.Header), id.New(id.Request))
 	}
-	w.Header().Set("X-Request-Id", ar.correlationID)
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	ctx = provision.WithChange(context.WithValue(ctx, recordKey{}, ar), &ar.change)
 	r = r.WithContext(ctx)
 	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
-			if !rec.wrote {
-				s.fail(rec, r, scimerr.Internal(nil))
-			}
+		v := recover()
+		status := rec.status
+		if v != nil {
+			status = http.StatusInternalServerError
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("request_id", ar.correlationID),
-		)
-		s.audit(r, ar, rec.status, start)
-		s.metrics.observe(r, ar, rec.status, time.Since(start))
+		request.SetEndpoint(ctx, s.metrics.endpoint(r.Pattern))
+		s.audit(r, ar, status, start)
+		s.metrics.observe(r, ar)
+		if v != nil {
+			panic(v) // for request.Wrap to log and answer
+		}
 	}()
+	p, ok := cleanPath(r.URL.Path, s.cfg.BasePath)
+	if !ok {
+		s.fail(rec, r, scimerr.NotFound("no endpoint at %s: paths with . or .. segments are not served", r.URL.Path))
+		return
+	}
+	if p != r.URL.Path {
+		u := *r.URL
+		u.Path, u.RawPath = p, ""
+		r2 := *r
+		r2.URL = &u
+		r = &r2
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 
+// cleanPath returns the path that routes a request for path: under the
+// base path, repeated slashes count as one and a trailing slash is
+// dropped, so that /Users/ and //Users (from an identity provider
+// configured with a base URL ending in /) reach /Users, as http.ServeMux
+// would otherwise answer with a redirect, which clients do not all follow
+// and which a POST cannot follow safely. Paths with . or .. segments are
+// refused (ok false), rather than redirected.
+func cleanPath(path, base string) (p string, ok bool) {
+	if !strings.HasPrefix(path, base+"/") && path != base {
+		return path, true
+	}
+	if !strings.Contains(path, "//") && !strings.HasSuffix(path, "/") && !strings.Contains(path, "/.") {
+		return path, true // the common case, without allocating
+	}
+	var b strings.Builder
+	for seg := range strings.SplitSeq(path, "/") {
+		switch seg {
+		case "":
+			continue
+		case ".", "..":
+			return "", false
+		}
+		b.WriteByte('/')
+		b.WriteString(seg)
+	}
+	if b.Len() == 0 {
+		return "/", true
+	}
+	return b.String(), true
+}
+
+// InternalError answers a request that failed unexpectedly with a SCIM
+// error (500), for request.Wrap to answer a panic with.
+func (s *Server) InternalError(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, scimerr.Internal(nil))
+}
+
+// BasePath is where the SCIM endpoints are: "" or a path such as
+// "/scim/v2", without a trailing slash.
+func (s *Server) BasePath() string { return s.cfg.BasePath }
+
+// statusRecorder remembers the status of a response, for the audit log.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int

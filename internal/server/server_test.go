@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scimd/scimd/internal/appapi"
+	"github.com/scimd/scimd/internal/front"
+	"github.com/scimd/scimd/internal/request"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlite"
@@ -27,6 +31,7 @@ type env struct {
 	token string
 	ten   *tenant.Service
 	st    store.Store
+	base  string // the SCIM base path
 }
 
 func newEnv(t *testing.T) *env {
@@ -63,9 +68,27 @@ func newEnvWith(t *testing.T, cfg server.Config, setup func(store.Store, *server
 	}
 	handler := server.New(cfg, st, h, nil)
 	t.Cleanup(func() { handler.Close() })
-	srv := httptest.NewServer(handler)
+	srv := httptest.NewServer(rootHandler(t, handler, st, h, nil))
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, token: tok, ten: ten, st: st}
+	return &env{t: t, srv: srv, token: tok, ten: ten, st: st, base: handler.BasePath()}
+}
+
+// rootHandler is what scimd serve answers with: the SCIM server beside
+// the application API, with the process's request log, ids, recovery and
+// metrics around them.
+func rootHandler(t testing.TB, s *server.Server, st store.Store, h *token.Hasher, log *slog.Logger) http.Handler {
+	t.Helper()
+	app := appapi.New(appapi.Config{Store: st, Hasher: h, Log: log})
+	t.Cleanup(func() { app.Close() })
+	m := request.NewMetrics()
+	if err := s.Registerer().Register(m); err != nil {
+		t.Fatal(err)
+	}
+	root, err := front.New(front.Config{SCIM: s, App: app, Log: log, Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 // newToken creates another workspace and returns a token for it.
@@ -206,7 +229,7 @@ func (e *env) createUser(userName string, extra map[string]any) response {
 	for k, v := range extra {
 		body[k] = v
 	}
-	return e.must(http.StatusCreated, "POST", "/scim/v2/Users", body)
+	return e.must(http.StatusCreated, "POST", e.base+"/Users", body)
 }
 
 func (e *env) createGroup(name string, members ...string) response {
@@ -215,7 +238,7 @@ func (e *env) createGroup(name string, members ...string) response {
 	for _, m := range members {
 		ms = append(ms, map[string]any{"value": m})
 	}
-	return e.must(http.StatusCreated, "POST", "/scim/v2/Groups", map[string]any{
+	return e.must(http.StatusCreated, "POST", e.base+"/Groups", map[string]any{
 		"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
 		"displayName": name,
 		"members":     ms,

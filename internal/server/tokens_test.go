@@ -76,9 +76,9 @@ func newTokenEnvOn(t *testing.T, st store.Store) *tokenEnv {
 	cfg.Clock = clock.now
 	handler := server.New(cfg, st, h, nil)
 	t.Cleanup(func() { handler.Close() })
-	srv := httptest.NewServer(handler)
+	srv := httptest.NewServer(rootHandler(t, handler, st, h, nil))
 	t.Cleanup(srv.Close)
-	return &tokenEnv{env: &env{t: t, srv: srv, token: tok, ten: ten}, clock: clock, st: st, hasher: h, server: handler}
+	return &tokenEnv{env: &env{t: t, srv: srv, token: tok, ten: ten, base: handler.BasePath()}, clock: clock, st: st, hasher: h, server: handler}
 }
 
 // mint creates another token of a workspace.
