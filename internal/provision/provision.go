@@ -289,6 +289,9 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 			d := diffMembers(memberIDs(cur.Members), mc.Add)
 			c.Added, c.Removed = d.Add, d.Remove
 		}
+		if len(c.Added) == 0 && len(c.Removed) == 0 && reflect.DeepEqual(cur.Doc, doc) {
+			return nil, nil // the resource as it is: keep the version
+		}
 		up.Effects = s.updateEffects(ws, rt, cur, c)
 		return up, nil
 	})
@@ -406,8 +409,22 @@ func (s *Service) patchGroupDelta(ctx context.Context, ws *store.Workspace, rt *
 				return nil, err
 			}
 		}
-		*c = Change{Before: cur.Doc, After: doc, Added: mc.Add, Removed: mc.Remove, Cleared: mc.Replace}
-		return &store.Update{Doc: doc, Members: mc, Effects: s.updateEffects(ws, rt, cur, c)}, nil
+		*c = Change{Before: cur.Doc, After: doc}
+		up := &store.Update{Members: mc}
+		if !reflect.DeepEqual(cur.Doc, doc) {
+			up.Doc = doc
+			up.Effects = s.updateEffects(ws, rt, cur, c)
+		}
+		// Members added that were members already, and members removed
+		// that were not, change nothing: the store says which did.
+		up.MemberEvents = func(added, removed []string) []store.NewEvent {
+			c.Added, c.Removed, c.Cleared = added, removed, mc.Replace && len(removed) > 0
+			if c.Cleared {
+				c.Removed = nil // a cleared group's events do not list who was there
+			}
+			return memberEvents(cur.ID, doc, c.Added, c.Removed, c.Cleared)
+		}
+		return up, nil
 	})
 	return r, storeError(rt, resID, err)
 }

@@ -60,6 +60,9 @@ type GroupMember struct {
 	Seq   int64
 	ID    string
 	Group bool
+	// Added, in what MemberDelta returns, tells a member added from one
+	// removed.
+	Added bool
 }
 
 // MemberDelta returns the members in one of removed and added but not in
@@ -81,10 +84,24 @@ func MemberDelta(removed, added []GroupMember) []GroupMember {
 	}
 	for _, m := range added {
 		if !r[m.Seq] {
+			m.Added = true
 			delta = append(delta, m)
 		}
 	}
 	return delta
+}
+
+// MemberIDs returns the ids of the members of a MemberDelta that were
+// added and of those that were removed.
+func MemberIDs(delta []GroupMember) (added, removed []string) {
+	for _, m := range delta {
+		if m.Added {
+			added = append(added, m.ID)
+		} else {
+			removed = append(removed, m.ID)
+		}
+	}
+	return added, removed
 }
 
 // UserChanges returns a ChangeUser for each of the users of workspace ws,

@@ -73,7 +73,9 @@ type ResourceStore interface {
 	// Members are loaded before fn runs; without, the update must carry a
 	// MemberChange rather than a full member list. If fn returns an error,
 	// nothing is written and the error is returned as is; if it returns a
-	// nil Update, nothing is written and the current resource is returned. The returned
+	// nil Update, nothing is written and the current resource is returned,
+	// and so it is for an Update that keeps the document (Doc nil) and
+	// whose member change adds and removes no member. The returned
 	// resource has Members or Groups loaded only with load. The Effects
 	// of the Update are written in the same transaction. Making an
 	// inactive user active fails with ErrSeatLimit beyond the seat limit.
@@ -121,10 +123,17 @@ type GroupRef struct {
 
 // Update is what an UpdateResource closure returns.
 type Update struct {
+	// Doc is the resource's new document; nil keeps the current one.
 	Doc map[string]any
 	// Members, if not nil, changes a Group's members.
 	Members *MemberChange
 	Effects
+	// MemberEvents, if not nil, returns the events of the member change
+	// as made, written with Effects: it is given the ids of the members
+	// the change added and removed, leaving out those that were members
+	// already and those that were not members. It is not called when
+	// nothing is written.
+	MemberEvents func(added, removed []string) []NewEvent
 }
 
 // MemberChange changes a group's members. With Replace, the group's members

@@ -245,6 +245,26 @@ func removeMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, id
 	return removed, nil
 }
 
+// changeMembers makes the member change mc, if not nil, to a group and
+// returns the members it added or removed in fact.
+func changeMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, groupID string, mc *store.MemberChange) ([]member, error) {
+	switch {
+	case mc == nil:
+		return nil, nil
+	case mc.Replace:
+		return replaceMembers(ctx, tx, ws, groupSeq, groupID, mc.Add)
+	}
+	removed, err := removeMembers(ctx, tx, ws, groupSeq, mc.Remove)
+	if err != nil {
+		return nil, err
+	}
+	added, err := addMembers(ctx, tx, ws, groupSeq, groupID, mc.Add)
+	if err != nil {
+		return nil, err
+	}
+	return store.MemberDelta(removed, added), nil
+}
+
 // replaceMembers makes ids the members of a group and returns the members
 // that it added or removed.
 func replaceMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
@@ -451,6 +471,20 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 			}
 			return nil
 		}
+		keep := up.Doc == nil
+		if keep {
+			up.Doc = cur.Doc
+		}
+		var delta []member
+		if typ == schema.GroupType.ID {
+			if delta, err = changeMembers(ctx, tx, ws, seq, id, up.Members); err != nil {
+				return err
+			}
+			if keep && len(delta) == 0 {
+				out = cur // nothing changed: keep the version
+				return nil
+			}
+		}
 		d, err := derive(typ, up.Doc)
 		if err != nil {
 			return err
@@ -482,22 +516,6 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 			}
 			changes = []store.Change{{Kind: store.ChangeUser, WorkspaceID: ws, ID: id}}
 		} else {
-			var delta []member
-			if mc := up.Members; mc != nil && mc.Replace {
-				if delta, err = replaceMembers(ctx, tx, ws, seq, id, mc.Add); err != nil {
-					return err
-				}
-			} else if mc != nil {
-				removed, err := removeMembers(ctx, tx, ws, seq, mc.Remove)
-				if err != nil {
-					return err
-				}
-				added, err := addMembers(ctx, tx, ws, seq, id, mc.Add)
-				if err != nil {
-					return err
-				}
-				delta = store.MemberDelta(removed, added)
-			}
 			if changes, err = groupChanges(ctx, tx, ws, seq, groupKeys(up.Doc) != oldKeys, delta); err != nil {
 				return err
 			}
@@ -509,7 +527,11 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 			LastModified: now,
 			Doc:          up.Doc,
 		}
-		more, err := applyEffects(ctx, tx, ws, now, up.Effects)
+		fx := up.Effects
+		if up.MemberEvents != nil {
+			fx.Events = append(slices.Clip(fx.Events), up.MemberEvents(store.MemberIDs(delta))...)
+		}
+		more, err := applyEffects(ctx, tx, ws, now, fx)
 		if err != nil {
 			return err
 		}

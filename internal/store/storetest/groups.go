@@ -387,3 +387,63 @@ func testGroupChangeRecords(t *testing.T, newStore NewStore) {
 		t.Errorf("pruning every record: %d, %v; want the %d left", got, err, len(subs)+1)
 	}
 }
+
+// testMemberChangesInFact checks that an update that keeps a group's
+// document writes nothing when its member change adds and removes no
+// member, and that MemberEvents hears of the members changed in fact.
+func testMemberChangesInFact(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustWorkspace(t, st, "ws_b", "beta")
+	mustCreate(t, st, user("ws_a", "usr_1", "ada"), user("ws_a", "usr_2", "bob"), user("ws_a", "usr_3", "cy"),
+		user("ws_b", "usr_9", "eve"), group("ws_a", "grp_1", "Engineering", "usr_1", "usr_2"))
+	type call struct{ added, removed []string }
+	for _, tt := range []struct {
+		name string
+		mc   store.MemberChange
+		want *call // nil: nothing written
+	}{
+		{"adding members", store.MemberChange{Add: members("usr_1")}, nil},
+		{"removing non-members", store.MemberChange{Remove: members("usr_3", "usr_9", "usr_x")}, nil},
+		{"removing and adding one", store.MemberChange{Remove: members("usr_1"), Add: members("usr_1")}, nil},
+		{"replacing with the same", store.MemberChange{Replace: true, Add: members("usr_2", "usr_1")}, nil},
+		{"adding one and another", store.MemberChange{Add: members("usr_1", "usr_3"), Remove: members("usr_9")}, &call{added: members("usr_3")}},
+		{"replacing one", store.MemberChange{Replace: true, Add: members("usr_1", "usr_2")}, &call{removed: members("usr_3")}},
+	} {
+		before, err := st.Resource(ctx, "ws_a", "Group", "grp_1", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var calls []call
+		var out *store.Resource
+		changes := published(t, st, func() error {
+			var err error
+			out, err = st.UpdateResource(ctx, "ws_a", "Group", "grp_1", false, func(*store.Resource) (*store.Update, error) {
+				calls = nil
+				mc := tt.mc
+				return &store.Update{Members: &mc, MemberEvents: func(added, removed []string) []store.NewEvent {
+					calls = append(calls, call{added, removed})
+					return []store.NewEvent{event("group.members", "grp_1", `{}`)}
+				}}, nil
+			})
+			return err
+		})
+		if tt.want == nil {
+			if out.Version != before.Version || len(calls) != 0 || len(changes) != 0 {
+				t.Errorf("%s: version %d after %d, MemberEvents calls %v, changes %v; want nothing written",
+					tt.name, out.Version, before.Version, calls, changes)
+			}
+			continue
+		}
+		if out.Version != before.Version+1 || out.Doc["displayName"] != "Engineering" {
+			t.Errorf("%s: %+v, want the document kept and the version %d", tt.name, out, before.Version+1)
+		}
+		if len(calls) != 1 || !slices.Equal(calls[0].added, tt.want.added) || !slices.Equal(calls[0].removed, tt.want.removed) {
+			t.Errorf("%s: MemberEvents calls %v, want %v", tt.name, calls, *tt.want)
+		}
+	}
+	if evs := mustEvents(t, st, "ws_a", 0, 10); len(evs) != 2 {
+		t.Errorf("%d events, want those of the two changes", len(evs))
+	}
+}

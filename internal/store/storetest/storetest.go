@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"GroupChanges", testGroupChanges},
 		{"LargeGroupChanges", testLargeGroupChanges},
 		{"GroupChangeRecords", testGroupChangeRecords},
+		{"MemberChangesInFact", testMemberChangesInFact},
 		{"Delivery", testDelivery},
 		{"AccessPolicy", testAccessPolicy},
 		{"UserRoles", testUserRoles},
