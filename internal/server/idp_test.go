@@ -19,8 +19,9 @@ import (
 )
 
 // The identity-provider compatibility test replays the request sequences of
-// testdata/idp/fixtures.json, written in the shapes Okta, Entra ID, OneLogin,
-// Google Workspace, JumpCloud and the Keycloak SCIM plugins send, against the
+// testdata/idp/fixtures.json and testdata/idp/guides.json, written in the
+// shapes Okta, Entra ID, OneLogin, Google Workspace, JumpCloud, the Keycloak
+// SCIM plugins and the Auth0 Action of docs/idp/auth0.md send, against the
 // real handler.
 //
 // Each scenario runs on a fresh server. Its steps use placeholders such as
@@ -47,9 +48,11 @@ const (
 
 // idpScenario is one request sequence of an identity provider.
 type idpScenario struct {
-	IdP      string    `json:"idp"`
-	Scenario string    `json:"scenario"`
-	Steps    []idpStep `json:"steps"`
+	IdP      string `json:"idp"`
+	Scenario string `json:"scenario"`
+	// Source says where the shapes come from, when the file does not.
+	Source string    `json:"source,omitempty"`
+	Steps  []idpStep `json:"steps"`
 }
 
 func (s idpScenario) name() string { return s.IdP + "/" + s.Scenario }
@@ -278,6 +281,23 @@ var idpExtras = map[string]idpExtra{
 			),
 		},
 	},
+	"google-workspace/connection probe, listing, then create with the SCIM 1.1 core URN beside 2.0's": {
+		checks: map[int]idpCheck{
+			3: wantAttrs(map[string]any{"userName": "li.wei@example.com", "name.familyName": "Wei"}),
+		},
+	},
+	"keycloak-scim (libre.sh / mitodl event-listener plugin)/group with members referenced as Users/<id>, emptied by a PUT without members, then deleted": {
+		checks: map[int]idpCheck{
+			2: wantMembers("memberId"),
+			3: allOf(wantAttrs(map[string]any{"displayName": "developers"}), wantMembers()),
+		},
+	},
+	"auth0/post-login Action, later login: look up by externalId, then replace": {
+		checks: map[int]idpCheck{
+			1: wantListed("userId"),
+			2: wantAttrs(map[string]any{"name.familyName": "Lima Souza", "externalId": "auth0|6571c0ffee0000000000a0a0"}),
+		},
+	},
 	"keycloak-scim (libre.sh / mitodl event-listener plugin)/create without pre-check, then PUT replace, disable, delete": {
 		checks: map[int]idpCheck{
 			1: wantResendConflict(1),
@@ -308,20 +328,29 @@ func TestIdPFixtures(t *testing.T) {
 	}
 }
 
+// idpFixtureFiles hold the scenarios: fixtures.json, a copy of the
+// research on what identity providers send, and guides.json, the
+// scenarios the guides in docs/idp rely on beyond it, each with its source.
+var idpFixtureFiles = []string{"fixtures.json", "guides.json"}
+
 func loadIdPFixtures(t *testing.T) []idpScenario {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "idp", "fixtures.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
 	var all []idpScenario
-	if err := dec.Decode(&all); err != nil {
-		t.Fatalf("fixtures.json: %v", err)
-	}
-	if len(all) == 0 {
-		t.Fatal("fixtures.json has no scenarios")
+	for _, name := range idpFixtureFiles {
+		raw, err := os.ReadFile(filepath.Join("testdata", "idp", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		var scs []idpScenario
+		if err := dec.Decode(&scs); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(scs) == 0 {
+			t.Fatalf("%s has no scenarios", name)
+		}
+		all = append(all, scs...)
 	}
 	return all
 }
