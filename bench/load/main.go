@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,7 +24,7 @@ import (
 	"time"
 )
 
-var allWorkloads = []string{"get-user", "create-user", "filter-username", "add-member", "list-groups", "verify", "revoke"}
+var allWorkloads = []string{"get-user", "create-user", "filter-username", "list-users", "add-member", "list-groups", "verify", "revoke"}
 
 // inProcessOnly are the workloads that need the in-process server: they
 // use the application API and the store.
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.token, "token", "", "bearer token for -url")
 	fs.StringVar(&c.smallToken, "small-token", "", "with -url: token of a second workspace, where list-groups adds small groups for its baseline")
 	fs.StringVar(&c.db, "db", "", "database of the in-process server, kept and reused between runs: a SQLite file, or a postgres:// URL on this machine (data in the schema of its search_path, default "+benchSchema+", created if missing) (default: a fresh SQLite file in a temporary directory)")
+	jsonOut := fs.Bool("json", false, "print the results as JSON lines, one a workload, instead of a table")
 	workloads := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads: "+strings.Join(allWorkloads, ", "))
 	fs.IntVar(&c.users, "users", 1000000, "users to seed for get-user and filter-username (seeding tops up to this many)")
 	fs.IntVar(&c.groupMembers, "group-members", 100000, "members of the large group for add-member and list-groups")
@@ -116,7 +118,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer t.close()
 	b := &bench{cfg: c, t: t, log: stderr}
 	results, err := b.run(ctx)
-	if len(results) > 0 {
+	switch {
+	case len(results) > 0 && *jsonOut:
+		printJSON(stdout, results)
+	case len(results) > 0:
 		printResults(stdout, c, t, load, results)
 	}
 	if err == nil && ctx.Err() != nil {
@@ -156,6 +161,21 @@ func printResults(w io.Writer, c config, t *target, load string, rs []result) {
 		}
 	}
 }
+
+// printJSON writes one JSON object a result, for programs such as
+// bench/sidebyside that compare runs.
+func printJSON(w io.Writer, rs []result) {
+	enc := json.NewEncoder(w)
+	for _, r := range rs {
+		enc.Encode(map[string]any{
+			"workload": r.label, "requests": r.requests, "errors": r.errors, "first_error": r.firstErr,
+			"rate": r.rate(), "p50_ms": msf(r.percentile(0.50)), "p99_ms": msf(r.percentile(0.99)),
+			"others": r.others,
+		})
+	}
+}
+
+func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // loadAverage returns the machine's 1-, 5- and 15-minute load averages,
 // or "" where there is no /proc/loadavg: other work on the same cores

@@ -75,7 +75,7 @@ func (r result) percentile(p float64) time.Duration {
 func (b *bench) run(ctx context.Context) ([]result, error) {
 	c := b.cfg
 	need := 0
-	if has(c.workloads, "get-user") || has(c.workloads, "filter-username") {
+	if has(c.workloads, "get-user") || has(c.workloads, "filter-username") || has(c.workloads, "list-users") {
 		need = c.users
 	}
 	if has(c.workloads, "add-member") {
@@ -106,6 +106,8 @@ func (b *bench) run(ctx context.Context) ([]result, error) {
 			ws = b.createUser()
 		case "filter-username":
 			ws = b.filterUserName()
+		case "list-users":
+			ws = b.listUsers()
 		case "add-member":
 			ws, err = b.addMember(ctx)
 		case "list-groups":
@@ -279,6 +281,18 @@ func (b *bench) filterUserName() []workload {
 		next: func(r *rand.Rand) (request, bool) {
 			f := `userName eq "` + userName(r.IntN(users)) + `"`
 			return request{method: "GET", path: "/Users?filter=" + url.QueryEscape(f), want: http.StatusOK, check: one}, true
+		},
+	}}
+}
+
+// listUsers asks for pages of 100 users, as an identity provider or the
+// console lists them: the first page, whatever the workspace's size.
+func (b *bench) listUsers() []workload {
+	return []workload{{
+		label: fmt.Sprintf("list-users (100 of %d)", b.cfg.users),
+		api:   b.t.api,
+		next: func(*rand.Rand) (request, bool) {
+			return request{method: "GET", path: "/Users?count=100", want: http.StatusOK}, true
 		},
 	}}
 }
