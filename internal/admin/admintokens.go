@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/scimd/scimd/internal/duration"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 )
@@ -57,7 +58,7 @@ func tokenTTL(expiresIn *string) (time.Duration, error) {
 	if expiresIn == nil {
 		return 0, nil
 	}
-	d, err := parseDuration(*expiresIn)
+	d, err := duration.Parse(*expiresIn)
 	switch {
 	case err != nil || d < 0:
 		return 0, badValue("expires_in %q: want a duration such as \"720h\" or \"90d\", or \"0\" for a token that never expires", *expiresIn)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/duration"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -149,7 +150,7 @@ func parseWhen(name, s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, err := parseDuration(s); err == nil && d >= 0 {
+	if d, err := duration.Parse(s); err == nil && d >= 0 {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
@@ -158,19 +159,6 @@ func parseWhen(name, s string, now time.Time) (time.Time, error) {
 		}
 	}
 	return time.Time{}, badParam("%s=%s: want an RFC 3339 time (2025-06-01T12:00:00Z), a date (2025-06-01) or a duration back from now (24h, 7d)", name, s)
-}
-
-// parseDuration reads a Go duration ("720h", "90m") or a number of days
-// ("30d").
-func parseDuration(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil || days < 0 || days > 100*365 {
-			return 0, errors.New("bad number of days")
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
-	return time.ParseDuration(s)
 }
 
 // parseLimit reads the limit parameter of a listing.

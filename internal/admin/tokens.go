@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/scimd/scimd/internal/duration"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 )
@@ -125,7 +126,7 @@ func parseOverlap(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
-	d, err := parseDuration(s)
+	d, err := duration.Parse(s)
 	if err != nil || d < 0 || d > maxOverlap {
 		return 0, badValue("overlap %q: want a duration from \"0\" (the old token ends at once) to \"30d\", such as \"24h\"", s)
 	}

@@ -1,13 +1,11 @@
 package appapi
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/scimd/scimd/internal/access"
+	"github.com/scimd/scimd/internal/duration"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -60,7 +58,7 @@ func issueAPIKey(h *Handler, c *call) (int, any, error) {
 	case body.Expires != nil:
 		expires = *body.Expires
 	case body.ExpiresIn != "":
-		d, err := parseDuration(body.ExpiresIn)
+		d, err := duration.Parse(body.ExpiresIn)
 		if err != nil || d <= 0 {
 			return 0, nil, badValue("expires_in %q: want a duration such as \"720h\" or \"90d\"; leave it out for a key that never expires", body.ExpiresIn)
 		}
@@ -83,7 +81,7 @@ func issueSession(h *Handler, c *call) (int, any, error) {
 	}
 	var ttl time.Duration
 	if body.TTL != "" {
-		d, err := parseDuration(body.TTL)
+		d, err := duration.Parse(body.TTL)
 		if err != nil || d <= 0 || d > access.MaxSessionTTL {
 			return 0, nil, badValue("ttl %q: want a duration from \"1s\" to \"30d\", such as \"8h\"", body.TTL)
 		}
@@ -138,17 +136,4 @@ func revokeAPIKey(h *Handler, c *call) (int, any, error) {
 
 func revokeSession(h *Handler, c *call) (int, any, error) {
 	return h.revoke(c, store.CredentialSession)
-}
-
-// parseDuration reads a duration as Go writes them ("720h", "90m"), or a
-// number of days ("90d").
-func parseDuration(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil || days < 0 || days > 100*365 {
-			return 0, errors.New("bad number of days")
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
-	return time.ParseDuration(s)
 }
