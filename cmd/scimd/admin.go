@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,26 +19,13 @@ import (
 	"github.com/scimd/scimd/internal/token"
 )
 
-// adminOptions are serve's flags for the admin API.
-type adminOptions struct {
-	addr string
-}
-
-// adminFlags registers serve's flags for the admin API.
-func adminFlags(fs *flag.FlagSet) *adminOptions {
-	o := &adminOptions{}
-	fs.StringVar(&o.addr, "admin-addr", env("SCIMD_ADMIN_ADDR", ""),
-		"serve the admin API ("+admin.Prefix+") on this address instead of --addr, e.g. 127.0.0.1:8081 to keep it off the public listener (env SCIMD_ADMIN_ADDR)")
-	return o
-}
-
-// start serves the admin API and the admin console, a client of the API
+// startAdmin serves the admin API and the admin console, a client of the API
 // under console.Prefix that shows scimURL as the SCIM endpoints' base
 // URL: on srv's listener, by routing them ahead of srv's handler, or
 // with --admin-addr on a listener of their own, with metrics, which srv
 // then does not serve them on. It returns the function that stops them,
 // to call before the store closes, and the console's URL.
-func (o *adminOptions) start(ctx context.Context, srv *http.Server, root front.Config, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
+func (c *Config) startAdmin(ctx context.Context, srv *http.Server, root front.Config, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
 	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log})
 	con, err := console.New(console.Config{API: api, Key: hasher.Key("console session"), SCIMURL: scimURL, Log: log})
 	if err != nil {
@@ -49,7 +35,7 @@ func (o *adminOptions) start(ctx context.Context, srv *http.Server, root front.C
 	if tokens, err := ten.ListAdminTokens(ctx); err == nil && len(tokens) == 0 {
 		fmt.Fprintf(stdout, "The admin API (%s) and console (%s) need an admin token: scimd admin-token create --name NAME\n", admin.Prefix, console.Prefix)
 	}
-	if o.addr == "" {
+	if c.AdminAddr == "" {
 		root.Admin, root.Console = api, con
 	}
 	h, err := front.New(root)
@@ -58,7 +44,7 @@ func (o *adminOptions) start(ctx context.Context, srv *http.Server, root front.C
 		return nil, "", err
 	}
 	srv.Handler = h
-	if o.addr == "" {
+	if c.AdminAddr == "" {
 		// The console is at the root of the SCIM endpoints' URL.
 		u, err := url.Parse(scimURL)
 		if err != nil {
@@ -73,7 +59,7 @@ func (o *adminOptions) start(ctx context.Context, srv *http.Server, root front.C
 		api.Close()
 		return nil, "", err
 	}
-	ln, err := net.Listen("tcp", o.addr)
+	ln, err := net.Listen("tcp", c.AdminAddr)
 	if err != nil {
 		api.Close()
 		return nil, "", fmt.Errorf("--admin-addr: %w", err)

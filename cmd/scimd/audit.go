@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/client/admin"
+	"github.com/scimd/scimd/internal/duration"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
 	"github.com/scimd/scimd/internal/store/sqlite"
@@ -60,7 +61,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), auditUsage)
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	var f clientFlags
 	f.register(fs)
@@ -82,11 +83,12 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	limit := fs.Int("limit", 100, "print at most this many entries (the most recent)")
 	asJSON := fs.Bool("json", false, "print JSON lines instead of a table")
 	follow := fs.Bool("follow", false, "then print new entries every 500 ms until interrupted")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("audit: unexpected argument %q (see scimd audit -h)", fs.Arg(0))
+	if len(pos) > 0 {
+		return fmt.Errorf("audit: unexpected argument %q (see scimd audit -h)", pos[0])
 	}
 	if *limit < 0 {
 		return errors.New("audit: --limit must not be negative")
@@ -273,17 +275,13 @@ func followAudit(ctx context.Context, api *apiClient, q url.Values, printed []au
 }
 
 // parseWhen reads --since and --until: a duration back from now, with
-// "d" for days; an RFC 3339 time; or a date, taken as midnight UTC.
+// days too ("7d", "1d12h"); an RFC 3339 time; or a date, taken as
+// midnight UTC.
 func parseWhen(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		if days, err := strconv.Atoi(n); err == nil && days >= 0 {
-			return now.Add(-time.Duration(days) * 24 * time.Hour), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil {
+	if d, err := duration.Parse(s); err == nil {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {

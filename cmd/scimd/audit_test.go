@@ -157,7 +157,7 @@ func TestAuditErrors(t *testing.T) {
 		}
 	}
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"audit", "-h"}, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "Examples:") {
+	if err := run(context.Background(), []string{"audit", "-h"}, &out, &errOut); err != nil || !strings.Contains(errOut.String(), "Examples:") {
 		t.Errorf("audit -h: %v\n%s", err, errOut.String())
 	}
 }

@@ -62,10 +62,11 @@ func (o *clientFlags) close() {
 func (o *clientFlags) register(fs *flag.FlagSet) {
 	o.common.register(fs)
 	o.fs = fs
-	fs.StringVar(&o.server, "server", env("SCIMD_SERVER", ""),
-		"use the admin API of the server at this URL, e.g. http://127.0.0.1:8081, rather than the database (env SCIMD_SERVER)")
-	fs.StringVar(&o.adminToken, "admin-token", env("SCIMD_ADMIN_TOKEN", ""),
-		"admin token for --server; prefer the environment, which other users cannot see (env SCIMD_ADMIN_TOKEN)")
+	fs.StringVar(&o.server, "server", "",
+		"use the admin API of the server at this URL, e.g. http://127.0.0.1:8081, rather than the database")
+	fs.StringVar(&o.adminToken, "admin-token", "",
+		"admin token for --server; prefer the environment, which other users cannot see")
+	bindEnv(fs, "server", "admin-token")
 }
 
 // set reports whether a flag was given on the command line.
@@ -123,11 +124,7 @@ func (o *clientFlags) remote() (*apiClient, error) {
 // command, who needs no admin token: whoever can open the database can
 // change it anyway.
 func (o *clientFlags) local(st store.Store, hasher *token.Hasher) (*apiClient, error) {
-	ten, err := o.tenant(st, hasher)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
+	ten := o.tenant(st, hasher)
 	h := adminapi.New(adminapi.Config{Store: st, Hasher: hasher, Tenant: ten, Log: slog.New(slog.DiscardHandler)})
 	return &apiClient{
 		Client: admin.Client{HTTP: &http.Client{Transport: admin.InProcess(h.Local(operator()))}, URL: "http://scimd.local" + admin.Prefix},

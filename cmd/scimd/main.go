@@ -27,7 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +35,7 @@ import (
 	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/appapi"
 	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/duration"
 	"github.com/scimd/scimd/internal/front"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/reconcile"
@@ -68,6 +69,7 @@ Usage:
   scimd webhook list|create|show|set|delete|rotate-secret|deliveries|redeliver --workspace SLUG
                                                a workspace's webhooks
   scimd audit [flags]                          print the audit log
+  scimd version                                print the version, commit and Go version
 
 Every command but serve works on the database (--db, SCIMD_DB) by default,
 or on a running server's admin API with --server URL and an admin token
@@ -105,6 +107,14 @@ func commands() map[string]func(context.Context, []string, io.Writer, io.Writer)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h printed the help asked for
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -114,18 +124,59 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return auditCmd(ctx, args[1:], stdout, stderr)
+	case "version":
+		return versionCmd(args[1:], stdout)
 	}
+	cmds := commands()
 	if len(args) > 1 {
-		if cmd := commands()[args[0]+" "+args[1]]; cmd != nil {
+		if cmd := cmds[args[0]+" "+args[1]]; cmd != nil {
 			return cmd(ctx, args[2:], stdout, stderr)
 		}
 	}
-	if args[0] == "webhook" {
-		fmt.Fprint(stderr, webhookUsage)
+	if help := groupHelp(cmds, args[0]); help != "" {
+		if len(args) == 1 || args[1] == "-h" || args[1] == "--help" || args[1] == "help" {
+			fmt.Fprint(stdout, help)
+			return nil
+		}
+		fmt.Fprint(stderr, help)
 	} else {
 		fmt.Fprint(stderr, usage)
 	}
 	return fmt.Errorf("unknown command %q", strings.Join(args, " "))
+}
+
+// groupHelp returns the help of a command that has subcommands, such as
+// "token": the lines of the usage about it, and its subcommands; "" if
+// group has none.
+func groupHelp(cmds map[string]func(context.Context, []string, io.Writer, io.Writer) error, group string) string {
+	var subs []string
+	for name := range cmds {
+		if g, sub, _ := strings.Cut(name, " "); g == group {
+			subs = append(subs, sub)
+		}
+	}
+	if len(subs) == 0 {
+		return ""
+	}
+	if group == "webhook" {
+		return webhookUsage
+	}
+	slices.Sort(subs)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: scimd %s SUBCOMMAND [flags]\n\n", group)
+	in := false
+	for line := range strings.Lines(usage) {
+		if strings.HasPrefix(line, "  scimd "+group+" ") {
+			in = true
+		} else if !strings.HasPrefix(line, "      ") {
+			in = false
+		}
+		if in {
+			b.WriteString(line)
+		}
+	}
+	fmt.Fprintf(&b, "\nSubcommands: %s\n\nRun \"scimd %s SUBCOMMAND -h\" for one's flags and examples.\n", strings.Join(subs, ", "), group)
+	return b.String()
 }
 
 // newFlags returns a flag set whose -h prints usage (a synopsis, what the
@@ -136,26 +187,9 @@ func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fmt.Fprintln(fs.Output(), "\nFlags:")
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	return fs
-}
-
-// parseArgs parses flags wherever they are among the positional
-// arguments, which it returns: "revoke ID --workspace W" works as well as
-// "revoke --workspace W ID".
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 // printJSON prints v as indented JSON.
@@ -176,47 +210,33 @@ type common struct {
 	mayCreate bool
 }
 
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
-
-// envDuration reads a duration from the environment, or returns def.
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
-
-// envFloat reads a number from the environment, or returns def.
-func envFloat(name string, def float64) float64 {
-	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
-		return v
-	}
-	return def
-}
-
-// envInt reads an integer from the environment, or returns def.
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
-
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.db, "db", env("SCIMD_DB", "sqlite:scimd.db"), "database URL: sqlite:PATH or postgres://USER@HOST/DB (env SCIMD_DB)")
-	fs.StringVar(&c.secretFile, "secret-file", env("SCIMD_SECRET_FILE", ""),
-		"file with the installation secret that keys token hashes; default with SQLite: the database path + \".key\", created on first use (env SCIMD_SECRET_FILE)")
-	fs.DurationVar(&c.tokenTTL, "token-ttl", envDuration("SCIMD_TOKEN_TTL", defaultTokenTTL),
-		"lifetime of tokens created without one, e.g. 720h; 0: they never expire (env SCIMD_TOKEN_TTL)")
+	fs.StringVar(&c.db, "db", "sqlite:scimd.db", "database URL: sqlite:PATH or postgres://USER@HOST/DB")
+	fs.StringVar(&c.secretFile, "secret-file", "",
+		"file with the installation secret that keys token hashes; default with SQLite: the database path + \".key\", created on first use")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", defaultTokenTTL, "lifetime of tokens created without one, e.g. 720h or 90d; 0: they never expire")
+	bindEnv(fs, "db", "secret-file", "token-ttl")
+}
+
+// validate checks the settings of the database and of tokens.
+func (c *common) validate() error {
+	var errs []error
+	if !isPostgres(c.db) {
+		if _, err := sqlitePath(c.db); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.tokenTTL < 0 {
+		errs = append(errs, fmt.Errorf("--token-ttl %v: must not be negative (0: tokens never expire)", duration.Format(c.tokenTTL)))
+	}
+	return errors.Join(errs...)
 }
 
 // open opens the store and the token hasher.
 func (c *common) open(ctx context.Context) (store.Store, *token.Hasher, error) {
+	if err := c.validate(); err != nil {
+		return nil, nil, err
+	}
 	var (
 		st         store.Store
 		secretFile = c.secretFile
@@ -256,14 +276,11 @@ func (c *common) open(ctx context.Context) (store.Store, *token.Hasher, error) {
 
 // tenant returns the tenant service with the installation's token
 // lifetime.
-func (c *common) tenant(st store.Store, h *token.Hasher) (*tenant.Service, error) {
-	switch {
-	case c.tokenTTL < 0:
-		return nil, fmt.Errorf("--token-ttl %v: must not be negative (0: tokens never expire)", c.tokenTTL)
-	case c.tokenTTL == 0:
-		return tenant.New(st, h, tenant.WithDefaultTokenTTL(-1)), nil
+func (c *common) tenant(st store.Store, h *token.Hasher) *tenant.Service {
+	if c.tokenTTL == 0 {
+		return tenant.New(st, h, tenant.WithDefaultTokenTTL(-1))
 	}
-	return tenant.New(st, h, tenant.WithDefaultTokenTTL(c.tokenTTL)), nil
+	return tenant.New(st, h, tenant.WithDefaultTokenTTL(c.tokenTTL))
 }
 
 // lifetime describes the installation's token lifetime, for messages.
@@ -336,33 +353,15 @@ func loadSecret(path string, create bool) ([]byte, error) {
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c := common{mayCreate: true}
-	c.register(fs)
-	cfg := server.DefaultConfig()
-	fs.Float64Var(&cfg.RateLimit, "rate-limit", envFloat("SCIMD_RATE_LIMIT", cfg.RateLimit), "requests a second each SCIM token may make, beyond which it gets 429; 0: no limit (env SCIMD_RATE_LIMIT)")
-	fs.IntVar(&cfg.RateBurst, "rate-burst", envInt("SCIMD_RATE_BURST", cfg.RateBurst), "requests a SCIM token may make at once, above --rate-limit; 0: twice --rate-limit (env SCIMD_RATE_BURST)")
-	addr := fs.String("addr", env("SCIMD_ADDR", "127.0.0.1:8080"), "listen address (env SCIMD_ADDR)")
-	fs.StringVar(&cfg.BasePath, "base-path", env("SCIMD_BASE_PATH", cfg.BasePath), "path of the SCIM endpoints (env SCIMD_BASE_PATH)")
-	auditReads := fs.Bool("audit-reads", env("SCIMD_AUDIT_READS", "true") == "true", "audit SCIM reads too, not only writes, searches and failures (env SCIMD_AUDIT_READS)")
-	auditRetention := fs.Duration("audit-retention", envDuration("SCIMD_AUDIT_RETENTION", audit.DefaultRetention), "how long audit log entries are kept; 0 keeps them forever (env SCIMD_AUDIT_RETENTION)")
-	fs.StringVar(&cfg.PublicURL, "public-url", env("SCIMD_PUBLIC_URL", ""), "external URL of the SCIM base path, for meta.location; default: from each request (env SCIMD_PUBLIC_URL)")
-	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", envDuration("SCIMD_REQUEST_TIMEOUT", cfg.RequestTimeout), "longest time spent on one request (env SCIMD_REQUEST_TIMEOUT)")
-	logFormat := fs.String("log-format", env("SCIMD_LOG_FORMAT", "text"), "log format: text or json (env SCIMD_LOG_FORMAT)")
-	adminOpts := adminFlags(fs)
-	outOpts := outboxFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	c, err := parseServe(args, stderr)
+	if err != nil {
 		return err
 	}
 	var log *slog.Logger
-	switch *logFormat {
-	case "json":
+	if c.LogFormat == "json" {
 		log = slog.New(slog.NewJSONHandler(stderr, nil))
-	case "text":
+	} else {
 		log = slog.New(slog.NewTextHandler(stderr, nil))
-	default:
-		return fmt.Errorf("--log-format must be text or json")
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -372,10 +371,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	ten, err := c.tenant(st, hasher)
-	if err != nil {
-		return err
-	}
+	ten := c.tenant(st, hasher)
 	tok, err := ten.Bootstrap(ctx)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
@@ -389,7 +385,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
@@ -400,17 +396,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer cancel()
 		aw.Close(actx)
 	}()
-	go (&audit.Pruner{Store: st, Retention: *auditRetention, Log: log}).Run(ctx)
+	go (&audit.Pruner{Store: st, Retention: c.AuditRetention, Log: log}).Run(ctx)
 	go provision.New(st).RunPurger(ctx, 0, log)
 	go reconcile.New(st, reconcile.Config{Log: log}).Run(ctx)
 	go (&tenant.ExpiryNotifier{Store: st, Log: log}).Run(ctx)
-	cfg.Audit, cfg.AuditReads = aw, *auditReads
+	cfg := c.Server
+	cfg.Audit, cfg.AuditReads = aw, c.AuditReads
 	// Metrics name workspaces and tokens: with a private listener for
 	// administration, they are served there only.
-	cfg.MetricsElsewhere = adminOpts.addr != ""
+	cfg.MetricsElsewhere = c.AdminAddr != ""
 	handler := server.New(cfg, st, hasher, log)
 	defer handler.Close() // before the store closes
-	stopOutbox, err := outOpts.start(ctx, st, handler.Registerer(), log)
+	stopOutbox, err := c.startOutbox(ctx, st, handler.Registerer(), log)
 	if err != nil {
 		return err
 	}
@@ -426,7 +423,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	root := front.Config{SCIM: handler, App: app, Log: log, Metrics: reqMetrics}
-	srv := &http.Server{ // its Handler is the root handler, made by adminOpts.start
+	srv := &http.Server{ // its Handler is the root handler, made by startAdmin
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -436,7 +433,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if base == "" {
 		base = "http://" + ln.Addr().String() + "/" + strings.Trim(cfg.BasePath, "/")
 	}
-	stopAdmin, consoleURL, err := adminOpts.start(ctx, srv, root, st, hasher, ten, log, stdout, base)
+	stopAdmin, consoleURL, err := c.startAdmin(ctx, srv, root, st, hasher, ten, log, stdout, base)
 	if err != nil {
 		return err
 	}

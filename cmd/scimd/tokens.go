@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/client/admin"
+	"github.com/scimd/scimd/internal/duration"
 )
 
 // defaultTokenTTL is the default of --token-ttl.
@@ -150,7 +151,7 @@ func (k tokenKind) create(ctx context.Context, args []string, stdout, stderr io.
 	// An installation may start with its first admin token.
 	f.mayCreate = !k.workspace
 	name := fs.String("name", "", "token name, e.g. who or what it is for")
-	expires := fs.String("expires", "", "lifetime: 720h, 90d; 0 for a token that never expires; default: --token-ttl")
+	expires := fs.Duration("expires", 0, "lifetime: 720h, 90d; 0 for a token that never expires; default: --token-ttl")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -160,7 +161,10 @@ func (k tokenKind) create(ctx context.Context, args []string, stdout, stderr io.
 	}
 	body := map[string]any{"name": *name}
 	if f.set("expires") {
-		body["expires_in"] = *expires
+		if *expires < 0 {
+			return fmt.Errorf("--expires %s: must not be negative (0: the token never expires)", duration.Format(*expires))
+		}
+		body["expires_in"] = duration.Format(*expires)
 	}
 	defer f.close()
 	var t admin.NewToken
@@ -249,7 +253,7 @@ func tokenRotate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f.clientFlags.register(fs)
 	fs.StringVar(&f.slug, "workspace", "", "workspace slug")
 	fs.BoolVar(&f.asJSON, "json", false, "print the admin API's JSON")
-	overlap := fs.String("overlap", "0", "how long the old token keeps working, e.g. 24h or 7d; 0 ends it at once")
+	overlap := fs.Duration("overlap", 0, "how long the old token keeps working, e.g. 24h or 7d; 0 ends it at once")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -258,7 +262,7 @@ func tokenRotate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return errors.New("usage: scimd token rotate --workspace SLUG [ID] [--overlap DURATION]")
 	}
 	defer f.close()
-	path, body := admin.Path("workspaces", f.slug, "scim-config", "rotate-token"), map[string]any{"overlap": *overlap}
+	path, body := admin.Path("workspaces", f.slug, "scim-config", "rotate-token"), map[string]any{"overlap": duration.Format(*overlap)}
 	if len(pos) == 1 {
 		path = admin.Path("workspaces", f.slug, "tokens", pos[0], "rotate")
 	}

@@ -249,7 +249,8 @@ func TestTokenCommands(t *testing.T) {
 		c.fails("overlap", "token", "rotate", "--workspace", "acme", ts[2].ID, "--overlap", "-1h")
 		c.fails("overlap", "token", "rotate", "--workspace", "acme", ts[2].ID, "--overlap", "31d")
 		c.fails("usage: scimd token list --workspace SLUG", "token", "list")
-		c.fails("expires_in", "token", "create", "--workspace", "acme", "--name", "x", "--expires", "soon")
+		c.fails(`invalid value "soon" for flag -expires: want a duration such as 90s, 15m, 12h, 30d or 1d12h`, "token", "create", "--workspace", "acme", "--name", "x", "--expires", "soon")
+		c.fails("--expires -1d: must not be negative", "token", "create", "--workspace", "acme", "--name", "x", "--expires", "-1d")
 		c.fails("token name", "token", "create", "--workspace", "acme", "--name", strings.Repeat("x", 101))
 		if c.server != "" {
 			c.fails("--token-ttl is for the database", "token", "create", "--workspace", "acme", "--name", "x", "--token-ttl", "48h")
@@ -494,7 +495,7 @@ func TestHelp(t *testing.T) {
 		{"webhook", "create", "-h"}, {"audit", "-h"},
 	} {
 		var out, errOut bytes.Buffer
-		if err := run(context.Background(), args, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "Example") ||
+		if err := run(context.Background(), args, &out, &errOut); err != nil || !strings.Contains(errOut.String(), "Example") ||
 			!strings.Contains(errOut.String(), "-server") || !strings.Contains(errOut.String(), "scimd "+args[0]+" ") {
 			t.Errorf("scimd %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
 		}
