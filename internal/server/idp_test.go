@@ -281,6 +281,14 @@ var idpExtras = map[string]idpExtra{
 			),
 		},
 	},
+	// The user joins the group first, so that the removal by filter shows.
+	"entra/with the aadOptscim062020 flag: lower-case ops, path-less replace with dotted and URN keys, boolean active, member removal by filter": {
+		before: map[int]func(*testing.T, *idpRun){3: addMembers("groupId", "userId")},
+		checks: map[int]idpCheck{
+			1: wantAttrs(map[string]any{"displayName": "Jo Smith", "name.givenName": "Jo", enterpriseURN + ":employeeNumber": "701984"}),
+			3: wantMembers(),
+		},
+	},
 	"google-workspace/connection probe, listing, then create with the SCIM 1.1 core URN beside 2.0's": {
 		checks: map[int]idpCheck{
 			3: wantAttrs(map[string]any{"userName": "li.wei@example.com", "name.familyName": "Wei"}),
