@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -344,4 +346,71 @@ func BenchmarkListGroupsExcludingMembers(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkBulkReferences measures bulk requests of 600 creations: flat
+// (no references), chained (each refers by bulkId to the resource of the
+// operation before it) and forward (each refers to the operation after
+// it, RFC 7644 §3.7.1). Users refer to their manager: what differs is the
+// resolution of references, which should cost time linear in the
+// operations, so that the three stay close. Groups have the group before
+// as a member, which nests them 600 deep: what differs there is also the
+// cost of nesting in the store.
+//
+//	go test ./internal/server -run '^$' -bench BulkReferences -benchtime 3x
+func BenchmarkBulkReferences(b *testing.B) {
+	const n = 600
+	for _, kind := range []string{"users", "groups"} {
+		for _, bc := range []struct {
+			name string
+			ref  func(i int) int // the operation i refers to; -1: none
+		}{
+			{"flat", func(int) int { return -1 }},
+			{"chained", func(i int) int { return i - 1 }},
+			{"forward", func(i int) int {
+				if i == n-1 {
+					return -1
+				}
+				return i + 1
+			}},
+		} {
+			b.Run(kind+"/"+bc.name, func(b *testing.B) {
+				s := newBenchServer(b)
+				round := 0
+				b.ReportAllocs()
+				for b.Loop() {
+					round++
+					body, _ := json.Marshal(map[string]any{"schemas": []string{schema.BulkRequestURN}, "Operations": bulkChain(kind, n, round, bc.ref)})
+					rec := s.serve("POST", "/scim/v2/Bulk", body)
+					if rec.Code != http.StatusOK || bytes.Count(rec.Body.Bytes(), []byte(`"status":"201"`)) != n {
+						b.Fatalf("bulk: %d %.500s", rec.Code, rec.Body)
+					}
+				}
+			})
+		}
+	}
+}
+
+// bulkChain returns n bulk operations creating users or groups, operation
+// i referring to operation ref(i) unless that is -1.
+func bulkChain(kind string, n, round int, ref func(int) int) []any {
+	ops := make([]any, n)
+	for i := range ops {
+		var data map[string]any
+		if kind == "users" {
+			data = map[string]any{"userName": fmt.Sprintf("user%d.%d", round, i)}
+			if j := ref(i); j >= 0 {
+				data["schemas"] = []string{schema.UserURN, schema.EnterpriseUserURN}
+				data[schema.EnterpriseUserURN] = map[string]any{"manager": map[string]any{"value": fmt.Sprintf("bulkId:op%d", j)}}
+			}
+		} else {
+			members := []any{}
+			if j := ref(i); j >= 0 {
+				members = append(members, map[string]any{"type": "Group", "value": fmt.Sprintf("bulkId:op%d", j)})
+			}
+			data = map[string]any{"displayName": fmt.Sprintf("group %d.%d", round, i), "members": members}
+		}
+		ops[i] = map[string]any{"method": "POST", "path": "/" + strings.ToUpper(kind[:1]) + kind[1:], "bulkId": fmt.Sprintf("op%d", i), "data": data}
+	}
+	return ops
 }

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,9 +25,12 @@ type bulkOperation struct {
 }
 
 // bulk serves POST /Bulk (RFC 7644 §3.7). Operations run in order, each on
-// its own; "bulkId:x" references in data resolve to the id of the resource
-// that the operation with bulkId x created, and an operation whose
-// reference is not yet resolvable waits until it is (§3.7.1).
+// its own, except that an operation whose data refers to another's
+// resource as "bulkId:x" runs after the operation with bulkId x, even one
+// later in the request (§3.7.1, §3.7.2), with the reference replaced by
+// the created resource's id. The order is found in one pass over the
+// references, a depth-first topological sort, so that a request costs
+// time linear in its operations however they refer to each other.
 func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Schemas      []string        `json:"schemas"`
@@ -41,47 +46,145 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 			"a bulk request may have at most %d operations; this one has %d", s.cfg.MaxBulkOperations, len(req.Operations)))
 		return
 	}
-	results := make([]map[string]any, len(req.Operations))
-	ids := map[string]string{}
-	pending := make([]int, len(req.Operations))
-	for i := range pending {
-		pending[i] = i
-	}
-	errs := 0
-	for len(pending) > 0 {
-		var waiting []int
-		for _, i := range pending {
+	b := newBulkRun(req.Operations, req.FailOnErrors)
+	for i := range req.Operations {
+		b.visit(i, func(i int, data json.RawMessage) {
 			op := req.Operations[i]
-			data, ok := resolveBulkIDs(op.Data, ids)
-			if !ok {
-				waiting = append(waiting, i)
-				continue
-			}
 			res := s.bulkOne(r, op, data)
-			if op.BulkID != "" && res["status"] == "201" {
-				ids[op.BulkID] = res["id"].(string)
+			if id, ok := res["id"].(string); ok && op.BulkID != "" && res["status"] == "201" {
+				b.created[op.BulkID] = id
 			}
 			delete(res, "id")
-			results[i] = res
-			if st, _ := strconv.Atoi(res["status"].(string)); st >= 400 {
-				errs++
-				if req.FailOnErrors > 0 && errs >= req.FailOnErrors {
-					s.writeBulk(w, results)
-					return
-				}
-			}
-		}
-		if len(waiting) == len(pending) {
-			for _, i := range waiting {
-				op := req.Operations[i]
-				results[i] = bulkError(op, scimerr.New(http.StatusConflict, "",
-					"operation %q refers to a bulkId that no operation in this request created", op.BulkID))
-			}
+			b.done(i, res)
+		})
+		if b.stopped {
 			break
 		}
-		pending = waiting
 	}
-	s.writeBulk(w, results)
+	s.writeBulk(w, b.results)
+}
+
+// bulkRun is the state of a bulk request's operations.
+type bulkRun struct {
+	ops     []bulkOperation
+	definer map[string]int    // bulkId → the operation that creates it
+	created map[string]string // bulkId → the id of the resource created
+	refs    [][]string        // the bulkIds each operation refers to
+	data    []any             // each operation's data, decoded if it refers to bulkIds
+	state   []visitState
+	results []map[string]any
+	// failOnErrors, if above 0, is how many failed operations stop the
+	// request (§3.7.3).
+	failOnErrors int
+	errs         int
+	stopped      bool
+}
+
+type visitState uint8
+
+const (
+	unvisited visitState = iota
+	visiting             // its references are being run: meeting it again is a cycle
+	visited
+)
+
+func newBulkRun(ops []bulkOperation, failOnErrors int) *bulkRun {
+	b := &bulkRun{
+		ops:          ops,
+		failOnErrors: failOnErrors,
+		definer:      map[string]int{},
+		created:      map[string]string{},
+		refs:         make([][]string, len(ops)),
+		data:         make([]any, len(ops)),
+		state:        make([]visitState, len(ops)),
+		results:      make([]map[string]any, len(ops)),
+	}
+	for i, op := range ops {
+		if op.BulkID != "" && strings.EqualFold(op.Method, http.MethodPost) {
+			if _, dup := b.definer[op.BulkID]; !dup {
+				b.definer[op.BulkID] = i
+			}
+		}
+		if !bytes.Contains(op.Data, []byte(`"bulkId:`)) {
+			continue
+		}
+		var v any
+		if err := decodeJSON(op.Data, &v); err != nil {
+			continue // reported when the operation runs
+		}
+		b.data[i] = v
+		walkStrings(v, func(s string) string {
+			if ref, ok := strings.CutPrefix(s, "bulkId:"); ok && !slices.Contains(b.refs[i], ref) {
+				b.refs[i] = append(b.refs[i], ref)
+			}
+			return s
+		})
+	}
+	return b
+}
+
+// visit runs operation i with run, after the operations it refers to,
+// with its references replaced by the ids created.
+func (b *bulkRun) visit(i int, run func(int, json.RawMessage)) {
+	switch b.state[i] {
+	case visited:
+		return
+	case visiting:
+		return // a cycle, which the operation that met it reports
+	}
+	b.state[i] = visiting
+	defer func() { b.state[i] = visited }()
+	for _, ref := range b.refs[i] {
+		j, ok := b.definer[ref]
+		if !ok {
+			b.done(i, bulkError(b.ops[i], scimerr.New(http.StatusConflict, "",
+				"operation %s refers to bulkId %q, which no POST operation in this request has", b.name(i), ref)))
+			return
+		}
+		if b.state[j] == visiting {
+			b.done(i, bulkError(b.ops[i], scimerr.New(http.StatusConflict, "",
+				"operation %s refers to bulkId %q, which refers back to it: circular references are not resolved", b.name(i), ref)))
+			return
+		}
+		b.visit(j, run)
+		if b.stopped {
+			return
+		}
+		if _, ok := b.created[ref]; !ok {
+			b.done(i, bulkError(b.ops[i], scimerr.New(http.StatusConflict, "",
+				"operation %s refers to bulkId %q, whose operation failed with status %s", b.name(i), ref, b.results[j]["status"])))
+			return
+		}
+	}
+	data := b.ops[i].Data
+	if v := b.data[i]; v != nil {
+		v = walkStrings(v, func(s string) string {
+			if ref, ok := strings.CutPrefix(s, "bulkId:"); ok {
+				return b.created[ref]
+			}
+			return s
+		})
+		data, _ = json.Marshal(v)
+	}
+	run(i, data)
+}
+
+// name names operation i in an error.
+func (b *bulkRun) name(i int) string {
+	if id := b.ops[i].BulkID; id != "" {
+		return strconv.Quote(id)
+	}
+	return "#" + strconv.Itoa(i+1)
+}
+
+// done records the result of operation i, and stops the request once
+// failOnErrors operations failed.
+func (b *bulkRun) done(i int, res map[string]any) {
+	b.results[i] = res
+	if st, _ := strconv.Atoi(res["status"].(string)); st >= 400 {
+		b.errs++
+		b.stopped = b.failOnErrors > 0 && b.errs >= b.failOnErrors
+	}
 }
 
 func (s *Server) writeBulk(w http.ResponseWriter, results []map[string]any) {
@@ -97,44 +200,21 @@ func (s *Server) writeBulk(w http.ResponseWriter, results []map[string]any) {
 	})
 }
 
-// resolveBulkIDs replaces "bulkId:x" strings in data with created ids; ok
-// is false while one is not yet known.
-func resolveBulkIDs(data json.RawMessage, ids map[string]string) (json.RawMessage, bool) {
-	if !strings.Contains(string(data), `"bulkId:`) {
-		return data, true
-	}
-	var v any
-	if err := decodeJSON(data, &v); err != nil {
-		return data, true // reported when the operation runs
-	}
-	ok := true
-	var walk func(any) any
-	walk = func(v any) any {
-		switch v := v.(type) {
-		case string:
-			if ref, found := strings.CutPrefix(v, "bulkId:"); found {
-				if id, known := ids[ref]; known {
-					return id
-				}
-				ok = false
-			}
-		case map[string]any:
-			for k, e := range v {
-				v[k] = walk(e)
-			}
-		case []any:
-			for i, e := range v {
-				v[i] = walk(e)
-			}
+// walkStrings replaces each string of a decoded JSON value with f's.
+func walkStrings(v any, f func(string) string) any {
+	switch v := v.(type) {
+	case string:
+		return f(v)
+	case map[string]any:
+		for k, e := range v {
+			v[k] = walkStrings(e, f)
 		}
-		return v
+	case []any:
+		for i, e := range v {
+			v[i] = walkStrings(e, f)
+		}
 	}
-	v = walk(v)
-	if !ok {
-		return nil, false
-	}
-	out, _ := json.Marshal(v)
-	return out, true
+	return v
 }
 
 func bulkError(op bulkOperation, err error) map[string]any {

@@ -1,8 +1,12 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/scimd/scimd/internal/schema"
 )
 
 func TestDiscovery(t *testing.T) {
@@ -116,5 +120,103 @@ func TestBulk(t *testing.T) {
 	}
 	if r := e.must(http.StatusOK, "GET", "/scim/v2/Users?filter="+q(`userName eq "never"`), nil); r.body["totalResults"] != jsonInt(0) {
 		t.Errorf("operation after failOnErrors ran: %s", r.raw)
+	}
+}
+
+// Bulk operations refer to each other's resources by bulkId, forwards and
+// backwards (RFC 7644 §3.7.1, §3.7.2); a reference that nothing creates,
+// or that goes round in a circle, fails its operation with a 409 that
+// says which.
+func TestBulkReferences(t *testing.T) {
+	t.Parallel()
+	user := func(bulkID, manager string) map[string]any {
+		data := map[string]any{"userName": bulkID + "@example.com"}
+		if manager != "" {
+			data["schemas"] = []string{schema.UserURN, schema.EnterpriseUserURN}
+			data[schema.EnterpriseUserURN] = map[string]any{"manager": map[string]any{"value": "bulkId:" + manager}}
+		}
+		return map[string]any{"method": "POST", "path": "/Users", "bulkId": bulkID, "data": data}
+	}
+	for _, tt := range []struct {
+		name         string
+		failOnErrors int
+		ops          []any
+		want         map[string]string // bulkId → status, and a part of the detail of a failure
+	}{
+		{"backward", 0, []any{user("a", ""), user("b", "a")}, map[string]string{"a": "201", "b": "201"}},
+		{"forward", 0, []any{user("a", "b"), user("b", "c"), user("c", "")}, map[string]string{"a": "201", "b": "201", "c": "201"}},
+		{"dangling", 0, []any{user("a", "nowhere"), user("b", "")}, map[string]string{"a": `409 bulkId "nowhere", which no POST operation`, "b": "201"}},
+		{"self", 0, []any{user("a", "a")}, map[string]string{"a": "409 circular"}},
+		{"cycle", 0, []any{user("a", "b"), user("b", "a"), user("c", "")}, map[string]string{"a": `409 bulkId "b", whose operation failed with status 409`, "b": "409 circular", "c": "201"}},
+		{"failed", 0, []any{user("a", "b"), map[string]any{"method": "POST", "path": "/Users", "bulkId": "b", "data": map[string]any{}}},
+			map[string]string{"a": `409 bulkId "b", whose operation failed with status 400`, "b": "400"}},
+		{"failOnErrors", 1, []any{user("a", "nowhere"), user("b", "")}, map[string]string{"a": "409 nowhere"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			r := e.must(http.StatusOK, "POST", "/scim/v2/Bulk", map[string]any{
+				"schemas": []string{schema.BulkRequestURN}, "failOnErrors": tt.failOnErrors, "Operations": tt.ops,
+			})
+			got := map[string]string{}
+			ids := map[string]string{}
+			for _, o := range r.body["Operations"].([]any) {
+				o := o.(map[string]any)
+				id := o["bulkId"].(string)
+				got[id] = o["status"].(string)
+				if resp, ok := o["response"].(map[string]any); ok {
+					got[id] += " " + resp["detail"].(string)
+				}
+				if loc, ok := o["location"].(string); ok {
+					ids[id] = loc[strings.LastIndexByte(loc, '/')+1:]
+				}
+			}
+			if len(got) != len(tt.want) {
+				t.Errorf("results %v, want %v", got, tt.want)
+			}
+			for id, want := range tt.want {
+				status, detail, _ := strings.Cut(want, " ")
+				if !strings.HasPrefix(got[id], status) || !strings.Contains(got[id], detail) {
+					t.Errorf("operation %s: %q, want %q", id, got[id], want)
+				}
+			}
+			// Each reference resolved to the id created.
+			for _, op := range tt.ops {
+				op := op.(map[string]any)
+				id := op["bulkId"].(string)
+				ext, _ := op["data"].(map[string]any)[schema.EnterpriseUserURN].(map[string]any)
+				if ext == nil || ids[id] == "" {
+					continue
+				}
+				manager := strings.TrimPrefix(ext["manager"].(map[string]any)["value"].(string), "bulkId:")
+				u := e.must(http.StatusOK, "GET", "/scim/v2/Users/"+ids[id], nil)
+				m, _ := u.body[schema.EnterpriseUserURN].(map[string]any)["manager"].(map[string]any)
+				if m["value"] != ids[manager] {
+					t.Errorf("%s's manager is %v, want %s's id %s", id, m["value"], manager, ids[manager])
+				}
+			}
+		})
+	}
+}
+
+// A long chain of forward references, each operation referring to the
+// next, resolves in time linear in the operations
+// (BenchmarkBulkReferences measures it), well within the request timeout.
+func TestBulkLongChain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const n = 300
+	ops := make([]any, n)
+	for i := range ops {
+		data := map[string]any{"userName": fmt.Sprintf("u%d@example.com", i)}
+		if i < n-1 {
+			data["schemas"] = []string{schema.UserURN, schema.EnterpriseUserURN}
+			data[schema.EnterpriseUserURN] = map[string]any{"manager": map[string]any{"value": fmt.Sprintf("bulkId:u%d", i+1)}}
+		}
+		ops[i] = map[string]any{"method": "POST", "path": "/Users", "bulkId": fmt.Sprintf("u%d", i), "data": data}
+	}
+	r := e.must(http.StatusOK, "POST", "/scim/v2/Bulk", map[string]any{"schemas": []string{schema.BulkRequestURN}, "Operations": ops})
+	if n := strings.Count(string(r.raw), `"status":"201"`); n != len(ops) {
+		t.Errorf("%d operations created, want %d: %.500s", n, len(ops), r.raw)
 	}
 }
