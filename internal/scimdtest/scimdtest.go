@@ -31,7 +31,8 @@ import (
 type Server struct {
 	// URL is the server's: http://127.0.0.1:PORT.
 	URL string
-	// AdminToken is an admin token of the installation.
+	// AdminToken is an admin token of the installation that never
+	// expires, so that it can mint tokens that never do.
 	AdminToken string
 	// Store is the server's database.
 	Store store.Store
@@ -51,7 +52,7 @@ func Start(t testing.TB) *Server {
 	}
 	s := &Server{Store: st, t: t, hasher: token.NewHasher([]byte(rand.Text() + rand.Text()))}
 	s.ten = tenant.New(st, s.hasher)
-	if s.AdminToken, _, err = s.ten.CreateAdminToken(ctx, "test", 0); err != nil {
+	if s.AdminToken, _, err = s.ten.CreateAdminToken(ctx, "test", -1); err != nil {
 		t.Fatal(err)
 	}
 	scim := server.New(server.DefaultConfig(), st, s.hasher, nil)
