@@ -1,10 +1,14 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimd/scimd/internal/patch"
 )
 
 const (
@@ -230,4 +234,39 @@ func TestManagerInWorkspace(t *testing.T) {
 func managerOf(r response) any {
 	m, _ := lookup(r.body, enterpriseURN+".manager").(map[string]any)
 	return m["value"]
+}
+
+// A PATCH's work is bounded: its filtered operations each examine every
+// value of their attribute, so many of them on a user of many values
+// would cost their product. Beyond patch.MaxWork values examined, the
+// request fails with tooMany, saying the limit, and changes nothing.
+func TestPatchWorkLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const roles = 2000
+	var list []any
+	for i := range roles {
+		list = append(list, map[string]any{"value": fmt.Sprintf("role-%d", i)})
+	}
+	id := e.createUser("many.roles@example.com", map[string]any{"roles": list}).str("id")
+	ops := func(n int) map[string]any {
+		var ops []any
+		for i := range n {
+			ops = append(ops, map[string]any{"op": "replace", "path": fmt.Sprintf(`roles[value eq "role-%d"].display`, i), "value": "Role"})
+		}
+		return patchOps(ops...)
+	}
+	// Within the limit: 400 operations × 2,000 values.
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+id, ops(patch.MaxWork/roles*4/10))
+	// Beyond it: 600 × 2,000.
+	r := e.do("PATCH", "/scim/v2/Users/"+id, ops(patch.MaxWork/roles*12/10))
+	wantError(t, r, http.StatusBadRequest, "tooMany")
+	if d := r.str("detail"); !strings.Contains(d, strconv.Itoa(patch.MaxWork)) {
+		t.Errorf("detail %q does not say the limit", d)
+	}
+	u := e.must(http.StatusOK, "GET", "/scim/v2/Users/"+id, nil)
+	displayed := strings.Count(string(u.raw), `"display":"Role"`)
+	if displayed != patch.MaxWork/roles*4/10 {
+		t.Errorf("%d roles have a display, want the %d of the first request", displayed, patch.MaxWork/roles*4/10)
+	}
 }
