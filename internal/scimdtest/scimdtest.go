@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"testing"
 	"time"
 
 	"github.com/scimd/scimd/internal/access"
@@ -37,13 +36,23 @@ type Server struct {
 	// Store is the server's database.
 	Store store.Store
 
-	t      testing.TB
+	t      T
 	hasher *token.Hasher
 	ten    *tenant.Service
 }
 
+// T is what Start needs of a test: a *testing.T, or what a TestMain
+// makes for examples, which have none.
+type T interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	TempDir() string
+	Cleanup(func())
+}
+
 // Start starts a server that stops when the test ends.
-func Start(t testing.TB) *Server {
+func Start(t T) *Server {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "scimd.db"))
