@@ -22,10 +22,10 @@ import (
 // startAdmin serves the admin API and the admin console, a client of the API
 // under console.Prefix that shows scimURL as the SCIM endpoints' base
 // URL: on srv's listener, by routing them ahead of srv's handler, or
-// with --admin-addr on a listener of their own, with metrics, which srv
+// on ln, the listener of --admin-addr, with metrics, which srv
 // then does not serve them on. It returns the function that stops them,
 // to call before the store closes, and the console's URL.
-func (c *Config) startAdmin(ctx context.Context, srv *http.Server, root front.Config, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
+func (c *Config) startAdmin(ctx context.Context, srv *http.Server, ln net.Listener, certs *certFiles, root front.Config, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
 	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log})
 	con, err := console.New(console.Config{API: api, Key: hasher.Key("console session"), SCIMURL: scimURL, Log: log})
 	if err != nil {
@@ -59,11 +59,6 @@ func (c *Config) startAdmin(ctx context.Context, srv *http.Server, root front.Co
 		api.Close()
 		return nil, "", err
 	}
-	ln, err := net.Listen("tcp", c.AdminAddr)
-	if err != nil {
-		api.Close()
-		return nil, "", fmt.Errorf("--admin-addr: %w", err)
-	}
 	asrv := &http.Server{
 		Handler:           ah,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -71,9 +66,10 @@ func (c *Config) startAdmin(ctx context.Context, srv *http.Server, root front.Co
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	fmt.Fprintf(stdout, "scimd is serving the admin API at http://%s%s, its console at http://%s%s and metrics at /metrics\n", ln.Addr(), admin.Prefix, ln.Addr(), console.Prefix)
+	at := c.scheme() + "://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "scimd is serving the admin API at %s%s, its console at %s%s and metrics at /metrics\n", at, admin.Prefix, at, console.Prefix)
 	go func() {
-		if err := asrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(asrv, ln, certs); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("admin API listener failed", "err", err)
 		}
 	}()
@@ -82,5 +78,5 @@ func (c *Config) startAdmin(ctx context.Context, srv *http.Server, root front.Co
 		defer cancel()
 		asrv.Shutdown(sctx)
 		api.Close()
-	}, "http://" + ln.Addr().String() + console.Prefix, nil
+	}, at + console.Prefix, nil
 }

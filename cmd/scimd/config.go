@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,6 +47,15 @@ type Config struct {
 	// Mail sends welcome emails; its password comes from
 	// SCIMD_SMTP_PASSWORD alone, which no flag shows in ps.
 	Mail mail.Config
+	// TLSCert and TLSKey, if set, are the PEM files of the certificate
+	// that every listener serves HTTPS with, reloaded when they change.
+	TLSCert, TLSKey string
+	// BootstrapTokenFile, if set, receives the first run's tokens
+	// instead of stdout, which a service manager keeps in its journal.
+	BootstrapTokenFile string
+	// DBWait is how long serve waits for a PostgreSQL server that cannot
+	// be reached yet, as when both start at once.
+	DBWait time.Duration
 }
 
 // defaultConfig returns serve's defaults.
@@ -56,6 +67,7 @@ func defaultConfig() Config {
 		Server:         server.DefaultConfig(),
 		AuditReads:     true,
 		AuditRetention: audit.DefaultRetention,
+		DBWait:         time.Minute,
 	}
 }
 
@@ -80,6 +92,12 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Mail.Addr, "smtp-addr", c.Mail.Addr, "send a welcome email to each user created, through this SMTP server (host:port); default: off")
 	fs.StringVar(&c.Mail.From, "smtp-from", c.Mail.From, "From address of welcome emails")
 	fs.StringVar(&c.Mail.Username, "smtp-username", c.Mail.Username, "SMTP user name; the password is read from SCIMD_SMTP_PASSWORD")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert,
+		"serve HTTPS on every listener with the certificate (and its chain) in this PEM file, reloaded when it changes or on SIGHUP; needs --tls-key")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "the PEM file of --tls-cert's private key")
+	fs.StringVar(&c.BootstrapTokenFile, "bootstrap-token-file", c.BootstrapTokenFile,
+		"write the first run's SCIM token and admin token to this new file (mode 0600) rather than to stdout, which a service manager keeps in its journal")
+	fs.DurationVar(&c.DBWait, "db-wait", c.DBWait, "how long to wait at start for a PostgreSQL server that cannot be reached yet, trying again every few seconds; 0: fail at once")
 	bindEnv(fs)
 }
 
@@ -135,7 +153,31 @@ func (c *Config) Validate() error {
 	} else if c.Mail.From != "" || c.Mail.Username != "" {
 		bad("--smtp-from and --smtp-username need --smtp-addr")
 	}
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		bad("--tls-cert and --tls-key go together: give both, or neither")
+	case c.TLSCert != "":
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			bad("--tls-cert %s, --tls-key %s: %w", c.TLSCert, c.TLSKey, err)
+		}
+	}
+	if f := c.BootstrapTokenFile; f != "" {
+		if fi, err := os.Stat(filepath.Dir(f)); err != nil || !fi.IsDir() {
+			bad("--bootstrap-token-file %s: its directory %s does not exist", f, filepath.Dir(f))
+		}
+	}
+	if c.DBWait < 0 {
+		bad("--db-wait %v: must not be negative (0: do not wait)", c.DBWait)
+	}
 	return errors.Join(errs...)
+}
+
+// scheme is the scheme of the listeners' URLs.
+func (c *Config) scheme() string {
+	if c.TLSCert != "" {
+		return "https"
+	}
+	return "http"
 }
 
 // parseServe reads serve's configuration from args and the environment,

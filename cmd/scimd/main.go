@@ -21,7 +21,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -32,7 +31,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/appapi"
 	"github.com/scimd/scimd/internal/audit"
 	"github.com/scimd/scimd/internal/duration"
@@ -366,29 +364,46 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, hasher, err := c.open(ctx)
+	st, hasher, err := c.openWaiting(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ten := c.tenant(st, hasher)
-	tok, err := ten.Bootstrap(ctx)
-	if err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
-	}
-	var adminTok string
-	if tok != "" {
-		// The first run also makes an admin token, so that the admin
-		// API can be used at once.
-		if adminTok, _, err = ten.CreateAdminToken(tenant.WithActor(ctx, "scimd:first-run"), "first-run", 0); err != nil {
-			return fmt.Errorf("bootstrap: %w", err)
-		}
-	}
-
-	ln, err := net.Listen("tcp", c.Addr)
+	// Listen before the first run makes its tokens, so that an address
+	// in use cannot leave behind tokens that nobody saw.
+	ln, adminLn, err := c.listen()
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
+	if adminLn != nil {
+		defer adminLn.Close()
+	}
+	var certs *certFiles
+	if c.TLSCert != "" {
+		if certs, err = loadCertFiles(c.TLSCert, c.TLSKey, log); err != nil {
+			return err
+		}
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-hup:
+					certs.reload()
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	ten := c.tenant(st, hasher)
+	first, err := c.bootstrap(ctx, st, ten)
+	if err != nil {
+		return err
+	}
+
 	aw := audit.NewWriter(st, audit.Config{Log: log})
 	defer func() {
 		// After the server: requests still running write entries.
@@ -431,21 +446,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	base := cfg.PublicURL
 	if base == "" {
-		base = "http://" + ln.Addr().String() + "/" + strings.Trim(cfg.BasePath, "/")
+		base = c.scheme() + "://" + ln.Addr().String() + "/" + strings.Trim(cfg.BasePath, "/")
 	}
-	stopAdmin, consoleURL, err := c.startAdmin(ctx, srv, root, st, hasher, ten, log, stdout, base)
+	stopAdmin, consoleURL, err := c.startAdmin(ctx, srv, adminLn, certs, root, st, hasher, ten, log, stdout, base)
 	if err != nil {
 		return err
 	}
 	defer stopAdmin()
 	fmt.Fprintf(stdout, "scimd is serving SCIM 2.0 at %s (database %s)\n", base, redact(c.db))
-	if tok != "" {
-		fmt.Fprintf(stdout, "\nCreated workspace \"default\" and its SCIM token (shown once, %s):\n\n  %s\n\n", c.lifetime(), tok)
-		fmt.Fprintf(stdout, "Try it:\n\n  curl -H 'Authorization: Bearer %s' %s/Users\n\n", tok, base)
-		fmt.Fprintf(stdout, "And an admin token for the admin API (%s) and the console at %s (shown once, %s):\n\n  %s\n\n", admin.Prefix, consoleURL, c.lifetime(), adminTok)
+	if first != nil {
+		c.printFirstRun(stdout, first, base, consoleURL)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- serveHTTP(srv, ln, certs) }()
 	select {
 	case err := <-errc:
 		return err
