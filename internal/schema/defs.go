@@ -178,5 +178,6 @@ var (
 	ResourceTypes = []*ResourceType{UserType, GroupType}
 )
 
-// AllSchemas lists every resource schema served at /Schemas.
-var AllSchemas = []*Schema{User, EnterpriseUser, Group}
+// AllSchemas lists every schema served at /Schemas: the resources', then
+// the discovery resources' (meta.go).
+var AllSchemas = []*Schema{User, EnterpriseUser, Group, ServiceProviderConfig, ResourceTypeSchema, SchemaSchema}

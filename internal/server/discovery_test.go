@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -32,7 +33,7 @@ func TestDiscovery(t *testing.T) {
 	wantError(t, e.do("GET", "/scim/v2/ResourceTypes/Widget", nil), http.StatusNotFound, "")
 
 	schemas := e.must(http.StatusOK, "GET", "/scim/v2/Schemas", nil)
-	if schemas.body["totalResults"] != jsonInt(3) {
+	if schemas.body["totalResults"] != jsonInt(6) {
 		t.Errorf("Schemas: %s", schemas.raw)
 	}
 	us := e.must(http.StatusOK, "GET", "/scim/v2/Schemas/"+userURN, nil)
@@ -57,6 +58,100 @@ func TestDiscovery(t *testing.T) {
 	}
 	e.must(http.StatusOK, "GET", "/scim/v2/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", nil)
 	wantError(t, e.do("GET", "/scim/v2/Schemas/urn:nope", nil), http.StatusNotFound, "")
+}
+
+// A strict client checks each attribute of a resource against its
+// schema: every attribute of the discovery resources is declared, with its
+// type, in the schema that /Schemas serves for them (RFC 7643 §5-7,
+// §8.7.2), pagination (RFC 9865) among them.
+func TestDiscoverySchemas(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	defs := map[string]map[string]any{}
+	for _, sc := range e.must(http.StatusOK, "GET", "/scim/v2/Schemas", nil).list() {
+		id := sc["id"].(string)
+		defs[id] = sc
+		if one := e.must(http.StatusOK, "GET", "/scim/v2/Schemas/"+id, nil); one.body["id"] != id {
+			t.Errorf("/Schemas/%s: %s", id, one.raw)
+		}
+	}
+	for _, id := range []string{schema.ServiceProviderConfigURN, schema.ResourceTypeURN, schema.SchemaURN} {
+		if defs[id] == nil {
+			t.Fatalf("/Schemas lacks %s", id)
+		}
+	}
+	resources := []map[string]any{e.must(http.StatusOK, "GET", "/scim/v2/ServiceProviderConfig", nil).body}
+	resources = append(resources, e.must(http.StatusOK, "GET", "/scim/v2/ResourceTypes", nil).list()...)
+	resources = append(resources, e.must(http.StatusOK, "GET", "/scim/v2/Schemas", nil).list()...)
+	for _, res := range resources {
+		if res["id"] == schema.SchemaURN {
+			// The Schema schema describing itself nests subAttributes
+			// one level deeper than any finite declaration of them,
+			// RFC 7643 §8.7.2's included.
+			continue
+		}
+		for _, urn := range res["schemas"].([]any) {
+			def := defs[urn.(string)]
+			if def == nil {
+				t.Errorf("%v: no schema %s at /Schemas", res["id"], urn)
+				continue
+			}
+			checkDeclared(t, fmt.Sprint(urn), res, def["attributes"].([]any), true)
+		}
+	}
+	if _, ok := e.must(http.StatusOK, "GET", "/scim/v2/ServiceProviderConfig", nil).body["pagination"]; !ok {
+		t.Error("the ServiceProviderConfig has no pagination")
+	}
+}
+
+// checkDeclared checks that each attribute of v is declared in attrs with
+// a matching type; top leaves out the common attributes (RFC 7643 §3.1).
+func checkDeclared(t *testing.T, where string, v map[string]any, attrs []any, top bool) {
+	t.Helper()
+	byName := map[string]map[string]any{}
+	for _, a := range attrs {
+		a := a.(map[string]any)
+		byName[strings.ToLower(a["name"].(string))] = a
+	}
+	for k, val := range v {
+		if top && (k == "schemas" || k == "meta") {
+			continue
+		}
+		a := byName[strings.ToLower(k)]
+		if a == nil {
+			t.Errorf("%s: attribute %q is not declared", where, k)
+			continue
+		}
+		vals := []any{val}
+		if a["multiValued"] == true {
+			list, ok := val.([]any)
+			if !ok {
+				t.Errorf("%s.%s: multi-valued, but %T", where, k, val)
+				continue
+			}
+			vals = list
+		}
+		for _, x := range vals {
+			ok := false
+			switch a["type"] {
+			case "string", "reference", "dateTime", "binary":
+				_, ok = x.(string)
+			case "boolean":
+				_, ok = x.(bool)
+			case "integer", "decimal":
+				_, ok = x.(json.Number)
+			case "complex":
+				var m map[string]any
+				if m, ok = x.(map[string]any); ok {
+					subs, _ := a["subAttributes"].([]any)
+					checkDeclared(t, where+"."+k, m, subs, false)
+				}
+			}
+			if !ok {
+				t.Errorf("%s.%s: %T, declared %v", where, k, x, a["type"])
+			}
+		}
+	}
 }
 
 func TestBasePath(t *testing.T) {
