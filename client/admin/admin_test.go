@@ -46,11 +46,13 @@ func TestAutomateTenant(t *testing.T) {
 	if scim.Secret == "" || scim.Name != "okta" || scim.Expires == nil || scim.DaysLeft == nil || *scim.DaysLeft != 89 && *scim.DaysLeft != 90 {
 		t.Errorf("SCIM token %+v", scim)
 	}
-	app, err := c.CreateAppToken(ctx, "globex", admin.TokenRequest{Name: "backend", ExpiresIn: -1})
+	// The server's admin token expires, so the app token it mints must
+	// too.
+	app, err := c.CreateAppToken(ctx, "globex", admin.TokenRequest{Name: "backend", ExpiresIn: 30 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if app.Secret == "" || app.Expires != nil || app.State != "active" {
+	if app.Secret == "" || app.Expires == nil || app.State != "active" {
 		t.Errorf("app token %+v", app)
 	}
 	if _, err := c.RevokeSCIMToken(ctx, "globex", scim.ID); err != nil {
