@@ -100,6 +100,12 @@ type Resource struct {
 	// Doc holds the normalised attributes (see schema.Normalize), including
 	// externalId but not id, meta, members or groups.
 	Doc map[string]any
+	// AppDisplayName is a User's display name as applications see it
+	// (verification, events, the console): stored apart from Doc, so
+	// that it can stay as it was when an identity provider changes the
+	// user's. Provisioning decides it (see schema.UserDisplayName);
+	// an invited user's is made from its Doc.
+	AppDisplayName string
 	// Members of a Group, when loaded.
 	Members []Member
 	// Groups of a User, direct and indirect, when loaded.
@@ -127,6 +133,13 @@ type Update struct {
 	Doc map[string]any
 	// Members, if not nil, changes a Group's members.
 	Members *MemberChange
+	// AppDisplayName, if not nil, is a User's new AppDisplayName.
+	AppDisplayName *string
+	// Delete, if not nil, deletes the resource, as DeleteResource would
+	// with this Deletion, rather than store it: UpdateResource returns
+	// the resource as the update made it, with its version incremented,
+	// but it is gone. Members and MemberEvents are ignored.
+	Delete *Deletion
 	Effects
 	// MemberEvents, if not nil, returns the events of the member change
 	// as made, written with Effects: it is given the ids of the members

@@ -18,8 +18,9 @@ type WorkspaceConfig struct {
 	// CreateUsers lets identity providers create users; without it
 	// creating one is refused (403), while updates still apply.
 	CreateUsers bool `json:"createUsers"`
-	// SyncDisplayName keeps the application's display names in step with
-	// what identity providers send.
+	// SyncDisplayName keeps the display names applications see
+	// (Resource.AppDisplayName) in step with what identity providers
+	// send; without it a user's is the one it had when created.
 	SyncDisplayName bool `json:"syncDisplayName"`
 	// DefaultRole is the role a provisioned user gets.
 	DefaultRole string `json:"defaultRole"`
@@ -46,6 +47,9 @@ type WorkspaceConfig struct {
 	// user becomes the provisioned one, keeping its id. Without it such
 	// a create is refused (409).
 	AllowLinking bool `json:"allowLinking"`
+	// DeleteOnDeactivate makes an identity provider's deactivation of a
+	// user delete the user, as its DELETE would (see DeleteMode).
+	DeleteOnDeactivate bool `json:"deleteOnDeactivate"`
 
 	// Roles are the application's roles with their ranks; none means
 	// roles.DefaultRoles().

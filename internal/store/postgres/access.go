@@ -70,9 +70,9 @@ func parkUser(ctx context.Context, tx pgx.Tx, r *store.Resource, now, purgeAt ti
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO deleted_users (id, workspace_id, version, created, last_modified, doc, deleted, purge_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		r.ID, r.WorkspaceID, r.Version, r.Created, r.LastModified, doc, now, purgeAt)
+	_, err = tx.Exec(ctx, `INSERT INTO deleted_users (id, workspace_id, version, created, last_modified, doc, deleted, purge_at, app_display_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		r.ID, r.WorkspaceID, r.Version, r.Created, r.LastModified, doc, now, purgeAt, r.AppDisplayName)
 	if err != nil {
 		return fmt.Errorf("keep deleted user: %w", err)
 	}
@@ -107,7 +107,7 @@ func (s *Store) UserGroups(ctx context.Context, ws, userID string) (_ []store.Gr
 	return out, rows.Err()
 }
 
-const deletedUserCols = `id, workspace_id, version, created, last_modified, doc, deleted, purge_at`
+const deletedUserCols = `id, workspace_id, version, created, last_modified, doc, deleted, purge_at, app_display_name`
 
 func scanDeletedUser(sc pgx.Row) (*store.DeletedUser, error) {
 	var (
@@ -115,7 +115,7 @@ func scanDeletedUser(sc pgx.Row) (*store.DeletedUser, error) {
 		u   = &store.DeletedUser{Resource: r}
 		doc []byte
 	)
-	if err := sc.Scan(&r.ID, &r.WorkspaceID, &r.Version, &r.Created, &r.LastModified, &doc, &u.Deleted, &u.PurgeAt); err != nil {
+	if err := sc.Scan(&r.ID, &r.WorkspaceID, &r.Version, &r.Created, &r.LastModified, &doc, &u.Deleted, &u.PurgeAt, &r.AppDisplayName); err != nil {
 		return nil, err
 	}
 	r.Created, r.LastModified, u.Deleted, u.PurgeAt = r.Created.UTC(), r.LastModified.UTC(), u.Deleted.UTC(), u.PurgeAt.UTC()
@@ -165,9 +165,9 @@ func (s *Store) RestoreUser(ctx context.Context, ws, userID string, fx func(*sto
 			return nil, err
 		}
 		var seq int64
-		err = tx.QueryRow(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
-			VALUES ($1, $2, 'User', $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq`,
-			r.ID, ws, d.name, d.nameKey, d.displayName, d.externalID, d.active, r.Version+1, r.Created, now, d.doc).Scan(&seq)
+		err = tx.QueryRow(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc, app_display_name)
+			VALUES ($1, $2, 'User', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq`,
+			r.ID, ws, d.name, d.nameKey, d.displayName, d.externalID, d.active, r.Version+1, r.Created, now, d.doc, r.AppDisplayName).Scan(&seq)
 		if errCode(err) == codeUniqueViolation {
 			return nil, fmt.Errorf("user %q: %w", d.name, store.ErrAlreadyExists)
 		}

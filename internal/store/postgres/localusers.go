@@ -87,6 +87,7 @@ func scanLocalUser(row pgx.Row, ws string) (*store.Resource, error) {
 	if err := json.Unmarshal(doc, &r.Doc); err != nil {
 		return nil, fmt.Errorf("decode local user %s: %w", r.ID, err)
 	}
+	r.AppDisplayName = schema.UserDisplayName(r.Doc)
 	return r, nil
 }
 

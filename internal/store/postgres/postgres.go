@@ -310,7 +310,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) (err err
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+	_, err = s.pool.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		append([]any{w.ID, w.Slug, w.Created}, args...)...)
 	if errCode(err) == codeUniqueViolation {
 		return fmt.Errorf("workspace %q: %w", w.Slug, store.ErrAlreadyExists)

@@ -88,9 +88,9 @@ func createResource(ctx context.Context, tx pgx.Tx, r *store.Resource, d row, no
 			}
 		}
 		var seq int64
-		err := tx.QueryRow(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10) RETURNING seq`,
-			r.ID, r.WorkspaceID, r.Type, d.name, d.nameKey, d.displayName, d.externalID, d.active, now, d.doc).Scan(&seq)
+		err := tx.QueryRow(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc, app_display_name)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10, $11) RETURNING seq`,
+			r.ID, r.WorkspaceID, r.Type, d.name, d.nameKey, d.displayName, d.externalID, d.active, now, d.doc, r.AppDisplayName).Scan(&seq)
 		if errCode(err) == codeUniqueViolation {
 			return fmt.Errorf("%s %q: %w", r.Type, d.name, store.ErrAlreadyExists)
 		}
@@ -312,7 +312,7 @@ func replaceMembers(ctx context.Context, tx pgx.Tx, ws string, groupSeq int64, g
 	return delta, nil
 }
 
-const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc`
+const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc, r.app_display_name`
 
 // queryer is a pool or a transaction.
 type queryer interface {
@@ -326,7 +326,7 @@ func scanResource(sc pgx.Row, ws string) (*store.Resource, int64, error) {
 		seq int64
 		doc []byte
 	)
-	if err := sc.Scan(&seq, &r.ID, &r.Type, &r.Version, &r.Created, &r.LastModified, &doc); err != nil {
+	if err := sc.Scan(&seq, &r.ID, &r.Type, &r.Version, &r.Created, &r.LastModified, &doc, &r.AppDisplayName); err != nil {
 		return nil, 0, err
 	}
 	r.WorkspaceID = ws
@@ -475,6 +475,16 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 		if keep {
 			up.Doc = cur.Doc
 		}
+		if up.Delete != nil {
+			gone := *cur
+			gone.Doc, gone.Version, gone.LastModified = up.Doc, cur.Version+1, now.UTC().Truncate(timePrecision)
+			if up.AppDisplayName != nil {
+				gone.AppDisplayName = *up.AppDisplayName
+			}
+			out = &gone
+			changes, err = deleteResource(ctx, tx, ws, typ, id, out, seq, up.Delete, now)
+			return err
+		}
 		var delta []member
 		if typ == schema.GroupType.ID {
 			if delta, err = changeMembers(ctx, tx, ws, seq, id, up.Members); err != nil {
@@ -489,9 +499,13 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 		if err != nil {
 			return err
 		}
+		appName := cur.AppDisplayName
+		if up.AppDisplayName != nil {
+			appName = *up.AppDisplayName
+		}
 		_, err = tx.Exec(ctx, `UPDATE resources SET name = $1, name_key = $2, display_name = $3, external_id = $4, active = $5,
-			version = version + 1, last_modified = $6, doc = $7 WHERE seq = $8`,
-			d.name, d.nameKey, d.displayName, d.externalID, d.active, now, d.doc, seq)
+			version = version + 1, last_modified = $6, doc = $7, app_display_name = $8 WHERE seq = $9`,
+			d.name, d.nameKey, d.displayName, d.externalID, d.active, now, d.doc, appName, seq)
 		if errCode(err) == codeUniqueViolation {
 			return fmt.Errorf("%s %q: %w", typ, d.name, store.ErrAlreadyExists)
 		}
@@ -522,10 +536,11 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 		}
 		out = &store.Resource{
 			Type: typ, ID: id, WorkspaceID: ws,
-			Version:      cur.Version + 1,
-			Created:      cur.Created,
-			LastModified: now,
-			Doc:          up.Doc,
+			Version:        cur.Version + 1,
+			Created:        cur.Created,
+			LastModified:   now,
+			Doc:            up.Doc,
+			AppDisplayName: appName,
 		}
 		fx := up.Effects
 		if up.MemberEvents != nil {
@@ -572,32 +587,38 @@ func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(
 				del = &store.Deletion{}
 			}
 		}
-		changes, err := applyEffects(ctx, tx, ws, now, del.Effects)
+		return deleteResource(ctx, tx, ws, typ, id, cur, seq, del, now)
+	})
+}
+
+// deleteResource deletes the resource cur, whose row is seq, as del says,
+// in the transaction tx, and returns the changes to publish.
+func deleteResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, cur *store.Resource, seq int64, del *store.Deletion, now time.Time) ([]store.Change, error) {
+	changes, err := applyEffects(ctx, tx, ws, now, del.Effects)
+	if err != nil {
+		return nil, err
+	}
+	if typ == schema.UserType.ID {
+		if !del.PurgeAt.IsZero() {
+			if err := parkUser(ctx, tx, cur, now, del.PurgeAt); err != nil {
+				return nil, err
+			}
+		} else if err := deleteUserCredentials(ctx, tx, ws, id); err != nil {
+			return nil, err
+		}
+		changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: id})
+	} else {
+		// Its users, found before the group goes, lose it.
+		more, err := groupChanges(ctx, tx, ws, seq, true, nil)
 		if err != nil {
 			return nil, err
 		}
-		if typ == schema.UserType.ID {
-			if !del.PurgeAt.IsZero() {
-				if err := parkUser(ctx, tx, cur, now, del.PurgeAt); err != nil {
-					return nil, err
-				}
-			} else if err := deleteUserCredentials(ctx, tx, ws, id); err != nil {
-				return nil, err
-			}
-			changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: id})
-		} else {
-			// Its users, found before the group goes, lose it.
-			more, err := groupChanges(ctx, tx, ws, seq, true, nil)
-			if err != nil {
-				return nil, err
-			}
-			changes = append(changes, more...)
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM resources WHERE seq = $1`, seq); err != nil {
-			return nil, fmt.Errorf("delete %s: %w", typ, err)
-		}
-		return changes, nil
-	})
+		changes = append(changes, more...)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM resources WHERE seq = $1`, seq); err != nil {
+		return nil, fmt.Errorf("delete %s: %w", typ, err)
+	}
+	return changes, nil
 }
 
 // listSQL is the statements that answer a listing: count for the total,

@@ -13,7 +13,8 @@ import (
 
 // workspaceCols are the columns scanWorkspace reads, in its order.
 const workspaceCols = `id, slug, created, scim_enabled, create_users, sync_display_name, default_role, default_team,
-	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit, access, allow_linking`
+	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit, access, allow_linking,
+	delete_on_deactivate`
 
 func scanWorkspace(row pgx.Row) (store.Workspace, error) {
 	var (
@@ -23,7 +24,8 @@ func scanWorkspace(row pgx.Row) (store.Workspace, error) {
 		access []byte
 	)
 	err := row.Scan(&w.ID, &w.Slug, &w.Created, &c.SCIMEnabled, &c.CreateUsers, &c.SyncDisplayName, &c.DefaultRole, &c.DefaultTeam,
-		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats, &access, &c.AllowLinking)
+		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats, &access, &c.AllowLinking,
+		&c.DeleteOnDeactivate)
 	if err != nil {
 		return w, err
 	}
@@ -40,7 +42,8 @@ func configArgs(c store.WorkspaceConfig) ([]any, error) {
 		return nil, err
 	}
 	return []any{c.SCIMEnabled, c.CreateUsers, c.SyncDisplayName, c.DefaultRole, c.DefaultTeam,
-		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, c.SeatLimit, access, c.AllowLinking}, nil
+		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, c.SeatLimit, access, c.AllowLinking,
+		c.DeleteOnDeactivate}, nil
 }
 
 func workspaceWhere(ctx context.Context, q queryer, where string, arg any) (store.Workspace, error) {
@@ -81,7 +84,8 @@ func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store
 		}
 		if _, err := tx.Exec(ctx, `UPDATE workspaces SET scim_enabled = $1, create_users = $2, sync_display_name = $3,
 			default_role = $4, default_team = $5, default_team_role = $6, revoke_keys_on_deactivate = $7, delete_mode = $8,
-			soft_delete_grace_days = $9, strict_mode = $10, seat_limit = $11, access = $12, allow_linking = $13 WHERE id = $14`,
+			soft_delete_grace_days = $9, strict_mode = $10, seat_limit = $11, access = $12, allow_linking = $13,
+			delete_on_deactivate = $14 WHERE id = $15`,
 			append(args, id)...); err != nil {
 			return nil, fmt.Errorf("update workspace: %w", err)
 		}

@@ -63,9 +63,9 @@ func parkUser(ctx context.Context, tx conn, r *store.Resource, now, purgeAt time
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO deleted_users (id, workspace_id, version, created, last_modified, doc, deleted, purge_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.WorkspaceID, r.Version, formatTime(r.Created), formatTime(r.LastModified), doc, formatTime(now), formatTime(purgeAt))
+	_, err = tx.ExecContext(ctx, `INSERT INTO deleted_users (id, workspace_id, version, created, last_modified, doc, deleted, purge_at, app_display_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.WorkspaceID, r.Version, formatTime(r.Created), formatTime(r.LastModified), doc, formatTime(now), formatTime(purgeAt), r.AppDisplayName)
 	if err != nil {
 		return fmt.Errorf("keep deleted user: %w", err)
 	}
@@ -104,7 +104,7 @@ func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.Grou
 	return out, rows.Err()
 }
 
-const deletedUserCols = `id, workspace_id, version, created, last_modified, doc, deleted, purge_at`
+const deletedUserCols = `id, workspace_id, version, created, last_modified, doc, deleted, purge_at, app_display_name`
 
 func scanDeletedUser(sc interface{ Scan(...any) error }) (*store.DeletedUser, error) {
 	var (
@@ -112,7 +112,7 @@ func scanDeletedUser(sc interface{ Scan(...any) error }) (*store.DeletedUser, er
 		created, modified, deleted, purgeAt string
 		doc                                 []byte
 	)
-	if err := sc.Scan(&r.ID, &r.WorkspaceID, &r.Version, &created, &modified, &doc, &deleted, &purgeAt); err != nil {
+	if err := sc.Scan(&r.ID, &r.WorkspaceID, &r.Version, &created, &modified, &doc, &deleted, &purgeAt, &r.AppDisplayName); err != nil {
 		return nil, err
 	}
 	u := &store.DeletedUser{Resource: r}
@@ -169,9 +169,9 @@ func (s *Store) RestoreUser(ctx context.Context, ws, userID string, fx func(*sto
 			return nil, err
 		}
 		var seq int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
-			VALUES (?, ?, 'User', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-			r.ID, ws, d.name, d.nameKey, d.displayName, d.externalID, d.active, r.Version+1, formatTime(r.Created), formatTime(now), d.doc).Scan(&seq)
+		err = tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc, app_display_name)
+			VALUES (?, ?, 'User', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+			r.ID, ws, d.name, d.nameKey, d.displayName, d.externalID, d.active, r.Version+1, formatTime(r.Created), formatTime(now), d.doc, r.AppDisplayName).Scan(&seq)
 		if isUniqueViolation(err) {
 			return nil, fmt.Errorf("user %q: %w", d.name, store.ErrAlreadyExists)
 		}

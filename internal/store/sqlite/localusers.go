@@ -85,6 +85,7 @@ func scanLocalUser(sc interface{ Scan(...any) error }, ws string) (*store.Resour
 	if err := json.Unmarshal(doc, &r.Doc); err != nil {
 		return nil, fmt.Errorf("decode local user %s: %w", r.ID, err)
 	}
+	r.AppDisplayName = schema.UserDisplayName(r.Doc)
 	return r, nil
 }
 

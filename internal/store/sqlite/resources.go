@@ -81,9 +81,9 @@ func (s *Store) createResource(ctx context.Context, tx conn, r *store.Resource, 
 		}
 		ts := formatTime(now)
 		var seq int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING seq`,
-			r.ID, r.WorkspaceID, r.Type, d.name, d.nameKey, d.displayName, d.externalID, d.active, ts, ts, d.doc).Scan(&seq)
+		err := tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc, app_display_name)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING seq`,
+			r.ID, r.WorkspaceID, r.Type, d.name, d.nameKey, d.displayName, d.externalID, d.active, ts, ts, d.doc, r.AppDisplayName).Scan(&seq)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("%s %q: %w", r.Type, d.name, store.ErrAlreadyExists)
 		}
@@ -281,7 +281,7 @@ func replaceMembers(ctx context.Context, tx conn, ws string, groupSeq int64, gro
 	return delta, nil
 }
 
-const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc`
+const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc, r.app_display_name`
 
 func scanResource(sc interface{ Scan(...any) error }, ws string, extra ...any) (*store.Resource, int64, error) {
 	var (
@@ -290,7 +290,7 @@ func scanResource(sc interface{ Scan(...any) error }, ws string, extra ...any) (
 		created, modified string
 		doc               []byte
 	)
-	if err := sc.Scan(append([]any{&seq, &r.ID, &r.Type, &r.Version, &created, &modified, &doc}, extra...)...); err != nil {
+	if err := sc.Scan(append([]any{&seq, &r.ID, &r.Type, &r.Version, &created, &modified, &doc, &r.AppDisplayName}, extra...)...); err != nil {
 		return nil, 0, err
 	}
 	r.WorkspaceID = ws
@@ -472,6 +472,16 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 		if keep {
 			up.Doc = cur.Doc
 		}
+		if up.Delete != nil {
+			gone := *cur
+			gone.Doc, gone.Version, gone.LastModified = up.Doc, cur.Version+1, now.UTC().Truncate(timePrecision)
+			if up.AppDisplayName != nil {
+				gone.AppDisplayName = *up.AppDisplayName
+			}
+			out = &gone
+			changes, err = deleteResource(ctx, tx, ws, typ, id, out, seq, up.Delete, now)
+			return err
+		}
 		var delta []member
 		if typ == schema.GroupType.ID {
 			if delta, err = changeMembers(ctx, tx, ws, seq, id, up.Members); err != nil {
@@ -486,9 +496,13 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 		if err != nil {
 			return err
 		}
+		appName := cur.AppDisplayName
+		if up.AppDisplayName != nil {
+			appName = *up.AppDisplayName
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, display_name = ?, external_id = ?, active = ?,
-			version = version + 1, last_modified = ?, doc = ? WHERE seq = ?`,
-			d.name, d.nameKey, d.displayName, d.externalID, d.active, formatTime(now), d.doc, seq)
+			version = version + 1, last_modified = ?, doc = ?, app_display_name = ? WHERE seq = ?`,
+			d.name, d.nameKey, d.displayName, d.externalID, d.active, formatTime(now), d.doc, appName, seq)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("%s %q: %w", typ, d.name, store.ErrAlreadyExists)
 		}
@@ -517,10 +531,11 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 		}
 		out = &store.Resource{
 			Type: typ, ID: id, WorkspaceID: ws,
-			Version:      cur.Version + 1,
-			Created:      cur.Created,
-			LastModified: now.UTC().Truncate(timePrecision),
-			Doc:          up.Doc,
+			Version:        cur.Version + 1,
+			Created:        cur.Created,
+			LastModified:   now.UTC().Truncate(timePrecision),
+			Doc:            up.Doc,
+			AppDisplayName: appName,
 		}
 		fx := up.Effects
 		if up.MemberEvents != nil {
@@ -565,32 +580,38 @@ func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(
 				del = &store.Deletion{}
 			}
 		}
-		changes, err := applyEffects(ctx, tx, ws, now, del.Effects)
+		return deleteResource(ctx, tx, ws, typ, id, cur, seq, del, now)
+	})
+}
+
+// deleteResource deletes the resource cur, whose row is seq, as del says,
+// in the transaction tx, and returns the changes to publish.
+func deleteResource(ctx context.Context, tx conn, ws, typ, id string, cur *store.Resource, seq int64, del *store.Deletion, now time.Time) ([]store.Change, error) {
+	changes, err := applyEffects(ctx, tx, ws, now, del.Effects)
+	if err != nil {
+		return nil, err
+	}
+	if typ == schema.UserType.ID {
+		if !del.PurgeAt.IsZero() {
+			if err := parkUser(ctx, tx, cur, now, del.PurgeAt); err != nil {
+				return nil, err
+			}
+		} else if err := deleteUserCredentials(ctx, tx, ws, id); err != nil {
+			return nil, err
+		}
+		changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: id})
+	} else {
+		// Its users, found before the group goes, lose it.
+		more, err := groupChanges(ctx, tx, ws, seq, true, nil)
 		if err != nil {
 			return nil, err
 		}
-		if typ == schema.UserType.ID {
-			if !del.PurgeAt.IsZero() {
-				if err := parkUser(ctx, tx, cur, now, del.PurgeAt); err != nil {
-					return nil, err
-				}
-			} else if err := deleteUserCredentials(ctx, tx, ws, id); err != nil {
-				return nil, err
-			}
-			changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: id})
-		} else {
-			// Its users, found before the group goes, lose it.
-			more, err := groupChanges(ctx, tx, ws, seq, true, nil)
-			if err != nil {
-				return nil, err
-			}
-			changes = append(changes, more...)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM resources WHERE seq = ?`, seq); err != nil {
-			return nil, fmt.Errorf("delete %s: %w", typ, err)
-		}
-		return changes, nil
-	})
+		changes = append(changes, more...)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM resources WHERE seq = ?`, seq); err != nil {
+		return nil, fmt.Errorf("delete %s: %w", typ, err)
+	}
+	return changes, nil
 }
 
 // ListResources returns one page of the resources matching q.

@@ -12,7 +12,8 @@ import (
 
 // workspaceCols are the columns scanWorkspace reads, in its order.
 const workspaceCols = `id, slug, created, scim_enabled, create_users, sync_display_name, default_role, default_team,
-	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit, access, allow_linking`
+	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit, access, allow_linking,
+	delete_on_deactivate`
 
 func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) {
 	var (
@@ -23,7 +24,8 @@ func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) 
 		access  []byte
 	)
 	err := sc.Scan(&w.ID, &w.Slug, &created, &c.SCIMEnabled, &c.CreateUsers, &c.SyncDisplayName, &c.DefaultRole, &c.DefaultTeam,
-		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats, &access, &c.AllowLinking)
+		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats, &access, &c.AllowLinking,
+		&c.DeleteOnDeactivate)
 	if err != nil {
 		return w, err
 	}
@@ -53,7 +55,8 @@ func configArgs(c store.WorkspaceConfig) ([]any, error) {
 		access = string(b)
 	}
 	return []any{c.SCIMEnabled, c.CreateUsers, c.SyncDisplayName, c.DefaultRole, c.DefaultTeam,
-		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, seats, access, c.AllowLinking}, nil
+		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, seats, access, c.AllowLinking,
+		c.DeleteOnDeactivate}, nil
 }
 
 func (s *Store) workspaceWhere(ctx context.Context, q conn, where string, arg any) (store.Workspace, error) {
@@ -93,7 +96,8 @@ func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET scim_enabled = ?, create_users = ?, sync_display_name = ?,
 			default_role = ?, default_team = ?, default_team_role = ?, revoke_keys_on_deactivate = ?, delete_mode = ?,
-			soft_delete_grace_days = ?, strict_mode = ?, seat_limit = ?, access = ?, allow_linking = ? WHERE id = ?`, append(args, id)...); err != nil {
+			soft_delete_grace_days = ?, strict_mode = ?, seat_limit = ?, access = ?, allow_linking = ?,
+			delete_on_deactivate = ? WHERE id = ?`, append(args, id)...); err != nil {
 			return nil, fmt.Errorf("update workspace: %w", err)
 		}
 		out = w

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -472,5 +473,101 @@ func testTokenEvents(t *testing.T, newStore NewStore) {
 	}
 	if err := json.Unmarshal(evs[0].Data, &data); err != nil || data.Token["name"] != "okta" || data.Token["hash"] != nil {
 		t.Errorf("token.created data %s, %v", evs[0].Data, err)
+	}
+}
+
+// testUpdateThatDeletes checks that an update with a Deletion deletes the
+// resource as written, soft or hard, and returns it.
+func testUpdateThatDeletes(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustCreate(t, st, user("ws_a", "usr_1", "ada", "active", true), user("ws_a", "usr_2", "bob", "active", true),
+		group("ws_a", "grp_1", "Engineering", "usr_1", "usr_2"))
+	purgeAt := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	for _, tt := range []struct {
+		id  string
+		del store.Deletion
+	}{
+		{"usr_1", store.Deletion{PurgeAt: purgeAt, Effects: store.Effects{Events: []store.NewEvent{event("user.deleted", "usr_1", `{}`)}}}},
+		{"usr_2", store.Deletion{}},
+	} {
+		name := "Shown " + tt.id
+		out, err := st.UpdateResource(ctx, "ws_a", "User", tt.id, false, func(r *store.Resource) (*store.Update, error) {
+			doc := map[string]any{"userName": r.Doc["userName"], "active": false}
+			del := tt.del
+			return &store.Update{Doc: doc, AppDisplayName: &name, Delete: &del}, nil
+		})
+		if err != nil || out.Doc["active"] != false || out.Version != 2 || out.AppDisplayName != name {
+			t.Errorf("%s: UpdateResource = %+v, %v; want the user as written, at version 2", tt.id, out, err)
+		}
+		if _, err := st.Resource(ctx, "ws_a", "User", tt.id, false); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: after the update that deletes, Resource: %v, want ErrNotFound", tt.id, err)
+		}
+	}
+	d, err := st.DeletedUsers(ctx, "ws_a")
+	if err != nil || len(d) != 1 || d[0].Resource.ID != "usr_1" || d[0].Resource.Doc["active"] != false ||
+		d[0].Resource.AppDisplayName != "Shown usr_1" || !d[0].PurgeAt.Equal(purgeAt) {
+		t.Fatalf("DeletedUsers = %+v, %v; want usr_1 as written", d, err)
+	}
+	g, err := st.Resource(ctx, "ws_a", "Group", "grp_1", true)
+	if err != nil || len(g.Members) != 0 {
+		t.Errorf("group %+v, %v; want no members left", g, err)
+	}
+	if got := eventTypes(t, st, "ws_a"); !slices.Equal(got, []string{"user.deleted"}) {
+		t.Errorf("events %v", got)
+	}
+	// Restored, the user keeps the display name it had.
+	r, err := st.RestoreUser(ctx, "ws_a", "usr_1", nil)
+	if err != nil || r.AppDisplayName != "Shown usr_1" {
+		t.Errorf("RestoreUser = %+v, %v", r, err)
+	}
+}
+
+// testAppDisplayName checks that a user's AppDisplayName is stored apart
+// from its document: as created, and as updates set or keep it.
+func testAppDisplayName(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	u := user("ws_a", "usr_1", "ada", "displayName", "Ada")
+	u.AppDisplayName = "Ada Lovelace"
+	mustCreate(t, st, u)
+	get := func() string {
+		t.Helper()
+		r, err := st.Resource(ctx, "ws_a", "User", "usr_1", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := st.ListResources(ctx, "ws_a", "User", store.Query{Count: 10})
+		if err != nil || len(page.Resources) != 1 || page.Resources[0].AppDisplayName != r.AppDisplayName {
+			t.Errorf("listed %+v, %v; want the display name %q", page.Resources, err, r.AppDisplayName)
+		}
+		return r.AppDisplayName
+	}
+	if got := get(); got != "Ada Lovelace" {
+		t.Errorf("created with %q", got)
+	}
+	update := func(name *string) {
+		t.Helper()
+		out, err := st.UpdateResource(ctx, "ws_a", "User", "usr_1", false, func(r *store.Resource) (*store.Update, error) {
+			r.Doc["title"] = fmt.Sprint(r.Version)
+			return &store.Update{Doc: r.Doc, AppDisplayName: name}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := get(); out.AppDisplayName != want {
+			t.Errorf("UpdateResource returned %q, stored %q", out.AppDisplayName, want)
+		}
+	}
+	update(nil)
+	if got := get(); got != "Ada Lovelace" {
+		t.Errorf("an update without one changed it to %q", got)
+	}
+	name := "Countess"
+	update(&name)
+	if got := get(); got != "Countess" {
+		t.Errorf("updated to %q, want Countess", got)
 	}
 }

@@ -51,6 +51,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SoftDelete", testSoftDelete},
 		{"Purge", testPurge},
 		{"HardDelete", testHardDelete},
+		{"UpdateThatDeletes", testUpdateThatDeletes},
+		{"AppDisplayName", testAppDisplayName},
 		{"EffectsAtomic", testEffectsAtomic},
 		{"Seats", testSeats},
 		{"UserGroups", testUserGroups},
