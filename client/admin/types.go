@@ -84,6 +84,9 @@ type WorkspaceConfig struct {
 	// userName of a user the application invited itself: the invited
 	// user becomes the provisioned one, keeping its id.
 	AllowLinking bool `json:"allowLinking"`
+	// DeleteOnDeactivate makes an identity provider's deactivation of a
+	// user delete the user, as its DELETE would.
+	DeleteOnDeactivate bool `json:"deleteOnDeactivate"`
 	// Roles are the application's roles with their ranks; none means
 	// the default roles.
 	Roles []Role `json:"roles"`

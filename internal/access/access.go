@@ -297,13 +297,8 @@ func (v *Verifier) loadUser(ctx context.Context, ws *store.Workspace, id string)
 	if err != nil {
 		return nil, fmt.Errorf("access of user %s: %w", id, err)
 	}
-	u := &User{ID: r.ID, Active: r.Doc["active"] != false, Access: a}
+	u := &User{ID: r.ID, DisplayName: r.AppDisplayName, Active: r.Doc["active"] != false, Access: a}
 	u.UserName, _ = r.Doc["userName"].(string)
-	u.DisplayName, _ = r.Doc["displayName"].(string)
-	if u.DisplayName == "" {
-		name, _ := r.Doc["name"].(map[string]any)
-		u.DisplayName, _ = name["formatted"].(string)
-	}
 	return u, nil
 }
 

@@ -162,7 +162,7 @@ var schemas = map[string]any{
 		"properties": map[string]any{
 			"scimEnabled":            typ("boolean", "admit SCIM requests; without it every SCIM request of the workspace is refused (403). Default true"),
 			"createUsers":            typ("boolean", "let identity providers create users; updates apply either way. Default true"),
-			"syncDisplayName":        typ("boolean", "keep display names in step with identity providers. Default true"),
+			"syncDisplayName":        typ("boolean", "keep the display names applications see in step with identity providers; when false, a user's stays the one it was created with. Default true"),
 			"defaultRole":            typ("string", "role of a provisioned user: 1-64 letters, digits, spaces or _.:@/-. Default viewer"),
 			"defaultTeam":            typ("string", "team provisioned users join; empty for none. Default empty"),
 			"defaultTeamRole":        typ("string", "their role in defaultTeam. Default member"),
@@ -175,7 +175,8 @@ var schemas = map[string]any{
 				"items": obj([]string{"name", "rank"}, map[string]any{"name": typ("string", ""), "rank": typ("integer", "higher grants more")})},
 			"roleMappings": map[string]any{"type": []string{"array", "null"}, "description": "grant a role to the members of groups, by displayName (case-insensitive, * and ? globs, matching the group's path and its ancestors) or by externalId",
 				"items": obj([]string{"role"}, map[string]any{"group": typ("string", "displayName or glob"), "externalId": typ("string", ""), "role": typ("string", "one of roles")})},
-			"allowLinking": typ("boolean", "let an identity provider create a user with the userName of an invited user, which it becomes (keeping its id); without it that create gets 409. Default false"),
+			"allowLinking":       typ("boolean", "let an identity provider create a user with the userName or primary email of an invited user, which it becomes (keeping its id); without it that create gets 409. Default false"),
+			"deleteOnDeactivate": typ("boolean", "make an identity provider's deactivation of a user delete it, as its DELETE would (see deleteMode); the deactivation is answered 200 with the user as written. Default false"),
 			"groupAllowlist": map[string]any{"type": []string{"array", "null"}, "items": str,
 				"description": "the groups that have an effect, by displayName or glob; null or empty for all. Other groups are stored but grant nothing"},
 		},

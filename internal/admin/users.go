@@ -31,11 +31,7 @@ func userOut(r *store.Resource) User {
 	}
 	u.UserName, _ = r.Doc["userName"].(string)
 	u.ExternalID, _ = r.Doc["externalId"].(string)
-	u.DisplayName, _ = r.Doc["displayName"].(string)
-	if u.DisplayName == "" {
-		name, _ := r.Doc["name"].(map[string]any)
-		u.DisplayName, _ = name["formatted"].(string)
-	}
+	u.DisplayName = r.AppDisplayName
 	u.Email = primaryEmail(r.Doc)
 	return u
 }
@@ -224,7 +220,7 @@ func inviteUser(h *Handler, c *call) (int, any, error) {
 	if body.Email != "" {
 		doc["emails"] = []any{map[string]any{"value": body.Email, "primary": true}}
 	}
-	r := &store.Resource{Type: schema.UserType.ID, ID: id.New(id.User), WorkspaceID: w.ID, Doc: doc}
+	r := &store.Resource{Type: schema.UserType.ID, ID: id.New(id.User), WorkspaceID: w.ID, Doc: doc, AppDisplayName: schema.UserDisplayName(doc)}
 	if err := h.store.CreateLocalUser(c.r.Context(), r); err != nil {
 		switch {
 		case errors.Is(err, store.ErrAlreadyExists):

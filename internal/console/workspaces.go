@@ -152,6 +152,7 @@ var settings = []setting{
 	{"strictMode", kindBool, ""},
 	{"seatLimit", kindValue, "empty for unlimited"},
 	{"allowLinking", kindBool, ""},
+	{"deleteOnDeactivate", kindBool, ""},
 	{"roles", kindJSON, `e.g. [{"name": "viewer", "rank": 10}, {"name": "admin", "rank": 40}]; empty for the defaults`},
 	{"roleMappings", kindJSON, `e.g. [{"group": "Eng*", "role": "developer"}, {"externalId": "00g1", "role": "admin"}]; empty for none`},
 	{"groupAllowlist", kindJSON, `e.g. ["Engineering", "Sales*"]; empty for every group`},

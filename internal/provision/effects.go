@@ -97,7 +97,7 @@ func createdEvents(rt *schema.ResourceType, r *store.Resource) []store.NewEvent 
 		evs := []store.NewEvent{event(EventGroupCreated, r.ID, map[string]any{"group": resourceData(r.ID, r.Doc)})}
 		return append(evs, memberEvents(r.ID, r.Doc, memberIDs(r.Members), nil, false)...)
 	}
-	return []store.NewEvent{event(EventUserCreated, r.ID, map[string]any{"user": resourceData(r.ID, r.Doc)})}
+	return []store.NewEvent{event(EventUserCreated, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName)})}
 }
 
 // active reports whether a user document is active: SCIM leaves the
@@ -106,32 +106,65 @@ func active(doc map[string]any) bool {
 	return doc["active"] != false
 }
 
-// updateEffects are the effects of the change c to cur: its events and,
-// for a user made inactive, the revocation of its credentials.
-func (s *Service) updateEffects(ws *store.Workspace, rt *schema.ResourceType, cur *store.Resource, c *Change) store.Effects {
+// groupEffects are the events of the change c to the group cur.
+func groupEffects(cur *store.Resource, c *Change) store.Effects {
 	var fx store.Effects
-	if rt == schema.GroupType {
-		if !reflect.DeepEqual(c.Before, c.After) {
-			fx.Events = append(fx.Events, event(EventGroupUpdated, cur.ID, map[string]any{
-				"group": resourceData(cur.ID, c.After), "changed": changedAttributes(c.Before, c.After)}))
-		}
-		fx.Events = append(fx.Events, memberEvents(cur.ID, c.After, c.Added, c.Removed, c.Cleared)...)
-		return fx
+	if !reflect.DeepEqual(c.Before, c.After) {
+		fx.Events = append(fx.Events, event(EventGroupUpdated, cur.ID, map[string]any{
+			"group": resourceData(cur.ID, c.After), "changed": changedAttributes(c.Before, c.After)}))
 	}
-	if reflect.DeepEqual(c.Before, c.After) {
-		return fx
+	fx.Events = append(fx.Events, memberEvents(cur.ID, c.After, c.Added, c.Removed, c.Cleared)...)
+	return fx
+}
+
+// appDisplayName returns the display name applications are to see for
+// the user cur once its document is next: one made from next if the
+// workspace syncs display names, else the one it has.
+func appDisplayName(ws *store.Workspace, cur *store.Resource, next map[string]any) string {
+	if ws.Config.SyncDisplayName {
+		return schema.UserDisplayName(next)
+	}
+	return cur.AppDisplayName
+}
+
+// userData is a user as events carry it: its attributes, with the
+// display name applications see for displayName, and its id.
+func userData(id string, doc map[string]any, appName string) map[string]any {
+	out := resourceData(id, doc)
+	delete(out, "displayName")
+	if appName != "" {
+		out["displayName"] = appName
+	}
+	return out
+}
+
+// userUpdate is the update that makes c.After the document of the user
+// cur, with its effects: an event, unless nothing applications see
+// changes, and, for a user made inactive, the revocation of its
+// credentials. In a workspace that deletes deactivated users, a
+// deactivation is a deletion instead, with a DELETE's effects.
+func (s *Service) userUpdate(ws *store.Workspace, cur *store.Resource, c *Change) *store.Update {
+	name := appDisplayName(ws, cur, c.After)
+	up := &store.Update{Doc: c.After, AppDisplayName: &name}
+	was, is := active(c.Before), active(c.After)
+	if ws.Config.DeleteOnDeactivate && was && !is {
+		up.Delete = s.deletion(ws, schema.UserType, &store.Resource{ID: cur.ID, Doc: c.After, AppDisplayName: name})
+		return up
+	}
+	before, after := userData(cur.ID, c.Before, cur.AppDisplayName), userData(cur.ID, c.After, name)
+	if reflect.DeepEqual(before, after) {
+		return up
 	}
 	typ := EventUserUpdated
-	switch was, is := active(c.Before), active(c.After); {
+	switch {
 	case was && !is:
 		typ = EventUserDeactivated
-		fx.Revoke = &store.Revocation{UserID: cur.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeactivated}
+		up.Revoke = &store.Revocation{UserID: cur.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeactivated}
 	case !was && is:
 		typ = EventUserReactivated
 	}
-	fx.Events = []store.NewEvent{event(typ, cur.ID, map[string]any{
-		"user": resourceData(cur.ID, c.After), "changed": changedAttributes(c.Before, c.After)})}
-	return fx
+	up.Events = []store.NewEvent{event(typ, cur.ID, map[string]any{"user": after, "changed": changedAttributes(before, after)})}
+	return up
 }
 
 // changedAttributes names the top-level attributes that differ.
@@ -159,7 +192,7 @@ func (s *Service) deletion(ws *store.Workspace, rt *schema.ResourceType, cur *st
 			event(EventGroupDeleted, cur.ID, map[string]any{"group": groupRef(cur.ID, cur.Doc)})}}}
 	}
 	d := &store.Deletion{}
-	data := map[string]any{"user": resourceData(cur.ID, cur.Doc), "mode": ws.Config.DeleteMode}
+	data := map[string]any{"user": userData(cur.ID, cur.Doc, cur.AppDisplayName), "mode": ws.Config.DeleteMode}
 	if ws.Config.DeleteMode != store.DeleteHard {
 		d.PurgeAt = s.now().Add(time.Duration(ws.Config.SoftDeleteGraceDays) * 24 * time.Hour).UTC()
 		data["purgeAt"] = d.PurgeAt.Format(time.RFC3339)
@@ -177,7 +210,7 @@ func (s *Service) DeleteInvited(ctx context.Context, ws *store.Workspace, userID
 	err := s.store.DeleteLocalUser(ctx, ws.ID, userID, func(r *store.Resource) store.Effects {
 		return store.Effects{
 			Revoke: &store.Revocation{UserID: r.ID, APIKeys: true, Reason: ReasonDeleted},
-			Events: []store.NewEvent{event(EventUserDeleted, r.ID, map[string]any{"user": resourceData(r.ID, r.Doc), "mode": store.DeleteHard})},
+			Events: []store.NewEvent{event(EventUserDeleted, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName), "mode": store.DeleteHard})},
 		}
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -190,7 +223,7 @@ func (s *Service) DeleteInvited(ctx context.Context, ws *store.Workspace, userID
 // former group memberships or credentials.
 func (s *Service) Restore(ctx context.Context, ws *store.Workspace, userID string) (*store.Resource, error) {
 	r, err := s.store.RestoreUser(ctx, ws.ID, userID, func(r *store.Resource) store.Effects {
-		return store.Effects{Events: []store.NewEvent{event(EventUserRestored, r.ID, map[string]any{"user": resourceData(r.ID, r.Doc)})}}
+		return store.Effects{Events: []store.NewEvent{event(EventUserRestored, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName)})}}
 	})
 	return r, storeError(schema.UserType, userID, err)
 }

@@ -209,6 +209,9 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 		}
 	}
 	r := &store.Resource{Type: rt.ID, ID: id.New(idPrefix(rt)), WorkspaceID: ws.ID, Doc: doc}
+	if rt == schema.UserType {
+		r.AppDisplayName = schema.UserDisplayName(doc)
+	}
 	if rt == schema.GroupType {
 		for _, m := range takeMembers(doc) {
 			r.Members = append(r.Members, store.Member{Value: m})
@@ -221,7 +224,7 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 			// credentials, which an inactive one loses as if
 			// deactivated.
 			err = s.store.LinkLocalUser(ctx, r, func(r *store.Resource) store.Effects {
-				fx := store.Effects{Events: []store.NewEvent{event(EventUserLinked, r.ID, map[string]any{"user": resourceData(r.ID, r.Doc)})}}
+				fx := store.Effects{Events: []store.NewEvent{event(EventUserLinked, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName)})}}
 				if !active(r.Doc) {
 					fx.Revoke = &store.Revocation{UserID: r.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeactivated}
 				}
@@ -292,7 +295,10 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 		if len(c.Added) == 0 && len(c.Removed) == 0 && reflect.DeepEqual(cur.Doc, doc) {
 			return nil, nil // the resource as it is: keep the version
 		}
-		up.Effects = s.updateEffects(ws, rt, cur, c)
+		if rt == schema.UserType {
+			return s.userUpdate(ws, cur, c), nil
+		}
+		up.Effects = groupEffects(cur, c)
 		return up, nil
 	})
 	return r, storeError(rt, resID, err)
@@ -378,10 +384,13 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 			return nil, nil // nothing changed: keep the version
 		}
 		c.After = up.Doc
+		if rt == schema.UserType {
+			return s.userUpdate(ws, cur, c), nil
+		}
 		if up.Members != nil {
 			c.Added, c.Removed = up.Members.Add, up.Members.Remove
 		}
-		up.Effects = s.updateEffects(ws, rt, cur, c)
+		up.Effects = groupEffects(cur, c)
 		return up, nil
 	})
 	return r, storeError(rt, resID, err)
@@ -413,7 +422,7 @@ func (s *Service) patchGroupDelta(ctx context.Context, ws *store.Workspace, rt *
 		up := &store.Update{Members: mc}
 		if !reflect.DeepEqual(cur.Doc, doc) {
 			up.Doc = doc
-			up.Effects = s.updateEffects(ws, rt, cur, c)
+			up.Effects = groupEffects(cur, c)
 		}
 		// Members added that were members already, and members removed
 		// that were not, change nothing: the store says which did.

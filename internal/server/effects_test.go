@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -254,4 +255,88 @@ func TestLocalUsersAndLinking(t *testing.T) {
 	}
 	// A SCIM user's userName is still refused.
 	wantError(t, e.do("POST", "/scim/v2/Users", map[string]any{"userName": "ada@ACME.test"}), http.StatusConflict, "uniqueness")
+}
+
+// TestDeleteOnDeactivate: in a workspace with deleteOnDeactivate, an
+// identity provider's deactivation (PATCH or PUT) is answered 200 with the
+// user as written, inactive, and deletes the user as its DELETE would:
+// soft or hard per deleteMode, with the user.deleted event and the
+// credentials revoked.
+func TestDeleteOnDeactivate(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, mode string
+		deactivate func(e *env, id string) response
+	}{
+		{"PATCH, soft", "soft", func(e *env, id string) response {
+			return e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+id, patchOp("replace", "active", false))
+		}},
+		{"PUT, soft", "soft", func(e *env, id string) response {
+			return e.must(http.StatusOK, "PUT", "/scim/v2/Users/"+id, map[string]any{"userName": "ada@acme.test", "active": false, "title": "Gone"})
+		}},
+		{"PATCH, hard", "hard", func(e *env, id string) response {
+			return e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+id, patchOps(
+				map[string]any{"op": "replace", "path": "title", "value": "Gone"},
+				map[string]any{"op": "replace", "value": map[string]any{"active": false}}))
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			ctx := context.Background()
+			e.setConfig("deleteOnDeactivate=true", "deleteMode="+tt.mode)
+			created := e.createUser("ada@acme.test", map[string]any{"active": true})
+			id := created.str("id")
+			cred := store.Credential{ID: "cred_aaaaaaaaaaaaaaaa", WorkspaceID: e.wsID("acme"), UserID: id, Kind: store.CredentialSession,
+				Name: "browser", Hash: []byte("h"), Created: time.Now()}
+			if err := e.st.CreateCredential(ctx, cred); err != nil {
+				t.Fatal(err)
+			}
+			// An inactive user is kept: only a deactivation deletes.
+			idle := e.createUser("idle@acme.test", map[string]any{"active": false}).str("id")
+			e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+idle, patchOp("replace", "title", "Idle"))
+			e.must(http.StatusOK, "GET", "/scim/v2/Users/"+idle, nil)
+
+			r := tt.deactivate(e, id)
+			if r.body["active"] != false || r.str("id") != id || r.str("meta.version") == created.str("meta.version") {
+				t.Errorf("answer %s, want the user as written: inactive, with a new version", r.raw)
+			}
+			wantError(t, e.do("GET", "/scim/v2/Users/"+id, nil), http.StatusNotFound, "")
+			var ofUser []string
+			for _, ev := range e.events("acme") {
+				if ev.Subject == id || ev.Subject == cred.ID {
+					ofUser = append(ofUser, ev.Type)
+				}
+				if ev.Type == "user.deleted" && !strings.Contains(string(ev.Data), `"mode":"`+tt.mode+`"`) {
+					t.Errorf("event %s %s, want mode %s", ev.Type, ev.Data, tt.mode)
+				}
+			}
+			if want := []string{"user.created", "session.created", "user.deleted", "session.revoked"}; !slices.Equal(ofUser, want) {
+				t.Errorf("events of the user %v, want %v", ofUser, want)
+			}
+			deleted, err := e.st.DeletedUsers(ctx, e.wsID("acme"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch tt.mode {
+			case "soft":
+				if len(deleted) != 1 || deleted[0].Resource.ID != id || deleted[0].Resource.Doc["active"] != false {
+					t.Fatalf("deleted users %+v, want the user as written", deleted)
+				}
+				creds, err := e.st.Credentials(ctx, e.wsID("acme"), id)
+				if err != nil || len(creds) != 1 || creds[0].Revoked.IsZero() || creds[0].RevokedReason != "user.deleted" {
+					t.Errorf("credentials %+v, %v; want the session revoked as by a deletion", creds, err)
+				}
+			case "hard":
+				if len(deleted) != 0 {
+					t.Errorf("deleted users %+v, want none", deleted)
+				}
+				if _, err := e.st.CredentialByHash(ctx, e.wsID("acme"), []byte("h")); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("credential of a hard-deleted user: %v, want it gone", err)
+				}
+			}
+			// The identity provider may create the user again.
+			e.createUser("ada@acme.test", nil)
+		})
+	}
 }

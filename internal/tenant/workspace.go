@@ -99,6 +99,7 @@ var settings = []setting{
 	}, func(c store.WorkspaceConfig) string { return strconv.Itoa(c.SoftDeleteGraceDays) }},
 	boolSetting("strictMode", func(c *store.WorkspaceConfig) *bool { return &c.StrictMode }),
 	boolSetting("allowLinking", func(c *store.WorkspaceConfig) *bool { return &c.AllowLinking }),
+	boolSetting("deleteOnDeactivate", func(c *store.WorkspaceConfig) *bool { return &c.DeleteOnDeactivate }),
 	{"roles", func(c *store.WorkspaceConfig, v string) error {
 		// name:rank,name:rank
 		c.Roles = nil
@@ -188,7 +189,7 @@ var settings = []setting{
 var settingDocs = map[string]string{
 	"scimEnabled":            "accept SCIM requests; when false, every SCIM request of the workspace gets 403",
 	"createUsers":            "identity providers may create users; when false, creating one gets 403, and existing users are still updated",
-	"syncDisplayName":        "keep display names in step with what identity providers send",
+	"syncDisplayName":        "keep the display names applications see in step with what identity providers send; when false, a user's stays the one it was created with",
 	"defaultRole":            "role of users in no group that maps to a role",
 	"defaultTeam":            "team provisioned users join; empty for none",
 	"defaultTeamRole":        "their role in that team, and in the teams of synced groups",
@@ -197,7 +198,8 @@ var settingDocs = map[string]string{
 	"softDeleteGraceDays":    "how many days soft-deleted users are kept: 1 to 3650",
 	"strictMode":             "refuse SCIM writes that would give a user a role above what its groups grant, and ignore roles assigned directly",
 	"seatLimit":              "most active and invited users; none for unlimited",
-	"allowLinking":           "an identity provider that creates a user with an invited user's userName gets that user, with its id, rather than 409",
+	"allowLinking":           "an identity provider that creates a user with an invited user's userName or primary email gets that user, with its id, rather than 409",
+	"deleteOnDeactivate":     "an identity provider's deactivation of a user deletes it, as a DELETE would (see deleteMode)",
 	"roles":                  "the application's roles, each with its rank; none for the default ones",
 	"roleMappings":           "groups whose members get a role: by displayName, exact or a glob such as Eng*, or by externalId",
 	"groupAllowlist":         "the groups that have an effect, by displayName or glob; none for every group",
