@@ -353,6 +353,25 @@ func TestTLS(t *testing.T) {
 		t.Errorf("admin listener serves %q, want first", got)
 	}
 
+	// Locations are https URLs, with no proxy to say so.
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	req, _ := http.NewRequest("GET", strings.TrimSuffix(scimURL, "/Users")+"/ServiceProviderConfig", nil)
+	req.Header.Set("Authorization", "Bearer "+scimToken)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spc struct {
+		Meta struct {
+			Location string `json:"location"`
+		} `json:"meta"`
+	}
+	json.NewDecoder(resp.Body).Decode(&spc)
+	resp.Body.Close()
+	if !strings.HasPrefix(spc.Meta.Location, "https://127.0.0.1:") {
+		t.Errorf("meta.location over TLS: %q", spc.Meta.Location)
+	}
+
 	// Renewed: served from the next check.
 	pool.AddCert(newCert(t, "second", certFile, keyFile))
 	eventually(t, 10*time.Second, "the second certificate", func() bool { return served(scimURL, scimToken) == "second" })

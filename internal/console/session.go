@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/scimd/scimd/internal/request"
 )
 
 // The cookies of the console. Both are sealed (see sealer), HttpOnly,
@@ -111,7 +113,7 @@ func (q *req) setCookie(name, value string, maxAge time.Duration) {
 // costs only the forger: a browser that reached the console over plain
 // HTTP keeps no Secure cookie, and so cannot sign in.
 func overTLS(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	return request.Scheme(r) == "https"
 }
 
 // setFlash keeps a notice for the next page.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/scimd/scimd/internal/audit"
@@ -127,3 +128,21 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection (flushes of
 // the event feed, deadlines).
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Scheme returns the scheme by which the client reached the server:
+// what the proxy nearest to the client says in X-Forwarded-Proto (the
+// first of its values), if it says http or https in any case; else https
+// for a request over TLS, else http. A forged header changes only the
+// URLs in the forger's own responses, and makes a browser that signs in
+// to the console over plain HTTP drop its Secure cookie.
+func Scheme(r *http.Request) string {
+	first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	switch p := strings.ToLower(strings.TrimSpace(first)); p {
+	case "http", "https":
+		return p
+	}
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}

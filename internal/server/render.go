@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/scimd/scimd/internal/provision"
+	"github.com/scimd/scimd/internal/request"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
@@ -117,14 +118,7 @@ func (s *Server) baseURL(r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return strings.TrimSuffix(s.cfg.PublicURL, "/")
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		scheme = p
-	}
-	return scheme + "://" + r.Host + s.cfg.BasePath
+	return request.Scheme(r) + "://" + r.Host + s.cfg.BasePath
 }
 
 // resourceJSON renders a stored resource as SCIM JSON (before attribute
