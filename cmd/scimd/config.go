@@ -15,6 +15,7 @@ import (
 
 	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/front"
 	"github.com/scimd/scimd/internal/mail"
 	"github.com/scimd/scimd/internal/server"
 )
@@ -120,6 +121,8 @@ func (c *Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.Server.BasePath, "/") {
 		bad("--base-path %q: want a path starting with /, such as /scim/v2", c.Server.BasePath)
+	} else if err := front.CheckBasePath(c.Server.BasePath, c.AdminAddr == ""); err != nil {
+		bad("--base-path %q: %w", c.Server.BasePath, err)
 	}
 	if p := c.Server.PublicURL; p != "" {
 		if u, err := url.Parse(p); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

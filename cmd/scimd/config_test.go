@@ -117,6 +117,8 @@ func TestStrictSettings(t *testing.T) {
 			[]string{"serve", "--addr", "8080", "--public-url", "scim.example.com", "--request-timeout", "0", "--token-ttl", "-1d", "--rate-limit", "-1", "--base-path", "scim"},
 			[]string{`--log-format "xml": want text or json`, `--addr "8080": want HOST:PORT`, `--public-url "scim.example.com": want an absolute http or https URL`,
 				"--request-timeout 0s: must be positive", "--token-ttl -1d: must not be negative", "--rate-limit -1: must not be negative", `--base-path "scim": want a path starting with /`}},
+		{"a base path that hides the application API", nil, []string{"serve", "--base-path", "/v1/workspaces"},
+			[]string{`--base-path "/v1/workspaces": the SCIM base path /v1/workspaces would hide the application API's /v1/workspaces/{slug}/`}},
 		{"the same address twice", nil, []string{"serve", "--addr", "127.0.0.1:8080", "--admin-addr", "127.0.0.1:8080"},
 			[]string{`--admin-addr "127.0.0.1:8080": the same as --addr`}},
 		{"smtp settings without a server", []string{"SCIMD_SMTP_FROM=scimd@example.com"}, []string{"serve"},

@@ -85,7 +85,7 @@ type testServer struct {
 	logs  *lockedBuffer
 }
 
-var firstRunRE = regexp.MustCompile(`serving SCIM 2\.0 at (\S+)/scim/v2 [\s\S]*shown once, [^)]*\):\s+(scim_\S+)[\s\S]*shown once, [^)]*\):\s+(scimd_admin_\S+)`)
+var firstRunRE = regexp.MustCompile(`serving SCIM 2\.0 at (https?://[^/\s]+)\S* [\s\S]*shown once, [^)]*\):\s+(scim_\S+)[\s\S]*shown once, [^)]*\):\s+(scimd_admin_\S+)`)
 
 // startServer starts a server on a new database with serve's flags, and
 // stops it when t ends.

@@ -59,27 +59,14 @@ type Handler struct {
 // New returns the root handler of a listener serving what cfg says. It
 // fails if the SCIM base path would hide a route of another surface.
 func New(cfg Config) (*Handler, error) {
-	h := &Handler{scim: cfg.SCIM}
-	if cfg.App != nil {
-		h.surfaces = append(h.surfaces, surface{name: "the application API", prefix: appapi.Prefix, h: cfg.App, routes: appapi.Paths(), endpoint: appapi.Prefix + "/*"})
-	}
-	if cfg.Admin != nil {
-		h.surfaces = append(h.surfaces, surface{name: "the admin API", prefix: admin.Prefix, h: cfg.Admin, endpoint: admin.Prefix + "/*"})
-	}
-	if cfg.Console != nil {
-		p := strings.TrimSuffix(console.Prefix, "/")
-		h.surfaces = append(h.surfaces, surface{name: "the console", prefix: p, h: cfg.Console, endpoint: p + "/*"})
-	}
-	if cfg.MetricsHandler != nil {
-		h.surfaces = append(h.surfaces, surface{name: "the metrics", prefix: "/metrics", h: cfg.MetricsHandler, endpoint: "/metrics"})
-	}
+	h := &Handler{scim: cfg.SCIM, surfaces: surfaces(cfg)}
 	h.fallback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 page not found", http.StatusNotFound)
 	})
 	if s := cfg.SCIM; s != nil {
 		h.fallback = s
 		if base := s.BasePath(); base != "" {
-			if err := h.check(base); err != nil {
+			if err := check(h.surfaces, base); err != nil {
 				return nil, err
 			}
 			h.surfaces = append(h.surfaces, surface{name: "SCIM", prefix: base, h: s, scim: true})
@@ -90,12 +77,48 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
+// surfaces returns the surfaces other than SCIM that cfg serves.
+func surfaces(cfg Config) []surface {
+	var ss []surface
+	if cfg.App != nil {
+		ss = append(ss, surface{name: "the application API", prefix: appapi.Prefix, h: cfg.App, routes: appapi.Paths(), endpoint: appapi.Prefix + "/*"})
+	}
+	if cfg.Admin != nil {
+		ss = append(ss, surface{name: "the admin API", prefix: admin.Prefix, h: cfg.Admin, endpoint: admin.Prefix + "/*"})
+	}
+	if cfg.Console != nil {
+		p := strings.TrimSuffix(console.Prefix, "/")
+		ss = append(ss, surface{name: "the console", prefix: p, h: cfg.Console, endpoint: p + "/*"})
+	}
+	if cfg.MetricsHandler != nil {
+		ss = append(ss, surface{name: "the metrics", prefix: "/metrics", h: cfg.MetricsHandler, endpoint: "/metrics"})
+	}
+	return ss
+}
+
+// CheckBasePath is New's check of the SCIM base path, for a listener that
+// serves the application API beside SCIM and, with admin, the admin API
+// and the console: so that a configuration is refused before anything
+// starts.
+func CheckBasePath(base string, admin bool) error {
+	var cfg Config
+	cfg.App = http.NotFoundHandler()
+	if admin {
+		cfg.Admin, cfg.Console = cfg.App, cfg.App
+	}
+	// As server.New has it: no trailing slash, and "" for the root.
+	if base = "/" + strings.Trim(base, "/"); base == "/" {
+		return nil
+	}
+	return check(surfaces(cfg), base)
+}
+
 // check refuses a SCIM base path that would hide another surface's
 // route: with the longest prefix winning, SCIM under /v1/auth/scim/v2 and
 // the application API under /v1 are both served, but SCIM under /v1 or
 // under /v1/workspaces would take the application API's requests.
-func (h *Handler) check(base string) error {
-	for _, s := range h.surfaces {
+func check(surfaces []surface, base string) error {
+	for _, s := range surfaces {
 		switch {
 		case base == s.prefix:
 			return fmt.Errorf("the SCIM base path %s is where %s is served; choose another", base, s.name)
