@@ -60,21 +60,19 @@ type Access struct {
 // arguments.
 type AccessFunc func(ctx context.Context, ws *store.Workspace, user *store.Resource, groups []store.GroupNode) (Access, error)
 
-// DefaultAccess computes a user's roles, group keys and teams from the
-// groups it is in and its workspace's access policy (see package roles),
-// and adds the workspace's default team, if it has one.
+// DefaultAccess computes a user's roles, group keys and teams, the
+// workspace's default team among them, from the groups it is in, the
+// teams they are linked to and its workspace's access policy (see
+// package roles).
 func DefaultAccess(_ context.Context, ws *store.Workspace, user *store.Resource, groups []store.GroupNode) (Access, error) {
 	c, err := ws.Config.Policy().Compile()
 	if err != nil {
 		return Access{}, fmt.Errorf("workspace %s: %w", ws.Slug, err)
 	}
 	a := c.Compute(provision.RoleInput(user.Doc, groups))
-	teams := make([]Team, 0, len(a.Teams)+1)
-	for _, t := range a.Teams {
-		teams = append(teams, Team{Key: t.Key, Role: t.Role})
-	}
-	if t := ws.Config.DefaultTeam; t != "" {
-		teams = append(teams, Team{Key: t, Role: ws.Config.DefaultTeamRole})
+	teams := make([]Team, len(a.Teams))
+	for i, t := range a.Teams {
+		teams[i] = Team{Key: t.Key, Role: t.Role}
 	}
 	return Access{Roles: a.Roles, Groups: a.Groups, Teams: teams}, nil
 }

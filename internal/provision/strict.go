@@ -51,7 +51,8 @@ func (s *Service) guardRoles(ctx context.Context, ws *store.Workspace, rt *schem
 func RoleInput(doc map[string]any, groups []store.GroupNode) roles.Input {
 	in := roles.Input{Groups: make([]roles.Group, len(groups)), DirectRoles: roleValues(doc)}
 	for i, n := range groups {
-		in.Groups[i] = roles.Group{ID: n.ID, DisplayName: n.DisplayName, ExternalID: n.ExternalID, Parents: n.Parents}
+		in.Groups[i] = roles.Group{ID: n.ID, DisplayName: n.DisplayName, ExternalID: n.ExternalID, Parents: n.Parents,
+			Team: n.Team, TeamRole: n.TeamRole}
 	}
 	return in
 }

@@ -2,8 +2,8 @@
 // groups and their workspace's access policy. A Reconciler recomputes a
 // user's roles whenever something that decides them changes: the user,
 // or a group it is in, directly or through nested groups (the store names
-// the users a group write affects), and every user of a workspace when
-// its policy changes; as a safety net, it recomputes every user's
+// the users a group write affects, or a change of the team a group is
+// linked to), and every user of a workspace when its policy changes; as a safety net, it recomputes every user's
 // periodically. Each change of a user's roles becomes one
 // user.roles_changed event and one audit entry.
 package reconcile
@@ -23,8 +23,8 @@ import (
 	"github.com/scimd/scimd/internal/store"
 )
 
-// EventRolesChanged is the event of a change of a user's effective roles
-// or group keys.
+// EventRolesChanged is the event of a change of a user's effective roles,
+// group keys or teams.
 const EventRolesChanged = "user.roles_changed"
 
 // DefaultSweep is how often every user's roles are recomputed.
@@ -311,7 +311,7 @@ func (r *Reconciler) record(ctx context.Context, p *workspacePolicy, id string, 
 	}
 }
 
-// Compute returns a user's effective roles and group keys.
+// Compute returns a user's effective roles, group keys and teams.
 func Compute(ctx context.Context, st store.Store, policy *roles.Compiled, u *store.Resource) (roles.Access, error) {
 	groups, err := st.UserGroups(ctx, u.WorkspaceID, u.ID)
 	if err != nil {
@@ -326,7 +326,10 @@ func (r *Reconciler) user(ctx context.Context, p *workspacePolicy, u *store.Reso
 	if err != nil {
 		return err
 	}
-	next := store.UserRoles{Roles: a.Roles, Groups: a.Groups}
+	next := store.UserRoles{Roles: a.Roles, Groups: a.Groups, Teams: make([]store.Team, len(a.Teams))}
+	for i, t := range a.Teams {
+		next.Teams[i] = store.Team{Key: t.Key, Role: t.Role}
+	}
 	var before store.UserRoles
 	var had bool
 	changed, err := r.store.SetUserRoles(ctx, p.ws.ID, u.ID, next, func(old store.UserRoles, h bool) store.NewEvent {

@@ -16,6 +16,11 @@ type Group struct {
 	ExternalID  string
 	// Parents are the ids of the groups this one is a direct member of.
 	Parents []string
+	// Team, if not "", is the team an operator linked the group to,
+	// which it is then instead of a team of its own; TeamRole is its
+	// members' role there, "" for the policy's TeamRole.
+	Team     string
+	TeamRole string
 }
 
 // Input is what Compute and Check know of a user.
@@ -30,7 +35,9 @@ type Input struct {
 	DirectRoles []string
 }
 
-// Team is a user's membership of a synced group as a team.
+// Team is a user's membership of a team: of a synced group's own team,
+// keyed by the group's key, of the team the group is linked to, or of
+// the policy's DefaultTeam.
 type Team struct {
 	Key  string `json:"key"`
 	Role string `json:"role"`
@@ -43,8 +50,14 @@ type Access struct {
 	// Groups are the keys of the synced groups the user is in, and of
 	// their ancestors, sorted.
 	Groups []string `json:"groups"`
-	// Teams are the synced groups the user is in, by key, sorted;
-	// ancestors the user is in only by implication are not teams.
+	// Teams are the user's teams, sorted by key, then the policy's
+	// DefaultTeam, if any, unless the user is in it already. A synced
+	// group the user is in is a team of its own, keyed by the group's
+	// keys (its paths; ancestors the user is in only by implication are
+	// not teams), unless it is linked to a team. A user in one team
+	// through several groups has one role there: that of a link that
+	// names one, the first in order if several do, else the policy's
+	// TeamRole.
 	Teams []Team `json:"teams"`
 }
 
@@ -52,7 +65,8 @@ type Access struct {
 type evaluation struct {
 	granted []bool   // by index in Compiled.roles: roles the groups grant
 	keys    []string // folded paths of synced groups and their ancestors, sorted
-	teams   []string // folded paths of synced groups, sorted
+	teams   []string // folded paths of synced groups not linked to a team, sorted
+	linked  []Team   // teams synced groups are linked to
 }
 
 // evaluate applies the policy to a user's groups. The roles granted are
@@ -75,7 +89,8 @@ func (c *Compiled) evaluate(groups []Group) evaluation {
 	for _, pp := range paths {
 		n += len(pp)
 	}
-	e.teams = make([]string, 0, n)
+	all := make([]string, 0, n) // paths of synced groups
+	linked := false
 	for i, g := range groups {
 		if !c.synced(names[i]) {
 			continue
@@ -84,16 +99,32 @@ func (c *Compiled) evaluate(groups []Group) evaluation {
 		if g.ExternalID != "" {
 			grant(c.external[g.ExternalID])
 		}
-		e.teams = append(e.teams, paths[i]...)
+		all = append(all, paths[i]...)
+		if g.Team != "" {
+			linked = true
+			e.linked = append(e.linked, Team{Key: g.Team, Role: g.TeamRole})
+		}
 	}
-	slices.Sort(e.teams)
-	e.teams = slices.Compact(e.teams)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	e.teams = all
+	if linked {
+		// Linked groups' paths are keys, but not teams.
+		e.teams = nil
+		for i, g := range groups {
+			if g.Team == "" && c.synced(names[i]) {
+				e.teams = append(e.teams, paths[i]...)
+			}
+		}
+		slices.Sort(e.teams)
+		e.teams = slices.Compact(e.teams)
+	}
 	n = 0
-	for _, p := range e.teams {
+	for _, p := range all {
 		n += 1 + strings.Count(p, "/")
 	}
 	e.keys = make([]string, 0, n)
-	for _, p := range e.teams {
+	for _, p := range all {
 		for q := p; ; {
 			e.keys = append(e.keys, q)
 			j := strings.LastIndexByte(q, '/')
@@ -143,7 +174,7 @@ func (c *Compiled) Compute(in Input) Access {
 			}
 		}
 	}
-	a := Access{Roles: []string{}, Groups: make([]string, len(e.keys)), Teams: make([]Team, 0, len(e.teams))}
+	a := Access{Roles: []string{}, Groups: make([]string, len(e.keys)), Teams: make([]Team, 0, len(e.teams)+len(e.linked)+1)}
 	for i, ok := range e.granted {
 		if ok {
 			a.Roles = append(a.Roles, c.roles[i].Name)
@@ -171,7 +202,42 @@ func (c *Compiled) Compute(in Input) Access {
 		}
 		a.Teams = append(a.Teams, Team{Key: a.Groups[i], Role: c.teamRole})
 	}
+	if len(e.linked) > 0 {
+		a.Teams = c.mergeLinked(a.Teams, e.linked)
+	}
+	if c.defaultTeam != "" && !slices.ContainsFunc(a.Teams, func(t Team) bool { return t.Key == c.defaultTeam }) {
+		a.Teams = append(a.Teams, Team{Key: c.defaultTeam, Role: c.teamRole})
+	}
 	return a
+}
+
+// mergeLinked adds to own, the teams of unlinked groups, those of linked
+// ones, and returns them sorted by key, one team once: with the role a
+// link names, the first in order if several do, else the default.
+func (c *Compiled) mergeLinked(own, linked []Team) []Team {
+	for i := range own {
+		own[i].Role = "" // names none
+	}
+	all := append(own, linked...)
+	slices.SortFunc(all, func(a, b Team) int {
+		if a.Key != b.Key {
+			return strings.Compare(a.Key, b.Key)
+		}
+		if (a.Role == "") != (b.Role == "") {
+			if a.Role == "" {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.Role, b.Role)
+	})
+	all = slices.CompactFunc(all, func(a, b Team) bool { return a.Key == b.Key })
+	for i := range all {
+		if all[i].Role == "" {
+			all[i].Role = c.teamRole
+		}
+	}
+	return all
 }
 
 // Check applies strict mode to roles an identity provider asks to assign

@@ -111,8 +111,11 @@ type Policy struct {
 	// refuse those ranking above what the user's groups grant.
 	Strict bool `json:"strictMode"`
 	// TeamRole is the role of a synced group's members in that group
-	// as a team; "" means DefaultTeamRole.
+	// as a team, or in the team it is linked to unless the link names
+	// one, and of every user in DefaultTeam; "" means DefaultTeamRole.
 	TeamRole string `json:"defaultTeamRole"`
+	// DefaultTeam, if not "", is a team every user is in.
+	DefaultTeam string `json:"defaultTeam"`
 }
 
 // Validate reports every rule the policy breaks, wrapped in ErrInvalid.
@@ -143,6 +146,7 @@ type Compiled struct {
 	byName      map[string]int // lower-case name to index in roles
 	defaultRole int
 	teamRole    string
+	defaultTeam string
 	strict      bool
 	allowAll    bool
 	allowExact  map[string]bool // folded displayNames
@@ -165,7 +169,7 @@ func (p Policy) Compile() (*Compiled, error) {
 		problems = append(problems, fmt.Sprintf(format, args...))
 	}
 
-	c := &Compiled{strict: p.Strict, teamRole: p.TeamRole}
+	c := &Compiled{strict: p.Strict, teamRole: p.TeamRole, defaultTeam: p.DefaultTeam}
 	if c.teamRole == "" {
 		c.teamRole = DefaultTeamRole
 	}

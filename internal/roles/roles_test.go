@@ -156,6 +156,57 @@ func TestTeamRole(t *testing.T) {
 	}
 }
 
+// TestLinkedTeams: a group linked to a team is in that team rather than
+// a team of its own, whatever it is called, with the link's role or the
+// default; one team is listed once; the default team comes last.
+func TestLinkedTeams(t *testing.T) {
+	linked := func(g roles.Group, team, role string) roles.Group {
+		g.Team, g.TeamRole = team, role
+		return g
+	}
+	tests := []struct {
+		name   string
+		policy roles.Policy
+		groups []roles.Group
+		want   []roles.Team
+	}{
+		{"linked", roles.Policy{}, []roles.Group{linked(group("Engineering"), "eng", "")},
+			[]roles.Team{{"eng", "member"}}},
+		{"renamed", roles.Policy{}, []roles.Group{linked(group("Eng Dept"), "eng", "")},
+			[]roles.Team{{"eng", "member"}}},
+		{"with a role", roles.Policy{TeamRole: "maintainer"}, []roles.Group{linked(group("Engineering"), "eng", "lead")},
+			[]roles.Team{{"eng", "lead"}}},
+		{"beside own teams", roles.Policy{}, []roles.Group{group("Sales"), linked(group("Platform", "Engineering"), "platform", ""), group("Engineering")},
+			[]roles.Team{{"group:engineering", "member"}, {"group:sales", "member"}, {"platform", "member"}}},
+		{"to another group's own team", roles.Policy{}, []roles.Group{group("Engineering"), linked(group("Eng"), "group:engineering", "lead")},
+			[]roles.Team{{"group:engineering", "lead"}}},
+		{"one team through several links", roles.Policy{}, []roles.Group{
+			linked(group("A"), "eng", ""), linked(group("B"), "eng", "writer"), linked(group("C"), "eng", "lead")},
+			[]roles.Team{{"eng", "lead"}}},
+		{"not synced", roles.Policy{Allowlist: []string{"Sales"}}, []roles.Group{linked(group("Engineering"), "eng", "lead"), group("Sales")},
+			[]roles.Team{{"group:sales", "member"}}},
+		{"default team", roles.Policy{DefaultTeam: "all", TeamRole: "member"}, []roles.Group{linked(group("Engineering"), "eng", "")},
+			[]roles.Team{{"eng", "member"}, {"all", "member"}}},
+		{"default team linked too", roles.Policy{DefaultTeam: "all"}, []roles.Group{linked(group("Everyone"), "all", "lead")},
+			[]roles.Team{{"all", "lead"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := compile(t, tt.policy).Compute(roles.Input{Groups: tt.groups})
+			if !reflect.DeepEqual(a.Teams, tt.want) {
+				t.Errorf("Teams = %v, want %v", a.Teams, tt.want)
+			}
+		})
+	}
+	// A linked group keeps its group keys and the roles its name grants.
+	p := roles.Policy{Mappings: []roles.Mapping{{Group: "Engineering", Role: "developer"}}}
+	a := compile(t, p).Compute(roles.Input{Groups: []roles.Group{linked(group("Engineering"), "eng", "")}})
+	if !slices.Equal(a.Groups, []string{"group:engineering"}) || !slices.Equal(a.Roles, []string{"developer"}) {
+		t.Errorf("linked group: groups %v, roles %v", a.Groups, a.Roles)
+	}
+}
+
 func TestSynced(t *testing.T) {
 	tests := []struct {
 		allow []string

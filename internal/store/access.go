@@ -86,6 +86,10 @@ type GroupNode struct {
 	DisplayName string
 	ExternalID  string
 	Parents     []string
+	// Team is the team the group is linked to, "" for none (see
+	// TeamLink), and TeamRole its members' role in it.
+	Team     string
+	TeamRole string
 }
 
 // DeletedUser is a soft-deleted user.
@@ -151,22 +155,44 @@ type AccessStore interface {
 	// SetUserRoles stores a user's roles, unless they equal what is
 	// stored, in which case it returns false and writes nothing.
 	// Otherwise it also appends the event that event returns for the
-	// roles stored before (had is false for none) and returns true. The
+	// roles stored before (had is false for none) and returns true;
+	// but when all it stores is teams with roles stored before teams
+	// were (see UserRoles.Storing), it appends no event and returns
+	// false. The
 	// compare and the write are one transaction, so that of processes
 	// recomputing the same change only one writes its event. It fails
 	// with ErrNotFound if the user does not exist.
 	SetUserRoles(ctx context.Context, workspaceID, userID string, r UserRoles, event func(old UserRoles, had bool) NewEvent) (bool, error)
 }
 
-// UserRoles are a user's effective roles and group keys, as computed from
-// its groups.
+// UserRoles are a user's effective roles, group keys and teams, as
+// computed from its groups.
 type UserRoles struct {
 	Roles  []string `json:"roles"`
 	Groups []string `json:"groups"`
+	// Teams are nil in roles stored before teams were, and never
+	// otherwise.
+	Teams []Team `json:"teams"`
 }
 
-// Equal reports whether r and o hold the same roles and groups in the
-// same order.
+// Equal reports whether r and o hold the same roles, groups and teams in
+// the same order, teams stored or not alike.
 func (r UserRoles) Equal(o UserRoles) bool {
-	return slices.Equal(r.Roles, o.Roles) && slices.Equal(r.Groups, o.Groups)
+	return slices.Equal(r.Roles, o.Roles) && slices.Equal(r.Groups, o.Groups) &&
+		slices.Equal(r.Teams, o.Teams) && (r.Teams == nil) == (o.Teams == nil)
+}
+
+// Storing says what storing r over the roles stored, old (had false for
+// none), takes: a write unless they are equal, and telling of a change
+// unless all that changes is that teams are stored with roles stored
+// before teams were, which is no change of the user's access.
+func (r UserRoles) Storing(old UserRoles, had bool) (write, tell bool) {
+	if !had {
+		return true, true
+	}
+	if r.Equal(old) {
+		return false, false
+	}
+	quiet := old.Teams == nil && slices.Equal(r.Roles, old.Roles) && slices.Equal(r.Groups, old.Groups)
+	return true, !quiet
 }

@@ -50,6 +50,7 @@ type Store interface {
 	AccessStore
 	GroupChangeStore
 	DeliveryStore
+	TeamStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

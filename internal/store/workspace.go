@@ -70,6 +70,7 @@ func (c WorkspaceConfig) Policy() roles.Policy {
 		Allowlist:   c.GroupAllowlist,
 		Strict:      c.StrictMode,
 		TeamRole:    c.DefaultTeamRole,
+		DefaultTeam: c.DefaultTeam,
 	}
 }
 

@@ -87,8 +87,9 @@ func (s *Store) UserGroups(ctx context.Context, ws, userID string) (_ []store.Gr
 			WHERE u.workspace_id = $1 AND u.id = $2 AND u.type = 'User'
 			UNION SELECT m.group_seq FROM up JOIN members m ON m.member_seq = up.g)
 		SELECT g.id, g.name, COALESCE(g.external_id, ''),
-			ARRAY(SELECT p.id FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq ORDER BY p.seq)
-		FROM up JOIN resources g ON g.seq = up.g ORDER BY g.seq`, ws, userID)
+			ARRAY(SELECT p.id FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq ORDER BY p.seq),
+			COALESCE(t.team, ''), COALESCE(t.role, '')
+		FROM up JOIN resources g ON g.seq = up.g LEFT JOIN team_links t ON t.group_seq = g.seq ORDER BY g.seq`, ws, userID)
 	if err != nil {
 		return nil, fmt.Errorf("user groups: %w", err)
 	}
@@ -96,7 +97,7 @@ func (s *Store) UserGroups(ctx context.Context, ws, userID string) (_ []store.Gr
 	var out []store.GroupNode
 	for rows.Next() {
 		var g store.GroupNode
-		if err := rows.Scan(&g.ID, &g.DisplayName, &g.ExternalID, &g.Parents); err != nil {
+		if err := rows.Scan(&g.ID, &g.DisplayName, &g.ExternalID, &g.Parents, &g.Team, &g.TeamRole); err != nil {
 			return nil, fmt.Errorf("user groups: %w", err)
 		}
 		if len(g.Parents) == 0 {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -11,13 +12,21 @@ import (
 )
 
 func readUserRoles(ctx context.Context, q queryer, ws, userID, lock string) (store.UserRoles, bool, error) {
-	var r store.UserRoles
-	err := q.QueryRow(ctx, `SELECT roles, groups FROM user_roles WHERE workspace_id = $1 AND user_id = $2 `+lock, ws, userID).Scan(&r.Roles, &r.Groups)
+	var (
+		r     store.UserRoles
+		teams []byte
+	)
+	err := q.QueryRow(ctx, `SELECT roles, groups, teams FROM user_roles WHERE workspace_id = $1 AND user_id = $2 `+lock, ws, userID).Scan(&r.Roles, &r.Groups, &teams)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, false, nil
 	}
 	if err != nil {
 		return r, false, fmt.Errorf("user roles: %w", err)
+	}
+	if teams != nil { // else stored before teams were
+		if err := json.Unmarshal(teams, &r.Teams); err != nil {
+			return r, false, fmt.Errorf("user roles: %w", err)
+		}
 	}
 	return r, true, nil
 }
@@ -52,14 +61,26 @@ func (s *Store) SetUserRoles(ctx context.Context, ws, userID string, r store.Use
 		if err != nil {
 			return nil, err
 		}
-		if had && old.Equal(r) {
+		write, tell := r.Storing(old, had)
+		if !write {
 			return nil, nil
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO user_roles (user_id, workspace_id, roles, groups, updated) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (user_id) DO UPDATE SET roles = excluded.roles, groups = excluded.groups, updated = excluded.updated`,
-			userID, ws, nonNil(r.Roles), nonNil(r.Groups), now)
+		var teams any // NULL: not known
+		if r.Teams != nil {
+			b, err := json.Marshal(r.Teams)
+			if err != nil {
+				return nil, err
+			}
+			teams = string(b)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO user_roles (user_id, workspace_id, roles, groups, teams, updated) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (user_id) DO UPDATE SET roles = excluded.roles, groups = excluded.groups, teams = excluded.teams, updated = excluded.updated`,
+			userID, ws, nonNil(r.Roles), nonNil(r.Groups), teams, now)
 		if err != nil {
 			return nil, fmt.Errorf("set user roles: %w", err)
+		}
+		if !tell {
+			return nil, nil
 		}
 		changed = true
 		if event == nil {

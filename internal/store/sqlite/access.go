@@ -81,8 +81,9 @@ func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.Grou
 			WHERE u.workspace_id = ? AND u.id = ? AND u.type = 'User'
 			UNION SELECT m.group_seq FROM up JOIN members m ON m.member_seq = up.g)
 		SELECT g.id, g.name, COALESCE(g.external_id, ''),
-			(SELECT json_group_array(p.id) FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq)
-		FROM up CROSS JOIN resources g ON g.seq = up.g ORDER BY g.seq`, ws, userID)
+			(SELECT json_group_array(p.id) FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq),
+			COALESCE(t.team, ''), COALESCE(t.role, '')
+		FROM up CROSS JOIN resources g ON g.seq = up.g LEFT JOIN team_links t ON t.group_seq = g.seq ORDER BY g.seq`, ws, userID)
 	if err != nil {
 		return nil, fmt.Errorf("user groups: %w", err)
 	}
@@ -93,7 +94,7 @@ func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.Grou
 			g       store.GroupNode
 			parents []byte
 		)
-		if err := rows.Scan(&g.ID, &g.DisplayName, &g.ExternalID, &parents); err != nil {
+		if err := rows.Scan(&g.ID, &g.DisplayName, &g.ExternalID, &parents, &g.Team, &g.TeamRole); err != nil {
 			return nil, fmt.Errorf("user groups: %w", err)
 		}
 		if err := json.Unmarshal(parents, &g.Parents); err != nil {

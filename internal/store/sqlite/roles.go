@@ -12,10 +12,10 @@ import (
 
 func readUserRoles(ctx context.Context, q conn, ws, userID string) (store.UserRoles, bool, error) {
 	var (
-		r             store.UserRoles
-		roles, groups []byte
+		r                    store.UserRoles
+		roles, groups, teams []byte
 	)
-	err := q.QueryRowContext(ctx, `SELECT roles, groups FROM user_roles WHERE workspace_id = ? AND user_id = ?`, ws, userID).Scan(&roles, &groups)
+	err := q.QueryRowContext(ctx, `SELECT roles, groups, teams FROM user_roles WHERE workspace_id = ? AND user_id = ?`, ws, userID).Scan(&roles, &groups, &teams)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}
@@ -27,6 +27,11 @@ func readUserRoles(ctx context.Context, q conn, ws, userID string) (store.UserRo
 	}
 	if err := json.Unmarshal(groups, &r.Groups); err != nil {
 		return r, false, fmt.Errorf("user roles: %w", err)
+	}
+	if teams != nil { // else stored before teams were
+		if err := json.Unmarshal(teams, &r.Teams); err != nil {
+			return r, false, fmt.Errorf("user roles: %w", err)
+		}
 	}
 	return r, true, nil
 }
@@ -46,7 +51,8 @@ func (s *Store) SetUserRoles(ctx context.Context, ws, userID string, r store.Use
 		if err != nil {
 			return nil, err
 		}
-		if had && old.Equal(r) {
+		write, tell := r.Storing(old, had)
+		if !write {
 			return nil, nil
 		}
 		roles, err := json.Marshal(nonNil(r.Roles))
@@ -57,15 +63,26 @@ func (s *Store) SetUserRoles(ctx context.Context, ws, userID string, r store.Use
 		if err != nil {
 			return nil, err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, workspace_id, roles, groups, updated)
-			SELECT id, workspace_id, ?, ?, ? FROM resources WHERE workspace_id = ? AND id = ? AND type = 'User'
-			ON CONFLICT (user_id) DO UPDATE SET roles = excluded.roles, groups = excluded.groups, updated = excluded.updated`,
-			roles, groups, formatTime(now), ws, userID)
+		var teams any // NULL: not known
+		if r.Teams != nil {
+			b, err := json.Marshal(r.Teams)
+			if err != nil {
+				return nil, err
+			}
+			teams = string(b)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, workspace_id, roles, groups, teams, updated)
+			SELECT id, workspace_id, ?, ?, ?, ? FROM resources WHERE workspace_id = ? AND id = ? AND type = 'User'
+			ON CONFLICT (user_id) DO UPDATE SET roles = excluded.roles, groups = excluded.groups, teams = excluded.teams, updated = excluded.updated`,
+			roles, groups, teams, formatTime(now), ws, userID)
 		if err != nil {
 			return nil, fmt.Errorf("set user roles: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return nil, fmt.Errorf("user %q: %w", userID, store.ErrNotFound)
+		}
+		if !tell {
+			return nil, nil
 		}
 		changed = true
 		if event == nil {

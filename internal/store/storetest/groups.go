@@ -195,6 +195,10 @@ func testGroupChanges(t *testing.T, newStore NewStore) {
 		{"create an empty group", func(st store.Store) error {
 			return st.CreateResource(ctx, group("ws_a", "grp_new", "New"), store.Effects{})
 		}, nil},
+		{"link a group to a team", func(st store.Store) error {
+			_, err := st.LinkTeam(ctx, "ws_a", store.TeamLink{GroupID: "grp_plat", Team: "platform"})
+			return err
+		}, members("usr_bob", "usr_cy")},
 		{"delete a user", func(st store.Store) error {
 			return st.DeleteResource(ctx, "ws_a", "User", "usr_bob", nil)
 		}, members("usr_bob")},

@@ -63,6 +63,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Delivery", testDelivery},
 		{"AccessPolicy", testAccessPolicy},
 		{"UserRoles", testUserRoles},
+		{"UserTeams", testUserTeams},
+		{"TeamLinks", testTeamLinks},
 		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
 		{"LocalUsers", testLocalUsers},
 		{"LocalUserCredentials", testLocalUserCredentials},
