@@ -102,12 +102,16 @@ func (e *env) patch(rt *schema.ResourceType, id string, ops ...patch.Operation) 
 	}
 }
 
-// waitRoles waits until the user's stored roles are want.
+// waitRoles waits until the user's stored roles are want; its teams
+// too, unless want has none (nil).
 func (e *env) waitRoles(user string, want store.UserRoles) {
 	e.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got, _, err := e.st.UserRoles(e.ctx, e.ws.ID, user)
+		if want.Teams == nil {
+			got.Teams = nil
+		}
 		if err == nil && got.Equal(want) {
 			return
 		}
@@ -408,6 +412,57 @@ func TestLargeGroupChangeRecordGone(t *testing.T) {
 	for deadline := time.Now().Add(5 * time.Second); e.recomputations(bob) == before; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("a user of the workspace was not recomputed after a record of a group change was found gone")
+		}
+	}
+}
+
+// TestTeamLinks: linking a group to a team, changing the link's role and
+// unlinking it each recompute the users under the group, whose events
+// say which team and role.
+func TestTeamLinks(t *testing.T) {
+	e := newEnv(t)
+	ada := e.create(schema.UserType, map[string]any{"userName": "ada"})
+	platform := e.create(schema.GroupType, map[string]any{"displayName": "Platform", "members": []any{map[string]any{"value": ada}}})
+	e.create(schema.GroupType, map[string]any{"displayName": "Engineering", "members": []any{map[string]any{"value": platform}}})
+	keys := []string{"group:engineering", "group:engineering/platform"}
+	eng := store.Team{Key: "group:engineering", Role: "member"}
+	own := store.UserRoles{Roles: []string{"developer"}, Groups: keys, Teams: []store.Team{eng, {Key: "group:engineering/platform", Role: "member"}}}
+	e.waitRoles(ada, own)
+
+	steps := []struct {
+		do   func() error
+		want []store.Team
+	}{
+		{func() error {
+			_, err := e.st.LinkTeam(e.ctx, e.ws.ID, store.TeamLink{GroupID: platform, Team: "infra"})
+			return err
+		}, []store.Team{eng, {Key: "infra", Role: "member"}}},
+		{func() error {
+			_, err := e.st.LinkTeam(e.ctx, e.ws.ID, store.TeamLink{GroupID: platform, Team: "infra", Role: "lead"})
+			return err
+		}, []store.Team{eng, {Key: "infra", Role: "lead"}}},
+		{func() error {
+			_, err := e.st.UnlinkTeam(e.ctx, e.ws.ID, platform)
+			return err
+		}, own.Teams},
+	}
+	for i, step := range steps {
+		if err := step.do(); err != nil {
+			t.Fatal(err)
+		}
+		e.waitRoles(ada, store.UserRoles{Roles: own.Roles, Groups: keys, Teams: step.want})
+		evs, err := e.st.Events(e.ctx, e.ws.ID, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last struct{ After store.UserRoles }
+		for _, ev := range evs {
+			if ev.Type == reconcile.EventRolesChanged && ev.Subject == ada {
+				json.Unmarshal(ev.Data, &last)
+			}
+		}
+		if !slices.Equal(last.After.Teams, step.want) {
+			t.Errorf("step %d: the last event's teams are %v, want %v", i, last.After.Teams, step.want)
 		}
 	}
 }
