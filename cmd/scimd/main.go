@@ -3,7 +3,7 @@
 //	scimd serve [--addr HOST:PORT] [--db URL] [--base-path PATH]
 //	scimd workspace create|list|show|set|reset|delete …
 //	scimd token create|list|revoke|rotate --workspace SLUG …
-//	scimd app-token …, scimd admin-token …, scimd user …, scimd webhook …
+//	scimd app-token …, scimd admin-token …, scimd user …, scimd team …, scimd webhook …
 //	scimd audit [--workspace SLUG] [--channel C] [--action A] [--since T] [--json] [--follow]
 //
 // Every command but serve works on the database, or with --server on a
@@ -64,6 +64,8 @@ Usage:
   scimd user list|invite|invited|deleted --workspace SLUG
   scimd user reactivate|restore|purge|uninvite --workspace SLUG ID
                                                a workspace's users
+  scimd team list|link|unlink --workspace SLUG [GROUP --team KEY [--role ROLE]]
+                                               teams the workspace's groups are linked to
   scimd webhook list|create|show|set|delete|rotate-secret|deliveries|redeliver --workspace SLUG
                                                a workspace's webhooks
   scimd audit [flags]                          print the audit log
@@ -97,7 +99,7 @@ func commands() map[string]func(context.Context, []string, io.Writer, io.Writer)
 		"workspace delete": workspaceDelete,
 	}
 	for _, more := range []map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		tokenCommands(), userCommands(), webhookCommands(),
+		tokenCommands(), userCommands(), teamCommands(), webhookCommands(),
 	} {
 		maps.Copy(m, more)
 	}

@@ -26,6 +26,8 @@ const (
 	CodeWorkspaceNotFound    = "workspace_not_found"    // 404
 	CodeTokenNotFound        = "token_not_found"        // 404
 	CodeUserNotFound         = "user_not_found"         // 404
+	CodeGroupNotFound        = "group_not_found"        // 404: no group with the id or externalId
+	CodeTeamLinkNotFound     = "team_link_not_found"    // 404: unlinking a group not linked to a team
 	CodeSeatLimit            = "seat_limit"             // 403: every seat is taken
 	CodeUserNameTaken        = "user_name_taken"        // 409: restoring a user whose userName another has
 	CodeWorkspaceExists      = "workspace_exists"       // 409: the slug is taken

@@ -312,6 +312,31 @@ var schemas = map[string]any{
 		"total":       typ("integer", "users matching the filter, on every page"),
 		"next_cursor": typ("string", "cursor of the next page; absent on the last"),
 	}),
+	"TeamList": obj([]string{"teams", "default_team", "default_role"}, map[string]any{
+		"teams":        list("Team"),
+		"default_team": typ("string", "the workspace's defaultTeam, which every provisioned user is in; empty for none"),
+		"default_role": typ("string", "the workspace's defaultTeamRole: the role of members of groups linked without one, and of unlinked groups in their own team"),
+	}),
+	"Team": obj([]string{"key", "groups"}, map[string]any{
+		"key":    typ("string", "the team's key, as the application knows it"),
+		"groups": list("TeamGroup"),
+	}),
+	"TeamGroup": obj([]string{"id", "display_name", "linked"}, map[string]any{
+		"id":           typ("string", "grp_…"),
+		"display_name": typ("string", "as it is now"),
+		"external_id":  typ("string", "the identity provider's id"),
+		"role":         typ("string", "its members' role in the team; absent: default_role"),
+		"linked":       dateTime,
+	}),
+	"TeamLink": obj([]string{"team", "group"}, map[string]any{
+		"team":  typ("string", ""),
+		"role":  typ("string", "absent: the workspace's defaultTeamRole"),
+		"group": ref("TeamGroup"),
+	}),
+	"TeamLinkSet": obj([]string{"team"}, map[string]any{
+		"team": typ("string", "the team's key: 1-64 letters, digits, spaces or _.:@/-, starting with a letter or digit"),
+		"role": typ("string", "its members' role there, a name as team; absent or empty: the workspace's defaultTeamRole"),
+	}),
 	"AuditEntry": obj([]string{"id", "ts", "channel", "action"}, map[string]any{
 		"id":             typ("integer", "grows in the order entries are stored"),
 		"ts":             dateTime,

@@ -53,6 +53,24 @@ func ValidateConfig(c store.WorkspaceConfig) error {
 	return fmt.Errorf("%s: %w", strings.Join(problems, "; "), ErrInvalid)
 }
 
+// ValidateTeamLink checks the team key and role an operator links a
+// group with: names of the application's, as defaultTeam and
+// defaultTeamRole are; role "" stands for the workspace's
+// defaultTeamRole. It reports every problem, wrapped in ErrInvalid.
+func ValidateTeamLink(team, role string) error {
+	var problems []string
+	if !nameRE.MatchString(team) {
+		problems = append(problems, fmt.Sprintf("team %q must be a team key: 1-64 letters, digits, spaces or _.:@/-, starting with a letter or digit", team))
+	}
+	if role != "" && !nameRE.MatchString(role) {
+		problems = append(problems, fmt.Sprintf("role %q must be empty (the workspace's defaultTeamRole) or a role name: 1-64 letters, digits, spaces or _.:@/-, starting with a letter or digit", role))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", strings.Join(problems, "; "), ErrInvalid)
+}
+
 // setting is one key of a workspace configuration, as administrators name
 // it.
 type setting struct {
