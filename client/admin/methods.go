@@ -126,3 +126,26 @@ func (c *Client) RevokeAppToken(ctx context.Context, slug, id string) (Token, er
 	_, err := c.Do(ctx, http.MethodDelete, Path("workspaces", slug, "app-tokens", id), nil, nil, &out)
 	return out, err
 }
+
+// Teams lists the teams the workspace's groups are linked to.
+func (c *Client) Teams(ctx context.Context, slug string) (TeamList, error) {
+	var out TeamList
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "teams"), nil, nil, &out)
+	return out, err
+}
+
+// LinkTeam links the group with the id or externalId group to the team
+// with the key team; role "" is the workspace's defaultTeamRole.
+func (c *Client) LinkTeam(ctx context.Context, slug, group, team, role string) (TeamLink, error) {
+	var out TeamLink
+	_, err := c.Do(ctx, http.MethodPut, Path("workspaces", slug, "groups", group, "team"), nil,
+		map[string]string{"team": team, "role": role}, &out)
+	return out, err
+}
+
+// UnlinkTeam unlinks the group with the id or externalId group from its
+// team: it is a team of its own again.
+func (c *Client) UnlinkTeam(ctx context.Context, slug, group string) error {
+	_, err := c.Do(ctx, http.MethodDelete, Path("workspaces", slug, "groups", group, "team"), nil, nil, nil)
+	return err
+}

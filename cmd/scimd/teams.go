@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"text/tabwriter"
 
-	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/client/admin"
 )
 
 // teamCommands are the commands on the teams a workspace's groups are

@@ -27,6 +27,10 @@ type (
 	Redelivery    = api.Redelivery
 	AuditEntry    = api.AuditEntry
 	AuditPage     = api.AuditPage
+	TeamList      = api.TeamList
+	Team          = api.Team
+	TeamGroup     = api.TeamGroup
+	TeamLink      = api.TeamLink
 )
 
 // User states; see package client/admin.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/scimd/scimd/internal/filter"
 	"github.com/scimd/scimd/internal/schema"
@@ -14,47 +13,8 @@ import (
 	"github.com/scimd/scimd/internal/tenant"
 )
 
-// Teams are the application's: scimd only says which users are in
-// which, with which role. A synced group is a team of its own, keyed by
-// its group key (group:engineering/platform), unless an operator links
-// it to a team; the link holds to the group's id, so renaming the group
-// in the identity provider keeps its team.
-
-// TeamList is a workspace's linked teams and what teams get by default.
-type TeamList struct {
-	// Teams are the teams groups are linked to, by key.
-	Teams []Team `json:"teams"`
-	// DefaultTeam is the team every provisioned user is in; "" for
-	// none.
-	DefaultTeam string `json:"default_team"`
-	// DefaultRole is the role in a team of the members of a group
-	// linked without one, and of unlinked groups in their own.
-	DefaultRole string `json:"default_role"`
-}
-
-// Team is a team and the groups linked to it.
-type Team struct {
-	Key    string      `json:"key"`
-	Groups []TeamGroup `json:"groups"`
-}
-
-// TeamGroup is a group linked to a team.
-type TeamGroup struct {
-	ID          string `json:"id"`
-	DisplayName string `json:"display_name"`
-	ExternalID  string `json:"external_id,omitempty"`
-	// Role is the role of the group's members in the team; "" for the
-	// workspace's defaultTeamRole.
-	Role   string    `json:"role,omitempty"`
-	Linked time.Time `json:"linked"`
-}
-
-// TeamLink is a group's link to a team, as set.
-type TeamLink struct {
-	Team  string    `json:"team"`
-	Role  string    `json:"role,omitempty"`
-	Group TeamGroup `json:"group"`
-}
+// Operators link groups to teams here; package client/admin says what
+// a team is.
 
 func teamGroupOut(l store.TeamLink) TeamGroup {
 	return TeamGroup{ID: l.GroupID, DisplayName: l.DisplayName, ExternalID: l.ExternalID, Role: l.Role, Linked: l.Updated.UTC()}
