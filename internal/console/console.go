@@ -142,6 +142,10 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users/invited/{id}/delete", c.private(confirmDeleteInvited))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/invited/{id}/delete", c.private(deleteInvited))
 
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/teams", c.private(teamsPage))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/teams", c.private(linkTeam))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/teams/{id}/unlink", c.private(unlinkTeam))
+
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks", c.private(createWebhook))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/webhooks/{id}", c.private(webhookPage))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks/{id}/enabled", c.private(enableWebhook))
