@@ -32,25 +32,8 @@ func userOut(r *store.Resource) User {
 	u.UserName, _ = r.Doc["userName"].(string)
 	u.ExternalID, _ = r.Doc["externalId"].(string)
 	u.DisplayName = r.AppDisplayName
-	u.Email = primaryEmail(r.Doc)
+	u.Email = schema.PrimaryEmail(r.Doc)
 	return u
-}
-
-// primaryEmail returns the primary email, else the first.
-func primaryEmail(doc map[string]any) string {
-	list, _ := doc["emails"].([]any)
-	first := ""
-	for _, e := range list {
-		m, _ := e.(map[string]any)
-		v, _ := m["value"].(string)
-		if p, _ := m["primary"].(bool); p && v != "" {
-			return v
-		}
-		if first == "" {
-			first = v
-		}
-	}
-	return first
 }
 
 // listUsers lists a workspace's users in creation order, a page at a

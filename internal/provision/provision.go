@@ -217,24 +217,19 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 			r.Members = append(r.Members, store.Member{Value: m})
 		}
 	}
-	if err := s.store.CreateResource(ctx, r, store.Effects{Events: createdEvents(rt, r)}); err != nil {
-		if rt == schema.UserType && ws.Config.AllowLinking && errors.Is(err, store.ErrAlreadyExists) {
-			// A user the application invited itself may have the name:
-			// the identity provider's user becomes that user, with its
-			// credentials, which an inactive one loses as if
-			// deactivated.
-			err = s.store.LinkLocalUser(ctx, r, func(r *store.Resource) store.Effects {
-				fx := store.Effects{Events: []store.NewEvent{event(EventUserLinked, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName)})}}
-				if !active(r.Doc) {
-					fx.Revoke = &store.Revocation{UserID: r.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeactivated}
-				}
-				return fx
-			})
-			if errors.Is(err, store.ErrNotFound) {
-				err = fmt.Errorf("%s: %w", r.Doc["userName"], store.ErrAlreadyExists) // a SCIM user's name after all
-			}
+	linked := false
+	if rt == schema.UserType && ws.Config.AllowLinking {
+		// A user the application invited itself may have the userName
+		// or the email: the identity provider's user becomes that user.
+		switch err := s.link(ctx, ws, r); {
+		case err == nil:
+			linked = true
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, storeError(rt, r.ID, err)
 		}
-		if err != nil {
+	}
+	if !linked {
+		if err := s.store.CreateResource(ctx, r, store.Effects{Events: createdEvents(rt, r)}); err != nil {
 			return nil, storeError(rt, r.ID, err)
 		}
 	}
@@ -246,6 +241,20 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 		return s.Get(ctx, ws, rt, r.ID, true)
 	}
 	return r, nil
+}
+
+// link makes the user r the invited user (see store.AccessStore) with its
+// userName or, else, its primary email: r takes its id and credentials,
+// which an inactive r loses as if deactivated. It fails with
+// store.ErrNotFound if there is no such invited user.
+func (s *Service) link(ctx context.Context, ws *store.Workspace, r *store.Resource) error {
+	return s.store.LinkLocalUser(ctx, r, func(r *store.Resource) store.Effects {
+		fx := store.Effects{Events: []store.NewEvent{event(EventUserLinked, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName)})}}
+		if !active(r.Doc) {
+			fx.Revoke = &store.Revocation{UserID: r.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeactivated}
+		}
+		return fx
+	})
 }
 
 // Get returns a resource; load reads its members or groups.

@@ -19,3 +19,21 @@ func UserDisplayName(doc map[string]any) string {
 	s, _ := name["formatted"].(string)
 	return s
 }
+
+// PrimaryEmail returns a user document's primary email address (RFC 7643
+// §4.1.2: the one marked primary), else its first, else "".
+func PrimaryEmail(doc map[string]any) string {
+	list, _ := doc["emails"].([]any)
+	first := ""
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		v, _ := m["value"].(string)
+		if p, _ := m["primary"].(bool); p && v != "" {
+			return v
+		}
+		if first == "" {
+			first = v
+		}
+	}
+	return first
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -338,5 +339,32 @@ func TestDeleteOnDeactivate(t *testing.T) {
 			// The identity provider may create the user again.
 			e.createUser("ada@acme.test", nil)
 		})
+	}
+}
+
+// TestLinkingByEmail: with allowLinking, an identity provider's user
+// whose primary email is an invited user's becomes that user, though
+// their userNames differ; without, it is another user.
+func TestLinkingByEmail(t *testing.T) {
+	t.Parallel()
+	for _, linking := range []bool{true, false} {
+		e := newEnv(t)
+		e.setConfig(fmt.Sprint("allowLinking=", linking))
+		invited := &store.Resource{Type: "User", ID: "usr_localaaaaaaaaaaa", WorkspaceID: e.wsID("acme"),
+			Doc: map[string]any{"userName": "grace", "emails": []any{map[string]any{"value": "grace@acme.test", "primary": true}}}}
+		if err := e.st.CreateLocalUser(context.Background(), invited); err != nil {
+			t.Fatal(err)
+		}
+		r := e.createUser("ghopper@idp.test", map[string]any{
+			"emails": []any{map[string]any{"value": "Grace@ACME.test", "type": "work", "primary": true}}})
+		if linked := r.str("id") == invited.ID; linked != linking {
+			t.Errorf("allowLinking=%v: the identity provider's user is %s; linked %v", linking, r.raw, linked)
+		}
+		if linking {
+			evs := e.events("acme")
+			if last := evs[len(evs)-1]; last.Type != "user.linked" || last.Subject != invited.ID {
+				t.Errorf("last event %s %s, want user.linked", last.Type, last.Subject)
+			}
+		}
 	}
 }

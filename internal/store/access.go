@@ -134,8 +134,9 @@ type AccessStore interface {
 	LocalUsers(ctx context.Context, workspaceID string) ([]*Resource, error)
 	// LocalUser returns a local user of the workspace, or ErrNotFound.
 	LocalUser(ctx context.Context, workspaceID, id string) (*Resource, error)
-	// LinkLocalUser turns the local user with r's userName into the SCIM
-	// user r, in one transaction: r takes the local user's ID, and with
+	// LinkLocalUser turns the local user with r's userName, or else the
+	// first whose primary email is r's (schema.PrimaryEmail), compared
+	// case-insensitively, into the SCIM user r, in one transaction: r takes the local user's ID, and with
 	// it the local user's credentials, and Created, is stored with its
 	// own Doc, the local user goes, and the effects fx returns for r are
 	// written. The local user's seat becomes r's, if r is active. It

@@ -164,6 +164,12 @@ func (s *Store) LinkLocalUser(ctx context.Context, r *store.Resource, fx func(*s
 		}
 		local, err := scanLocalUser(tx.QueryRow(ctx, `DELETE FROM local_users WHERE workspace_id = $1 AND name_key = $2 RETURNING id, doc, created`,
 			r.WorkspaceID, d.nameKey), r.WorkspaceID)
+		if email := schema.PrimaryEmail(r.Doc); errors.Is(err, pgx.ErrNoRows) && email != "" {
+			local, err = scanLocalUser(tx.QueryRow(ctx, `DELETE FROM local_users WHERE id = (
+				SELECT l.id FROM local_users l, jsonb_array_elements(CASE jsonb_typeof(l.doc->'emails') WHEN 'array' THEN l.doc->'emails' ELSE '[]' END) e
+				WHERE l.workspace_id = $1 AND e->'primary' = 'true' AND lower(e->>'value') = lower($2)
+				ORDER BY l.created, l.id LIMIT 1) RETURNING id, doc, created`, r.WorkspaceID, email), r.WorkspaceID)
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, fmt.Errorf("local user %q: %w", d.name, store.ErrNotFound)
 		}

@@ -152,6 +152,11 @@ func (s *Store) LinkLocalUser(ctx context.Context, r *store.Resource, fx func(*s
 	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
 		local, err := scanLocalUser(tx.QueryRowContext(ctx, `SELECT id, doc, created FROM local_users WHERE workspace_id = ? AND name_key = ?`,
 			r.WorkspaceID, d.nameKey), r.WorkspaceID)
+		if email := schema.PrimaryEmail(r.Doc); errors.Is(err, sql.ErrNoRows) && email != "" {
+			local, err = scanLocalUser(tx.QueryRowContext(ctx, `SELECT l.id, l.doc, l.created FROM local_users l, json_each(l.doc, '$.emails') e
+				WHERE l.workspace_id = ? AND json_extract(e.value, '$.primary') = 1 AND lower(json_extract(e.value, '$.value')) = lower(?)
+				ORDER BY l.created, l.id LIMIT 1`, r.WorkspaceID, email), r.WorkspaceID)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("local user %q: %w", d.name, store.ErrNotFound)
 		}

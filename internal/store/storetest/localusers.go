@@ -321,3 +321,61 @@ func testLocalUserCredentialRaces(t *testing.T, newStore NewStore) {
 	}
 	t.Logf("%d of %d credentials came after their user's deletion and were refused", refused, rounds/2)
 }
+
+// testLinkByEmail checks that LinkLocalUser finds the local user by
+// userName, else by primary email, compared case-insensitively.
+func testLinkByEmail(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustWorkspace(t, st, "ws_b", "beta")
+	invite := func(ws, id, userName, email string, primary bool) {
+		t.Helper()
+		r := &store.Resource{Type: "User", ID: id, WorkspaceID: ws, Doc: map[string]any{"userName": userName,
+			"emails": []any{map[string]any{"value": email, "primary": primary}}}}
+		if err := st.CreateLocalUser(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invite("ws_a", "usr_l1", "bob", "Bob@Example.com", true)
+	invite("ws_a", "usr_l2", "cy", "cy@example.com", false)
+	invite("ws_a", "usr_l3", "dee", "shared@example.com", true)
+	invite("ws_b", "usr_l4", "eve", "eve@example.com", true)
+	emails := func(vs ...any) []any {
+		var out []any
+		for i := 0; i+1 < len(vs); i += 2 {
+			out = append(out, map[string]any{"value": vs[i], "primary": vs[i+1]})
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name, userName string
+		emails         []any
+		want           string // "" for ErrNotFound
+	}{
+		{"by primary email", "robert", emails("other@example.com", false, "BOB@example.COM", true), "usr_l1"},
+		{"by the only email", "cyril", emails("cy@example.com", nil), ""},
+		{"by userName before email", "DEE", emails("eve@example.com", true), "usr_l3"},
+		{"another workspace's", "evelyn", emails("eve@example.com", true), ""},
+		{"no email", "nobody", nil, ""},
+	} {
+		r := user("ws_a", "usr_new", tt.userName)
+		if tt.emails != nil {
+			r.Doc["emails"] = tt.emails
+		}
+		err := st.LinkLocalUser(ctx, r, nil)
+		switch {
+		case tt.want == "" && !errors.Is(err, store.ErrNotFound):
+			t.Errorf("%s: LinkLocalUser = %v, want ErrNotFound", tt.name, err)
+		case tt.want != "" && (err != nil || r.ID != tt.want):
+			t.Errorf("%s: LinkLocalUser = %v, linked to %s; want %s", tt.name, err, r.ID, tt.want)
+		case tt.want != "":
+			if got, err := st.Resource(ctx, "ws_a", "User", tt.want, false); err != nil || got.Doc["userName"] != tt.userName {
+				t.Errorf("%s: linked user %+v, %v", tt.name, got, err)
+			}
+			if _, err := st.LocalUser(ctx, "ws_a", tt.want); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s: the local user is still there: %v", tt.name, err)
+			}
+		}
+	}
+}

@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
 		{"LocalUsers", testLocalUsers},
 		{"LocalUserCredentials", testLocalUserCredentials},
+		{"LinkByEmail", testLinkByEmail},
 		{"DeleteLocalUser", testDeleteLocalUser},
 		{"LocalUserSeats", testLocalUserSeats},
 		{"LocalUserCredentialRaces", testLocalUserCredentialRaces},
