@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimd/scimd/client/admin"
 )
 
 // proc is a scimd command running in a process of its own, as a user
@@ -232,5 +236,51 @@ func TestVersion(t *testing.T) {
 		if !strings.HasPrefix(out.String(), want) || !regexp.MustCompile(`\ncommit \S+.*\ngo1\.\S+\n$`).MatchString(out.String()) {
 			t.Errorf("scimd version with version %q:\n%s", v, out.String())
 		}
+	}
+}
+
+// TestBlockPrivateFromEnvironment checks that SCIMD_WEBHOOK_BLOCK_PRIVATE
+// takes what strconv.ParseBool takes: with 1, a webhook to loopback is
+// refused; with 0, it is delivered.
+func TestBlockPrivateFromEnvironment(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		value   string
+		blocked bool
+	}{{"1", true}, {"0", false}} {
+		t.Run(tt.value, func(t *testing.T) {
+			t.Parallel()
+			got := make(chan struct{}, 10)
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- struct{}{} }))
+			defer hook.Close()
+			p := startProc(t, []string{"SCIMD_WEBHOOK_BLOCK_PRIVATE=" + tt.value},
+				"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(t.TempDir(), "scimd.db"))
+			m := p.await(t, firstRunRE)
+			s := &testServer{url: m[1], scim: m[2], admin: m[3]}
+			c := &cli{t: t, server: s.url, admin: s.admin}
+			id := regexp.MustCompile(`wh_\S+`).FindString(c.must("webhook", "create", "--workspace", "default", "--url", hook.URL))
+			s.createUser(t, "hooked@example.com")
+			if !tt.blocked {
+				select {
+				case <-got:
+				case <-time.After(20 * time.Second):
+					t.Fatal("no delivery to loopback with SCIMD_WEBHOOK_BLOCK_PRIVATE=0")
+				}
+				return
+			}
+			var page admin.DeliveryPage
+			eventually(t, 20*time.Second, "a refused attempt", func() bool {
+				c.mustJSON(&page, "webhook", "deliveries", "--workspace", "default", id)
+				return len(page.Deliveries) > 0 && page.Deliveries[0].Attempts > 0
+			})
+			for _, d := range page.Deliveries {
+				if d.Attempts > 0 && !strings.Contains(d.LastError, "not public") {
+					t.Errorf("delivery to loopback with SCIMD_WEBHOOK_BLOCK_PRIVATE=1: %+v", d)
+				}
+			}
+			if len(got) > 0 {
+				t.Error("delivered to loopback with SCIMD_WEBHOOK_BLOCK_PRIVATE=1")
+			}
+		})
 	}
 }

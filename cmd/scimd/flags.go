@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -144,10 +145,19 @@ func bindEnv(fs *flag.FlagSet, names ...string) {
 // unset.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.VisitAll(func(f *flag.Flag) { wrap(f) })
+	// The flag package prints the whole help with an error; the error
+	// alone, with where to find the help, is easier to read.
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	defer fs.SetOutput(out)
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fs.Usage()
 			return nil, err
+		} else if err != nil {
+			return nil, fmt.Errorf("%w (see scimd %s -h)", err, fs.Name())
 		}
 		if fs.NArg() == 0 {
 			break
