@@ -21,6 +21,8 @@ import (
 
 	"github.com/scimd/scimd/internal/access"
 	"github.com/scimd/scimd/internal/appapi"
+	"github.com/scimd/scimd/internal/front"
+	reqlog "github.com/scimd/scimd/internal/request" // beside this package's request
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlite"
@@ -151,12 +153,20 @@ func startServer(ctx context.Context, st store.Store, secret []byte, hc *http.Cl
 	}
 	cfg := server.DefaultConfig()
 	cfg.RateLimit = 0 // the clients are the load to measure
-	// As scimd serve mounts them: the application API beside SCIM.
+	// As scimd serve mounts them: the application API beside SCIM, with
+	// the request ids and metrics around them (the log lines discarded).
 	app := appapi.New(appapi.Config{Store: st, Hasher: h})
-	mux := http.NewServeMux()
-	mux.Handle(appapi.Prefix+"/", app)
-	mux.Handle("/", server.New(cfg, st, h, nil))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	scim := server.New(cfg, st, h, nil)
+	metrics := reqlog.NewMetrics()
+	handler, err := front.New(front.Config{SCIM: scim, App: app, Metrics: metrics})
+	if err == nil {
+		err = scim.Registerer().Register(metrics)
+	}
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	root := "http://" + ln.Addr().String()
 	appAPI := newAPI(hc, []string{root + appapi.Prefix}, appTok)
@@ -173,6 +183,7 @@ func startServer(ctx context.Context, st store.Store, secret []byte, hc *http.Cl
 			defer cancel()
 			srv.Shutdown(sctx)
 			app.Close()
+			scim.Close()
 			hc.CloseIdleConnections()
 		},
 	}, nil
