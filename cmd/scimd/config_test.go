@@ -222,19 +222,19 @@ func TestCommandHelp(t *testing.T) {
 // with -ldflags "-X main.version=…", else the module's; the commit; the
 // Go version.
 func TestVersion(t *testing.T) {
-	for _, v := range []string{"", "v9.8.7"} {
-		defer func(old string) { version = old }(version)
-		version = v
+	defer func(v, c string) { version, commit = v, c }(version, commit)
+	for _, tt := range []struct{ version, commit, want string }{
+		// A test binary's module has no version, and records no commit.
+		{"", "", "scimd (devel)\ncommit unknown\n"},
+		{"v9.8.7", "0123abc", "scimd v9.8.7\ncommit 0123abc\n"},
+	} {
+		version, commit = tt.version, tt.commit
 		var out bytes.Buffer
 		if err := run(context.Background(), []string{"version"}, &out, &out); err != nil {
 			t.Fatal(err)
 		}
-		want := "scimd " + v + "\n"
-		if v == "" {
-			want = "scimd (devel)\n" // a test binary's module has no version
-		}
-		if !strings.HasPrefix(out.String(), want) || !regexp.MustCompile(`\ncommit \S+.*\ngo1\.\S+\n$`).MatchString(out.String()) {
-			t.Errorf("scimd version with version %q:\n%s", v, out.String())
+		if !strings.HasPrefix(out.String(), tt.want) || !regexp.MustCompile(`\ngo1\.\S+\n$`).MatchString(out.String()) {
+			t.Errorf("scimd version with -X main.version=%s -X main.commit=%s:\n%s", tt.version, tt.commit, out.String())
 		}
 	}
 }

@@ -15,13 +15,19 @@ import (
 // (devel) for a build of a checkout.
 var version = ""
 
+// commit is the commit scimd was built from, for builds that record no
+// version control information (-buildvcs=false, or a source archive):
+//
+//	-ldflags "-X main.version=v1.2.3 -X main.commit=$(git rev-parse HEAD)"
+var commit = ""
+
 // versionCmd prints the version, the commit it was built from and the
 // Go version that built it.
 func versionCmd(args []string, stdout io.Writer) error {
 	if len(args) > 0 && args[0] != "-h" && args[0] != "--help" {
 		return fmt.Errorf("version: unexpected argument %q", args[0])
 	}
-	v, commit, goVersion := version, "unknown", "unknown"
+	v, rev, goVersion := version, commit, "unknown"
 	if info, ok := debug.ReadBuildInfo(); ok {
 		goVersion = info.GoVersion
 		if v == "" {
@@ -31,18 +37,23 @@ func versionCmd(args []string, stdout io.Writer) error {
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				commit = s.Value
+				if rev == "" {
+					rev = s.Value
+				}
 			case "vcs.modified":
 				modified = s.Value == "true"
 			}
 		}
-		if modified && commit != "unknown" {
-			commit += " (modified)"
+		if modified && commit == "" && rev != "" {
+			rev += " (modified)"
 		}
 	}
 	if v == "" {
 		v = "(devel)"
 	}
-	fmt.Fprintf(stdout, "scimd %s\ncommit %s\n%s\n", v, commit, goVersion)
+	if rev == "" {
+		rev = "unknown"
+	}
+	fmt.Fprintf(stdout, "scimd %s\ncommit %s\n%s\n", v, rev, goVersion)
 	return nil
 }
