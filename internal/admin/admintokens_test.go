@@ -109,6 +109,36 @@ func TestAuditAfter(t *testing.T) {
 	}
 }
 
+// TestRotationOutlivesNone: a SCIM token rotated with an admin token that
+// expires ends with it at the latest, as one created without expires_in
+// does; with one that never expires, it keeps its lifetime.
+func TestRotationOutlivesNone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	short, _, err := e.ten.CreateAdminToken(e.ctx, "ci", 3*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forever, _, err := e.ten.CreateAdminToken(e.ctx, "root", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := e.doAs(forever, "POST", "workspaces/acme/tokens", `{"name": "entra", "expires_in": "0"}`).want(http.StatusCreated)
+	next := e.doAs(short, "POST", "workspaces/acme/tokens/"+tok["id"].(string)+"/rotate", "").want(http.StatusCreated)
+	if exp, err := time.Parse(time.RFC3339Nano, fmt.Sprint(next["expires"])); err != nil || exp.After(e.now.Add(3*time.Hour)) {
+		t.Errorf("rotated by a 3h admin token, the token expires %v", next["expires"])
+	}
+	month := e.doAs(forever, "POST", "workspaces/acme/tokens", `{"name": "okta", "expires_in": "30d"}`).want(http.StatusCreated)
+	next = e.doAs(forever, "POST", "workspaces/acme/scim-config/rotate-token", `{"token_id": "`+month["id"].(string)+`"}`).want(http.StatusCreated)
+	if exp, err := time.Parse(time.RFC3339Nano, fmt.Sprint(next["expires"])); err != nil || !exp.Equal(e.now.Add(30*24*time.Hour)) {
+		t.Errorf("rotated by an admin token that never expires, a 30-day token expires %v", next["expires"])
+	}
+	next = e.doAs(short, "POST", "workspaces/acme/scim-config/rotate-token", `{"token_id": "`+next["id"].(string)+`"}`).want(http.StatusCreated)
+	if exp, err := time.Parse(time.RFC3339Nano, fmt.Sprint(next["expires"])); err != nil || exp.After(e.now.Add(3*time.Hour)) {
+		t.Errorf("rotated by a 3h admin token, a 30-day token expires %v", next["expires"])
+	}
+}
+
 // TestAdminTokenOutlivesNone: a token that expires cannot make one that
 // lives longer than itself, whether an admin token, a SCIM token or an
 // app token.

@@ -138,7 +138,9 @@ func parseOverlap(s string) (time.Duration, error) {
 func (h *Handler) rotate(c *call, slug, tokenID string, overlap time.Duration) (int, any, error) {
 	c.target = tokenID
 	ctx := tenant.WithActor(c.r.Context(), c.operator)
-	plain, next, old, err := h.tenant.RotateToken(ctx, slug, tokenID, overlap)
+	// The new token ends with the admin token of the request, if that
+	// ends first, as a token created without expires_in does.
+	plain, next, old, err := h.tenant.RotateToken(ctx, slug, tokenID, overlap, c.actor.Expires)
 	if errors.Is(err, tenant.ErrInvalid) {
 		return 0, nil, &Error{Status: http.StatusConflict, Code: CodeTokenInactive,
 			Message: asError(err).Message, Err: err}

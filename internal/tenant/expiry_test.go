@@ -141,7 +141,7 @@ func TestExpiryNotifier(t *testing.T) {
 	}
 	rotated := e.scimToken("rotated", 25*day)
 	// A rotation's overlap is announced by token.rotated.
-	if _, _, _, err := e.svc.RotateToken(ctx, "acme", rotated.ID, 2*day); err != nil {
+	if _, _, _, err := e.svc.RotateToken(ctx, "acme", rotated.ID, 2*day, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	e.announcements() // creations, revocation, rotation

@@ -241,7 +241,7 @@ func TestRotateKeepsEarlierExpiry(t *testing.T) {
 	ctx := context.Background()
 	_, rec, _ := svc.CreateToken(ctx, "acme", "okta", 2*time.Hour)
 	c.advance(time.Hour)
-	_, next, old, err := svc.RotateToken(ctx, "acme", rec.ID, 24*time.Hour)
+	_, next, old, err := svc.RotateToken(ctx, "acme", rec.ID, 24*time.Hour, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,14 +252,14 @@ func TestRotateKeepsEarlierExpiry(t *testing.T) {
 	if !next.Expires.Equal(c.now().Add(2 * time.Hour)) {
 		t.Errorf("new token expires %v, want the old lifetime from now", next.Expires)
 	}
-	if _, _, _, err := svc.RotateToken(ctx, "acme", rec.ID, -time.Second); !errors.Is(err, tenant.ErrInvalid) {
+	if _, _, _, err := svc.RotateToken(ctx, "acme", rec.ID, -time.Second, time.Time{}); !errors.Is(err, tenant.ErrInvalid) {
 		t.Errorf("negative overlap: %v", err)
 	}
-	if _, _, _, err := svc.RotateToken(ctx, "beta", rec.ID, 0); !errors.Is(err, store.ErrNotFound) {
+	if _, _, _, err := svc.RotateToken(ctx, "beta", rec.ID, 0, time.Time{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("rotating through another workspace: %v", err)
 	}
 	c.advance(2 * time.Hour)
-	if _, _, _, err := svc.RotateToken(ctx, "acme", rec.ID, 0); !errors.Is(err, tenant.ErrInvalid) {
+	if _, _, _, err := svc.RotateToken(ctx, "acme", rec.ID, 0, time.Time{}); !errors.Is(err, tenant.ErrInvalid) {
 		t.Errorf("rotating an expired token: %v", err)
 	}
 }
@@ -369,7 +369,7 @@ func TestAppTokensAreNotSCIMTokens(t *testing.T) {
 	if _, err := svc.RevokeToken(ctx, "acme", "tok_app"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("RevokeToken(app token) = %v, want ErrNotFound", err)
 	}
-	if _, _, _, err := svc.RotateToken(ctx, "acme", "tok_app", 0); !errors.Is(err, store.ErrNotFound) {
+	if _, _, _, err := svc.RotateToken(ctx, "acme", "tok_app", 0, time.Time{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("RotateToken(app token) = %v, want ErrNotFound", err)
 	}
 }

@@ -198,8 +198,10 @@ func (s *Service) revoke(ctx context.Context, slug, tokenID string) (store.Token
 // sooner), so that the identity provider can be given the new token
 // meanwhile. It returns the new token, its record and the old token's as
 // ended. The new token's creation, the old one's end and their events are
-// one transaction: the rotation happens whole or not at all.
-func (s *Service) RotateToken(ctx context.Context, slug, tokenID string, overlap time.Duration) (plain string, next, old store.Token, err error) {
+// one transaction: the rotation happens whole or not at all. latest, if
+// not zero, is when the new token ends at the latest, if its lifetime
+// would take it further: the end of the admin token that asks for it.
+func (s *Service) RotateToken(ctx context.Context, slug, tokenID string, overlap time.Duration, latest time.Time) (plain string, next, old store.Token, err error) {
 	if overlap < 0 {
 		return "", next, old, fmt.Errorf("overlap %v: must not be negative: %w", overlap, ErrInvalid)
 	}
@@ -214,6 +216,11 @@ func (s *Service) RotateToken(ctx context.Context, slug, tokenID string, overlap
 	ttl := time.Duration(-1)
 	if !old.Expires.IsZero() {
 		ttl = old.Expires.Sub(old.Created)
+	}
+	if !latest.IsZero() {
+		if left := latest.Sub(s.now()); ttl < 0 || ttl > left {
+			ttl = max(left, time.Second)
+		}
 	}
 	next = s.newToken(ctx, old.Kind, old.WorkspaceID, old.Name, hash, ttl)
 	now := next.Created
