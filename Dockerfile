@@ -9,13 +9,13 @@
 # (deploy/ociimage, which a test keeps in step with this file).
 
 FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build
-ARG TARGETOS=linux TARGETARCH=amd64 VERSION=dev
+ARG TARGETOS=linux TARGETARCH=amd64 VERSION=0.0.0-dev
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ENV CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH
-RUN go build -trimpath -buildvcs=false -ldflags "-s -w -X main.version=$VERSION" \
+RUN go build -trimpath -buildvcs=false -ldflags "-s -w -X main.version=v$VERSION" \
 		-o /rootfs/usr/bin/scimd ./cmd/scimd \
 	&& cd deploy && go build -trimpath -buildvcs=false -ldflags "-s -w" \
 		-o /rootfs/usr/bin/healthcheck ./healthcheck
@@ -27,7 +27,7 @@ RUN mkdir -p /rootfs/etc/ssl/certs /rootfs/data /rootfs/tmp \
 	&& chmod 1777 /rootfs/tmp
 
 FROM scratch
-ARG VERSION=dev
+ARG VERSION=0.0.0-dev
 COPY --from=build /rootfs/ /
 COPY --from=build --chown=65532:65532 /rootfs/data /data
 LABEL org.opencontainers.image.title=scimd \

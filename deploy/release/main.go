@@ -2,10 +2,11 @@
 // packs each build with the LICENSE, README and CHANGELOG into an archive:
 // a .tar.gz, or a .zip for Windows.
 //
-// Builds are static (CGO_ENABLED=0) and reproducible: -trimpath and
-// -buildvcs=false keep the checkout's path and state out of the binary, and
-// archive entries carry the time in SOURCE_DATE_EPOCH, so that the same
-// commit built twice, anywhere, with the same Go gives the same bytes.
+// Builds are static (CGO_ENABLED=0) and reproducible: -trimpath keeps the
+// checkout's path out of the binary, which records the commit rather than
+// the time (-buildvcs, shown by "scimd version"), and archive entries carry
+// the time in SOURCE_DATE_EPOCH, so that the same commit built twice,
+// anywhere, with the same Go gives the same bytes.
 //
 //	go run ./release -src .. -out ../dist -version 1.2.0
 package main
@@ -36,7 +37,7 @@ var docs = []string{"LICENSE", "README.md", "CHANGELOG.md"}
 func main() {
 	src := flag.String("src", ".", "root of the scimd source tree")
 	out := flag.String("out", "dist", "directory for the binaries (OS_ARCH/scimd) and archives")
-	version := flag.String("version", "", "version stamped into the binaries (main.version) and archive names, e.g. 1.2.0")
+	version := flag.String("version", "", "version, e.g. 1.2.0: in archive names, and in the binaries as main.version with a v (v1.2.0)")
 	targets := flag.String("platforms", platforms, "comma-separated GOOS/GOARCH pairs")
 	flag.Parse()
 	if err := run(*src, *out, *version, strings.Split(*targets, ",")); err != nil {
@@ -92,8 +93,8 @@ func build(src, out, version, goos, goarch string) (string, error) {
 		return "", err
 	}
 	cmd := exec.Command("go", "build",
-		"-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -X main.version="+version,
+		"-trimpath", "-buildvcs=auto",
+		"-ldflags", "-s -w -X main.version=v"+version,
 		"-o", bin, "./cmd/scimd")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
