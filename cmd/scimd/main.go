@@ -62,7 +62,7 @@ Usage:
                                                the application's tokens for /v1
   scimd admin-token create|list|revoke         tokens for the admin API
   scimd user list|invite|invited|deleted --workspace SLUG
-  scimd user reactivate|restore|purge|uninvite --workspace SLUG ID
+  scimd user reactivate|restore|purge|uninvite|delete --workspace SLUG ID
                                                a workspace's users
   scimd team list|link|unlink --workspace SLUG [GROUP --team KEY [--role ROLE]]
                                                teams the workspace's groups are linked to

@@ -26,6 +26,7 @@ func userCommands() map[string]func(context.Context, []string, io.Writer, io.Wri
 		"user restore":    userAction("restore", userRestoreUsage, false),
 		"user purge":      userAction("purge", userPurgeUsage, true),
 		"user uninvite":   userUninvite,
+		"user delete":     userDelete,
 	}
 }
 
@@ -323,5 +324,42 @@ func userUninvite(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(stdout, "deleted invited user %s of workspace %s\n", pos[0], *slug)
+	return nil
+}
+
+const userDeleteUsage = `Usage: scimd user delete --workspace SLUG ID --yes [flags]
+
+Deletes a suspended (deactivated) user an identity provider provisioned,
+at once and for good whatever the workspace's deleteMode, with its API
+keys and sessions. Its user.deleted event names the placeholder identity
+(deleted-ID, "Deleted user") to which the application re-points what it
+attributes to the user. An active user is refused: deactivate it in its
+identity provider first. It cannot be undone, hence --yes.
+
+Example:
+  scimd user delete --workspace acme usr_5xq2m7kd3c9wefha --yes
+`
+
+func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("user delete", userDeleteUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	slug := fs.String("workspace", "", "workspace slug")
+	yes := fs.Bool("yes", false, "delete the user: it cannot be undone")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) != 1 {
+		return errors.New("usage: scimd user delete --workspace SLUG ID --yes")
+	}
+	if !*yes {
+		return fmt.Errorf("deleting a user cannot be undone: add --yes to delete user %s", pos[0])
+	}
+	defer f.close()
+	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", *slug, "users", "suspended", pos[0]), nil, nil, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted user %s of workspace %s for good\n", pos[0], *slug)
 	return nil
 }

@@ -158,6 +158,27 @@ func TestUserCommands(t *testing.T) {
 			t.Errorf("SCIM create of an uninvited user's name: %d", st)
 		}
 
+		// A suspended user is deleted for good by the operator; an active
+		// one is refused.
+		c.fails("deactivate it in its identity provider first", "user", "delete", "--workspace", "default", ada, "--yes")
+		if st, _ := s.scimDo(t, "PATCH", "/Users/"+ada, map[string]any{
+			"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []any{map[string]any{"op": "replace", "path": "active", "value": false}},
+		}); st != http.StatusOK {
+			t.Fatalf("deactivate: %d", st)
+		}
+		c.fails("add --yes", "user", "delete", "--workspace", "default", ada)
+		if out := c.must("user", "delete", "--workspace", "default", ada, "--yes"); !strings.Contains(out, "deleted user "+ada+" of workspace default for good") {
+			t.Errorf("user delete: %s", out)
+		}
+		if st, _ := s.scimDo(t, "GET", "/Users/"+ada, nil); st != http.StatusNotFound {
+			t.Errorf("SCIM GET of a deleted user: %d", st)
+		}
+		if d := c.users("deleted", "--workspace", "default"); len(d) != 0 {
+			t.Errorf("a user deleted for good is listed as soft-deleted: %+v", d)
+		}
+		c.fails("has no provisioned user", "user", "delete", "--workspace", "default", ada, "--yes")
+
 		for _, tt := range []struct {
 			want string
 			args []string

@@ -30,6 +30,7 @@ const (
 	CodeTeamLinkNotFound     = "team_link_not_found"    // 404: unlinking a group not linked to a team
 	CodeSeatLimit            = "seat_limit"             // 403: every seat is taken
 	CodeUserNameTaken        = "user_name_taken"        // 409: restoring a user whose userName another has
+	CodeUserActive           = "user_active"            // 409: deleting a user that is not suspended
 	CodeWorkspaceExists      = "workspace_exists"       // 409: the slug is taken
 	CodeTokenInactive        = "token_inactive"         // 409: rotating a revoked or expired token
 	CodeNoActiveToken        = "no_active_token"        // 409: nothing to rotate

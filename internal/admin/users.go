@@ -9,6 +9,7 @@ import (
 	"github.com/scimd/scimd/internal/filter"
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/patch"
+	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
@@ -253,6 +254,32 @@ func deleteInvitedUser(h *Handler, c *call) (int, any, error) {
 		return 0, nil, &Error{Status: http.StatusNotFound, Code: CodeUserNotFound, Message: msg, Err: err}
 	}
 	if err != nil {
+		return 0, nil, userError(id, err)
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+// deleteUser deletes a suspended provisioned user for good, with its
+// credentials.
+func deleteUser(h *Handler, c *call) (int, any, error) {
+	ctx := c.r.Context()
+	w, err := h.workspace(ctx, c.pathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	id := c.pathValue("id")
+	c.workspaceID, c.target = w.ID, id
+	err = h.users.DeleteSuspended(ctx, &w, id)
+	var se *scimerr.Error
+	switch {
+	case errors.Is(err, provision.ErrUserActive):
+		return 0, nil, &Error{Status: http.StatusConflict, Code: CodeUserActive,
+			Message: fmt.Sprintf("user %s of workspace %q is active: deactivate it in its identity provider first; only suspended users are deleted here", id, w.Slug), Err: err}
+	case errors.As(err, &se) && se.Status == http.StatusNotFound:
+		return 0, nil, &Error{Status: http.StatusNotFound, Code: CodeUserNotFound,
+			Message: fmt.Sprintf("workspace %q has no provisioned user %s; invited users are deleted with DELETE %s/workspaces/%s/users/invited/{id}, soft-deleted ones purged with POST %s/workspaces/%s/users/{id}/purge",
+				w.Slug, id, Prefix, w.Slug, Prefix, w.Slug), Err: err}
+	case err != nil:
 		return 0, nil, userError(id, err)
 	}
 	return http.StatusNoContent, nil, nil

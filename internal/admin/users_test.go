@@ -286,3 +286,71 @@ func TestDeleteInvitedUser(t *testing.T) {
 	}
 	e.do("GET", "workspaces/acme/users/invited/"+ada, "").wantError(http.StatusMethodNotAllowed, CodeMethodNotAllowed)
 }
+
+// TestDeleteSuspendedUser: an operator deletes a suspended provisioned
+// user for good, with its credentials, and the user.deleted event names
+// the placeholder identity; an active user is refused.
+func TestDeleteSuspendedUser(t *testing.T) {
+	e := newEnv(t)
+	ws := &store.Workspace{ID: e.acmeID, Config: store.DefaultWorkspaceConfig()}
+	svc := provision.New(e.st)
+	r, err := svc.Create(e.ctx, ws, schema.UserType, map[string]any{"userName": "ada@acme.test", "displayName": "Ada", "active": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ada := r.ID
+	iss := access.NewIssuer(access.Config{Store: e.st, Hasher: e.hasher})
+	if _, _, err := iss.IssueAPIKey(e.ctx, e.acmeID, ada, "ci", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	msg := e.do("DELETE", "workspaces/acme/users/suspended/"+ada, "").wantError(http.StatusConflict, CodeUserActive)
+	contains(t, msg, "deactivate it in its identity provider first")
+
+	if _, err := svc.Patch(e.ctx, ws, schema.UserType, ada, "", []patch.Operation{{Op: "replace", Path: "active", Value: false}}, false); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := e.st.Events(e.ctx, e.acmeID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := evs[len(evs)-1].Seq
+	e.do("DELETE", "workspaces/acme/users/suspended/"+ada, "").want(http.StatusNoContent)
+
+	if _, err := e.st.Resource(e.ctx, e.acmeID, schema.UserType.ID, ada, false); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the user is still there: %v", err)
+	}
+	if d, err := e.st.DeletedUsers(e.ctx, e.acmeID); err != nil || len(d) != 0 {
+		t.Errorf("deleted users %+v, %v; want none: the deletion is for good", d, err)
+	}
+	if cs, err := e.st.Credentials(e.ctx, e.acmeID, ada); err != nil || len(cs) != 0 {
+		t.Errorf("credentials %+v, %v; want them gone with the user", cs, err)
+	}
+	evs, err = e.st.Events(e.ctx, e.acmeID, seen, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range evs {
+		types = append(types, ev.Type)
+		if ev.Type == provision.EventUserDeleted {
+			var data struct {
+				User        map[string]any    `json:"user"`
+				Mode        string            `json:"mode"`
+				Placeholder map[string]string `json:"placeholder"`
+			}
+			if err := json.Unmarshal(ev.Data, &data); err != nil || data.User["id"] != ada || data.Mode != "hard" ||
+				data.Placeholder["id"] != "deleted-"+ada || data.Placeholder["displayName"] != "Deleted user" {
+				t.Errorf("user.deleted data %s, %v", ev.Data, err)
+			}
+		}
+	}
+	// The deactivation revoked the API key (revokeKeysOnDeactivate).
+	if fmt.Sprint(types) != "[user.deleted]" {
+		t.Errorf("events %v, want user.deleted", types)
+	}
+	if a := e.audit("user.delete"); len(a) != 2 || a[0].Target != ada || a[0].Status != http.StatusNoContent || a[1].Status != http.StatusConflict {
+		t.Errorf("audit %+v, want the refusal and the deletion", a)
+	}
+	msg = e.do("DELETE", "workspaces/acme/users/suspended/"+ada, "").wantError(http.StatusNotFound, CodeUserNotFound)
+	contains(t, msg, "has no provisioned user")
+}

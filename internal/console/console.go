@@ -141,6 +141,8 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/{id}/purge", c.private(purgeUser))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users/invited/{id}/delete", c.private(confirmDeleteInvited))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/invited/{id}/delete", c.private(deleteInvited))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users/suspended/{id}/delete", c.private(confirmDeleteSuspended))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/suspended/{id}/delete", c.private(deleteSuspended))
 
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/teams", c.private(teamsPage))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/teams", c.private(linkTeam))

@@ -105,13 +105,17 @@ func userAction(action, done string) func(*req) {
 }
 
 // findListed returns the user id from one of the workspace's lists of
-// users, "deleted" or "invited", for the page that asks before an
-// action on it to name it.
+// users, "deleted", "invited" or "suspended" (the users listing), for the
+// page that asks before an action on it to name it.
 func (q *req) findListed(slug, list, id string) (admin.User, *apiError) {
 	var l struct {
 		Users []admin.User `json:"users"`
 	}
-	if e := q.api("GET", admin.Path("workspaces", slug, "users", list), nil, nil, &l); e != nil {
+	path, query := admin.Path("workspaces", slug, "users", list), url.Values(nil)
+	if list == "suspended" {
+		path, query = admin.Path("workspaces", slug, "users"), url.Values{"filter": {fmt.Sprintf("id eq %q", id)}}
+	}
+	if e := q.api("GET", path, query, nil, &l); e != nil {
 		return admin.User{}, e
 	}
 	for _, u := range l.Users {
@@ -125,7 +129,7 @@ func (q *req) findListed(slug, list, id string) (admin.User, *apiError) {
 // userQuestion is a page that asks before an action that cannot be
 // undone on a user of one of the workspace's lists.
 type userQuestion struct {
-	list     string // "deleted" or "invited"
+	list     string // "deleted", "invited" or "suspended"
 	title    string
 	question string // with the user and the workspace for its verbs
 	detail   string
@@ -144,6 +148,13 @@ var (
 		list: "invited", title: "Delete invited user", question: "Delete invited user %s of workspace %s?",
 		detail: "The user is removed at once, and its API keys and sessions are revoked; its userName becomes free. This cannot be undone.",
 		button: "Delete", action: func(slug, id string) string { return workspacePath(slug, "users", "invited", id, "delete") },
+	}
+	deleteSuspendedQuestion = userQuestion{
+		list: "suspended", title: "Delete user", question: "Delete suspended user %s of workspace %s for good?",
+		detail: "The user is removed at once, whatever the workspace's deleteMode, with its API keys and sessions; " +
+			"the application is told to re-point what it attributes to the user to a placeholder. " +
+			"An identity provider that still has the user may provision it again, as a new user. This cannot be undone.",
+		button: "Delete", action: func(slug, id string) string { return workspacePath(slug, "users", "suspended", id, "delete") },
 	}
 )
 
@@ -190,6 +201,17 @@ func deleteInvited(q *req) {
 		return
 	}
 	q.redirect(workspacePath(slug, "users"), fmt.Sprintf("Deleted invited user %s.", id))
+}
+
+func confirmDeleteSuspended(q *req) { q.ask(deleteSuspendedQuestion, http.StatusOK, nil) }
+
+func deleteSuspended(q *req) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	if e := q.api("DELETE", admin.Path("workspaces", slug, "users", "suspended", id), nil, nil, nil); e != nil {
+		q.ask(deleteSuspendedQuestion, e.Status, e)
+		return
+	}
+	q.redirect(workspacePath(slug, "users"), fmt.Sprintf("Deleted user %s for good.", id))
 }
 
 // inviteUser creates a user outside SCIM, for an application that

@@ -274,3 +274,39 @@ func TestDeleteInvitedUser(t *testing.T) {
 		t.Errorf("ada is %q", s)
 	}
 }
+
+// TestDeleteSuspendedUser: a suspended user has a Delete link that asks
+// before the API deletes it for good; an active user is refused with the
+// API's message.
+func TestDeleteSuspendedUser(t *testing.T) {
+	e := newEnv(t)
+	u := newUsers(e)
+	u.create("ada@acme.test", "Ada")
+	u.create("bob@acme.test", "Bob")
+	u.suspend("bob@acme.test")
+	e.signIn()
+
+	path := "/admin/workspaces/acme/users/suspended/" + u.ids["bob@acme.test"] + "/delete"
+	p := e.get("/admin/workspaces/acme/users").want(http.StatusOK).has(`href="` + path + `"`)
+	if n := strings.Count(p.body, "/delete\""); n != 1 {
+		t.Errorf("%d delete links, want 1, for the one suspended user", n)
+	}
+	e.get(path).want(http.StatusOK).has("Delete suspended user bob@acme.test ("+u.ids["bob@acme.test"]+") of workspace acme for good?",
+		"cannot be undone", `action="`+path+`"`)
+	if s := u.state("bob@acme.test"); s != "suspended" {
+		t.Fatalf("bob is %q before the deletion is confirmed", s)
+	}
+	p = e.post(path, nil).redirects("/admin/workspaces/acme/users")
+	e.follow(p).want(http.StatusOK).has("Deleted user " + u.ids["bob@acme.test"] + " for good.").lacks("bob@acme.test")
+	if s := u.state("bob@acme.test"); s != "" {
+		t.Errorf("bob is %q after the deletion", s)
+	}
+	if a := e.audited("user.delete"); a["status"] != 204.0 || a["target"] != u.ids["bob@acme.test"] {
+		t.Errorf("audit entry %v", a)
+	}
+	e.post("/admin/workspaces/acme/users/suspended/"+u.ids["ada@acme.test"]+"/delete", nil).want(http.StatusConflict).
+		has("user_active", "deactivate it in its identity provider first", ">Delete</button>")
+	if s := u.state("ada@acme.test"); s != "active" {
+		t.Errorf("ada is %q", s)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"time"
@@ -247,13 +248,45 @@ func (s *Service) Purge(ctx context.Context, ws *store.Workspace, userID string)
 }
 
 // purgedEvent names the placeholder identity to which an application can
-// re-point what it attributes to the purged user: the same for every
-// event about that user, and free of personal data.
+// re-point what it attributes to the purged user.
 func purgedEvent(u *store.DeletedUser) store.NewEvent {
 	id := u.Resource.ID
 	return event(EventUserPurged, id, map[string]any{
 		"user":        map[string]any{"id": id, "userName": u.Resource.Doc["userName"]},
 		"deleted":     u.Deleted.Format(time.RFC3339),
-		"placeholder": map[string]any{"id": "deleted-" + id, "displayName": "Deleted user"},
+		"placeholder": placeholder(id),
 	})
+}
+
+// placeholder is the identity to which an application can re-point what
+// it attributes to a user deleted for good: the same for every event
+// about that user, and free of personal data.
+func placeholder(userID string) map[string]any {
+	return map[string]any{"id": "deleted-" + userID, "displayName": "Deleted user"}
+}
+
+// ErrUserActive is returned for an operator's deletion of a user that is
+// active: its identity provider deactivates it first.
+var ErrUserActive = errors.New("user is active")
+
+// DeleteSuspended deletes a suspended (inactive) provisioned user at once
+// and for good, at an operator's request: its credentials go with it, and
+// its user.deleted event, in mode hard, names the placeholder identity as
+// user.purged does. An active user is refused with ErrUserActive, so that
+// an identity provider that still has it active is not contradicted.
+func (s *Service) DeleteSuspended(ctx context.Context, ws *store.Workspace, userID string) error {
+	err := s.store.DeleteResource(ctx, ws.ID, schema.UserType.ID, userID, func(cur *store.Resource) (*store.Deletion, error) {
+		if active(cur.Doc) {
+			return nil, fmt.Errorf("user %s: %w", userID, ErrUserActive)
+		}
+		return &store.Deletion{Effects: store.Effects{
+			Revoke: &store.Revocation{UserID: cur.ID, APIKeys: true, Reason: ReasonDeleted},
+			Events: []store.NewEvent{event(EventUserDeleted, cur.ID, map[string]any{
+				"user": userData(cur.ID, cur.Doc, cur.AppDisplayName), "mode": store.DeleteHard, "placeholder": placeholder(cur.ID)})},
+		}}, nil
+	})
+	if errors.Is(err, ErrUserActive) {
+		return err
+	}
+	return storeError(schema.UserType, userID, err)
 }
