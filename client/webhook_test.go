@@ -48,3 +48,24 @@ func TestParseWebhook(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseWebhook checks that any body is read or refused, never
+// half-read: an Event without a type or an id is an error.
+func FuzzParseWebhook(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"user.deactivated","timestamp":"2026-06-01T12:00:00Z","data":{"eventId":"evt_1","seq":7,"subject":"usr_1"}}`,
+		`{"type":"group.member_added","data":{"eventId":"evt_2","members":["usr_1"]}}`,
+		`{"type":"","data":{"eventId":"evt_1"}}`,
+		`{"data":null}`,
+		`[]`,
+		``,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		e, err := client.ParseWebhook(body)
+		if err == nil && (e.Type == "" || e.ID == "") {
+			t.Errorf("ParseWebhook(%q) = %+v without an error", body, e)
+		}
+	})
+}
