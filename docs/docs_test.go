@@ -24,10 +24,11 @@ const root = ".."
 var linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 
 // pages returns the Markdown files whose links are checked, relative to
-// root: the README, every page under docs/, and bench/README.md.
+// root: the README, the changelog, every page under docs/, and the
+// READMEs of bench/ and examples/.
 func pages(t *testing.T) []string {
 	t.Helper()
-	files := []string{"README.md", filepath.Join("bench", "README.md")}
+	files := []string{"README.md", "CHANGELOG.md", filepath.Join("bench", "README.md"), filepath.Join("examples", "README.md")}
 	err := filepath.WalkDir(filepath.Join(root, "docs"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
