@@ -125,7 +125,7 @@ func TestRotateWithOverlap(t *testing.T) {
 	e := newTokenEnv(t)
 	old, rec := e.mint("acme", "okta", 30*24*time.Hour)
 	e.wantStatus("before rotating", old, http.StatusOK, "")
-	next, nrec, orec, err := e.ten.RotateToken(context.Background(), "acme", rec.ID, time.Hour)
+	next, nrec, orec, err := e.ten.RotateToken(context.Background(), "acme", rec.ID, time.Hour, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestRotateWithoutOverlap(t *testing.T) {
 	e := newTokenEnv(t)
 	old, rec := e.mint("acme", "okta", -1)
 	e.wantStatus("before rotating", old, http.StatusOK, "")
-	next, nrec, _, err := e.ten.RotateToken(context.Background(), "acme", rec.ID, 0)
+	next, nrec, _, err := e.ten.RotateToken(context.Background(), "acme", rec.ID, 0, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestRotateWithoutOverlap(t *testing.T) {
 	}
 	e.wantStatus("old token", old, http.StatusUnauthorized, "revoked")
 	e.wantStatus("new token", next, http.StatusOK, "")
-	if _, _, _, err := e.ten.RotateToken(context.Background(), "acme", rec.ID, 0); err == nil {
+	if _, _, _, err := e.ten.RotateToken(context.Background(), "acme", rec.ID, 0, time.Time{}); err == nil {
 		t.Error("rotated a revoked token")
 	}
 }
