@@ -483,6 +483,14 @@ func TestReplicas(t *testing.T) {
 // runScimd runs a scimd command and returns the last line of its output.
 func runScimd(t *testing.T, secret string, args ...string) string {
 	t.Helper()
+	lines := strings.Split(strings.TrimSpace(runScimdOutput(t, secret, args...)), "\n")
+	return lines[len(lines)-1]
+}
+
+// runScimdOutput runs a scimd command that must succeed and returns its
+// standard output.
+func runScimdOutput(t *testing.T, secret string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = scimdEnv(secret)
 	var stderr bytes.Buffer
@@ -491,8 +499,7 @@ func runScimd(t *testing.T, secret string, args ...string) string {
 	if err != nil {
 		t.Fatalf("scimd %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1]
+	return string(out)
 }
 
 // mustJSON sends a JSON request (not SCIM) that must answer want.

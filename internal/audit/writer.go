@@ -259,27 +259,33 @@ func (w *Writer) drain(batch []store.AuditEntry) {
 	}
 }
 
-// entry marshals a pending entry's payload. A payload that does not
-// marshal, or is not an object, is stored as an object saying so, so that
-// the entry and the rest of its batch are kept.
+// entry marshals a pending entry's payload.
 func (w *Writer) entry(p pending) store.AuditEntry {
 	// The first entry of a batch is its oldest.
 	w.waiting.CompareAndSwap(0, p.queued.UnixNano())
-	if p.payload == nil {
-		return p.e
+	return WithPayload(p.e, p.payload)
+}
+
+// WithPayload returns e with payload, if not nil, marshaled to JSON as its
+// Payload. A payload that does not marshal, or is not an object, is
+// stored as an object saying so, so that the entry, and the rest of its
+// batch or the write it belongs to, are kept.
+func WithPayload(e store.AuditEntry, payload any) store.AuditEntry {
+	if payload == nil {
+		return e
 	}
-	b, err := json.Marshal(p.payload)
+	b, err := json.Marshal(payload)
 	switch {
 	case err != nil:
 		b, _ = json.Marshal(map[string]string{"payload_error": err.Error()})
 	case len(b) == 0 || b[0] != '{':
 		if string(b) == "null" {
-			return p.e
+			return e
 		}
 		b, _ = json.Marshal(map[string]json.RawMessage{"value": b})
 	}
-	p.e.Payload = b
-	return p.e
+	e.Payload = b
+	return e
 }
 
 // store appends a batch, as storeBatch does, and records how long its

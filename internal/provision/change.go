@@ -1,6 +1,10 @@
 package provision
 
-import "context"
+import (
+	"context"
+
+	"github.com/scimd/scimd/internal/store"
+)
 
 // Change describes what a write did, for the audit log: the document
 // before and after, and the group members added and removed. Before is nil
@@ -11,6 +15,10 @@ type Change struct {
 	Before, After  map[string]any
 	Added, Removed []string
 	Cleared        bool
+	// Audited says that the write carries its audit entry, made by the
+	// context's Auditor, among its effects: if the write is stored, so
+	// is the entry, in the same transaction.
+	Audited bool
 }
 
 type changeKey struct{}
@@ -28,4 +36,43 @@ func changeOf(ctx context.Context) *Change {
 		return c
 	}
 	return &Change{}
+}
+
+// An Auditor makes the audit log entry of a write that changed the
+// resource target as c says, with its payload marshaled. A write made in
+// a context with one stores the entry in its own transaction, so that no
+// write is ever acknowledged, and then lost from the log by a crash,
+// without its entry.
+type Auditor func(target string, c *Change) store.AuditEntry
+
+type auditorKey struct{}
+
+// WithAuditor returns a context in which writes store the entry a makes
+// with them.
+func WithAuditor(ctx context.Context, a Auditor) context.Context {
+	return context.WithValue(ctx, auditorKey{}, a)
+}
+
+// audit adds the audit entry of the change c to target to fx, if ctx has
+// an Auditor, and notes in c that it did. Closures that the store may run
+// again call it each time, last, so that the entry shows the change that
+// is stored.
+func audit(ctx context.Context, target string, c *Change, fx *store.Effects) {
+	a, _ := ctx.Value(auditorKey{}).(Auditor)
+	if a == nil {
+		return
+	}
+	c.Audited = true
+	fx.Audit = []store.AuditEntry{a(target, c)}
+}
+
+// auditUpdate adds the audit entry of the change c to target to up,
+// where the store writes it: with the deletion up makes, if any.
+func auditUpdate(ctx context.Context, target string, c *Change, up *store.Update) *store.Update {
+	fx := &up.Effects
+	if up.Delete != nil {
+		fx = &up.Delete.Effects
+	}
+	audit(ctx, target, c, fx)
+	return up
 }

@@ -217,11 +217,13 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 			r.Members = append(r.Members, store.Member{Value: m})
 		}
 	}
+	c := changeOf(ctx)
+	*c = Change{After: r.Doc, Added: memberIDs(r.Members)}
 	linked := false
 	if rt == schema.UserType && ws.Config.AllowLinking {
 		// A user the application invited itself may have the userName
 		// or the email: the identity provider's user becomes that user.
-		switch err := s.link(ctx, ws, r); {
+		switch err := s.link(ctx, ws, r, c); {
 		case err == nil:
 			linked = true
 		case !errors.Is(err, store.ErrNotFound):
@@ -229,13 +231,12 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 		}
 	}
 	if !linked {
-		if err := s.store.CreateResource(ctx, r, store.Effects{Events: createdEvents(rt, r)}); err != nil {
+		fx := store.Effects{Events: createdEvents(rt, r)}
+		audit(ctx, r.ID, c, &fx)
+		if err := s.store.CreateResource(ctx, r, fx); err != nil {
 			return nil, storeError(rt, r.ID, err)
 		}
 	}
-	c := changeOf(ctx)
-	c.After = r.Doc
-	c.Added = memberIDs(r.Members)
 	if rt == schema.GroupType && len(r.Members) > 0 {
 		// Members' types and display names come from the members.
 		return s.Get(ctx, ws, rt, r.ID, true)
@@ -246,13 +247,16 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 // link makes the user r the invited user (see store.AccessStore) with its
 // userName or, else, its primary email: r takes its id and credentials,
 // which an inactive r loses as if deactivated. It fails with
-// store.ErrNotFound if there is no such invited user.
-func (s *Service) link(ctx context.Context, ws *store.Workspace, r *store.Resource) error {
+// store.ErrNotFound if there is no such invited user. The audit entry
+// of the change c goes with it.
+func (s *Service) link(ctx context.Context, ws *store.Workspace, r *store.Resource, c *Change) error {
 	return s.store.LinkLocalUser(ctx, r, func(r *store.Resource) store.Effects {
 		fx := store.Effects{Events: []store.NewEvent{event(EventUserLinked, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName)})}}
 		if !active(r.Doc) {
 			fx.Revoke = &store.Revocation{UserID: r.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeactivated}
 		}
+		c.After = r.Doc
+		audit(ctx, r.ID, c, &fx)
 		return fx
 	})
 }
@@ -295,7 +299,7 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 				return nil, err
 			}
 		}
-		c.Before, c.After = cur.Doc, doc
+		*c = Change{Before: cur.Doc, After: doc}
 		up := &store.Update{Doc: doc, Members: mc}
 		if mc != nil {
 			d := diffMembers(memberIDs(cur.Members), mc.Add)
@@ -305,9 +309,10 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 			return nil, nil // the resource as it is: keep the version
 		}
 		if rt == schema.UserType {
-			return s.userUpdate(ws, cur, c), nil
+			return auditUpdate(ctx, resID, c, s.userUpdate(ws, cur, c)), nil
 		}
 		up.Effects = groupEffects(cur, c)
+		audit(ctx, resID, c, &up.Effects)
 		return up, nil
 	})
 	return r, storeError(rt, resID, err)
@@ -394,12 +399,13 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 		}
 		c.After = up.Doc
 		if rt == schema.UserType {
-			return s.userUpdate(ws, cur, c), nil
+			return auditUpdate(ctx, resID, c, s.userUpdate(ws, cur, c)), nil
 		}
 		if up.Members != nil {
 			c.Added, c.Removed = up.Members.Add, up.Members.Remove
 		}
 		up.Effects = groupEffects(cur, c)
+		audit(ctx, resID, c, &up.Effects)
 		return up, nil
 	})
 	return r, storeError(rt, resID, err)
@@ -434,13 +440,16 @@ func (s *Service) patchGroupDelta(ctx context.Context, ws *store.Workspace, rt *
 			up.Effects = groupEffects(cur, c)
 		}
 		// Members added that were members already, and members removed
-		// that were not, change nothing: the store says which did.
-		up.MemberEvents = func(added, removed []string) []store.NewEvent {
+		// that were not, change nothing: the store says which did, and
+		// the audit entry, made then, shows what the write changed.
+		up.MemberEffects = func(added, removed []string) store.Effects {
 			c.Added, c.Removed, c.Cleared = added, removed, mc.Replace && len(removed) > 0
 			if c.Cleared {
 				c.Removed = nil // a cleared group's events do not list who was there
 			}
-			return memberEvents(cur.ID, doc, c.Added, c.Removed, c.Cleared)
+			fx := store.Effects{Events: memberEvents(cur.ID, doc, c.Added, c.Removed, c.Cleared)}
+			audit(ctx, resID, c, &fx)
+			return fx
 		}
 		return up, nil
 	})
@@ -495,11 +504,13 @@ func diffMembers(before, after []string) *store.MemberChange {
 func (s *Service) Delete(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string) error {
 	c := changeOf(ctx)
 	err := s.store.DeleteResource(ctx, ws.ID, rt.ID, resID, func(cur *store.Resource) (*store.Deletion, error) {
-		c.Before = cur.Doc
+		*c = Change{Before: cur.Doc}
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}
-		return s.deletion(ws, rt, cur), nil
+		d := s.deletion(ws, rt, cur)
+		audit(ctx, resID, c, &d.Effects)
+		return d, nil
 	})
 	return storeError(rt, resID, err)
 }

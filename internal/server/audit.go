@@ -20,6 +20,7 @@ type recordKey struct{}
 // ServeHTTP creates it and writes the entry when the request is done.
 type record struct {
 	correlationID string
+	start         time.Time
 	auth          *authEntry // set once the token is accepted
 	action        string
 	target        string
@@ -57,9 +58,10 @@ func isWrite(method string) bool {
 
 // audit writes the entry of a finished SCIM request: every request of an
 // accepted token, or only writes, searches and failures without
-// AuditReads.
+// AuditReads. A successful write stored its entry itself (see
+// auditWrite).
 func (s *Server) audit(r *http.Request, rec *record, status int, start time.Time) {
-	if s.cfg.Audit == nil || rec.auth == nil || rec.written {
+	if s.cfg.Audit == nil || rec.auth == nil || rec.written || (status < 400 && rec.change.Audited) {
 		return
 	}
 	if !s.cfg.AuditReads && !isWrite(r.Method) && status < 400 && !strings.HasSuffix(rec.action, "search") {
@@ -84,8 +86,38 @@ type event struct {
 	err            *scimerr.Error    // why it failed
 }
 
+// auditWrite returns the context for the write of the request that, if
+// it succeeds, is answered with status: the write stores the entry
+// of the event in its own transaction. An entry queued for the background
+// writer instead would be lost to a crash between the answer and the
+// batch, leaving an acknowledged write that the log does not show.
+func (s *Server) auditWrite(r *http.Request, ev event) context.Context {
+	rec := recordOf(r.Context())
+	if s.cfg.Audit == nil || rec.auth == nil {
+		return r.Context()
+	}
+	return provision.WithAuditor(r.Context(), func(target string, c *provision.Change) store.AuditEntry {
+		ev := ev
+		ev.target, ev.change = target, c
+		return audit.WithPayload(s.auditEntry(r, rec, ev))
+	})
+}
+
+// writing returns the context for the write of the request, which
+// answers status if it succeeds (see auditWrite).
+func (s *Server) writing(r *http.Request, status int) context.Context {
+	rec := recordOf(r.Context())
+	return s.auditWrite(r, event{method: r.Method, path: r.URL.Path, action: rec.action, status: status, start: rec.start})
+}
+
 // writeAudit queues the entry of an event of the request.
 func (s *Server) writeAudit(r *http.Request, rec *record, ev event) {
+	s.cfg.Audit.Write(s.auditEntry(r, rec, ev))
+}
+
+// auditEntry returns the entry of an event of the request, and its
+// payload.
+func (s *Server) auditEntry(r *http.Request, rec *record, ev event) (store.AuditEntry, audit.Request) {
 	p := audit.Request{
 		Method:    ev.method,
 		Path:      ev.path,
@@ -107,7 +139,7 @@ func (s *Server) writeAudit(r *http.Request, rec *record, ev event) {
 	if e := ev.err; e != nil && ev.status >= 400 {
 		p.Error = strings.TrimPrefix(e.ScimType+": "+e.Detail, ": ")
 	}
-	s.cfg.Audit.Write(store.AuditEntry{
+	return store.AuditEntry{
 		Time:          ev.start,
 		WorkspaceID:   rec.auth.token.WorkspaceID,
 		Channel:       audit.ChannelSCIM,
@@ -117,5 +149,5 @@ func (s *Server) writeAudit(r *http.Request, rec *record, ev event) {
 		CorrelationID: rec.correlationID,
 		Status:        ev.status,
 		Duration:      time.Since(ev.start),
-	}, p)
+	}, p
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimd/scimd/internal/audit"
 	"github.com/scimd/scimd/internal/server"
@@ -121,5 +122,62 @@ func TestAuditWithoutReads(t *testing.T) {
 	}
 	if strings.Join(actions, ",") != "user.get,user.create" { // newest first
 		t.Errorf("entries %v, want the create and the failed read", actions)
+	}
+}
+
+// A successful write stores its entry in its own transaction: the entry
+// is in the log when the client has its answer, while the background
+// writer, which here would hold entries for an hour, has stored nothing.
+func TestAuditOfWritesIsStoredWithThem(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, server.DefaultConfig(), func(st store.Store, cfg *server.Config) {
+		w := audit.NewWriter(st, audit.Config{FlushInterval: time.Hour, BatchSize: 1 << 20})
+		t.Cleanup(func() { w.Close(context.Background()) })
+		cfg.Audit, cfg.AuditReads = w, true
+	})
+	user := e.createUser("quinn", nil).str("id")
+	group := e.createGroup("Quinns").str("id")
+	deleted := e.createUser("rhea", nil).str("id")
+	for _, tt := range []struct {
+		name, method, path string
+		body               any
+		status             int
+		action, target     string
+	}{
+		{"create", "POST", "/scim/v2/Users", map[string]any{"userName": "sol"}, 201, "user.create", ""},
+		{"replace", "PUT", "/scim/v2/Users/" + user, map[string]any{"userName": "quinn", "title": "Lead"}, 200, "user.replace", user},
+		{"patch", "PATCH", "/scim/v2/Users/" + user, patchOps(map[string]any{"op": "replace", "path": "title", "value": "Chief"}), 200, "user.patch", user},
+		{"member added", "PATCH", "/scim/v2/Groups/" + group, patchOps(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": user}}}), 204, "group.patch", group},
+		{"delete", "DELETE", "/scim/v2/Users/" + deleted, nil, 204, "user.delete", deleted},
+		{"bulk", "POST", "/scim/v2/Bulk", map[string]any{"Operations": []any{
+			map[string]any{"method": "PATCH", "path": "/Users/" + user, "data": patchOps(map[string]any{"op": "replace", "path": "title", "value": "CEO"})},
+		}}, 200, "user.patch", user},
+	} {
+		corr := "tx-" + strings.ReplaceAll(tt.name, " ", "-")
+		r := e.must(tt.status, tt.method, tt.path, tt.body, "X-Request-Id", corr)
+		target := tt.target
+		if target == "" {
+			target = r.str("id")
+		}
+		got := auditEntries(t, e.st, store.AuditQuery{CorrelationID: corr})
+		if len(got) != 1 {
+			t.Errorf("%s: %d entries stored with the answer, want 1", tt.name, len(got))
+			continue
+		}
+		if a := got[0]; a.Action != tt.action || a.Target != target || a.Status != tt.status || a.WorkspaceID == "" ||
+			a.Actor == "" || a.Duration <= 0 || !strings.Contains(string(a.Payload), `"method"`) {
+			t.Errorf("%s: entry %+v, want %s of %s answered %d", tt.name, a, tt.action, target, tt.status)
+		}
+	}
+	// The read waits in the writer.
+	e.must(http.StatusOK, "GET", "/scim/v2/Users/"+user, nil, "X-Request-Id", "tx-read")
+	if got := auditEntries(t, e.st, store.AuditQuery{CorrelationID: "tx-read"}); len(got) != 0 {
+		t.Errorf("a read's entry was stored at once: %+v", got)
+	}
+	// A patch that changes nothing writes nothing; its entry comes from
+	// the writer like a read's.
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+user, patchOps(map[string]any{"op": "replace", "path": "title", "value": "CEO"}), "X-Request-Id", "tx-noop")
+	if got := auditEntries(t, e.st, store.AuditQuery{CorrelationID: "tx-noop"}); len(got) != 0 {
+		t.Errorf("a no-op's entry was stored at once: %+v", got)
 	}
 }

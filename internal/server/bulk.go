@@ -230,31 +230,41 @@ func bulkError(op bulkOperation, err error) map[string]any {
 // the id of a created resource for bulkId resolution. Each operation has
 // its own audit entry.
 func (s *Server) bulkOne(r *http.Request, op bulkOperation, data json.RawMessage) map[string]any {
-	start := time.Now()
+	method := strings.ToUpper(op.Method)
+	ev := event{method: method, path: op.Path, action: "bulk", status: bulkStatus(method), start: time.Now()}
+	if rt, id, err := bulkPath(op.Path); err == nil {
+		ev.action, ev.target = audit.Action(method, rt.ID, id != ""), id
+	}
 	change := &provision.Change{}
+	r = r.WithContext(provision.WithChange(r.Context(), change))
 	var opErr *scimerr.Error
-	res := s.bulkDo(r.WithContext(provision.WithChange(r.Context(), change)), op, data, &opErr)
+	res := s.bulkDo(r.WithContext(s.auditWrite(r, ev)), op, data, &opErr)
 	rec := recordOf(r.Context())
 	if s.cfg.Audit == nil || rec.auth == nil {
 		return res
 	}
 	rec.written = true
-	method := strings.ToUpper(op.Method)
-	action, target := "bulk", ""
-	if rt, id, err := bulkPath(op.Path); err == nil {
-		action, target = audit.Action(method, rt.ID, id != ""), id
-	}
 	if id, ok := res["id"].(string); ok {
-		target = id
+		ev.target = id
 	}
-	status, _ := strconv.Atoi(res["status"].(string))
-	s.writeAudit(r, rec, event{
-		method: method, path: op.Path,
-		action: action, target: target,
-		status: status, start: start,
-		change: change, err: opErr,
-	})
+	ev.status, _ = strconv.Atoi(res["status"].(string))
+	if ev.status < 400 && change.Audited {
+		return res // stored with the write
+	}
+	ev.change, ev.err = change, opErr
+	s.writeAudit(r, rec, ev)
 	return res
+}
+
+// bulkStatus is the status of a bulk operation with method that succeeds.
+func bulkStatus(method string) int {
+	switch method {
+	case http.MethodPost:
+		return http.StatusCreated
+	case http.MethodDelete:
+		return http.StatusNoContent
+	}
+	return http.StatusOK
 }
 
 // bulkDo runs one operation; the error of a failed one is also left in
@@ -276,7 +286,6 @@ func (s *Server) bulkDo(r *http.Request, op bulkOperation, data json.RawMessage,
 		return bulkError(op, scimerr.BadRequest(scimerr.InvalidValue, "%s needs a path like %s", method, map[bool]string{true: "/Users", false: "/Users/{id}"}[method == http.MethodPost]))
 	}
 	var res *store.Resource
-	status := http.StatusOK
 	switch method {
 	case http.MethodPost, http.MethodPut:
 		var body map[string]any
@@ -291,7 +300,6 @@ func (s *Server) bulkDo(r *http.Request, op bulkOperation, data json.RawMessage,
 				return bulkError(op, err)
 			}
 			res, err = s.svc.Create(ctx, ws, rt, body)
-			status = http.StatusCreated
 		} else {
 			res, err = s.svc.Replace(ctx, ws, rt, id, op.Version, body)
 		}
@@ -303,14 +311,13 @@ func (s *Server) bulkDo(r *http.Request, op bulkOperation, data json.RawMessage,
 		res, err = s.svc.Patch(ctx, ws, rt, id, op.Version, body.Operations, false)
 	case http.MethodDelete:
 		err = s.svc.Delete(ctx, ws, rt, id, op.Version)
-		status = http.StatusNoContent
 	default:
 		err = scimerr.BadRequest(scimerr.InvalidValue, "method %q is not one of POST, PUT, PATCH, DELETE", op.Method)
 	}
 	if err != nil {
 		return bulkError(op, err)
 	}
-	out := map[string]any{"method": method, "status": strconv.Itoa(status)}
+	out := map[string]any{"method": method, "status": strconv.Itoa(bulkStatus(method))}
 	if op.BulkID != "" {
 		out["bulkId"] = op.BulkID
 	}

@@ -163,7 +163,7 @@ func registerAuditStats(reg *prometheus.Registry, w *audit.Writer) {
 			func() float64 { return float64(v(w.Stats())) })
 	}
 	reg.MustRegister(
-		counter("scimd_audit_entries_written_total", "Audit log entries stored.",
+		counter("scimd_audit_entries_written_total", "Audit log entries stored in the background: those of reads and failed requests. A successful write stores its entry in its own transaction.",
 			func(s audit.Stats) uint64 { return s.Written }),
 		counter("scimd_audit_entries_dropped_total", "Audit log entries dropped because the writer's buffer was full.",
 			func(s audit.Stats) uint64 { return s.Dropped }),

@@ -64,7 +64,7 @@ func (s *Server) item(rt *schema.ResourceType) http.Handler {
 		case http.MethodPatch:
 			s.patch(w, r, rt, id)
 		case http.MethodDelete:
-			if err := s.svc.Delete(r.Context(), workspace(r.Context()), rt, id, r.Header.Get("If-Match")); err != nil {
+			if err := s.svc.Delete(s.writing(r, http.StatusNoContent), workspace(r.Context()), rt, id, r.Header.Get("If-Match")); err != nil {
 				s.fail(w, r, err)
 				return
 			}
@@ -148,7 +148,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, rt *schema.Resou
 		s.fail(w, r, err)
 		return
 	}
-	res, err := s.svc.Create(r.Context(), workspace(r.Context()), rt, body)
+	res, err := s.svc.Create(s.writing(r, http.StatusCreated), workspace(r.Context()), rt, body)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -168,7 +168,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request, rt *schema.Reso
 		s.fail(w, r, err)
 		return
 	}
-	res, err := s.svc.Replace(r.Context(), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), body)
+	res, err := s.svc.Replace(s.writing(r, http.StatusOK), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), body)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -208,7 +208,11 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, rt *schema.Resour
 	}
 	q := r.URL.Query()
 	respond := rt == schema.UserType || q.Has("attributes") || q.Has("excludedAttributes")
-	res, err := s.svc.Patch(r.Context(), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), req.Operations, respond && loads(rt, sel))
+	status := http.StatusNoContent
+	if respond {
+		status = http.StatusOK
+	}
+	res, err := s.svc.Patch(s.writing(r, status), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), req.Operations, respond && loads(rt, sel))
 	if err != nil {
 		s.fail(w, r, err)
 		return

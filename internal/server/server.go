@@ -180,7 +180,7 @@ func (s *Server) routes() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	ar := &record{correlationID: request.ID(r.Context())}
+	ar := &record{correlationID: request.ID(r.Context()), start: start}
 	if ar.correlationID == "" {
 		// Served without request.Wrap.
 		ar.correlationID = cmp.Or(audit.CorrelationID(r.Header), id.New(id.Request))

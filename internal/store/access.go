@@ -13,6 +13,22 @@ type Effects struct {
 	Events []NewEvent
 	// Revoke, if not nil, revokes a user's credentials.
 	Revoke *Revocation
+	// Audit are the audit log entries of the write, stored in its
+	// transaction so that a write is never kept without its entry, nor
+	// an entry without its write. Their payloads must be JSON already;
+	// an entry AppendAudit would refuse fails the write.
+	Audit []AuditEntry
+}
+
+// Join returns fx with the events and audit entries of more after its
+// own, and with more's revocation if fx has none.
+func (fx Effects) Join(more Effects) Effects {
+	fx.Events = append(slices.Clip(fx.Events), more.Events...)
+	fx.Audit = append(slices.Clip(fx.Audit), more.Audit...)
+	if fx.Revoke == nil {
+		fx.Revoke = more.Revoke
+	}
+	return fx
 }
 
 // Revocation revokes the live credentials of a user: sessions always, API

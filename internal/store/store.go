@@ -142,12 +142,13 @@ type Update struct {
 	// but it is gone. Members and MemberEvents are ignored.
 	Delete *Deletion
 	Effects
-	// MemberEvents, if not nil, returns the events of the member change
-	// as made, written with Effects: it is given the ids of the members
-	// the change added and removed, leaving out those that were members
-	// already and those that were not members. It is not called when
-	// nothing is written.
-	MemberEvents func(added, removed []string) []NewEvent
+	// MemberEffects, if not nil, returns the effects of the member
+	// change as made, whose events and audit entries are written after
+	// those of Effects: it is given the ids of the members the change
+	// added and removed, leaving out those that were members already and
+	// those that were not members. It is not called when nothing is
+	// written.
+	MemberEffects func(added, removed []string) Effects
 }
 
 // MemberChange changes a group's members. With Replace, the group's members

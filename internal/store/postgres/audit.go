@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlquery"
 )
@@ -21,6 +23,16 @@ const insertAudit = `INSERT INTO audit_log (ts, workspace_id, channel, action, a
 // AppendAudit stores entries in one statement, and so in one transaction.
 func (s *Store) AppendAudit(ctx context.Context, entries []store.AuditEntry) (err error) {
 	defer classify(&err)
+	return appendAudit(ctx, s.pool, s.now(), entries)
+}
+
+// execer runs a statement: the pool, or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// appendAudit stores entries with one statement run by db.
+func appendAudit(ctx context.Context, db execer, now time.Time, entries []store.AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -32,7 +44,6 @@ func (s *Store) AppendAudit(ctx context.Context, entries []store.AuditEntry) (er
 		status                           = make([]*int32, n)
 		duration                         = make([]*float64, n)
 	)
-	now := s.now()
 	for i, e := range entries {
 		e, err := store.PrepareAuditEntry(e, now)
 		if err != nil {
@@ -53,7 +64,7 @@ func (s *Store) AppendAudit(ctx context.Context, entries []store.AuditEntry) (er
 			payload[i] = &v
 		}
 	}
-	if _, err := s.pool.Exec(ctx, insertAudit, ts, ws, channel, action, actor, target, corr, status, duration, payload); err != nil {
+	if _, err := db.Exec(ctx, insertAudit, ts, ws, channel, action, actor, target, corr, status, duration, payload); err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	return nil

@@ -543,8 +543,8 @@ func updateResource(ctx context.Context, tx pgx.Tx, ws, typ, id string, load boo
 			AppDisplayName: appName,
 		}
 		fx := up.Effects
-		if up.MemberEvents != nil {
-			fx.Events = append(slices.Clip(fx.Events), up.MemberEvents(store.MemberIDs(delta))...)
+		if up.MemberEffects != nil {
+			fx = fx.Join(up.MemberEffects(store.MemberIDs(delta)))
 		}
 		more, err := applyEffects(ctx, tx, ws, now, fx)
 		if err != nil {

@@ -31,6 +31,11 @@ func applyEffects(ctx context.Context, tx conn, ws string, now time.Time, fx sto
 		}
 		changes = append(changes, store.Change{Kind: store.ChangeEvents, WorkspaceID: ws})
 	}
+	if len(fx.Audit) > 0 {
+		if err := appendAudit(ctx, tx, now, fx.Audit); err != nil {
+			return nil, err
+		}
+	}
 	return changes, nil
 }
 

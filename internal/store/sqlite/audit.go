@@ -31,33 +31,54 @@ func (s *Store) AppendAudit(ctx context.Context, entries []store.AuditEntry) err
 	if len(entries) == 0 {
 		return nil
 	}
-	now := s.now()
+	args, err := auditRows(entries, s.now())
+	if err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	if err := s.tx(ctx, func(tx conn) error { return insertAuditRows(ctx, tx, args) }); err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	return nil
+}
+
+// appendAudit stores entries in the transaction tx.
+func appendAudit(ctx context.Context, tx conn, now time.Time, entries []store.AuditEntry) error {
+	args, err := auditRows(entries, now)
+	if err == nil {
+		err = insertAuditRows(ctx, tx, args)
+	}
+	if err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	return nil
+}
+
+// auditRows returns the arguments of the rows of entries, prepared.
+func auditRows(entries []store.AuditEntry, now time.Time) ([]any, error) {
 	args := make([]any, 0, len(entries)*auditRowLen)
 	for _, e := range entries {
 		e, err := store.PrepareAuditEntry(e, now)
 		if err != nil {
-			return fmt.Errorf("append audit: %w", err)
+			return nil, err
 		}
 		args = append(args, auditArgs(e)...)
 	}
-	err := s.tx(ctx, func(tx conn) error {
-		n := insertChunk * auditRowLen
-		for len(args) >= n {
-			if _, err := tx.ExecContext(ctx, insertMany, args[:n]...); err != nil {
-				return err
-			}
-			args = args[n:]
+	return args, nil
+}
+
+func insertAuditRows(ctx context.Context, tx conn, args []any) error {
+	n := insertChunk * auditRowLen
+	for len(args) >= n {
+		if _, err := tx.ExecContext(ctx, insertMany, args[:n]...); err != nil {
+			return err
 		}
-		for len(args) > 0 {
-			if _, err := tx.ExecContext(ctx, insertOne, args[:auditRowLen]...); err != nil {
-				return err
-			}
-			args = args[auditRowLen:]
+		args = args[n:]
+	}
+	for len(args) > 0 {
+		if _, err := tx.ExecContext(ctx, insertOne, args[:auditRowLen]...); err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("append audit: %w", err)
+		args = args[auditRowLen:]
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/scimd/scimd/internal/schema"
@@ -538,8 +537,8 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 			AppDisplayName: appName,
 		}
 		fx := up.Effects
-		if up.MemberEvents != nil {
-			fx.Events = append(slices.Clip(fx.Events), up.MemberEvents(store.MemberIDs(delta))...)
+		if up.MemberEffects != nil {
+			fx = fx.Join(up.MemberEffects(store.MemberIDs(delta)))
 		}
 		more, err := applyEffects(ctx, tx, ws, now, fx)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -340,5 +341,75 @@ func testAuditPrune(t *testing.T, st store.Store) {
 	mustAppend(t, st, store.AuditEntry{Channel: "scim", Action: "user.create"})
 	if p := mustQuery(t, st, store.AuditQuery{AfterID: last}); len(p.Entries) != 1 {
 		t.Errorf("after pruning all: %d entries after id %d, want the new one", len(p.Entries), last)
+	}
+}
+
+// testAuditInWrite checks that the audit entries a write carries in its
+// Effects are stored with it, and only with it: a write that fails leaves
+// no entry, and an entry the log refuses fails the write.
+func testAuditInWrite(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	entry := func(action, target string) []store.AuditEntry {
+		return []store.AuditEntry{{WorkspaceID: "ws_a", Channel: "scim", Action: action, Target: target, CorrelationID: "req-" + action,
+			Status: 200, Payload: json.RawMessage(`{"method":"X"}`)}}
+	}
+	writes := []struct {
+		name    string
+		write   func(audit []store.AuditEntry) error
+		wantErr error
+		stored  bool
+	}{
+		{"create", func(a []store.AuditEntry) error {
+			return st.CreateResource(ctx, user("ws_a", "usr_1", "ada"), store.Effects{Audit: a})
+		}, nil, true},
+		{"create taken", func(a []store.AuditEntry) error {
+			return st.CreateResource(ctx, user("ws_a", "usr_2", "ADA"), store.Effects{Audit: a})
+		}, store.ErrAlreadyExists, false},
+		{"update", func(a []store.AuditEntry) error {
+			_, err := st.UpdateResource(ctx, "ws_a", "User", "usr_1", false, func(r *store.Resource) (*store.Update, error) {
+				return &store.Update{Doc: map[string]any{"userName": "ada", "active": false}, Effects: store.Effects{Audit: a}}, nil
+			})
+			return err
+		}, nil, true},
+		{"update refused", func(a []store.AuditEntry) error {
+			_, err := st.UpdateResource(ctx, "ws_a", "User", "usr_1", false, func(r *store.Resource) (*store.Update, error) {
+				return nil, store.ErrSeatLimit
+			})
+			return err
+		}, store.ErrSeatLimit, false},
+		{"update with a bad entry", func(a []store.AuditEntry) error {
+			a[0].Payload = json.RawMessage(`[1]`)
+			_, err := st.UpdateResource(ctx, "ws_a", "User", "usr_1", false, func(r *store.Resource) (*store.Update, error) {
+				return &store.Update{Doc: map[string]any{"userName": "eve"}, Effects: store.Effects{Audit: a}}, nil
+			})
+			return err
+		}, store.ErrInvalidAudit, false},
+		{"delete", func(a []store.AuditEntry) error {
+			return st.DeleteResource(ctx, "ws_a", "User", "usr_1", func(r *store.Resource) (*store.Deletion, error) {
+				return &store.Deletion{Effects: store.Effects{Audit: a}}, nil
+			})
+		}, nil, true},
+	}
+	for _, w := range writes {
+		action := strings.ReplaceAll(w.name, " ", "_")
+		if err := w.write(entry(action, "usr_1")); !errors.Is(err, w.wantErr) || (w.wantErr == nil && err != nil) {
+			t.Fatalf("%s: %v, want %v", w.name, err, w.wantErr)
+		}
+		p := mustQuery(t, st, store.AuditQuery{Action: action})
+		if got := len(p.Entries); got != map[bool]int{true: 1}[w.stored] {
+			t.Errorf("%s: %d entries, want stored %v", w.name, got, w.stored)
+			continue
+		}
+		if w.stored {
+			if e := p.Entries[0]; e.CorrelationID != "req-"+action || e.Status != 200 || e.Target != "usr_1" || string(e.Payload) != `{"method": "X"}` && string(e.Payload) != `{"method":"X"}` {
+				t.Errorf("%s: entry %+v", w.name, e)
+			}
+		}
+	}
+	// The bad entry left the user as it was.
+	if r, err := st.Resource(ctx, "ws_a", "User", "usr_1", false); err == nil && r.Doc["userName"] == "eve" {
+		t.Error("a write whose audit entry was refused was kept")
 	}
 }

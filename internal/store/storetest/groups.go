@@ -394,7 +394,7 @@ func testGroupChangeRecords(t *testing.T, newStore NewStore) {
 
 // testMemberChangesInFact checks that an update that keeps a group's
 // document writes nothing when its member change adds and removes no
-// member, and that MemberEvents hears of the members changed in fact.
+// member, and that MemberEffects hears of the members changed in fact.
 func testMemberChangesInFact(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
 	st := newStore(t, time.Now)
@@ -426,16 +426,16 @@ func testMemberChangesInFact(t *testing.T, newStore NewStore) {
 			out, err = st.UpdateResource(ctx, "ws_a", "Group", "grp_1", false, func(*store.Resource) (*store.Update, error) {
 				calls = nil
 				mc := tt.mc
-				return &store.Update{Members: &mc, MemberEvents: func(added, removed []string) []store.NewEvent {
+				return &store.Update{Members: &mc, MemberEffects: func(added, removed []string) store.Effects {
 					calls = append(calls, call{added, removed})
-					return []store.NewEvent{event("group.members", "grp_1", `{}`)}
+					return store.Effects{Events: []store.NewEvent{event("group.members", "grp_1", `{}`)}}
 				}}, nil
 			})
 			return err
 		})
 		if tt.want == nil {
 			if out.Version != before.Version || len(calls) != 0 || len(changes) != 0 {
-				t.Errorf("%s: version %d after %d, MemberEvents calls %v, changes %v; want nothing written",
+				t.Errorf("%s: version %d after %d, MemberEffects calls %v, changes %v; want nothing written",
 					tt.name, out.Version, before.Version, calls, changes)
 			}
 			continue
@@ -444,7 +444,7 @@ func testMemberChangesInFact(t *testing.T, newStore NewStore) {
 			t.Errorf("%s: %+v, want the document kept and the version %d", tt.name, out, before.Version+1)
 		}
 		if len(calls) != 1 || !slices.Equal(calls[0].added, tt.want.added) || !slices.Equal(calls[0].removed, tt.want.removed) {
-			t.Errorf("%s: MemberEvents calls %v, want %v", tt.name, calls, *tt.want)
+			t.Errorf("%s: MemberEffects calls %v, want %v", tt.name, calls, *tt.want)
 		}
 	}
 	if evs := mustEvents(t, st, "ws_a", 0, 10); len(evs) != 2 {

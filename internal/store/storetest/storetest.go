@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Changes", testChanges},
 		{"ChangesAcrossStores", testChangesAcrossStores},
 		{"Audit", testAudit},
+		{"AuditInWrite", testAuditInWrite},
 		{"Events", testEvents},
 		{"Credentials", testCredentials},
 		{"SoftDelete", testSoftDelete},
