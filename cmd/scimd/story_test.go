@@ -201,9 +201,9 @@ func TestStory(t *testing.T) {
 	// records the change as a user.roles_changed event and an audit entry.
 	act("mover", func(t *testing.T) {
 		at := feedHead(t, app)
-		okta.must(t, http.StatusNoContent, "PATCH", "/Groups/"+platform, patchOp(
+		okta.with("X-Request-Id", "okta-move-1").must(t, http.StatusNoContent, "PATCH", "/Groups/"+platform, patchOp(
 			map[string]any{"op": "remove", "path": fmt.Sprintf("members[value eq %q]", ada)}))
-		okta.must(t, http.StatusNoContent, "PATCH", "/Groups/"+admins, patchOp(
+		okta.with("X-Request-Id", "okta-move-2").must(t, http.StatusNoContent, "PATCH", "/Groups/"+admins, patchOp(
 			map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": ada, "display": "ada@example.com"}}}))
 
 		var v verification
@@ -224,6 +224,11 @@ func TestStory(t *testing.T) {
 			func(e map[string]any) bool { return isAdmin(e["payload"].(map[string]any)) })
 		if entry["actor"] != "scimd:reconciler" {
 			t.Errorf("audit entry of ada's new roles: actor %v, want scimd:reconciler", entry["actor"])
+		}
+		// The change is traced to a request that caused it: either, as
+		// the reconciler may read the users' groups once both are in.
+		if c := entry["correlation_id"]; c != "okta-move-2" && c != "okta-move-1" {
+			t.Errorf("audit entry of ada's new roles: correlation id %v, want that of Okta's PATCH", c)
 		}
 	})
 

@@ -53,9 +53,9 @@ type Reconciler struct {
 	log   *slog.Logger
 
 	mu         sync.Mutex
-	users      map[userKey]time.Time   // dirty users, with when heard of
-	records    map[recordKey]time.Time // group changes' records of users
-	workspaces map[string]time.Time    // dirty workspaces ("" for all)
+	users      map[userKey]dirty   // dirty users
+	records    map[recordKey]dirty // group changes' records of users
+	workspaces map[string]dirty    // dirty workspaces ("" for all)
 	wake       chan struct{}
 }
 
@@ -63,6 +63,26 @@ type (
 	userKey   struct{ ws, id string }
 	recordKey struct{ ws, id string }
 )
+
+// dirty says why something is to be recomputed: since when, and the
+// correlation id of the latest request whose change made it so, for the
+// audit entries of the changes of roles that follow.
+type dirty struct {
+	heard time.Time
+	corr  string
+}
+
+// mark records a change heard of at now with correlation id corr.
+func mark[K comparable](m map[K]dirty, k K, now time.Time, corr string) {
+	d, ok := m[k]
+	if !ok {
+		d.heard = now
+	}
+	if corr != "" {
+		d.corr = corr
+	}
+	m[k] = d
+}
 
 // pageSize is how many users of a workspace, or of a group change's
 // record, are read at once.
@@ -79,9 +99,9 @@ func New(st store.Store, cfg Config) *Reconciler {
 	}
 	return &Reconciler{
 		store: st, cfg: cfg, log: log,
-		users:      map[userKey]time.Time{},
-		records:    map[recordKey]time.Time{},
-		workspaces: map[string]time.Time{},
+		users:      map[userKey]dirty{},
+		records:    map[recordKey]dirty{},
+		workspaces: map[string]dirty{},
 		wake:       make(chan struct{}, 1),
 	}
 }
@@ -92,23 +112,17 @@ func (r *Reconciler) apply(c store.Change) {
 	r.mu.Lock()
 	switch c.Kind {
 	case store.ChangeUser:
-		k := userKey{c.WorkspaceID, c.ID}
-		if _, ok := r.users[k]; !ok {
-			r.users[k] = now
-		}
+		mark(r.users, userKey{c.WorkspaceID, c.ID}, now, c.CorrelationID)
 	case store.ChangeGroups:
 		if c.ID == "" {
-			r.markWorkspace(c.WorkspaceID, now)
+			mark(r.workspaces, c.WorkspaceID, now, c.CorrelationID)
 			break
 		}
-		k := recordKey{c.WorkspaceID, c.ID}
-		if _, ok := r.records[k]; !ok {
-			r.records[k] = now
-		}
+		mark(r.records, recordKey{c.WorkspaceID, c.ID}, now, c.CorrelationID)
 	case store.ChangeWorkspace:
-		r.markWorkspace(c.WorkspaceID, now)
+		mark(r.workspaces, c.WorkspaceID, now, c.CorrelationID)
 	case store.ChangeReset:
-		r.workspaces[""] = now
+		r.workspaces[""] = dirty{heard: now}
 	default:
 		r.mu.Unlock()
 		return
@@ -117,13 +131,6 @@ func (r *Reconciler) apply(c store.Change) {
 	select {
 	case r.wake <- struct{}{}:
 	default:
-	}
-}
-
-// markWorkspace marks every user of a workspace dirty; r.mu is held.
-func (r *Reconciler) markWorkspace(ws string, now time.Time) {
-	if _, ok := r.workspaces[ws]; !ok {
-		r.workspaces[ws] = now
 	}
 }
 
@@ -155,7 +162,7 @@ func (r *Reconciler) Run(ctx context.Context) {
 func (r *Reconciler) drain(ctx context.Context) {
 	r.mu.Lock()
 	users, records, workspaces := r.users, r.records, r.workspaces
-	r.users, r.records, r.workspaces = map[userKey]time.Time{}, map[recordKey]time.Time{}, map[string]time.Time{}
+	r.users, r.records, r.workspaces = map[userKey]dirty{}, map[recordKey]dirty{}, map[string]dirty{}
 	r.mu.Unlock()
 
 	policies := map[string]*workspacePolicy{}
@@ -176,32 +183,32 @@ func (r *Reconciler) drain(ctx context.Context) {
 		return p, nil
 	}
 
-	if heard, ok := workspaces[""]; ok {
-		all, err := r.store.Workspaces(ctx)
+	if all, ok := workspaces[""]; ok {
+		list, err := r.store.Workspaces(ctx)
 		if err != nil {
 			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeReset}) })
 			return
 		}
-		for _, w := range all {
+		for _, w := range list {
 			if _, ok := workspaces[w.ID]; !ok {
-				workspaces[w.ID] = heard
+				workspaces[w.ID] = all
 			}
 		}
 		delete(workspaces, "")
 	}
-	for wsID, heard := range workspaces {
+	for wsID, d := range workspaces {
 		p, err := policy(wsID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // deleted
 		}
 		if err == nil {
-			err = r.workspace(ctx, p, heard)
+			err = r.workspace(ctx, p, d)
 		}
 		if err != nil {
-			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeWorkspace, WorkspaceID: wsID}) })
+			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeWorkspace, WorkspaceID: wsID, CorrelationID: d.corr}) })
 		}
 	}
-	for k, heard := range records {
+	for k, d := range records {
 		if _, ok := workspaces[k.ws]; ok {
 			continue // done with its workspace
 		}
@@ -210,19 +217,19 @@ func (r *Reconciler) drain(ctx context.Context) {
 			continue
 		}
 		if err == nil {
-			err = r.record(ctx, p, k.id, heard)
+			err = r.record(ctx, p, k.id, d)
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			// Pruned before it was read: who was in it is unknown.
-			if err = r.workspace(ctx, p, heard); err == nil {
-				workspaces[k.ws] = heard
+			if err = r.workspace(ctx, p, d); err == nil {
+				workspaces[k.ws] = d
 			}
 		}
 		if err != nil {
-			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeGroups, WorkspaceID: k.ws, ID: k.id}) })
+			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeGroups, WorkspaceID: k.ws, ID: k.id, CorrelationID: d.corr}) })
 		}
 	}
-	for k, heard := range users {
+	for k, d := range users {
 		if _, ok := workspaces[k.ws]; ok {
 			continue // done with its workspace
 		}
@@ -237,14 +244,14 @@ func (r *Reconciler) drain(ctx context.Context) {
 				continue // deleted: its roles went with it
 			}
 			if err == nil {
-				err = r.user(ctx, p, u, heard)
+				err = r.user(ctx, p, u, d)
 			}
 			if errors.Is(err, store.ErrNotFound) {
 				continue // deleted while recomputed: nothing is left to do
 			}
 		}
 		if err != nil {
-			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeUser, WorkspaceID: k.ws, ID: k.id}) })
+			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeUser, WorkspaceID: k.ws, ID: k.id, CorrelationID: d.corr}) })
 		}
 	}
 }
@@ -265,7 +272,7 @@ type workspacePolicy struct {
 }
 
 // workspace recomputes every user of a workspace, a page at a time.
-func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, heard time.Time) error {
+func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, d dirty) error {
 	cursor := ""
 	for {
 		page, err := r.store.ListResources(ctx, p.ws.ID, schema.UserType.ID, store.Query{Count: pageSize, Cursor: &cursor})
@@ -273,7 +280,7 @@ func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, heard ti
 			return err
 		}
 		for _, u := range page.Resources {
-			if err := r.user(ctx, p, u, heard); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := r.user(ctx, p, u, d); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
@@ -286,7 +293,7 @@ func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, heard ti
 
 // record recomputes the users a group change recorded, a page at a time.
 // It fails with store.ErrNotFound if the record is gone.
-func (r *Reconciler) record(ctx context.Context, p *workspacePolicy, id string, heard time.Time) error {
+func (r *Reconciler) record(ctx context.Context, p *workspacePolicy, id string, d dirty) error {
 	for cursor := ""; ; {
 		ids, next, err := r.store.GroupChangeUsers(ctx, p.ws.ID, id, cursor, pageSize)
 		if err != nil {
@@ -298,7 +305,7 @@ func (r *Reconciler) record(ctx context.Context, p *workspacePolicy, id string, 
 				continue // deleted since
 			}
 			if err == nil {
-				err = r.user(ctx, p, u, heard)
+				err = r.user(ctx, p, u, d)
 			}
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("user %s of group change %s: %w", uid, id, err)
@@ -321,7 +328,7 @@ func Compute(ctx context.Context, st store.Store, policy *roles.Compiled, u *sto
 }
 
 // user recomputes one user and stores the result.
-func (r *Reconciler) user(ctx context.Context, p *workspacePolicy, u *store.Resource, heard time.Time) error {
+func (r *Reconciler) user(ctx context.Context, p *workspacePolicy, u *store.Resource, d dirty) error {
 	a, err := Compute(ctx, r.store, p.policy, u)
 	if err != nil {
 		return err
@@ -361,12 +368,12 @@ func (r *Reconciler) user(ctx context.Context, p *workspacePolicy, u *store.Reso
 	b, _ := json.Marshal(payload)
 	if err := r.store.AppendAudit(ctx, []store.AuditEntry{{
 		WorkspaceID: p.ws.ID, Channel: "effect", Action: "user.roles_change",
-		Actor: "scimd:reconciler", Target: u.ID, Payload: b,
+		Actor: "scimd:reconciler", Target: u.ID, CorrelationID: d.corr, Payload: b,
 	}}); err != nil {
 		r.log.Error("auditing a change of roles failed", "user", u.ID, "error", err)
 	}
 	if r.cfg.Changed != nil {
-		r.cfg.Changed(p.ws.ID, u.ID, before, next, heard)
+		r.cfg.Changed(p.ws.ID, u.ID, before, next, d.heard)
 	}
 	return nil
 }

@@ -49,6 +49,39 @@ type Change struct {
 	Kind        ChangeKind
 	WorkspaceID string
 	ID          string
+	// CorrelationID is the correlation id of the request whose write
+	// made the change (see WithCorrelationID), so that what follows
+	// from it, such as a change of roles, is traced to that request: ""
+	// if it had none. A change heard of from another process carries it
+	// on PostgreSQL, not on SQLite.
+	CorrelationID string
+}
+
+type correlationKey struct{}
+
+// WithCorrelationID returns a context in which the changes a store's
+// writes publish carry id, the correlation id of the request that made
+// them.
+func WithCorrelationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+// CorrelationID returns the correlation id of ctx, "" if none, for
+// backends to give the changes they publish.
+func CorrelationID(ctx context.Context) string {
+	id, _ := ctx.Value(correlationKey{}).(string)
+	return id
+}
+
+// Correlate sets the correlation id of ctx on changes that have none.
+func Correlate(ctx context.Context, changes []Change) {
+	if id := CorrelationID(ctx); id != "" {
+		for i := range changes {
+			if changes[i].CorrelationID == "" {
+				changes[i].CorrelationID = id
+			}
+		}
+	}
 }
 
 // Notifier tells of committed changes.

@@ -38,10 +38,12 @@ type notification struct {
 	WorkspaceID string           `json:"w,omitempty"`
 	ID          string           `json:"i,omitempty"`
 	// Changes are the changes of a notification of several, each as
-	// kind, workspace and id. Kind is then empty, so that a store that
-	// reads one change a notification drops everything rather than miss
-	// the rest.
+	// kind, workspace and id, and correlation id if not "". Kind is then
+	// empty, so that a store that reads one change a notification drops
+	// everything rather than miss the rest.
 	Changes [][]string `json:"c,omitempty"`
+	// CorrelationID is that of the single change.
+	CorrelationID string `json:"r,omitempty"`
 }
 
 // maxPayload bounds the payload of a notification: PostgreSQL refuses
@@ -55,7 +57,7 @@ const maxPayload = 7900
 func payloads(origin string, changes []store.Change) ([]string, error) {
 	if len(changes) == 1 {
 		c := changes[0]
-		b, err := json.Marshal(notification{Origin: origin, Kind: c.Kind, WorkspaceID: c.WorkspaceID, ID: c.ID})
+		b, err := json.Marshal(notification{Origin: origin, Kind: c.Kind, WorkspaceID: c.WorkspaceID, ID: c.ID, CorrelationID: c.CorrelationID})
 		return []string{string(b)}, err
 	}
 	o, err := json.Marshal(origin)
@@ -69,7 +71,11 @@ func payloads(origin string, changes []store.Change) ([]string, error) {
 		n   int
 	)
 	for _, c := range changes {
-		item, err := json.Marshal([3]string{string(c.Kind), c.WorkspaceID, c.ID})
+		fields := []string{string(c.Kind), c.WorkspaceID, c.ID}
+		if c.CorrelationID != "" {
+			fields = append(fields, c.CorrelationID)
+		}
+		item, err := json.Marshal(fields)
 		if err != nil {
 			return nil, err
 		}
@@ -115,6 +121,7 @@ func (s *Store) txChanges(ctx context.Context, fn func(pgx.Tx) ([]store.Change, 
 		if len(changes) == 0 {
 			return nil
 		}
+		store.Correlate(ctx, changes)
 		ps, err := payloads(s.origin, changes)
 		if err != nil {
 			return err
@@ -215,16 +222,19 @@ func (s *Store) deliver(payload string) {
 		return // published when it committed
 	}
 	if len(n.Changes) == 0 {
-		s.changes.Publish(store.Change{Kind: n.Kind, WorkspaceID: n.WorkspaceID, ID: n.ID})
+		s.changes.Publish(store.Change{Kind: n.Kind, WorkspaceID: n.WorkspaceID, ID: n.ID, CorrelationID: n.CorrelationID})
 		return
 	}
 	changes := make([]store.Change, len(n.Changes))
 	for i, c := range n.Changes {
-		if len(c) != 3 || c[0] == "" {
+		if len(c) < 3 || len(c) > 4 || c[0] == "" {
 			s.changes.Publish(store.Change{Kind: store.ChangeReset})
 			return
 		}
 		changes[i] = store.Change{Kind: store.ChangeKind(c[0]), WorkspaceID: c[1], ID: c[2]}
+		if len(c) == 4 {
+			changes[i].CorrelationID = c[3]
+		}
 	}
 	s.changes.Publish(changes...)
 }

@@ -163,11 +163,23 @@ func TestNotificationPayloads(t *testing.T) {
 	if back := take(); len(back) != 2 || back[0] != (store.Change{Kind: store.ChangeToken, ID: "tok_a"}) {
 		t.Errorf("read back %+v", back)
 	}
+	// Changes keep the correlation id of the request that made them.
+	correlated := []store.Change{{Kind: store.ChangeUser, WorkspaceID: "ws_a", ID: "usr_a", CorrelationID: "req-1"}}
+	for _, changes := range [][]store.Change{correlated, append(correlated, store.Change{Kind: store.ChangeEvents, WorkspaceID: "ws_a"})} {
+		ps, err := payloads("another store", changes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.deliver(ps[0])
+		if back := take(); !slices.Equal(back, changes) {
+			t.Errorf("read back %+v, want %+v", back, changes)
+		}
+	}
 	for _, p := range []string{
 		`not JSON`,
 		`{"o":"another store"}`,
 		`{"o":"another store","c":[["user"]]}`,
-		`{"o":"another store","c":[["user","ws_a","usr_a","more"]]}`,
+		`{"o":"another store","c":[["user","ws_a","usr_a","req-1","more"]]}`,
 		`{"o":"another store","c":[["user","ws_a","usr_a"],["","ws_a","usr_b"]]}`,
 		`{"o":"another store","c":[["user","ws_a",3]]}`,
 	} {

@@ -39,6 +39,7 @@ func (s *Store) txChanges(ctx context.Context, fn func(conn) ([]store.Change, er
 		if changes, err = fn(tx); err != nil {
 			return err
 		}
+		store.Correlate(ctx, changes)
 		return s.recordChanges(ctx, tx, changes)
 	})
 	if err != nil {
