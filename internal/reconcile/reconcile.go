@@ -226,7 +226,9 @@ func (r *Reconciler) drain(ctx context.Context) {
 			}
 		}
 		if err != nil {
-			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeGroups, WorkspaceID: k.ws, ID: k.id, CorrelationID: d.corr}) })
+			r.retry(ctx, err, func() {
+				r.apply(store.Change{Kind: store.ChangeGroups, WorkspaceID: k.ws, ID: k.id, CorrelationID: d.corr})
+			})
 		}
 	}
 	for k, d := range users {
@@ -251,7 +253,9 @@ func (r *Reconciler) drain(ctx context.Context) {
 			}
 		}
 		if err != nil {
-			r.retry(ctx, err, func() { r.apply(store.Change{Kind: store.ChangeUser, WorkspaceID: k.ws, ID: k.id, CorrelationID: d.corr}) })
+			r.retry(ctx, err, func() {
+				r.apply(store.Change{Kind: store.ChangeUser, WorkspaceID: k.ws, ID: k.id, CorrelationID: d.corr})
+			})
 		}
 	}
 }
