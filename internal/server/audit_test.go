@@ -130,8 +130,9 @@ func TestAuditWithoutReads(t *testing.T) {
 // writer, which here would hold entries for an hour, has stored nothing.
 func TestAuditOfWritesIsStoredWithThem(t *testing.T) {
 	t.Parallel()
+	var w *audit.Writer
 	e := newEnvWith(t, server.DefaultConfig(), func(st store.Store, cfg *server.Config) {
-		w := audit.NewWriter(st, audit.Config{FlushInterval: time.Hour, BatchSize: 1 << 20})
+		w = audit.NewWriter(st, audit.Config{FlushInterval: time.Hour, BatchSize: 1 << 20})
 		t.Cleanup(func() { w.Close(context.Background()) })
 		cfg.Audit, cfg.AuditReads = w, true
 	})
@@ -169,15 +170,32 @@ func TestAuditOfWritesIsStoredWithThem(t *testing.T) {
 			t.Errorf("%s: entry %+v, want %s of %s answered %d", tt.name, a, tt.action, target, tt.status)
 		}
 	}
-	// The read waits in the writer.
+	// A read, and writes that change nothing and so write nothing, have
+	// their entries stored by the writer.
 	e.must(http.StatusOK, "GET", "/scim/v2/Users/"+user, nil, "X-Request-Id", "tx-read")
-	if got := auditEntries(t, e.st, store.AuditQuery{CorrelationID: "tx-read"}); len(got) != 0 {
-		t.Errorf("a read's entry was stored at once: %+v", got)
-	}
-	// A patch that changes nothing writes nothing; its entry comes from
-	// the writer like a read's.
 	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+user, patchOps(map[string]any{"op": "replace", "path": "title", "value": "CEO"}), "X-Request-Id", "tx-noop")
-	if got := auditEntries(t, e.st, store.AuditQuery{CorrelationID: "tx-noop"}); len(got) != 0 {
-		t.Errorf("a no-op's entry was stored at once: %+v", got)
+	e.must(http.StatusNoContent, "PATCH", "/scim/v2/Groups/"+group, patchOps(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": user}}}),
+		"X-Request-Id", "tx-noop-member")
+	waiting := []string{"tx-read", "tx-noop", "tx-noop-member"}
+	for _, corr := range waiting {
+		if got := auditEntries(t, e.st, store.AuditQuery{CorrelationID: corr}); len(got) != 0 {
+			t.Errorf("%s: entry stored at once: %+v", corr, got)
+		}
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, corr := range waiting {
+		if got := auditEntries(t, e.st, store.AuditQuery{CorrelationID: corr}); len(got) != 1 || got[0].Status >= 400 {
+			t.Errorf("%s: entries %+v, want one of success from the writer", corr, got)
+		}
+	}
+	// The member added shows in the diff; the member already there, not.
+	added := `"members":{"added":["` + user + `"]}`
+	for corr, want := range map[string]bool{"tx-member-added": true, "tx-noop-member": false} {
+		got := auditEntries(t, e.st, store.AuditQuery{CorrelationID: corr})
+		if len(got) != 1 || strings.Contains(string(got[0].Payload), added) != want {
+			t.Errorf("%s: entries %+v, want one whose payload has %s: %v", corr, got, added, want)
+		}
 	}
 }
