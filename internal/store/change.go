@@ -52,8 +52,8 @@ type Change struct {
 	// CorrelationID is the correlation id of the request whose write
 	// made the change (see WithCorrelationID), so that what follows
 	// from it, such as a change of roles, is traced to that request: ""
-	// if it had none. A change heard of from another process carries it
-	// on PostgreSQL, not on SQLite.
+	// if it had none. Changes heard of from other processes carry it
+	// too.
 	CorrelationID string
 }
 

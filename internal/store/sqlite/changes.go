@@ -60,8 +60,8 @@ func (s *Store) recordChanges(ctx context.Context, tx conn, changes []store.Chan
 	// minutes, whatever clock the data is stamped with.
 	now := time.Now()
 	for _, c := range changes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (at, origin, kind, workspace_id, object_id) VALUES (?, ?, ?, ?, ?)`,
-			formatTime(now), s.origin, string(c.Kind), c.WorkspaceID, c.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (at, origin, kind, workspace_id, object_id, correlation_id) VALUES (?, ?, ?, ?, ?, ?)`,
+			formatTime(now), s.origin, string(c.Kind), c.WorkspaceID, c.ID, nullString(c.CorrelationID)); err != nil {
 			return fmt.Errorf("record change: %w", err)
 		}
 	}
@@ -119,7 +119,7 @@ func (s *Store) watch(ctx context.Context) {
 // pollBatch of them, and returns the last seq read and whether there may
 // be more.
 func (s *Store) poll(ctx context.Context, last int64) (next int64, more bool, err error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT seq, origin, kind, workspace_id, object_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, last, pollBatch)
+	rows, err := s.read().QueryContext(ctx, `SELECT seq, origin, kind, workspace_id, object_id, coalesce(correlation_id, '') FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, last, pollBatch)
 	if err != nil {
 		return last, false, fmt.Errorf("poll changes: %w", err)
 	}
@@ -136,7 +136,7 @@ func (s *Store) poll(ctx context.Context, last int64) (next int64, more bool, er
 			origin string
 			c      store.Change
 		)
-		if err := rows.Scan(&seq, &origin, &c.Kind, &c.WorkspaceID, &c.ID); err != nil {
+		if err := rows.Scan(&seq, &origin, &c.Kind, &c.WorkspaceID, &c.ID, &c.CorrelationID); err != nil {
 			return last, false, fmt.Errorf("poll changes: %w", err)
 		}
 		gap = gap || seq != next+1

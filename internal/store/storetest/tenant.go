@@ -514,6 +514,15 @@ func testChangesAcrossStores(t *testing.T, newStore NewStore) {
 	la.waitFor(t, store.Change{Kind: store.ChangeWorkspace, WorkspaceID: "ws_b", ID: "ws_b"}, time.Second)
 	la.waitFor(t, store.Change{Kind: store.ChangeWorkspace, WorkspaceID: "ws_a", ID: "ws_a"}, time.Second)
 
+	// A change carries the correlation id of the request that made it,
+	// in the writing store and in the other.
+	if _, err := a.UpdateWorkspace(store.WithCorrelationID(ctx, "req-42"), "beta", func(w *store.Workspace) error { w.Config.CreateUsers = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	correlated := store.Change{Kind: store.ChangeWorkspace, WorkspaceID: "ws_b", ID: "ws_b", CorrelationID: "req-42"}
+	la.waitFor(t, correlated, time.Second)
+	lb.waitFor(t, correlated, time.Second)
+
 	// By now each store has polled or listened past its own changes:
 	// none came back a second time.
 	for i := range n {
