@@ -197,6 +197,16 @@ type Delivery struct {
 	LastStatus  *int       `json:"last_status"`  // null: no response
 	LastError   string     `json:"last_error,omitempty"`
 	DeliveredAt *time.Time `json:"delivered_at"`
+	// AttemptLog is every attempt made, oldest first, those before a
+	// redelivery included.
+	AttemptLog []DeliveryAttempt `json:"attempt_log"`
+}
+
+// DeliveryAttempt is one attempt at a delivery.
+type DeliveryAttempt struct {
+	At     time.Time `json:"at"`
+	Status *int      `json:"status"` // null: no response
+	Error  string    `json:"error,omitempty"`
 }
 
 // DeliveryPage is a page of a webhook's delivery log, newest event first.

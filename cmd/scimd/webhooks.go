@@ -274,6 +274,16 @@ func printDeliveries(w io.Writer, ds []admin.Delivery) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", d.ID, d.EventID, d.EventType, d.Status, d.Attempts,
 			formatWhen(d.LastAttempt), cmp.Or(result, "-"), next)
+		if len(d.AttemptLog) > 1 {
+			// Every attempt, under the last one's columns.
+			for i, a := range d.AttemptLog {
+				result := a.Error
+				if a.Status != nil {
+					result = strings.TrimSpace(strconv.Itoa(*a.Status) + " " + result)
+				}
+				fmt.Fprintf(tw, "\t\t\t\t  attempt %d\t%s\t%s\t\n", i+1, formatWhen(&a.At), cmp.Or(result, "-"))
+			}
+		}
 	}
 	return tw.Flush()
 }

@@ -11,26 +11,27 @@ import (
 // programs outside this module can name them; the handlers use these
 // names for them.
 type (
-	Token         = api.Token
-	NewToken      = api.NewToken
-	TokenList     = api.TokenList
-	Workspace     = api.Workspace
-	WorkspaceList = api.WorkspaceList
-	User          = api.User
-	UserPage      = api.UserPage
-	UserList      = api.UserList
-	Webhook       = api.Webhook
-	NewWebhook    = api.NewWebhook
-	WebhookList   = api.WebhookList
-	Delivery      = api.Delivery
-	DeliveryPage  = api.DeliveryPage
-	Redelivery    = api.Redelivery
-	AuditEntry    = api.AuditEntry
-	AuditPage     = api.AuditPage
-	TeamList      = api.TeamList
-	Team          = api.Team
-	TeamGroup     = api.TeamGroup
-	TeamLink      = api.TeamLink
+	Token           = api.Token
+	NewToken        = api.NewToken
+	TokenList       = api.TokenList
+	Workspace       = api.Workspace
+	WorkspaceList   = api.WorkspaceList
+	User            = api.User
+	UserPage        = api.UserPage
+	UserList        = api.UserList
+	Webhook         = api.Webhook
+	NewWebhook      = api.NewWebhook
+	WebhookList     = api.WebhookList
+	Delivery        = api.Delivery
+	DeliveryAttempt = api.DeliveryAttempt
+	DeliveryPage    = api.DeliveryPage
+	Redelivery      = api.Redelivery
+	AuditEntry      = api.AuditEntry
+	AuditPage       = api.AuditPage
+	TeamList        = api.TeamList
+	Team            = api.Team
+	TeamGroup       = api.TeamGroup
+	TeamLink        = api.TeamLink
 )
 
 // User states; see package client/admin.

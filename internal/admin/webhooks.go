@@ -34,6 +34,13 @@ func deliveryOut(d store.Delivery) Delivery {
 	if d.LastStatus != 0 {
 		out.LastStatus = &d.LastStatus
 	}
+	out.AttemptLog = make([]DeliveryAttempt, len(d.AttemptLog))
+	for i, a := range d.AttemptLog {
+		out.AttemptLog[i] = DeliveryAttempt{At: a.At, Error: a.Error}
+		if a.Status != 0 {
+			out.AttemptLog[i].Status = &a.Status
+		}
+	}
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,8 +219,26 @@ func TestDeliveryLog(t *testing.T) {
 	if r["status"] != "pending" || r["attempts"] != 0.0 || r["next_attempt"] == nil || r["warning"] != nil {
 		t.Errorf("redelivered %v", r)
 	}
-	if due, err := e.st.ClaimDeliveries(e.ctx, 10, time.Minute); err != nil || len(due) != 1 || due[0].ID != dead {
-		t.Errorf("claimed %+v, %v; want the redelivery due at once", due, err)
+	due, err = e.st.ClaimDeliveries(e.ctx, 10, time.Minute)
+	if err != nil || len(due) != 1 || due[0].ID != dead {
+		t.Fatalf("claimed %+v, %v; want the redelivery due at once", due, err)
+	}
+	// The log keeps every attempt: the one before the redelivery too.
+	if err := e.st.FinishDelivery(e.ctx, due[0].Delivery, store.DeliveryOutcome{Error: "webhook: connection refused", Retry: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ = page("?status=pending")
+	var log []string
+	for _, d := range ds {
+		if d := d.(map[string]any); d["id"] == dead {
+			for _, a := range d["attempt_log"].([]any) {
+				a := a.(map[string]any)
+				log = append(log, fmt.Sprint(a["status"], " ", a["error"], " ", a["at"] != nil))
+			}
+		}
+	}
+	if want := []string{"500 webhook: endpoint answered 500 Internal Server Error true", "<nil> webhook: connection refused true"}; !slices.Equal(log, want) {
+		t.Errorf("attempt log %q, want %q", log, want)
 	}
 	e.do("POST", "workspaces/acme/webhooks/"+other+"/deliveries/"+dead+"/redeliver", "").wantError(http.StatusNotFound, CodeDeliveryNotFound)
 	e.do("POST", "workspaces/acme/webhooks/"+id+"/deliveries/dlv_nope/redeliver", "").wantError(http.StatusNotFound, CodeDeliveryNotFound)

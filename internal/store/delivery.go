@@ -88,6 +88,17 @@ type Delivery struct {
 	LastStatus  int       // HTTP status of the last attempt; 0: no response
 	LastError   string
 	DeliveredAt time.Time // zero: not delivered
+	// AttemptLog is every attempt made, oldest first, those before a
+	// redelivery included; read by Delivery and Deliveries only.
+	AttemptLog []DeliveryAttempt
+}
+
+// DeliveryAttempt is one attempt at a delivery, as FinishDelivery
+// recorded it.
+type DeliveryAttempt struct {
+	At     time.Time
+	Status int // HTTP status of the response; 0: none
+	Error  string
 }
 
 // DueDelivery is a claimed delivery with what sending it takes.

@@ -484,6 +484,14 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, o store.De
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("delivery %s: %w", d.ID, store.ErrLeaseLost)
 		}
+		var status *int
+		if o.Status != 0 {
+			status = &o.Status
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status, error) VALUES ($1, $2, $3, $4)`,
+			d.ID, o.At, status, nullString(o.Error)); err != nil {
+			return fmt.Errorf("record attempt: %w", err)
+		}
 		if o.DisableWebhook != "" {
 			if _, err := tx.Exec(ctx, `UPDATE webhooks SET enabled = false, disabled_reason = $2 WHERE id = $1`, d.WebhookID, o.DisableWebhook); err != nil {
 				return fmt.Errorf("disable webhook: %w", err)
@@ -503,7 +511,47 @@ func (s *Store) Delivery(ctx context.Context, ws, id string) (_ store.Delivery, 
 	if err != nil {
 		return d, fmt.Errorf("get delivery: %w", err)
 	}
-	return d, nil
+	return s.withAttemptLog(ctx, d)
+}
+
+func (s *Store) withAttemptLog(ctx context.Context, d store.Delivery) (store.Delivery, error) {
+	ds := []store.Delivery{d}
+	err := s.attemptLogs(ctx, ds)
+	return ds[0], err
+}
+
+// attemptLogs reads the AttemptLog of deliveries.
+func (s *Store) attemptLogs(ctx context.Context, ds []store.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(ds))
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		at[d.ID], ids[i] = i, d.ID
+	}
+	rows, err := s.pool.Query(ctx, `SELECT delivery_id, at, coalesce(status, 0), coalesce(error, '') FROM delivery_attempts
+		WHERE delivery_id = ANY($1) ORDER BY id`, ids)
+	if err != nil {
+		return fmt.Errorf("delivery attempts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			a  store.DeliveryAttempt
+		)
+		if err := rows.Scan(&id, &a.At, &a.Status, &a.Error); err != nil {
+			return fmt.Errorf("delivery attempts: %w", err)
+		}
+		a.At = a.At.UTC()
+		d := &ds[at[id]]
+		d.AttemptLog = append(d.AttemptLog, a)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("delivery attempts: %w", err)
+	}
+	return nil
 }
 
 // maxDeliveries bounds a page of deliveries.
@@ -548,7 +596,7 @@ func (s *Store) Deliveries(ctx context.Context, q store.DeliveryQuery) (_ store.
 		page.Deliveries = page.Deliveries[:limit]
 		page.NextCursor = strconv.FormatInt(page.Deliveries[limit-1].EventSeq, 10)
 	}
-	return page, nil
+	return page, s.attemptLogs(ctx, page.Deliveries)
 }
 
 // Redeliver makes a delivery pending and due again.
@@ -562,5 +610,5 @@ func (s *Store) Redeliver(ctx context.Context, ws, id string) (_ store.Delivery,
 	if err != nil {
 		return d, fmt.Errorf("redeliver: %w", err)
 	}
-	return d, nil
+	return s.withAttemptLog(ctx, d)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/scimd/scimd/internal/id"
@@ -509,6 +510,14 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, o store.De
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("delivery %s: %w", d.ID, store.ErrLeaseLost)
 		}
+		var status any
+		if o.Status != 0 {
+			status = o.Status
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status, error) VALUES (?, ?, ?, ?)`,
+			d.ID, formatTime(o.At), status, nullString(o.Error)); err != nil {
+			return fmt.Errorf("record attempt: %w", err)
+		}
 		if o.DisableWebhook != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE id = ?`, o.DisableWebhook, d.WebhookID); err != nil {
 				return fmt.Errorf("disable webhook: %w", err)
@@ -531,7 +540,45 @@ func delivery(ctx context.Context, c conn, ws, id string) (store.Delivery, error
 	if err != nil {
 		return d, fmt.Errorf("get delivery: %w", err)
 	}
-	return d, nil
+	ds := []store.Delivery{d}
+	err = attemptLogs(ctx, c, ds)
+	return ds[0], err
+}
+
+// attemptLogs reads the AttemptLog of deliveries.
+func attemptLogs(ctx context.Context, c conn, ds []store.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(ds))
+	args := make([]any, len(ds))
+	for i, d := range ds {
+		at[d.ID], args[i] = i, d.ID
+	}
+	rows, err := c.QueryContext(ctx, `SELECT delivery_id, at, coalesce(status, 0), coalesce(error, '') FROM delivery_attempts
+		WHERE delivery_id IN (?`+strings.Repeat(", ?", len(ds)-1)+`) ORDER BY id`, args...)
+	if err != nil {
+		return fmt.Errorf("delivery attempts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, ts string
+			a      store.DeliveryAttempt
+		)
+		if err := rows.Scan(&id, &ts, &a.Status, &a.Error); err != nil {
+			return fmt.Errorf("delivery attempts: %w", err)
+		}
+		if a.At, err = parseTime(ts); err != nil {
+			return fmt.Errorf("delivery attempts: %w", err)
+		}
+		d := &ds[at[id]]
+		d.AttemptLog = append(d.AttemptLog, a)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("delivery attempts: %w", err)
+	}
+	return nil
 }
 
 // maxDeliveries bounds a page of deliveries.
@@ -582,7 +629,7 @@ func (s *Store) Deliveries(ctx context.Context, q store.DeliveryQuery) (store.De
 		page.Deliveries = page.Deliveries[:limit]
 		page.NextCursor = strconv.FormatInt(page.Deliveries[limit-1].EventSeq, 10)
 	}
-	return page, nil
+	return page, attemptLogs(ctx, s.read(), page.Deliveries)
 }
 
 // Redeliver makes a delivery pending and due again.

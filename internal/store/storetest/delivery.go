@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -70,7 +71,11 @@ func sameDelivery(a, b store.Delivery) bool {
 	sameTimes := a.NextAttempt.Equal(b.NextAttempt) && a.LeaseUntil.Equal(b.LeaseUntil) &&
 		a.LastAttempt.Equal(b.LastAttempt) && a.DeliveredAt.Equal(b.DeliveredAt)
 	a.NextAttempt, a.LeaseUntil, a.LastAttempt, a.DeliveredAt = b.NextAttempt, b.LeaseUntil, b.LastAttempt, b.DeliveredAt
-	return sameTimes && a == b
+	sameLog := slices.EqualFunc(a.AttemptLog, b.AttemptLog, func(x, y store.DeliveryAttempt) bool {
+		return x.At.Equal(y.At) && x.Status == y.Status && x.Error == y.Error
+	})
+	a.AttemptLog, b.AttemptLog = nil, nil
+	return sameTimes && sameLog && reflect.DeepEqual(a, b)
 }
 
 func eventSeqs(ds []store.Delivery) []int64 {
@@ -446,10 +451,17 @@ func testDeliveries(t *testing.T, st store.Store, c *clock) {
 			t.Errorf("%s is\n%+v, want\n%+v", key, d, want)
 		}
 	}
-	check("wh_1/1", store.Delivery{Status: store.DeliveryDelivered, Attempts: 1, LastAttempt: at, LastStatus: 204, DeliveredAt: at})
-	check("wh_1/2", store.Delivery{Status: store.DeliveryPending, Attempts: 1, NextAttempt: retry, LastAttempt: at, LastStatus: 503, LastError: "503 Service Unavailable"})
-	check("wh_1/3", store.Delivery{Status: store.DeliveryDead, Attempts: 1, LastAttempt: at, LastError: "connection refused"})
-	check("wh_2/1", store.Delivery{Status: store.DeliveryDead, Attempts: 1, LastAttempt: at, LastStatus: 410, LastError: "410 Gone"})
+	attempt := func(at time.Time, status int, err string) []store.DeliveryAttempt {
+		return []store.DeliveryAttempt{{At: at, Status: status, Error: err}}
+	}
+	check("wh_1/1", store.Delivery{Status: store.DeliveryDelivered, Attempts: 1, LastAttempt: at, LastStatus: 204, DeliveredAt: at,
+		AttemptLog: attempt(at, 204, "")})
+	check("wh_1/2", store.Delivery{Status: store.DeliveryPending, Attempts: 1, NextAttempt: retry, LastAttempt: at, LastStatus: 503, LastError: "503 Service Unavailable",
+		AttemptLog: attempt(at, 503, "503 Service Unavailable")})
+	check("wh_1/3", store.Delivery{Status: store.DeliveryDead, Attempts: 1, LastAttempt: at, LastError: "connection refused",
+		AttemptLog: attempt(at, 0, "connection refused")})
+	check("wh_2/1", store.Delivery{Status: store.DeliveryDead, Attempts: 1, LastAttempt: at, LastStatus: 410, LastError: "410 Gone",
+		AttemptLog: attempt(at, 410, "410 Gone")})
 	if w, _ := st.Webhook(ctx, "ws_a", "wh_2"); w.Enabled || w.DisabledReason != "the endpoint answered 410 Gone" {
 		t.Errorf("webhook after a 410: %+v, want disabled with the reason", w)
 	}
@@ -466,13 +478,15 @@ func testDeliveries(t *testing.T, st store.Store, c *clock) {
 	if err := st.FinishDelivery(ctx, again["wh_1/2"].Delivery, store.DeliveryOutcome{At: retry, Status: 200, Delivered: true}); err != nil {
 		t.Fatal(err)
 	}
-	check("wh_1/2", store.Delivery{Status: store.DeliveryDelivered, Attempts: 2, LastAttempt: retry, LastStatus: 200, DeliveredAt: retry})
+	// Every attempt is kept, the last one's outcome also on the delivery.
+	check("wh_1/2", store.Delivery{Status: store.DeliveryDelivered, Attempts: 2, LastAttempt: retry, LastStatus: 200, DeliveredAt: retry,
+		AttemptLog: append(attempt(at, 503, "503 Service Unavailable"), attempt(retry, 200, "")...)})
 
 	// Redelivery makes a dead delivery due again, once its webhook is
 	// enabled.
 	d, err := st.Redeliver(ctx, "ws_a", taken["wh_2/1"].ID)
-	if err != nil || d.Status != store.DeliveryPending || d.Attempts != 0 || !d.NextAttempt.Equal(c.now()) || d.LastStatus != 410 {
-		t.Errorf("redelivered %+v, %v; want pending, due now, no attempts, the last one kept", d, err)
+	if err != nil || d.Status != store.DeliveryPending || d.Attempts != 0 || !d.NextAttempt.Equal(c.now()) || d.LastStatus != 410 || len(d.AttemptLog) != 1 {
+		t.Errorf("redelivered %+v, %v; want pending, due now, no attempts, the last one kept, the log too", d, err)
 	}
 	if due := claim(10); len(due) != 0 {
 		t.Errorf("claimed %+v of a disabled webhook", due)
@@ -480,9 +494,15 @@ func testDeliveries(t *testing.T, st store.Store, c *clock) {
 	if _, err := st.UpdateWebhook(ctx, "ws_a", "wh_2", func(w *store.Webhook) error { w.Enabled, w.DisabledReason = true, ""; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if due := claim(10); len(due) != 1 || due["wh_2/1"].ID != d.ID {
-		t.Errorf("claimed %+v after enabling the webhook, want the redelivery", due)
+	due := claim(10)
+	if len(due) != 1 || due["wh_2/1"].ID != d.ID {
+		t.Fatalf("claimed %+v after enabling the webhook, want the redelivery", due)
 	}
+	if err := st.FinishDelivery(ctx, due["wh_2/1"].Delivery, store.DeliveryOutcome{At: c.now(), Status: 202, Delivered: true}); err != nil {
+		t.Fatal(err)
+	}
+	check("wh_2/1", store.Delivery{Status: store.DeliveryDelivered, Attempts: 1, LastAttempt: c.now(), LastStatus: 202, DeliveredAt: c.now(),
+		AttemptLog: append(attempt(at, 410, "410 Gone"), attempt(c.now(), 202, "")...)})
 	if _, err := st.Redeliver(ctx, "ws_b", d.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("redelivering another workspace's delivery: %v, want ErrNotFound", err)
 	}
@@ -511,6 +531,9 @@ func testDeliveries(t *testing.T, st store.Store, c *clock) {
 	p1, err := st.Deliveries(ctx, q)
 	if err != nil || !slices.Equal(eventSeqs(p1.Deliveries), []int64{3, 2}) || p1.NextCursor == "" {
 		t.Fatalf("first page %+v, %v", p1, err)
+	}
+	if l3, l2 := p1.Deliveries[0].AttemptLog, p1.Deliveries[1].AttemptLog; len(l3) != 1 || l3[0].Error != "connection refused" || len(l2) != 2 || l2[1].Status != 200 {
+		t.Errorf("attempts in the log: %+v and %+v", l3, l2)
 	}
 	q.Cursor = p1.NextCursor
 	if p2, err := st.Deliveries(ctx, q); err != nil || !slices.Equal(eventSeqs(p2.Deliveries), []int64{1}) || p2.NextCursor != "" {
