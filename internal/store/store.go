@@ -139,7 +139,7 @@ type Update struct {
 	// Delete, if not nil, deletes the resource, as DeleteResource would
 	// with this Deletion, rather than store it: UpdateResource returns
 	// the resource as the update made it, with its version incremented,
-	// but it is gone. Members and MemberEvents are ignored.
+	// but it is gone. Members and MemberEffects are ignored.
 	Delete *Deletion
 	Effects
 	// MemberEffects, if not nil, returns the effects of the member
