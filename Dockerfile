@@ -2,20 +2,21 @@
 # scimd's container image: the static binary on an empty base, run as a
 # non-root user, with its SQLite database on the volume /data.
 #
-#   docker build --build-arg VERSION=1.2.0 -t scimd:1.2.0 .
+#   docker build --build-arg VERSION=1.2.0 --build-arg COMMIT=$(git rev-parse HEAD) -t scimd:1.2.0 .
 #   docker run -p 8080:8080 -v scimd:/data scimd:1.2.0
 #
 # "make image" builds the same image without a container engine
 # (deploy/ociimage, which a test keeps in step with this file).
 
 FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build
-ARG TARGETOS=linux TARGETARCH=amd64 VERSION=0.0.0-dev
+# The context has no .git: the commit, for scimd version, is an argument.
+ARG TARGETOS=linux TARGETARCH=amd64 VERSION=0.0.0-dev COMMIT=
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ENV CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH
-RUN go build -trimpath -buildvcs=false -ldflags "-s -w -X main.version=v$VERSION" \
+RUN go build -trimpath -buildvcs=false -ldflags "-s -w -X main.version=v$VERSION -X main.commit=$COMMIT" \
 		-o /rootfs/usr/bin/scimd ./cmd/scimd \
 	&& cd deploy && go build -trimpath -buildvcs=false -ldflags "-s -w" \
 		-o /rootfs/usr/bin/healthcheck ./healthcheck
