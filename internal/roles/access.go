@@ -90,7 +90,6 @@ func (c *Compiled) evaluate(groups []Group) evaluation {
 		n += len(pp)
 	}
 	all := make([]string, 0, n) // paths of synced groups
-	linked := false
 	for i, g := range groups {
 		if !c.synced(names[i]) {
 			continue
@@ -101,14 +100,13 @@ func (c *Compiled) evaluate(groups []Group) evaluation {
 		}
 		all = append(all, paths[i]...)
 		if g.Team != "" {
-			linked = true
 			e.linked = append(e.linked, Team{Key: g.Team, Role: g.TeamRole})
 		}
 	}
 	slices.Sort(all)
 	all = slices.Compact(all)
 	e.teams = all
-	if linked {
+	if len(e.linked) > 0 {
 		// Linked groups' paths are keys, but not teams.
 		e.teams = nil
 		for i, g := range groups {
