@@ -16,8 +16,13 @@ import (
 // auditEnv is an env whose server audits into its store; flush waits for
 // the entries to be stored.
 func auditEnv(t *testing.T, reads bool) (*env, func()) {
+	return auditEnvOn(t, reads, newEnvWith)
+}
+
+// auditEnvOn is auditEnv with an env made by mk.
+func auditEnvOn(t *testing.T, reads bool, mk envMaker) (*env, func()) {
 	var w *audit.Writer
-	e := newEnvWith(t, server.DefaultConfig(), func(st store.Store, cfg *server.Config) {
+	e := mk(t, server.DefaultConfig(), func(st store.Store, cfg *server.Config) {
 		w = audit.NewWriter(st, audit.Config{})
 		cfg.Audit, cfg.AuditReads = w, reads
 	})

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -283,63 +284,69 @@ func TestDeleteOnDeactivate(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t)
-			ctx := context.Background()
-			e.setConfig("deleteOnDeactivate=true", "deleteMode="+tt.mode)
-			created := e.createUser("ada@acme.test", map[string]any{"active": true})
-			id := created.str("id")
-			cred := store.Credential{ID: "cred_aaaaaaaaaaaaaaaa", WorkspaceID: e.wsID("acme"), UserID: id, Kind: store.CredentialSession,
-				Name: "browser", Hash: []byte("h"), Created: time.Now()}
-			if err := e.st.CreateCredential(ctx, cred); err != nil {
-				t.Fatal(err)
-			}
-			// An inactive user is kept: only a deactivation deletes.
-			idle := e.createUser("idle@acme.test", map[string]any{"active": false}).str("id")
-			e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+idle, patchOp("replace", "title", "Idle"))
-			e.must(http.StatusOK, "GET", "/scim/v2/Users/"+idle, nil)
-
-			r := tt.deactivate(e, id)
-			if r.body["active"] != false || r.str("id") != id || r.str("meta.version") == created.str("meta.version") {
-				t.Errorf("answer %s, want the user as written: inactive, with a new version", r.raw)
-			}
-			wantError(t, e.do("GET", "/scim/v2/Users/"+id, nil), http.StatusNotFound, "")
-			var ofUser []string
-			for _, ev := range e.events("acme") {
-				if ev.Subject == id || ev.Subject == cred.ID {
-					ofUser = append(ofUser, ev.Type)
-				}
-				if ev.Type == "user.deleted" && !strings.Contains(string(ev.Data), `"mode":"`+tt.mode+`"`) {
-					t.Errorf("event %s %s, want mode %s", ev.Type, ev.Data, tt.mode)
-				}
-			}
-			if want := []string{"user.created", "session.created", "user.deleted", "session.revoked"}; !slices.Equal(ofUser, want) {
-				t.Errorf("events of the user %v, want %v", ofUser, want)
-			}
-			deleted, err := e.st.DeletedUsers(ctx, e.wsID("acme"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			switch tt.mode {
-			case "soft":
-				if len(deleted) != 1 || deleted[0].Resource.ID != id || deleted[0].Resource.Doc["active"] != false {
-					t.Fatalf("deleted users %+v, want the user as written", deleted)
-				}
-				creds, err := e.st.Credentials(ctx, e.wsID("acme"), id)
-				if err != nil || len(creds) != 1 || creds[0].Revoked.IsZero() || creds[0].RevokedReason != "user.deleted" {
-					t.Errorf("credentials %+v, %v; want the session revoked as by a deletion", creds, err)
-				}
-			case "hard":
-				if len(deleted) != 0 {
-					t.Errorf("deleted users %+v, want none", deleted)
-				}
-				if _, err := e.st.CredentialByHash(ctx, e.wsID("acme"), []byte("h")); !errors.Is(err, store.ErrNotFound) {
-					t.Errorf("credential of a hard-deleted user: %v, want it gone", err)
-				}
-			}
-			// The identity provider may create the user again.
-			e.createUser("ada@acme.test", nil)
+			onBothStores(t, func(t *testing.T, mk envMaker) {
+				testDeleteOnDeactivate(t, mk(t, server.DefaultConfig(), nil), tt.mode, tt.deactivate)
+			})
 		})
 	}
+}
+
+func testDeleteOnDeactivate(t *testing.T, e *env, mode string, deactivate func(e *env, id string) response) {
+	ctx := context.Background()
+	e.setConfig("deleteOnDeactivate=true", "deleteMode="+mode)
+	created := e.createUser("ada@acme.test", map[string]any{"active": true})
+	id := created.str("id")
+	cred := store.Credential{ID: "cred_aaaaaaaaaaaaaaaa", WorkspaceID: e.wsID("acme"), UserID: id, Kind: store.CredentialSession,
+		Name: "browser", Hash: []byte("h"), Created: time.Now()}
+	if err := e.st.CreateCredential(ctx, cred); err != nil {
+		t.Fatal(err)
+	}
+	// An inactive user is kept: only a deactivation deletes.
+	idle := e.createUser("idle@acme.test", map[string]any{"active": false}).str("id")
+	e.must(http.StatusOK, "PATCH", "/scim/v2/Users/"+idle, patchOp("replace", "title", "Idle"))
+	e.must(http.StatusOK, "GET", "/scim/v2/Users/"+idle, nil)
+
+	r := deactivate(e, id)
+	if r.body["active"] != false || r.str("id") != id || r.str("meta.version") == created.str("meta.version") {
+		t.Errorf("answer %s, want the user as written: inactive, with a new version", r.raw)
+	}
+	wantError(t, e.do("GET", "/scim/v2/Users/"+id, nil), http.StatusNotFound, "")
+	var ofUser []string
+	for _, ev := range e.events("acme") {
+		if ev.Subject == id || ev.Subject == cred.ID {
+			ofUser = append(ofUser, ev.Type)
+		}
+		var data struct{ Mode string }
+		if json.Unmarshal(ev.Data, &data); ev.Type == "user.deleted" && data.Mode != mode {
+			t.Errorf("event %s %s, want mode %s", ev.Type, ev.Data, mode)
+		}
+	}
+	if want := []string{"user.created", "session.created", "user.deleted", "session.revoked"}; !slices.Equal(ofUser, want) {
+		t.Errorf("events of the user %v, want %v", ofUser, want)
+	}
+	deleted, err := e.st.DeletedUsers(ctx, e.wsID("acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch mode {
+	case "soft":
+		if len(deleted) != 1 || deleted[0].Resource.ID != id || deleted[0].Resource.Doc["active"] != false {
+			t.Fatalf("deleted users %+v, want the user as written", deleted)
+		}
+		creds, err := e.st.Credentials(ctx, e.wsID("acme"), id)
+		if err != nil || len(creds) != 1 || creds[0].Revoked.IsZero() || creds[0].RevokedReason != "user.deleted" {
+			t.Errorf("credentials %+v, %v; want the session revoked as by a deletion", creds, err)
+		}
+	case "hard":
+		if len(deleted) != 0 {
+			t.Errorf("deleted users %+v, want none", deleted)
+		}
+		if _, err := e.st.CredentialByHash(ctx, e.wsID("acme"), []byte("h")); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("credential of a hard-deleted user: %v, want it gone", err)
+		}
+	}
+	// The identity provider may create the user again.
+	e.createUser("ada@acme.test", nil)
 }
 
 // TestLinkingByEmail: with allowLinking, an identity provider's user
@@ -347,24 +354,29 @@ func TestDeleteOnDeactivate(t *testing.T) {
 // their userNames differ; without, it is another user.
 func TestLinkingByEmail(t *testing.T) {
 	t.Parallel()
-	for _, linking := range []bool{true, false} {
-		e := newEnv(t)
-		e.setConfig(fmt.Sprint("allowLinking=", linking))
-		invited := &store.Resource{Type: "User", ID: "usr_localaaaaaaaaaaa", WorkspaceID: e.wsID("acme"),
-			Doc: map[string]any{"userName": "grace", "emails": []any{map[string]any{"value": "grace@acme.test", "primary": true}}}}
-		if err := e.st.CreateLocalUser(context.Background(), invited); err != nil {
-			t.Fatal(err)
+	onBothStores(t, func(t *testing.T, mk envMaker) {
+		for _, linking := range []bool{true, false} {
+			testLinkingByEmail(t, mk(t, server.DefaultConfig(), nil), linking)
 		}
-		r := e.createUser("ghopper@idp.test", map[string]any{
-			"emails": []any{map[string]any{"value": "Grace@ACME.test", "type": "work", "primary": true}}})
-		if linked := r.str("id") == invited.ID; linked != linking {
-			t.Errorf("allowLinking=%v: the identity provider's user is %s; linked %v", linking, r.raw, linked)
-		}
-		if linking {
-			evs := e.events("acme")
-			if last := evs[len(evs)-1]; last.Type != "user.linked" || last.Subject != invited.ID {
-				t.Errorf("last event %s %s, want user.linked", last.Type, last.Subject)
-			}
+	})
+}
+
+func testLinkingByEmail(t *testing.T, e *env, linking bool) {
+	e.setConfig(fmt.Sprint("allowLinking=", linking))
+	invited := &store.Resource{Type: "User", ID: "usr_localaaaaaaaaaaa", WorkspaceID: e.wsID("acme"),
+		Doc: map[string]any{"userName": "grace", "emails": []any{map[string]any{"value": "grace@acme.test", "primary": true}}}}
+	if err := e.st.CreateLocalUser(context.Background(), invited); err != nil {
+		t.Fatal(err)
+	}
+	r := e.createUser("ghopper@idp.test", map[string]any{
+		"emails": []any{map[string]any{"value": "Grace@ACME.test", "type": "work", "primary": true}}})
+	if linked := r.str("id") == invited.ID; linked != linking {
+		t.Errorf("allowLinking=%v: the identity provider's user is %s; linked %v", linking, r.raw, linked)
+	}
+	if linking {
+		evs := e.events("acme")
+		if last := evs[len(evs)-1]; last.Type != "user.linked" || last.Subject != invited.ID {
+			t.Errorf("last event %s %s, want user.linked", last.Type, last.Subject)
 		}
 	}
 }

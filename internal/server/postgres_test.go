@@ -21,6 +21,7 @@ import (
 
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/server"
+	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
 	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 	"github.com/scimd/scimd/internal/tenant"
@@ -466,5 +467,32 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("server log:\n%s", logs.String())
+	}
+}
+
+// envMaker makes an env with a configuration and a hook, as newEnvWith.
+type envMaker func(t *testing.T, cfg server.Config, setup func(store.Store, *server.Config)) *env
+
+// pgEnvWith is newEnvWith over an empty schema of the PostgreSQL test
+// database.
+func pgEnvWith(t *testing.T, cfg server.Config, setup func(store.Store, *server.Config)) *env {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st, cfg, setup)
+}
+
+// onBothStores runs test with envs over SQLite and with envs over
+// PostgreSQL, in parallel.
+func onBothStores(t *testing.T, test func(t *testing.T, newEnv envMaker)) {
+	t.Helper()
+	for name, mk := range map[string]envMaker{"sqlite": newEnvWith, "postgres": pgEnvWith} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, mk)
+		})
 	}
 }

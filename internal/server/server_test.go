@@ -48,12 +48,18 @@ func newEnvConfig(t *testing.T, cfg server.Config) *env {
 // once the store is open.
 func newEnvWith(t *testing.T, cfg server.Config, setup func(store.Store, *server.Config)) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "scimd.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "scimd.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st, cfg, setup)
+}
+
+// newEnvOn is newEnvWith on the store st.
+func newEnvOn(t *testing.T, st store.Store, cfg server.Config, setup func(store.Store, *server.Config)) *env {
+	t.Helper()
+	ctx := context.Background()
 	h := token.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
 	ten := tenant.New(st, h)
 	if _, err := ten.CreateWorkspace(ctx, "acme"); err != nil {
