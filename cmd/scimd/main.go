@@ -386,20 +386,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if certs, err = loadCertFiles(c.TLSCert, c.TLSKey, log); err != nil {
 			return err
 		}
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		go func() {
-			for {
-				select {
-				case <-hup:
-					certs.reload()
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
 	}
+	// SIGHUP reads the certificate again; without one it does nothing,
+	// rather than end the server as it would by default.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if certs != nil {
+					certs.reload()
+				} else {
+					log.Info("SIGHUP: nothing to reload without --tls-cert")
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	ten := c.tenant(st, hasher)
 	first, err := c.bootstrap(ctx, st, ten)
 	if err != nil {

@@ -405,3 +405,20 @@ func TestTLS(t *testing.T) {
 		t.Errorf("no error logged for the bad key:\n%s", p.errOut)
 	}
 }
+
+// TestHangUpWithoutTLS checks that SIGHUP, which reloads the certificate,
+// leaves a server without one serving rather than ending it.
+func TestHangUpWithoutTLS(t *testing.T) {
+	t.Parallel()
+	p := startProc(t, nil, "serve", "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(t.TempDir(), "scimd.db"))
+	s := &testServer{}
+	m := p.await(t, firstRunRE)
+	s.url, s.scim = m[1], m[2]
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "SIGHUP logged", func() bool { return strings.Contains(p.errOut.String(), "SIGHUP: nothing to reload") })
+	if code, _ := s.scimDo(t, "GET", "/Users", nil); code != http.StatusOK {
+		t.Errorf("after SIGHUP: %d", code)
+	}
+}
