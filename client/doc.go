@@ -40,7 +40,6 @@
 // module github.com/scimd/scimd: within a major version, exported names
 // keep their meaning and signatures, answer types only gain fields, and
 // fields are never removed or retyped. Everything under internal/ may
-// change at any time. The server keeps the JSON these packages read
-// compatible in the same way, so a client works with servers of its own
-// major version, older or newer.
+// change at any time. The types decode the server's JSON leniently: a
+// field a newer server adds is ignored until a newer client names it.
 package client
