@@ -354,3 +354,26 @@ func TestDeleteSuspendedUser(t *testing.T) {
 	msg = e.do("DELETE", "workspaces/acme/users/suspended/"+ada, "").wantError(http.StatusNotFound, CodeUserNotFound)
 	contains(t, msg, "has no provisioned user")
 }
+
+// TestUserDisplayName: the admin API (and with it the console and the
+// CLI) shows the display name applications see: made from name when the
+// identity provider sends no displayName, and kept as created while the
+// workspace does not sync display names.
+func TestUserDisplayName(t *testing.T) {
+	e := newEnv(t)
+	ws := &store.Workspace{ID: e.acmeID, Config: store.DefaultWorkspaceConfig()}
+	ws.Config.SyncDisplayName = false
+	svc := provision.New(e.st)
+	r, err := svc.Create(e.ctx, ws, schema.UserType, map[string]any{"userName": "ada@acme.test",
+		"name": map[string]any{"givenName": "Ada", "familyName": "Lovelace"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Patch(e.ctx, ws, schema.UserType, r.ID, "", []patch.Operation{{Op: "replace", Path: "displayName", Value: "Countess"}}, false); err != nil {
+		t.Fatal(err)
+	}
+	users := e.do("GET", "workspaces/acme/users", "").want(http.StatusOK)["users"].([]any)
+	if got := users[0].(map[string]any)["display_name"]; got != "Ada Lovelace" {
+		t.Errorf("display_name %v, want the one made at creation, Ada Lovelace", got)
+	}
+}
