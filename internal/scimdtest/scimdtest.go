@@ -19,6 +19,7 @@ import (
 	"github.com/scimd/scimd/internal/access"
 	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/appapi"
+	"github.com/scimd/scimd/internal/front"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlite"
@@ -67,11 +68,13 @@ func Start(t T) *Server {
 	scim := server.New(server.DefaultConfig(), st, s.hasher, nil)
 	app := appapi.New(appapi.Config{Store: st, Hasher: s.hasher})
 	adm := admin.New(admin.Config{Store: st, Hasher: s.hasher, Tenant: s.ten})
-	mux := http.NewServeMux()
-	mux.Handle(appapi.Prefix+"/", app)
-	mux.Handle(admin.Prefix+"/", adm)
-	mux.Handle("/", scim)
-	hs := httptest.NewServer(mux)
+	// The surfaces as scimd serve puts them together, with the same
+	// routing and middleware.
+	root, err := front.New(front.Config{SCIM: scim, App: app, Admin: adm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(root)
 	s.URL = hs.URL
 	t.Cleanup(func() {
 		hs.Close()
