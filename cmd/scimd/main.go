@@ -449,8 +449,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv := &http.Server{ // its Handler is the root handler, made by startAdmin
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		// A long poll of the event feed writes its answer only after
+		// waiting up to appapi.MaxWait.
+		WriteTimeout: appapi.MaxWait + 30*time.Second,
+		IdleTimeout:  120 * time.Second,
 	}
 	base := cfg.PublicURL
 	if base == "" {
