@@ -236,6 +236,41 @@ func TestAdminOnSCIMListener(t *testing.T) {
 	}
 }
 
+func TestTLS(t *testing.T) {
+	t.Parallel()
+	m := render(t, append(postgres, "--set", "tls.existingSecret=scimd-tls")...)
+	d := get[appsv1.Deployment](t, m, "Deployment", "scimd")
+	pod := d.Spec.Template.Spec
+	c := container(t, pod)
+	var volume string
+	for _, v := range pod.Volumes {
+		if v.Secret != nil && v.Secret.SecretName == "scimd-tls" {
+			volume = v.Name
+		}
+	}
+	// cert-manager's Secrets, and those of kubectl create secret tls, hold
+	// tls.crt and tls.key.
+	for name, file := range map[string]string{"SCIMD_TLS_CERT": "tls.crt", "SCIMD_TLS_KEY": "tls.key"} {
+		path := env(c)[name].Value
+		if filepath.Base(path) != file || !mounted(c, volume, filepath.Dir(path)) {
+			t.Errorf("%s=%q, want %s of the Secret scimd-tls (volume %q, mounts %v)", name, path, file, volume, c.VolumeMounts)
+		}
+	}
+	checkPod(t, m, d.Spec.Template) // the probes' scheme among the rest
+
+	var sm struct {
+		Spec struct {
+			Endpoints []struct{ Port, Scheme string }
+		}
+	}
+	if err := yaml.Unmarshal(m["ServiceMonitor"]["scimd"], &sm); err != nil {
+		t.Fatal(err)
+	}
+	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Scheme != "https" {
+		t.Errorf("ServiceMonitor endpoints %+v, want https", sm.Spec.Endpoints)
+	}
+}
+
 func TestRejects(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -263,6 +298,11 @@ func TestRejects(t *testing.T) {
 func checkPod(t *testing.T, m manifests, tmpl corev1.PodTemplateSpec) {
 	t.Helper()
 	c := container(t, tmpl.Spec)
+	// With a certificate, every listener serves HTTPS only.
+	scheme := corev1.URISchemeHTTP
+	if _, ok := env(c)["SCIMD_TLS_CERT"]; ok {
+		scheme = corev1.URISchemeHTTPS
+	}
 	for _, p := range []struct {
 		name  string
 		probe *corev1.Probe
@@ -274,6 +314,8 @@ func checkPod(t *testing.T, m manifests, tmpl corev1.PodTemplateSpec) {
 	} {
 		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Port.String() != "http" {
 			t.Errorf("%s probe %+v, want GET %s on port http", p.name, p.probe, p.path)
+		} else if p.probe.HTTPGet.Scheme != scheme {
+			t.Errorf("%s probe's scheme %q, want %q", p.name, p.probe.HTTPGet.Scheme, scheme)
 		}
 	}
 	ports := map[string]int32{}

@@ -12,6 +12,11 @@
 {{- printf "%s-admin" (include "scimd.fullname" . | trunc 57 | trimSuffix "-") -}}
 {{- end -}}
 
+{{/* The listeners' scheme, for probes and scrapes. */}}
+{{- define "scimd.scheme" -}}
+{{- ternary "HTTPS" "HTTP" (not (empty .Values.tls.existingSecret)) -}}
+{{- end -}}
+
 {{- define "scimd.selectorLabels" -}}
 app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
@@ -90,7 +95,13 @@ spec:
         {{- end }}
         {{- if .Values.existingSecret }}
         - name: SCIMD_SECRET_FILE
-          value: /etc/scimd/secret
+          value: /etc/scimd/secret/installation-secret
+        {{- end }}
+        {{- if .Values.tls.existingSecret }}
+        - name: SCIMD_TLS_CERT
+          value: /etc/scimd/tls/tls.crt
+        - name: SCIMD_TLS_KEY
+          value: /etc/scimd/tls/tls.key
         {{- end }}
         {{- with .Values.publicURL }}
         - name: SCIMD_PUBLIC_URL
@@ -117,12 +128,14 @@ spec:
         httpGet:
           path: /healthz
           port: http
+          scheme: {{ include "scimd.scheme" . }}
         periodSeconds: 5
         failureThreshold: 60
       livenessProbe:
         httpGet:
           path: /healthz
           port: http
+          scheme: {{ include "scimd.scheme" . }}
         periodSeconds: 10
         timeoutSeconds: 5
         failureThreshold: 3
@@ -130,6 +143,7 @@ spec:
         httpGet:
           path: /readyz
           port: http
+          scheme: {{ include "scimd.scheme" . }}
         periodSeconds: 5
         timeoutSeconds: 5
         failureThreshold: 2
@@ -148,7 +162,12 @@ spec:
         {{- end }}
         {{- if .Values.existingSecret }}
         - name: installation-secret
-          mountPath: /etc/scimd
+          mountPath: /etc/scimd/secret
+          readOnly: true
+        {{- end }}
+        {{- if .Values.tls.existingSecret }}
+        - name: tls
+          mountPath: /etc/scimd/tls
           readOnly: true
         {{- end }}
   volumes:
@@ -161,7 +180,13 @@ spec:
         defaultMode: 0440
         items:
           - key: {{ .Values.secretKeys.installationSecret }}
-            path: secret
+            path: installation-secret
+    {{- end }}
+    {{- if .Values.tls.existingSecret }}
+    - name: tls
+      secret:
+        secretName: {{ .Values.tls.existingSecret }}
+        defaultMode: 0440
     {{- end }}
   {{- with .Values.nodeSelector }}
   nodeSelector:
