@@ -84,6 +84,8 @@ func (c *Config) register(fs *flag.FlagSet) {
 		"external URL of the SCIM base path, for meta.location and the banner; default: from each request (Host, X-Forwarded-Proto)")
 	fs.Float64Var(&c.Server.RateLimit, "rate-limit", c.Server.RateLimit, "requests a second each SCIM token may make, beyond which it gets 429; 0: no limit")
 	fs.IntVar(&c.Server.RateBurst, "rate-burst", c.Server.RateBurst, "requests a SCIM token may make at once, above --rate-limit; 0: twice --rate-limit")
+	fs.Float64Var(&c.Server.AuthFailureLimit, "auth-failure-limit", c.Server.AuthFailureLimit,
+		"failed SCIM authentications a second a client address may make (in bursts of 20), beyond which its requests get 429 unread; 0: no limit")
 	fs.DurationVar(&c.Server.RequestTimeout, "request-timeout", c.Server.RequestTimeout, "longest time spent on one request")
 	fs.BoolVar(&c.AuditReads, "audit-reads", c.AuditReads, "audit SCIM reads too, not only writes, searches and failures")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", c.AuditRetention, "how long audit log entries are kept; 0 keeps them forever")
@@ -131,6 +133,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.RateLimit < 0 {
 		bad("--rate-limit %v: must not be negative (0: no limit)", c.Server.RateLimit)
+	}
+	if c.Server.AuthFailureLimit < 0 {
+		bad("--auth-failure-limit %v: must not be negative (0: no limit)", c.Server.AuthFailureLimit)
 	}
 	if c.Server.RateBurst < 0 {
 		bad("--rate-burst %d: must not be negative (0: twice --rate-limit)", c.Server.RateBurst)

@@ -38,20 +38,29 @@ func authOf(ctx context.Context) *authEntry {
 // records the token's use.
 func (s *Server) auth(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now, addr := s.now(), clientAddress(r)
+		if s.authThrottled(w, r, addr, now) {
+			return
+		}
+		unauthorized := func(detail string) {
+			if s.authFailures != nil {
+				s.authFailures.allow(addr, now)
+			}
+			s.unauthorized(w, r, addr, detail)
+		}
 		tok, ok := bearer(r)
 		if !ok {
-			s.unauthorized(w, r, "a bearer token is required")
+			unauthorized("a bearer token is required")
 			return
 		}
 		ws, err := token.Parse(tok)
 		if err != nil {
-			s.unauthorized(w, r, "the bearer token is not valid")
+			unauthorized("the bearer token is not valid")
 			return
 		}
-		now := s.now()
 		e, err := s.tokens.lookup(r.Context(), s.store, ws, s.hasher.Hash(ws, tok), now)
 		if errors.Is(err, store.ErrNotFound) {
-			s.unauthorized(w, r, "the bearer token is not valid")
+			unauthorized("the bearer token is not valid")
 			return
 		}
 		if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
@@ -64,15 +73,15 @@ func (s *Server) auth(h http.Handler) http.Handler {
 		}
 		t := e.token
 		if t.Kind != store.TokenSCIM {
-			s.unauthorized(w, r, "the bearer token is not valid")
+			unauthorized("the bearer token is not valid")
 			return
 		}
 		if !t.Revoked.IsZero() {
-			s.unauthorized(w, r, "the bearer token has been revoked")
+			unauthorized("the bearer token has been revoked")
 			return
 		}
 		if !t.Expires.IsZero() && !now.Before(t.Expires) {
-			s.unauthorized(w, r, "the bearer token has expired")
+			unauthorized("the bearer token has expired")
 			return
 		}
 		if !e.workspace.Config.SCIMEnabled {
@@ -81,8 +90,8 @@ func (s *Server) auth(h http.Handler) http.Handler {
 		}
 		s.lastUsed.Record(t.ID, now)
 		// Before the audit record learns the token: refused requests are
-		// counted in metrics, not audited, so that a flood of them does
-		// not become a flood of audit log writes.
+		// audited by the minute (see refusals), so that a flood of them
+		// does not become a flood of audit log writes.
 		if s.throttle(w, r, e, now) {
 			return
 		}
@@ -101,8 +110,11 @@ func bearer(r *http.Request) (string, bool) {
 	return tok, tok != ""
 }
 
-func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, detail string) {
+// unauthorized answers 401 to a request from addr, and counts it for the
+// audit log.
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, addr, detail string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="scimd"`)
+	s.refused.add(refusalKey{"", addressActor(addr), ActionUnauthorized, http.StatusUnauthorized}, detail)
 	s.fail(w, r, scimerr.New(http.StatusUnauthorized, "", "%s", detail))
 }
 

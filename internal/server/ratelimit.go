@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/scimd/scimd/internal/audit"
 	"github.com/scimd/scimd/internal/scimerr"
 )
 
@@ -27,6 +28,10 @@ const limiterSweepInterval = time.Minute
 type rateLimiter struct {
 	limit rate.Limit
 	burst int
+	// max, if not 0, bounds the buckets held: keys that anyone can
+	// choose, such as client addresses, must not grow the map without
+	// end. Beyond it the buckets start over.
+	max int
 
 	mu sync.RWMutex
 	m  map[string]*rate.Limiter
@@ -57,6 +62,9 @@ func (l *rateLimiter) allow(tokenID string, now time.Time) (bool, time.Duration)
 	if lim == nil {
 		l.mu.Lock()
 		if lim = l.m[tokenID]; lim == nil {
+			if l.max > 0 && len(l.m) >= l.max {
+				clear(l.m)
+			}
 			lim = rate.NewLimiter(l.limit, l.burst)
 			l.m[tokenID] = lim
 		}
@@ -67,6 +75,21 @@ func (l *rateLimiter) allow(tokenID string, now time.Time) (bool, time.Duration)
 	}
 	wait := (1 - lim.TokensAt(now)) / float64(l.limit)
 	return false, time.Duration(wait * float64(time.Second))
+}
+
+// exhausted reports whether key's bucket is empty, taking nothing from
+// it, and if so how long until it holds a request again.
+func (l *rateLimiter) exhausted(key string, now time.Time) (bool, time.Duration) {
+	l.mu.RLock()
+	lim := l.m[key]
+	l.mu.RUnlock()
+	if lim == nil {
+		return false, 0
+	}
+	if tokens := lim.TokensAt(now); tokens < 1 {
+		return true, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+	}
+	return false, 0
 }
 
 // sweep drops the buckets that are full, once every limiterSweepInterval.
@@ -104,10 +127,59 @@ func (s *Server) throttle(w http.ResponseWriter, r *http.Request, e *authEntry, 
 	if ok {
 		return false
 	}
-	secs := max(1, int64(math.Ceil(wait.Seconds())))
-	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	secs := int64(retryAfter(w, wait) / time.Second)
 	s.metrics.throttled.WithLabelValues(e.workspace.Slug).Inc()
-	s.fail(w, r, scimerr.New(http.StatusTooManyRequests, "",
-		"too many requests with this token: at most %g a second; retry in %v", float64(s.limiter.limit), time.Duration(secs)*time.Second))
+	err := scimerr.New(http.StatusTooManyRequests, "",
+		"too many requests with this token: at most %g a second; retry in %v", float64(s.limiter.limit), time.Duration(secs)*time.Second)
+	s.refused.add(refusalKey{e.token.WorkspaceID, audit.TokenActor(e.token.ID), ActionThrottled, err.Status}, err.Detail)
+	s.fail(w, r, err)
 	return true
 }
+
+// retryAfter sets the Retry-After header (RFC 9110 §10.2.3) of a 429: in
+// whole seconds, at least 1.
+func retryAfter(w http.ResponseWriter, wait time.Duration) time.Duration {
+	secs := max(1, int64(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	return time.Duration(secs) * time.Second
+}
+
+// authThrottled answers 429 if the client's address failed to
+// authenticate more often than its budget allows, and reports whether it
+// did: before any token is parsed or hashed, so that a flood of bad
+// tokens costs little and leaves the database to those with good ones.
+func (s *Server) authThrottled(w http.ResponseWriter, r *http.Request, addr string, now time.Time) bool {
+	if s.authFailures == nil {
+		return false
+	}
+	over, wait := s.authFailures.exhausted(addr, now)
+	if !over {
+		return false
+	}
+	after := retryAfter(w, wait)
+	err := scimerr.New(http.StatusTooManyRequests, "",
+		"too many failed authentications from %s: at most %g a second; retry in %v", addr, float64(s.authFailures.limit), after)
+	s.refused.add(refusalKey{"", addressActor(addr), ActionThrottled, err.Status}, err.Detail)
+	// The answer waits, as long as the budget needs to refill but at
+	// most authFailurePause: a client that sends again at once, as a
+	// flood does, then sends at about the rate it is allowed, and its
+	// requests wait on a timer rather than take the processor from
+	// those with good tokens.
+	pause := time.NewTimer(min(wait, authFailurePause))
+	select {
+	case <-pause.C:
+	case <-r.Context().Done():
+		pause.Stop()
+	}
+	s.fail(w, r, err)
+	return true
+}
+
+// authFailurePause bounds how long a 429 for failed authentications
+// waits before it is sent.
+const authFailurePause = time.Second
+
+// maxAuthFailureAddresses bounds the addresses whose failed
+// authentications are counted: enough for every address of a flood that
+// matters, little memory.
+const maxAuthFailureAddresses = 100000

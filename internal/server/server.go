@@ -49,6 +49,13 @@ type Config struct {
 	// get 429. 0 disables the limit.
 	RateLimit float64
 	RateBurst int
+	// AuthFailureLimit is how many failed authentications a second a
+	// client address may make, with bursts of AuthFailureBurst (0: twice
+	// AuthFailureLimit); beyond it every request from the address gets
+	// 429 until its budget refills, before its token is even looked at.
+	// 0 disables the limit.
+	AuthFailureLimit float64
+	AuthFailureBurst int
 	// MetricsElsewhere keeps GET /metrics off this handler, for a server
 	// that serves MetricsHandler on a private listener instead.
 	MetricsElsewhere bool
@@ -64,6 +71,8 @@ func DefaultConfig() Config {
 		MaxBulkOperations: 1000,
 		RequestTimeout:    30 * time.Second,
 		RateLimit:         200,
+		AuthFailureLimit:  1,
+		AuthFailureBurst:  20,
 	}
 }
 
@@ -78,8 +87,10 @@ type Server struct {
 	mux    *http.ServeMux
 	tokens tokenCache
 
-	metrics *metrics
-	limiter *rateLimiter // nil: no limit
+	metrics      *metrics
+	limiter      *rateLimiter // nil: no limit
+	authFailures *rateLimiter // by client address; nil: no limit
+	refused      *refusals    // nil: not audited
 
 	lastUsed    *tenant.LastUsed
 	unsubscribe func()
@@ -127,6 +138,10 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 	}
 	s.metrics = newMetrics(s)
 	s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
+	if s.authFailures = newRateLimiter(cfg.AuthFailureLimit, cfg.AuthFailureBurst); s.authFailures != nil {
+		s.authFailures.max = maxAuthFailureAddresses
+	}
+	s.refused = newRefusals(cfg.Audit, s.now)
 	s.unsubscribe = st.Subscribe(s.tokens.apply)
 	s.routes()
 	return s
@@ -135,6 +150,7 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 // Close writes when tokens were last used and stops listening for
 // changes. The store must still be open.
 func (s *Server) Close() error {
+	s.refused.flush()
 	s.unsubscribe()
 	return s.lastUsed.Close()
 }
