@@ -456,7 +456,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	base := cfg.PublicURL
 	if base == "" {
-		base = c.scheme() + "://" + ln.Addr().String() + "/" + strings.Trim(cfg.BasePath, "/")
+		base = strings.TrimSuffix(c.scheme()+"://"+ln.Addr().String()+"/"+strings.Trim(cfg.BasePath, "/"), "/")
 	}
 	stopAdmin, consoleURL, err := c.startAdmin(ctx, srv, adminLn, certs, root, st, hasher, ten, log, stdout, base)
 	if err != nil {

@@ -53,3 +53,14 @@ func TestServeBasePathUnderV1(t *testing.T) {
 		t.Errorf("the log lacks the admin API's and the application API's requests:\n%s", logs)
 	}
 }
+
+// TestBannerAtRootBasePath: with SCIM at the root, the banner's URL and
+// curl line have no doubled slash.
+func TestBannerAtRootBasePath(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--base-path", "/")
+	out := s.out.String()
+	if !strings.Contains(out, "serving SCIM 2.0 at "+s.url+" ") || !strings.Contains(out, s.url+"/Users\n") || strings.Contains(out, "//Users") {
+		t.Errorf("banner with --base-path /:\n%s", out)
+	}
+}
