@@ -76,7 +76,7 @@ func Wrap(h http.Handler, cfg Config) http.Handler {
 			in.id = id.New(id.Request)
 		}
 		w.Header().Set("X-Request-Id", in.id)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := NewRecorder(w)
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, in))
 		defer func() {
 			if v := recover(); v != nil {
@@ -106,28 +106,37 @@ func Wrap(h http.Handler, cfg Config) http.Handler {
 	})
 }
 
-// statusRecorder remembers the status of a response.
-type statusRecorder struct {
+// Recorder is a ResponseWriter that remembers the status of the response
+// it writes, for the log line, the metrics and the audit log.
+type Recorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
 }
 
-func (r *statusRecorder) WriteHeader(code int) {
+// NewRecorder returns a Recorder writing to w.
+func NewRecorder(w http.ResponseWriter) *Recorder {
+	return &Recorder{ResponseWriter: w, status: http.StatusOK}
+}
+
+// Status is the response's status: 200 until one was written.
+func (r *Recorder) Status() int { return r.status }
+
+func (r *Recorder) WriteHeader(code int) {
 	if !r.wrote {
 		r.status, r.wrote = code, true
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
-func (r *statusRecorder) Write(b []byte) (int, error) {
+func (r *Recorder) Write(b []byte) (int, error) {
 	r.wrote = true
 	return r.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the connection (flushes of
 // the event feed, deadlines).
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+func (r *Recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // Scheme returns the scheme by which the client reached the server:
 // what the proxy nearest to the client says in X-Forwarded-Proto (the

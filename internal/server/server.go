@@ -195,7 +195,7 @@ func (s *Server) routes() {
 // request timeout, the audit log and the operation metrics.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	rec := request.NewRecorder(w)
 	ar := &record{correlationID: request.ID(r.Context()), start: start}
 	if ar.correlationID == "" {
 		// Served without request.Wrap.
@@ -208,7 +208,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	defer func() {
 		v := recover()
-		status := rec.status
+		status := rec.Status()
 		if v != nil {
 			status = http.StatusInternalServerError
 		}
@@ -274,27 +274,6 @@ func (s *Server) InternalError(w http.ResponseWriter, r *http.Request) {
 // BasePath is where the SCIM endpoints are: "" or a path such as
 // "/scim/v2", without a trailing slash.
 func (s *Server) BasePath() string { return s.cfg.BasePath }
-
-// statusRecorder remembers the status of a response, for the audit log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if !r.wrote {
-		r.status, r.wrote = code, true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	r.wrote = true
-	return r.ResponseWriter.Write(b)
-}
-
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // only restricts a handler to one method (405 otherwise).
 func (s *Server) only(method string, h http.Handler) http.Handler {
