@@ -63,52 +63,81 @@ func groupChanges(ctx context.Context, tx conn, ws string, groupSeq int64, self 
 }
 
 // usersUnder returns the users under groups, transitively, reading at
-// most budget members, and whether it read them all. It reads a level of
-// nesting at a time; each group is read once, so cycles end.
+// most budget memberships, and whether it read them all. The groups'
+// own members are read by one plain query, which is all a flat group
+// needs; the subgroups found there are walked by one recursive query, so
+// that a deep chain of groups costs two statements rather than one a
+// level. Each membership is read once (the walk's UNION drops a pair met
+// again, and does not go back into groups), so cycles end. A user under
+// several of the groups is returned once for each membership, as it is
+// counted.
 func usersUnder(ctx context.Context, tx conn, groups []int64, budget int) (users []member, complete bool, err error) {
+	top, err := json.Marshal(groups)
+	if err != nil {
+		return nil, false, err
+	}
+	// CROSS JOIN keeps members, found by group, as the outer loop.
+	rows, err := tx.QueryContext(ctx, `SELECT m.member_seq, r.id, r.type = 'Group'
+		FROM members m CROSS JOIN resources r ON r.seq = m.member_seq
+		WHERE m.group_seq IN (SELECT value FROM json_each(?)) LIMIT ?`, string(top), budget+1)
 	seen := make(map[int64]bool, len(groups))
 	for _, g := range groups {
 		seen[g] = true
 	}
-	for level := groups; len(level) > 0; {
-		list, err := json.Marshal(level)
-		if err != nil {
-			return nil, false, err
-		}
-		// CROSS JOIN keeps members, found by group, as the outer loop.
-		rows, err := tx.QueryContext(ctx, `SELECT m.member_seq, r.id, r.type = 'Group'
-			FROM members m CROSS JOIN resources r ON r.seq = m.member_seq
-			WHERE m.group_seq IN (SELECT value FROM json_each(?)) LIMIT ?`, string(list), budget+1)
-		if err != nil {
-			return nil, false, fmt.Errorf("members of changed groups: %w", err)
-		}
-		level = nil
-		n := 0
-		for rows.Next() {
-			var m member
-			if err := rows.Scan(&m.Seq, &m.ID, &m.Group); err != nil {
-				rows.Close()
-				return nil, false, fmt.Errorf("members of changed groups: %w", err)
-			}
-			n++
-			switch {
-			case !m.Group:
-				users = append(users, m)
-			case !seen[m.Seq]:
-				seen[m.Seq] = true
-				level = append(level, m.Seq)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, false, fmt.Errorf("members of changed groups: %w", err)
-		}
-		if n > budget {
-			return users, false, nil
-		}
-		budget -= n
+	users, subgroups, n, err := readMembers(rows, err, users, seen)
+	if err != nil || n > budget {
+		return users, false, err
 	}
-	return users, true, nil
+	if len(subgroups) == 0 {
+		return users, true, nil
+	}
+	budget -= n
+	subs, err := json.Marshal(subgroups)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err = tx.QueryContext(ctx, `WITH RECURSIVE walk (grp, member, is_group) AS (
+			SELECT NULL, value, 1 FROM json_each(?1)
+			UNION
+			SELECT m.group_seq, m.member_seq, r.type = 'Group'
+				FROM walk CROSS JOIN members m ON m.group_seq = walk.member
+				CROSS JOIN resources r ON r.seq = m.member_seq
+				WHERE walk.is_group AND walk.member NOT IN (SELECT value FROM json_each(?2))
+			LIMIT ?3
+		)
+		SELECT w.member, r.id, w.is_group FROM walk w CROSS JOIN resources r ON r.seq = w.member
+		WHERE w.grp IS NOT NULL`, string(subs), string(top), len(subgroups)+budget+1)
+	users, _, n, err = readMembers(rows, err, users, seen)
+	return users, err == nil && n <= budget, err
+}
+
+// readMembers reads rows of (seq, id, is a group) into users and the
+// groups not yet seen, which it marks seen, and counts them.
+func readMembers(rows *sql.Rows, err error, users []member, seen map[int64]bool) ([]member, []int64, int, error) {
+	var groups []int64
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("members of changed groups: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var m member
+		if err := rows.Scan(&m.Seq, &m.ID, &m.Group); err != nil {
+			return nil, nil, 0, fmt.Errorf("members of changed groups: %w", err)
+		}
+		n++
+		switch {
+		case !m.Group:
+			users = append(users, m)
+		case !seen[m.Seq]:
+			seen[m.Seq] = true
+			groups = append(groups, m.Seq)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, 0, fmt.Errorf("members of changed groups: %w", err)
+	}
+	return users, groups, n, nil
 }
 
 // recordGroupChange records users as a group change of workspace ws and
