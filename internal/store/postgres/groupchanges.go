@@ -89,48 +89,90 @@ func lockGroups(ctx context.Context, tx pgx.Tx, seqs []int64, locked map[int64]b
 }
 
 // usersUnder returns the users under groups, transitively, reading at
-// most budget members, and whether it read them all. It reads a level of
-// nesting at a time, each group once, so that cycles end and each read
-// is an index scan: a recursive query would leave the plan of each step
-// to estimates.
+// most budget memberships, and whether it read them all. The groups'
+// own members are read by one plain query, an index scan, which is all
+// a flat group needs. The subgroups found there are walked by one
+// recursive query, so that a deep chain of groups costs a few statements
+// rather than one a level; since FOR SHARE cannot lock rows of a
+// recursive query, the walk is run again after the groups it found are
+// locked, until it finds none that is not: then no membership it read
+// can change before this transaction commits. Each membership is read
+// once (the walk's UNION drops a pair met again), so cycles end.
 func usersUnder(ctx context.Context, tx pgx.Tx, groups []int64, locked map[int64]bool, budget int) (users []member, complete bool, err error) {
+	if err := lockGroups(ctx, tx, groups, locked); err != nil {
+		return nil, false, err
+	}
 	seen := make(map[int64]bool, len(groups))
 	for _, g := range groups {
 		seen[g] = true
 	}
-	for level := groups; len(level) > 0; {
-		if err := lockGroups(ctx, tx, level, locked); err != nil {
+	rows, err := tx.Query(ctx, `SELECT m.member_seq, r.id, r.type = 'Group'
+		FROM members m JOIN resources r ON r.seq = m.member_seq
+		WHERE m.group_seq = ANY($1) LIMIT $2`, groups, budget+1)
+	users, subgroups, n, err := readMembers(rows, err, users, seen)
+	if err != nil || n > budget {
+		return users, false, err
+	}
+	if len(subgroups) == 0 {
+		return users, true, nil
+	}
+	budget -= n
+	for {
+		if err := lockGroups(ctx, tx, subgroups, locked); err != nil {
 			return nil, false, err
 		}
-		rows, err := tx.Query(ctx, `SELECT m.member_seq, r.id, r.type = 'Group'
-			FROM members m JOIN resources r ON r.seq = m.member_seq
-			WHERE m.group_seq = ANY($1) LIMIT $2`, level, budget+1)
+		rows, err := tx.Query(ctx, `WITH RECURSIVE walk (grp, member, id, is_group) AS (
+				SELECT NULL::bigint, s, NULL::text COLLATE "C", true FROM unnest($1::bigint[]) s
+				UNION
+				SELECT m.group_seq, m.member_seq, r.id, r.type = 'Group'
+					FROM walk JOIN members m ON m.group_seq = walk.member
+					JOIN resources r ON r.seq = m.member_seq
+					WHERE walk.is_group AND NOT walk.member = ANY($2)
+			)
+			SELECT member, id, is_group FROM walk WHERE grp IS NOT NULL LIMIT $3`, subgroups, groups, budget+1)
+		found, more, n, err := readMembers(rows, err, users, seen)
 		if err != nil {
-			return nil, false, fmt.Errorf("members of changed groups: %w", err)
+			return nil, false, err
 		}
-		level = nil
-		n := 0
-		var m member
-		_, err = pgx.ForEachRow(rows, []any{&m.Seq, &m.ID, &m.Group}, func() error {
-			n++
-			switch {
-			case !m.Group:
-				users = append(users, m)
-			case !seen[m.Seq]:
-				seen[m.Seq] = true
-				level = append(level, m.Seq)
+		var unlocked []int64
+		for _, g := range more {
+			if !locked[g] {
+				unlocked = append(unlocked, g)
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, false, fmt.Errorf("members of changed groups: %w", err)
 		}
-		if n > budget {
-			return users, false, nil
+		if len(unlocked) == 0 {
+			return found, n <= budget, nil
 		}
-		budget -= n
+		subgroups = append(subgroups, unlocked...)
 	}
-	return users, true, nil
+}
+
+// readMembers reads rows of (seq, id, is a group) into users and the
+// groups not yet seen, which it marks seen, and counts them.
+func readMembers(rows pgx.Rows, err error, users []member, seen map[int64]bool) ([]member, []int64, int, error) {
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("members of changed groups: %w", err)
+	}
+	var (
+		groups []int64
+		n      int
+		m      member
+	)
+	_, err = pgx.ForEachRow(rows, []any{&m.Seq, &m.ID, &m.Group}, func() error {
+		n++
+		switch {
+		case !m.Group:
+			users = append(users, m)
+		case !seen[m.Seq]:
+			seen[m.Seq] = true
+			groups = append(groups, m.Seq)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("members of changed groups: %w", err)
+	}
+	return users, groups, n, nil
 }
 
 // recordGroupChange records users as a group change of workspace ws and
