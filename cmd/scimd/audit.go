@@ -116,6 +116,19 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer api.close()
+	// Following starts from the newest entry of all as it is before the
+	// first query, so that an entry stored between the two is printed by
+	// one or the other.
+	var newest int64
+	if *follow {
+		latest, _, err := auditPage(ctx, api, url.Values{"limit": {"1"}})
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		for _, e := range latest {
+			newest = e.ID
+		}
+	}
 	p := &auditPrinter{w: stdout, json: *asJSON}
 	entries, err := recentAudit(ctx, api, q, *limit)
 	if err != nil {
@@ -128,7 +141,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*follow {
 		return nil
 	}
-	return followAudit(ctx, api, q, entries, p)
+	return followAudit(ctx, api, q, newest, entries, p)
 }
 
 // connectAudit connects as connect does, but with a database reads it
@@ -195,9 +208,10 @@ func recentAudit(ctx context.Context, api *apiClient, q url.Values, limit int) (
 
 // followAudit prints the entries stored after those already printed,
 // every followInterval, until ctx ends. It asks for the entries with ids
-// above those seen followLag ago, and skips those it printed, so that an
-// entry committed after one with a greater id is not missed.
-func followAudit(ctx context.Context, api *apiClient, q url.Values, printed []auditEntry, p *auditPrinter) error {
+// above those seen followLag ago (at first, above newest, the greatest id
+// before printed were read), and skips those it printed, so that an entry
+// committed after one with a greater id is not missed.
+func followAudit(ctx context.Context, api *apiClient, q url.Values, newest int64, printed []auditEntry, p *auditPrinter) error {
 	type mark struct {
 		t  time.Time
 		id int64
@@ -205,22 +219,12 @@ func followAudit(ctx context.Context, api *apiClient, q url.Values, printed []au
 	// floor is the id above which to look; marks are the greatest ids
 	// seen at each poll, which become the floor once followLag has
 	// passed.
-	var floor, top int64
+	floor, top := newest, newest
+	seen := map[int64]bool{}
 	for _, e := range printed {
+		seen[e.ID] = true
 		top = max(top, e.ID)
 	}
-	if top == 0 {
-		// Nothing matched yet: start from the newest entry of all.
-		latest, _, err := auditPage(ctx, api, url.Values{"limit": {"1"}})
-		if err != nil {
-			return fmt.Errorf("audit: %w", err)
-		}
-		for _, e := range latest {
-			top = e.ID
-		}
-	}
-	floor = top
-	seen := map[int64]bool{}
 	var marks []mark
 	t := time.NewTicker(followInterval)
 	defer t.Stop()

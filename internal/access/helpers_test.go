@@ -62,6 +62,7 @@ func newEnvOn(t testing.TB, st store.Store, opts ...func(*access.Config)) *env {
 	}
 	e.v = access.NewVerifier(cfg)
 	t.Cleanup(e.v.Close)
+	waitLive(t, st)
 	e.iss = access.NewIssuer(cfg)
 	return e
 }
@@ -185,4 +186,28 @@ func (e *env) wantReason(secret, reason string) access.Result {
 		e.t.Fatalf("Verify = valid %v, reason %q; want reason %q", r.Valid, r.Reason, reason)
 	}
 	return r
+}
+
+// waitLive waits until st watches for changes made elsewhere, and until
+// every subscriber (the verifier among them) has had the reset that
+// starts it, so that a test counting the verifier's reads of the store
+// does not count those a late reset causes.
+func waitLive(t testing.TB, st store.Store) {
+	t.Helper()
+	reset := make(chan struct{}, 1)
+	unsubscribe := st.Subscribe(func(c store.Change) {
+		if c.Kind == store.ChangeReset {
+			select {
+			case reset <- struct{}{}:
+			default:
+			}
+		}
+	})
+	select {
+	case <-reset:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the store does not watch for changes after 10 s")
+	}
+	// Unsubscribing waits for the delivery under way to end.
+	unsubscribe()
 }
