@@ -7,7 +7,8 @@
 // at /admin/v1/openapi.json, so the two cannot drift apart.
 //
 // Handlers return a status and a body, or an error, and never write the
-// response themselves: the error responses are made in one place (fail),
+// response themselves: the error responses are made in one place
+// (httpapi.API.Fail),
 // and the audit entry of a write is stored before its response is sent.
 package admin
 
@@ -15,10 +16,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	api "github.com/scimd/scimd/client/admin"
+	"github.com/scimd/scimd/internal/httpapi"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
@@ -52,7 +53,8 @@ type Handler struct {
 	log      *slog.Logger
 	timeout  time.Duration
 	now      func() time.Time
-	mux      *http.ServeMux
+	api      *httpapi.API
+	mux      *httpapi.Mux
 	lastUsed *tenant.LastUsed
 	openapi  map[string]any
 }
@@ -67,7 +69,6 @@ func New(cfg Config) *Handler {
 		log:     cfg.Log,
 		timeout: cfg.RequestTimeout,
 		now:     cfg.Clock,
-		mux:     http.NewServeMux(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -82,8 +83,10 @@ func New(cfg Config) *Handler {
 		h.now = time.Now
 	}
 	h.lastUsed = tenant.NewLastUsed(cfg.Store, 0, h.log)
+	h.api = newAPI(h.log)
+	h.mux = httpapi.NewMux(h.api)
 	table := routes()
-	h.openapi = openAPI(table)
+	h.openapi = openAPI(h.api, table)
 	h.register(table)
 	return h
 }
@@ -125,22 +128,7 @@ type route struct {
 	handle func(h *Handler, c *call) (int, any, error)
 	// action, for a write, is its audit action: "workspace.create".
 	action string
-	// public routes need no admin token.
-	public bool
-
-	// For the OpenAPI document.
-	summary     string
-	description string
-	query       []param
-	request     string         // component schema of the body, if any
-	optional    bool           // whether the body may be left out
-	responses   map[int]string // status to component schema ("" for no body)
-}
-
-// param is a query parameter.
-type param struct {
-	name, description string
-	schema            map[string]any
+	httpapi.Operation
 }
 
 // call is one request on its way through a route: what the handler reads
@@ -159,39 +147,11 @@ type call struct {
 	details     map[string]any
 }
 
-// register serves every route of the table, with JSON 405s for a known
-// path and another method, and JSON 404s elsewhere under Prefix.
+// register serves every route of the table.
 func (h *Handler) register(table []route) {
 	for _, rt := range table {
-		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.serve(rt))
+		h.mux.Handle(rt.method, rt.path, h.serve(rt))
 	}
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if allow := h.allowed(r); allow != "" {
-			w.Header().Set("Allow", allow)
-			h.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
-			return
-		}
-		h.fail(w, r, newError(http.StatusNotFound, CodeRouteNotFound, "no endpoint at %s; GET %s/openapi.json lists them", r.URL.Path, Prefix))
-	})
-}
-
-// routeMethods are the methods routes use, in the order Allow lists them.
-var routeMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
-
-// allowed returns the methods with which some route serves r's path,
-// joined for an Allow header, or "" if none does. It asks the mux rather
-// than serving each path without a method: such a pattern
-// (…/users/{id}/purge) would conflict with a route of another method
-// that matches some of its paths (DELETE …/users/invited/{id}).
-func (h *Handler) allowed(r *http.Request) string {
-	var allow []string
-	for _, m := range routeMethods {
-		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
-		if _, pattern := h.mux.Handler(probe); pattern != "" && pattern != "/" {
-			allow = append(allow, m)
-		}
-	}
-	return strings.Join(allow, ", ")
 }
 
 // serve runs a route: authentication, the handler, the audit entry of a
@@ -202,30 +162,30 @@ func (h *Handler) serve(rt route) http.Handler {
 		c := &call{r: r, w: w}
 		if op, ok := r.Context().Value(localOperator{}).(string); ok {
 			c.operator = op
-		} else if !rt.public {
+		} else if !rt.Public {
 			t, err := h.authenticate(r)
 			if err != nil {
-				h.fail(w, r, err)
+				h.api.Fail(w, r, err)
 				return
 			}
 			c.actor, c.operator = t, actorOf(t)
 		}
 		status, body, err := rt.handle(h, c)
 		if err != nil {
-			status = asError(err).Status
+			status = h.api.AsError(err).Status
 		}
 		if rt.action != "" {
 			h.record(c, rt.action, status, err, time.Since(start))
 		}
 		if err != nil {
-			h.fail(w, r, err)
+			h.api.Fail(w, r, err)
 			return
 		}
 		if body == nil {
 			w.WriteHeader(status)
 			return
 		}
-		h.writeJSON(w, status, body)
+		h.api.WriteJSON(w, status, body)
 	})
 }
 

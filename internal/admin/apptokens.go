@@ -62,7 +62,7 @@ func createAppToken(h *Handler, c *call) (int, any, error) {
 		Name      string  `json:"name"`
 		ExpiresIn *string `json:"expires_in"`
 	}
-	if err := decode(c.w, c.r, &body, false); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
 	ttl, err := h.newTokenTTL(c, body.ExpiresIn)

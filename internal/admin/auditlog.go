@@ -34,7 +34,7 @@ func (h *Handler) record(c *call, action string, status int, err error, d time.D
 		payload[k] = v
 	}
 	if err != nil {
-		e := asError(err)
+		e := h.api.AsError(err)
 		payload["error"] = e.Code + ": " + e.Message
 	}
 	b, merr := json.Marshal(payload)

@@ -1,199 +1,192 @@
 package admin
 
-import "net/http"
-
-// ok, created and noContent describe responses for the route table.
-func ok(schema string) map[int]string      { return map[int]string{http.StatusOK: schema} }
-func created(schema string) map[int]string { return map[int]string{http.StatusCreated: schema} }
-
-var noContent = map[int]string{http.StatusNoContent: ""}
+import "github.com/scimd/scimd/internal/httpapi"
 
 var (
-	pageParams = []param{
-		{"cursor", "next_cursor of the page before; leave out for the first page", map[string]any{"type": "string"}},
-		{"limit", "most items on the page: 1 to 1000, default 100", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+	pageParams = []httpapi.Param{
+		{Name: "cursor", Description: "next_cursor of the page before; leave out for the first page", Schema: map[string]any{"type": "string"}},
+		{Name: "limit", Description: "most items on the page: 1 to 1000, default 100", Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
 	}
-	str = map[string]any{"type": "string"}
 )
 
 // routes is the API: every operation, once. register serves it and
 // openAPI documents it.
 func routes() []route {
 	return []route{
-		{method: "GET", path: "/openapi.json", handle: serveOpenAPI, public: true,
-			summary: "This document", description: "The OpenAPI 3.1 description of the admin API. Needs no token.",
-			responses: ok("")},
+		{method: "GET", path: "/openapi.json", handle: serveOpenAPI, Operation: httpapi.Operation{
+			Summary: "This document", Description: "The OpenAPI 3.1 description of the admin API. Needs no token.",
+			Public: true, Responses: httpapi.OK("OpenAPI")}},
 
-		{method: "GET", path: "/workspaces", handle: listWorkspaces,
-			summary: "List workspaces", description: "All workspaces, by slug.", responses: ok("WorkspaceList")},
-		{method: "POST", path: "/workspaces", handle: createWorkspace, action: "workspace.create",
-			summary:     "Create a workspace",
-			description: "Creates a workspace with the default configuration, changed by the settings in config if given. Fails with 409 workspace_exists if the slug is taken.",
-			request:     "WorkspaceCreate", responses: created("Workspace")},
-		{method: "GET", path: "/workspaces/{slug}", handle: getWorkspace,
-			summary: "Show a workspace", responses: ok("Workspace")},
-		{method: "PATCH", path: "/workspaces/{slug}", handle: patchWorkspace, action: "workspace.update",
-			summary:     "Change a workspace",
-			description: "Changes the settings given in config and keeps the others. The slug cannot change.",
-			request:     "WorkspacePatch", responses: ok("Workspace")},
-		{method: "DELETE", path: "/workspaces/{slug}", handle: deleteWorkspace, action: "workspace.delete",
-			summary:     "Delete a workspace",
-			description: "Deletes the workspace with all its users, groups and tokens, which stop working at once. Cannot be undone.",
-			responses:   noContent},
+		{method: "GET", path: "/workspaces", handle: listWorkspaces, Operation: httpapi.Operation{
+			Summary: "List workspaces", Description: "All workspaces, by slug.", Responses: httpapi.OK("WorkspaceList")}},
+		{method: "POST", path: "/workspaces", handle: createWorkspace, action: "workspace.create", Operation: httpapi.Operation{
+			Summary:     "Create a workspace",
+			Description: "Creates a workspace with the default configuration, changed by the settings in config if given. Fails with 409 workspace_exists if the slug is taken.",
+			Request:     "WorkspaceCreate", Responses: httpapi.Created("Workspace")}},
+		{method: "GET", path: "/workspaces/{slug}", handle: getWorkspace, Operation: httpapi.Operation{
+			Summary: "Show a workspace", Responses: httpapi.OK("Workspace")}},
+		{method: "PATCH", path: "/workspaces/{slug}", handle: patchWorkspace, action: "workspace.update", Operation: httpapi.Operation{
+			Summary:     "Change a workspace",
+			Description: "Changes the settings given in config and keeps the others. The slug cannot change.",
+			Request:     "WorkspacePatch", Responses: httpapi.OK("Workspace")}},
+		{method: "DELETE", path: "/workspaces/{slug}", handle: deleteWorkspace, action: "workspace.delete", Operation: httpapi.Operation{
+			Summary:     "Delete a workspace",
+			Description: "Deletes the workspace with all its users, groups and tokens, which stop working at once. Cannot be undone.",
+			Responses:   httpapi.NoContent()}},
 
-		{method: "GET", path: "/workspaces/{slug}/scim-config", handle: getConfig,
-			summary: "Show the SCIM configuration", responses: ok("Config")},
-		{method: "PUT", path: "/workspaces/{slug}/scim-config", handle: putConfig, action: "config.replace",
-			summary:     "Replace the SCIM configuration",
-			description: "Sets the configuration to the body; settings left out take their default values.",
-			request:     "Config", responses: ok("Config")},
-		{method: "PATCH", path: "/workspaces/{slug}/scim-config", handle: patchConfig, action: "config.update",
-			summary:     "Change SCIM settings",
-			description: "Changes the settings given and keeps the others.",
-			request:     "Config", responses: ok("Config")},
-		{method: "DELETE", path: "/workspaces/{slug}/scim-config", handle: resetConfig, action: "config.reset",
-			summary:     "Reset the SCIM configuration and disable SCIM",
-			description: "Resets every setting to its default, except scimEnabled, which becomes false: the workspace's identity providers are refused (403) until SCIM is enabled again. Tokens are kept, so that PATCH {\"scimEnabled\": true} resumes provisioning; revoke them to cut them off. Answers with the configuration now in force.",
-			responses:   ok("Config")},
-		{method: "POST", path: "/workspaces/{slug}/scim-config/rotate-token", handle: rotateConfigToken, action: "token.rotate",
-			summary:     "Rotate the workspace's SCIM token",
-			description: "Rotates the token token_id, or else the newest active token of the workspace; see POST /workspaces/{slug}/tokens/{id}/rotate. Fails with 409 no_active_token if there is none.",
-			request:     "ConfigRotate", optional: true, responses: created("NewToken")},
+		{method: "GET", path: "/workspaces/{slug}/scim-config", handle: getConfig, Operation: httpapi.Operation{
+			Summary: "Show the SCIM configuration", Responses: httpapi.OK("Config")}},
+		{method: "PUT", path: "/workspaces/{slug}/scim-config", handle: putConfig, action: "config.replace", Operation: httpapi.Operation{
+			Summary:     "Replace the SCIM configuration",
+			Description: "Sets the configuration to the body; settings left out take their default values.",
+			Request:     "Config", Responses: httpapi.OK("Config")}},
+		{method: "PATCH", path: "/workspaces/{slug}/scim-config", handle: patchConfig, action: "config.update", Operation: httpapi.Operation{
+			Summary:     "Change SCIM settings",
+			Description: "Changes the settings given and keeps the others.",
+			Request:     "Config", Responses: httpapi.OK("Config")}},
+		{method: "DELETE", path: "/workspaces/{slug}/scim-config", handle: resetConfig, action: "config.reset", Operation: httpapi.Operation{
+			Summary:     "Reset the SCIM configuration and disable SCIM",
+			Description: "Resets every setting to its default, except scimEnabled, which becomes false: the workspace's identity providers are refused (403) until SCIM is enabled again. Tokens are kept, so that PATCH {\"scimEnabled\": true} resumes provisioning; revoke them to cut them off. Answers with the configuration now in force.",
+			Responses:   httpapi.OK("Config")}},
+		{method: "POST", path: "/workspaces/{slug}/scim-config/rotate-token", handle: rotateConfigToken, action: "token.rotate", Operation: httpapi.Operation{
+			Summary:     "Rotate the workspace's SCIM token",
+			Description: "Rotates the token token_id, or else the newest active token of the workspace; see POST /workspaces/{slug}/tokens/{id}/rotate. Fails with 409 no_active_token if there is none.",
+			Request:     "ConfigRotate", Optional: true, Responses: httpapi.Created("NewToken")}},
 
-		{method: "GET", path: "/workspaces/{slug}/tokens", handle: listTokens,
-			summary: "List SCIM tokens", description: "The workspace's tokens, oldest first, without their secrets.", responses: ok("TokenList")},
-		{method: "POST", path: "/workspaces/{slug}/tokens", handle: createToken, action: "token.create",
-			summary:     "Create a SCIM token",
-			description: "Mints a token for the workspace's identity provider. The token is in this response only: scimd keeps a keyed hash of it.",
-			request:     "TokenCreate", responses: created("NewToken")},
-		{method: "DELETE", path: "/workspaces/{slug}/tokens/{id}", handle: revokeToken, action: "token.revoke",
-			summary:     "Revoke a SCIM token",
-			description: "Every server refuses the token from its next request. Revoking a revoked token changes nothing. Answers with the token as revoked.",
-			responses:   ok("Token")},
-		{method: "POST", path: "/workspaces/{slug}/tokens/{id}/rotate", handle: rotateToken, action: "token.rotate",
-			summary:     "Rotate a SCIM token",
-			description: "Mints a token with the same name and lifetime, shown in this response only, and ends the old one after overlap (at once by default), so that the identity provider can be given the new one meanwhile. Fails with 409 token_inactive for a revoked or expired token.",
-			request:     "TokenRotate", optional: true, responses: created("NewToken")},
+		{method: "GET", path: "/workspaces/{slug}/tokens", handle: listTokens, Operation: httpapi.Operation{
+			Summary: "List SCIM tokens", Description: "The workspace's tokens, oldest first, without their secrets.", Responses: httpapi.OK("TokenList")}},
+		{method: "POST", path: "/workspaces/{slug}/tokens", handle: createToken, action: "token.create", Operation: httpapi.Operation{
+			Summary:     "Create a SCIM token",
+			Description: "Mints a token for the workspace's identity provider. The token is in this response only: scimd keeps a keyed hash of it.",
+			Request:     "TokenCreate", Responses: httpapi.Created("NewToken")}},
+		{method: "DELETE", path: "/workspaces/{slug}/tokens/{id}", handle: revokeToken, action: "token.revoke", Operation: httpapi.Operation{
+			Summary:     "Revoke a SCIM token",
+			Description: "Every server refuses the token from its next request. Revoking a revoked token changes nothing. Answers with the token as revoked.",
+			Responses:   httpapi.OK("Token")}},
+		{method: "POST", path: "/workspaces/{slug}/tokens/{id}/rotate", handle: rotateToken, action: "token.rotate", Operation: httpapi.Operation{
+			Summary:     "Rotate a SCIM token",
+			Description: "Mints a token with the same name and lifetime, shown in this response only, and ends the old one after overlap (at once by default), so that the identity provider can be given the new one meanwhile. Fails with 409 token_inactive for a revoked or expired token.",
+			Request:     "TokenRotate", Optional: true, Responses: httpapi.Created("NewToken")}},
 
-		{method: "GET", path: "/workspaces/{slug}/app-tokens", handle: listAppTokens,
-			summary: "List app tokens", description: "The workspace's app tokens, oldest first, without their secrets.", responses: ok("TokenList")},
-		{method: "POST", path: "/workspaces/{slug}/app-tokens", handle: createAppToken, action: "app_token.create",
-			summary:     "Create an app token",
-			description: "Mints a token for the workspace's application, with which it uses the application API (/v1): issuing and verifying its users' API keys and sessions, reading the workspace's events. The token is in this response only: scimd keeps a keyed hash of it.",
-			request:     "AppTokenCreate", responses: created("NewAppToken")},
-		{method: "DELETE", path: "/workspaces/{slug}/app-tokens/{id}", handle: revokeAppToken, action: "app_token.revoke",
-			summary:     "Revoke an app token",
-			description: "Every server refuses the token from its next request. Revoking a revoked token changes nothing. Answers with the token as revoked.",
-			responses:   ok("Token")},
+		{method: "GET", path: "/workspaces/{slug}/app-tokens", handle: listAppTokens, Operation: httpapi.Operation{
+			Summary: "List app tokens", Description: "The workspace's app tokens, oldest first, without their secrets.", Responses: httpapi.OK("TokenList")}},
+		{method: "POST", path: "/workspaces/{slug}/app-tokens", handle: createAppToken, action: "app_token.create", Operation: httpapi.Operation{
+			Summary:     "Create an app token",
+			Description: "Mints a token for the workspace's application, with which it uses the application API (/v1): issuing and verifying its users' API keys and sessions, reading the workspace's events. The token is in this response only: scimd keeps a keyed hash of it.",
+			Request:     "AppTokenCreate", Responses: httpapi.Created("NewAppToken")}},
+		{method: "DELETE", path: "/workspaces/{slug}/app-tokens/{id}", handle: revokeAppToken, action: "app_token.revoke", Operation: httpapi.Operation{
+			Summary:     "Revoke an app token",
+			Description: "Every server refuses the token from its next request. Revoking a revoked token changes nothing. Answers with the token as revoked.",
+			Responses:   httpapi.OK("Token")}},
 
-		{method: "GET", path: "/workspaces/{slug}/webhooks", handle: listWebhooks,
-			summary: "List webhooks", description: "The workspace's webhooks, oldest first, without their secrets.", responses: ok("WebhookList")},
-		{method: "POST", path: "/workspaces/{slug}/webhooks", handle: createWebhook, action: "webhook.create",
-			summary:     "Create a webhook",
-			description: "Registers an endpoint that receives the workspace's events from now on, POSTed and signed as Standard Webhooks (webhook-id is the event's id). The signing secret is in this response only.",
-			request:     "WebhookCreate", responses: created("NewWebhook")},
-		{method: "GET", path: "/workspaces/{slug}/webhooks/{id}", handle: getWebhook,
-			summary: "Show a webhook", responses: ok("Webhook")},
-		{method: "PATCH", path: "/workspaces/{slug}/webhooks/{id}", handle: patchWebhook, action: "webhook.update",
-			summary:     "Change a webhook",
-			description: "Changes the settings given and keeps the others. A disabled webhook gets no deliveries for the events while it is disabled; enabling it sends those still pending.",
-			request:     "WebhookPatch", responses: ok("Webhook")},
-		{method: "DELETE", path: "/workspaces/{slug}/webhooks/{id}", handle: deleteWebhook, action: "webhook.delete",
-			summary: "Delete a webhook", description: "Deletes the webhook with its delivery log; what is pending is not sent.", responses: noContent},
-		{method: "POST", path: "/workspaces/{slug}/webhooks/{id}/rotate-secret", handle: rotateWebhookSecret, action: "webhook.rotate",
-			summary:     "Rotate a webhook's secret",
-			description: "Gives the webhook a new signing secret, shown in this response only, with which everything sent from now on is signed.",
-			responses:   ok("NewWebhook")},
-		{method: "GET", path: "/workspaces/{slug}/webhooks/{id}/deliveries", handle: listDeliveries,
-			summary:     "List a webhook's deliveries",
-			description: "The delivery log: each event sent or to send to the webhook, with its attempts and how the last went, newest event first, a page at a time.",
-			query: append([]param{
-				{"status", "only deliveries in this state", map[string]any{"type": "string", "enum": []string{"pending", "delivered", "dead"}}},
+		{method: "GET", path: "/workspaces/{slug}/webhooks", handle: listWebhooks, Operation: httpapi.Operation{
+			Summary: "List webhooks", Description: "The workspace's webhooks, oldest first, without their secrets.", Responses: httpapi.OK("WebhookList")}},
+		{method: "POST", path: "/workspaces/{slug}/webhooks", handle: createWebhook, action: "webhook.create", Operation: httpapi.Operation{
+			Summary:     "Create a webhook",
+			Description: "Registers an endpoint that receives the workspace's events from now on, POSTed and signed as Standard Webhooks (webhook-id is the event's id). The signing secret is in this response only.",
+			Request:     "WebhookCreate", Responses: httpapi.Created("NewWebhook")}},
+		{method: "GET", path: "/workspaces/{slug}/webhooks/{id}", handle: getWebhook, Operation: httpapi.Operation{
+			Summary: "Show a webhook", Responses: httpapi.OK("Webhook")}},
+		{method: "PATCH", path: "/workspaces/{slug}/webhooks/{id}", handle: patchWebhook, action: "webhook.update", Operation: httpapi.Operation{
+			Summary:     "Change a webhook",
+			Description: "Changes the settings given and keeps the others. A disabled webhook gets no deliveries for the events while it is disabled; enabling it sends those still pending.",
+			Request:     "WebhookPatch", Responses: httpapi.OK("Webhook")}},
+		{method: "DELETE", path: "/workspaces/{slug}/webhooks/{id}", handle: deleteWebhook, action: "webhook.delete", Operation: httpapi.Operation{
+			Summary: "Delete a webhook", Description: "Deletes the webhook with its delivery log; what is pending is not sent.", Responses: httpapi.NoContent()}},
+		{method: "POST", path: "/workspaces/{slug}/webhooks/{id}/rotate-secret", handle: rotateWebhookSecret, action: "webhook.rotate", Operation: httpapi.Operation{
+			Summary:     "Rotate a webhook's secret",
+			Description: "Gives the webhook a new signing secret, shown in this response only, with which everything sent from now on is signed.",
+			Responses:   httpapi.OK("NewWebhook")}},
+		{method: "GET", path: "/workspaces/{slug}/webhooks/{id}/deliveries", handle: listDeliveries, Operation: httpapi.Operation{
+			Summary:     "List a webhook's deliveries",
+			Description: "The delivery log: each event sent or to send to the webhook, with its attempts and how the last went, newest event first, a page at a time.",
+			Query: append([]httpapi.Param{
+				{Name: "status", Description: "only deliveries in this state", Schema: map[string]any{"type": "string", "enum": []string{"pending", "delivered", "dead"}}},
 			}, pageParams...),
-			responses: ok("DeliveryPage")},
-		{method: "POST", path: "/workspaces/{slug}/webhooks/{id}/deliveries/{delivery_id}/redeliver", handle: redeliver, action: "delivery.redeliver",
-			summary:     "Redeliver",
-			description: "Sends a delivery again, delivered or dead: it becomes pending, due at once, with its attempts counted afresh.",
-			responses:   ok("Delivery")},
+			Responses: httpapi.OK("DeliveryPage")}},
+		{method: "POST", path: "/workspaces/{slug}/webhooks/{id}/deliveries/{delivery_id}/redeliver", handle: redeliver, action: "delivery.redeliver", Operation: httpapi.Operation{
+			Summary:     "Redeliver",
+			Description: "Sends a delivery again, delivered or dead: it becomes pending, due at once, with its attempts counted afresh.",
+			Responses:   httpapi.OK("Delivery")}},
 
-		{method: "GET", path: "/workspaces/{slug}/users", handle: listUsers,
-			summary:     "List users",
-			description: "The workspace's users in creation order, with their state, a page at a time.",
-			query: append([]param{
-				{"filter", "a SCIM filter (RFC 7644 §3.4.2.2), e.g. userName sw \"a\" or active eq false", str},
+		{method: "GET", path: "/workspaces/{slug}/users", handle: listUsers, Operation: httpapi.Operation{
+			Summary:     "List users",
+			Description: "The workspace's users in creation order, with their state, a page at a time.",
+			Query: append([]httpapi.Param{
+				{Name: "filter", Description: "a SCIM filter (RFC 7644 §3.4.2.2), e.g. userName sw \"a\" or active eq false", Schema: httpapi.Type("string", "")},
 			}, pageParams...),
-			responses: ok("UserList")},
-		{method: "POST", path: "/workspaces/{slug}/users", handle: inviteUser, action: "user.invite",
-			summary:     "Invite a user",
-			description: "Creates a user outside SCIM, for an application that invites people itself. No identity provider sees it, but its userName is taken: one that creates a user with it gets 409, unless the workspace's allowLinking is on, when that user becomes this one and keeps its id and credentials. The user is active, has the workspace's defaultRole, may be given API keys and sessions through the application API, and takes a seat. Fails with 409 user_name_taken if a user already has the userName, 403 seat_limit if no seat is free.",
-			request:     "UserInvite", responses: created("User")},
-		{method: "GET", path: "/workspaces/{slug}/users/invited", handle: listLocalUsers,
-			summary:     "List invited users",
-			description: "Users invited through this API that no identity provider has provisioned, oldest first.",
-			responses:   ok("DeletedUserList")},
-		{method: "DELETE", path: "/workspaces/{slug}/users/invited/{id}", handle: deleteInvitedUser, action: "user.delete",
-			summary:     "Delete an invited user",
-			description: "Deletes a user invited through this API that no identity provider has provisioned, and revokes its API keys and sessions in the same transaction, with the events user.deleted and api_key.revoked or session.revoked. Its seat and userName are free at once. Cannot be undone. Users an identity provider provisioned are deleted through it: for them this fails with 404 user_not_found.",
-			responses:   noContent},
-		{method: "DELETE", path: "/workspaces/{slug}/users/suspended/{id}", handle: deleteUser, action: "user.delete",
-			summary:     "Delete a suspended user for good",
-			description: "Deletes a suspended (deactivated) user an identity provider provisioned, at once and for good whatever the workspace's deleteMode, with its API keys and sessions, and sends user.deleted in mode hard with the placeholder identity (deleted-{id}, \"Deleted user\") to which the application re-points what it attributes to the user, as user.purged does. Cannot be undone. Fails with 409 user_active for an active user: deactivate it in its identity provider first. An identity provider that still has the user gets 404 for it, and may provision it again as a new user.",
-			responses:   noContent},
-		{method: "GET", path: "/workspaces/{slug}/users/deleted", handle: listDeletedUsers,
-			summary:     "List soft-deleted users",
-			description: "Users deleted by the identity provider in a workspace with deleteMode soft, oldest deletion first, with when they are purged.",
-			responses:   ok("DeletedUserList")},
-		{method: "POST", path: "/workspaces/{slug}/users/{id}/reactivate", handle: reactivateUser, action: "user.reactivate",
-			summary:     "Reactivate a user",
-			description: "Makes a suspended user active, as if its identity provider had. Its revoked API keys and sessions stay revoked. Fails with 403 seat_limit when every seat is taken.",
-			responses:   ok("User")},
-		{method: "POST", path: "/workspaces/{slug}/users/{id}/restore", handle: restoreUser, action: "user.restore",
-			summary:     "Restore a soft-deleted user",
-			description: "Brings back a soft-deleted user within its grace period, without its former group memberships or credentials. Fails with 409 user_name_taken if another user has its userName now, 403 seat_limit if it is active and no seat is free.",
-			responses:   ok("User")},
-		{method: "POST", path: "/workspaces/{slug}/users/{id}/purge", handle: purgeUser, action: "user.purge",
-			summary:     "Purge a soft-deleted user now",
-			description: "Removes a soft-deleted user and its credentials at once rather than at the end of its grace period, and sends user.purged. Cannot be undone.",
-			responses:   noContent},
+			Responses: httpapi.OK("UserList")}},
+		{method: "POST", path: "/workspaces/{slug}/users", handle: inviteUser, action: "user.invite", Operation: httpapi.Operation{
+			Summary:     "Invite a user",
+			Description: "Creates a user outside SCIM, for an application that invites people itself. No identity provider sees it, but its userName is taken: one that creates a user with it gets 409, unless the workspace's allowLinking is on, when that user becomes this one and keeps its id and credentials. The user is active, has the workspace's defaultRole, may be given API keys and sessions through the application API, and takes a seat. Fails with 409 user_name_taken if a user already has the userName, 403 seat_limit if no seat is free.",
+			Request:     "UserInvite", Responses: httpapi.Created("User")}},
+		{method: "GET", path: "/workspaces/{slug}/users/invited", handle: listLocalUsers, Operation: httpapi.Operation{
+			Summary:     "List invited users",
+			Description: "Users invited through this API that no identity provider has provisioned, oldest first.",
+			Responses:   httpapi.OK("DeletedUserList")}},
+		{method: "DELETE", path: "/workspaces/{slug}/users/invited/{id}", handle: deleteInvitedUser, action: "user.delete", Operation: httpapi.Operation{
+			Summary:     "Delete an invited user",
+			Description: "Deletes a user invited through this API that no identity provider has provisioned, and revokes its API keys and sessions in the same transaction, with the events user.deleted and api_key.revoked or session.revoked. Its seat and userName are free at once. Cannot be undone. Users an identity provider provisioned are deleted through it: for them this fails with 404 user_not_found.",
+			Responses:   httpapi.NoContent()}},
+		{method: "DELETE", path: "/workspaces/{slug}/users/suspended/{id}", handle: deleteUser, action: "user.delete", Operation: httpapi.Operation{
+			Summary:     "Delete a suspended user for good",
+			Description: "Deletes a suspended (deactivated) user an identity provider provisioned, at once and for good whatever the workspace's deleteMode, with its API keys and sessions, and sends user.deleted in mode hard with the placeholder identity (deleted-{id}, \"Deleted user\") to which the application re-points what it attributes to the user, as user.purged does. Cannot be undone. Fails with 409 user_active for an active user: deactivate it in its identity provider first. An identity provider that still has the user gets 404 for it, and may provision it again as a new user.",
+			Responses:   httpapi.NoContent()}},
+		{method: "GET", path: "/workspaces/{slug}/users/deleted", handle: listDeletedUsers, Operation: httpapi.Operation{
+			Summary:     "List soft-deleted users",
+			Description: "Users deleted by the identity provider in a workspace with deleteMode soft, oldest deletion first, with when they are purged.",
+			Responses:   httpapi.OK("DeletedUserList")}},
+		{method: "POST", path: "/workspaces/{slug}/users/{id}/reactivate", handle: reactivateUser, action: "user.reactivate", Operation: httpapi.Operation{
+			Summary:     "Reactivate a user",
+			Description: "Makes a suspended user active, as if its identity provider had. Its revoked API keys and sessions stay revoked. Fails with 403 seat_limit when every seat is taken.",
+			Responses:   httpapi.OK("User")}},
+		{method: "POST", path: "/workspaces/{slug}/users/{id}/restore", handle: restoreUser, action: "user.restore", Operation: httpapi.Operation{
+			Summary:     "Restore a soft-deleted user",
+			Description: "Brings back a soft-deleted user within its grace period, without its former group memberships or credentials. Fails with 409 user_name_taken if another user has its userName now, 403 seat_limit if it is active and no seat is free.",
+			Responses:   httpapi.OK("User")}},
+		{method: "POST", path: "/workspaces/{slug}/users/{id}/purge", handle: purgeUser, action: "user.purge", Operation: httpapi.Operation{
+			Summary:     "Purge a soft-deleted user now",
+			Description: "Removes a soft-deleted user and its credentials at once rather than at the end of its grace period, and sends user.purged. Cannot be undone.",
+			Responses:   httpapi.NoContent()}},
 
-		{method: "GET", path: "/workspaces/{slug}/teams", handle: listTeams,
-			summary:     "List teams",
-			description: "The teams groups are linked to, by key, each with its groups; and the workspace's defaultTeam and defaultTeamRole. A synced group not linked is a team of its own, keyed by its group key (group:engineering/platform), and is not listed.",
-			responses:   ok("TeamList")},
-		{method: "PUT", path: "/workspaces/{slug}/groups/{id}/team", handle: linkTeam, action: "group.team_link",
-			summary:     "Link a group to a team",
-			description: "Links the group with the id, or else with the externalId, to the team with the key, new or one other groups are linked to, replacing any link it had: its members are in that team, with the role given or else the workspace's defaultTeamRole, instead of a team of its own. The link holds to the group whatever it is renamed, and goes with it. The users under the group are recomputed at once: GET /v1/verify answers with the team, and user.roles_changed events say so. Fails with 404 group_not_found.",
-			request:     "TeamLinkSet", responses: ok("TeamLink")},
-		{method: "DELETE", path: "/workspaces/{slug}/groups/{id}/team", handle: unlinkTeam, action: "group.team_unlink",
-			summary:     "Unlink a group from its team",
-			description: "The group, named by its id or externalId, is a team of its own again, and its users are recomputed. Fails with 404 team_link_not_found if it is not linked.",
-			responses:   noContent},
+		{method: "GET", path: "/workspaces/{slug}/teams", handle: listTeams, Operation: httpapi.Operation{
+			Summary:     "List teams",
+			Description: "The teams groups are linked to, by key, each with its groups; and the workspace's defaultTeam and defaultTeamRole. A synced group not linked is a team of its own, keyed by its group key (group:engineering/platform), and is not listed.",
+			Responses:   httpapi.OK("TeamList")}},
+		{method: "PUT", path: "/workspaces/{slug}/groups/{id}/team", handle: linkTeam, action: "group.team_link", Operation: httpapi.Operation{
+			Summary:     "Link a group to a team",
+			Description: "Links the group with the id, or else with the externalId, to the team with the key, new or one other groups are linked to, replacing any link it had: its members are in that team, with the role given or else the workspace's defaultTeamRole, instead of a team of its own. The link holds to the group whatever it is renamed, and goes with it. The users under the group are recomputed at once: GET /v1/verify answers with the team, and user.roles_changed events say so. Fails with 404 group_not_found.",
+			Request:     "TeamLinkSet", Responses: httpapi.OK("TeamLink")}},
+		{method: "DELETE", path: "/workspaces/{slug}/groups/{id}/team", handle: unlinkTeam, action: "group.team_unlink", Operation: httpapi.Operation{
+			Summary:     "Unlink a group from its team",
+			Description: "The group, named by its id or externalId, is a team of its own again, and its users are recomputed. Fails with 404 team_link_not_found if it is not linked.",
+			Responses:   httpapi.NoContent()}},
 
-		{method: "GET", path: "/admin-tokens", handle: listAdminTokens,
-			summary: "List admin tokens", description: "The installation's admin tokens, oldest first, without their secrets.", responses: ok("TokenList")},
-		{method: "POST", path: "/admin-tokens", handle: createAdminToken, action: "admin_token.create",
-			summary:     "Create an admin token",
-			description: "Mints a token for this API, for another operator or program. The token is in this response only: scimd keeps a keyed hash of it.",
-			request:     "TokenCreate", responses: created("NewAdminToken")},
-		{method: "DELETE", path: "/admin-tokens/{id}", handle: revokeAdminToken, action: "admin_token.revoke",
-			summary:     "Revoke an admin token",
-			description: "Every server refuses the token from its next request, even when it is the token of this request. Revoking a revoked token changes nothing. Answers with the token as revoked.",
-			responses:   ok("Token")},
+		{method: "GET", path: "/admin-tokens", handle: listAdminTokens, Operation: httpapi.Operation{
+			Summary: "List admin tokens", Description: "The installation's admin tokens, oldest first, without their secrets.", Responses: httpapi.OK("TokenList")}},
+		{method: "POST", path: "/admin-tokens", handle: createAdminToken, action: "admin_token.create", Operation: httpapi.Operation{
+			Summary:     "Create an admin token",
+			Description: "Mints a token for this API, for another operator or program. The token is in this response only: scimd keeps a keyed hash of it.",
+			Request:     "TokenCreate", Responses: httpapi.Created("NewAdminToken")}},
+		{method: "DELETE", path: "/admin-tokens/{id}", handle: revokeAdminToken, action: "admin_token.revoke", Operation: httpapi.Operation{
+			Summary:     "Revoke an admin token",
+			Description: "Every server refuses the token from its next request, even when it is the token of this request. Revoking a revoked token changes nothing. Answers with the token as revoked.",
+			Responses:   httpapi.OK("Token")}},
 
-		{method: "GET", path: "/audit", handle: listAudit,
-			summary:     "Query the audit log",
-			description: "Entries matching every parameter given, newest first, a page at a time.",
-			query: append([]param{
-				{"workspace", "a workspace's slug, or the id (ws_…) of one, deleted or not", str},
-				{"channel", "scim, admin or effect", map[string]any{"type": "string", "enum": []string{"scim", "admin", "effect"}}},
-				{"action", "an action (user.create), or a prefix ending in * (user.*)", str},
-				{"actor", "e.g. token:tok_… or admin_token:tok_…", str},
-				{"target", "the id of the object acted on", str},
-				{"correlation_id", "the client's request or trace id", str},
-				{"since", "from this time on: RFC 3339, a date, or a duration back from now (24h, 7d)", str},
-				{"until", "before this time, as for since", str},
-				{"after", "only entries with a greater id, for following the log; with several replicas on PostgreSQL, entries can be stored out of id order, so ask again a few seconds back", map[string]any{"type": "integer", "minimum": 0}},
+		{method: "GET", path: "/audit", handle: listAudit, Operation: httpapi.Operation{
+			Summary:     "Query the audit log",
+			Description: "Entries matching every parameter given, newest first, a page at a time.",
+			Query: append([]httpapi.Param{
+				{Name: "workspace", Description: "a workspace's slug, or the id (ws_…) of one, deleted or not", Schema: httpapi.Type("string", "")},
+				{Name: "channel", Description: "scim, admin or effect", Schema: map[string]any{"type": "string", "enum": []string{"scim", "admin", "effect"}}},
+				{Name: "action", Description: "an action (user.create), or a prefix ending in * (user.*)", Schema: httpapi.Type("string", "")},
+				{Name: "actor", Description: "e.g. token:tok_… or admin_token:tok_…", Schema: httpapi.Type("string", "")},
+				{Name: "target", Description: "the id of the object acted on", Schema: httpapi.Type("string", "")},
+				{Name: "correlation_id", Description: "the client's request or trace id", Schema: httpapi.Type("string", "")},
+				{Name: "since", Description: "from this time on: RFC 3339, a date, or a duration back from now (24h, 7d)", Schema: httpapi.Type("string", "")},
+				{Name: "until", Description: "before this time, as for since", Schema: httpapi.Type("string", "")},
+				{Name: "after", Description: "only entries with a greater id, for following the log; with several replicas on PostgreSQL, entries can be stored out of id order, so ask again a few seconds back", Schema: map[string]any{"type": "integer", "minimum": 0}},
 			}, pageParams...),
-			responses: ok("AuditPage")},
+			Responses: httpapi.OK("AuditPage")}},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/httpapi"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 )
@@ -37,7 +38,7 @@ func mergeConfig(c *store.WorkspaceConfig, raw json.RawMessage, prefix string) e
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	err := decodeJSON(raw, c)
+	err := httpapi.DecodeJSON(raw, c)
 	var e *Error
 	if prefix != "" && errors.As(err, &e) {
 		e.Message = strings.Replace(e.Message, `field "`, `field "`+prefix, 1)
@@ -89,7 +90,7 @@ func getConfig(h *Handler, c *call) (int, any, error) {
 
 func putConfig(h *Handler, c *call) (int, any, error) {
 	var raw json.RawMessage
-	if err := decode(c.w, c.r, &raw, false); err != nil {
+	if err := h.api.Decode(c.w, c.r, &raw, false); err != nil {
 		return 0, nil, err
 	}
 	next := store.DefaultWorkspaceConfig()
@@ -108,7 +109,7 @@ func putConfig(h *Handler, c *call) (int, any, error) {
 
 func patchConfig(h *Handler, c *call) (int, any, error) {
 	var raw json.RawMessage
-	if err := decode(c.w, c.r, &raw, false); err != nil {
+	if err := h.api.Decode(c.w, c.r, &raw, false); err != nil {
 		return 0, nil, err
 	}
 	// Decoding once before the transaction reports a malformed body
@@ -148,7 +149,7 @@ func rotateConfigToken(h *Handler, c *call) (int, any, error) {
 		TokenID string `json:"token_id"`
 		Overlap string `json:"overlap"`
 	}
-	if err := decode(c.w, c.r, &body, true); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, true); err != nil {
 		return 0, nil, err
 	}
 	overlap, err := parseOverlap(body.Overlap)

@@ -46,7 +46,7 @@ func linkTeam(h *Handler, c *call) (int, any, error) {
 		Team string `json:"team"`
 		Role string `json:"role"`
 	}
-	if err := decode(c.w, c.r, &body, false); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
 	if err := tenant.ValidateTeamLink(body.Team, body.Role); err != nil {

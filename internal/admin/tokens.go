@@ -66,7 +66,7 @@ func createToken(h *Handler, c *call) (int, any, error) {
 		Name      string  `json:"name"`
 		ExpiresIn *string `json:"expires_in"`
 	}
-	if err := decode(c.w, c.r, &body, false); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
 	ttl, err := h.newTokenTTL(c, body.ExpiresIn)
@@ -105,7 +105,7 @@ func rotateToken(h *Handler, c *call) (int, any, error) {
 	var body struct {
 		Overlap string `json:"overlap"`
 	}
-	if err := decode(c.w, c.r, &body, true); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, true); err != nil {
 		return 0, nil, err
 	}
 	overlap, err := parseOverlap(body.Overlap)
@@ -143,7 +143,7 @@ func (h *Handler) rotate(c *call, slug, tokenID string, overlap time.Duration) (
 	plain, next, old, err := h.tenant.RotateToken(ctx, slug, tokenID, overlap, c.actor.Expires)
 	if errors.Is(err, tenant.ErrInvalid) {
 		return 0, nil, &Error{Status: http.StatusConflict, Code: CodeTokenInactive,
-			Message: asError(err).Message, Err: err}
+			Message: h.api.AsError(err).Message, Err: err}
 	}
 	if err != nil {
 		return 0, nil, h.tokenErr(c, slug, tokenID, err)

@@ -53,7 +53,7 @@ func listUsers(h *Handler, c *call) (int, any, error) {
 	q := store.Query{Count: limit, Cursor: &cursor}
 	if f := c.query("filter"); f != "" {
 		if q.Filter, err = filter.Parse(schema.UserType, f); err != nil {
-			return 0, nil, badParam("filter: %s", asError(err).Message)
+			return 0, nil, badParam("filter: %s", h.api.AsError(err).Message)
 		}
 	}
 	page, err := h.users.List(c.r.Context(), &w, schema.UserType, q)
@@ -191,7 +191,7 @@ func inviteUser(h *Handler, c *call) (int, any, error) {
 		DisplayName string `json:"display_name"`
 		Email       string `json:"email"`
 	}
-	if err := decode(c.w, c.r, &body, false); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
 	if strings.TrimSpace(body.UserName) == "" {

@@ -152,7 +152,7 @@ func createWebhook(h *Handler, c *call) (int, any, error) {
 		EventTypes json.RawMessage `json:"event_types"`
 		Enabled    *bool           `json:"enabled"`
 	}
-	if err := decode(c.w, c.r, &body, false); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
 	if err := checkURL(body.URL); err != nil {
@@ -198,7 +198,7 @@ func patchWebhook(h *Handler, c *call) (int, any, error) {
 		EventTypes json.RawMessage `json:"event_types"`
 		Enabled    *bool           `json:"enabled"`
 	}
-	if err := decode(c.w, c.r, &body, false); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
 	if body.URL != nil {

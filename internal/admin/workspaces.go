@@ -62,7 +62,7 @@ func createWorkspace(h *Handler, c *call) (int, any, error) {
 		Slug   string          `json:"slug"`
 		Config json.RawMessage `json:"config"`
 	}
-	if err := decode(c.w, c.r, &body, false); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
 	c.target = body.Slug
@@ -114,7 +114,7 @@ func patchWorkspace(h *Handler, c *call) (int, any, error) {
 		Slug   *string         `json:"slug"`
 		Config json.RawMessage `json:"config"`
 	}
-	if err := decode(c.w, c.r, &body, false); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, false); err != nil {
 		return 0, nil, err
 	}
 	if body.Slug != nil && *body.Slug != slug {

@@ -13,13 +13,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scimd/scimd/internal/access"
+	"github.com/scimd/scimd/internal/httpapi"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
@@ -69,7 +69,9 @@ type Handler struct {
 	log         *slog.Logger
 	timeout     time.Duration
 	now         func() time.Time
-	mux         *http.ServeMux
+	api         *httpapi.API
+	mux         *httpapi.Mux
+	openapi     map[string]any
 	apps        appCache
 	feed        *feed
 	counts      *counters
@@ -88,7 +90,6 @@ func New(cfg Config) *Handler {
 		log:      cfg.Log,
 		timeout:  cfg.RequestTimeout,
 		now:      cfg.Clock,
-		mux:      http.NewServeMux(),
 		feed:     newFeed(),
 		counts:   newCounters(cfg.Verifications),
 	}
@@ -112,7 +113,11 @@ func New(cfg Config) *Handler {
 		h.apps.apply(ch)
 		h.feed.apply(ch)
 	})
-	h.register()
+	h.api = newAPI(h.log)
+	h.mux = httpapi.NewMux(h.api)
+	table := routes()
+	h.openapi = openAPI(h.api, table)
+	h.register(table)
 	return h
 }
 
@@ -132,68 +137,50 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// route is one operation of the API.
+// route is one operation of the API: the handler and what the OpenAPI
+// document says of it.
 type route struct {
-	method, path string
-	handle       func(h *Handler, c *call) (int, any, error)
+	method string
+	// path is under Prefix, with ServeMux wildcards:
+	// /workspaces/{slug}/events.
+	path   string
+	handle func(h *Handler, c *call) (int, any, error)
+	// direct, if set, serves the route instead of handle and writes its
+	// response itself.
+	direct func(h *Handler, w http.ResponseWriter, r *http.Request)
 	// long routes may outlast the request timeout, and bound what they
 	// do themselves.
 	long bool
+	httpapi.Operation
 }
 
 // call is one authenticated request on its way through a route.
 type call struct {
 	r   *http.Request
 	w   http.ResponseWriter
-	app *appEntry
-}
-
-func routes() []route {
-	return []route{
-		{method: "GET", path: "/workspaces/{slug}/users/{id}/api-keys", handle: listAPIKeys},
-		{method: "POST", path: "/workspaces/{slug}/users/{id}/api-keys", handle: issueAPIKey},
-		{method: "DELETE", path: "/workspaces/{slug}/users/{id}/api-keys/{cred}", handle: revokeAPIKey},
-		{method: "GET", path: "/workspaces/{slug}/users/{id}/sessions", handle: listSessions},
-		{method: "POST", path: "/workspaces/{slug}/users/{id}/sessions", handle: issueSession},
-		{method: "DELETE", path: "/workspaces/{slug}/users/{id}/sessions/{cred}", handle: revokeSession},
-		{method: "GET", path: "/workspaces/{slug}/events", handle: listEvents, long: true},
-	}
+	app *appEntry // nil on a public route
 }
 
 // Paths returns the paths of the API's routes, with ServeMux wildcards
 // (/v1/workspaces/{slug}/events), so that what is served beside the API
 // can tell whether it would hide one of them.
 func Paths() []string {
-	paths := []string{Prefix + "/verify"}
+	var paths []string
 	for _, rt := range routes() {
 		paths = append(paths, Prefix+rt.path)
 	}
 	return paths
 }
 
-// register serves /verify and every route, with JSON 405s for a known
-// path and another method, and JSON 404s elsewhere.
-func (h *Handler) register() {
-	methods := map[string][]string{"/verify": {"POST"}}
-	paths := []string{"/verify"}
-	h.mux.HandleFunc("POST "+Prefix+"/verify", h.verify)
-	for _, rt := range routes() {
-		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.serve(rt))
-		if methods[rt.path] == nil {
-			paths = append(paths, rt.path)
+// register serves every route of the table.
+func (h *Handler) register(table []route) {
+	for _, rt := range table {
+		if rt.direct != nil {
+			h.mux.Handle(rt.method, rt.path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { rt.direct(h, w, r) }))
+			continue
 		}
-		methods[rt.path] = append(methods[rt.path], rt.method)
+		h.mux.Handle(rt.method, rt.path, h.serve(rt))
 	}
-	for _, p := range paths {
-		allow := strings.Join(methods[p], ", ")
-		h.mux.HandleFunc(Prefix+p, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			h.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
-		})
-	}
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, newError(http.StatusNotFound, CodeRouteNotFound, "no endpoint at %s", r.URL.Path))
-	})
 }
 
 // serve runs a route: authentication, the workspace check, the handler,
@@ -205,20 +192,24 @@ func (h *Handler) serve(rt route) http.Handler {
 			defer cancel()
 			r = r.WithContext(ctx)
 		}
-		app, err := h.authenticate(r.Context(), r)
+		c := &call{r: r, w: w}
+		if !rt.Public {
+			app, err := h.authenticate(r.Context(), r)
+			if err != nil {
+				h.api.Fail(w, r, err)
+				return
+			}
+			if slug := r.PathValue("slug"); slug != "" && slug != app.workspace.Slug {
+				h.api.Fail(w, r, newError(http.StatusForbidden, CodeForbidden, "the app token is workspace %q's; it cannot act on workspace %q", app.workspace.Slug, slug))
+				return
+			}
+			c.app = app
+		}
+		status, body, err := rt.handle(h, c)
 		if err != nil {
-			h.fail(w, r, err)
+			h.api.Fail(w, r, err)
 			return
 		}
-		if slug := r.PathValue("slug"); slug != app.workspace.Slug {
-			h.fail(w, r, newError(http.StatusForbidden, CodeForbidden, "the app token is workspace %q's; it cannot act on workspace %q", app.workspace.Slug, slug))
-			return
-		}
-		status, body, err := rt.handle(h, &call{r: r, w: w, app: app})
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		h.writeJSON(w, status, body)
+		h.api.WriteJSON(w, status, body)
 	})
 }

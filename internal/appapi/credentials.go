@@ -48,7 +48,7 @@ func issueAPIKey(h *Handler, c *call) (int, any, error) {
 		ExpiresIn string     `json:"expires_in"`
 		Expires   *time.Time `json:"expires"`
 	}
-	if err := decode(c.w, c.r, &body); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, true); err != nil {
 		return 0, nil, err
 	}
 	var expires time.Time
@@ -76,7 +76,7 @@ func issueSession(h *Handler, c *call) (int, any, error) {
 		Name string `json:"name"`
 		TTL  string `json:"ttl"`
 	}
-	if err := decode(c.w, c.r, &body); err != nil {
+	if err := h.api.Decode(c.w, c.r, &body, true); err != nil {
 		return 0, nil, err
 	}
 	var ttl time.Duration

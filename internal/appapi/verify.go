@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scimd/scimd/internal/access"
+	"github.com/scimd/scimd/internal/httpapi"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -42,19 +43,19 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	app, err := h.authenticate(ctx, r)
 	if err != nil {
-		h.fail(w, r, err)
+		h.api.Fail(w, r, err)
 		return
 	}
 	buf := h.buffer()
 	defer h.bufs.Put(buf)
-	secret, err := verifyInput(w, r, buf)
+	secret, err := h.verifyInput(w, r, buf)
 	if err != nil {
-		h.fail(w, r, err)
+		h.api.Fail(w, r, err)
 		return
 	}
 	res, err := h.verifier.VerifyIn(ctx, app.workspace.ID, secret)
 	if err != nil {
-		h.fail(w, r, err)
+		h.api.Fail(w, r, err)
 		return
 	}
 	b := buf.AvailableBuffer()
@@ -63,13 +64,13 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		b = append(b, `{"valid":false,"reason":`...)
 		b = appendString(b, res.Reason)
 		buf.Write(append(b, "}\n"...)) // keeps the storage for the next
-		h.writeBody(w, http.StatusOK, buf.Bytes())
+		h.api.WriteBody(w, http.StatusOK, buf.Bytes())
 		return
 	}
 	h.counts.inc(app.workspace.Slug, "valid")
 	user, err := h.users.encode(res.User)
 	if err != nil {
-		h.fail(w, r, err)
+		h.api.Fail(w, r, err)
 		return
 	}
 	b = append(b, `{"valid":true,"workspace":`...)
@@ -79,7 +80,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	b = append(b, `,"credential":`...)
 	b = appendCredential(b, res.Credential, h.now())
 	buf.Write(append(b, "}\n"...))
-	h.writeBody(w, http.StatusOK, buf.Bytes())
+	h.api.WriteBody(w, http.StatusOK, buf.Bytes())
 }
 
 // buffer returns an empty buffer from the Handler's pool.
@@ -96,8 +97,8 @@ func (h *Handler) buffer() *bytes.Buffer {
 // token=… in a form, as RFC 7662 §2.1 sends it. token_type_hint, which
 // the RFC allows, is accepted and ignored: the secret says its kind. The
 // body is read into buf, which is left empty.
-func verifyInput(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (string, error) {
-	mt, err := readBodyInto(w, r, true, buf)
+func (h *Handler) verifyInput(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (string, error) {
+	mt, err := h.api.ReadBody(w, r, buf, true)
 	if err != nil {
 		return "", err
 	}
@@ -108,7 +109,7 @@ func verifyInput(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (str
 		TokenTypeHint string `json:"token_type_hint"`
 	}
 	switch tok, ok := tokenOnly(body); {
-	case mt == "application/x-www-form-urlencoded":
+	case mt == httpapi.MediaForm:
 		if t := trimJSONSpace(body); len(t) > 0 && t[0] == '{' {
 			// curl -d sends a JSON body as a form unless told otherwise.
 			return "", newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the body is JSON but its Content-Type is %s (curl's default with -d); send Content-Type: application/json (with curl: -H 'Content-Type: application/json')", mt)
@@ -121,7 +122,7 @@ func verifyInput(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (str
 	case ok:
 		in.Token = tok
 	default:
-		if err := decodeJSON(body, &in); err != nil {
+		if err := httpapi.DecodeJSON(body, &in); err != nil {
 			return "", err
 		}
 	}
