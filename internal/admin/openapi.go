@@ -171,7 +171,7 @@ var schemas = map[string]any{
 		"event_types": map[string]any{"type": []string{"array", "null"}, "items": httpapi.Type("string", ""), "minItems": 1, "description": "null: every type"},
 		"enabled":     httpapi.Type("boolean", "true also clears disabled_reason"),
 	}),
-	"Delivery": httpapi.Object([]string{"id", "webhook_id", "event_id", "event_type", "event_seq", "status", "attempts"}, map[string]any{
+	"Delivery": httpapi.Object([]string{"id", "webhook_id", "event_id", "event_type", "event_seq", "status", "attempts", "attempt_log", "next_attempt", "last_attempt", "last_status", "delivered_at"}, map[string]any{
 		"id":           httpapi.Type("string", "dlv_…"),
 		"webhook_id":   httpapi.Type("string", ""),
 		"event_id":     httpapi.Type("string", "evt_…, sent as webhook-id"),
@@ -185,8 +185,13 @@ var schemas = map[string]any{
 		"last_status":  httpapi.Nullable("integer", "HTTP status of the last attempt; null: no response"),
 		"last_error":   httpapi.Type("string", "why the last attempt failed"),
 		"delivered_at": httpapi.NullableTime(""),
-		"warning":      httpapi.Type("string", "after a redelivery, why it will not go yet"),
 	}),
+	"Redelivery": map[string]any{
+		"description": "A delivery just made pending again.",
+		"allOf": []any{httpapi.Ref("Delivery"), httpapi.Object(nil, map[string]any{
+			"warning": httpapi.Type("string", "why it will not go yet, e.g. the webhook is disabled"),
+		})},
+	},
 	"DeliveryAttempt": httpapi.Object([]string{"at", "status"}, map[string]any{
 		"at":     httpapi.Time(""),
 		"status": httpapi.Nullable("integer", "HTTP status of the response; null: no response"),

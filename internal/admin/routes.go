@@ -22,7 +22,7 @@ func routes() []route {
 		{method: "POST", path: "/workspaces", handle: createWorkspace, action: "workspace.create", Operation: httpapi.Operation{
 			Summary:     "Create a workspace",
 			Description: "Creates a workspace with the default configuration, changed by the settings in config if given. Fails with 409 workspace_exists if the slug is taken.",
-			Request:     "WorkspaceCreate", Responses: httpapi.Created("Workspace")}},
+			Request:     "WorkspaceCreate", Responses: httpapi.Created("Workspace"), Errors: []string{CodeWorkspaceExists}}},
 		{method: "GET", path: "/workspaces/{slug}", handle: getWorkspace, Operation: httpapi.Operation{
 			Summary: "Show a workspace", Responses: httpapi.OK("Workspace")}},
 		{method: "PATCH", path: "/workspaces/{slug}", handle: patchWorkspace, action: "workspace.update", Operation: httpapi.Operation{
@@ -51,7 +51,7 @@ func routes() []route {
 		{method: "POST", path: "/workspaces/{slug}/scim-config/rotate-token", handle: rotateConfigToken, action: "token.rotate", Operation: httpapi.Operation{
 			Summary:     "Rotate the workspace's SCIM token",
 			Description: "Rotates the token token_id, or else the newest active token of the workspace; see POST /workspaces/{slug}/tokens/{id}/rotate. Fails with 409 no_active_token if there is none.",
-			Request:     "ConfigRotate", Optional: true, Responses: httpapi.Created("NewToken")}},
+			Request:     "ConfigRotate", Optional: true, Responses: httpapi.Created("NewToken"), Errors: []string{CodeTokenNotFound, CodeTokenInactive, CodeNoActiveToken}}},
 
 		{method: "GET", path: "/workspaces/{slug}/tokens", handle: listTokens, Operation: httpapi.Operation{
 			Summary: "List SCIM tokens", Description: "The workspace's tokens, oldest first, without their secrets.", Responses: httpapi.OK("TokenList")}},
@@ -66,7 +66,7 @@ func routes() []route {
 		{method: "POST", path: "/workspaces/{slug}/tokens/{id}/rotate", handle: rotateToken, action: "token.rotate", Operation: httpapi.Operation{
 			Summary:     "Rotate a SCIM token",
 			Description: "Mints a token with the same name and lifetime, shown in this response only, and ends the old one after overlap (at once by default), so that the identity provider can be given the new one meanwhile. Fails with 409 token_inactive for a revoked or expired token.",
-			Request:     "TokenRotate", Optional: true, Responses: httpapi.Created("NewToken")}},
+			Request:     "TokenRotate", Optional: true, Responses: httpapi.Created("NewToken"), Errors: []string{CodeTokenInactive}}},
 
 		{method: "GET", path: "/workspaces/{slug}/app-tokens", handle: listAppTokens, Operation: httpapi.Operation{
 			Summary: "List app tokens", Description: "The workspace's app tokens, oldest first, without their secrets.", Responses: httpapi.OK("TokenList")}},
@@ -103,11 +103,11 @@ func routes() []route {
 			Query: append([]httpapi.Param{
 				{Name: "status", Description: "only deliveries in this state", Schema: map[string]any{"type": "string", "enum": []string{"pending", "delivered", "dead"}}},
 			}, pageParams...),
-			Responses: httpapi.OK("DeliveryPage")}},
+			Responses: httpapi.OK("DeliveryPage"), Errors: []string{CodeInvalidParameter, CodeInvalidCursor}}},
 		{method: "POST", path: "/workspaces/{slug}/webhooks/{id}/deliveries/{delivery_id}/redeliver", handle: redeliver, action: "delivery.redeliver", Operation: httpapi.Operation{
 			Summary:     "Redeliver",
 			Description: "Sends a delivery again, delivered or dead: it becomes pending, due at once, with its attempts counted afresh.",
-			Responses:   httpapi.OK("Delivery")}},
+			Responses:   httpapi.OK("Redelivery")}},
 
 		{method: "GET", path: "/workspaces/{slug}/users", handle: listUsers, Operation: httpapi.Operation{
 			Summary:     "List users",
@@ -115,11 +115,11 @@ func routes() []route {
 			Query: append([]httpapi.Param{
 				{Name: "filter", Description: "a SCIM filter (RFC 7644 §3.4.2.2), e.g. userName sw \"a\" or active eq false", Schema: httpapi.Type("string", "")},
 			}, pageParams...),
-			Responses: httpapi.OK("UserList")}},
+			Responses: httpapi.OK("UserList"), Errors: []string{CodeInvalidParameter, CodeInvalidCursor}}},
 		{method: "POST", path: "/workspaces/{slug}/users", handle: inviteUser, action: "user.invite", Operation: httpapi.Operation{
 			Summary:     "Invite a user",
 			Description: "Creates a user outside SCIM, for an application that invites people itself. No identity provider sees it, but its userName is taken: one that creates a user with it gets 409, unless the workspace's allowLinking is on, when that user becomes this one and keeps its id and credentials. The user is active, has the workspace's defaultRole, may be given API keys and sessions through the application API, and takes a seat. Fails with 409 user_name_taken if a user already has the userName, 403 seat_limit if no seat is free.",
-			Request:     "UserInvite", Responses: httpapi.Created("User")}},
+			Request:     "UserInvite", Responses: httpapi.Created("User"), Errors: []string{CodeUserNameTaken, CodeSeatLimit}}},
 		{method: "GET", path: "/workspaces/{slug}/users/invited", handle: listLocalUsers, Operation: httpapi.Operation{
 			Summary:     "List invited users",
 			Description: "Users invited through this API that no identity provider has provisioned, oldest first.",
@@ -131,7 +131,7 @@ func routes() []route {
 		{method: "DELETE", path: "/workspaces/{slug}/users/suspended/{id}", handle: deleteUser, action: "user.delete", Operation: httpapi.Operation{
 			Summary:     "Delete a suspended user for good",
 			Description: "Deletes a suspended (deactivated) user an identity provider provisioned, at once and for good whatever the workspace's deleteMode, with its API keys and sessions, and sends user.deleted in mode hard with the placeholder identity (deleted-{id}, \"Deleted user\") to which the application re-points what it attributes to the user, as user.purged does. Cannot be undone. Fails with 409 user_active for an active user: deactivate it in its identity provider first. An identity provider that still has the user gets 404 for it, and may provision it again as a new user.",
-			Responses:   httpapi.NoContent()}},
+			Responses:   httpapi.NoContent(), Errors: []string{CodeUserActive}}},
 		{method: "GET", path: "/workspaces/{slug}/users/deleted", handle: listDeletedUsers, Operation: httpapi.Operation{
 			Summary:     "List soft-deleted users",
 			Description: "Users deleted by the identity provider in a workspace with deleteMode soft, oldest deletion first, with when they are purged.",
@@ -139,11 +139,11 @@ func routes() []route {
 		{method: "POST", path: "/workspaces/{slug}/users/{id}/reactivate", handle: reactivateUser, action: "user.reactivate", Operation: httpapi.Operation{
 			Summary:     "Reactivate a user",
 			Description: "Makes a suspended user active, as if its identity provider had. Its revoked API keys and sessions stay revoked. Fails with 403 seat_limit when every seat is taken.",
-			Responses:   httpapi.OK("User")}},
+			Responses:   httpapi.OK("User"), Errors: []string{CodeSeatLimit}}},
 		{method: "POST", path: "/workspaces/{slug}/users/{id}/restore", handle: restoreUser, action: "user.restore", Operation: httpapi.Operation{
 			Summary:     "Restore a soft-deleted user",
 			Description: "Brings back a soft-deleted user within its grace period, without its former group memberships or credentials. Fails with 409 user_name_taken if another user has its userName now, 403 seat_limit if it is active and no seat is free.",
-			Responses:   httpapi.OK("User")}},
+			Responses:   httpapi.OK("User"), Errors: []string{CodeUserNameTaken, CodeSeatLimit}}},
 		{method: "POST", path: "/workspaces/{slug}/users/{id}/purge", handle: purgeUser, action: "user.purge", Operation: httpapi.Operation{
 			Summary:     "Purge a soft-deleted user now",
 			Description: "Removes a soft-deleted user and its credentials at once rather than at the end of its grace period, and sends user.purged. Cannot be undone.",
@@ -156,11 +156,11 @@ func routes() []route {
 		{method: "PUT", path: "/workspaces/{slug}/groups/{id}/team", handle: linkTeam, action: "group.team_link", Operation: httpapi.Operation{
 			Summary:     "Link a group to a team",
 			Description: "Links the group with the id, or else with the externalId, to the team with the key, new or one other groups are linked to, replacing any link it had: its members are in that team, with the role given or else the workspace's defaultTeamRole, instead of a team of its own. The link holds to the group whatever it is renamed, and goes with it. The users under the group are recomputed at once: GET /v1/verify answers with the team, and user.roles_changed events say so. Fails with 404 group_not_found.",
-			Request:     "TeamLinkSet", Responses: httpapi.OK("TeamLink")}},
+			Request:     "TeamLinkSet", Responses: httpapi.OK("TeamLink"), Errors: []string{CodeGroupNotFound}}},
 		{method: "DELETE", path: "/workspaces/{slug}/groups/{id}/team", handle: unlinkTeam, action: "group.team_unlink", Operation: httpapi.Operation{
 			Summary:     "Unlink a group from its team",
 			Description: "The group, named by its id or externalId, is a team of its own again, and its users are recomputed. Fails with 404 team_link_not_found if it is not linked.",
-			Responses:   httpapi.NoContent()}},
+			Responses:   httpapi.NoContent(), Errors: []string{CodeGroupNotFound, CodeTeamLinkNotFound}}},
 
 		{method: "GET", path: "/admin-tokens", handle: listAdminTokens, Operation: httpapi.Operation{
 			Summary: "List admin tokens", Description: "The installation's admin tokens, oldest first, without their secrets.", Responses: httpapi.OK("TokenList")}},
@@ -187,6 +187,6 @@ func routes() []route {
 				{Name: "until", Description: "before this time, as for since", Schema: httpapi.Type("string", "")},
 				{Name: "after", Description: "only entries with a greater id, for following the log; with several replicas on PostgreSQL, entries can be stored out of id order, so ask again a few seconds back", Schema: map[string]any{"type": "integer", "minimum": 0}},
 			}, pageParams...),
-			Responses: httpapi.OK("AuditPage")}},
+			Responses: httpapi.OK("AuditPage"), Errors: []string{CodeInvalidParameter, CodeInvalidCursor, CodeWorkspaceNotFound}}},
 	}
 }

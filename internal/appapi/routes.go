@@ -19,7 +19,7 @@ func routes() []route {
 			Description: "Says whether a user's API key or session token is good, and whose it is, with the user's roles, groups and teams, " +
 				"in the manner of token introspection (RFC 7662): the application calls it on every request it serves, and scimd answers from memory. " +
 				"Only credentials of the app token's workspace are valid; any other is unknown. The body may also be a form, token=….",
-			Request: "VerifyRequest", Form: true, Responses: httpapi.OK("Verification"), Errors: []string{CodeInvalidValue}}},
+			Request: "VerifyRequest", Form: true, Responses: httpapi.OK("Verification")}},
 
 		{method: "GET", path: "/workspaces/{slug}/users/{id}/api-keys", handle: listAPIKeys, Operation: httpapi.Operation{
 			Summary: "List a user's API keys", Description: "The user's API keys, without their secrets, with their state.",
@@ -27,7 +27,7 @@ func routes() []route {
 		{method: "POST", path: "/workspaces/{slug}/users/{id}/api-keys", handle: issueAPIKey, Operation: httpapi.Operation{
 			Summary:     "Issue an API key",
 			Description: "Issues an API key (scimd_key_…) to an active user, shown in this response only: scimd keeps a keyed hash of it. Without expires_in or expires it never expires. Fails with 409 user_inactive for a user who is not active.",
-			Request:     "APIKeyIssue", Optional: true, Responses: httpapi.Created("NewCredential"), Errors: []string{CodeInvalidValue, CodeUserInactive}}},
+			Request:     "APIKeyIssue", Optional: true, Responses: httpapi.Created("NewCredential"), Errors: []string{CodeUserInactive}}},
 		{method: "DELETE", path: "/workspaces/{slug}/users/{id}/api-keys/{cred}", handle: revokeAPIKey, Operation: httpapi.Operation{
 			Summary:     "Revoke an API key",
 			Description: "Every server refuses the key from its next verification. Answers with the key as revoked.",
@@ -38,7 +38,7 @@ func routes() []route {
 		{method: "POST", path: "/workspaces/{slug}/users/{id}/sessions", handle: issueSession, Operation: httpapi.Operation{
 			Summary:     "Start a session",
 			Description: "Issues a session token (scimd_sess_…) to an active user, shown in this response only. A session lasts ttl, 24 hours by default, 30 days at most. Fails with 409 user_inactive for a user who is not active.",
-			Request:     "SessionIssue", Optional: true, Responses: httpapi.Created("NewCredential"), Errors: []string{CodeInvalidValue, CodeUserInactive}}},
+			Request:     "SessionIssue", Optional: true, Responses: httpapi.Created("NewCredential"), Errors: []string{CodeUserInactive}}},
 		{method: "DELETE", path: "/workspaces/{slug}/users/{id}/sessions/{cred}", handle: revokeSession, Operation: httpapi.Operation{
 			Summary:     "End a session",
 			Description: "Every server refuses the session token from its next verification. Answers with the session as revoked.",

@@ -36,7 +36,9 @@ type Operation struct {
 	Responses map[int]string
 	// Errors are the codes the route answers with, beside those that
 	// every route of its kind does: unauthorized unless Public, those of
-	// a body with Request, and those of the wildcards of Path.
+	// a body with Request (invalid_json, invalid_value,
+	// unsupported_media_type, body_too_large), and those of the
+	// wildcards of Path.
 	Errors []string
 }
 
@@ -141,7 +143,7 @@ func (a *API) operation(rt Route) (map[string]any, error) {
 			content[MediaForm] = map[string]any{"schema": Ref(rt.Request)}
 		}
 		op["requestBody"] = map[string]any{"required": !rt.Optional, "content": content}
-		codes = append(codes, CodeInvalidJSON, CodeUnsupportedMediaType, CodeBodyTooLarge)
+		codes = append(codes, CodeInvalidJSON, CodeInvalidValue, CodeUnsupportedMediaType, CodeBodyTooLarge)
 	}
 	if len(rt.Responses) == 0 {
 		errs = append(errs, fmt.Errorf("%s %s: no response of success", rt.Method, rt.Path))

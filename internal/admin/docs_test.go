@@ -1,0 +1,80 @@
+package admin
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	api "github.com/scimd/scimd/client/admin"
+	"github.com/scimd/scimd/internal/httpapi"
+	"github.com/scimd/scimd/internal/httpapi/httpapitest"
+)
+
+// referencePage documents the API's routes and error codes in tables,
+// which the tests keep in step with the code.
+var referencePage = filepath.Join("..", "..", "docs", "admin-api.md")
+
+func TestRoutesTable(t *testing.T) {
+	var rs []httpapi.Route
+	for _, rt := range routes() {
+		rs = append(rs, httpapi.Route{Method: rt.method, Path: rt.path, Operation: rt.Operation})
+	}
+	httpapitest.CheckRoutesTable(t, referencePage, "## Routes", newAPI(nil), rs)
+}
+
+func TestErrorsTable(t *testing.T) {
+	httpapitest.CheckErrorsTable(t, referencePage, "## Requests and errors", newAPI(nil))
+}
+
+// TestOpenAPIStatuses checks that every operation answers with the
+// statuses it documents, and errors with the codes it names.
+func TestOpenAPIStatuses(t *testing.T) {
+	e := newEnv(t)
+	doc := e.doAs("", "GET", "openapi.json", "")
+	fill := strings.NewReplacer("{slug}", "acme", "{id}", e.scimID)
+	httpapitest.CheckServed(t, doc.body, fill, func(method, path, body string) (int, []byte) {
+		r := e.do(method, strings.TrimPrefix(path, Prefix+"/"), body)
+		return r.status, r.body
+	})
+}
+
+// TestSchemas checks the documented answers against the types the
+// handlers answer with.
+func TestSchemas(t *testing.T) {
+	httpapitest.CheckSchema[api.Workspace](t, schemas, "Workspace")
+	httpapitest.CheckSchema[api.WorkspaceList](t, schemas, "WorkspaceList")
+	httpapitest.CheckSchema[api.Token](t, schemas, "Token")
+	httpapitest.CheckSchema[api.TokenList](t, schemas, "TokenList")
+	httpapitest.CheckSchema[api.NewToken](t, schemas, "NewToken")
+	httpapitest.CheckSchema[api.User](t, schemas, "User")
+	httpapitest.CheckSchema[api.UserPage](t, schemas, "UserList")
+	httpapitest.CheckSchema[api.UserList](t, schemas, "DeletedUserList")
+	httpapitest.CheckSchema[api.Webhook](t, schemas, "Webhook")
+	httpapitest.CheckSchema[api.NewWebhook](t, schemas, "NewWebhook")
+	httpapitest.CheckSchema[api.WebhookList](t, schemas, "WebhookList")
+	httpapitest.CheckSchema[api.Delivery](t, schemas, "Delivery")
+	httpapitest.CheckSchema[api.DeliveryAttempt](t, schemas, "DeliveryAttempt")
+	httpapitest.CheckSchema[api.DeliveryPage](t, schemas, "DeliveryPage")
+	httpapitest.CheckSchema[api.Redelivery](t, schemas, "Redelivery")
+	httpapitest.CheckSchema[api.AuditEntry](t, schemas, "AuditEntry")
+	httpapitest.CheckSchema[api.AuditPage](t, schemas, "AuditPage")
+	httpapitest.CheckSchema[api.TeamList](t, schemas, "TeamList")
+	httpapitest.CheckSchema[api.Team](t, schemas, "Team")
+	httpapitest.CheckSchema[api.TeamGroup](t, schemas, "TeamGroup")
+	httpapitest.CheckSchema[api.TeamLink](t, schemas, "TeamLink")
+}
+
+// TestAuditActionsDocumented checks that the page names every audit
+// action of the routes.
+func TestAuditActionsDocumented(t *testing.T) {
+	page, err := os.ReadFile(referencePage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range routes() {
+		if rt.action != "" && !strings.Contains(string(page), "`"+rt.action+"`") {
+			t.Errorf("%s: audit action %s of %s %s is not documented", referencePage, rt.action, rt.method, rt.path)
+		}
+	}
+}
