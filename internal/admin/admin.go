@@ -86,7 +86,7 @@ func New(cfg Config) *Handler {
 	h.api = newAPI(h.log)
 	h.mux = httpapi.NewMux(h.api)
 	table := routes()
-	h.openapi = openAPI(h.api, table)
+	h.openapi = h.api.MustOpenAPI(docRoutes(table), schemas)
 	h.register(table)
 	return h
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	api "github.com/scimd/scimd/client/admin"
-	"github.com/scimd/scimd/internal/httpapi"
 	"github.com/scimd/scimd/internal/httpapi/httpapitest"
 )
 
@@ -15,16 +14,8 @@ import (
 // which the tests keep in step with the code.
 var referencePage = filepath.Join("..", "..", "docs", "admin-api.md")
 
-func TestRoutesTable(t *testing.T) {
-	var rs []httpapi.Route
-	for _, rt := range routes() {
-		rs = append(rs, httpapi.Route{Method: rt.method, Path: rt.path, Operation: rt.Operation})
-	}
-	httpapitest.CheckRoutesTable(t, referencePage, "## Routes", newAPI(nil), rs)
-}
-
-func TestErrorsTable(t *testing.T) {
-	httpapitest.CheckErrorsTable(t, referencePage, "## Requests and errors", newAPI(nil))
+func TestReferencePage(t *testing.T) {
+	httpapitest.CheckReference(t, referencePage, newAPI(nil), docRoutes(routes()))
 }
 
 // TestOpenAPIStatuses checks that every operation answers with the

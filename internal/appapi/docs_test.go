@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/scimd/scimd/internal/httpapi"
 	"github.com/scimd/scimd/internal/httpapi/httpapitest"
 )
 
@@ -12,16 +11,8 @@ import (
 // which the tests keep in step with the code.
 var referencePage = filepath.Join("..", "..", "docs", "application-api.md")
 
-func TestRoutesTable(t *testing.T) {
-	var rs []httpapi.Route
-	for _, rt := range routes() {
-		rs = append(rs, httpapi.Route{Method: rt.method, Path: rt.path, Operation: rt.Operation})
-	}
-	httpapitest.CheckRoutesTable(t, referencePage, "## Routes", newAPI(nil), rs)
-}
-
-func TestErrorsTable(t *testing.T) {
-	httpapitest.CheckErrorsTable(t, referencePage, "## Requests and errors", newAPI(nil))
+func TestReferencePage(t *testing.T) {
+	httpapitest.CheckReference(t, referencePage, newAPI(nil), docRoutes(routes()))
 }
 
 // TestSchemas checks the documented answers against the types the

@@ -270,3 +270,14 @@ func Time(desc string) map[string]any {
 func NullableTime(desc string) map[string]any {
 	return map[string]any{"type": []string{"string", "null"}, "format": "date-time", "description": desc}
 }
+
+// MustOpenAPI is OpenAPI for routes and schemas written in the program,
+// not configured: a problem is a bug, which stops the program (and any
+// test that serves the API) at once.
+func (a *API) MustOpenAPI(routes []Route, schemas map[string]any) map[string]any {
+	doc, err := a.OpenAPI(routes, schemas)
+	if err != nil {
+		panic(a.Name + ": route table: " + err.Error())
+	}
+	return doc
+}

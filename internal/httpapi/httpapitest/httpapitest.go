@@ -177,10 +177,10 @@ func jsonFields(typ reflect.Type) (names, always []string) {
 	return names, always
 }
 
-// Table returns the rows of the first Markdown table under the heading
+// table returns the rows of the first Markdown table under the heading
 // of the page at path, as its cells with code spans' backquotes removed,
 // after checking that its header is header.
-func Table(t *testing.T, path, heading string, header ...string) [][]string {
+func table(t *testing.T, path, heading string, header ...string) [][]string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -188,7 +188,7 @@ func Table(t *testing.T, path, heading string, header ...string) [][]string {
 	}
 	defer f.Close()
 	var rows [][]string
-	in, table := false, false
+	in, inTable := false, false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -203,7 +203,7 @@ func Table(t *testing.T, path, heading string, header ...string) [][]string {
 			continue
 		}
 		if !strings.HasPrefix(line, "|") {
-			if table {
+			if inTable {
 				break
 			}
 			continue
@@ -212,8 +212,8 @@ func Table(t *testing.T, path, heading string, header ...string) [][]string {
 		for i, c := range cells {
 			cells[i] = strings.ReplaceAll(strings.TrimSpace(c), "`", "")
 		}
-		if !table {
-			table = true
+		if !inTable {
+			inTable = true
 			if !slices.Equal(cells, header) {
 				t.Fatalf("%s: the table under %q has the header %q, want %q", path, heading, cells, header)
 			}
@@ -233,13 +233,22 @@ func Table(t *testing.T, path, heading string, header ...string) [][]string {
 	return rows
 }
 
-// CheckRoutesTable checks that the table under heading on the page at
-// path (| method and path | does |) has a row for each route, its first
-// cell "METHOD /prefix/path", in the order of the routes, and no other.
-func CheckRoutesTable(t *testing.T, path, heading string, a *httpapi.API, routes []httpapi.Route) {
+// CheckReference checks the reference page of an API at path against
+// the API: its table under "## Routes" (| method and path | does |) has a
+// row for each route, "METHOD /prefix/path", in the order of the routes,
+// and no other; its table under "## Requests and errors" (| code | status
+// | meaning |) lists the API's error codes, in order, each with its status
+// and meaning.
+func CheckReference(t *testing.T, path string, a *httpapi.API, routes []httpapi.Route) {
+	t.Helper()
+	checkRoutesTable(t, path, "## Routes", a, routes)
+	checkErrorsTable(t, path, "## Requests and errors", a)
+}
+
+func checkRoutesTable(t *testing.T, path, heading string, a *httpapi.API, routes []httpapi.Route) {
 	t.Helper()
 	var documented, want []string
-	for _, row := range Table(t, path, heading, "method and path", "does") {
+	for _, row := range table(t, path, heading, "method and path", "does") {
 		documented = append(documented, row[0])
 	}
 	for _, rt := range routes {
@@ -250,13 +259,10 @@ func CheckRoutesTable(t *testing.T, path, heading string, a *httpapi.API, routes
 	}
 }
 
-// CheckErrorsTable checks that the table under heading on the page at
-// path (| code | status | meaning |) lists the API's error codes, in
-// order, each with its status and meaning.
-func CheckErrorsTable(t *testing.T, path, heading string, a *httpapi.API) {
+func checkErrorsTable(t *testing.T, path, heading string, a *httpapi.API) {
 	t.Helper()
 	var documented, want []string
-	for _, row := range Table(t, path, heading, "code", "status", "meaning") {
+	for _, row := range table(t, path, heading, "code", "status", "meaning") {
 		documented = append(documented, strings.Join(row, " | "))
 	}
 	for _, c := range a.Errors {
