@@ -7,6 +7,10 @@
 // Requests are authenticated by an app token of the workspace
 // ("Authorization: Bearer scimd_app_…"), which administrators make with
 // the admin API; an app token acts on its own workspace only.
+//
+// Every route is declared once, in the table that routes returns: the
+// table registers the handlers and generates the OpenAPI document served
+// at /v1/openapi.json, so the two cannot drift apart.
 package appapi
 
 import (
