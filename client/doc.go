@@ -15,6 +15,9 @@
 //		// v.User is who the key stands for, with roles, groups and teams.
 //	}
 //
+// Programs in other languages can generate a client from the API's
+// OpenAPI document, which the server serves at GET /v1/openapi.json.
+//
 // # Verifying every request
 //
 // Middleware verifies the bearer token of each request before passing it
