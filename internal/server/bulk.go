@@ -31,37 +31,43 @@ type bulkOperation struct {
 // the created resource's id. The order is found in one pass over the
 // references, a depth-first topological sort, so that a request costs
 // time linear in its operations however they refer to each other.
-func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
+func (s *Server) bulk(r *http.Request) (response, error) {
 	var req struct {
 		Schemas      []string        `json:"schemas"`
 		FailOnErrors int             `json:"failOnErrors"`
 		Operations   []bulkOperation `json:"Operations"`
 	}
-	if err := s.decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
-		return
+	if err := s.decode(r, &req); err != nil {
+		return response{}, err
 	}
 	if len(req.Operations) > s.cfg.MaxBulkOperations {
-		s.fail(w, r, scimerr.New(http.StatusRequestEntityTooLarge, "",
-			"a bulk request may have at most %d operations; this one has %d", s.cfg.MaxBulkOperations, len(req.Operations)))
-		return
+		return response{}, scimerr.New(http.StatusRequestEntityTooLarge, "",
+			"a bulk request may have at most %d operations; this one has %d", s.cfg.MaxBulkOperations, len(req.Operations))
 	}
 	b := newBulkRun(req.Operations, req.FailOnErrors)
 	for i := range req.Operations {
 		b.visit(i, func(i int, data json.RawMessage) {
 			op := req.Operations[i]
-			res := s.bulkOne(r, op, data)
-			if id, ok := res["id"].(string); ok && op.BulkID != "" && res["status"] == "201" {
-				b.created[op.BulkID] = id
+			res, err := s.bulkOne(r, op, data)
+			if err == nil && op.BulkID != "" && res.status == http.StatusCreated {
+				b.created[op.BulkID] = res.target
 			}
-			delete(res, "id")
-			b.done(i, res)
+			b.done(i, res, err)
 		})
 		if b.stopped {
 			break
 		}
 	}
-	s.writeBulk(w, b.results)
+	ops := []any{}
+	for _, res := range b.results {
+		if res != nil {
+			ops = append(ops, res)
+		}
+	}
+	return okBody(map[string]any{
+		"schemas":    []string{schema.BulkResponseURN},
+		"Operations": ops,
+	}), nil
 }
 
 // bulkRun is the state of a bulk request's operations.
@@ -137,13 +143,13 @@ func (b *bulkRun) visit(i int, run func(int, json.RawMessage)) {
 	for _, ref := range b.refs[i] {
 		j, ok := b.definer[ref]
 		if !ok {
-			b.done(i, bulkError(b.ops[i], scimerr.New(http.StatusConflict, "",
-				"operation %s refers to bulkId %q, which no POST operation in this request has", b.name(i), ref)))
+			b.done(i, response{}, scimerr.New(http.StatusConflict, "",
+				"operation %s refers to bulkId %q, which no POST operation in this request has", b.name(i), ref))
 			return
 		}
 		if b.state[j] == visiting {
-			b.done(i, bulkError(b.ops[i], scimerr.New(http.StatusConflict, "",
-				"operation %s refers to bulkId %q, which refers back to it: circular references are not resolved", b.name(i), ref)))
+			b.done(i, response{}, scimerr.New(http.StatusConflict, "",
+				"operation %s refers to bulkId %q, which refers back to it: circular references are not resolved", b.name(i), ref))
 			return
 		}
 		b.visit(j, run)
@@ -151,8 +157,8 @@ func (b *bulkRun) visit(i int, run func(int, json.RawMessage)) {
 			return
 		}
 		if _, ok := b.created[ref]; !ok {
-			b.done(i, bulkError(b.ops[i], scimerr.New(http.StatusConflict, "",
-				"operation %s refers to bulkId %q, whose operation failed with status %s", b.name(i), ref, b.results[j]["status"])))
+			b.done(i, response{}, scimerr.New(http.StatusConflict, "",
+				"operation %s refers to bulkId %q, whose operation failed with status %s", b.name(i), ref, b.results[j]["status"]))
 			return
 		}
 	}
@@ -177,27 +183,37 @@ func (b *bulkRun) name(i int) string {
 	return "#" + strconv.Itoa(i+1)
 }
 
-// done records the result of operation i, and stops the request once
-// failOnErrors operations failed.
-func (b *bulkRun) done(i int, res map[string]any) {
-	b.results[i] = res
-	if st, _ := strconv.Atoi(res["status"].(string)); st >= 400 {
+// done records the result of operation i, its response or its error,
+// and stops the request once failOnErrors operations failed.
+func (b *bulkRun) done(i int, res response, err error) {
+	b.results[i] = bulkResult(b.ops[i], res, err)
+	if err != nil {
 		b.errs++
 		b.stopped = b.failOnErrors > 0 && b.errs >= b.failOnErrors
 	}
 }
 
-func (s *Server) writeBulk(w http.ResponseWriter, results []map[string]any) {
-	ops := []any{}
-	for _, r := range results {
-		if r != nil {
-			ops = append(ops, r)
+// bulkResult renders the result of a bulk operation (RFC 7644 §3.7.3):
+// the status, location and version of its response, or the status and
+// error message of its error.
+func bulkResult(op bulkOperation, res response, err error) map[string]any {
+	var out map[string]any
+	if err != nil {
+		e := scimerr.From(err)
+		out = map[string]any{"method": op.Method, "status": strconv.Itoa(e.Status), "response": errorBody(e)}
+	} else {
+		out = map[string]any{"method": strings.ToUpper(op.Method), "status": strconv.Itoa(res.status)}
+		if res.location != "" {
+			out["location"] = res.location
+		}
+		if res.etag != "" {
+			out["version"] = res.etag
 		}
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":    []string{schema.BulkResponseURN},
-		"Operations": ops,
-	})
+	if op.BulkID != "" {
+		out["bulkId"] = op.BulkID
+	}
+	return out
 }
 
 // walkStrings replaces each string of a decoded JSON value with f's.
@@ -217,19 +233,8 @@ func walkStrings(v any, f func(string) string) any {
 	return v
 }
 
-func bulkError(op bulkOperation, err error) map[string]any {
-	e := scimerr.From(err)
-	res := map[string]any{"method": op.Method, "status": strconv.Itoa(e.Status), "response": errorBody(e)}
-	if op.BulkID != "" {
-		res["bulkId"] = op.BulkID
-	}
-	return res
-}
-
-// bulkOne runs one operation and returns its result entry; "id" carries
-// the id of a created resource for bulkId resolution. Each operation has
-// its own audit entry.
-func (s *Server) bulkOne(r *http.Request, op bulkOperation, data json.RawMessage) map[string]any {
+// bulkOne runs one operation. Each operation has its own audit entry.
+func (s *Server) bulkOne(r *http.Request, op bulkOperation, data json.RawMessage) (response, error) {
 	method := strings.ToUpper(op.Method)
 	ev := event{method: method, path: op.Path, action: "bulk", status: bulkStatus(method), start: time.Now()}
 	if rt, id, err := bulkPath(op.Path); err == nil {
@@ -237,23 +242,26 @@ func (s *Server) bulkOne(r *http.Request, op bulkOperation, data json.RawMessage
 	}
 	change := &provision.Change{}
 	r = r.WithContext(provision.WithChange(r.Context(), change))
-	var opErr *scimerr.Error
-	res := s.bulkDo(r.WithContext(s.auditWrite(r, ev)), op, data, &opErr)
+	res, err := s.bulkDo(r.WithContext(s.auditWrite(r, ev)), op, data)
 	rec := recordOf(r.Context())
 	if s.cfg.Audit == nil || rec.auth == nil {
-		return res
+		return res, err
 	}
 	rec.written = true
-	if id, ok := res["id"].(string); ok {
-		ev.target = id
+	if res.target != "" {
+		ev.target = res.target
 	}
-	ev.status, _ = strconv.Atoi(res["status"].(string))
-	if ev.status < 400 && change.Audited {
-		return res // stored with the write
+	switch {
+	case err != nil:
+		ev.err = scimerr.From(err)
+		ev.status = ev.err.Status
+	case change.Audited:
+		return res, nil // stored with the write
+	default:
+		ev.status, ev.change = res.status, change
 	}
-	ev.change, ev.err = change, opErr
 	s.writeAudit(r, rec, ev)
-	return res
+	return res, err
 }
 
 // bulkStatus is the status of a bulk operation with method that succeeds.
@@ -267,66 +275,58 @@ func bulkStatus(method string) int {
 	return http.StatusOK
 }
 
-// bulkDo runs one operation; the error of a failed one is also left in
-// *failed.
-func (s *Server) bulkDo(r *http.Request, op bulkOperation, data json.RawMessage, failed **scimerr.Error) (result map[string]any) {
-	defer func() {
-		if resp, ok := result["response"].(map[string]any); ok {
-			*failed = &scimerr.Error{ScimType: str(resp["scimType"]), Detail: str(resp["detail"])}
-		}
-	}()
+// bulkDo runs one operation. Its response names the resource it wrote,
+// as target, location and version.
+func (s *Server) bulkDo(r *http.Request, op bulkOperation, data json.RawMessage) (response, error) {
 	ctx := r.Context()
 	ws := workspace(ctx)
 	method := strings.ToUpper(op.Method)
 	rt, id, err := bulkPath(op.Path)
 	if err != nil {
-		return bulkError(op, err)
+		return response{}, err
 	}
 	if (method == http.MethodPost) != (id == "") {
-		return bulkError(op, scimerr.BadRequest(scimerr.InvalidValue, "%s needs a path like %s", method, map[bool]string{true: "/Users", false: "/Users/{id}"}[method == http.MethodPost]))
+		return response{}, scimerr.BadRequest(scimerr.InvalidValue, "%s needs a path like %s", method, map[bool]string{true: "/Users", false: "/Users/{id}"}[method == http.MethodPost])
 	}
-	var res *store.Resource
+	var wrote *store.Resource
 	switch method {
 	case http.MethodPost, http.MethodPut:
 		var body map[string]any
 		if err := decodeJSON(data, &body); err != nil {
-			return bulkError(op, err)
+			return response{}, err
 		}
 		if method == http.MethodPost {
 			if op.BulkID == "" {
-				return bulkError(op, scimerr.BadRequest(scimerr.InvalidValue, "a POST operation needs a bulkId"))
+				return response{}, scimerr.BadRequest(scimerr.InvalidValue, "a POST operation needs a bulkId")
 			}
 			if err := allowCreate(ctx, rt); err != nil {
-				return bulkError(op, err)
+				return response{}, err
 			}
-			res, err = s.svc.Create(ctx, ws, rt, body)
+			wrote, err = s.svc.Create(ctx, ws, rt, body)
 		} else {
-			res, err = s.svc.Replace(ctx, ws, rt, id, op.Version, body)
+			wrote, err = s.svc.Replace(ctx, ws, rt, id, op.Version, body)
 		}
 	case http.MethodPatch:
 		var body patchRequest
 		if err := decodeJSON(data, &body); err != nil {
-			return bulkError(op, err)
+			return response{}, err
 		}
-		res, err = s.svc.Patch(ctx, ws, rt, id, op.Version, body.Operations, false)
+		wrote, err = s.svc.Patch(ctx, ws, rt, id, op.Version, body.Operations, false)
 	case http.MethodDelete:
 		err = s.svc.Delete(ctx, ws, rt, id, op.Version)
 	default:
 		err = scimerr.BadRequest(scimerr.InvalidValue, "method %q is not one of POST, PUT, PATCH, DELETE", op.Method)
 	}
 	if err != nil {
-		return bulkError(op, err)
+		return response{}, err
 	}
-	out := map[string]any{"method": method, "status": strconv.Itoa(bulkStatus(method))}
-	if op.BulkID != "" {
-		out["bulkId"] = op.BulkID
+	res := response{status: bulkStatus(method)}
+	if wrote != nil {
+		res.target = wrote.ID
+		res.location = s.baseURL(r) + rt.Endpoint + "/" + wrote.ID
+		res.etag = provision.ETag(wrote.Version)
 	}
-	if res != nil {
-		out["id"] = res.ID
-		out["location"] = s.baseURL(r) + rt.Endpoint + "/" + res.ID
-		out["version"] = provision.ETag(res.Version)
-	}
-	return out
+	return res, nil
 }
 
 func bulkPath(p string) (*schema.ResourceType, string, error) {
@@ -337,9 +337,4 @@ func bulkPath(p string) (*schema.ResourceType, string, error) {
 		}
 	}
 	return nil, "", scimerr.BadRequest(scimerr.InvalidPath, "bulk path %q names no resource type", p)
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
 }

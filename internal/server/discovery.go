@@ -12,9 +12,9 @@ import (
 // clients decide what to send from them. They need no token: they say
 // nothing about any workspace.
 
-func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serviceProviderConfig(r *http.Request) (response, error) {
 	base := s.baseURL(r)
-	s.writeJSON(w, http.StatusOK, map[string]any{
+	return okBody(map[string]any{
 		"schemas":          []string{schema.ServiceProviderConfigURN},
 		"documentationUri": "https://github.com/scimd/scimd",
 		"patch":            map[string]any{"supported": true},
@@ -50,7 +50,7 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 			"resourceType": "ServiceProviderConfig",
 			"location":     base + "/ServiceProviderConfig",
 		},
-	})
+	}), nil
 }
 
 func resourceTypeJSON(rt *schema.ResourceType, base string) map[string]any {
@@ -87,8 +87,9 @@ func schemaJSON(sc *schema.Schema, base string) map[string]any {
 	}
 }
 
-func (s *Server) listOf(w http.ResponseWriter, items []any) {
-	s.writeJSON(w, http.StatusOK, map[string]any{
+// listOf is a ListResponse of every item, on one page.
+func listOf(items []any) response {
+	return okBody(map[string]any{
 		"schemas":      []string{schema.ListResponseURN},
 		"totalResults": len(items),
 		"startIndex":   1,
@@ -97,40 +98,38 @@ func (s *Server) listOf(w http.ResponseWriter, items []any) {
 	})
 }
 
-func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request) {
+func (s *Server) resourceTypes(r *http.Request) (response, error) {
 	var items []any
 	for _, rt := range schema.ResourceTypes {
 		items = append(items, resourceTypeJSON(rt, s.baseURL(r)))
 	}
-	s.listOf(w, items)
+	return listOf(items), nil
 }
 
-func (s *Server) resourceType(w http.ResponseWriter, r *http.Request) {
+func (s *Server) resourceType(r *http.Request) (response, error) {
 	id := r.PathValue("id")
 	for _, rt := range schema.ResourceTypes {
 		if strings.EqualFold(rt.ID, id) {
-			s.writeJSON(w, http.StatusOK, resourceTypeJSON(rt, s.baseURL(r)))
-			return
+			return okBody(resourceTypeJSON(rt, s.baseURL(r))), nil
 		}
 	}
-	s.fail(w, r, scimerr.NotFound("no resource type %q", id))
+	return response{}, scimerr.NotFound("no resource type %q", id)
 }
 
-func (s *Server) schemas(w http.ResponseWriter, r *http.Request) {
+func (s *Server) schemas(r *http.Request) (response, error) {
 	var items []any
 	for _, sc := range schema.AllSchemas {
 		items = append(items, schemaJSON(sc, s.baseURL(r)))
 	}
-	s.listOf(w, items)
+	return listOf(items), nil
 }
 
-func (s *Server) schema(w http.ResponseWriter, r *http.Request) {
+func (s *Server) schema(r *http.Request) (response, error) {
 	id := r.PathValue("id")
 	for _, sc := range schema.AllSchemas {
 		if strings.EqualFold(sc.ID, id) {
-			s.writeJSON(w, http.StatusOK, schemaJSON(sc, s.baseURL(r)))
-			return
+			return okBody(schemaJSON(sc, s.baseURL(r))), nil
 		}
 	}
-	s.fail(w, r, scimerr.NotFound("no schema %q", id))
+	return response{}, scimerr.NotFound("no schema %q", id)
 }

@@ -24,6 +24,79 @@ const contentType = "application/scim+json"
 // microsecond precision, so a rendered time filters back exactly.
 const timeFormat = "2006-01-02T15:04:05.000000Z"
 
+// A response is what a SCIM handler answers with, for serve to render.
+type response struct {
+	status   int
+	etag     string // the ETag header, if any
+	location string // the Location header, if any
+	body     any    // the JSON body; nil for none
+	// target is the resource a write wrote, for the audit log, if the
+	// path does not name it.
+	target string
+}
+
+// okBody is a 200 response with body.
+func okBody(body any) response {
+	return response{status: http.StatusOK, body: body}
+}
+
+// A handler serves a SCIM request: it returns the response, or the error
+// to answer with instead.
+type handler func(r *http.Request) (response, error)
+
+// serve runs h and renders what it returns: every SCIM endpoint answers
+// through here, errors as RFC 7644 §3.12 error messages.
+func (s *Server) serve(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		}
+		res, err := h(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if res.target != "" {
+			recordOf(r.Context()).target = res.target
+		}
+		if res.etag != "" {
+			w.Header().Set("ETag", res.etag)
+		}
+		if res.location != "" {
+			w.Header().Set("Location", res.location)
+		}
+		if res.body == nil {
+			w.WriteHeader(res.status)
+			return
+		}
+		s.writeJSON(w, res.status, res.body)
+	})
+}
+
+// only restricts a handler to one method (405 otherwise).
+func only(method string, h handler) handler {
+	return func(r *http.Request) (response, error) {
+		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
+			return response{}, notAllowed(method, "%s is not allowed here; use %s", r.Method, method)
+		}
+		return h(r)
+	}
+}
+
+// methodError is the error for a request whose method the path does not
+// serve (405), with the methods it does for the Allow header.
+type methodError struct {
+	err   *scimerr.Error
+	allow string
+}
+
+func (e *methodError) Error() string { return e.err.Error() }
+func (e *methodError) Unwrap() error { return e.err }
+
+func notAllowed(allow, format string, args ...any) error {
+	return &methodError{scimerr.New(http.StatusMethodNotAllowed, "", format, args...), allow}
+}
+
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -45,6 +118,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
 	}
+	var me *methodError
+	if errors.As(err, &me) {
+		w.Header().Set("Allow", me.allow)
+	}
 	s.writeJSON(w, e.Status, errorBody(e))
 }
 
@@ -63,10 +140,10 @@ func errorBody(e *scimerr.Error) map[string]any {
 	return body
 }
 
-// decode reads a JSON object from the request body. It accepts
-// application/scim+json and application/json (RFC 7644 §3.1), and a
-// missing Content-Type, which some clients omit.
-func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+// decode reads a JSON object from the request body, which serve caps at
+// MaxBodyBytes. It accepts application/scim+json and application/json
+// (RFC 7644 §3.1), and a missing Content-Type, which some clients omit.
+func (s *Server) decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != contentType && mt != "application/json") {
@@ -74,7 +151,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 				"Content-Type %q is not supported; send application/scim+json or application/json", ct)
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, err := io.ReadAll(r.Body)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return scimerr.New(http.StatusRequestEntityTooLarge, "", "the request body is larger than %d bytes", s.cfg.MaxBodyBytes)

@@ -16,8 +16,8 @@ import (
 )
 
 // collection serves /Users and /Groups.
-func (s *Server) collection(rt *schema.ResourceType) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) collection(rt *schema.ResourceType) handler {
+	return func(r *http.Request) (response, error) {
 		setAction(r, audit.Action(r.Method, rt.ID, false), "")
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
@@ -34,46 +34,39 @@ func (s *Server) collection(rt *schema.ResourceType) http.Handler {
 			}
 			var err error
 			if req.StartIndex, err = intParam(q.Get("startIndex"), "startIndex"); err != nil {
-				s.fail(w, r, err)
-				return
+				return response{}, err
 			}
 			if req.Count, err = intParam(q.Get("count"), "count"); err != nil {
-				s.fail(w, r, err)
-				return
+				return response{}, err
 			}
-			s.list(w, r, []*schema.ResourceType{rt}, req)
+			return s.list(r, []*schema.ResourceType{rt}, req)
 		case http.MethodPost:
-			s.create(w, r, rt)
-		default:
-			w.Header().Set("Allow", "GET, POST")
-			s.fail(w, r, scimerr.New(http.StatusMethodNotAllowed, "", "%s is not allowed on %s", r.Method, rt.Endpoint))
+			return s.create(r, rt)
 		}
-	})
+		return response{}, notAllowed("GET, POST", "%s is not allowed on %s", r.Method, rt.Endpoint)
+	}
 }
 
 // item serves /Users/{id} and /Groups/{id}.
-func (s *Server) item(rt *schema.ResourceType) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) item(rt *schema.ResourceType) handler {
+	return func(r *http.Request) (response, error) {
 		id := r.PathValue("id")
 		setAction(r, audit.Action(r.Method, rt.ID, true), id)
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
-			s.get(w, r, rt, id)
+			return s.get(r, rt, id)
 		case http.MethodPut:
-			s.replace(w, r, rt, id)
+			return s.replace(r, rt, id)
 		case http.MethodPatch:
-			s.patch(w, r, rt, id)
+			return s.patch(r, rt, id)
 		case http.MethodDelete:
 			if err := s.svc.Delete(s.writing(r, http.StatusNoContent), workspace(r.Context()), rt, id, r.Header.Get("If-Match")); err != nil {
-				s.fail(w, r, err)
-				return
+				return response{}, err
 			}
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			w.Header().Set("Allow", "GET, PUT, PATCH, DELETE")
-			s.fail(w, r, scimerr.New(http.StatusMethodNotAllowed, "", "%s is not allowed on a %s", r.Method, rt.ID))
+			return response{status: http.StatusNoContent}, nil
 		}
-	})
+		return response{}, notAllowed("GET, PUT, PATCH, DELETE", "%s is not allowed on a %s", r.Method, rt.ID)
+	}
 }
 
 func intParam(v, name string) (*int, error) {
@@ -103,77 +96,67 @@ func loads(rt *schema.ResourceType, sel schema.Selection) bool {
 	return sel.Includes(rt.Schema, rt.Schema.Attr(name))
 }
 
-// writeResource writes one resource with its ETag and location.
-func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, res *store.Resource, sel schema.Selection, status int) {
+// resource is the response with one resource, its ETag and, when it was
+// created, its location.
+func (s *Server) resource(r *http.Request, rt *schema.ResourceType, res *store.Resource, sel schema.Selection, status int) response {
 	base := s.baseURL(r)
-	doc := sel.Apply(rt, resourceJSON(rt, res, base))
-	w.Header().Set("ETag", provision.ETag(res.Version))
+	out := response{status: status, etag: provision.ETag(res.Version), body: sel.Apply(rt, resourceJSON(rt, res, base))}
 	if status == http.StatusCreated {
-		w.Header().Set("Location", base+rt.Endpoint+"/"+res.ID)
+		out.location = base + rt.Endpoint + "/" + res.ID
 	}
-	s.writeJSON(w, status, doc)
+	return out
 }
 
-func (s *Server) get(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
+func (s *Server) get(r *http.Request, rt *schema.ResourceType, id string) (response, error) {
 	sel, err := selection(rt, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return response{}, err
 	}
 	res, err := s.svc.Get(r.Context(), workspace(r.Context()), rt, id, loads(rt, sel))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return response{}, err
 	}
 	if provision.NotModified(r.Header.Get("If-None-Match"), res.Version) {
-		w.Header().Set("ETag", provision.ETag(res.Version))
-		w.WriteHeader(http.StatusNotModified)
-		return
+		return response{status: http.StatusNotModified, etag: provision.ETag(res.Version)}, nil
 	}
-	s.writeResource(w, r, rt, res, sel, http.StatusOK)
+	return s.resource(r, rt, res, sel, http.StatusOK), nil
 }
 
-func (s *Server) create(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType) {
+func (s *Server) create(r *http.Request, rt *schema.ResourceType) (response, error) {
 	if err := allowCreate(r.Context(), rt); err != nil {
-		s.fail(w, r, err)
-		return
+		return response{}, err
 	}
 	sel, err := selection(rt, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return response{}, err
 	}
 	var body map[string]any
-	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+	if err := s.decode(r, &body); err != nil {
+		return response{}, err
 	}
 	res, err := s.svc.Create(s.writing(r, http.StatusCreated), workspace(r.Context()), rt, body)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return response{}, err
 	}
-	recordOf(r.Context()).target = res.ID
-	s.writeResource(w, r, rt, res, sel, http.StatusCreated)
+	out := s.resource(r, rt, res, sel, http.StatusCreated)
+	out.target = res.ID
+	return out, nil
 }
 
-func (s *Server) replace(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
+func (s *Server) replace(r *http.Request, rt *schema.ResourceType, id string) (response, error) {
 	sel, err := selection(rt, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return response{}, err
 	}
 	var body map[string]any
-	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+	if err := s.decode(r, &body); err != nil {
+		return response{}, err
 	}
 	res, err := s.svc.Replace(s.writing(r, http.StatusOK), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), body)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return response{}, err
 	}
-	s.writeResource(w, r, rt, res, sel, http.StatusOK)
+	return s.resource(r, rt, res, sel, http.StatusOK), nil
 }
 
 // patchRequest is a PatchOp message (RFC 7644 §3.5.2).
@@ -185,24 +168,21 @@ type patchRequest struct {
 // patch applies a PatchOp. Users come back whole (200); Groups answer 204
 // unless the request names attributes, so that a member change on a large
 // group never reads its members (RFC 7644 §3.5.2 allows either).
-func (s *Server) patch(w http.ResponseWriter, r *http.Request, rt *schema.ResourceType, id string) {
+func (s *Server) patch(r *http.Request, rt *schema.ResourceType, id string) (response, error) {
 	sel, err := selection(rt, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return response{}, err
 	}
 	var body map[string]json.RawMessage
-	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+	if err := s.decode(r, &body); err != nil {
+		return response{}, err
 	}
 	var req patchRequest
 	for k, v := range body {
 		// Member names are case-insensitive; some clients send "operations".
 		if strings.EqualFold(k, "Operations") {
 			if err := decodeJSON(v, &req.Operations); err != nil {
-				s.fail(w, r, scimerr.BadRequest(scimerr.InvalidSyntax, "\"Operations\" must be a list of {op, path, value} objects"))
-				return
+				return response{}, scimerr.BadRequest(scimerr.InvalidSyntax, "\"Operations\" must be a list of {op, path, value} objects")
 			}
 		}
 	}
@@ -214,15 +194,12 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, rt *schema.Resour
 	}
 	res, err := s.svc.Patch(s.writing(r, status), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), req.Operations, respond && loads(rt, sel))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return response{}, err
 	}
 	if !respond {
-		w.Header().Set("ETag", provision.ETag(res.Version))
-		w.WriteHeader(http.StatusNoContent)
-		return
+		return response{status: http.StatusNoContent, etag: provision.ETag(res.Version)}, nil
 	}
-	s.writeResource(w, r, rt, res, sel, http.StatusOK)
+	return s.resource(r, rt, res, sel, http.StatusOK), nil
 }
 
 // searchRequest holds listing parameters from a query string or a
@@ -240,8 +217,8 @@ type searchRequest struct {
 
 // search serves POST .search on a resource type, or on the root when rt is
 // nil (all resource types).
-func (s *Server) search(rt *schema.ResourceType) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) search(rt *schema.ResourceType) handler {
+	return func(r *http.Request) (response, error) {
 		if rt != nil {
 			setAction(r, resourceAction(rt, "search"), "")
 		} else {
@@ -258,9 +235,8 @@ func (s *Server) search(rt *schema.ResourceType) http.Handler {
 			Count              *int     `json:"count"`
 			Cursor             *string  `json:"cursor"`
 		}
-		if err := s.decode(w, r, &body); err != nil {
-			s.fail(w, r, err)
-			return
+		if err := s.decode(r, &body); err != nil {
+			return response{}, err
 		}
 		req := searchRequest{
 			Filter:     body.Filter,
@@ -276,13 +252,13 @@ func (s *Server) search(rt *schema.ResourceType) http.Handler {
 		if rt == nil {
 			types = schema.ResourceTypes
 		}
-		s.list(w, r, types, req)
-	})
+		return s.list(r, types, req)
+	}
 }
 
 // list answers a query (RFC 7644 §3.4.2) over one or more resource types.
 // A filter always yields a 200 ListResponse, even when nothing matches.
-func (s *Server) list(w http.ResponseWriter, r *http.Request, types []*schema.ResourceType, req searchRequest) {
+func (s *Server) list(r *http.Request, types []*schema.ResourceType, req searchRequest) (response, error) {
 	count := s.cfg.DefaultPageSize
 	if req.Count != nil {
 		// RFC 7644 §3.4.2.4: a negative count is 0; larger than the
@@ -299,16 +275,13 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, types []*schema.Re
 	case "descending":
 		desc = true
 	default:
-		s.fail(w, r, scimerr.BadRequest(scimerr.InvalidValue, "sortOrder must be \"ascending\" or \"descending\""))
-		return
+		return response{}, scimerr.BadRequest(scimerr.InvalidValue, "sortOrder must be \"ascending\" or \"descending\"")
 	}
 	if req.Cursor != nil && req.SortBy != "" {
-		s.fail(w, r, scimerr.BadRequest(scimerr.InvalidValue, "cursor paging follows creation order and cannot be combined with sortBy; use startIndex to page a sorted listing"))
-		return
+		return response{}, scimerr.BadRequest(scimerr.InvalidValue, "cursor paging follows creation order and cannot be combined with sortBy; use startIndex to page a sorted listing")
 	}
 	if req.Cursor != nil && len(types) > 1 {
-		s.fail(w, r, scimerr.BadRequest(scimerr.InvalidCursor, "cursor paging is not supported across resource types"))
-		return
+		return response{}, scimerr.BadRequest(scimerr.InvalidCursor, "cursor paging is not supported across resource types")
 	}
 	base := s.baseURL(r)
 	resources := []any{}
@@ -328,8 +301,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, types []*schema.Re
 				if len(types) > 1 {
 					continue // the filter names attributes this type lacks
 				}
-				s.fail(w, r, err)
-				return
+				return response{}, err
 			}
 		}
 		parsed++
@@ -339,8 +311,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, types []*schema.Re
 				if len(types) > 1 {
 					continue
 				}
-				s.fail(w, r, scimerr.BadRequest(scimerr.InvalidValue, "cannot sort by %q: unknown attribute", req.SortBy))
-				return
+				return response{}, scimerr.BadRequest(scimerr.InvalidValue, "cannot sort by %q: unknown attribute", req.SortBy)
 			}
 			q.SortBy = &p
 		}
@@ -349,14 +320,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, types []*schema.Re
 			if len(types) > 1 {
 				continue
 			}
-			s.fail(w, r, err)
-			return
+			return response{}, err
 		}
 		q.Load = loads(rt, sel)
 		page, err := s.svc.List(r.Context(), workspace(r.Context()), rt, q)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return response{}, err
 		}
 		total += page.Total
 		offset = max(offset-page.Total, 0)
@@ -366,8 +335,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, types []*schema.Re
 		}
 	}
 	if parsed == 0 && firstErr != nil {
-		s.fail(w, r, firstErr)
-		return
+		return response{}, firstErr
 	}
 	body := map[string]any{
 		"schemas":      []string{schema.ListResponseURN},
@@ -380,5 +348,5 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, types []*schema.Re
 	} else if next != "" {
 		body["nextCursor"] = next
 	}
-	s.writeJSON(w, http.StatusOK, body)
+	return okBody(body), nil
 }

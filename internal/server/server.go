@@ -158,17 +158,17 @@ func (s *Server) Close() error {
 func (s *Server) routes() {
 	b := s.cfg.BasePath
 	for _, rt := range schema.ResourceTypes {
-		s.mux.Handle(b+rt.Endpoint, s.auth(s.collection(rt)))
-		s.mux.Handle(b+rt.Endpoint+"/{id}", s.auth(s.item(rt)))
-		s.mux.Handle(b+rt.Endpoint+"/.search", s.auth(s.only(http.MethodPost, s.search(rt))))
+		s.mux.Handle(b+rt.Endpoint, s.auth(s.serve(s.collection(rt))))
+		s.mux.Handle(b+rt.Endpoint+"/{id}", s.auth(s.serve(s.item(rt))))
+		s.mux.Handle(b+rt.Endpoint+"/.search", s.auth(s.serve(only(http.MethodPost, s.search(rt)))))
 	}
-	s.mux.Handle(b+"/.search", s.auth(s.only(http.MethodPost, s.search(nil))))
-	s.mux.Handle(b+"/Bulk", s.auth(s.only(http.MethodPost, http.HandlerFunc(s.bulk))))
-	s.mux.Handle(b+"/ServiceProviderConfig", s.only(http.MethodGet, http.HandlerFunc(s.serviceProviderConfig)))
-	s.mux.Handle(b+"/ResourceTypes", s.only(http.MethodGet, http.HandlerFunc(s.resourceTypes)))
-	s.mux.Handle(b+"/ResourceTypes/{id}", s.only(http.MethodGet, http.HandlerFunc(s.resourceType)))
-	s.mux.Handle(b+"/Schemas", s.only(http.MethodGet, http.HandlerFunc(s.schemas)))
-	s.mux.Handle(b+"/Schemas/{id}", s.only(http.MethodGet, http.HandlerFunc(s.schema)))
+	s.mux.Handle(b+"/.search", s.auth(s.serve(only(http.MethodPost, s.search(nil)))))
+	s.mux.Handle(b+"/Bulk", s.auth(s.serve(only(http.MethodPost, s.bulk))))
+	s.mux.Handle(b+"/ServiceProviderConfig", s.serve(only(http.MethodGet, s.serviceProviderConfig)))
+	s.mux.Handle(b+"/ResourceTypes", s.serve(only(http.MethodGet, s.resourceTypes)))
+	s.mux.Handle(b+"/ResourceTypes/{id}", s.serve(only(http.MethodGet, s.resourceType)))
+	s.mux.Handle(b+"/Schemas", s.serve(only(http.MethodGet, s.schemas)))
+	s.mux.Handle(b+"/Schemas/{id}", s.serve(only(http.MethodGet, s.schema)))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
@@ -184,9 +184,9 @@ func (s *Server) routes() {
 	if !s.cfg.MetricsElsewhere {
 		s.mux.Handle("GET /metrics", s.metrics.handler)
 	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, scimerr.NotFound("no endpoint at %s", r.URL.Path))
-	})
+	s.mux.Handle("/", s.serve(func(r *http.Request) (response, error) {
+		return response{}, scimerr.NotFound("no endpoint at %s", r.URL.Path)
+	}))
 }
 
 // ServeHTTP serves a request. The request id, the log line, panic
@@ -274,15 +274,3 @@ func (s *Server) InternalError(w http.ResponseWriter, r *http.Request) {
 // BasePath is where the SCIM endpoints are: "" or a path such as
 // "/scim/v2", without a trailing slash.
 func (s *Server) BasePath() string { return s.cfg.BasePath }
-
-// only restricts a handler to one method (405 otherwise).
-func (s *Server) only(method string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
-			w.Header().Set("Allow", method)
-			s.fail(w, r, scimerr.New(http.StatusMethodNotAllowed, "", "%s is not allowed here; use %s", r.Method, method))
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
