@@ -109,21 +109,21 @@ func TestVerifyRefuses(t *testing.T) {
 			}},
 		{name: "user soft-deleted", reason: access.ReasonRevoked,
 			change: func(e *env, u string, _ store.Credential) {
-				if err := e.prov.Delete(e.ctx, e.workspace("acme"), schema.UserType, u, ""); err != nil {
+				if _, err := e.prov.Delete(e.ctx, e.workspace("acme"), schema.UserType, u, ""); err != nil {
 					t.Fatal(err)
 				}
 			}},
 		{name: "user soft-deleted, keys kept", reason: access.ReasonUserDeleted,
 			setup: func(e *env) { e.configure(func(c *store.WorkspaceConfig) { c.RevokeKeysOnDeactivate = false }) },
 			change: func(e *env, u string, _ store.Credential) {
-				if err := e.prov.Delete(e.ctx, e.workspace("acme"), schema.UserType, u, ""); err != nil {
+				if _, err := e.prov.Delete(e.ctx, e.workspace("acme"), schema.UserType, u, ""); err != nil {
 					t.Fatal(err)
 				}
 			}},
 		{name: "user purged after a soft delete, keys kept", reason: access.ReasonUnknown,
 			setup: func(e *env) { e.configure(func(c *store.WorkspaceConfig) { c.RevokeKeysOnDeactivate = false }) },
 			change: func(e *env, u string, _ store.Credential) {
-				if err := e.prov.Delete(e.ctx, e.workspace("acme"), schema.UserType, u, ""); err != nil {
+				if _, err := e.prov.Delete(e.ctx, e.workspace("acme"), schema.UserType, u, ""); err != nil {
 					t.Fatal(err)
 				}
 				if _, err := e.prov.Purge(e.ctx, e.workspace("acme"), u); err != nil {
@@ -133,7 +133,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{name: "user deleted for good", reason: access.ReasonUnknown,
 			setup: func(e *env) { e.configure(func(c *store.WorkspaceConfig) { c.DeleteMode = store.DeleteHard }) },
 			change: func(e *env, u string, _ store.Credential) {
-				if err := e.prov.Delete(e.ctx, e.workspace("acme"), schema.UserType, u, ""); err != nil {
+				if _, err := e.prov.Delete(e.ctx, e.workspace("acme"), schema.UserType, u, ""); err != nil {
 					t.Fatal(err)
 				}
 			}},
@@ -266,7 +266,7 @@ func TestAccessFollowsChanges(t *testing.T) {
 	want("[viewer]", "[group:r&d group:r&d/engineering]", "[{group:r&d member} {group:r&d/engineering member}]")
 	e.patch(schema.GroupType, eng, patch.Operation{Op: "replace", Path: "displayName", Value: "Platform"})
 	want("[viewer]", "[group:r&d group:r&d/platform]", "[{group:r&d member} {group:r&d/platform member}]")
-	if err := e.prov.Delete(e.ctx, e.workspace("acme"), schema.GroupType, parent, ""); err != nil {
+	if _, err := e.prov.Delete(e.ctx, e.workspace("acme"), schema.GroupType, parent, ""); err != nil {
 		t.Fatal(err)
 	}
 	want("[viewer]", "[group:platform]", "[{group:platform member}]")

@@ -112,7 +112,7 @@ func (e *env) user(userName string) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return r.ID
+	return r.Resource.ID
 }
 
 // group provisions a group of acme with the given members.
@@ -126,7 +126,7 @@ func (e *env) group(name string, members ...string) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return r.ID
+	return r.Resource.ID
 }
 
 // patch applies SCIM PATCH operations to a resource of acme, as an

@@ -47,7 +47,7 @@ func TestRefusedOnAnotherReplica(t *testing.T) {
 			a.patch(schema.UserType, u, patch.Operation{Op: "replace", Path: "active", Value: false})
 		}, access.ReasonRevoked},
 		{"user deleted", func(u string, _ store.Credential) {
-			if err := a.prov.Delete(a.ctx, a.workspace("acme"), schema.UserType, u, ""); err != nil {
+			if _, err := a.prov.Delete(a.ctx, a.workspace("acme"), schema.UserType, u, ""); err != nil {
 				t.Fatal(err)
 			}
 		}, access.ReasonRevoked},

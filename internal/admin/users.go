@@ -124,7 +124,7 @@ func reactivateUser(h *Handler, c *call) (int, any, error) {
 		return 0, nil, userError(id, err)
 	}
 	c.workspaceID, c.target = w.ID, id
-	return http.StatusOK, userOut(r), nil
+	return http.StatusOK, userOut(r.Resource), nil
 }
 
 // restoreUser brings back a soft-deleted user within its grace period,

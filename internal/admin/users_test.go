@@ -77,7 +77,7 @@ func TestUserLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return r.ID
+		return r.Resource.ID
 	}
 	ada, bob := create("ada@acme.test"), create("bob@acme.test")
 	if _, err := svc.Patch(e.ctx, ws, schema.UserType, ada, "", []patch.Operation{{Op: "replace", Path: "active", Value: false}}, false); err != nil {
@@ -91,7 +91,7 @@ func TestUserLifecycle(t *testing.T) {
 	e.do("POST", "workspaces/acme/users/usr_nobody/reactivate", "").wantError(http.StatusNotFound, CodeUserNotFound)
 
 	// Soft delete, list, restore.
-	if err := svc.Delete(e.ctx, ws, schema.UserType, bob, ""); err != nil {
+	if _, err := svc.Delete(e.ctx, ws, schema.UserType, bob, ""); err != nil {
 		t.Fatal(err)
 	}
 	list := e.do("GET", "workspaces/acme/users/deleted", "").want(http.StatusOK)["users"].([]any)
@@ -105,7 +105,7 @@ func TestUserLifecycle(t *testing.T) {
 	e.do("POST", "workspaces/acme/users/"+bob+"/restore", "").wantError(http.StatusNotFound, CodeUserNotFound)
 
 	// A userName taken in the meantime keeps a user from coming back.
-	if err := svc.Delete(e.ctx, ws, schema.UserType, bob, ""); err != nil {
+	if _, err := svc.Delete(e.ctx, ws, schema.UserType, bob, ""); err != nil {
 		t.Fatal(err)
 	}
 	create("BOB@acme.test")
@@ -178,27 +178,27 @@ func TestInvitedUserSeats(t *testing.T) {
 	if _, err := svc.Create(e.ctx, &ws, schema.UserType, map[string]any{"userName": "eve@acme.test"}); !errors.As(err, &se) || se.Status != http.StatusForbidden {
 		t.Errorf("a SCIM user beyond the seats, one of them an invited user's: %v, want a 403", err)
 	}
-	contains(t, e.do("POST", "workspaces/acme/users/"+cy.ID+"/reactivate", "").wantError(http.StatusForbidden, CodeSeatLimit), "seat")
+	contains(t, e.do("POST", "workspaces/acme/users/"+cy.Resource.ID+"/reactivate", "").wantError(http.StatusForbidden, CodeSeatLimit), "seat")
 	if list := e.do("GET", "workspaces/acme/users/invited", "").want(http.StatusOK)["users"].([]any); len(list) != 1 {
 		t.Errorf("invited users after refusals: %v", list)
 	}
 
 	// The identity provider adopts bob: one seat, as before.
 	linked, err := svc.Create(e.ctx, &ws, schema.UserType, map[string]any{"userName": "bob@acme.test"})
-	if err != nil || linked.ID != bob["id"] {
+	if err != nil || linked.Resource.ID != bob["id"] {
 		t.Fatalf("link: %+v, %v; want id %v", linked, err, bob["id"])
 	}
 	e.do("POST", "workspaces/acme/users", `{"user_name": "dee@acme.test"}`).wantError(http.StatusForbidden, CodeSeatLimit)
 
 	// A deactivation frees a seat for an invite, and deleting the invited
 	// user frees it again.
-	if _, err := svc.Patch(e.ctx, &ws, schema.UserType, ada.ID, "", []patch.Operation{{Op: "replace", Path: "active", Value: false}}, false); err != nil {
+	if _, err := svc.Patch(e.ctx, &ws, schema.UserType, ada.Resource.ID, "", []patch.Operation{{Op: "replace", Path: "active", Value: false}}, false); err != nil {
 		t.Fatal(err)
 	}
 	dee := e.do("POST", "workspaces/acme/users", `{"user_name": "dee@acme.test"}`).want(http.StatusCreated)
-	e.do("POST", "workspaces/acme/users/"+cy.ID+"/reactivate", "").wantError(http.StatusForbidden, CodeSeatLimit)
+	e.do("POST", "workspaces/acme/users/"+cy.Resource.ID+"/reactivate", "").wantError(http.StatusForbidden, CodeSeatLimit)
 	e.do("DELETE", "workspaces/acme/users/invited/"+dee["id"].(string), "").want(http.StatusNoContent)
-	e.do("POST", "workspaces/acme/users/"+cy.ID+"/reactivate", "").want(http.StatusOK)
+	e.do("POST", "workspaces/acme/users/"+cy.Resource.ID+"/reactivate", "").want(http.StatusOK)
 }
 
 // TestDeleteInvitedUser checks that deleting an invited user revokes its
@@ -276,12 +276,12 @@ func TestDeleteInvitedUser(t *testing.T) {
 	}{
 		{"workspaces/acme/users/invited/" + ada, http.StatusNotFound, CodeUserNotFound, "no invited user"},
 		{"workspaces/acme/users/invited/usr_nobody", http.StatusNotFound, CodeUserNotFound, "GET /admin/v1/workspaces/acme/users/invited lists them"},
-		{"workspaces/acme/users/invited/" + scim.ID, http.StatusNotFound, CodeUserNotFound, "identity provider"},
+		{"workspaces/acme/users/invited/" + scim.Resource.ID, http.StatusNotFound, CodeUserNotFound, "identity provider"},
 		{"workspaces/nope/users/invited/" + ada, http.StatusNotFound, CodeWorkspaceNotFound, "nope"},
 	} {
 		contains(t, e.do("DELETE", tt.path, "").wantError(tt.status, tt.code), tt.says)
 	}
-	if _, err := e.st.Resource(e.ctx, e.acmeID, "User", scim.ID, false); err != nil {
+	if _, err := e.st.Resource(e.ctx, e.acmeID, "User", scim.Resource.ID, false); err != nil {
 		t.Errorf("SCIM user after a refused deletion: %v", err)
 	}
 	e.do("GET", "workspaces/acme/users/invited/"+ada, "").wantError(http.StatusMethodNotAllowed, CodeMethodNotAllowed)
@@ -298,7 +298,7 @@ func TestDeleteSuspendedUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ada := r.ID
+	ada := r.Resource.ID
 	iss := access.NewIssuer(access.Config{Store: e.st, Hasher: e.hasher})
 	if _, _, err := iss.IssueAPIKey(e.ctx, e.acmeID, ada, "ci", time.Time{}); err != nil {
 		t.Fatal(err)
@@ -369,7 +369,7 @@ func TestUserDisplayName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Patch(e.ctx, ws, schema.UserType, r.ID, "", []patch.Operation{{Op: "replace", Path: "displayName", Value: "Countess"}}, false); err != nil {
+	if _, err := svc.Patch(e.ctx, ws, schema.UserType, r.Resource.ID, "", []patch.Operation{{Op: "replace", Path: "displayName", Value: "Countess"}}, false); err != nil {
 		t.Fatal(err)
 	}
 	users := e.do("GET", "workspaces/acme/users", "").want(http.StatusOK)["users"].([]any)

@@ -81,7 +81,7 @@ func testDisplayNames(t *testing.T, e *env) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key := e.do("POST", "workspaces/acme/users/"+r.ID+"/api-keys", `{"name":"ci"}`).want(http.StatusCreated)["key"].(string)
+		key := e.do("POST", "workspaces/acme/users/"+r.Resource.ID+"/api-keys", `{"name":"ci"}`).want(http.StatusCreated)["key"].(string)
 		if v, ev := shown(key, after); v != tt.want || ev != "user.created "+tt.want {
 			t.Errorf("%s: verified as %q, event %q; want %q", tt.name, v, ev, tt.want)
 		}
@@ -91,26 +91,26 @@ func testDisplayNames(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := e.do("POST", "workspaces/acme/users/"+ada.ID+"/api-keys", `{"name":"ci"}`).want(http.StatusCreated)["key"].(string)
+	key := e.do("POST", "workspaces/acme/users/"+ada.Resource.ID+"/api-keys", `{"name":"ci"}`).want(http.StatusCreated)["key"].(string)
 
 	setSync(false)
 	after := e.last()
-	replace(ada.ID, "displayName", "Countess")
+	replace(ada.Resource.ID, "displayName", "Countess")
 	if v, ev := shown(key, after); v != "Ada Lovelace" || ev != "" {
 		t.Errorf("without sync, after the display name changed: verified as %q, event %q; want Ada Lovelace and no event", v, ev)
 	}
-	replace(ada.ID, "title", "Analyst")
+	replace(ada.Resource.ID, "title", "Analyst")
 	if v, ev := shown(key, after); v != "Ada Lovelace" || ev != "user.updated Ada Lovelace" {
 		t.Errorf("without sync, after another change: verified as %q, event %q; want Ada Lovelace", v, ev)
 	}
 
 	setSync(true)
 	after = e.last()
-	replace(ada.ID, "displayName", "Ada King")
+	replace(ada.Resource.ID, "displayName", "Ada King")
 	if v, ev := shown(key, after); v != "Ada King" || ev != "user.updated Ada King" {
 		t.Errorf("with sync: verified as %q, event %q; want Ada King", v, ev)
 	}
-	e.patchUser(ada.ID, patch.Operation{Op: "remove", Path: "displayName"})
+	e.patchUser(ada.Resource.ID, patch.Operation{Op: "remove", Path: "displayName"})
 	if v, _ := shown(key, after); v != "<nil>" {
 		t.Errorf("with sync, after the names went: verified as %q, want none", v)
 	}

@@ -94,7 +94,7 @@ func (e *env) user(userName string) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return r.ID
+	return r.Resource.ID
 }
 
 // workspace returns acme as stored now.

@@ -85,7 +85,7 @@ func testInvitedUsers(t *testing.T, e *env) {
 	// at once the provider's view of the user.
 	ws := e.workspace()
 	linked, err := e.prov.Create(e.ctx, ws, schema.UserType, map[string]any{"userName": "Bob@acme.test", "displayName": "Bob Smith", "active": true})
-	if err != nil || linked.ID != bob {
+	if err != nil || linked.Resource.ID != bob {
 		t.Fatalf("link: %+v, %v; want id %s", linked, err, bob)
 	}
 	if got, want := e.verifiedUser(key["key"].(string)), bob+" Bob@acme.test Bob Smith true [editor] []"; got != want {

@@ -76,13 +76,13 @@ func TestVerifyRefuses(t *testing.T) {
 			func(e *env, _ string) { e.patchUser(e.ada, deactivate) }, access.ReasonUserInactive},
 		{"user deleted, keys kept", func(c *store.WorkspaceConfig) { c.RevokeKeysOnDeactivate = false },
 			func(e *env, _ string) {
-				if err := e.prov.Delete(e.ctx, e.workspace(), schema.UserType, e.ada, ""); err != nil {
+				if _, err := e.prov.Delete(e.ctx, e.workspace(), schema.UserType, e.ada, ""); err != nil {
 					t.Fatal(err)
 				}
 			}, access.ReasonUserDeleted},
 		{"user deleted for good", func(c *store.WorkspaceConfig) { c.DeleteMode = store.DeleteHard },
 			func(e *env, _ string) {
-				if err := e.prov.Delete(e.ctx, e.workspace(), schema.UserType, e.ada, ""); err != nil {
+				if _, err := e.prov.Delete(e.ctx, e.workspace(), schema.UserType, e.ada, ""); err != nil {
 					t.Fatal(err)
 				}
 			}, access.ReasonUnknown},
@@ -119,7 +119,7 @@ func TestVerifyOtherWorkspace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, _, err := e.iss.IssueAPIKey(e.ctx, other.ID, r.ID, "ci", time.Time{})
+	theirs, _, err := e.iss.IssueAPIKey(e.ctx, other.ID, r.Resource.ID, "ci", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

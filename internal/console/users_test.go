@@ -33,8 +33,8 @@ func (u *users) create(name, displayName string) string {
 	if err != nil {
 		u.e.t.Fatal(err)
 	}
-	u.ids[name] = r.ID
-	return r.ID
+	u.ids[name] = r.Resource.ID
+	return r.Resource.ID
 }
 
 func (u *users) suspend(name string) {
@@ -48,7 +48,7 @@ func (u *users) suspend(name string) {
 func (u *users) delete(name string) {
 	u.e.t.Helper()
 	ws, _ := u.e.st.WorkspaceBySlug(u.e.ctx, "acme")
-	if err := u.svc.Delete(u.e.ctx, &ws, schema.UserType, u.ids[name], ""); err != nil {
+	if _, err := u.svc.Delete(u.e.ctx, &ws, schema.UserType, u.ids[name], ""); err != nil {
 		u.e.t.Fatal(err)
 	}
 }

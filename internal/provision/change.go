@@ -10,7 +10,8 @@ import (
 // before and after, and the group members added and removed. Before is nil
 // for a create, After nil for a delete. For member changes made without
 // reading the group, Added and Removed are what was asked for, and a
-// request that cleared the group is marked Cleared.
+// request that cleared the group is marked Cleared. Stores may run update
+// closures more than once, so writes assign every field, never append.
 type Change struct {
 	Before, After  map[string]any
 	Added, Removed []string
@@ -21,21 +22,11 @@ type Change struct {
 	Audited bool
 }
 
-type changeKey struct{}
-
-// WithChange returns a context in which writes describe what they did in
-// c. Stores may run update closures more than once, so every field is
-// assigned, never appended to.
-func WithChange(ctx context.Context, c *Change) context.Context {
-	return context.WithValue(ctx, changeKey{}, c)
-}
-
-// changeOf returns the Change to fill in, or a throwaway one.
-func changeOf(ctx context.Context) *Change {
-	if c, ok := ctx.Value(changeKey{}).(*Change); ok {
-		return c
-	}
-	return &Change{}
+// A Result is what a write did: the resource as stored and the change,
+// for the audit log.
+type Result struct {
+	Resource *store.Resource
+	Change   Change
 }
 
 // An Auditor makes the audit log entry of a write that changed the

@@ -191,21 +191,21 @@ func (s *Service) decode(rt *schema.ResourceType, body map[string]any) (map[stri
 }
 
 // Create creates a resource from a client's document (RFC 7644 §3.3).
-func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, body map[string]any) (*store.Resource, error) {
+func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, body map[string]any) (Result, error) {
 	doc, err := s.decode(rt, body)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	guard, err := s.guardRoles(ctx, ws, rt, "")
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	if err := guard.check(nil, doc); err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	if rt == schema.UserType {
 		if err := s.checkManager(ctx, ws, nil, doc); err != nil {
-			return nil, err
+			return Result{}, err
 		}
 	}
 	r := &store.Resource{Type: rt.ID, ID: id.New(idPrefix(rt)), WorkspaceID: ws.ID, Doc: doc}
@@ -217,8 +217,8 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 			r.Members = append(r.Members, store.Member{Value: m})
 		}
 	}
-	c := changeOf(ctx)
-	*c = Change{After: r.Doc, Added: memberIDs(r.Members)}
+	res := Result{Resource: r, Change: Change{After: r.Doc, Added: memberIDs(r.Members)}}
+	c := &res.Change
 	linked := false
 	if rt == schema.UserType && ws.Config.AllowLinking {
 		// A user the application invited itself may have the userName
@@ -227,21 +227,23 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 		case err == nil:
 			linked = true
 		case !errors.Is(err, store.ErrNotFound):
-			return nil, storeError(rt, r.ID, err)
+			return Result{}, storeError(rt, r.ID, err)
 		}
 	}
 	if !linked {
 		fx := store.Effects{Events: createdEvents(rt, r)}
 		audit(ctx, r.ID, c, &fx)
 		if err := s.store.CreateResource(ctx, r, fx); err != nil {
-			return nil, storeError(rt, r.ID, err)
+			return Result{}, storeError(rt, r.ID, err)
 		}
 	}
 	if rt == schema.GroupType && len(r.Members) > 0 {
 		// Members' types and display names come from the members.
-		return s.Get(ctx, ws, rt, r.ID, true)
+		if res.Resource, err = s.Get(ctx, ws, rt, r.ID, true); err != nil {
+			return Result{}, err
+		}
 	}
-	return r, nil
+	return res, nil
 }
 
 // link makes the user r the invited user (see store.AccessStore) with its
@@ -270,10 +272,10 @@ func (s *Service) Get(ctx context.Context, ws *store.Workspace, rt *schema.Resou
 // Replace replaces a resource with a client's document (RFC 7644 §3.5.1).
 // Attributes the document leaves out are cleared; read-only ones are
 // ignored; immutable ones may not change.
-func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string, body map[string]any) (*store.Resource, error) {
+func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string, body map[string]any) (Result, error) {
 	doc, err := s.decode(rt, body)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	var mc *store.MemberChange
 	if rt == schema.GroupType {
@@ -281,9 +283,9 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 	}
 	guard, err := s.guardRoles(ctx, ws, rt, resID)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
-	c := changeOf(ctx)
+	c := &Change{}
 	r, err := s.store.UpdateResource(ctx, ws.ID, rt.ID, resID, true, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
@@ -315,7 +317,16 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 		audit(ctx, resID, c, &up.Effects)
 		return up, nil
 	})
-	return r, storeError(rt, resID, err)
+	return result(r, c, storeError(rt, resID, err))
+}
+
+// result is the Result of a write that stored r with the change c, or
+// failed with err.
+func result(r *store.Resource, c *Change, err error) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Resource: r, Change: *c}, nil
 }
 
 // checkImmutable refuses a change to an immutable attribute that has a
@@ -340,14 +351,14 @@ func checkImmutable(rt *schema.ResourceType, old, doc map[string]any) error {
 // members costs time in proportion to the members named, not the group's
 // size, unless an operation needs the full list (a filter on members other
 // than by value).
-func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string, ops []patch.Operation, load bool) (*store.Resource, error) {
+func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string, ops []patch.Operation, load bool) (Result, error) {
 	if len(ops) == 0 {
-		return nil, scimerr.BadRequest(scimerr.InvalidValue, "a PATCH request needs at least one operation in \"Operations\"")
+		return Result{}, scimerr.BadRequest(scimerr.InvalidValue, "a PATCH request needs at least one operation in \"Operations\"")
 	}
 	if rt == schema.GroupType {
 		delta, rest, ok, err := patch.SplitMembers(rt, ops)
 		if err != nil {
-			return nil, err
+			return Result{}, err
 		}
 		if ok {
 			return s.patchGroupDelta(ctx, ws, rt, resID, ifMatch, delta, rest, load)
@@ -355,9 +366,9 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 	}
 	guard, err := s.guardRoles(ctx, ws, rt, resID)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
-	c := changeOf(ctx)
+	c := &Change{}
 	r, err := s.store.UpdateResource(ctx, ws.ID, rt.ID, resID, load || rt == schema.GroupType, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
@@ -408,17 +419,17 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 		audit(ctx, resID, c, &up.Effects)
 		return up, nil
 	})
-	return r, storeError(rt, resID, err)
+	return result(r, c, storeError(rt, resID, err))
 }
 
-func (s *Service) patchGroupDelta(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string, delta patch.MemberDelta, rest []patch.Operation, load bool) (*store.Resource, error) {
+func (s *Service) patchGroupDelta(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string, delta patch.MemberDelta, rest []patch.Operation, load bool) (Result, error) {
 	mc := &store.MemberChange{Replace: delta.Clear, Remove: delta.Remove}
 	for _, m := range delta.Add {
 		if v, _ := m["value"].(string); v != "" {
 			mc.Add = append(mc.Add, v)
 		}
 	}
-	c := changeOf(ctx)
+	c := &Change{}
 	r, err := s.store.UpdateResource(ctx, ws.ID, rt.ID, resID, load, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
@@ -453,7 +464,7 @@ func (s *Service) patchGroupDelta(ctx context.Context, ws *store.Workspace, rt *
 		}
 		return up, nil
 	})
-	return r, storeError(rt, resID, err)
+	return result(r, c, storeError(rt, resID, err))
 }
 
 func withMembers(r *store.Resource) map[string]any {
@@ -500,9 +511,9 @@ func diffMembers(before, after []string) *store.MemberChange {
 	return mc
 }
 
-// Delete deletes a resource (RFC 7644 §3.6).
-func (s *Service) Delete(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string) error {
-	c := changeOf(ctx)
+// Delete deletes a resource (RFC 7644 §3.6) and returns the change.
+func (s *Service) Delete(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string) (Change, error) {
+	c := &Change{}
 	err := s.store.DeleteResource(ctx, ws.ID, rt.ID, resID, func(cur *store.Resource) (*store.Deletion, error) {
 		*c = Change{Before: cur.Doc}
 		if err := checkIfMatch(ifMatch, cur); err != nil {
@@ -512,7 +523,10 @@ func (s *Service) Delete(ctx context.Context, ws *store.Workspace, rt *schema.Re
 		audit(ctx, resID, c, &d.Effects)
 		return d, nil
 	})
-	return storeError(rt, resID, err)
+	if err != nil {
+		return Change{}, storeError(rt, resID, err)
+	}
+	return *c, nil
 }
 
 // List returns one page of resources.

@@ -31,7 +31,7 @@ func TestPurgeDue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Delete(ctx, &ws, schema.UserType, u.ID, ""); err != nil {
+	if _, err := svc.Delete(ctx, &ws, schema.UserType, u.Resource.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	run := func() {
@@ -49,11 +49,11 @@ func TestPurgeDue(t *testing.T) {
 		t.Fatalf("not purged after the grace period: %v", d)
 	}
 	page, err := st.QueryAudit(ctx, store.AuditQuery{Action: "user.purge"})
-	if err != nil || len(page.Entries) != 1 || page.Entries[0].Target != u.ID || page.Entries[0].Channel != "effect" {
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].Target != u.Resource.ID || page.Entries[0].Channel != "effect" {
 		t.Errorf("audit: %+v, %v", page.Entries, err)
 	}
 	evs, _ := st.Events(ctx, ws.ID, 0, 100)
-	if last := evs[len(evs)-1]; last.Type != provision.EventUserPurged || last.Subject != u.ID {
+	if last := evs[len(evs)-1]; last.Type != provision.EventUserPurged || last.Subject != u.Resource.ID {
 		t.Errorf("last event %s %s", last.Type, last.Subject)
 	}
 }

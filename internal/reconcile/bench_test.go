@@ -57,14 +57,14 @@ func BenchmarkRoleLag(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		users[i] = u.ID
+		users[i] = u.Resource.ID
 	}
 	time.Sleep(100 * time.Millisecond) // let the creations' recomputations pass
 	b.ResetTimer()
 	for _, u := range users {
 		want.Store(u)
 		op := patch.Operation{Op: "add", Path: "members", Value: []any{map[string]any{"value": u}}}
-		if _, err := svc.Patch(ctx, &ws, schema.GroupType, g.ID, "", []patch.Operation{op}, false); err != nil {
+		if _, err := svc.Patch(ctx, &ws, schema.GroupType, g.Resource.ID, "", []patch.Operation{op}, false); err != nil {
 			b.Fatal(err)
 		}
 		<-changed

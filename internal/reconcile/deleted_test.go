@@ -94,7 +94,7 @@ func TestUserDeletedWhileRecomputed(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return r.ID
+				return r.Resource.ID
 			}
 			st := &deletingStore{Store: real, victim: "ada", deleted: make(chan struct{})}
 			var log syncBuffer

@@ -92,7 +92,7 @@ func (e *env) create(rt *schema.ResourceType, body map[string]any) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return r.ID
+	return r.Resource.ID
 }
 
 func (e *env) patch(rt *schema.ResourceType, id string, ops ...patch.Operation) {
@@ -286,12 +286,12 @@ func TestGroupChangesRecomputeTheirUsers(t *testing.T) {
 			e.patch(schema.GroupType, id["Staff"], patch.Operation{Op: "replace", Path: "externalId", Value: "00g1"})
 		}, map[string]store.UserRoles{"cy": roleSet([]string{"billing"}, "group:staff")}, []string{"ada", "bob", "zed"}},
 		{"delete a group", nil, func(e *env, id map[string]string) {
-			if err := e.svc.Delete(e.ctx, &e.ws, schema.GroupType, id["Engineering"], ""); err != nil {
+			if _, err := e.svc.Delete(e.ctx, &e.ws, schema.GroupType, id["Engineering"], ""); err != nil {
 				e.t.Fatal(err)
 			}
 		}, map[string]store.UserRoles{"ada": roleSet(viewer), "bob": roleSet(viewer, "group:platform")}, []string{"cy", "zed"}},
 		{"delete a user", nil, func(e *env, id map[string]string) {
-			if err := e.svc.Delete(e.ctx, &e.ws, schema.UserType, id["ada"], ""); err != nil {
+			if _, err := e.svc.Delete(e.ctx, &e.ws, schema.UserType, id["ada"], ""); err != nil {
 				e.t.Fatal(err)
 			}
 		}, nil, []string{"bob", "cy", "zed"}},

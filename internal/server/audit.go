@@ -25,7 +25,7 @@ type record struct {
 	action        string
 	target        string
 	err           *scimerr.Error
-	change        provision.Change
+	change        *provision.Change // what a write changed
 	// written says the handler wrote its own entries (bulk: one per
 	// operation), so the request needs none.
 	written bool
@@ -61,7 +61,7 @@ func isWrite(method string) bool {
 // AuditReads. A successful write stored its entry itself (see
 // auditWrite).
 func (s *Server) audit(r *http.Request, rec *record, status int, start time.Time) {
-	if s.cfg.Audit == nil || rec.auth == nil || rec.written || (status < 400 && rec.change.Audited) {
+	if s.cfg.Audit == nil || rec.auth == nil || rec.written || (status < 400 && rec.change != nil && rec.change.Audited) {
 		return
 	}
 	if !s.cfg.AuditReads && !isWrite(r.Method) && status < 400 && !strings.HasSuffix(rec.action, "search") {
@@ -71,7 +71,7 @@ func (s *Server) audit(r *http.Request, rec *record, status int, start time.Time
 		method: r.Method, path: r.URL.Path,
 		action: rec.action, target: rec.target,
 		status: status, start: start,
-		change: &rec.change, err: rec.err,
+		change: rec.change, err: rec.err,
 	})
 }
 

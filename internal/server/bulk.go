@@ -13,7 +13,6 @@ import (
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
-	"github.com/scimd/scimd/internal/store"
 )
 
 type bulkOperation struct {
@@ -240,8 +239,6 @@ func (s *Server) bulkOne(r *http.Request, op bulkOperation, data json.RawMessage
 	if rt, id, err := bulkPath(op.Path); err == nil {
 		ev.action, ev.target = audit.Action(method, rt.ID, id != ""), id
 	}
-	change := &provision.Change{}
-	r = r.WithContext(provision.WithChange(r.Context(), change))
 	res, err := s.bulkDo(r.WithContext(s.auditWrite(r, ev)), op, data)
 	rec := recordOf(r.Context())
 	if s.cfg.Audit == nil || rec.auth == nil {
@@ -255,10 +252,10 @@ func (s *Server) bulkOne(r *http.Request, op bulkOperation, data json.RawMessage
 	case err != nil:
 		ev.err = scimerr.From(err)
 		ev.status = ev.err.Status
-	case change.Audited:
+	case res.change.Audited:
 		return res, nil // stored with the write
 	default:
-		ev.status, ev.change = res.status, change
+		ev.status, ev.change = res.status, res.change
 	}
 	s.writeAudit(r, rec, ev)
 	return res, err
@@ -288,7 +285,7 @@ func (s *Server) bulkDo(r *http.Request, op bulkOperation, data json.RawMessage)
 	if (method == http.MethodPost) != (id == "") {
 		return response{}, scimerr.BadRequest(scimerr.InvalidValue, "%s needs a path like %s", method, map[bool]string{true: "/Users", false: "/Users/{id}"}[method == http.MethodPost])
 	}
-	var wrote *store.Resource
+	var wrote provision.Result
 	switch method {
 	case http.MethodPost, http.MethodPut:
 		var body map[string]any
@@ -313,18 +310,18 @@ func (s *Server) bulkDo(r *http.Request, op bulkOperation, data json.RawMessage)
 		}
 		wrote, err = s.svc.Patch(ctx, ws, rt, id, op.Version, body.Operations, false)
 	case http.MethodDelete:
-		err = s.svc.Delete(ctx, ws, rt, id, op.Version)
+		wrote.Change, err = s.svc.Delete(ctx, ws, rt, id, op.Version)
 	default:
 		err = scimerr.BadRequest(scimerr.InvalidValue, "method %q is not one of POST, PUT, PATCH, DELETE", op.Method)
 	}
 	if err != nil {
 		return response{}, err
 	}
-	res := response{status: bulkStatus(method)}
-	if wrote != nil {
-		res.target = wrote.ID
-		res.location = s.baseURL(r) + rt.Endpoint + "/" + wrote.ID
-		res.etag = provision.ETag(wrote.Version)
+	res := response{status: bulkStatus(method), change: &wrote.Change}
+	if wrote.Resource != nil {
+		res.target = wrote.Resource.ID
+		res.location = s.baseURL(r) + rt.Endpoint + "/" + wrote.Resource.ID
+		res.etag = provision.ETag(wrote.Resource.Version)
 	}
 	return res, nil
 }

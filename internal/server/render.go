@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -30,9 +31,10 @@ type response struct {
 	etag     string // the ETag header, if any
 	location string // the Location header, if any
 	body     any    // the JSON body; nil for none
-	// target is the resource a write wrote, for the audit log, if the
-	// path does not name it.
+	// For the audit log: the resource a write wrote, if the path does
+	// not name it, and the change it made.
 	target string
+	change *provision.Change
 }
 
 // okBody is a 200 response with body.
@@ -56,8 +58,10 @@ func (s *Server) serve(h handler) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		if res.target != "" {
-			recordOf(r.Context()).target = res.target
+		if res.target != "" || res.change != nil {
+			rec := recordOf(r.Context())
+			rec.target = cmp.Or(res.target, rec.target)
+			rec.change = res.change
 		}
 		if res.etag != "" {
 			w.Header().Set("ETag", res.etag)

@@ -60,10 +60,11 @@ func (s *Server) item(rt *schema.ResourceType) handler {
 		case http.MethodPatch:
 			return s.patch(r, rt, id)
 		case http.MethodDelete:
-			if err := s.svc.Delete(s.writing(r, http.StatusNoContent), workspace(r.Context()), rt, id, r.Header.Get("If-Match")); err != nil {
+			c, err := s.svc.Delete(s.writing(r, http.StatusNoContent), workspace(r.Context()), rt, id, r.Header.Get("If-Match"))
+			if err != nil {
 				return response{}, err
 			}
-			return response{status: http.StatusNoContent}, nil
+			return response{status: http.StatusNoContent, change: &c}, nil
 		}
 		return response{}, notAllowed("GET, PUT, PATCH, DELETE", "%s is not allowed on a %s", r.Method, rt.ID)
 	}
@@ -107,6 +108,13 @@ func (s *Server) resource(r *http.Request, rt *schema.ResourceType, res *store.R
 	return out
 }
 
+// written is the response to a write that answers with the resource.
+func (s *Server) written(r *http.Request, rt *schema.ResourceType, wrote provision.Result, sel schema.Selection, status int) response {
+	out := s.resource(r, rt, wrote.Resource, sel, status)
+	out.change = &wrote.Change
+	return out
+}
+
 func (s *Server) get(r *http.Request, rt *schema.ResourceType, id string) (response, error) {
 	sel, err := selection(rt, r)
 	if err != nil {
@@ -134,12 +142,12 @@ func (s *Server) create(r *http.Request, rt *schema.ResourceType) (response, err
 	if err := s.decode(r, &body); err != nil {
 		return response{}, err
 	}
-	res, err := s.svc.Create(s.writing(r, http.StatusCreated), workspace(r.Context()), rt, body)
+	wrote, err := s.svc.Create(s.writing(r, http.StatusCreated), workspace(r.Context()), rt, body)
 	if err != nil {
 		return response{}, err
 	}
-	out := s.resource(r, rt, res, sel, http.StatusCreated)
-	out.target = res.ID
+	out := s.written(r, rt, wrote, sel, http.StatusCreated)
+	out.target = wrote.Resource.ID
 	return out, nil
 }
 
@@ -152,11 +160,11 @@ func (s *Server) replace(r *http.Request, rt *schema.ResourceType, id string) (r
 	if err := s.decode(r, &body); err != nil {
 		return response{}, err
 	}
-	res, err := s.svc.Replace(s.writing(r, http.StatusOK), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), body)
+	wrote, err := s.svc.Replace(s.writing(r, http.StatusOK), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), body)
 	if err != nil {
 		return response{}, err
 	}
-	return s.resource(r, rt, res, sel, http.StatusOK), nil
+	return s.written(r, rt, wrote, sel, http.StatusOK), nil
 }
 
 // patchRequest is a PatchOp message (RFC 7644 §3.5.2).
@@ -192,14 +200,14 @@ func (s *Server) patch(r *http.Request, rt *schema.ResourceType, id string) (res
 	if respond {
 		status = http.StatusOK
 	}
-	res, err := s.svc.Patch(s.writing(r, status), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), req.Operations, respond && loads(rt, sel))
+	wrote, err := s.svc.Patch(s.writing(r, status), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), req.Operations, respond && loads(rt, sel))
 	if err != nil {
 		return response{}, err
 	}
 	if !respond {
-		return response{status: http.StatusNoContent, etag: provision.ETag(res.Version)}, nil
+		return response{status: http.StatusNoContent, etag: provision.ETag(wrote.Resource.Version), change: &wrote.Change}, nil
 	}
-	return s.resource(r, rt, res, sel, http.StatusOK), nil
+	return s.written(r, rt, wrote, sel, http.StatusOK), nil
 }
 
 // searchRequest holds listing parameters from a query string or a

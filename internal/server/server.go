@@ -203,7 +203,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	ctx = provision.WithChange(context.WithValue(ctx, recordKey{}, ar), &ar.change)
+	ctx = context.WithValue(ctx, recordKey{}, ar)
 	ctx = store.WithCorrelationID(ctx, ar.correlationID)
 	r = r.WithContext(ctx)
 	defer func() {
