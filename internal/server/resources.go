@@ -115,6 +115,16 @@ func (s *Server) written(r *http.Request, rt *schema.ResourceType, wrote provisi
 	return out
 }
 
+// writeRequest reads the request of a write: the attributes to answer
+// with, and the body into body.
+func (s *Server) writeRequest(r *http.Request, rt *schema.ResourceType, body any) (schema.Selection, error) {
+	sel, err := selection(rt, r)
+	if err != nil {
+		return sel, err
+	}
+	return sel, s.decode(r, body)
+}
+
 func (s *Server) get(r *http.Request, rt *schema.ResourceType, id string) (response, error) {
 	sel, err := selection(rt, r)
 	if err != nil {
@@ -134,12 +144,9 @@ func (s *Server) create(r *http.Request, rt *schema.ResourceType) (response, err
 	if err := allowCreate(r.Context(), rt); err != nil {
 		return response{}, err
 	}
-	sel, err := selection(rt, r)
-	if err != nil {
-		return response{}, err
-	}
 	var body map[string]any
-	if err := s.decode(r, &body); err != nil {
+	sel, err := s.writeRequest(r, rt, &body)
+	if err != nil {
 		return response{}, err
 	}
 	wrote, err := s.svc.Create(s.writing(r, http.StatusCreated), workspace(r.Context()), rt, body)
@@ -152,12 +159,9 @@ func (s *Server) create(r *http.Request, rt *schema.ResourceType) (response, err
 }
 
 func (s *Server) replace(r *http.Request, rt *schema.ResourceType, id string) (response, error) {
-	sel, err := selection(rt, r)
-	if err != nil {
-		return response{}, err
-	}
 	var body map[string]any
-	if err := s.decode(r, &body); err != nil {
+	sel, err := s.writeRequest(r, rt, &body)
+	if err != nil {
 		return response{}, err
 	}
 	wrote, err := s.svc.Replace(s.writing(r, http.StatusOK), workspace(r.Context()), rt, id, r.Header.Get("If-Match"), body)
@@ -177,12 +181,9 @@ type patchRequest struct {
 // unless the request names attributes, so that a member change on a large
 // group never reads its members (RFC 7644 §3.5.2 allows either).
 func (s *Server) patch(r *http.Request, rt *schema.ResourceType, id string) (response, error) {
-	sel, err := selection(rt, r)
-	if err != nil {
-		return response{}, err
-	}
 	var body map[string]json.RawMessage
-	if err := s.decode(r, &body); err != nil {
+	sel, err := s.writeRequest(r, rt, &body)
+	if err != nil {
 		return response{}, err
 	}
 	var req patchRequest
