@@ -69,8 +69,10 @@ type Console struct {
 	log     *slog.Logger
 	now     func() time.Time
 	cookies *sealer
-	pages   map[string]*template.Template
-	handler http.Handler
+	// signedOut holds the sessions ended by signing out.
+	signedOut signOuts
+	pages     map[string]*template.Template
+	handler   http.Handler
 }
 
 // New returns a Console.
@@ -202,17 +204,25 @@ type req struct {
 	c *Console
 	w http.ResponseWriter
 	r *http.Request
-	// token is the signed-in operator's admin token; "" on public pages.
-	token string
+	// session is the id of the operator's sign-in, and token its admin
+	// token; both "" if no one is signed in.
+	session, token string
 	// signedOut is set when the API refused the token: the page is not
 	// rendered, the operator signs in again.
 	signedOut *apiError
 }
 
+// request starts a req, with the sign-in of r if it has one.
+func (c *Console) request(w http.ResponseWriter, r *http.Request) *req {
+	q := &req{c: c, w: w, r: r}
+	q.session, q.token = c.session(r)
+	return q
+}
+
 // public serves a page that needs no sign-in.
 func (c *Console) public(fn func(*req)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		fn(&req{c: c, w: w, r: r, token: c.session(r)})
+		fn(c.request(w, r))
 	}
 }
 
@@ -220,7 +230,7 @@ func (c *Console) public(fn func(*req)) http.HandlerFunc {
 // to sign in.
 func (c *Console) private(fn func(*req)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q := &req{c: c, w: w, r: r, token: c.session(r)}
+		q := c.request(w, r)
 		if q.token == "" {
 			q.redirect(Prefix+"login", "")
 			return

@@ -101,6 +101,15 @@ func newEnvTLS(t testing.TB, tls bool) *env {
 	return e
 }
 
+// otherBrowser returns an env on the same console with a cookie jar of
+// its own, as a second browser is.
+func (e *env) otherBrowser() *env {
+	jar, _ := cookiejar.New(nil)
+	o := &env{t: e.t, ctx: e.ctx, st: e.st, ten: e.ten, srv: e.srv, handler: e.handler, admin: e.admin, adminID: e.adminID, scim: e.scim, scimID: e.scimID, acmeID: e.acmeID}
+	o.client = &http.Client{Transport: e.client.Transport, Jar: jar, CheckRedirect: e.client.CheckRedirect}
+	return o
+}
+
 // advance moves the clock on.
 func (e *env) advance(d time.Duration) { e.now.Add(int64(d)) }
 

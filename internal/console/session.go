@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scimd/scimd/internal/request"
@@ -17,8 +18,8 @@ import (
 // The cookies of the console. Both are sealed (see sealer), HttpOnly,
 // SameSite=Strict and limited to Prefix.
 const (
-	// sessionCookie holds the operator's admin token until the sign-in
-	// ends.
+	// sessionCookie holds the sign-in's id and the operator's admin
+	// token until the sign-in ends.
 	sessionCookie = "scimd_console"
 	// noticeCookie carries a notice from an action to the page it
 	// redirects to.
@@ -79,14 +80,69 @@ func (s *sealer) open(name, sealed string, now time.Time) (string, bool) {
 	return string(plain[8:]), true
 }
 
-// session returns the admin token of the request's sign-in, or "".
-func (c *Console) session(r *http.Request) string {
+// sessionIDLen is the length of a session id: 16 random bytes, base64url.
+const sessionIDLen = 22
+
+// newSessionID returns a random session id.
+func newSessionID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// session returns the id and the admin token of the request's sign-in,
+// or "", "" if there is none: no cookie, one this console did not seal,
+// one expired, or one signed out.
+func (c *Console) session(r *http.Request) (id, token string) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return ""
+		return "", ""
 	}
-	tok, _ := c.cookies.open(sessionCookie, ck.Value, c.now())
-	return tok
+	v, ok := c.cookies.open(sessionCookie, ck.Value, c.now())
+	if !ok || len(v) <= sessionIDLen {
+		return "", ""
+	}
+	id, token = v[:sessionIDLen], v[sessionIDLen:]
+	if c.signedOut.has(id, c.now()) {
+		return "", ""
+	}
+	return id, token
+}
+
+// signOuts remembers the sessions signed out before they expired, so
+// that a copy of the cookie, which stays sealed and unexpired, signs no
+// one in either. It is kept in memory: a sign-out holds on the server
+// that served it, until that server restarts (see docs/console.md).
+type signOuts struct {
+	mu sync.Mutex
+	// until maps a session id to when it can be forgotten, because its
+	// cookie has expired by then.
+	until map[string]time.Time
+}
+
+// add ends the session id, which expires by until.
+func (s *signOuts) add(id string, until, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.until == nil {
+		s.until = map[string]time.Time{}
+	}
+	// Forget the sessions that have expired since, so that the map holds
+	// only those that could still be used.
+	for k, t := range s.until {
+		if !now.Before(t) {
+			delete(s.until, k)
+		}
+	}
+	s.until[id] = until
+}
+
+// has reports whether the session id has been signed out.
+func (s *signOuts) has(id string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.until[id]
+	return ok && now.Before(t)
 }
 
 // setCookie sets one of the console's cookies; maxAge < 0 deletes it.
@@ -175,11 +231,17 @@ func signIn(q *req) {
 		return
 	}
 	q.token = tok
-	q.setCookie(sessionCookie, q.c.cookies.seal(sessionCookie, tok, q.c.now().Add(q.c.ttl)), q.c.ttl)
+	q.setCookie(sessionCookie, q.c.cookies.seal(sessionCookie, newSessionID()+tok, q.c.now().Add(q.c.ttl)), q.c.ttl)
 	q.redirect(Prefix, "Signed in.")
 }
 
+// signOut ends the sign-in on the server as well as in the browser, so
+// that a copy of the cookie taken before is refused from now on.
 func signOut(q *req) {
+	if q.session != "" {
+		// The cookie expires at most ttl after now.
+		q.c.signedOut.add(q.session, q.c.now().Add(q.c.ttl), q.c.now())
+	}
 	q.setCookie(sessionCookie, "", -1)
 	q.token = ""
 	q.redirect(Prefix+"login", "Signed out.")

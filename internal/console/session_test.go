@@ -81,15 +81,37 @@ func TestSignInOverTLSSetsSecureCookie(t *testing.T) {
 	}
 }
 
+// TestSignOut: signing out ends the sign-in on the server, so that a
+// copy of the cookie taken before is refused, for pages and actions
+// alike; other sign-ins of the same token go on.
 func TestSignOut(t *testing.T) {
 	e := newEnv(t)
 	e.signIn()
+	u, _ := url.Parse(e.srv.URL + "/admin/")
+	copied := e.client.Jar.Cookies(u)
+	other := e.otherBrowser()
+	other.signIn()
+
 	p := e.post("/admin/logout", nil).redirects("/admin/login")
 	if ck := sessionCookie(p); ck == nil || ck.MaxAge >= 0 {
 		t.Errorf("sign-out sets %v, want the session cookie deleted", ck)
 	}
 	e.follow(p).want(http.StatusOK).has("Signed out.")
 	e.get("/admin/").redirects("/admin/login")
+
+	e.client.Jar.SetCookies(u, copied)
+	e.get("/admin/").redirects("/admin/login")
+	e.get("/admin/workspaces/acme").redirects("/admin/login")
+	e.post("/admin/workspaces", url.Values{"slug": {"beta"}}).redirects("/admin/login")
+	e.get("/admin/login").want(http.StatusOK).has(`name="token"`)
+	if status, _ := e.api("GET", "/workspaces/beta", ""); status != http.StatusNotFound {
+		t.Errorf("a signed-out cookie created a workspace: GET /workspaces/beta %d", status)
+	}
+	// Nor does the cookie come back at its expiry's edge.
+	e.advance(12*time.Hour - time.Minute)
+	e.get("/admin/").redirects("/admin/login")
+
+	other.get("/admin/").want(http.StatusOK)
 }
 
 // TestSessionEnds: a sign-in lasts 12 hours, and no longer than the API
