@@ -24,7 +24,11 @@ import (
 	"time"
 )
 
-var allWorkloads = []string{"get-user", "create-user", "filter-username", "list-users", "add-member", "list-groups", "verify", "revoke"}
+var allWorkloads = []string{"get-user", "create-user", "filter-username", "list-users", "add-member", "list-groups", "verify", "revoke", "sync", "sync-bulk"}
+
+// defaultWorkloads run when -workloads is not given: the syncs are left
+// out, since each adds a directory of users and groups to the database.
+var defaultWorkloads = allWorkloads[:len(allWorkloads)-2]
 
 // inProcessOnly are the workloads that need the in-process server: they
 // use the application API and the store.
@@ -42,6 +46,7 @@ type config struct {
 	revokes                int
 	concurrency            int
 	duration, warmup       time.Duration
+	sync                   syncSize
 }
 
 func main() {
@@ -62,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.smallToken, "small-token", "", "with -url: token of a second workspace, where list-groups adds small groups for its baseline")
 	fs.StringVar(&c.db, "db", "", "database of the in-process server, kept and reused between runs: a SQLite file, or a postgres:// URL on this machine (data in the schema of its search_path, default "+benchSchema+", created if missing) (default: a fresh SQLite file in a temporary directory)")
 	jsonOut := fs.Bool("json", false, "print the results as JSON lines, one a workload, instead of a table")
-	workloads := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads: "+strings.Join(allWorkloads, ", "))
+	workloads := fs.String("workloads", strings.Join(defaultWorkloads, ","), "comma-separated workloads: "+strings.Join(allWorkloads, ", "))
 	fs.IntVar(&c.users, "users", 1000000, "users to seed for get-user and filter-username (seeding tops up to this many)")
 	fs.IntVar(&c.groupMembers, "group-members", 100000, "members of the large group for add-member and list-groups")
 	fs.IntVar(&c.addPool, "add-pool", 200000, "distinct users available for add-member to add; the workload stops early if they run out")
@@ -72,6 +77,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.concurrency, "concurrency", 2*runtime.GOMAXPROCS(0), "concurrent clients")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time per workload")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured time before each workload")
+	fs.IntVar(&c.sync.users, "sync-users", 20000, "users sync and sync-bulk provision")
+	fs.IntVar(&c.sync.groups, "sync-groups", 500, "groups sync and sync-bulk provision")
+	fs.IntVar(&c.sync.members, "sync-group-members", 50, "members of each group of sync and sync-bulk")
+	fs.IntVar(&c.sync.batch, "sync-batch", 10, "members sync adds to a group with one PATCH")
+	fs.IntVar(&c.sync.bulkOps, "bulk-operations", 100, "operations of one /Bulk request of sync-bulk")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil
 	} else if err != nil {
@@ -100,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("no workloads selected")
 	case c.users < 1 || c.groupMembers < 10 || c.addPool < 1 || c.sample < 1 || c.keys < 1 || c.revokes < 1:
 		return errors.New("-users, -add-pool, -sample, -keys and -revokes must be positive and -group-members at least 10")
+	case c.sync.users < 1 || c.sync.groups < 0 || c.sync.members < 0 || c.sync.members > c.sync.users || c.sync.batch < 1 || c.sync.bulkOps < 1:
+		return errors.New("-sync-users, -sync-batch and -bulk-operations must be positive, -sync-groups and -sync-group-members not negative, and -sync-group-members at most -sync-users")
 	case c.concurrency < 1 || c.concurrency > 256:
 		return errors.New("-concurrency must be between 1 and 256")
 	case c.duration <= 0 || c.duration > time.Hour || c.warmup < 0 || c.warmup > time.Minute:
@@ -170,7 +182,7 @@ func printJSON(w io.Writer, rs []result) {
 		enc.Encode(map[string]any{
 			"workload": r.label, "requests": r.requests, "errors": r.errors, "first_error": r.firstErr,
 			"rate": r.rate(), "p50_ms": msf(r.percentile(0.50)), "p99_ms": msf(r.percentile(0.99)),
-			"others": r.others,
+			"others": r.others, "elapsed_s": r.elapsed.Seconds(), "throttled": r.throttled,
 		})
 	}
 }

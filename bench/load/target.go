@@ -277,13 +277,19 @@ func (a *api) base() string {
 // do sends a request and reads the response into buf, which it returns
 // with the status. body, if not nil, is sent as a.contentType.
 func (a *api) do(ctx context.Context, method, path string, body []byte, buf *bytes.Buffer) (int, error) {
+	status, _, err := a.exchange(ctx, method, path, body, buf)
+	return status, err
+}
+
+// exchange is do, also returning the response's header.
+func (a *api) exchange(ctx context.Context, method, path string, body []byte, buf *bytes.Buffer) (int, http.Header, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, a.base()+path, rd)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	req.Header.Set("Authorization", a.auth)
 	req.Header.Set("Accept", "application/scim+json")
@@ -296,12 +302,12 @@ func (a *api) do(ctx context.Context, method, path string, body []byte, buf *byt
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	buf.Reset()
 	_, err = buf.ReadFrom(resp.Body)
-	return resp.StatusCode, err
+	return resp.StatusCode, resp.Header, err
 }
 
 // call sends a request whose status must be want and decodes the response

@@ -53,6 +53,8 @@ type result struct {
 	// others is the share of the machine's CPUs that other processes
 	// used during the measurement; -1: unknown.
 	others float64
+	// throttled is how many of the requests were answered 429.
+	throttled int
 }
 
 func (r result) rate() float64 {
@@ -122,6 +124,15 @@ func (b *bench) run(ctx context.Context) ([]result, error) {
 			if err != nil {
 				return results, fmt.Errorf("%s: %w", name, err)
 			}
+			continue
+		case "sync", "sync-bulk":
+			// A fixed amount of work, timed from start to end.
+			r, err := b.initialSync(ctx, name == "sync-bulk")
+			results = append(results, r)
+			if err != nil {
+				return results, fmt.Errorf("%s: %w", name, err)
+			}
+			fmt.Fprintf(b.log, "%s: %s\n", r.label, r.note)
 			continue
 		}
 		if err == nil && b.t.analyze != nil {
