@@ -83,7 +83,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Server.PublicURL, "public-url", c.Server.PublicURL,
 		"external URL of the SCIM base path, for meta.location and the banner; default: from each request (Host, X-Forwarded-Proto)")
 	fs.Float64Var(&c.Server.RateLimit, "rate-limit", c.Server.RateLimit, "requests a second each SCIM token may make, beyond which it gets 429; 0: no limit")
-	fs.IntVar(&c.Server.RateBurst, "rate-burst", c.Server.RateBurst, "requests a SCIM token may make at once, above --rate-limit; 0: twice --rate-limit")
+	fs.IntVar(&c.Server.RateBurst, "rate-burst", c.Server.RateBurst, "requests a SCIM token may make at once, above --rate-limit; 0: five minutes of --rate-limit")
 	fs.Float64Var(&c.Server.AuthFailureLimit, "auth-failure-limit", c.Server.AuthFailureLimit,
 		"failed SCIM authentications a second a client address may make (in bursts of 20), beyond which its requests get 429 unread; 0: no limit")
 	fs.DurationVar(&c.Server.RequestTimeout, "request-timeout", c.Server.RequestTimeout, "longest time spent on one request")
@@ -138,7 +138,7 @@ func (c *Config) Validate() error {
 		bad("--auth-failure-limit %v: must not be negative (0: no limit)", c.Server.AuthFailureLimit)
 	}
 	if c.Server.RateBurst < 0 {
-		bad("--rate-burst %d: must not be negative (0: twice --rate-limit)", c.Server.RateBurst)
+		bad("--rate-burst %d: must not be negative (0: five minutes of --rate-limit)", c.Server.RateBurst)
 	}
 	if c.Server.RequestTimeout <= 0 {
 		bad("--request-timeout %v: must be positive", c.Server.RequestTimeout)

@@ -17,6 +17,26 @@ import (
 // limiterSweepInterval is how often idle limiters are dropped.
 const limiterSweepInterval = time.Minute
 
+// tokenBurstWindow is how much of its rate a SCIM token's bucket holds
+// unless Config.RateBurst says otherwise: at the default 200 a second,
+// 60,000 requests. An identity provider's first sync sends everything at
+// once, as fast as the server answers: about two requests a user (a
+// lookup by userName, then the create) and a few a group, some 43,500
+// for 20,000 users and 500 groups of 50. A bucket that holds it lets the
+// sync run at the server's speed, where a bucket of a few seconds'
+// worth held it to the steady rate, several times slower, with hundreds
+// of 429s. The steady rate still bounds what a token can take for
+// longer: a client that keeps sending faster empties its bucket (on 2
+// cores, at the server's speed, in under half a minute) and is then
+// held to the rate, while the syncs that follow the first make a few
+// requests a second and leave the bucket full.
+const tokenBurstWindow = 5 * time.Minute
+
+// authFailureBurstWindow is how much of its rate a client address's
+// budget of failed authentications holds unless
+// Config.AuthFailureBurst says otherwise.
+const authFailureBurstWindow = 2 * time.Second
+
 // rateLimiter holds a token bucket for each SCIM token that made a request
 // recently, so that one identity provider that misbehaves, or a leaked
 // token, cannot take the whole server from the others.
@@ -41,13 +61,14 @@ type rateLimiter struct {
 
 // newRateLimiter returns a limiter of perSecond requests a second for
 // each token with bursts of burst, or nil for no limit when perSecond is
-// not positive. A burst below 1 is twice perSecond.
-func newRateLimiter(perSecond float64, burst int) *rateLimiter {
+// not positive. A burst below 1 is what perSecond adds up to in window,
+// and at least 1.
+func newRateLimiter(perSecond float64, burst int, window time.Duration) *rateLimiter {
 	if perSecond <= 0 || math.IsNaN(perSecond) {
 		return nil
 	}
 	if burst < 1 {
-		burst = int(min(math.Ceil(2*perSecond), math.MaxInt32))
+		burst = int(max(1, min(math.Ceil(perSecond*window.Seconds()), math.MaxInt32)))
 	}
 	return &rateLimiter{limit: rate.Limit(perSecond), burst: burst, m: make(map[string]*rate.Limiter)}
 }

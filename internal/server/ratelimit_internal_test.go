@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -9,7 +10,7 @@ import (
 
 func TestRateLimiterEvictsIdle(t *testing.T) {
 	// One request per 100 s, two at once.
-	l := newRateLimiter(0.01, 2)
+	l := newRateLimiter(0.01, 2, tokenBurstWindow)
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	for range 2 {
 		if ok, _ := l.allow("a", t0); !ok {
@@ -32,11 +33,62 @@ func TestRateLimiterEvictsIdle(t *testing.T) {
 }
 
 func TestRateLimiterOff(t *testing.T) {
-	if l := newRateLimiter(0, 10); l != nil {
+	if l := newRateLimiter(0, 10, tokenBurstWindow); l != nil {
 		t.Errorf("rate 0 made a limiter")
 	}
-	if l := newRateLimiter(5, 0); l.burst != 10 {
-		t.Errorf("default burst %d, want 10", l.burst)
+}
+
+func TestRateLimiterDefaultBurst(t *testing.T) {
+	for _, c := range []struct {
+		perSecond float64
+		burst     int
+		window    time.Duration
+		want      int
+	}{
+		{200, 0, tokenBurstWindow, 60000},
+		{5, 0, authFailureBurstWindow, 10},
+		{0.25, 0, authFailureBurstWindow, 1},
+		{1e12, 0, tokenBurstWindow, math.MaxInt32},
+		{200, 50, tokenBurstWindow, 50},
+	} {
+		if l := newRateLimiter(c.perSecond, c.burst, c.window); l.burst != c.want {
+			t.Errorf("newRateLimiter(%g, %d, %v): burst %d, want %d", c.perSecond, c.burst, c.window, l.burst, c.want)
+		}
+	}
+}
+
+// TestDefaultRateLimitAdmitsInitialSync checks the default limit against
+// an identity provider's first sync of 20,000 users and 500 groups of
+// 50, sent as fast as the server answers: a lookup and a create a user, a
+// create and five PATCHes of 10 members a group. It is admitted whole
+// even if answered in no time; a client that keeps going is then held to
+// the rate.
+func TestDefaultRateLimitAdmitsInitialSync(t *testing.T) {
+	cfg := DefaultConfig()
+	l := newRateLimiter(cfg.RateLimit, cfg.RateBurst, tokenBurstWindow)
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	const sync = 2*20000 + 500*(1+5)
+	for i := range sync {
+		if ok, _ := l.allow("okta", now); !ok {
+			t.Fatalf("request %d of the sync refused", i+1)
+		}
+	}
+	// admitted sends requests until one is refused and returns how many
+	// were admitted, and the refusal's wait.
+	admitted := func() (int, time.Duration) {
+		for n := 0; ; n++ {
+			if ok, wait := l.allow("okta", now); !ok {
+				return n, wait
+			}
+		}
+	}
+	if n, wait := admitted(); n != l.burst-sync || wait <= 0 || wait > time.Second {
+		t.Errorf("after the sync, %d more admitted, then a wait of %v; want %d, then at most a second", n, wait, l.burst-sync)
+	}
+	// From then on, RateLimit requests a second.
+	now = now.Add(10 * time.Second)
+	if n, _ := admitted(); n != int(10*cfg.RateLimit) {
+		t.Errorf("%d requests admitted 10 s later, want %d", n, int(10*cfg.RateLimit))
 	}
 }
 
@@ -46,7 +98,7 @@ func TestRateLimiterOff(t *testing.T) {
 func BenchmarkAccounting(b *testing.B) {
 	s := &Server{cfg: DefaultConfig(), now: time.Now, log: slog.New(slog.DiscardHandler)}
 	s.metrics = newMetrics(s)
-	s.limiter = newRateLimiter(1e9, 0)
+	s.limiter = newRateLimiter(1e9, 0, tokenBurstWindow)
 	e := &authEntry{}
 	e.token.ID, e.workspace.Slug = "tok_1", "acme"
 	r, _ := http.NewRequest("GET", "/scim/v2/Users/usr_1", nil)

@@ -45,8 +45,9 @@ type Config struct {
 	Audit      *audit.Writer
 	AuditReads bool
 	// RateLimit is how many requests a second each SCIM token may make,
-	// with bursts of RateBurst (0: twice RateLimit); beyond it requests
-	// get 429. 0 disables the limit.
+	// with bursts of RateBurst (0: what RateLimit adds up to in five
+	// minutes, enough for an identity provider's first sync); beyond it
+	// requests get 429. 0 disables the limit.
 	RateLimit float64
 	RateBurst int
 	// AuthFailureLimit is how many failed authentications a second a
@@ -137,8 +138,8 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 		s.now = cfg.Clock
 	}
 	s.metrics = newMetrics(s)
-	s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
-	if s.authFailures = newRateLimiter(cfg.AuthFailureLimit, cfg.AuthFailureBurst); s.authFailures != nil {
+	s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, tokenBurstWindow)
+	if s.authFailures = newRateLimiter(cfg.AuthFailureLimit, cfg.AuthFailureBurst, authFailureBurstWindow); s.authFailures != nil {
 		s.authFailures.max = maxAuthFailureAddresses
 	}
 	s.refused = newRefusals(cfg.Audit, s.now)
