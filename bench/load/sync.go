@@ -23,16 +23,6 @@ type syncSize struct {
 	bulkOps int // operations of one /Bulk request, for sync-bulk
 }
 
-// requests returns how many requests a sync of this size sends when
-// nothing is refused: per user a lookup and a create, per group a create
-// and its member PATCHes; or, through /Bulk, the bulk requests.
-func (s syncSize) requests(bulk bool) int {
-	if bulk {
-		return ceilDiv(s.users, s.bulkOps) + ceilDiv(s.groups, s.bulkOps)
-	}
-	return 2*s.users + s.groups*(1+ceilDiv(s.members, s.batch))
-}
-
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // initialSync provisions a directory as an identity provider does on its
