@@ -26,8 +26,8 @@ const limiterSweepInterval = time.Minute
 // sync run at the server's speed, where a bucket of a few seconds'
 // worth held it to the steady rate, several times slower, with hundreds
 // of 429s. The steady rate still bounds what a token can take for
-// longer: a client that keeps sending faster empties its bucket (on 2
-// cores, at the server's speed, in under half a minute) and is then
+// longer: a client that keeps sending faster empties its bucket (at the
+// speeds scimd reaches on 2 cores, within about a minute) and is then
 // held to the rate, while the syncs that follow the first make a few
 // requests a second and leave the bucket full.
 const tokenBurstWindow = 5 * time.Minute
