@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/scimd/scimd/client/admin"
-	"github.com/scimd/scimd/internal/roles"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 )
@@ -44,11 +43,8 @@ func settingsJSON(settings []string) (map[string]json.RawMessage, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, key := range tenant.ConfigKeys() {
-			if strings.EqualFold(key, strings.TrimSpace(k)) {
-				out[key] = all[key]
-			}
-		}
+		st, _ := tenant.LookupSetting(strings.TrimSpace(k))
+		out[st.Key] = all[st.Key]
 	}
 	return out, errors.Join(errs...)
 }
@@ -158,19 +154,12 @@ func printConfig(w io.Writer, ws admin.Workspace) error {
 		return fmt.Errorf("workspace %s: %w", ws.Slug, err)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, k := range tenant.ConfigKeys() {
-		v := tenant.ConfigValue(cfg, k)
-		switch {
-		case k == "roles" && v == "":
-			var c store.WorkspaceConfig
-			c.Roles = roles.DefaultRoles()
-			v = tenant.ConfigValue(c, k) + " (the default)"
-		case v == "" && (k == "roleMappings" || k == "groupAllowlist"):
-			v = "none"
-		case v == "":
-			v = `""`
+	for _, st := range tenant.Settings() {
+		v := st.Shown(cfg)
+		if st.Kind() == tenant.RoleList && st.Value(cfg) == "" {
+			v += " (the default)"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+		fmt.Fprintf(tw, "  %s\t%s\n", st.Key, v)
 	}
 	return tw.Flush()
 }
@@ -182,19 +171,8 @@ func workspaceShowUsage() string {
 	b.WriteString("Usage: scimd workspace show SLUG [--json] [flags]\n\nShows a workspace and its configuration. The settings, with their defaults:\n\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	def := store.DefaultWorkspaceConfig()
-	for _, k := range tenant.ConfigKeys() {
-		v := tenant.ConfigValue(def, k)
-		switch {
-		case k == "roles":
-			c := def
-			c.Roles = roles.DefaultRoles()
-			v = tenant.ConfigValue(c, k)
-		case v == "" && k == "defaultTeam":
-			v = `""`
-		case v == "":
-			v = "none"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, v, tenant.ConfigDoc(k))
+	for _, st := range tenant.Settings() {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", st.Key, st.Shown(def), st.Help())
 	}
 	tw.Flush()
 	b.WriteString(`

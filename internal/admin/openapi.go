@@ -57,35 +57,10 @@ func docRoutes(table []route) []httpapi.Route {
 	return rs
 }
 
-// schemas are the component schemas. Config lists the settings of
-// store.WorkspaceConfig; a test checks that they agree.
+// schemas are the component schemas. Config is made from the settings
+// of package tenant.
 var schemas = map[string]any{
-	"Config": map[string]any{
-		"type":                 "object",
-		"additionalProperties": false,
-		"description":          "A workspace's SCIM configuration, by the names scimd workspace set uses. In a request, settings left out keep their value (PATCH) or take their default (PUT, POST).",
-		"properties": map[string]any{
-			"scimEnabled":            httpapi.Type("boolean", "admit SCIM requests; without it every SCIM request of the workspace is refused (403). Default true"),
-			"createUsers":            httpapi.Type("boolean", "let identity providers create users; updates apply either way. Default true"),
-			"syncDisplayName":        httpapi.Type("boolean", "keep the display names applications see in step with identity providers; when false, a user's stays the one it was created with. Default true"),
-			"defaultRole":            httpapi.Type("string", "role of a provisioned user: 1-64 letters, digits, spaces or _.:@/-. Default viewer"),
-			"defaultTeam":            httpapi.Type("string", "team provisioned users join; empty for none. Default empty"),
-			"defaultTeamRole":        httpapi.Type("string", "their role in defaultTeam. Default member"),
-			"revokeKeysOnDeactivate": httpapi.Type("boolean", "revoke a user's credentials when an identity provider deactivates the user. Default true"),
-			"deleteMode":             map[string]any{"type": "string", "enum": []string{"soft", "hard"}, "description": "what a delete from an identity provider does. Default soft"},
-			"softDeleteGraceDays":    map[string]any{"type": "integer", "minimum": 1, "maximum": 3650, "description": "how long a soft-deleted user can be restored. Default 30"},
-			"strictMode":             httpapi.Type("boolean", "refuse (403) any SCIM write that would give a user a role above what its groups grant, and ignore roles assigned directly. Default false"),
-			"seatLimit":              map[string]any{"type": []string{"integer", "null"}, "minimum": 1, "description": "most active users; null for no limit. Default null"},
-			"roles": map[string]any{"type": []string{"array", "null"}, "description": "the application's roles with their privilege ranks; null or empty for the defaults: viewer 10, auditor 15, developer 20, editor 25, billing 30, admin 40",
-				"items": httpapi.Object([]string{"name", "rank"}, map[string]any{"name": httpapi.Type("string", ""), "rank": httpapi.Type("integer", "higher grants more")})},
-			"roleMappings": map[string]any{"type": []string{"array", "null"}, "description": "grant a role to the members of groups, by displayName (case-insensitive, * and ? globs, matching the group's path and its ancestors) or by externalId",
-				"items": httpapi.Object([]string{"role"}, map[string]any{"group": httpapi.Type("string", "displayName or glob"), "externalId": httpapi.Type("string", ""), "role": httpapi.Type("string", "one of roles")})},
-			"allowLinking":       httpapi.Type("boolean", "let an identity provider create a user with the userName or primary email of an invited user, which it becomes (keeping its id); without it that create gets 409. Default false"),
-			"deleteOnDeactivate": httpapi.Type("boolean", "make an identity provider's deactivation of a user delete it, as its DELETE would (see deleteMode); the deactivation is answered 200 with the user as written. Default false"),
-			"groupAllowlist": map[string]any{"type": []string{"array", "null"}, "items": httpapi.Type("string", ""),
-				"description": "the groups that have an effect, by displayName or glob; null or empty for all. Other groups are stored but grant nothing"},
-		},
-	},
+	"Config": configSchema(),
 	"Workspace": httpapi.Object([]string{"id", "slug", "created", "config"}, map[string]any{
 		"id":      httpapi.Type("string", "ws_…"),
 		"slug":    httpapi.Type("string", "the workspace's name in URLs"),

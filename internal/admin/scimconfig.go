@@ -30,6 +30,63 @@ import (
 // in one transaction on the current configuration, so that concurrent
 // changes to different settings are both kept.
 
+// configSchema is the schema of store.WorkspaceConfig, made from the
+// settings of package tenant: each one's type, bounds, allowed values,
+// doc and default.
+func configSchema() map[string]any {
+	def := store.DefaultWorkspaceConfig()
+	defaults := configMap(def)
+	props := map[string]any{}
+	for _, st := range tenant.Settings() {
+		var p map[string]any
+		switch st.Kind() {
+		case tenant.Bool:
+			p = map[string]any{"type": "boolean"}
+		case tenant.Text:
+			p = map[string]any{"type": "string"}
+			if st.Enum != nil {
+				p["enum"] = st.Enum
+			}
+		case tenant.Number:
+			p = map[string]any{"type": "integer", "minimum": st.Min}
+			if st.Max > 0 {
+				p["maximum"] = st.Max
+			}
+		case tenant.OptionalNumber:
+			p = map[string]any{"type": []string{"integer", "null"}, "minimum": st.Min}
+		case tenant.RoleList:
+			p = map[string]any{"type": []string{"array", "null"},
+				"items": httpapi.Object([]string{"name", "rank"}, map[string]any{"name": httpapi.Type("string", ""), "rank": httpapi.Type("integer", "higher grants more")})}
+		case tenant.MappingList:
+			p = map[string]any{"type": []string{"array", "null"},
+				"items": httpapi.Object([]string{"role"}, map[string]any{"group": httpapi.Type("string", "displayName or glob"), "externalId": httpapi.Type("string", ""), "role": httpapi.Type("string", "one of roles")})}
+		case tenant.NameList:
+			p = map[string]any{"type": []string{"array", "null"}, "items": httpapi.Type("string", "")}
+		default:
+			panic("admin: setting " + st.Key + " has no JSON schema")
+		}
+		desc := st.Help()
+		if st.Kind() == tenant.RoleList {
+			desc += " (" + st.Shown(def) + ")"
+		}
+		if st.Name != "" {
+			desc += "; a " + st.Name + " name is " + tenant.NameRule
+		}
+		if st.Example != "" {
+			desc += "; e.g. " + st.Example
+		}
+		b, _ := json.Marshal(defaults[st.Key])
+		p["description"] = desc + ". Default " + string(b)
+		props[st.Key] = p
+	}
+	return map[string]any{
+		"type":                 "object",
+		"additionalProperties": false,
+		"description":          "A workspace's SCIM configuration, by the names scimd workspace set uses. In a request, settings left out keep their value (PATCH) or take their default (PUT, POST).",
+		"properties":           props,
+	}
+}
+
 // mergeConfig sets the settings of a JSON object on c. Settings not in
 // raw keep their values; an empty or null raw changes nothing. prefix
 // names where the object was in the request, for messages.

@@ -121,41 +121,34 @@ const (
 	kindValue = "value"
 )
 
-// setting is how the form shows one setting of the configuration: its
-// kind of field, and how to write its value, beside what package tenant
-// says it does. The API alone knows what values are valid; the hints
-// only help.
-type setting struct {
-	key, kind, syntax string
-}
-
-// hint is what the form says of the setting.
-func (s setting) hint() string {
-	if s.syntax == "" {
-		return tenant.ConfigDoc(s.key)
+// fieldKind returns the kind of field that shows a setting of package
+// tenant.
+func fieldKind(st tenant.Setting) string {
+	switch st.Kind() {
+	case tenant.Bool:
+		return kindBool
+	case tenant.Text:
+		return kindText
+	case tenant.Number, tenant.OptionalNumber:
+		return kindValue
 	}
-	return tenant.ConfigDoc(s.key) + "; " + s.syntax
+	return kindJSON
 }
 
-// settings lists the settings the form shows, each with its kind. The
-// API may have more: they are shown after these, as JSON.
-var settings = []setting{
-	{"scimEnabled", kindBool, ""},
-	{"createUsers", kindBool, ""},
-	{"syncDisplayName", kindBool, ""},
-	{"defaultRole", kindText, ""},
-	{"defaultTeam", kindText, ""},
-	{"defaultTeamRole", kindText, ""},
-	{"revokeKeysOnDeactivate", kindBool, ""},
-	{"deleteMode", kindText, ""},
-	{"softDeleteGraceDays", kindValue, ""},
-	{"strictMode", kindBool, ""},
-	{"seatLimit", kindValue, "empty for unlimited"},
-	{"allowLinking", kindBool, ""},
-	{"deleteOnDeactivate", kindBool, ""},
-	{"roles", kindJSON, `e.g. [{"name": "viewer", "rank": 10}, {"name": "admin", "rank": 40}]; empty for the defaults`},
-	{"roleMappings", kindJSON, `e.g. [{"group": "Eng*", "role": "developer"}, {"externalId": "00g1", "role": "admin"}]; empty for none`},
-	{"groupAllowlist", kindJSON, `e.g. ["Engineering", "Sales*"]; empty for every group`},
+// fieldHint is what the form says of a setting: what it does, and how
+// to write a value that is not plain text. The API alone knows what
+// values are valid; the hints only help.
+func fieldHint(st tenant.Setting) string {
+	h := st.Help()
+	if st.Example != "" {
+		h += "; e.g. " + st.Example
+	}
+	// An empty text field is the empty string; an empty other field is
+	// null, which stands for what None says.
+	if st.None != "" && st.Kind() != tenant.Text {
+		h += "; empty for " + st.None
+	}
+	return h
 }
 
 // settingField is one field of the configuration form.
@@ -171,14 +164,17 @@ type settingField struct {
 func (f settingField) Checked() bool { return f.Value == "true" }
 
 // settingFields returns the form's fields for a configuration, with the
-// values of sent (a refused form) in place of the API's where given.
+// values of sent (a refused form) in place of the API's where given: the
+// settings of package tenant first, then any others the API has, as
+// JSON.
 func settingFields(cfg map[string]json.RawMessage, sent url.Values) []settingField {
 	var fields []settingField
 	known := map[string]bool{}
-	for _, s := range settings {
-		known[s.key] = true
-		if raw, ok := cfg[s.key]; ok {
-			fields = append(fields, settingField{Key: s.key, Kind: s.kind, Hint: s.hint(), Value: formValue(s.kind, raw)})
+	for _, st := range tenant.Settings() {
+		known[st.Key] = true
+		if raw, ok := cfg[st.Key]; ok {
+			kind := fieldKind(st)
+			fields = append(fields, settingField{Key: st.Key, Kind: kind, Hint: fieldHint(st), Value: formValue(kind, raw)})
 		}
 	}
 	var extra []string
@@ -274,8 +270,8 @@ func saveConfig(q *req) {
 	slug := q.r.PathValue("slug")
 	form := q.r.PostForm
 	kinds := map[string]string{}
-	for _, s := range settings {
-		kinds[s.key] = s.kind
+	for _, st := range tenant.Settings() {
+		kinds[st.Key] = fieldKind(st)
 	}
 	changes := map[string]any{}
 	var names []string
