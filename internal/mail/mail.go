@@ -37,7 +37,7 @@ import (
 var ErrNoAddress = errors.New("no email address to send to")
 
 // EventUserCreated is the type of event Welcome sends mail for.
-const EventUserCreated = "user.created"
+const EventUserCreated = store.EventUserCreated
 
 // Config configures a Mailer.
 type Config struct {

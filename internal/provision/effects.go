@@ -14,24 +14,22 @@ import (
 	"github.com/scimd/scimd/internal/store"
 )
 
-// Event types of the changes provisioning makes. Applications subscribe
-// to these names, so they never change.
+// Event types of the changes provisioning makes, from the catalogue in
+// package store.
 const (
-	EventUserCreated = "user.created"
-	// EventUserLinked: an identity provider created a user with the
-	// userName of a user the application had invited, which it became.
-	EventUserLinked        = "user.linked"
-	EventUserUpdated       = "user.updated"
-	EventUserDeactivated   = "user.deactivated"
-	EventUserReactivated   = "user.reactivated"
-	EventUserDeleted       = "user.deleted"
-	EventUserRestored      = "user.restored"
-	EventUserPurged        = "user.purged"
-	EventGroupCreated      = "group.created"
-	EventGroupUpdated      = "group.updated"
-	EventGroupDeleted      = "group.deleted"
-	EventGroupMemberAdded  = "group.member_added"
-	EventGroupMemberRemove = "group.member_removed"
+	EventUserCreated       = store.EventUserCreated
+	EventUserLinked        = store.EventUserLinked
+	EventUserUpdated       = store.EventUserUpdated
+	EventUserDeactivated   = store.EventUserDeactivated
+	EventUserReactivated   = store.EventUserReactivated
+	EventUserDeleted       = store.EventUserDeleted
+	EventUserRestored      = store.EventUserRestored
+	EventUserPurged        = store.EventUserPurged
+	EventGroupCreated      = store.EventGroupCreated
+	EventGroupUpdated      = store.EventGroupUpdated
+	EventGroupDeleted      = store.EventGroupDeleted
+	EventGroupMemberAdded  = store.EventGroupMemberAdded
+	EventGroupMemberRemove = store.EventGroupMemberRemoved
 )
 
 // Revocation reasons recorded with revoked credentials.

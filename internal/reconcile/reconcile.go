@@ -25,7 +25,7 @@ import (
 
 // EventRolesChanged is the event of a change of a user's effective roles,
 // group keys or teams.
-const EventRolesChanged = "user.roles_changed"
+const EventRolesChanged = store.EventRolesChanged
 
 // DefaultSweep is how often every user's roles are recomputed.
 const DefaultSweep = 10 * time.Minute

@@ -41,15 +41,6 @@ func RevocationEffects(ws string, cs []Credential, reason string) ([]Change, []N
 	return append(changes, users...), events, nil
 }
 
-// Events of credentials. Applications subscribe to these names, so they
-// never change.
-const (
-	EventAPIKeyCreated  = "api_key.created"
-	EventAPIKeyRevoked  = "api_key.revoked"
-	EventSessionCreated = "session.created"
-	EventSessionRevoked = "session.revoked"
-)
-
 // CreationEvent returns the event of issuing c: "api_key.created" or
 // "session.created", about c, with c as its data but for the hash.
 // Backends append it in the transaction that stores c.

@@ -206,16 +206,6 @@ type ExpiryAnnouncement struct {
 	Event NewEvent
 }
 
-// Event types of workspace tokens' lives, which backends append as they
-// write them.
-const (
-	EventTokenCreated = "token.created"
-	EventTokenRevoked = "token.revoked"
-	EventTokenRotated = "token.rotated"
-	// EventTokenExpiring announces that a token expires soon.
-	EventTokenExpiring = "token.expiring"
-)
-
 // TokenEvent returns the event of a workspace token: what it is, never
 // its secret or hash.
 func TokenEvent(typ string, t Token) NewEvent {
