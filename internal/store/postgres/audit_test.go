@@ -17,6 +17,7 @@ import (
 // size of the log. The table is nearly empty, so sequential scans and
 // sorts are priced out, as they would lose on a large log.
 func TestAuditPlans(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := openTest(t, testDB(t))
 	conn, err := st.pool.Acquire(ctx)

@@ -13,6 +13,7 @@ import (
 // database restart or a network fault would: the store must connect again,
 // tell its subscribers to drop what they hold, and hear changes again.
 func TestListenReconnects(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbURL := testDB(t)
 	a, b := openTest(t, dbURL), openTest(t, dbURL)

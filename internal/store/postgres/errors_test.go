@@ -84,6 +84,7 @@ func TestOpenUnreachable(t *testing.T) {
 // side, as a restart or an administrator does: the next call fails with
 // store.ErrUnavailable, and the one after succeeds on a new connection.
 func TestTerminatedConnection(t *testing.T) {
+	t.Parallel()
 	dbURL := testDB(t)
 	// One connection, so that the one terminated is the one used next.
 	oneConn := dbURL + " pool_max_conns=1"
@@ -191,6 +192,7 @@ func (p *silentProxy) pipe(dst, src net.Conn) {
 // falls silent: the rollback that follows must give up rather than wait
 // for an answer that never comes.
 func TestRollbackBounded(t *testing.T) {
+	t.Parallel()
 	dbURL := testDB(t)
 	u, err := url.Parse(dbURL)
 	if err != nil || u.Scheme == "" {

@@ -21,6 +21,7 @@ import (
 // recomputation, made before the rename committed, would keep the old
 // name.
 func TestGroupChangeWaitsForSubgroupWrites(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := openTest(t, testDB(t))
 	if err := st.CreateWorkspace(ctx, store.Workspace{ID: "ws_a", Slug: "alpha", Created: time.Now()}); err != nil {
@@ -94,6 +95,7 @@ func TestGroupChangeWaitsForSubgroupWrites(t *testing.T) {
 // store that receives them publishes them as they were sent; and that
 // one it cannot read in full makes it drop everything.
 func TestNotificationPayloads(t *testing.T) {
+	t.Parallel()
 	st := openTest(t, testDB(t))
 	var (
 		mu  sync.Mutex
@@ -193,6 +195,7 @@ func TestNotificationPayloads(t *testing.T) {
 // TestGroupChangesOfDeletedWorkspace checks that the records of a
 // deleted workspace go with it, their users too.
 func TestGroupChangesOfDeletedWorkspace(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st := openTest(t, testDB(t))
 	gone := groupChangeRecord(t, st, "ws_b")

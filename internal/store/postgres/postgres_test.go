@@ -21,8 +21,19 @@ import (
 	"github.com/scimd/scimd/internal/store/storetest"
 )
 
-// testDB returns the URL of an empty schema of the test database.
-func testDB(t *testing.T) string { return pgtest.URL(t) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// testDB returns the URL of a migrated schema of the test database that
+// holds no rows.
+func testDB(t *testing.T) string {
+	return pgtest.Migrated(t, func(ctx context.Context, url string) error {
+		st, err := Open(ctx, url)
+		if err != nil {
+			return err
+		}
+		return st.Close()
+	})
+}
 
 func openTest(t *testing.T, dbURL string, opts ...Option) *Store {
 	t.Helper()
@@ -35,6 +46,7 @@ func openTest(t *testing.T, dbURL string, opts ...Option) *Store {
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
 		url := testDB(t)
 		return reopenable{openTest(t, url, WithClock(now)), url, now}
@@ -44,7 +56,8 @@ func TestConformance(t *testing.T) {
 // TestConcurrentMigrations opens a fresh schema from several replicas at
 // once: each must succeed, and each migration must be applied once.
 func TestConcurrentMigrations(t *testing.T) {
-	dbURL := testDB(t)
+	t.Parallel()
+	dbURL := pgtest.URL(t)
 	ctx := context.Background()
 	const n = 4
 	var wg sync.WaitGroup
@@ -82,6 +95,7 @@ func TestConcurrentMigrations(t *testing.T) {
 // TestReplicas updates one group from two stores on one database, as two
 // replicas would: the row lock, not the process, must order the updates.
 func TestReplicas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbURL := testDB(t)
 	a, b := openTest(t, dbURL), openTest(t, dbURL)
@@ -133,6 +147,7 @@ func TestReplicas(t *testing.T) {
 // TestRetry checks that a transaction PostgreSQL aborted for a deadlock
 // runs again, and that other errors are returned at once.
 func TestRetry(t *testing.T) {
+	t.Parallel()
 	st := openTest(t, testDB(t))
 	ctx := context.Background()
 	calls := 0
@@ -168,8 +183,11 @@ func TestRetry(t *testing.T) {
 // providers make before every create and update: each must be an index
 // lookup, not a scan of the resources of the workspace.
 func TestHotQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	st := openTest(t, testDB(t))
+	// A schema of its own, so that no earlier test's rows weigh on the
+	// plans.
+	st := openTest(t, pgtest.URL(t))
 	for _, ws := range []string{"ws_a", "ws_b"} {
 		if err := st.CreateWorkspace(ctx, store.Workspace{ID: ws, Slug: ws, Created: time.Now()}); err != nil {
 			t.Fatal(err)
@@ -303,6 +321,7 @@ func explain(t *testing.T, st *Store, sql string, args []any, generic bool) stri
 // TestFoldCollation checks that the collation chosen folds as the filter
 // evaluator does on text beyond the probe.
 func TestFoldCollation(t *testing.T) {
+	t.Parallel()
 	st := openTest(t, testDB(t))
 	for _, s := range []string{"ÉMILE", "ΣΊΣΥΦΟΣ", "İSTANBUL", "STRASSE ẞ", "ǅemal", "ＡＢＣ"} {
 		var got string

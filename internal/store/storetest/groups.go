@@ -204,6 +204,7 @@ func testGroupChanges(t *testing.T, newStore NewStore) {
 		}, members("usr_bob")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			st := newStore(t, time.Now)
 			groupFixture(t, st)
 			got := affected(t, st, published(t, st, func() error { return tt.do(st) }))

@@ -79,7 +79,10 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ConcurrentExpiryAnnouncements", testConcurrentExpiryAnnouncements},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each test makes stores of its own
+			tt.fn(t, newStore)
+		})
 	}
 }
 

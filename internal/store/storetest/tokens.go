@@ -122,6 +122,7 @@ func testTokenRotation(t *testing.T, newStore NewStore) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			st := newStore(t, newClock().now)
 			mustWorkspace(t, st, "ws_a", "alpha")
 			mustWorkspace(t, st, "ws_b", "beta")
@@ -212,6 +213,7 @@ func testTokenRotation(t *testing.T, newStore NewStore) {
 	}
 
 	t.Run("unknown token", func(t *testing.T) {
+		t.Parallel()
 		st := newStore(t, time.Now)
 		mustWorkspace(t, st, "ws_a", "alpha")
 		next := store.Token{ID: "tok_new", WorkspaceID: "ws_a", Name: "okta", Hash: []byte("h-new"), Created: at}
@@ -224,6 +226,7 @@ func testTokenRotation(t *testing.T, newStore NewStore) {
 	})
 
 	t.Run("admin token", func(t *testing.T) {
+		t.Parallel()
 		st := newStore(t, time.Now)
 		mustWorkspace(t, st, "ws_a", "alpha")
 		must(t, st.CreateToken(ctx, store.Token{ID: "tok_adm", Kind: store.TokenAdmin, Name: "ops", Hash: []byte("h1"), Created: t0}))
@@ -240,6 +243,7 @@ func testTokenRotation(t *testing.T, newStore NewStore) {
 	// Of concurrent rotations of one token, in two stores on the
 	// database, one wins; the others find the token revoked.
 	t.Run("concurrent", func(t *testing.T) {
+		t.Parallel()
 		a := newStore(t, time.Now)
 		r, ok := a.(Reopener)
 		if !ok {
