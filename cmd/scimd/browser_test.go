@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The browser tests drive headless Chromium against "scimd serve", as an
@@ -154,17 +157,31 @@ func (b *browser) fill(sel, value string) {
 // leads to, which must answer status.
 func (b *browser) press(sel string, status int64) {
 	b.t.Helper()
+	b.navigate("press "+sel, chromedp.Click(chromedp.CSS(sel)), status)
+}
+
+// navigate runs an action that leads to another page, and waits for the
+// page, which must answer status.
+func (b *browser) navigate(what string, a chromedp.Action[chromedp.Void], status int64) {
+	b.t.Helper()
 	resp, err := func() (*network.Response, error) {
 		ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
 		defer cancel()
-		return chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
+		return chromedp.RunResponse(ctx, a)
 	}()
 	if err != nil {
-		b.t.Fatalf("press %s: %v (at %s)", sel, err, b.location())
+		b.t.Fatalf("%s: %v (at %s)", what, err, b.location())
 	}
 	if resp.Status != status {
-		b.t.Fatalf("press %s: %d at %s, want %d", sel, resp.Status, resp.URL, status)
+		b.t.Fatalf("%s: %d at %s, want %d", what, resp.Status, resp.URL, status)
 	}
+}
+
+// focused describes the element that has the keyboard's focus.
+func (b *browser) focused() string {
+	b.t.Helper()
+	return inTab(b, "focused element", chromedp.Evaluate[string](
+		`(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' + e.textContent.trim())(document.activeElement)`))
 }
 
 // text returns the text of the element that sel selects.
@@ -198,10 +215,45 @@ const overflowJS = `(() => {
 	return out.slice(0, 10).join(', ');
 })()`
 
+// controls are the roles of what a person operates, which must each
+// have a name that a screen reader says.
+var controls = map[string]bool{
+	"button": true, "link": true, "textbox": true, "combobox": true, "checkbox": true,
+	"radio": true, "searchbox": true, "spinbutton": true, "listbox": true,
+}
+
+// unnamed lists the controls of the page that have no accessible name,
+// as Chromium computes it for screen readers.
+func (b *browser) unnamed() []string {
+	b.t.Helper()
+	nodes := inTab(b, "accessibility tree", func(ctx context.Context, t *chromedp.Target) ([]*accessibility.Node, error) {
+		res, err := cdp.Call(ctx, t, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+		return res.Nodes, err
+	})
+	str := func(v *accessibility.Value) string {
+		var s string
+		if v != nil {
+			json.Unmarshal(v.Value, &s)
+		}
+		return s
+	}
+	var out []string
+	for _, n := range nodes {
+		if role := str(n.Role); !n.Ignored && controls[role] && strings.TrimSpace(str(n.Name)) == "" {
+			out = append(out, fmt.Sprintf("a %s (DOM node %d)", role, n.BackendDOMNodeID))
+		}
+	}
+	return out
+}
+
 // look checks that the page fits a phone's screen without scrolling
-// sideways, and saves a screenshot of it, whole, as name.
+// sideways and that each of its controls has a name, and saves a
+// screenshot of it, whole, as name.
 func (b *browser) look(name string) {
 	b.t.Helper()
+	if u := b.unnamed(); len(u) > 0 {
+		b.t.Errorf("%s (%s) has controls without an accessible name: %s", b.path(), name, strings.Join(u, ", "))
+	}
 	width := inTab(b, "scrollWidth", chromedp.Evaluate[int]("document.documentElement.scrollWidth"))
 	if width > phoneWidth {
 		b.t.Errorf("%s (%s) is %d px wide on a %d px screen; too wide: %s", b.path(), name, width, phoneWidth,
@@ -256,10 +308,24 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("signed out, /admin/ shows %s; want /admin/login", got)
 	}
 	b.look("sign-in")
-	b.fill("#token", adminToken)
-	b.press("form.card button", http.StatusOK)
+	// By keyboard alone: the token's field has the focus, and Enter
+	// sends the form.
+	if got := b.focused(); got != "input#token " {
+		t.Errorf("the sign-in page has the focus on %q, want the token's field", got)
+	}
+	inTab(b, "type the token", chromedp.KeyEvent(adminToken))
+	b.navigate("press Enter", chromedp.KeyEvent(kb.Enter), http.StatusOK)
 	b.sees("Signed in.", "default")
 	b.look("workspaces")
+	// The first Tab offers to skip the navigation.
+	inTab(b, "press Tab", chromedp.KeyEvent(kb.Tab))
+	if got := b.focused(); got != "a Skip to content" {
+		t.Errorf("the first Tab focuses %q, want the link that skips to the content", got)
+	}
+	inTab(b, "press Enter", chromedp.KeyEvent(kb.Enter))
+	if got := b.focused(); !strings.HasPrefix(got, "main#main ") {
+		t.Errorf("skipping to the content focuses %.40q, want main", got)
+	}
 
 	b.fill(`input[name="slug"]`, "acme")
 	b.press(`form[action="/admin/workspaces"] button`, http.StatusOK)
