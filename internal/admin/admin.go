@@ -19,6 +19,7 @@ import (
 	"time"
 
 	api "github.com/scimd/scimd/client/admin"
+	"github.com/scimd/scimd/internal/auth"
 	"github.com/scimd/scimd/internal/httpapi"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/store"
@@ -42,6 +43,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Clock replaces time.Now (for tests); it should be the Tenant's too.
 	Clock func() time.Time
+	// Authenticator, if set, authenticates admin tokens, shared with the
+	// other surfaces; nil: one of the handler's own, with Clock and
+	// RequestTimeout as its StoreTimeout, which Close closes.
+	Authenticator *auth.Authenticator
 }
 
 // Handler serves the admin API.
@@ -55,7 +60,9 @@ type Handler struct {
 	now      func() time.Time
 	api      *httpapi.API
 	mux      *httpapi.Mux
-	lastUsed *tenant.LastUsed
+	auth     *auth.Authenticator
+	ownAuth  bool
+	lastUsed *tenant.LastUsed // the Authenticator's
 	openapi  map[string]any
 }
 
@@ -69,6 +76,7 @@ func New(cfg Config) *Handler {
 		log:     cfg.Log,
 		timeout: cfg.RequestTimeout,
 		now:     cfg.Clock,
+		auth:    cfg.Authenticator,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -82,7 +90,11 @@ func New(cfg Config) *Handler {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	h.lastUsed = tenant.NewLastUsed(cfg.Store, 0, h.log)
+	if h.auth == nil {
+		h.auth = auth.New(auth.Config{Store: cfg.Store, Hasher: cfg.Hasher, Clock: cfg.Clock, StoreTimeout: h.timeout, Log: h.log})
+		h.ownAuth = true
+	}
+	h.lastUsed = h.auth.LastUsed()
 	h.api = newAPI(h.log)
 	h.mux = httpapi.NewMux(h.api)
 	table := routes()
@@ -91,10 +103,13 @@ func New(cfg Config) *Handler {
 	return h
 }
 
-// Close writes when admin tokens were last used. The store must still be
-// open.
+// Close writes, with an Authenticator of its own, when admin tokens were
+// last used. The store must still be open.
 func (h *Handler) Close() error {
-	return h.lastUsed.Close()
+	if h.ownAuth {
+		return h.auth.Close()
+	}
+	return nil
 }
 
 // ServeHTTP serves a request under Prefix; anything else is a 404.

@@ -23,9 +23,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scimd/scimd/internal/access"
+	"github.com/scimd/scimd/internal/auth"
 	"github.com/scimd/scimd/internal/httpapi"
 	"github.com/scimd/scimd/internal/store"
-	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
 )
 
@@ -52,6 +52,10 @@ type Config struct {
 	// Verifications, if not nil, counts verifications by workspace slug
 	// and result ("valid" or the reason); see NewVerificationsCounter.
 	Verifications *prometheus.CounterVec
+	// Authenticator, if set, authenticates app tokens, shared with the
+	// other surfaces; nil: one of the handler's own, with Clock and
+	// RequestTimeout as its StoreTimeout, which Close closes.
+	Authenticator *auth.Authenticator
 }
 
 // NewVerificationsCounter returns the counter Config.Verifications
@@ -66,7 +70,6 @@ func NewVerificationsCounter() *prometheus.CounterVec {
 // Handler serves the application API.
 type Handler struct {
 	store       store.Store
-	hasher      *token.Hasher
 	verifier    *access.Verifier
 	ownVerifier bool
 	issuer      *access.Issuer
@@ -76,10 +79,10 @@ type Handler struct {
 	api         *httpapi.API
 	mux         *httpapi.Mux
 	openapi     map[string]any
-	apps        appCache
+	auth        *auth.Authenticator
+	ownAuth     bool
 	feed        *feed
 	counts      *counters
-	lastUsed    *tenant.LastUsed
 	unsubscribe func()
 	users       encodedUsers
 	bufs        sync.Pool // *bytes.Buffer, for verifications
@@ -89,8 +92,8 @@ type Handler struct {
 func New(cfg Config) *Handler {
 	h := &Handler{
 		store:    cfg.Store,
-		hasher:   cfg.Hasher,
 		verifier: cfg.Verifier,
+		auth:     cfg.Authenticator,
 		log:      cfg.Log,
 		timeout:  cfg.RequestTimeout,
 		now:      cfg.Clock,
@@ -110,13 +113,12 @@ func New(cfg Config) *Handler {
 		h.verifier = access.NewVerifier(access.Config{Store: cfg.Store, Hasher: cfg.Hasher, Clock: cfg.Clock, StoreTimeout: h.timeout})
 		h.ownVerifier = true
 	}
-	h.apps.timeout = h.timeout
+	if h.auth == nil {
+		h.auth = auth.New(auth.Config{Store: cfg.Store, Hasher: cfg.Hasher, Clock: cfg.Clock, StoreTimeout: h.timeout, Log: h.log})
+		h.ownAuth = true
+	}
 	h.issuer = access.NewIssuer(access.Config{Store: cfg.Store, Hasher: cfg.Hasher, Clock: cfg.Clock})
-	h.lastUsed = tenant.NewLastUsed(cfg.Store, 0, h.log)
-	h.unsubscribe = cfg.Store.Subscribe(func(ch store.Change) {
-		h.apps.apply(ch)
-		h.feed.apply(ch)
-	})
+	h.unsubscribe = cfg.Store.Subscribe(h.feed.apply)
 	h.api = newAPI(h.log)
 	h.mux = httpapi.NewMux(h.api)
 	table := routes()
@@ -125,15 +127,19 @@ func New(cfg Config) *Handler {
 	return h
 }
 
-// Close stops watching the store, ends long polls and writes when app
-// tokens were last used. The store must still be open.
+// Close stops watching the store, ends long polls and, with an
+// Authenticator of its own, writes when app tokens were last used. The
+// store must still be open.
 func (h *Handler) Close() error {
 	h.unsubscribe()
 	h.feed.close()
 	if h.ownVerifier {
 		h.verifier.Close()
 	}
-	return h.lastUsed.Close()
+	if h.ownAuth {
+		return h.auth.Close()
+	}
+	return nil
 }
 
 // ServeHTTP serves a request under Prefix; anything else is a 404.

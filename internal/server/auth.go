@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
-	"sync"
-	"time"
 
+	"github.com/scimd/scimd/internal/auth"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
-	"github.com/scimd/scimd/internal/token"
 )
 
 type ctxKey int
@@ -42,53 +39,26 @@ func (s *Server) auth(h http.Handler) http.Handler {
 		if s.authThrottled(w, r, addr, now) {
 			return
 		}
-		unauthorized := func(detail string) {
+		id, err := s.authn.Authenticate(r.Context(), r.Header.Get("Authorization"), auth.SCIM)
+		var refused *auth.Error
+		switch {
+		case errors.As(err, &refused) && refused.Reason == auth.Disabled:
+			s.fail(w, r, scimerr.New(http.StatusForbidden, "", "SCIM is disabled for workspace %q", refused.Workspace))
+			return
+		case errors.As(err, &refused):
 			if s.authFailures != nil {
 				s.authFailures.allow(addr, now)
 			}
-			s.unauthorized(w, r, addr, detail)
-		}
-		tok, ok := bearer(r)
-		if !ok {
-			unauthorized("a bearer token is required")
+			s.unauthorized(w, r, addr, tokenRefusals[refused.Reason])
 			return
-		}
-		ws, err := token.Parse(tok)
-		if err != nil {
-			unauthorized("the bearer token is not valid")
-			return
-		}
-		e, err := s.tokens.lookup(r.Context(), s.store, ws, s.hasher.Hash(ws, tok), now)
-		if errors.Is(err, store.ErrNotFound) {
-			unauthorized("the bearer token is not valid")
-			return
-		}
-		if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		case errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
 			s.fail(w, r, provision.Unavailable(err))
 			return
-		}
-		if err != nil {
+		case err != nil:
 			s.fail(w, r, scimerr.From(err))
 			return
 		}
-		t := e.token
-		if t.Kind != store.TokenSCIM {
-			unauthorized("the bearer token is not valid")
-			return
-		}
-		if !t.Revoked.IsZero() {
-			unauthorized("the bearer token has been revoked")
-			return
-		}
-		if !t.Expires.IsZero() && !now.Before(t.Expires) {
-			unauthorized("the bearer token has expired")
-			return
-		}
-		if !e.workspace.Config.SCIMEnabled {
-			s.fail(w, r, scimerr.New(http.StatusForbidden, "", "SCIM is disabled for workspace %q", e.workspace.Slug))
-			return
-		}
-		s.lastUsed.Record(t.ID, now)
+		e := &authEntry{token: id.Token, workspace: id.Workspace}
 		// Before the audit record learns the token: refused requests are
 		// audited by the minute (see refusals), so that a flood of them
 		// does not become a flood of audit log writes.
@@ -100,14 +70,12 @@ func (s *Server) auth(h http.Handler) http.Handler {
 	})
 }
 
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
+// tokenRefusals are the details of the 401s for refused tokens.
+var tokenRefusals = map[auth.Reason]string{
+	auth.Missing: "a bearer token is required",
+	auth.Invalid: "the bearer token is not valid",
+	auth.Revoked: "the bearer token has been revoked",
+	auth.Expired: "the bearer token has expired",
 }
 
 // unauthorized answers 401 to a request from addr, and counts it for the
@@ -118,86 +86,8 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, addr, deta
 	s.fail(w, r, scimerr.New(http.StatusUnauthorized, "", "%s", detail))
 }
 
-// tokenCacheTTL is how long a token found in the store is trusted without
-// asking the store again. Revocations, expiry changes and workspace
-// changes reach the cache at once through the store's notifications (see
-// apply); the TTL only bounds how long a notification lost without the
-// store noticing could leave it wrong.
-const tokenCacheTTL = 10 * time.Second
-
-// maxCachedTokens bounds the cache; only tokens that exist are cached, so
-// it cannot be filled by guessing.
-const maxCachedTokens = 10000
-
-// tokenCache remembers recently used tokens by hash, with their
-// workspaces, saving database queries on every request.
-type tokenCache struct {
-	mu sync.RWMutex
-	m  map[string]*authEntry
-	// gen counts invalidations. A lookup caches what it read only if
-	// none happened since it began, since what it read may predate it.
-	gen uint64
-}
-
-// authEntry is what a token stands for; never changed once made.
+// authEntry is what the request's token stands for.
 type authEntry struct {
 	token     store.Token
 	workspace store.Workspace
-	fetched   time.Time
-}
-
-func (c *tokenCache) lookup(ctx context.Context, st store.Store, ws string, hash []byte, now time.Time) (*authEntry, error) {
-	key := string(hash)
-	c.mu.RLock()
-	e, ok := c.m[key]
-	gen := c.gen
-	c.mu.RUnlock()
-	if ok && now.Sub(e.fetched) < tokenCacheTTL && e.token.WorkspaceID == ws {
-		return e, nil
-	}
-	t, err := st.TokenByHash(ctx, ws, hash)
-	if err != nil {
-		return nil, err
-	}
-	w, err := st.WorkspaceByID(ctx, t.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	e = &authEntry{token: t, workspace: w, fetched: now}
-	c.mu.Lock()
-	if c.gen == gen {
-		if c.m == nil || len(c.m) >= maxCachedTokens {
-			c.m = make(map[string]*authEntry)
-		}
-		c.m[key] = e
-	}
-	c.mu.Unlock()
-	return e, nil
-}
-
-// apply drops what a change makes stale. The store calls it right after
-// its own commits, so that a token revoked in this process is refused from
-// the very next request.
-func (c *tokenCache) apply(ch store.Change) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch ch.Kind {
-	case store.ChangeToken:
-		for k, e := range c.m {
-			if e.token.ID == ch.ID {
-				delete(c.m, k)
-			}
-		}
-	case store.ChangeWorkspace:
-		for k, e := range c.m {
-			if e.token.WorkspaceID == ch.WorkspaceID {
-				delete(c.m, k)
-			}
-		}
-	case store.ChangeReset:
-		c.m = nil
-	default:
-		return // about something not cached here
-	}
-	c.gen++
 }

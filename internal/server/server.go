@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/auth"
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/request"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
-	"github.com/scimd/scimd/internal/tenant"
 	"github.com/scimd/scimd/internal/token"
 )
 
@@ -60,6 +60,10 @@ type Config struct {
 	// MetricsElsewhere keeps GET /metrics off this handler, for a server
 	// that serves MetricsHandler on a private listener instead.
 	MetricsElsewhere bool
+	// Authenticator, if set, authenticates SCIM tokens, shared with the
+	// other surfaces; nil: one of the server's own, with Clock, which
+	// Close closes.
+	Authenticator *auth.Authenticator
 }
 
 // DefaultConfig returns the defaults documented in docs/configuration.md.
@@ -79,22 +83,20 @@ func DefaultConfig() Config {
 
 // Server serves SCIM over HTTP.
 type Server struct {
-	cfg    Config
-	store  store.Store
-	svc    *provision.Service
-	hasher *token.Hasher
-	log    *slog.Logger
-	now    func() time.Time
-	mux    *http.ServeMux
-	tokens tokenCache
+	cfg   Config
+	store store.Store
+	svc   *provision.Service
+	log   *slog.Logger
+	now   func() time.Time
+	mux   *http.ServeMux
+	authn *auth.Authenticator
+	// ownAuthn says that authn is the server's own, for Close to close.
+	ownAuthn bool
 
 	metrics      *metrics
 	limiter      *rateLimiter // nil: no limit
 	authFailures *rateLimiter // by client address; nil: no limit
 	refused      *refusals    // nil: not audited
-
-	lastUsed    *tenant.LastUsed
-	unsubscribe func()
 }
 
 // New returns a Server. log may be nil to discard request logs. Close
@@ -125,17 +127,20 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 		cfg.RequestTimeout = d.RequestTimeout
 	}
 	s := &Server{
-		cfg:      cfg,
-		store:    st,
-		svc:      provision.New(st),
-		hasher:   hasher,
-		log:      log,
-		now:      time.Now,
-		mux:      http.NewServeMux(),
-		lastUsed: tenant.NewLastUsed(st, 0, log),
+		cfg:   cfg,
+		store: st,
+		svc:   provision.New(st),
+		log:   log,
+		now:   time.Now,
+		mux:   http.NewServeMux(),
+		authn: cfg.Authenticator,
 	}
 	if cfg.Clock != nil {
 		s.now = cfg.Clock
+	}
+	if s.authn == nil {
+		s.authn = auth.New(auth.Config{Store: st, Hasher: hasher, Clock: cfg.Clock, Log: log})
+		s.ownAuthn = true
 	}
 	s.metrics = newMetrics(s)
 	s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, tokenBurstWindow)
@@ -143,17 +148,19 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 		s.authFailures.max = maxAuthFailureAddresses
 	}
 	s.refused = newRefusals(cfg.Audit, s.now)
-	s.unsubscribe = st.Subscribe(s.tokens.apply)
 	s.routes()
 	return s
 }
 
-// Close writes when tokens were last used and stops listening for
-// changes. The store must still be open.
+// Close writes the refusals counted for the audit log and, with an
+// Authenticator of its own, when tokens were last used. The store must
+// still be open.
 func (s *Server) Close() error {
 	s.refused.flush()
-	s.unsubscribe()
-	return s.lastUsed.Close()
+	if s.ownAuthn {
+		return s.authn.Close()
+	}
+	return nil
 }
 
 func (s *Server) routes() {
