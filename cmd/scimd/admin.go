@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/admin"
+	"github.com/scimd/scimd/internal/auth"
 	"github.com/scimd/scimd/internal/console"
 	"github.com/scimd/scimd/internal/front"
 	"github.com/scimd/scimd/internal/store"
@@ -25,8 +26,8 @@ import (
 // on ln, the listener of --admin-addr, with metrics, which srv
 // then does not serve them on. It returns the function that stops them,
 // to call before the store closes, and the console's URL.
-func (c *Config) startAdmin(ctx context.Context, srv *http.Server, ln net.Listener, certs *certFiles, root front.Config, st store.Store, hasher *token.Hasher, ten *tenant.Service, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
-	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log})
+func (c *Config) startAdmin(ctx context.Context, srv *http.Server, ln net.Listener, certs *certFiles, root front.Config, st store.Store, hasher *token.Hasher, ten *tenant.Service, authn *auth.Authenticator, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
+	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log, Authenticator: authn})
 	con, err := console.New(console.Config{API: api, Key: hasher.Key("console session"), SCIMURL: scimURL, Log: log})
 	if err != nil {
 		api.Close()

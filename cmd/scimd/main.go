@@ -33,6 +33,7 @@ import (
 
 	"github.com/scimd/scimd/internal/appapi"
 	"github.com/scimd/scimd/internal/audit"
+	"github.com/scimd/scimd/internal/auth"
 	"github.com/scimd/scimd/internal/duration"
 	"github.com/scimd/scimd/internal/front"
 	"github.com/scimd/scimd/internal/provision"
@@ -428,6 +429,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Metrics name workspaces and tokens: with a private listener for
 	// administration, they are served there only.
 	cfg.MetricsElsewhere = c.AdminAddr != ""
+	// One authenticator for the SCIM, application and admin APIs: one
+	// cache of tokens, one record of their use.
+	authn := auth.New(auth.Config{Store: st, Hasher: hasher, StoreTimeout: cfg.RequestTimeout, Log: log})
+	defer authn.Close() // after the surfaces, before the store closes
+	cfg.Authenticator = authn
 	handler := server.New(cfg, st, hasher, log)
 	defer handler.Close() // before the store closes
 	stopOutbox, err := c.startOutbox(ctx, st, handler.Registerer(), log)
@@ -439,7 +445,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := handler.Registerer().Register(verifications); err != nil {
 		return err
 	}
-	app := appapi.New(appapi.Config{Store: st, Hasher: hasher, Log: log, RequestTimeout: cfg.RequestTimeout, Verifications: verifications})
+	app := appapi.New(appapi.Config{Store: st, Hasher: hasher, Log: log, RequestTimeout: cfg.RequestTimeout, Verifications: verifications, Authenticator: authn})
 	defer app.Close()
 	reqMetrics := request.NewMetrics()
 	if err := handler.Registerer().Register(reqMetrics); err != nil {
@@ -458,7 +464,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if base == "" {
 		base = strings.TrimSuffix(c.scheme()+"://"+ln.Addr().String()+"/"+strings.Trim(cfg.BasePath, "/"), "/")
 	}
-	stopAdmin, consoleURL, err := c.startAdmin(ctx, srv, adminLn, certs, root, st, hasher, ten, log, stdout, base)
+	stopAdmin, consoleURL, err := c.startAdmin(ctx, srv, adminLn, certs, root, st, hasher, ten, authn, log, stdout, base)
 	if err != nil {
 		return err
 	}

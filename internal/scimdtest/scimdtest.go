@@ -19,6 +19,7 @@ import (
 	"github.com/scimd/scimd/internal/access"
 	"github.com/scimd/scimd/internal/admin"
 	"github.com/scimd/scimd/internal/appapi"
+	"github.com/scimd/scimd/internal/auth"
 	"github.com/scimd/scimd/internal/front"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
@@ -65,9 +66,13 @@ func Start(t T) *Server {
 	if s.AdminToken, _, err = s.ten.CreateAdminToken(ctx, "test", -1); err != nil {
 		t.Fatal(err)
 	}
-	scim := server.New(server.DefaultConfig(), st, s.hasher, nil)
-	app := appapi.New(appapi.Config{Store: st, Hasher: s.hasher})
-	adm := admin.New(admin.Config{Store: st, Hasher: s.hasher, Tenant: s.ten})
+	// The surfaces share one authenticator, as scimd serve has them.
+	cfg := server.DefaultConfig()
+	authn := auth.New(auth.Config{Store: st, Hasher: s.hasher, StoreTimeout: cfg.RequestTimeout})
+	cfg.Authenticator = authn
+	scim := server.New(cfg, st, s.hasher, nil)
+	app := appapi.New(appapi.Config{Store: st, Hasher: s.hasher, Authenticator: authn})
+	adm := admin.New(admin.Config{Store: st, Hasher: s.hasher, Tenant: s.ten, Authenticator: authn})
 	// The surfaces as scimd serve puts them together, with the same
 	// routing and middleware.
 	root, err := front.New(front.Config{SCIM: scim, App: app, Admin: adm})
@@ -81,6 +86,7 @@ func Start(t T) *Server {
 		app.Close()
 		adm.Close()
 		scim.Close()
+		authn.Close()
 		st.Close()
 	})
 	return s
