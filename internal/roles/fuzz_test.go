@@ -96,6 +96,15 @@ func FuzzCompute(f *testing.F) {
 		in := roles.Input{Groups: fuzzGroups(groups), DirectRoles: strings.Split(direct, ",")}
 		a := c.Compute(in)
 		checkAccess(t, c, a)
+		var explained []string
+		for _, g := range c.Explain(in).Grants {
+			if !slices.Contains(explained, g.Role) {
+				explained = append(explained, g.Role)
+			}
+		}
+		if !slices.Equal(explained, a.Roles) {
+			t.Fatalf("Explain grants %q, Compute gives %q", explained, a.Roles)
+		}
 		if strict {
 			if err := c.Check(in, a.Roles); err != nil {
 				t.Fatalf("Check of the roles Compute gives = %v", err)
