@@ -216,15 +216,25 @@ func (v *Verifier) VerifyIn(ctx context.Context, workspaceID, secret string) (Re
 		return Result{Reason: ReasonUnknown}, nil
 	}
 	res.Workspace = e.ws.Slug
-	switch {
-	case e.user == nil:
-		res.Reason = ReasonUserDeleted
-	case !e.user.Active:
-		res.User, res.Reason = e.user, ReasonUserInactive
-	default:
-		res.User, res.Valid = e.user, true
+	res.Reason = userReason(e.user)
+	if e.user != nil {
+		res.User = e.user
 	}
+	res.Valid = res.Reason == ""
 	return res, nil
+}
+
+// userReason returns why a credential that has not ended is not valid
+// for its user, nil if deleted: ReasonUserDeleted or ReasonUserInactive;
+// "" if it is valid.
+func userReason(u *User) string {
+	switch {
+	case u == nil:
+		return ReasonUserDeleted
+	case !u.Active:
+		return ReasonUserInactive
+	}
+	return ""
 }
 
 // ended returns ReasonRevoked or ReasonExpired for a credential that has

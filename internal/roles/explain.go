@@ -107,15 +107,15 @@ type Explanation struct {
 	// Refused are the roles asked for that the user does not have
 	// through them, by role.
 	Refused []Refusal
-	// Groups are Input.Groups, in order, with their paths.
-	Groups []GroupPaths
+	// Paths are Input.Groups, in order, with their paths.
+	Paths []GroupPaths
 }
 
 // Explain returns what Compute does, with why: which group or direct
 // assignment grants each role, and what strict mode and the allowlist
 // refuse.
 func (c *Compiled) Explain(in Input) Explanation {
-	x := Explanation{Access: c.Compute(in), Groups: make([]GroupPaths, len(in.Groups))}
+	x := Explanation{Access: c.Compute(in), Paths: make([]GroupPaths, len(in.Groups))}
 	names := make([]string, len(in.Groups))
 	for i, g := range in.Groups {
 		names[i] = strings.ToLower(g.DisplayName)
@@ -124,7 +124,7 @@ func (c *Compiled) Explain(in Input) Explanation {
 	fromGroups := false
 	for i, g := range in.Groups {
 		synced := c.synced(names[i])
-		x.Groups[i] = GroupPaths{ID: g.ID, DisplayName: g.DisplayName, Paths: slices.Clone(paths[i]), Synced: synced}
+		x.Paths[i] = GroupPaths{ID: g.ID, DisplayName: g.DisplayName, Paths: slices.Clone(paths[i]), Synced: synced}
 		c.match(names[i], paths[i], g.ExternalID, func(role int, mapping, matched string) {
 			name := c.roles[role].Name
 			if synced {
@@ -164,16 +164,15 @@ func (c *Compiled) Explain(in Input) Explanation {
 	return x
 }
 
-// GroupRoles returns the roles a group grants its members, highest rank
-// first, given the group and its ancestors as Input.Groups has them: none
-// if the allowlist does not sync it, or no mapping matches it or its
-// paths. The default role is not among them: it is what a user has when
-// no group grants any.
-func (c *Compiled) GroupRoles(group Group, ancestors []Group) []string {
-	x := c.Explain(Input{Groups: append([]Group{group}, ancestors...)})
-	var out []string
+// GroupRoles returns the roles the user's groups grant, highest rank
+// first, without the default role and direct roles. Explaining the access
+// of a would-be member of one group, given that group and its ancestors as
+// Input.Groups, it says what that group gives its members: the roles
+// mapped to it and to its ancestors, as far as the allowlist syncs them.
+func (x Explanation) GroupRoles() []string {
+	out := []string{}
 	for _, g := range x.Grants {
-		if g.Source == SourceGroup && g.GroupID == group.ID && !slices.Contains(out, g.Role) {
+		if g.Source == SourceGroup && !slices.Contains(out, g.Role) {
 			out = append(out, g.Role)
 		}
 	}

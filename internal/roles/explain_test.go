@@ -97,24 +97,25 @@ func checkExplained(t *testing.T, c *Compiled, in Input) {
 func TestGroupRoles(t *testing.T) {
 	eng := Group{ID: "g1", DisplayName: "Engineering"}
 	plat := Group{ID: "g2", DisplayName: "Platform", Parents: []string{"g1"}}
-	policy := Policy{Mappings: []Mapping{{Group: "Engineering", Role: Developer}, {Group: "*/platform", Role: Admin}}, Allowlist: []string{"Engineering", "Platform"}}
+	policy := Policy{Mappings: []Mapping{{Group: "Engineering", Role: Developer}, {Group: "*/platform", Role: Admin}, {Group: "Ops", Role: Editor}},
+		Allowlist: []string{"Engineering", "Platform"}}
 	c, err := policy.Compile()
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		group     Group
-		ancestors []Group
-		want      []string
+		name  string
+		chain []Group // the group, then its ancestors
+		want  []string
 	}{
-		{eng, nil, []string{Developer}},
-		{plat, []Group{eng}, []string{Admin, Developer}},
-		{Group{ID: "g3", DisplayName: "Sales"}, nil, nil},
-		{Group{ID: "g4", DisplayName: "Ops", Parents: []string{"g1"}}, []Group{eng}, nil}, // not synced
+		{"mapped", []Group{eng}, []string{Developer}},
+		{"mapped, and nested in a mapped group", []Group{plat, eng}, []string{Admin, Developer}},
+		{"not mapped", []Group{{ID: "g3", DisplayName: "Sales"}}, []string{}},
+		{"not synced, nested in a synced group", []Group{{ID: "g4", DisplayName: "Ops", Parents: []string{"g1"}}, eng}, []string{Developer}},
 	}
 	for _, tt := range tests {
-		if got := c.GroupRoles(tt.group, tt.ancestors); !slices.Equal(got, tt.want) {
-			t.Errorf("GroupRoles(%s) = %q, want %q", tt.group.DisplayName, got, tt.want)
+		if got := c.Explain(Input{Groups: tt.chain}).GroupRoles(); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: GroupRoles() = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
