@@ -3,6 +3,8 @@ package admin
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -148,4 +150,59 @@ func (c *Client) LinkTeam(ctx context.Context, slug, group, team, role string) (
 func (c *Client) UnlinkTeam(ctx context.Context, slug, group string) error {
 	_, err := c.Do(ctx, http.MethodDelete, Path("workspaces", slug, "groups", group, "team"), nil, nil, nil)
 	return err
+}
+
+// GroupQuery selects a page of groups.
+type GroupQuery struct {
+	// Filter is a SCIM filter on the groups, such as displayName sw "eng"
+	// or externalId eq "00g1"; "" for all.
+	Filter string
+	// Limit is the most groups on the page; 0 for the server's default.
+	Limit int
+	// Cursor is the NextCursor of the page before; "" for the first.
+	Cursor string
+}
+
+func (q GroupQuery) values() url.Values {
+	v := url.Values{}
+	if q.Filter != "" {
+		v.Set("filter", q.Filter)
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Cursor != "" {
+		v.Set("cursor", q.Cursor)
+	}
+	return v
+}
+
+// Groups lists a page of the workspace's groups.
+func (c *Client) Groups(ctx context.Context, slug string, q GroupQuery) (GroupPage, error) {
+	var out GroupPage
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "groups"), q.values(), nil, &out)
+	return out, err
+}
+
+// Group returns a group, named by its id or externalId, with a page of
+// its members: q's Limit and Cursor page through them.
+func (c *Client) Group(ctx context.Context, slug, group string, q GroupQuery) (GroupDetail, error) {
+	var out GroupDetail
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "groups", group), q.values(), nil, &out)
+	return out, err
+}
+
+// User returns a user's whole picture: its SCIM attributes, state,
+// groups, roles with why, teams and credentials.
+func (c *Client) User(ctx context.Context, slug, id string) (UserDetail, error) {
+	var out UserDetail
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "users", id), nil, nil, &out)
+	return out, err
+}
+
+// UserAccess explains what POST /v1/verify answers for the user now.
+func (c *Client) UserAccess(ctx context.Context, slug, id string) (UserAccess, error) {
+	var out UserAccess
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "users", id, "access"), nil, nil, &out)
+	return out, err
 }

@@ -141,6 +141,9 @@ type User struct {
 	State        string    `json:"state"`
 	Created      time.Time `json:"created"`
 	LastModified time.Time `json:"last_modified"`
+	// Roles are the user's effective roles as last computed, highest
+	// rank first: in listings of the workspace's users.
+	Roles []string `json:"roles,omitempty"`
 	// Deleted and PurgeAt are those of a soft-deleted user.
 	Deleted *time.Time `json:"deleted,omitempty"`
 	PurgeAt *time.Time `json:"purge_at,omitempty"`

@@ -11,27 +11,44 @@ import (
 // programs outside this module can name them; the handlers use these
 // names for them.
 type (
-	Token           = api.Token
-	NewToken        = api.NewToken
-	TokenList       = api.TokenList
-	Workspace       = api.Workspace
-	WorkspaceList   = api.WorkspaceList
-	User            = api.User
-	UserPage        = api.UserPage
-	UserList        = api.UserList
-	Webhook         = api.Webhook
-	NewWebhook      = api.NewWebhook
-	WebhookList     = api.WebhookList
-	Delivery        = api.Delivery
-	DeliveryAttempt = api.DeliveryAttempt
-	DeliveryPage    = api.DeliveryPage
-	Redelivery      = api.Redelivery
-	AuditEntry      = api.AuditEntry
-	AuditPage       = api.AuditPage
-	TeamList        = api.TeamList
-	Team            = api.Team
-	TeamGroup       = api.TeamGroup
-	TeamLink        = api.TeamLink
+	Token            = api.Token
+	NewToken         = api.NewToken
+	TokenList        = api.TokenList
+	Workspace        = api.Workspace
+	WorkspaceList    = api.WorkspaceList
+	User             = api.User
+	UserPage         = api.UserPage
+	UserList         = api.UserList
+	Webhook          = api.Webhook
+	NewWebhook       = api.NewWebhook
+	WebhookList      = api.WebhookList
+	Delivery         = api.Delivery
+	DeliveryAttempt  = api.DeliveryAttempt
+	DeliveryPage     = api.DeliveryPage
+	Redelivery       = api.Redelivery
+	AuditEntry       = api.AuditEntry
+	AuditPage        = api.AuditPage
+	TeamList         = api.TeamList
+	Team             = api.Team
+	TeamGroup        = api.TeamGroup
+	TeamLink         = api.TeamLink
+	Group            = api.Group
+	GroupTeam        = api.GroupTeam
+	GroupRef         = api.GroupRef
+	GroupPage        = api.GroupPage
+	GroupDetail      = api.GroupDetail
+	GroupMember      = api.GroupMember
+	RoleGrant        = api.RoleGrant
+	RoleRefusal      = api.RoleRefusal
+	UserRole         = api.UserRole
+	UserGroup        = api.UserGroup
+	UserTeam         = api.UserTeam
+	Credential       = api.Credential
+	UserLinks        = api.UserLinks
+	UserDetail       = api.UserDetail
+	AccessUser       = api.AccessUser
+	CredentialAnswer = api.CredentialAnswer
+	UserAccess       = api.UserAccess
 )
 
 // User states; see package client/admin.

@@ -54,6 +54,12 @@ func TestSchemas(t *testing.T) {
 	httpapitest.CheckSchema[api.Team](t, schemas, "Team")
 	httpapitest.CheckSchema[api.TeamGroup](t, schemas, "TeamGroup")
 	httpapitest.CheckSchema[api.TeamLink](t, schemas, "TeamLink")
+	httpapitest.CheckSchema[api.Group](t, schemas, "Group")
+	httpapitest.CheckSchema[api.GroupPage](t, schemas, "GroupList")
+	httpapitest.CheckSchema[api.GroupDetail](t, schemas, "GroupDetail")
+	httpapitest.CheckSchema[api.UserDetail](t, schemas, "UserDetail")
+	httpapitest.CheckSchema[api.UserAccess](t, schemas, "UserAccess")
+	httpapitest.CheckSchema[api.CredentialAnswer](t, schemas, "CredentialAnswer")
 }
 
 // TestAuditActionsDocumented checks that the page names every audit

@@ -187,6 +187,7 @@ var schemas = map[string]any{
 			"show unknown states as they are"),
 		"created":       httpapi.Time(""),
 		"last_modified": httpapi.Time(""),
+		"roles":         map[string]any{"type": "array", "items": httpapi.Type("string", ""), "description": "in listings: the user's effective roles as last computed, highest rank first"},
 		"deleted":       httpapi.Time(""),
 		"purge_at":      httpapi.Time(""),
 	}),

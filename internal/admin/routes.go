@@ -116,6 +116,14 @@ func routes() []route {
 				{Name: "filter", Description: "a SCIM filter (RFC 7644 §3.4.2.2), e.g. userName sw \"a\" or active eq false", Schema: httpapi.Type("string", "")},
 			}, pageParams...),
 			Responses: httpapi.OK("UserList"), Errors: []string{CodeInvalidParameter, CodeInvalidCursor}}},
+		{method: "GET", path: "/workspaces/{slug}/users/{id}", handle: getUser, Operation: httpapi.Operation{
+			Summary:     "Show a user's whole picture",
+			Description: "A user in any state (active, suspended, invited, soft_deleted) with its SCIM attributes; the groups it is in, directly or through nesting, with their paths and whether the groupAllowlist syncs them; its effective roles, each with the grants that give it (a role mapping matching a group, a role assigned directly, or the default role); the roles refused (assigned directly in strict mode or not a role, or mapped to a group the allowlist does not sync); its group keys and teams; its API keys and sessions with their state, never their secrets; and links to its audit entries and the workspace's events.",
+			Responses:   httpapi.OK("UserDetail")}},
+		{method: "GET", path: "/workspaces/{slug}/users/{id}/access", handle: explainAccess, Operation: httpapi.Operation{
+			Summary:     "Explain a user's access",
+			Description: "What POST /v1/verify answers for the user's API keys and sessions now: valid with the user's roles, groups and teams, or the reason each is refused, with the reasoning in sentences.",
+			Responses:   httpapi.OK("UserAccess")}},
 		{method: "POST", path: "/workspaces/{slug}/users", handle: inviteUser, action: "user.invite", Operation: httpapi.Operation{
 			Summary:     "Invite a user",
 			Description: "Creates a user outside SCIM, for an application that invites people itself. No identity provider sees it, but its userName is taken: one that creates a user with it gets 409, unless the workspace's allowLinking is on, when that user becomes this one and keeps its id and credentials. The user is active, has the workspace's defaultRole, may be given API keys and sessions through the application API, and takes a seat. Fails with 409 user_name_taken if a user already has the userName, 403 seat_limit if no seat is free.",
@@ -153,6 +161,18 @@ func routes() []route {
 			Summary:     "List teams",
 			Description: "The teams groups are linked to, by key, each with its groups; and the workspace's defaultTeam and defaultTeamRole. A synced group not linked is a team of its own, keyed by its group key (group:engineering/platform), and is not listed.",
 			Responses:   httpapi.OK("TeamList")}},
+		{method: "GET", path: "/workspaces/{slug}/groups", handle: listGroups, Operation: httpapi.Operation{
+			Summary:     "List groups",
+			Description: "The workspace's groups in creation order, a page at a time, each with its member count, whether the groupAllowlist lets it act, the roles its members get from it and the groups it is nested in, the team it is linked to, its paths and its parents.",
+			Query: append([]httpapi.Param{
+				{Name: "filter", Description: "a SCIM filter (RFC 7644 §3.4.2.2), e.g. displayName sw \"eng\" or externalId eq \"00g1\"", Schema: httpapi.Type("string", "")},
+			}, pageParams...),
+			Responses: httpapi.OK("GroupList"), Errors: []string{CodeInvalidParameter, CodeInvalidCursor}}},
+		{method: "GET", path: "/workspaces/{slug}/groups/{id}", handle: getGroup, Operation: httpapi.Operation{
+			Summary:     "Show a group",
+			Description: "The group with the id, or else the externalId, as listed, with why it grants each role and a page of its direct members, users and groups.",
+			Query:       pageParams,
+			Responses:   httpapi.OK("GroupDetail"), Errors: []string{CodeGroupNotFound, CodeInvalidParameter, CodeInvalidCursor}}},
 		{method: "PUT", path: "/workspaces/{slug}/groups/{id}/team", handle: linkTeam, action: "group.team_link", Operation: httpapi.Operation{
 			Summary:     "Link a group to a team",
 			Description: "Links the group with the id, or else with the externalId, to the team with the key, new or one other groups are linked to, replacing any link it had: its members are in that team, with the role given or else the workspace's defaultTeamRole, instead of a team of its own. The link holds to the group whatever it is renamed, and goes with it. The users under the group are recomputed at once: GET /v1/verify answers with the team, and user.roles_changed events say so. Fails with 404 group_not_found.",

@@ -67,6 +67,14 @@ func listUsers(h *Handler, c *call) (int, any, error) {
 	out := UserPage{Users: make([]User, len(page.Resources)), Total: page.Total, NextCursor: page.NextCursor}
 	for i, r := range page.Resources {
 		out.Users[i] = userOut(r)
+		// One read a user: the store has no query for a page's roles.
+		ur, ok, err := h.store.UserRoles(c.r.Context(), w.ID, r.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if ok {
+			out.Users[i].Roles = ur.Roles
+		}
 	}
 	return http.StatusOK, out, nil
 }

@@ -88,8 +88,7 @@ func (r Refusal) String() string {
 
 // GroupPaths is a group of Input as the policy sees it.
 type GroupPaths struct {
-	ID          string
-	DisplayName string
+	Group
 	// Paths are the group's paths, folded to lower case; see the package
 	// comment.
 	Paths []string
@@ -124,7 +123,7 @@ func (c *Compiled) Explain(in Input) Explanation {
 	fromGroups := false
 	for i, g := range in.Groups {
 		synced := c.synced(names[i])
-		x.Paths[i] = GroupPaths{ID: g.ID, DisplayName: g.DisplayName, Paths: slices.Clone(paths[i]), Synced: synced}
+		x.Paths[i] = GroupPaths{Group: g, Paths: slices.Clone(paths[i]), Synced: synced}
 		c.match(names[i], paths[i], g.ExternalID, func(role int, mapping, matched string) {
 			name := c.roles[role].Name
 			if synced {

@@ -1,0 +1,211 @@
+package admin
+
+import "time"
+
+// A group's and a user's whole picture, as an operator sees them: who is
+// in what, which roles that gives, and why.
+
+// Group is a group of a workspace with what it gives its members.
+type Group struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	ExternalID  string `json:"external_id,omitempty"`
+	MemberCount int    `json:"member_count"`
+	// Synced says whether the workspace's groupAllowlist lets the group
+	// act: grant roles, keys and teams.
+	Synced bool `json:"synced"`
+	// Roles are the roles its members get from it and the groups it is
+	// nested in, under the workspace's role mappings, highest rank first.
+	Roles []string `json:"roles"`
+	// Team is the team it is linked to, if it is.
+	Team *GroupTeam `json:"team,omitempty"`
+	// Paths are its paths in the nesting of groups, in lower case
+	// (engineering/platform); the application knows it as group: and one
+	// of them.
+	Paths []string `json:"paths"`
+	// Parents are the groups it is a direct member of.
+	Parents      []GroupRef `json:"parents"`
+	Created      time.Time  `json:"created"`
+	LastModified time.Time  `json:"last_modified"`
+}
+
+// GroupTeam is the team a group is linked to.
+type GroupTeam struct {
+	Key string `json:"key"`
+	// Role is its members' role there; "" for the workspace's
+	// defaultTeamRole.
+	Role string `json:"role,omitempty"`
+}
+
+// GroupRef names a group.
+type GroupRef struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+}
+
+// GroupPage is a page of a workspace's groups.
+type GroupPage struct {
+	Groups []Group `json:"groups"`
+	// Total counts the groups that match the filter, on every page.
+	Total      int    `json:"total"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// GroupDetail is a group with a page of its members.
+type GroupDetail struct {
+	Group
+	// Grants say why its members get each of Roles.
+	Grants  []RoleGrant   `json:"grants"`
+	Members []GroupMember `json:"members"`
+	// NextCursor pages on through the members; "" on the last page.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// GroupMember is a direct member of a group: a user or a group.
+type GroupMember struct {
+	ID      string `json:"id"`
+	Type    string `json:"type"` // "User" or "Group"
+	Display string `json:"display,omitempty"`
+}
+
+// RoleGrant is one reason a user has a role.
+type RoleGrant struct {
+	Role string `json:"role"`
+	// Source is "group" (a role mapping matches a synced group the user
+	// is in), "direct" (the identity provider assigned it to the user)
+	// or "default" (no group grants a role).
+	Source    string `json:"source"`
+	GroupID   string `json:"group_id,omitempty"`
+	GroupName string `json:"group_name,omitempty"`
+	// Mapping is the role mapping that matched: its group pattern, or
+	// "externalId " and the externalId.
+	Mapping string `json:"mapping,omitempty"`
+	// Matched is what it matched: the group's name, one of its paths or
+	// their ancestors, or its externalId.
+	Matched string `json:"matched,omitempty"`
+	// Why says it in words.
+	Why string `json:"why"`
+}
+
+// RoleRefusal is a role asked for that the user does not get that way.
+type RoleRefusal struct {
+	Role string `json:"role"`
+	// Reason is "strict_mode" (assigned directly, which strict mode
+	// ignores), "not_a_role" (assigned directly, not a role of the
+	// workspace) or "allowlist" (mapped to a group the allowlist does not
+	// sync).
+	Reason    string `json:"reason"`
+	GroupID   string `json:"group_id,omitempty"`
+	GroupName string `json:"group_name,omitempty"`
+	Mapping   string `json:"mapping,omitempty"`
+	Matched   string `json:"matched,omitempty"`
+	Why       string `json:"why"`
+}
+
+// UserRole is an effective role of a user with why the user has it.
+type UserRole struct {
+	Role   string      `json:"role"`
+	Grants []RoleGrant `json:"grants"`
+}
+
+// UserGroup is a group a user is in, directly or through nesting.
+type UserGroup struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	ExternalID  string `json:"external_id,omitempty"`
+	// Direct says the user is a member itself; else it is a member of a
+	// group nested in this one.
+	Direct bool     `json:"direct"`
+	Synced bool     `json:"synced"`
+	Paths  []string `json:"paths"`
+	// Parents are the ids of the groups it is a direct member of.
+	Parents []string `json:"parents"`
+}
+
+// UserTeam is a team a user is in, with its role there.
+type UserTeam struct {
+	Key  string `json:"key"`
+	Role string `json:"role"`
+}
+
+// Credential is a user's API key or session, never its secret.
+type Credential struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"` // "api_key" or "session"
+	Name string `json:"name,omitempty"`
+	// State is "active", "expired" or "revoked".
+	State         string     `json:"state"`
+	Created       time.Time  `json:"created"`
+	Expires       *time.Time `json:"expires"`
+	Revoked       *time.Time `json:"revoked"`
+	RevokedReason string     `json:"revoked_reason,omitempty"`
+}
+
+// UserLinks point to what else there is on a user.
+type UserLinks struct {
+	// Audit is the admin API's query of the audit entries on the user.
+	Audit string `json:"audit"`
+	// Events is the application API's path of the workspace's events,
+	// among which the user's name it as subject.
+	Events string `json:"events"`
+}
+
+// UserDetail is a user's whole picture.
+type UserDetail struct {
+	User
+	// SCIM is the user's SCIM attributes as stored, without id, meta and
+	// groups.
+	SCIM map[string]any `json:"scim"`
+	// Groups are the groups the user is in, direct ones first.
+	Groups []UserGroup `json:"groups"`
+	// Roles are the user's effective roles, highest rank first, each with
+	// why the user has it.
+	Roles []UserRole `json:"roles"`
+	// Refused are roles asked for that the user does not get that way.
+	Refused []RoleRefusal `json:"refused_roles"`
+	// GroupKeys are the group keys the application knows the user's
+	// groups by.
+	GroupKeys   []string     `json:"group_keys"`
+	Teams       []UserTeam   `json:"teams"`
+	Credentials []Credential `json:"credentials"`
+	Links       UserLinks    `json:"links"`
+}
+
+// AccessUser is who a valid credential stands for, as POST /v1/verify
+// answers.
+type AccessUser struct {
+	ID          string     `json:"id"`
+	UserName    string     `json:"user_name"`
+	DisplayName string     `json:"display_name,omitempty"`
+	Active      bool       `json:"active"`
+	Roles       []string   `json:"roles"`
+	Groups      []string   `json:"groups"`
+	Teams       []UserTeam `json:"teams"`
+}
+
+// CredentialAnswer is a credential with what POST /v1/verify answers for
+// it now.
+type CredentialAnswer struct {
+	Credential
+	Valid bool `json:"valid"`
+	// Reason is why it is not valid: revoked, expired, user_inactive,
+	// user_deleted.
+	Reason string `json:"reason,omitempty"`
+}
+
+// UserAccess explains a user's access: what POST /v1/verify answers for
+// the user's credentials now, and why.
+type UserAccess struct {
+	// Valid and Reason are what verification answers for a credential
+	// of the user that has not ended (is neither revoked nor expired).
+	Valid  bool   `json:"valid"`
+	Reason string `json:"reason,omitempty"`
+	// User is who such a credential stands for; absent for a deleted
+	// user.
+	User        *AccessUser        `json:"user,omitempty"`
+	Credentials []CredentialAnswer `json:"credentials"`
+	Roles       []UserRole         `json:"roles"`
+	Refused     []RoleRefusal      `json:"refused_roles"`
+	// Reasoning says it all in sentences, in order.
+	Reasoning []string `json:"reasoning"`
+}

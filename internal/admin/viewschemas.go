@@ -1,0 +1,142 @@
+package admin
+
+import (
+	"maps"
+
+	"github.com/scimd/scimd/internal/httpapi"
+)
+
+// The schemas of groups' and users' whole pictures are kept beside their
+// handlers, and join the others before New builds the document.
+func init() {
+	maps.Copy(schemas, viewSchemas)
+}
+
+var viewSchemas = map[string]any{
+	"Group": httpapi.Object([]string{"id", "display_name", "member_count", "synced", "roles", "paths", "parents", "created", "last_modified"}, map[string]any{
+		"id":            httpapi.Type("string", "grp_…"),
+		"display_name":  httpapi.Type("string", ""),
+		"external_id":   httpapi.Type("string", "the identity provider's id"),
+		"member_count":  httpapi.Type("integer", "direct members, users and groups"),
+		"synced":        httpapi.Type("boolean", "whether the workspace's groupAllowlist lets the group grant roles, keys and teams"),
+		"roles":         map[string]any{"type": "array", "items": httpapi.Type("string", ""), "description": "the roles its members get from it and the groups it is nested in, highest rank first; not the default role"},
+		"team":          httpapi.Ref("GroupTeam"),
+		"paths":         map[string]any{"type": "array", "items": httpapi.Type("string", ""), "description": "its paths in the nesting of groups, in lower case: engineering/platform"},
+		"parents":       httpapi.ArrayOf("GroupRef"),
+		"created":       httpapi.Time(""),
+		"last_modified": httpapi.Time(""),
+	}),
+	"GroupTeam": httpapi.Object([]string{"key"}, map[string]any{
+		"key":  httpapi.Type("string", "the team the group is linked to"),
+		"role": httpapi.Type("string", "its members' role there; absent: the workspace's defaultTeamRole"),
+	}),
+	"GroupRef": httpapi.Object([]string{"id", "display_name"}, map[string]any{
+		"id":           httpapi.Type("string", "grp_…"),
+		"display_name": httpapi.Type("string", ""),
+	}),
+	"GroupList": httpapi.Object([]string{"groups", "total"}, map[string]any{
+		"groups":      httpapi.ArrayOf("Group"),
+		"total":       httpapi.Type("integer", "groups matching the filter, on every page"),
+		"next_cursor": httpapi.Type("string", "cursor of the next page; absent on the last"),
+	}),
+	"GroupDetail": map[string]any{
+		"description": "A group with why it grants its roles and a page of its direct members.",
+		"allOf": []any{httpapi.Ref("Group"), httpapi.Object([]string{"grants", "members"}, map[string]any{
+			"grants":      httpapi.ArrayOf("RoleGrant"),
+			"members":     httpapi.ArrayOf("GroupMember"),
+			"next_cursor": httpapi.Type("string", "cursor of the next page of members; absent on the last"),
+		})},
+	},
+	"GroupMember": httpapi.Object([]string{"id", "type"}, map[string]any{
+		"id":      httpapi.Type("string", "usr_… or grp_…"),
+		"type":    map[string]any{"type": "string", "enum": []string{"User", "Group"}},
+		"display": httpapi.Type("string", ""),
+	}),
+	"RoleGrant": httpapi.Object([]string{"role", "source", "why"}, map[string]any{
+		"role":       httpapi.Type("string", ""),
+		"source":     map[string]any{"type": "string", "enum": []string{"group", "direct", "default"}, "description": "group: a role mapping matches a synced group; direct: the identity provider assigned it and strictMode is off; default: no group grants a role"},
+		"group_id":   httpapi.Type("string", "for source group"),
+		"group_name": httpapi.Type("string", ""),
+		"mapping":    httpapi.Type("string", "the role mapping that matched: its group pattern, or externalId and the id"),
+		"matched":    httpapi.Type("string", "what it matched: the group's name, a path or an ancestor of one, or the externalId"),
+		"why":        httpapi.Type("string", "the grant in words"),
+	}),
+	"RoleRefusal": httpapi.Object([]string{"role", "reason", "why"}, map[string]any{
+		"role":       httpapi.Type("string", ""),
+		"reason":     map[string]any{"type": "string", "enum": []string{"strict_mode", "not_a_role", "allowlist"}, "description": "strict_mode: assigned directly, which strictMode ignores; not_a_role: assigned directly, not one of the roles; allowlist: mapped to a group the groupAllowlist does not sync"},
+		"group_id":   httpapi.Type("string", "for allowlist"),
+		"group_name": httpapi.Type("string", ""),
+		"mapping":    httpapi.Type("string", ""),
+		"matched":    httpapi.Type("string", ""),
+		"why":        httpapi.Type("string", "the refusal in words"),
+	}),
+	"UserRole": httpapi.Object([]string{"role", "grants"}, map[string]any{
+		"role":   httpapi.Type("string", ""),
+		"grants": httpapi.ArrayOf("RoleGrant"),
+	}),
+	"UserGroup": httpapi.Object([]string{"id", "display_name", "direct", "synced", "paths", "parents"}, map[string]any{
+		"id":           httpapi.Type("string", "grp_…"),
+		"display_name": httpapi.Type("string", ""),
+		"external_id":  httpapi.Type("string", ""),
+		"direct":       httpapi.Type("boolean", "the user is a member itself; else of a group nested in it"),
+		"synced":       httpapi.Type("boolean", "whether the groupAllowlist lets it act"),
+		"paths":        map[string]any{"type": "array", "items": httpapi.Type("string", "")},
+		"parents":      map[string]any{"type": "array", "items": httpapi.Type("string", ""), "description": "ids of the groups it is a direct member of"},
+	}),
+	"UserTeam": httpapi.Object([]string{"key", "role"}, map[string]any{
+		"key":  httpapi.Type("string", ""),
+		"role": httpapi.Type("string", ""),
+	}),
+	"Credential": httpapi.Object([]string{"id", "kind", "state", "created", "expires", "revoked"}, map[string]any{
+		"id":             httpapi.Type("string", ""),
+		"kind":           map[string]any{"type": "string", "enum": []string{"api_key", "session"}},
+		"name":           httpapi.Type("string", ""),
+		"state":          map[string]any{"type": "string", "enum": []string{"active", "expired", "revoked"}},
+		"created":        httpapi.Time(""),
+		"expires":        httpapi.NullableTime("null: never"),
+		"revoked":        httpapi.NullableTime("null: not revoked"),
+		"revoked_reason": httpapi.Type("string", ""),
+	}),
+	"UserLinks": httpapi.Object([]string{"audit", "events"}, map[string]any{
+		"audit":  httpapi.Type("string", "this API's query of the audit entries on the user"),
+		"events": httpapi.Type("string", "the application API's events of the workspace, among which the user's have it as subject"),
+	}),
+	"UserDetail": map[string]any{
+		"description": "A user's whole picture.",
+		"allOf": []any{httpapi.Ref("User"), httpapi.Object([]string{"scim", "groups", "roles", "refused_roles", "group_keys", "teams", "credentials", "links"}, map[string]any{
+			"scim":          httpapi.Type("object", "the user's SCIM attributes as stored, without id, meta and groups"),
+			"groups":        httpapi.ArrayOf("UserGroup"),
+			"roles":         httpapi.ArrayOf("UserRole"),
+			"refused_roles": httpapi.ArrayOf("RoleRefusal"),
+			"group_keys":    map[string]any{"type": "array", "items": httpapi.Type("string", ""), "description": "what the application knows the user's groups by: group:engineering/platform"},
+			"teams":         httpapi.ArrayOf("UserTeam"),
+			"credentials":   httpapi.ArrayOf("Credential"),
+			"links":         httpapi.Ref("UserLinks"),
+		})},
+	},
+	"AccessUser": httpapi.Object([]string{"id", "user_name", "active", "roles", "groups", "teams"}, map[string]any{
+		"id":           httpapi.Type("string", ""),
+		"user_name":    httpapi.Type("string", ""),
+		"display_name": httpapi.Type("string", ""),
+		"active":       httpapi.Type("boolean", ""),
+		"roles":        map[string]any{"type": "array", "items": httpapi.Type("string", "")},
+		"groups":       map[string]any{"type": "array", "items": httpapi.Type("string", "")},
+		"teams":        httpapi.ArrayOf("UserTeam"),
+	}),
+	"CredentialAnswer": map[string]any{
+		"description": "A credential with what POST /v1/verify answers for it now.",
+		"allOf": []any{httpapi.Ref("Credential"), httpapi.Object([]string{"valid"}, map[string]any{
+			"valid":  httpapi.Type("boolean", ""),
+			"reason": httpapi.Type("string", "why not: revoked, expired, user_inactive, user_deleted"),
+		})},
+	},
+	"UserAccess": httpapi.Object([]string{"valid", "credentials", "roles", "refused_roles", "reasoning"}, map[string]any{
+		"valid":         httpapi.Type("boolean", "what POST /v1/verify answers for a credential of the user that is neither revoked nor expired"),
+		"reason":        httpapi.Type("string", "why not: user_inactive or user_deleted"),
+		"user":          httpapi.Ref("AccessUser"),
+		"credentials":   httpapi.ArrayOf("CredentialAnswer"),
+		"roles":         httpapi.ArrayOf("UserRole"),
+		"refused_roles": httpapi.ArrayOf("RoleRefusal"),
+		"reasoning":     map[string]any{"type": "array", "items": httpapi.Type("string", ""), "description": "the answer and its reasons, in sentences"},
+	}),
+}
