@@ -42,6 +42,16 @@ type clientFlags struct {
 // do sends a request to the admin API as apiClient.do does, connecting
 // first if need be.
 func (o *clientFlags) do(ctx context.Context, method, path string, query url.Values, in, out any) (json.RawMessage, error) {
+	api, err := o.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return api.do(ctx, method, path, query, in, out)
+}
+
+// client returns the client of the admin API, connecting first if need
+// be. Pass the errors of its typed methods through cliError.
+func (o *clientFlags) client(ctx context.Context) (*apiClient, error) {
 	if o.api == nil {
 		api, err := o.connect(ctx)
 		if err != nil {
@@ -49,7 +59,7 @@ func (o *clientFlags) do(ctx context.Context, method, path string, query url.Val
 		}
 		o.api = api
 	}
-	return o.api.do(ctx, method, path, query, in, out)
+	return o.api, nil
 }
 
 // close closes the client, if connected.
@@ -174,10 +184,19 @@ func (e *apiError) Error() string {
 // turns its error answers into messages for the command line.
 func (c *apiClient) do(ctx context.Context, method, path string, query url.Values, in, out any) (json.RawMessage, error) {
 	b, err := c.Do(ctx, method, path, query, in, out)
-	if e, ok := admin.IsError(err); ok {
-		return nil, &apiError{Status: e.Status, Code: e.Code, Message: e.Message}
+	if err != nil {
+		return nil, cliError(err)
 	}
-	return b, err
+	return b, nil
+}
+
+// cliError turns an error answer of the API into a message for the
+// command line.
+func cliError(err error) error {
+	if e, ok := admin.IsError(err); ok {
+		return &apiError{Status: e.Status, Code: e.Code, Message: e.Message}
+	}
+	return err
 }
 
 // printRaw prints a JSON response as it came, for --json.

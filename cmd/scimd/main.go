@@ -65,6 +65,9 @@ Usage:
   scimd user list|invite|invited|deleted --workspace SLUG
   scimd user reactivate|restore|purge|uninvite|delete --workspace SLUG ID
                                                a workspace's users
+  scimd user show --workspace SLUG ID          a user's groups, roles and why, credentials
+  scimd group list|show --workspace SLUG [GROUP]
+                                               a workspace's groups and the roles they grant
   scimd team list|link|unlink --workspace SLUG [GROUP --team KEY [--role ROLE]]
                                                teams the workspace's groups are linked to
   scimd webhook list|create|show|set|delete|rotate-secret|deliveries|redeliver --workspace SLUG
@@ -100,7 +103,7 @@ func commands() map[string]func(context.Context, []string, io.Writer, io.Writer)
 		"workspace delete": workspaceDelete,
 	}
 	for _, more := range []map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		tokenCommands(), userCommands(), teamCommands(), webhookCommands(),
+		tokenCommands(), userCommands(), groupCommands(), teamCommands(), webhookCommands(),
 	} {
 		maps.Copy(m, more)
 	}

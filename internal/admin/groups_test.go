@@ -30,7 +30,7 @@ func (e *env) provision(typ *schema.ResourceType, body map[string]any) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return r.ID
+	return r.Resource.ID
 }
 
 func newDirectory(e *env) directory {

@@ -178,7 +178,7 @@ func explainAccess(h *Handler, c *call) (int, any, error) {
 	say := func(format string, args ...any) { out.Reasoning = append(out.Reasoning, fmt.Sprintf(format, args...)) }
 	switch x.Reason {
 	case "":
-		say("User %s (%s) is %s: its API keys and sessions that are neither revoked nor expired verify as valid, with the roles, groups and teams below.", u.UserName, r.ID, u.State)
+		say("User %s (%s) is %s: its API keys and sessions that are neither revoked nor expired verify as valid, with its roles, group keys and teams.", u.UserName, r.ID, u.State)
 	case access.ReasonUserInactive:
 		say("User %s (%s) is suspended: its identity provider sent active false, so its credentials verify as not valid, reason user_inactive.", u.UserName, r.ID)
 	default:
