@@ -146,6 +146,10 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users/suspended/{id}/delete", c.private(confirmDeleteSuspended))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/users/suspended/{id}/delete", c.private(deleteSuspended))
 
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/users/{id}", c.private(userPage))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/groups", c.private(groupsPage))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/groups/{id}", c.private(groupPage))
+
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/teams", c.private(teamsPage))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/teams", c.private(linkTeam))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/teams/{id}/unlink", c.private(unlinkTeam))
