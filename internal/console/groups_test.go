@@ -47,7 +47,7 @@ func TestGroupAndUserPages(t *testing.T) {
 			"&lt;b&gt;Admins&lt;/b&gt;", "(not in groupAllowlist)").lacks("<b>Admins")
 	e.get("/admin/workspaces/acme/groups?filter="+url.QueryEscape(`displayName eq "Engineering"`)).want(http.StatusOK).
 		has("1 groups match", eng).lacks(platform)
-	e.get("/admin/workspaces/acme/groups?filter="+url.QueryEscape("displayName zz 1")).want(http.StatusBadRequest).has("invalid_parameter")
+	e.get("/admin/workspaces/acme/groups?filter=" + url.QueryEscape("displayName zz 1")).want(http.StatusBadRequest).has("invalid_parameter")
 
 	e.get("/admin/workspaces/acme/groups/"+platform).want(http.StatusOK).
 		has("<h1>Platform</h1>", `href="/admin/workspaces/acme/groups/`+eng+`">Engineering</a>`,
