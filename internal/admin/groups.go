@@ -170,18 +170,12 @@ func listGroups(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	limit, err := parseLimit(c.query("limit"), 100, 1000)
+	q, err := h.listQuery(c, schema.GroupType)
 	if err != nil {
 		return 0, nil, err
 	}
-	cursor := c.query("cursor")
 	// Members are loaded to be counted: the store has no count of them.
-	q := store.Query{Count: limit, Cursor: &cursor, Load: true}
-	if f := c.query("filter"); f != "" {
-		if q.Filter, err = filter.Parse(schema.GroupType, f); err != nil {
-			return 0, nil, badParam("filter: %s", h.api.AsError(err).Message)
-		}
-	}
+	q.Load = true
 	page, err := h.store.ListResources(ctx, w.ID, schema.GroupType.ID, q)
 	if errors.Is(err, store.ErrInvalidCursor) {
 		return 0, nil, newError(http.StatusBadRequest, CodeInvalidCursor, "the cursor is not one this listing issued; start again without it")

@@ -45,16 +45,9 @@ func listUsers(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	limit, err := parseLimit(c.query("limit"), 100, 1000)
+	q, err := h.listQuery(c, schema.UserType)
 	if err != nil {
 		return 0, nil, err
-	}
-	cursor := c.query("cursor")
-	q := store.Query{Count: limit, Cursor: &cursor}
-	if f := c.query("filter"); f != "" {
-		if q.Filter, err = filter.Parse(schema.UserType, f); err != nil {
-			return 0, nil, badParam("filter: %s", h.api.AsError(err).Message)
-		}
 	}
 	page, err := h.users.List(c.r.Context(), &w, schema.UserType, q)
 	var se *scimerr.Error
@@ -77,6 +70,23 @@ func listUsers(h *Handler, c *call) (int, any, error) {
 		}
 	}
 	return http.StatusOK, out, nil
+}
+
+// listQuery reads the query of a listing of resources of type rt: its
+// limit, cursor and SCIM filter.
+func (h *Handler) listQuery(c *call, rt *schema.ResourceType) (store.Query, error) {
+	limit, err := parseLimit(c.query("limit"), 100, 1000)
+	if err != nil {
+		return store.Query{}, err
+	}
+	cursor := c.query("cursor")
+	q := store.Query{Count: limit, Cursor: &cursor}
+	if f := c.query("filter"); f != "" {
+		if q.Filter, err = filter.Parse(rt, f); err != nil {
+			return store.Query{}, badParam("filter: %s", h.api.AsError(err).Message)
+		}
+	}
+	return q, nil
 }
 
 // listDeletedUsers lists a workspace's soft-deleted users, the oldest
