@@ -72,3 +72,12 @@ func BenchmarkCheck(b *testing.B) {
 		c.Check(in, requested)
 	}
 }
+
+func BenchmarkExplain(b *testing.B) {
+	c := compile(b, benchPolicy())
+	in := benchInput()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Explain(in)
+	}
+}
