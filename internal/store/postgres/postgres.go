@@ -65,6 +65,13 @@ func Open(ctx context.Context, url string, opts ...Option) (_ *Store, err error)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["jit"]; !ok {
+		// PostgreSQL overestimates the cost of the recursive walks of
+		// nested groups on small tables and compiles them with its JIT,
+		// which takes far longer than the queries do: seconds for each
+		// user recomputed on a busy server. A jit parameter in url wins.
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
