@@ -104,7 +104,7 @@ func TestUserDeletedWhileRecomputed(t *testing.T) {
 			t.Cleanup(func() { cancel(); <-done; real.Close() })
 			waitRoles := func(id string) {
 				t.Helper()
-				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				for deadline := time.Now().Add(patience); ; time.Sleep(5 * time.Millisecond) {
 					if _, ok, err := real.UserRoles(ctx, ws.ID, id); err == nil && ok {
 						return
 					}
@@ -119,7 +119,7 @@ func TestUserDeletedWhileRecomputed(t *testing.T) {
 			create("ada")
 			select {
 			case <-st.deleted:
-			case <-time.After(10 * time.Second):
+			case <-time.After(patience):
 				t.Fatal("the user was never recomputed")
 			}
 			// A user created after the deletion is recomputed in a later

@@ -32,6 +32,10 @@ type env struct {
 	recomputed map[string]int // user id → recomputations
 }
 
+// patience bounds every wait for the reconciler: long enough for a busy
+// machine, so that it only ends a test that fails.
+const patience = 30 * time.Second
+
 // newEnv starts a reconciler on a workspace whose policy maps Admins to
 // admin and Engineering to developer, and then as config says.
 func newEnv(t *testing.T, config ...func(*store.WorkspaceConfig)) *env {
@@ -64,7 +68,7 @@ func newEnv(t *testing.T, config ...func(*store.WorkspaceConfig)) *env {
 	})
 	select {
 	case <-live:
-	case <-time.After(5 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("the store does not watch for changes")
 	}
 	unsubscribe()
@@ -106,7 +110,7 @@ func (e *env) patch(rt *schema.ResourceType, id string, ops ...patch.Operation) 
 // too, unless want has none (nil).
 func (e *env) waitRoles(user string, want store.UserRoles) {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience)
 	for {
 		got, _, err := e.st.UserRoles(e.ctx, e.ws.ID, user)
 		if want.Teams == nil {
@@ -146,7 +150,7 @@ func TestRolesFollowGroups(t *testing.T) {
 	e.waitRoles(ada, store.UserRoles{Roles: []string{"viewer"}, Groups: []string{}})
 	// The roles are stored before the change's audit entry is written and
 	// Changed called.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(patience); ; time.Sleep(time.Millisecond) {
 		e.mu.Lock()
 		n := e.changes[ada]
 		e.mu.Unlock()
@@ -214,7 +218,7 @@ func (e *env) settle(sentinel string) {
 	for range 3 {
 		n := e.recomputations(sentinel)
 		e.patch(schema.UserType, sentinel, patch.Operation{Op: "replace", Path: "displayName", Value: time.Now().String()})
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(patience)
 		for e.recomputations(sentinel) == n {
 			if time.Now().After(deadline) {
 				e.t.Fatalf("%s not recomputed after a change", sentinel)
@@ -409,7 +413,7 @@ func TestLargeGroupChangeRecordGone(t *testing.T) {
 		time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"), string(store.ChangeGroups), e.ws.ID); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); e.recomputations(bob) == before; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(patience); e.recomputations(bob) == before; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("a user of the workspace was not recomputed after a record of a group change was found gone")
 		}
