@@ -15,7 +15,7 @@ func TestAdminListener(t *testing.T) {
 	s := startServer(t, "--admin-addr", "127.0.0.1:0")
 	var adminURL string
 	re := regexp.MustCompile(`serving the admin API at (http://\S+)/admin/v1, its console at \S+ and metrics at /metrics`)
-	for deadline := time.Now().Add(5 * time.Second); adminURL == ""; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(patience); adminURL == ""; time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(s.out.String()); m != nil {
 			adminURL = m[1]
 		} else if time.Now().After(deadline) {

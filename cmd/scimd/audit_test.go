@@ -193,7 +193,7 @@ func TestAuditFollow(t *testing.T) {
 	}()
 	waitFor := func(s string) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(patience)
 		for !strings.Contains(out.String(), s) {
 			if time.Now().After(deadline) {
 				t.Fatalf("no %q in the output:\n%s", s, out.String())

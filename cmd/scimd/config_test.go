@@ -269,7 +269,7 @@ func TestBlockPrivateFromEnvironment(t *testing.T) {
 				return
 			}
 			var page admin.DeliveryPage
-			eventually(t, 20*time.Second, "a refused attempt", func() bool {
+			eventually(t, "a refused attempt", func() bool {
 				c.mustJSON(&page, "webhook", "deliveries", "--workspace", "default", id)
 				return len(page.Deliveries) > 0 && page.Deliveries[0].Attempts > 0
 			})

@@ -35,7 +35,7 @@ func TestConsoleServed(t *testing.T) {
 			}()
 			banner := regexp.MustCompile(`serving SCIM 2\.0 at (\S+) [\s\S]*the console at (\S+)/admin/ \(shown once[^)]*\):\s+(scimd_admin_\S+)`)
 			var m []string
-			for deadline := time.Now().Add(10 * time.Second); m == nil; time.Sleep(10 * time.Millisecond) {
+			for deadline := time.Now().Add(patience); m == nil; time.Sleep(10 * time.Millisecond) {
 				m = banner.FindStringSubmatch(out.String())
 				if time.Now().After(deadline) {
 					t.Fatalf("no banner:\n%s\n%s", out.String(), logs.String())

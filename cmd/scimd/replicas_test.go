@@ -446,7 +446,7 @@ func TestReplicas(t *testing.T) {
 				since = append(since, e.(map[string]any)["id"].(string))
 			}
 		}
-		deadline = time.Now().Add(10 * time.Second)
+		deadline = time.Now().Add(patience)
 		for {
 			mu.Lock()
 			missing := 0

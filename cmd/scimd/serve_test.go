@@ -374,7 +374,7 @@ func TestTLS(t *testing.T) {
 
 	// Renewed: served from the next check.
 	pool.AddCert(newCert(t, "second", certFile, keyFile))
-	eventually(t, 10*time.Second, "the second certificate", func() bool { return served(scimURL, scimToken) == "second" })
+	eventually(t, "the second certificate", func() bool { return served(scimURL, scimToken) == "second" })
 
 	// Replaced without changing the files' times: served on SIGHUP.
 	before := []time.Time{}
@@ -393,7 +393,7 @@ func TestTLS(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the third certificate", func() bool { return served(scimURL, scimToken) == "third" })
+	eventually(t, "the third certificate", func() bool { return served(scimURL, scimToken) == "third" })
 	// SIGHUP did not stop it; a bad pair keeps the certificate served.
 	os.WriteFile(keyFile, []byte("not a key"), 0o600)
 	p.cmd.Process.Signal(syscall.SIGHUP)
@@ -417,7 +417,7 @@ func TestHangUpWithoutTLS(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "SIGHUP logged", func() bool { return strings.Contains(p.errOut.String(), "SIGHUP: nothing to reload") })
+	eventually(t, "SIGHUP logged", func() bool { return strings.Contains(p.errOut.String(), "SIGHUP: nothing to reload") })
 	if code, _ := s.scimDo(t, "GET", "/Users", nil); code != http.StatusOK {
 		t.Errorf("after SIGHUP: %d", code)
 	}

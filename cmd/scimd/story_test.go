@@ -207,7 +207,7 @@ func TestStory(t *testing.T) {
 			map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": ada, "display": "ada@example.com"}}}))
 
 		var v verification
-		eventually(t, 5*time.Second, "ada's key to verify with the role admin alone", func() bool {
+		eventually(t, "ada's key to verify with the role admin alone", func() bool {
 			v = app.verify(t, adaKey.secret)
 			return v.Valid && slices.Equal(v.User.Roles, []string{"admin"})
 		})
@@ -374,7 +374,7 @@ func TestStory(t *testing.T) {
 				want[ev.ID] = ev
 			}
 		}
-		eventually(t, 10*time.Second, fmt.Sprintf("all %d events to reach the webhook", len(want)), func() bool {
+		eventually(t, fmt.Sprintf("all %d events to reach the webhook", len(want)), func() bool {
 			got, _ := hooks.snapshot()
 			n := 0
 			for _, d := range got {
@@ -419,7 +419,7 @@ func TestStory(t *testing.T) {
 			}
 			return slices.DeleteFunc(slices.Clone(want), func(a string) bool { return slices.Contains(got, a) })
 		}
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(patience)
 		for m := missing(); len(m) > 0; m = missing() {
 			if time.Now().After(deadline) {
 				t.Fatalf("audit log of workspace default about ada lacks %q; it has %q", m, got)
@@ -449,6 +449,9 @@ const (
 	// pollInterval is how often a test asks again for what scimd does
 	// in the background.
 	pollInterval = 10 * time.Millisecond
+	// patience bounds every wait for what scimd does in the background:
+	// long enough for a busy machine, so that it only ends a failing test.
+	patience = 30 * time.Second
 	// storyTimeout bounds a request, and the start of the server.
 	storyTimeout = 20 * time.Second
 )
@@ -711,7 +714,7 @@ func feedHead(t *testing.T, app caller) int64 {
 // about subject, whose data satisfy match, arrives.
 func awaitEvent(t *testing.T, app caller, after int64, typ, subject string, match func(data map[string]any) bool) feedEvent {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience)
 	for time.Now().Before(deadline) {
 		page := app.must(t, http.StatusOK, "GET", fmt.Sprintf("/workspaces/default/events?after=%d&limit=1000&wait=1s", after), nil)
 		for _, v := range page["events"].([]any) {
@@ -731,7 +734,7 @@ func awaitEvent(t *testing.T, app caller, after int64, typ, subject string, matc
 func awaitAudit(t *testing.T, admin caller, query url.Values, match func(entry map[string]any) bool) map[string]any {
 	t.Helper()
 	var found map[string]any
-	eventually(t, 5*time.Second, "an audit entry of "+query.Encode(), func() bool {
+	eventually(t, "an audit entry of "+query.Encode(), func() bool {
 		for _, e := range admin.must(t, http.StatusOK, "GET", "/audit?"+query.Encode(), nil)["entries"].([]any) {
 			if e := e.(map[string]any); match == nil || match(e) {
 				found = e
@@ -744,13 +747,13 @@ func awaitAudit(t *testing.T, admin caller, query url.Values, match func(entry m
 }
 
 // eventually calls cond until it holds, and fails the test if it does
-// not within d.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+// not within patience.
+func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	deadline := time.Now().Add(patience)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", d, what)
+			t.Fatalf("waited %s for %s", patience, what)
 		}
 		time.Sleep(pollInterval)
 	}
@@ -827,7 +830,7 @@ func (h *hookReceiver) snapshot() ([]delivered, []string) {
 func (h *hookReceiver) await(t *testing.T, typ, subject string) delivered {
 	t.Helper()
 	var found delivered
-	eventually(t, 10*time.Second, typ+" about "+subject+" to reach the webhook", func() bool {
+	eventually(t, typ+" about "+subject+" to reach the webhook", func() bool {
 		got, _ := h.snapshot()
 		i := slices.IndexFunc(got, func(d delivered) bool { return d.typ == typ && d.subject == subject })
 		if i >= 0 {

@@ -104,7 +104,7 @@ func startServer(t *testing.T, flags ...string) *testServer {
 			t.Errorf("serve: %v\n%s", err, s.logs.String())
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(patience); ; time.Sleep(10 * time.Millisecond) {
 		if m := firstRunRE.FindStringSubmatch(out.String()); m != nil {
 			s.url, s.scim, s.admin = m[1], m[2], m[3]
 			return s
@@ -568,7 +568,7 @@ func TestLastUsedOnShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db}, &out, &logs) }()
 	var m []string
-	for deadline := time.Now().Add(10 * time.Second); m == nil; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(patience); m == nil; time.Sleep(10 * time.Millisecond) {
 		if m = firstRunRE.FindStringSubmatch(out.String()); m == nil && time.Now().After(deadline) {
 			t.Fatalf("no banner:\n%s\n%s", out.String(), logs.String())
 		}

@@ -235,7 +235,7 @@ func TestWebhookCommands(t *testing.T) {
 		var first string
 		select {
 		case first = <-got:
-		case <-time.After(10 * time.Second):
+		case <-time.After(patience):
 			t.Fatal("no delivery")
 		}
 		if !strings.Contains(first, `"user.created"`) {
@@ -265,7 +265,7 @@ func TestWebhookCommands(t *testing.T) {
 			if again != first {
 				t.Errorf("redelivered %s, want %s", again, first)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(patience):
 			t.Fatal("no redelivery")
 		}
 
