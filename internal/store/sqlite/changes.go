@@ -2,10 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlstore"
 )
 
 // Other processes on the database file hear of changes through the
@@ -24,35 +26,10 @@ const (
 	pollBatch = 500
 )
 
-// Subscribe implements store.Notifier. The first subscription starts the
-// poller.
-func (s *Store) Subscribe(fn func(store.Change)) (unsubscribe func()) {
-	return s.changes.Subscribe(fn)
-}
-
-// txChanges runs fn in a write transaction that also records the changes
-// fn returns, and publishes them in this process once committed.
-func (s *Store) txChanges(ctx context.Context, fn func(conn) ([]store.Change, error)) error {
-	var changes []store.Change
-	err := s.tx(ctx, func(tx conn) error {
-		var err error
-		if changes, err = fn(tx); err != nil {
-			return err
-		}
-		store.Correlate(ctx, changes)
-		return s.recordChanges(ctx, tx, changes)
-	})
-	if err != nil {
-		return err
-	}
-	s.changes.Publish(changes...)
-	return nil
-}
-
 // recordChanges appends changes to the changes table and prunes it of
 // rows older than changesKept. The latest row is never pruned, so that a
 // poller starts after it.
-func (s *Store) recordChanges(ctx context.Context, tx conn, changes []store.Change) error {
+func (s *Store) recordChanges(ctx context.Context, tx sqlstore.Conn, changes []store.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
@@ -61,7 +38,7 @@ func (s *Store) recordChanges(ctx context.Context, tx conn, changes []store.Chan
 	now := time.Now()
 	for _, c := range changes {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (at, origin, kind, workspace_id, object_id, correlation_id) VALUES (?, ?, ?, ?, ?, ?)`,
-			formatTime(now), s.origin, string(c.Kind), c.WorkspaceID, c.ID, nullString(c.CorrelationID)); err != nil {
+			formatTime(now), s.origin, string(c.Kind), c.WorkspaceID, c.ID, sql.NullString{String: c.CorrelationID, Valid: c.CorrelationID != ""}); err != nil {
 			return fmt.Errorf("record change: %w", err)
 		}
 	}
@@ -90,7 +67,7 @@ func (s *Store) watch(ctx context.Context) {
 	)
 	for {
 		if !live {
-			if err := s.read().QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&last); err == nil {
+			if err := s.Read().QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&last); err == nil {
 				live = true
 				s.changes.Live()
 			}
@@ -119,7 +96,7 @@ func (s *Store) watch(ctx context.Context) {
 // pollBatch of them, and returns the last seq read and whether there may
 // be more.
 func (s *Store) poll(ctx context.Context, last int64) (next int64, more bool, err error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT seq, origin, kind, workspace_id, object_id, coalesce(correlation_id, '') FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, last, pollBatch)
+	rows, err := s.Read().QueryContext(ctx, `SELECT seq, origin, kind, workspace_id, object_id, coalesce(correlation_id, '') FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, last, pollBatch)
 	if err != nil {
 		return last, false, fmt.Errorf("poll changes: %w", err)
 	}

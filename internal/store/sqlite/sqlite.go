@@ -1,5 +1,8 @@
 // Package sqlite is scimd's embedded store: SQLite through a pure-Go driver,
-// in WAL mode, with one writer connection and a pool of readers.
+// in WAL mode, with one writer connection and a pool of readers. The
+// store's logic is package sqlstore's; this package opens the file, sets
+// its pragmas, migrates it, supplies the dialect and tells other
+// processes on the file of changes through the changes table.
 package sqlite
 
 import (
@@ -14,26 +17,22 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is a store.Store on SQLite.
+// Store is a store.Store on SQLite: package sqlstore's, with SQLite's
+// dialect, connections and watcher.
 type Store struct {
+	*sqlstore.Store
 	w   *sql.DB // the single writer: SQLite allows one at a time
 	r   *sql.DB // readers
-	wc  *stmtCache
-	rc  *stmtCache
-	wmu sync.Mutex // one write transaction at a time
 	now func() time.Time
 
 	origin  string // marks the rows of the changes table this store wrote
@@ -95,21 +94,18 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 	s.r = r
-	s.wc, s.rc = newStmtCache(w), newStmtCache(r)
+	s.Store = sqlstore.New(sqlstore.Config{
+		Writer: w, Reader: r, Dialect: dialect{},
+		OneWriter: true, Prepare: true,
+		Now: s.now, Changes: s.changes, Record: s.recordChanges,
+	})
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	s.changes.Close()
-	s.rc.close()
-	s.wc.close()
+	s.Store.Close()
 	return errors.Join(s.r.Close(), s.w.Close())
-}
-
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.r.PingContext(ctx)
 }
 
 // migrate applies the embedded migrations not yet recorded in
@@ -155,21 +151,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// read returns a conn for queries outside transactions.
-func (s *Store) read() conn { return conn{cache: s.rc} }
-
-// tx runs fn in a write transaction.
-func (s *Store) tx(ctx context.Context, fn func(conn) error) error {
-	return s.rawTx(ctx, func(tx *sql.Tx) error {
-		return fn(conn{cache: s.wc, tx: tx})
-	})
-}
-
-// rawTx runs fn in a write transaction without the statement cache, for
-// SQL of several statements, which cannot be prepared as one.
+// rawTx runs fn in a write transaction of its own, for the migrations,
+// whose SQL of several statements cannot be prepared as one.
 func (s *Store) rawTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -184,110 +168,4 @@ func (s *Store) rawTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
-// timeFormat is fixed-width UTC so that text comparison orders by time.
-const timeFormat = "2006-01-02T15:04:05.000000Z"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
-
-func parseTime(s string) (time.Time, error) { return time.Parse(timeFormat, s) }
-
-func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
-}
-
-// CreateWorkspace stores a new workspace.
-func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
-	if w.Config.IsZero() {
-		w.Config = store.DefaultWorkspaceConfig()
-	}
-	err := s.tx(ctx, func(tx conn) error {
-		args, err := configArgs(w.Config)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			append([]any{w.ID, w.Slug, formatTime(w.Created)}, args...)...)
-		return err
-	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("workspace %q: %w", w.Slug, store.ErrAlreadyExists)
-	}
-	if err != nil {
-		return fmt.Errorf("create workspace: %w", err)
-	}
-	return nil
-}
-
-// WorkspaceBySlug returns the workspace with the given slug.
-func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (store.Workspace, error) {
-	return s.workspaceWhere(ctx, s.read(), `slug = ?`, slug)
-}
-
-// Workspaces lists all workspaces ordered by slug.
-func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+workspaceCols+` FROM workspaces ORDER BY slug`)
-	if err != nil {
-		return nil, fmt.Errorf("list workspaces: %w", err)
-	}
-	defer rows.Close()
-	var ws []store.Workspace
-	for rows.Next() {
-		w, err := scanWorkspace(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list workspaces: %w", err)
-		}
-		ws = append(ws, w)
-	}
-	return ws, rows.Err()
-}
-
-// CreateToken stores a token.
-func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
-	if t.Kind == "" {
-		t.Kind = store.TokenSCIM
-	}
-	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
-		if err := insertToken(ctx, tx, t); err != nil || t.WorkspaceID == "" {
-			return nil, err
-		}
-		return applyEffects(ctx, tx, t.WorkspaceID, s.now(), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenCreated, t)}})
-	})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("token: %w", store.ErrAlreadyExists)
-	}
-	if err != nil {
-		return fmt.Errorf("create token: %w", err)
-	}
-	return nil
-}
-
-// insertToken inserts t, whose Kind is set, in tx.
-func insertToken(ctx context.Context, tx conn, t store.Token) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked, expiry_announced)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, formatTime(t.Created), t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked), optSeconds(t.ExpiryAnnounced))
-	return err
-}
-
-// TokenByHash returns the token with hash h in the workspace, or among
-// admin tokens.
-func (s *Store) TokenByHash(ctx context.Context, workspaceID string, h []byte) (store.Token, error) {
-	q, args := `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id = ? AND hash = ?`, []any{workspaceID, h}
-	if workspaceID == "" {
-		q, args = `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id IS NULL AND hash = ?`, []any{h}
-	}
-	var hash []byte
-	t, err := scanToken(s.read().QueryRowContext(ctx, q, args...), &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("token: %w", store.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("get token: %w", err)
-	}
-	t.Hash = hash
-	return t, nil
-}
+func formatTime(t time.Time) string { return sqlstore.FormatTime(t) }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/scimd/scimd/internal/store"
 )
 
-func readUserRoles(ctx context.Context, q conn, ws, userID string) (store.UserRoles, bool, error) {
+func readUserRoles(ctx context.Context, q Conn, ws, userID string) (store.UserRoles, bool, error) {
 	var (
 		r                    store.UserRoles
 		roles, groups, teams []byte
@@ -38,15 +38,21 @@ func readUserRoles(ctx context.Context, q conn, ws, userID string) (store.UserRo
 
 // UserRoles implements store.AccessStore.
 func (s *Store) UserRoles(ctx context.Context, ws, userID string) (store.UserRoles, bool, error) {
-	return readUserRoles(ctx, s.read(), ws, userID)
+	return readUserRoles(ctx, s.Read(), ws, userID)
 }
 
-// SetUserRoles implements store.AccessStore.
+// SetUserRoles implements store.AccessStore. Writers of one user's roles
+// take a lock of the user's first (where the one writer does not exclude
+// every other already), so that replicas recomputing the same user take
+// turns and the second finds the first's roles stored.
 func (s *Store) SetUserRoles(ctx context.Context, ws, userID string, r store.UserRoles, event func(old store.UserRoles, had bool) store.NewEvent) (bool, error) {
 	changed := false
 	now := s.now()
-	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		changed = false
+		if err := tx.lockKey(ctx, "scimd roles "+userID); err != nil {
+			return nil, fmt.Errorf("lock user roles: %w", err)
+		}
 		old, had, err := readUserRoles(ctx, tx, ws, userID)
 		if err != nil {
 			return nil, err
@@ -74,7 +80,7 @@ func (s *Store) SetUserRoles(ctx context.Context, ws, userID string, r store.Use
 		res, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, workspace_id, roles, groups, teams, updated)
 			SELECT id, workspace_id, ?, ?, ?, ? FROM resources WHERE workspace_id = ? AND id = ? AND type = 'User'
 			ON CONFLICT (user_id) DO UPDATE SET roles = excluded.roles, groups = excluded.groups, teams = excluded.teams, updated = excluded.updated`,
-			roles, groups, teams, formatTime(now), ws, userID)
+			roles, groups, teams, tx.time(now), ws, userID)
 		if err != nil {
 			return nil, fmt.Errorf("set user roles: %w", err)
 		}

@@ -2,14 +2,19 @@ package sqlite
 
 import (
 	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store/sqlquery"
+	"github.com/scimd/scimd/internal/store/sqlstore"
 )
 
 // foldFunc is the SQL name of a function that folds text the way the filter
@@ -33,15 +38,12 @@ func init() {
 	}
 }
 
-// fold is the Go side of foldFunc.
-func fold(s string) string { return sqlquery.Fold(s) }
-
-// dialect is SQLite's SQL for the shared filter compiler. Text compares by
-// bytes under SQLite's default BINARY collation, which for UTF-8 is code
-// point order, so Text needs nothing.
+// dialect is SQLite's SQL for package sqlstore and the filter compiler.
+// Text compares by bytes under SQLite's default BINARY collation, which
+// for UTF-8 is code point order, so Text needs nothing.
 type dialect struct{}
 
-var _ sqlquery.Dialect = dialect{}
+var _ sqlstore.Dialect = dialect{}
 
 func (dialect) Placeholder(int) string { return "?" }
 
@@ -61,7 +63,9 @@ func (dialect) BoolArg(b bool) any {
 	return 0
 }
 
-func (dialect) TimeArg(t time.Time) any { return formatTime(t) }
+// TimeArg is fixed-width UTC text, so that text comparison orders by
+// time.
+func (dialect) TimeArg(t time.Time) any { return sqlstore.FormatTime(t) }
 
 // JSONValue needs no conversion by type: json_extract returns strings as
 // text, numbers as numbers, booleans as 1 and 0, and objects and arrays
@@ -110,3 +114,52 @@ func jsonPath(keys []string) string {
 	}
 	return s
 }
+
+// Lock is "": the one writer excludes every other, so that what a write
+// transaction reads cannot change before it commits.
+func (dialect) Lock(string) string { return "" }
+
+// KeyLock is "", for the same reason.
+func (dialect) KeyLock() string { return "" }
+
+// List reads a JSON array, so that one prepared statement serves lists
+// of any length.
+func (dialect) List(string) string { return "json_each(?)" }
+
+func (dialect) ListArg(list any) any {
+	b, err := json.Marshal(list)
+	if err != nil {
+		panic(err) // slices of int64 or string
+	}
+	return string(b)
+}
+
+func (dialect) JSONArray(elems string) string { return "json_array(" + elems + ")" }
+
+func (dialect) JSONAgg(expr, order string) string {
+	return "json_group_array(" + expr + " ORDER BY " + order + ")"
+}
+
+// Batches is false: statements cost no round trip in process.
+func (dialect) Batches() bool { return false }
+
+func (dialect) OneWriter() bool { return true }
+
+func (dialect) IsUniqueViolation(err error) bool {
+	return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+func (dialect) IsForeignKeyViolation(err error) bool {
+	return hasCode(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY)
+}
+
+func hasCode(err error, codes ...int) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && slices.Contains(codes, se.Code())
+}
+
+// Unavailable is false: a file that cannot be opened fails Open.
+func (dialect) Unavailable(error) bool { return false }
+
+// Retryable is false: one writer at a time meets no deadlock.
+func (dialect) Retryable(error) bool { return false }

@@ -1,10 +1,12 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/scimd/scimd/internal/store"
@@ -17,13 +19,12 @@ const workspaceCols = `id, slug, created, scim_enabled, create_users, sync_displ
 
 func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) {
 	var (
-		w       store.Workspace
-		c       = &w.Config
-		created string
-		seats   sql.NullInt64
-		access  []byte
+		w      store.Workspace
+		c      = &w.Config
+		seats  sql.NullInt64
+		access []byte
 	)
-	err := sc.Scan(&w.ID, &w.Slug, &created, &c.SCIMEnabled, &c.CreateUsers, &c.SyncDisplayName, &c.DefaultRole, &c.DefaultTeam,
+	err := sc.Scan(&w.ID, &w.Slug, scanTime{&w.Created}, &c.SCIMEnabled, &c.CreateUsers, &c.SyncDisplayName, &c.DefaultRole, &c.DefaultTeam,
 		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats, &access, &c.AllowLinking,
 		&c.DeleteOnDeactivate)
 	if err != nil {
@@ -36,8 +37,7 @@ func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) 
 		n := int(seats.Int64)
 		c.SeatLimit = &n
 	}
-	w.Created, err = parseTime(created)
-	return w, err
+	return w, nil
 }
 
 // configArgs returns the values of the configuration columns, in the
@@ -59,7 +59,7 @@ func configArgs(c store.WorkspaceConfig) ([]any, error) {
 		c.DeleteOnDeactivate}, nil
 }
 
-func (s *Store) workspaceWhere(ctx context.Context, q conn, where string, arg any) (store.Workspace, error) {
+func workspaceWhere(ctx context.Context, q Conn, where string, arg any) (store.Workspace, error) {
 	w, err := scanWorkspace(q.QueryRowContext(ctx, `SELECT `+workspaceCols+` FROM workspaces WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return w, fmt.Errorf("workspace %q: %w", arg, store.ErrNotFound)
@@ -72,16 +72,16 @@ func (s *Store) workspaceWhere(ctx context.Context, q conn, where string, arg an
 
 // WorkspaceByID returns the workspace with the given id.
 func (s *Store) WorkspaceByID(ctx context.Context, id string) (store.Workspace, error) {
-	return s.workspaceWhere(ctx, s.read(), `id = ?`, id)
+	return workspaceWhere(ctx, s.Read(), `id = ?`, id)
 }
 
 // UpdateWorkspace runs fn on the workspace and stores its configuration.
 func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store.Workspace) error) (store.Workspace, error) {
 	var out store.Workspace
-	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
-		// The write transaction is the only one (IMMEDIATE, under
-		// wmu), so what is read here cannot change before the write.
-		w, err := s.workspaceWhere(ctx, tx, `slug = ?`, slug)
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+		// Locked until the commit (where the one writer does not
+		// exclude every other already).
+		w, err := workspaceWhere(ctx, tx, `slug = ?`+tx.lock("FOR NO KEY UPDATE"), slug)
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +109,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store
 // DeleteWorkspace deletes a workspace; its tokens and resources go with it
 // by foreign key.
 func (s *Store) DeleteWorkspace(ctx context.Context, slug string) error {
-	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		var id string
 		err := tx.QueryRowContext(ctx, `DELETE FROM workspaces WHERE slug = ? RETURNING id`, slug).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -129,38 +129,15 @@ const tokenCols = `id, kind, coalesce(workspace_id, ''), name, created, created_
 func scanToken(sc interface{ Scan(...any) error }, extra ...any) (store.Token, error) {
 	var (
 		t                          store.Token
-		created                    string
-		expires, lastUsed, revoked sql.NullString
-		announced                  int64
+		announced int64
 	)
-	dest := append([]any{&t.ID, &t.Kind, &t.WorkspaceID, &t.Name, &created, &t.CreatedBy, &expires, &lastUsed, &revoked, &announced}, extra...)
+	dest := append([]any{&t.ID, &t.Kind, &t.WorkspaceID, &t.Name, scanTime{&t.Created}, &t.CreatedBy,
+		scanOptTime{&t.Expires}, scanOptTime{&t.LastUsed}, scanOptTime{&t.Revoked}, &announced}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return t, err
 	}
 	t.ExpiryAnnounced = time.Duration(announced) * time.Second
-	var err error
-	if t.Created, err = parseTime(created); err != nil {
-		return t, err
-	}
-	for _, f := range []struct {
-		s  sql.NullString
-		at *time.Time
-	}{{expires, &t.Expires}, {lastUsed, &t.LastUsed}, {revoked, &t.Revoked}} {
-		if f.s.Valid {
-			if *f.at, err = parseTime(f.s.String); err != nil {
-				return t, err
-			}
-		}
-	}
 	return t, nil
-}
-
-// optTime is a time for a nullable column: NULL for the zero time.
-func optTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return formatTime(t)
 }
 
 // optSeconds is a duration for a nullable column of whole seconds: NULL
@@ -182,7 +159,7 @@ func optID(id string) any {
 
 // TokenByID returns a token without its hash.
 func (s *Store) TokenByID(ctx context.Context, id string) (store.Token, error) {
-	t, err := scanToken(s.read().QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id))
+	t, err := scanToken(s.Read().QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
 	}
@@ -199,7 +176,7 @@ func (s *Store) Tokens(ctx context.Context, workspaceID string) ([]store.Token, 
 	if workspaceID == "" {
 		q, args = `SELECT `+tokenCols+` FROM tokens WHERE workspace_id IS NULL ORDER BY created, id`, nil
 	}
-	rows, err := s.read().QueryContext(ctx, q, args...)
+	rows, err := s.Read().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -221,19 +198,16 @@ func (s *Store) Tokens(ctx context.Context, workspaceID string) ([]store.Token, 
 // RevokeToken marks a token revoked, keeping the time of an earlier
 // revocation.
 func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
-	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
-		t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
-		}
+	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+		t, err := tokenForUpdate(ctx, tx, id)
 		if err != nil {
-			return nil, fmt.Errorf("revoke token: %w", err)
+			return nil, err
 		}
 		changes := []store.Change{{Kind: store.ChangeToken, WorkspaceID: t.WorkspaceID, ID: id}}
 		if !t.Revoked.IsZero() {
 			return changes, nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = ? WHERE id = ?`, formatTime(at), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = ? WHERE id = ?`, tx.time(at), id); err != nil {
 			return nil, fmt.Errorf("revoke token: %w", err)
 		}
 		if t.WorkspaceID == "" {
@@ -247,24 +221,25 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 
 // SetTokenExpiry sets when a token expires.
 func (s *Store) SetTokenExpiry(ctx context.Context, id string, expires time.Time) error {
-	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
-		t, err := s.tokenInTx(ctx, tx, id)
+	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+		t, err := tokenForUpdate(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}
 		t = t.WithExpiry(expires, s.now())
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET expires = ?, expiry_announced = ? WHERE id = ?`,
-			optTime(t.Expires), optSeconds(t.ExpiryAnnounced), id); err != nil {
+			tx.optTime(t.Expires), optSeconds(t.ExpiryAnnounced), id); err != nil {
 			return nil, fmt.Errorf("set token expiry: %w", err)
 		}
 		return []store.Change{{Kind: store.ChangeToken, WorkspaceID: t.WorkspaceID, ID: id}}, nil
 	})
 }
 
-// tokenInTx reads a token in the write transaction tx, where it cannot
-// change before the commit.
-func (s *Store) tokenInTx(ctx context.Context, tx conn, id string) (store.Token, error) {
-	t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id))
+// tokenForUpdate reads a token in tx, locked until the commit (where the
+// one writer does not exclude every other already), so that a concurrent
+// revocation or rotation waits and then sees it ended.
+func tokenForUpdate(ctx context.Context, tx Conn, id string) (store.Token, error) {
+	t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`+tx.lock("FOR UPDATE"), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
 	}
@@ -280,9 +255,9 @@ func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (store.T
 		r.New.Kind = store.TokenSCIM
 	}
 	var old store.Token
-	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		var err error
-		if old, err = s.tokenInTx(ctx, tx, r.OldID); err != nil {
+		if old, err = tokenForUpdate(ctx, tx, r.OldID); err != nil {
 			return nil, err
 		}
 		ended, events, err := r.Rotate(old)
@@ -293,7 +268,7 @@ func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (store.T
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = ?, expires = ?, expiry_announced = ? WHERE id = ?`,
-			optTime(ended.Revoked), optTime(ended.Expires), optSeconds(ended.ExpiryAnnounced), old.ID); err != nil {
+			tx.optTime(ended.Revoked), tx.optTime(ended.Expires), optSeconds(ended.ExpiryAnnounced), old.ID); err != nil {
 			return nil, fmt.Errorf("end token: %w", err)
 		}
 		old = ended
@@ -304,7 +279,7 @@ func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (store.T
 		more, err := applyEffects(ctx, tx, old.WorkspaceID, s.now(), store.Effects{Events: events})
 		return append(changes, more...), err
 	})
-	if isUniqueViolation(err) {
+	if s.d.IsUniqueViolation(err) {
 		return old, fmt.Errorf("rotate token: %w", store.ErrAlreadyExists)
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrTokenInactive) {
@@ -314,11 +289,11 @@ func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (store.T
 }
 
 // ExpiringTokens lists the workspaces' tokens that are not revoked and
-// expire in (at, before]. Times compare as text, being fixed-width UTC.
+// expire in (at, before].
 func (s *Store) ExpiringTokens(ctx context.Context, at, before time.Time) ([]store.Token, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens
+	rows, err := s.Read().QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens
 		WHERE workspace_id IS NOT NULL AND revoked IS NULL AND expires > ? AND expires <= ? ORDER BY expires, id`,
-		formatTime(at), formatTime(before))
+		s.d.TimeArg(at), s.d.TimeArg(before))
 	if err != nil {
 		return nil, fmt.Errorf("expiring tokens: %w", err)
 	}
@@ -339,16 +314,18 @@ func (s *Store) ExpiringTokens(ctx context.Context, at, before time.Time) ([]sto
 
 // AnnounceTokenExpiry records an announcement and appends its event, if
 // the token is as the announcer read it: the update's condition is the
-// compare of the compare-and-set.
+// compare of the compare-and-set. Of two replicas announcing at once, the
+// second's update waits for the first's row lock and then finds the row
+// changed, which READ COMMITTED re-checks, so it writes nothing.
 func (s *Store) AnnounceTokenExpiry(ctx context.Context, a store.ExpiryAnnouncement) (bool, error) {
 	var done bool
-	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		done = false
 		var ws string
 		err := tx.QueryRowContext(ctx, `UPDATE tokens SET expiry_announced = ?
 			WHERE id = ? AND workspace_id IS NOT NULL AND revoked IS NULL AND expires = ? AND expires > ? AND coalesce(expiry_announced, 0) = ?
 			RETURNING workspace_id`,
-			optSeconds(a.Lead), a.TokenID, formatTime(a.Expires), formatTime(a.At), int64(a.Prev/time.Second)).Scan(&ws)
+			optSeconds(a.Lead), a.TokenID, tx.time(a.Expires), tx.time(a.At), int64(a.Prev/time.Second)).Scan(&ws)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
@@ -364,15 +341,15 @@ func (s *Store) AnnounceTokenExpiry(ctx context.Context, a store.ExpiryAnnouncem
 	return done, nil
 }
 
-// TouchTokens records when tokens were last used. Times compare as text,
-// being fixed-width UTC.
+// TouchTokens records when tokens were last used, in order of id, so
+// that replicas flushing at once lock the rows they share in one order.
 func (s *Store) TouchTokens(ctx context.Context, used map[string]time.Time) error {
 	if len(used) == 0 {
 		return nil
 	}
-	err := s.tx(ctx, func(tx conn) error {
-		for id, at := range used {
-			ts := formatTime(at)
+	err := s.Tx(ctx, func(tx Conn) error {
+		for _, id := range slices.Sorted(maps.Keys(used)) {
+			ts := tx.time(used[id])
 			if _, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ? AND (last_used IS NULL OR last_used < ?)`, ts, id, ts); err != nil {
 				return err
 			}
@@ -383,4 +360,97 @@ func (s *Store) TouchTokens(ctx context.Context, used map[string]time.Time) erro
 		return fmt.Errorf("touch tokens: %w", err)
 	}
 	return nil
+}
+
+// CreateWorkspace stores a new workspace.
+func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
+	if w.Config.IsZero() {
+		w.Config = store.DefaultWorkspaceConfig()
+	}
+	err := s.Tx(ctx, func(tx Conn) error {
+		args, err := configArgs(w.Config)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			append([]any{w.ID, w.Slug, tx.time(w.Created)}, args...)...)
+		return err
+	})
+	if s.d.IsUniqueViolation(err) {
+		return fmt.Errorf("workspace %q: %w", w.Slug, store.ErrAlreadyExists)
+	}
+	if err != nil {
+		return fmt.Errorf("create workspace: %w", err)
+	}
+	return nil
+}
+
+// WorkspaceBySlug returns the workspace with the given slug.
+func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (store.Workspace, error) {
+	return workspaceWhere(ctx, s.Read(), `slug = ?`, slug)
+}
+
+// Workspaces lists all workspaces ordered by slug.
+func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
+	rows, err := s.Read().QueryContext(ctx, `SELECT `+workspaceCols+` FROM workspaces ORDER BY slug`)
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	defer rows.Close()
+	var ws []store.Workspace
+	for rows.Next() {
+		w, err := scanWorkspace(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list workspaces: %w", err)
+		}
+		ws = append(ws, w)
+	}
+	return ws, rows.Err()
+}
+
+// CreateToken stores a token.
+func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
+	if t.Kind == "" {
+		t.Kind = store.TokenSCIM
+	}
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+		if err := insertToken(ctx, tx, t); err != nil || t.WorkspaceID == "" {
+			return nil, err
+		}
+		return applyEffects(ctx, tx, t.WorkspaceID, s.now(), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenCreated, t)}})
+	})
+	if s.d.IsUniqueViolation(err) {
+		return fmt.Errorf("token: %w", store.ErrAlreadyExists)
+	}
+	if err != nil {
+		return fmt.Errorf("create token: %w", err)
+	}
+	return nil
+}
+
+// insertToken inserts t, whose Kind is set, in tx.
+func insertToken(ctx context.Context, tx Conn, t store.Token) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked, expiry_announced)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, tx.time(t.Created), t.CreatedBy, tx.optTime(t.Expires), tx.optTime(t.LastUsed), tx.optTime(t.Revoked), optSeconds(t.ExpiryAnnounced))
+	return err
+}
+
+// TokenByHash returns the token with hash h in the workspace, or among
+// admin tokens.
+func (s *Store) TokenByHash(ctx context.Context, workspaceID string, h []byte) (store.Token, error) {
+	q, args := `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id = ? AND hash = ?`, []any{workspaceID, h}
+	if workspaceID == "" {
+		q, args = `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id IS NULL AND hash = ?`, []any{h}
+	}
+	var hash []byte
+	t, err := scanToken(s.Read().QueryRowContext(ctx, q, args...), &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("token: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("get token: %w", err)
+	}
+	t.Hash = hash
+	return t, nil
 }

@@ -1,7 +1,9 @@
-package sqlite
+package sqlstore
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -44,7 +46,7 @@ func derive(typ string, doc map[string]any) (row, error) {
 	default:
 		return r, fmt.Errorf("unknown resource type %q", typ)
 	}
-	r.nameKey = fold(r.name)
+	r.nameKey = sqlquery.Fold(r.name)
 	if s := str("externalId"); s != "" {
 		r.externalID = sql.NullString{String: s, Valid: true}
 	}
@@ -60,8 +62,8 @@ func (s *Store) CreateResource(ctx context.Context, r *store.Resource, fx store.
 		return err
 	}
 	now := s.now()
-	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
-		changes, err := s.createResource(ctx, tx, r, d, now)
+	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+		changes, err := createResource(ctx, tx, r, d, now)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +72,7 @@ func (s *Store) CreateResource(ctx context.Context, r *store.Resource, fx store.
 	})
 }
 
-func (s *Store) createResource(ctx context.Context, tx conn, r *store.Resource, d row, now time.Time) ([]store.Change, error) {
+func createResource(ctx context.Context, tx Conn, r *store.Resource, d row, now time.Time) ([]store.Change, error) {
 	var changes []store.Change
 	err := func() error {
 		if r.Type == schema.UserType.ID {
@@ -78,19 +80,21 @@ func (s *Store) createResource(ctx context.Context, tx conn, r *store.Resource, 
 				return err
 			}
 		}
-		ts := formatTime(now)
+		ts := tx.time(now)
 		var seq int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc, app_display_name)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING seq`,
 			r.ID, r.WorkspaceID, r.Type, d.name, d.nameKey, d.displayName, d.externalID, d.active, ts, ts, d.doc, r.AppDisplayName).Scan(&seq)
-		if isUniqueViolation(err) {
+		if tx.s.d.IsUniqueViolation(err) {
 			return fmt.Errorf("%s %q: %w", r.Type, d.name, store.ErrAlreadyExists)
 		}
 		if err != nil {
 			return fmt.Errorf("insert %s: %w", r.Type, err)
 		}
-		if err := writeEmails(ctx, tx, seq, r.WorkspaceID, r.Doc, false); err != nil {
-			return err
+		if r.Type == schema.UserType.ID {
+			if err := writeEmails(ctx, tx, seq, r.WorkspaceID, emailKeys(r.Doc), false); err != nil {
+				return err
+			}
 		}
 		if len(r.Members) > 0 {
 			ids := make([]string, len(r.Members))
@@ -113,65 +117,117 @@ func (s *Store) createResource(ctx context.Context, tx conn, r *store.Resource, 
 				}
 			}
 		}
-		r.Version, r.Created, r.LastModified = 1, now.UTC().Truncate(timePrecision), now.UTC().Truncate(timePrecision)
+		r.Version, r.Created, r.LastModified = 1, now, now
 		return nil
 	}()
 	return changes, err
 }
 
-// timePrecision is the precision of timeFormat.
-const timePrecision = time.Microsecond
+// emailKey is a User's email value and type, folded, as kept in the
+// emails table; NULL for no value or type.
+type emailKey struct{ value, typ sql.NullString }
 
-func writeEmails(ctx context.Context, tx conn, seq int64, ws string, doc map[string]any, replace bool) error {
+func emailKeys(doc map[string]any) []emailKey {
+	var keys []emailKey
+	list, _ := doc["emails"].([]any)
+	for _, x := range list {
+		m, _ := x.(map[string]any)
+		var k emailKey
+		if v, ok := m["value"].(string); ok {
+			k.value = sql.NullString{String: sqlquery.Fold(v), Valid: true}
+		}
+		if t, ok := m["type"].(string); ok {
+			k.typ = sql.NullString{String: sqlquery.Fold(t), Valid: true}
+		}
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// writeEmails stores the email keys of the user of seq, in place of
+// those it had with replace.
+func writeEmails(ctx context.Context, tx Conn, seq int64, ws string, keys []emailKey, replace bool) error {
 	if replace {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM emails WHERE resource_seq = ?`, seq); err != nil {
 			return fmt.Errorf("delete emails: %w", err)
 		}
 	}
-	list, _ := doc["emails"].([]any)
-	for _, e := range list {
-		m, _ := e.(map[string]any)
-		var value, typ any
-		if v, ok := m["value"].(string); ok {
-			value = fold(v)
-		}
-		if t, ok := m["type"].(string); ok {
-			typ = fold(t)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO emails (resource_seq, workspace_id, value_key, type_key) VALUES (?, ?, ?, ?)`, seq, ws, value, typ); err != nil {
-			return fmt.Errorf("insert email: %w", err)
-		}
+	if len(keys) == 0 {
+		return nil
+	}
+	// One statement for all, with a row of arguments each: a user has
+	// few emails, so the statements of every count stay prepared.
+	args := make([]any, 0, 4*len(keys))
+	for _, k := range keys {
+		args = append(args, seq, ws, k.value, k.typ)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO emails (resource_seq, workspace_id, value_key, type_key) VALUES `+
+		strings.Repeat(`(?, ?, ?, ?), `, len(keys)-1)+`(?, ?, ?, ?)`, args...); err != nil {
+		return fmt.Errorf("insert emails: %w", err)
 	}
 	return nil
 }
 
 // addMembers adds members by id and returns those that were not members
-// already. Each must be a resource of the workspace other than the group
-// itself.
-func addMembers(ctx context.Context, tx conn, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
+// already, in the order of ids. Each must be a resource of the workspace
+// other than the group itself.
+func addMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if slices.Contains(ids, groupID) {
+		return nil, fmt.Errorf("group %q cannot be a member of itself: %w", groupID, store.ErrInvalidMember)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, seq, type = 'Group' FROM resources
+		WHERE workspace_id = ? AND id IN (SELECT value FROM `+tx.s.d.List("text")+`)`, ws, tx.list(ids))
+	if err != nil {
+		return nil, fmt.Errorf("add members: %w", err)
+	}
+	byID := make(map[string]member, len(ids))
+	err = scanRows(rows, func() error {
+		var m member
+		if err := rows.Scan(&m.ID, &m.Seq, &m.Group); err != nil {
+			return err
+		}
+		byID[m.ID] = m
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add members: %w", err)
+	}
+	seqs := make([]int64, 0, len(byID))
+	for _, id := range ids {
+		m, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("member %q does not exist: %w", id, store.ErrInvalidMember)
+		}
+		seqs = append(seqs, m.Seq)
+	}
+	// WHERE true tells SQLite's parser that ON CONFLICT is the upsert's.
+	rows, err = tx.QueryContext(ctx, `INSERT INTO members (group_seq, member_seq) SELECT ?, value FROM `+tx.s.d.List("bigint")+` WHERE true
+		ON CONFLICT DO NOTHING RETURNING member_seq`, groupSeq, tx.list(seqs))
+	if err != nil {
+		return nil, fmt.Errorf("add members: %w", err)
+	}
+	inserted := make(map[int64]bool, len(seqs))
+	err = scanRows(rows, func() error {
+		var seq int64
+		err := rows.Scan(&seq)
+		inserted[seq] = true
+		return err
+	})
+	if tx.s.d.IsForeignKeyViolation(err) {
+		// A member was deleted since it was looked up.
+		return nil, fmt.Errorf("add members: %w", store.ErrInvalidMember)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("add members: %w", err)
+	}
 	var added []member
 	for _, id := range ids {
-		if id == groupID {
-			return nil, fmt.Errorf("group %q cannot be a member of itself: %w", id, store.ErrInvalidMember)
-		}
-		m := member{ID: id}
-		err := tx.QueryRowContext(ctx, `INSERT OR IGNORE INTO members (group_seq, member_seq)
-			SELECT ?, seq FROM resources WHERE workspace_id = ? AND id = ?
-			RETURNING member_seq, (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`, groupSeq, ws, id).Scan(&m.Seq, &m.Group)
-		if err == nil {
+		if m := byID[id]; inserted[m.Seq] {
 			added = append(added, m)
-			continue
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("add member: %w", err)
-		}
-		var exists int
-		err = tx.QueryRowContext(ctx, `SELECT count(*) FROM resources WHERE workspace_id = ? AND id = ?`, ws, id).Scan(&exists)
-		if err != nil {
-			return nil, fmt.Errorf("add member: %w", err)
-		}
-		if exists == 0 {
-			return nil, fmt.Errorf("member %q does not exist: %w", id, store.ErrInvalidMember)
+			delete(inserted, m.Seq)
 		}
 	}
 	return added, nil
@@ -179,26 +235,33 @@ func addMembers(ctx context.Context, tx conn, ws string, groupSeq int64, groupID
 
 // removeMembers removes members by id and returns those that were
 // members.
-func removeMembers(ctx context.Context, tx conn, ws string, groupSeq int64, ids []string) ([]member, error) {
+func removeMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, ids []string) ([]member, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE group_seq = ? AND member_seq IN (
+			SELECT seq FROM resources WHERE workspace_id = ? AND id IN (SELECT value FROM `+tx.s.d.List("text")+`))
+		RETURNING member_seq, (SELECT id FROM resources WHERE seq = member_seq), (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`,
+		groupSeq, ws, tx.list(ids))
+	if err != nil {
+		return nil, fmt.Errorf("remove members: %w", err)
+	}
 	var removed []member
-	for _, id := range ids {
-		m := member{ID: id}
-		err := tx.QueryRowContext(ctx, `DELETE FROM members WHERE group_seq = ?
-			AND member_seq = (SELECT seq FROM resources WHERE workspace_id = ? AND id = ?)
-			RETURNING member_seq, (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`, groupSeq, ws, id).Scan(&m.Seq, &m.Group)
-		switch {
-		case err == nil:
-			removed = append(removed, m)
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, fmt.Errorf("remove member: %w", err)
-		}
+	err = scanRows(rows, func() error {
+		var m member
+		err := rows.Scan(&m.Seq, &m.ID, &m.Group)
+		removed = append(removed, m)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("remove members: %w", err)
 	}
 	return removed, nil
 }
 
 // changeMembers makes the member change mc, if not nil, to a group and
 // returns the members it added or removed in fact.
-func changeMembers(ctx context.Context, tx conn, ws string, groupSeq int64, groupID string, mc *store.MemberChange) ([]member, error) {
+func changeMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, groupID string, mc *store.MemberChange) ([]member, error) {
 	switch {
 	case mc == nil:
 		return nil, nil
@@ -218,7 +281,7 @@ func changeMembers(ctx context.Context, tx conn, ws string, groupSeq int64, grou
 
 // replaceMembers makes ids the members of a group and returns the members
 // that it added or removed.
-func replaceMembers(ctx context.Context, tx conn, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
+func replaceMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
 	rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE group_seq = ? RETURNING member_seq`, groupSeq)
 	if err != nil {
 		return nil, fmt.Errorf("clear members: %w", err)
@@ -252,11 +315,7 @@ func replaceMembers(ctx context.Context, tx conn, ws string, groupSeq int64, gro
 	if len(gone) == 0 {
 		return delta, nil
 	}
-	list, err := json.Marshal(gone)
-	if err != nil {
-		return nil, err
-	}
-	rows, err = tx.QueryContext(ctx, `SELECT seq, id, type = 'Group' FROM resources WHERE seq IN (SELECT value FROM json_each(?))`, string(list))
+	rows, err = tx.QueryContext(ctx, `SELECT seq, id, type = 'Group' FROM resources WHERE seq IN (SELECT value FROM `+tx.s.d.List("bigint")+`)`, tx.list(gone))
 	if err != nil {
 		return nil, fmt.Errorf("removed members: %w", err)
 	}
@@ -284,22 +343,14 @@ const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modif
 
 func scanResource(sc interface{ Scan(...any) error }, ws string, extra ...any) (*store.Resource, int64, error) {
 	var (
-		r                 store.Resource
-		seq               int64
-		created, modified string
-		doc               []byte
+		r   store.Resource
+		seq int64
+		doc []byte
 	)
-	if err := sc.Scan(append([]any{&seq, &r.ID, &r.Type, &r.Version, &created, &modified, &doc, &r.AppDisplayName}, extra...)...); err != nil {
+	if err := sc.Scan(append([]any{&seq, &r.ID, &r.Type, &r.Version, scanTime{&r.Created}, scanTime{&r.LastModified}, &doc, &r.AppDisplayName}, extra...)...); err != nil {
 		return nil, 0, err
 	}
 	r.WorkspaceID = ws
-	var err error
-	if r.Created, err = parseTime(created); err != nil {
-		return nil, 0, err
-	}
-	if r.LastModified, err = parseTime(modified); err != nil {
-		return nil, 0, err
-	}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	if err := dec.Decode(&r.Doc); err != nil {
@@ -308,8 +359,13 @@ func scanResource(sc interface{ Scan(...any) error }, ws string, extra ...any) (
 	return &r, seq, nil
 }
 
-func getResource(ctx context.Context, q conn, ws, typ, id string) (*store.Resource, int64, error) {
-	row := q.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE r.workspace_id = ? AND r.id = ? AND r.type = ?`, ws, id, typ)
+// getResource reads a resource, locked until the commit with lock (a
+// strength for Dialect.Lock) if not "".
+func getResource(ctx context.Context, q Conn, ws, typ, id, lock string) (*store.Resource, int64, error) {
+	if lock != "" {
+		lock = q.lock(lock)
+	}
+	row := q.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE r.workspace_id = ? AND r.id = ? AND r.type = ?`+lock, ws, id, typ)
 	r, seq, err := scanResource(row, ws)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, fmt.Errorf("%s %q: %w", typ, id, store.ErrNotFound)
@@ -323,14 +379,14 @@ func getResource(ctx context.Context, q conn, ws, typ, id string) (*store.Resour
 // Resource returns one resource.
 func (s *Store) Resource(ctx context.Context, ws, typ, id string, load bool) (*store.Resource, error) {
 	if load && typ == schema.UserType.ID {
-		return getUserWithGroups(ctx, s.read(), ws, id)
+		return getUserWithGroups(ctx, s.Read(), ws, id)
 	}
-	r, seq, err := getResource(ctx, s.read(), ws, typ, id)
+	r, seq, err := getResource(ctx, s.Read(), ws, typ, id, "")
 	if err != nil {
 		return nil, err
 	}
 	if load {
-		if err := loadRelations(ctx, s.read(), typ, []*store.Resource{r}, []int64{seq}); err != nil {
+		if err := loadRelations(ctx, s.Read(), typ, []*store.Resource{r}, []int64{seq}); err != nil {
 			return nil, err
 		}
 	}
@@ -339,17 +395,19 @@ func (s *Store) Resource(ctx context.Context, ws, typ, id string, load bool) (*s
 
 // userWithGroups reads a user and its groups in one statement: reading
 // one user is the commonest request there is.
-const userWithGroups = `SELECT ` + resourceColumns + `, (
+func userWithGroups(d Dialect) string {
+	return `SELECT ` + resourceColumns + `, (
 		WITH RECURSIVE up(g, d) AS (
 			SELECT group_seq, 1 FROM members WHERE member_seq = r.seq
 			UNION SELECT m.group_seq, 0 FROM up JOIN members m ON m.member_seq = up.g)
-		SELECT json_group_array(json_array(e.id, COALESCE(e.display_name, e.name), x.direct) ORDER BY e.seq)
+		SELECT ` + d.JSONAgg(d.JSONArray("e.id, COALESCE(e.display_name, e.name), x.direct"), "e.seq") + `
 		FROM (SELECT g, max(d) AS direct FROM up GROUP BY g) AS x JOIN resources e ON e.seq = x.g)
 	FROM resources r WHERE r.workspace_id = ? AND r.id = ? AND r.type = 'User'`
+}
 
-func getUserWithGroups(ctx context.Context, q conn, ws, id string) (*store.Resource, error) {
+func getUserWithGroups(ctx context.Context, q Conn, ws, id string) (*store.Resource, error) {
 	var groups []byte
-	r, _, err := scanResource(q.QueryRowContext(ctx, userWithGroups, ws, id), ws, &groups)
+	r, _, err := scanResource(q.QueryRowContext(ctx, q.s.userWithGroups, ws, id), ws, &groups)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s %q: %w", schema.UserType.ID, id, store.ErrNotFound)
 	}
@@ -357,6 +415,9 @@ func getUserWithGroups(ctx context.Context, q conn, ws, id string) (*store.Resou
 		return nil, fmt.Errorf("get user: %w", err)
 	}
 	var list [][3]any // id, display, direct
+	if groups == nil { // PostgreSQL's aggregate of no rows
+		return r, nil
+	}
 	if err := json.Unmarshal(groups, &list); err != nil {
 		return nil, fmt.Errorf("get user groups: %w", err)
 	}
@@ -371,7 +432,7 @@ func getUserWithGroups(ctx context.Context, q conn, ws, id string) (*store.Resou
 
 // loadRelations reads the members of groups or the groups of users, for a
 // page of resources in one query.
-func loadRelations(ctx context.Context, q conn, typ string, rs []*store.Resource, seqs []int64) error {
+func loadRelations(ctx context.Context, q Conn, typ string, rs []*store.Resource, seqs []int64) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -379,12 +440,9 @@ func loadRelations(ctx context.Context, q conn, typ string, rs []*store.Resource
 	for i, seq := range seqs {
 		bySeq[seq] = rs[i]
 	}
-	// The seqs go as one JSON array argument, so that one prepared
-	// statement serves every page size.
-	list, err := json.Marshal(seqs)
-	if err != nil {
-		return err
-	}
+	// The seqs go as one argument, so that one prepared statement
+	// serves every page size.
+	in := `(SELECT value FROM ` + q.s.d.List("bigint") + `)`
 	var query string
 	if typ == schema.GroupType.ID {
 		for _, r := range rs {
@@ -392,12 +450,12 @@ func loadRelations(ctx context.Context, q conn, typ string, rs []*store.Resource
 		}
 		query = `SELECT m.group_seq, e.id, e.type, COALESCE(e.display_name, e.name), 1
 			FROM members m JOIN resources e ON e.seq = m.member_seq
-			WHERE m.group_seq IN (SELECT value FROM json_each(?)) ORDER BY m.group_seq, e.seq`
+			WHERE m.group_seq IN `+in+` ORDER BY m.group_seq, e.seq`
 	} else {
 		// Direct groups and the groups those are members of, transitively;
 		// UNION (not UNION ALL) ends cycles.
 		query = `WITH RECURSIVE up(member_seq, group_seq, direct) AS (
-				SELECT member_seq, group_seq, 1 FROM members WHERE member_seq IN (SELECT value FROM json_each(?))
+				SELECT member_seq, group_seq, 1 FROM members WHERE member_seq IN `+in+`
 				UNION
 				SELECT up.member_seq, m.group_seq, 0 FROM up JOIN members m ON m.member_seq = up.group_seq
 			)
@@ -405,8 +463,7 @@ func loadRelations(ctx context.Context, q conn, typ string, rs []*store.Resource
 			FROM up JOIN resources g ON g.seq = up.group_seq
 			GROUP BY up.member_seq, g.seq ORDER BY up.member_seq, g.seq`
 	}
-	args := []any{string(list)}
-	rows, err := q.QueryContext(ctx, query, args...)
+	rows, err := q.QueryContext(ctx, query, q.list(seqs))
 	if err != nil {
 		return fmt.Errorf("load relations: %w", err)
 	}
@@ -431,20 +488,25 @@ func loadRelations(ctx context.Context, q conn, typ string, rs []*store.Resource
 }
 
 // UpdateResource runs fn on the current resource in a transaction and
-// stores its result.
+// stores its result. The resource's row stays locked from the read to the
+// commit, so concurrent updates run one after the other and each sees the
+// one before.
 func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load bool, fn func(*store.Resource) (*store.Update, error)) (*store.Resource, error) {
 	var out *store.Resource
 	now := s.now()
-	err := s.txChanges(ctx, func(tx conn) (changes []store.Change, err error) {
-		out, changes, err = s.updateResource(ctx, tx, ws, typ, id, load, now, fn)
+	err := s.txChanges(ctx, func(tx Conn) (changes []store.Change, err error) {
+		out, changes, err = updateResource(ctx, tx, ws, typ, id, load, now, fn)
 		return changes, err
 	})
 	return out, err
 }
 
-func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string, load bool, now time.Time, fn func(*store.Resource) (*store.Update, error)) (out *store.Resource, changes []store.Change, err error) {
+func updateResource(ctx context.Context, tx Conn, ws, typ, id string, load bool, now time.Time, fn func(*store.Resource) (*store.Update, error)) (out *store.Resource, changes []store.Change, err error) {
 	err = func() error {
-		cur, seq, err := getResource(ctx, tx, ws, typ, id)
+		// FOR NO KEY UPDATE rather than FOR UPDATE: it excludes the
+		// other updates all the same, but not the key-share locks that
+		// adding this resource to a group takes (seq never changes).
+		cur, seq, err := getResource(ctx, tx, ws, typ, id, "FOR NO KEY UPDATE")
 		if err != nil {
 			return err
 		}
@@ -454,6 +516,10 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 			}
 		}
 		// fn may change cur.Doc in place.
+		var before []emailKey
+		if typ == schema.UserType.ID {
+			before = emailKeys(cur.Doc)
+		}
 		wasInactive, oldName := cur.Doc["active"] == false, cur.Doc["userName"]
 		oldKeys := groupKeys(cur.Doc)
 		up, err := fn(cur)
@@ -473,7 +539,7 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 		}
 		if up.Delete != nil {
 			gone := *cur
-			gone.Doc, gone.Version, gone.LastModified = up.Doc, cur.Version+1, now.UTC().Truncate(timePrecision)
+			gone.Doc, gone.Version, gone.LastModified = up.Doc, cur.Version+1, now
 			if up.AppDisplayName != nil {
 				gone.AppDisplayName = *up.AppDisplayName
 			}
@@ -501,8 +567,8 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE resources SET name = ?, name_key = ?, display_name = ?, external_id = ?, active = ?,
 			version = version + 1, last_modified = ?, doc = ?, app_display_name = ? WHERE seq = ?`,
-			d.name, d.nameKey, d.displayName, d.externalID, d.active, formatTime(now), d.doc, appName, seq)
-		if isUniqueViolation(err) {
+			d.name, d.nameKey, d.displayName, d.externalID, d.active, tx.time(now), d.doc, appName, seq)
+		if tx.s.d.IsUniqueViolation(err) {
 			return fmt.Errorf("%s %q: %w", typ, d.name, store.ErrAlreadyExists)
 		}
 		if err != nil {
@@ -514,8 +580,12 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 					return err
 				}
 			}
-			if err := writeEmails(ctx, tx, seq, ws, up.Doc, true); err != nil {
-				return err
+			// The email index is rewritten only when the emails
+			// changed, which most updates leave alone.
+			if after := emailKeys(up.Doc); !slices.Equal(after, before) {
+				if err := writeEmails(ctx, tx, seq, ws, after, true); err != nil {
+					return err
+				}
 			}
 			if d.counts() && wasInactive {
 				if err := checkSeats(ctx, tx, ws); err != nil {
@@ -532,7 +602,7 @@ func (s *Store) updateResource(ctx context.Context, tx conn, ws, typ, id string,
 			Type: typ, ID: id, WorkspaceID: ws,
 			Version:        cur.Version + 1,
 			Created:        cur.Created,
-			LastModified:   now.UTC().Truncate(timePrecision),
+			LastModified:   now,
 			Doc:            up.Doc,
 			AppDisplayName: appName,
 		}
@@ -565,8 +635,9 @@ func groupKeys(doc map[string]any) [2]string {
 // soft-deleted user in deleted_users.
 func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(*store.Resource) (*store.Deletion, error)) error {
 	now := s.now()
-	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
-		cur, seq, err := getResource(ctx, tx, ws, typ, id)
+	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+		// Locked, so that what fn approves is what is deleted.
+		cur, seq, err := getResource(ctx, tx, ws, typ, id, "FOR UPDATE")
 		if err != nil {
 			return nil, err
 		}
@@ -585,7 +656,7 @@ func (s *Store) DeleteResource(ctx context.Context, ws, typ, id string, fn func(
 
 // deleteResource deletes the resource cur, whose row is seq, as del says,
 // in the transaction tx, and returns the changes to publish.
-func deleteResource(ctx context.Context, tx conn, ws, typ, id string, cur *store.Resource, seq int64, del *store.Deletion, now time.Time) ([]store.Change, error) {
+func deleteResource(ctx context.Context, tx Conn, ws, typ, id string, cur *store.Resource, seq int64, del *store.Deletion, now time.Time) ([]store.Change, error) {
 	changes, err := applyEffects(ctx, tx, ws, now, del.Effects)
 	if err != nil {
 		return nil, err
@@ -622,7 +693,7 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 	where := "r.workspace_id = ? AND r.type = ?"
 	args := []any{ws, typ}
 	if q.Filter != nil {
-		cond, fargs, err := sqlquery.Filter(dialect{}, rt, q.Filter, len(args))
+		cond, fargs, err := sqlquery.Filter(s.filter, rt, q.Filter, len(args))
 		if err != nil {
 			return store.Page{}, err
 		}
@@ -630,13 +701,13 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 		args = append(args, fargs...)
 	}
 	var page store.Page
-	if err := s.read().QueryRowContext(ctx, `SELECT count(*) FROM resources r WHERE `+where, args...).Scan(&page.Total); err != nil {
+	if err := s.Read().QueryRowContext(ctx, `SELECT count(*) FROM resources r WHERE `+where, args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("count %s: %w", typ, err)
 	}
-	if q.Count <= 0 {
+	if q.Count <= 0 || page.Total == 0 || q.Cursor == nil && q.Offset >= page.Total {
 		return page, nil
 	}
-	order := sqlquery.OrderBy(dialect{}, rt, q.SortBy, q.Descending)
+	order := sqlquery.OrderBy(s.filter, rt, q.SortBy, q.Descending)
 	var limit string
 	if q.Cursor != nil {
 		if q.SortBy != nil {
@@ -661,7 +732,7 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 		limit = " LIMIT ? OFFSET ?"
 		args = append(args, q.Count, max(q.Offset, 0))
 	}
-	rows, err := s.read().QueryContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE `+where+` ORDER BY `+order+limit, args...)
+	rows, err := s.Read().QueryContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE `+where+` ORDER BY `+order+limit, args...)
 	if err != nil {
 		return page, fmt.Errorf("list %s: %w", typ, err)
 	}
@@ -684,7 +755,7 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 		page.NextCursor = sqlquery.EncodeCursor(seqs[len(seqs)-1])
 	}
 	if q.Load {
-		if err := loadRelations(ctx, s.read(), typ, page.Resources, seqs); err != nil {
+		if err := loadRelations(ctx, s.Read(), typ, page.Resources, seqs); err != nil {
 			return page, err
 		}
 	}

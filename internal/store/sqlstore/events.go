@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"bytes"
@@ -7,9 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
@@ -22,7 +19,7 @@ const maxEvents = 1000
 // AppendEvents appends events to a workspace's outbox in one transaction.
 func (s *Store) AppendEvents(ctx context.Context, ws string, events []store.NewEvent) ([]store.Event, error) {
 	var out []store.Event
-	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		var err error
 		if out, err = appendEvents(ctx, tx, ws, s.now(), events); err != nil || len(out) == 0 {
 			return nil, err
@@ -35,16 +32,32 @@ func (s *Store) AppendEvents(ctx context.Context, ws string, events []store.NewE
 	return out, nil
 }
 
+// appendEventsSQL numbers and inserts a batch in one statement, where the
+// database takes arrays as arguments and data-modifying WITH (PostgreSQL).
+const appendEventsSQL = `WITH counter AS (
+		INSERT INTO event_counters (workspace_id, seq) VALUES (?1, ?2)
+		ON CONFLICT (workspace_id) DO UPDATE SET seq = event_counters.seq + excluded.seq
+		RETURNING seq
+	), appended AS (
+		INSERT INTO events (workspace_id, seq, id, type, occurred, subject, data)
+		SELECT ?1, counter.seq - ?2 + u.n, u.id, u.type, ?3, u.subject, u.data::jsonb
+		FROM counter, unnest(?4::text[], ?5::text[], ?6::text[], ?7::text[]) WITH ORDINALITY AS u (id, type, subject, data, n)
+	)
+	SELECT seq FROM counter`
+
 // appendEvents appends evs to the outbox of workspace ws in tx and returns
-// them as stored. A transaction appends all its events in one call, at its
-// end, as on PostgreSQL, where the counter's row lock is held from the
-// append to the commit.
-func appendEvents(ctx context.Context, tx conn, ws string, now time.Time, evs []store.NewEvent) ([]store.Event, error) {
+// them as stored. The workspace's counter is updated first; its row stays
+// locked until the commit (as the one writer does on SQLite), so that
+// transactions appending to one workspace commit in the order of their
+// numbers and a reader that sees seq n has seen every event before it. A
+// transaction appends all its events in one call, at its end, to hold the
+// lock as briefly as it can.
+func appendEvents(ctx context.Context, tx Conn, ws string, now time.Time, evs []store.NewEvent) ([]store.Event, error) {
 	if len(evs) == 0 {
 		return nil, nil
 	}
 	out := make([]store.Event, len(evs))
-	occurred := now.UTC().Truncate(timePrecision)
+	occurred := now
 	for i, e := range evs {
 		data, err := eventData(e)
 		if err != nil {
@@ -52,19 +65,40 @@ func appendEvents(ctx context.Context, tx conn, ws string, now time.Time, evs []
 		}
 		out[i] = store.Event{ID: id.New(id.Event), WorkspaceID: ws, Type: e.Type, Occurred: occurred, Subject: e.Subject, Data: data}
 	}
-	var last int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO event_counters (workspace_id, seq) VALUES (?, ?)
-		ON CONFLICT (workspace_id) DO UPDATE SET seq = event_counters.seq + excluded.seq RETURNING seq`, ws, len(out)).Scan(&last)
-	if isForeignKeyViolation(err) {
+	var (
+		last int64
+		err  error
+	)
+	if tx.s.d.Batches() {
+		// One statement, one round trip, whatever the batch.
+		n := len(out)
+		ids, types, datas, subjects := make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
+		for i, e := range out {
+			ids[i], types[i], datas[i] = e.ID, e.Type, string(e.Data)
+			if e.Subject != "" {
+				subjects[i] = &out[i].Subject
+			}
+		}
+		err = tx.QueryRowContext(ctx, appendEventsSQL, ws, int64(n), tx.time(occurred),
+			tx.list(ids), tx.list(types), tx.list(subjects), tx.list(datas)).Scan(&last)
+	} else {
+		err = tx.QueryRowContext(ctx, `INSERT INTO event_counters (workspace_id, seq) VALUES (?, ?)
+			ON CONFLICT (workspace_id) DO UPDATE SET seq = event_counters.seq + excluded.seq RETURNING seq`, ws, len(out)).Scan(&last)
+	}
+	if tx.s.d.IsForeignKeyViolation(err) {
 		return nil, fmt.Errorf("workspace %q: %w", ws, store.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("append events: %w", err)
 	}
-	ts := formatTime(occurred)
 	for i := range out {
-		e := &out[i]
-		e.Seq = last - int64(len(out)-1-i)
+		out[i].Seq = last - int64(len(out)-1-i)
+	}
+	if tx.s.d.Batches() {
+		return out, nil
+	}
+	ts := tx.time(occurred)
+	for _, e := range out {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO events (workspace_id, seq, id, type, occurred, subject, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			ws, e.Seq, e.ID, e.Type, ts, nullString(e.Subject), string(e.Data)); err != nil {
 			return nil, fmt.Errorf("append events: %w", err)
@@ -93,7 +127,7 @@ func (s *Store) Events(ctx context.Context, ws string, after int64, limit int) (
 	if limit < 1 {
 		return nil, fmt.Errorf("events: limit %d: must be positive", limit)
 	}
-	rows, err := s.read().QueryContext(ctx, `SELECT seq, id, type, occurred, coalesce(subject, ''), data FROM events
+	rows, err := s.Read().QueryContext(ctx, `SELECT seq, id, type, occurred, coalesce(subject, ''), data FROM events
 		WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`, ws, after, min(limit, maxEvents))
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
@@ -102,14 +136,10 @@ func (s *Store) Events(ctx context.Context, ws string, after int64, limit int) (
 	var evs []store.Event
 	for rows.Next() {
 		var (
-			e        = store.Event{WorkspaceID: ws}
-			occurred string
-			data     []byte
+			e    = store.Event{WorkspaceID: ws}
+			data []byte
 		)
-		if err := rows.Scan(&e.Seq, &e.ID, &e.Type, &occurred, &e.Subject, &data); err != nil {
-			return nil, fmt.Errorf("events: %w", err)
-		}
-		if e.Occurred, err = parseTime(occurred); err != nil {
+		if err := rows.Scan(&e.Seq, &e.ID, &e.Type, scanTime{&e.Occurred}, &e.Subject, &data); err != nil {
 			return nil, fmt.Errorf("events: %w", err)
 		}
 		e.Data = data
@@ -119,9 +149,4 @@ func (s *Store) Events(ctx context.Context, ws string, after int64, limit int) (
 		return nil, fmt.Errorf("events: %w", err)
 	}
 	return evs, nil
-}
-
-func isForeignKeyViolation(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }

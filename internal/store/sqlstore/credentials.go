@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"cmp"
@@ -19,29 +19,12 @@ const credentialCols = `id, workspace_id, user_id, kind, name, created, expires,
 
 func scanCredential(sc interface{ Scan(...any) error }, extra ...any) (store.Credential, error) {
 	var (
-		c                store.Credential
-		created          string
-		expires, revoked sql.NullString
+		c store.Credential
 	)
-	dest := append([]any{&c.ID, &c.WorkspaceID, &c.UserID, &c.Kind, &c.Name, &created, &expires, &revoked, &c.RevokedReason}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return c, err
-	}
-	var err error
-	if c.Created, err = parseTime(created); err != nil {
-		return c, err
-	}
-	for _, f := range []struct {
-		s  sql.NullString
-		at *time.Time
-	}{{expires, &c.Expires}, {revoked, &c.Revoked}} {
-		if f.s.Valid {
-			if *f.at, err = parseTime(f.s.String); err != nil {
-				return c, err
-			}
-		}
-	}
-	return c, nil
+	dest := append([]any{&c.ID, &c.WorkspaceID, &c.UserID, &c.Kind, &c.Name, scanTime{&c.Created},
+		scanOptTime{&c.Expires}, scanOptTime{&c.Revoked}, &c.RevokedReason}, extra...)
+	err := sc.Scan(dest...)
+	return c, err
 }
 
 // CreateCredential stores a credential of a user of the workspace, with
@@ -55,27 +38,18 @@ func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error 
 		return err
 	}
 	now := s.now()
-	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
-		// The write transaction is the only one, so the user cannot go
-		// before the credential is in, where deleting or deactivating
-		// the user will find it. Local users are active.
-		var active sql.NullBool
-		err := tx.QueryRowContext(ctx, `SELECT active FROM resources WHERE workspace_id = ? AND type = ? AND id = ?
-			UNION ALL SELECT 1 FROM local_users WHERE workspace_id = ? AND id = ? LIMIT 1`,
-			c.WorkspaceID, schema.UserType.ID, c.UserID, c.WorkspaceID, c.UserID).Scan(&active)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("user %q: %w", c.UserID, store.ErrNotFound)
-		}
+	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+		active, err := userActive(ctx, tx, c.WorkspaceID, c.UserID)
 		if err != nil {
-			return nil, fmt.Errorf("create credential: %w", err)
+			return nil, err
 		}
-		if active.Valid && !active.Bool {
+		if !active {
 			return nil, fmt.Errorf("user %q: %w", c.UserID, store.ErrUserInactive)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO credentials (id, workspace_id, user_id, kind, name, hash, created, expires, revoked, revoked_reason)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash, formatTime(c.Created), optTime(c.Expires), optTime(c.Revoked), nullString(c.RevokedReason))
-		if isUniqueViolation(err) {
+			c.ID, c.WorkspaceID, c.UserID, c.Kind, c.Name, c.Hash, tx.time(c.Created), tx.optTime(c.Expires), tx.optTime(c.Revoked), nullString(c.RevokedReason))
+		if s.d.IsUniqueViolation(err) {
 			return nil, fmt.Errorf("credential: %w", store.ErrAlreadyExists)
 		}
 		if err != nil {
@@ -86,10 +60,44 @@ func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error 
 	})
 }
 
+// userActive reads whether the user or local user of a credential about
+// to be created is active, and keeps its row share-locked until the
+// commit (where the one writer does not exclude every other already), so
+// that a transaction that deletes, deactivates, soft-deletes or links the
+// user either runs first, and this finds no user or finds it deactivated,
+// or after, and finds the credential to revoke or keep. Local users are
+// active.
+func userActive(ctx context.Context, tx Conn, ws, userID string) (bool, error) {
+	for attempt := 1; ; attempt++ {
+		var active sql.NullBool
+		err := tx.QueryRowContext(ctx, `SELECT active FROM resources WHERE workspace_id = ? AND type = ? AND id = ?`+tx.lock("FOR SHARE"),
+			ws, schema.UserType.ID, userID).Scan(&active)
+		if err == nil {
+			return !active.Valid || active.Bool, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("create credential: %w", err)
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM local_users WHERE workspace_id = ? AND id = ?`+tx.lock("FOR SHARE"), ws, userID).Scan(&one)
+		switch {
+		case err == nil:
+			return true, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return false, fmt.Errorf("create credential: %w", err)
+		case tx.s.d.OneWriter() || attempt == 3:
+			return false, fmt.Errorf("user %q: %w", userID, store.ErrNotFound)
+		}
+		// Under READ COMMITTED a link may have moved the local user
+		// into resources between the two reads, which then saw it in
+		// neither table. Again.
+	}
+}
+
 // CredentialByHash returns the credential with hash h in the workspace.
 func (s *Store) CredentialByHash(ctx context.Context, ws string, h []byte) (store.Credential, error) {
 	var hash []byte
-	c, err := scanCredential(s.read().QueryRowContext(ctx, `SELECT `+credentialCols+`, hash FROM credentials WHERE workspace_id = ? AND hash = ?`, ws, h), &hash)
+	c, err := scanCredential(s.Read().QueryRowContext(ctx, `SELECT `+credentialCols+`, hash FROM credentials WHERE workspace_id = ? AND hash = ?`, ws, h), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("credential: %w", store.ErrNotFound)
 	}
@@ -102,7 +110,7 @@ func (s *Store) CredentialByHash(ctx context.Context, ws string, h []byte) (stor
 
 // Credentials lists a user's credentials without their hashes.
 func (s *Store) Credentials(ctx context.Context, ws, userID string) ([]store.Credential, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+credentialCols+` FROM credentials WHERE workspace_id = ? AND user_id = ? ORDER BY created, id`, ws, userID)
+	rows, err := s.Read().QueryContext(ctx, `SELECT `+credentialCols+` FROM credentials WHERE workspace_id = ? AND user_id = ? ORDER BY created, id`, ws, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
@@ -125,7 +133,7 @@ func (s *Store) Credentials(ctx context.Context, ws, userID string) ([]store.Cre
 // the time and reason of an earlier revocation.
 func (s *Store) RevokeCredential(ctx context.Context, ws, id, reason string) error {
 	now := s.now()
-	return s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		revoked, err := revokeWhere(ctx, tx, now, reason, `workspace_id = ? AND id = ?`, ws, id)
 		if err != nil {
 			return nil, err
@@ -156,7 +164,7 @@ func (s *Store) RevokeCredential(ctx context.Context, ws, id, reason string) err
 // ChangeCredential for each, and a ChangeUser if there was any, and their
 // revocation events for the caller to append with the transaction's
 // others.
-func revokeUserCredentials(ctx context.Context, tx conn, ws string, rv store.Revocation, now time.Time) ([]store.Change, []store.NewEvent, error) {
+func revokeUserCredentials(ctx context.Context, tx Conn, ws string, rv store.Revocation, now time.Time) ([]store.Change, []store.NewEvent, error) {
 	revoked, err := revokeWhere(ctx, tx, now, rv.Reason, `workspace_id = ? AND user_id = ? AND (kind = ? OR ?)`,
 		ws, rv.UserID, store.CredentialSession, rv.APIKeys)
 	if err != nil {
@@ -167,7 +175,7 @@ func revokeUserCredentials(ctx context.Context, tx conn, ws string, rv store.Rev
 
 // deleteUserCredentials deletes a user's credentials, for a user that is
 // deleted for good.
-func deleteUserCredentials(ctx context.Context, tx conn, ws, userID string) error {
+func deleteUserCredentials(ctx context.Context, tx Conn, ws, userID string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM credentials WHERE workspace_id = ? AND user_id = ?`, ws, userID); err != nil {
 		return fmt.Errorf("delete credentials: %w", err)
 	}
@@ -176,9 +184,9 @@ func deleteUserCredentials(ctx context.Context, tx conn, ws, userID string) erro
 
 // revokeWhere revokes the credentials that cond selects among those not
 // revoked yet, and returns them in creation order, without their hashes.
-func revokeWhere(ctx context.Context, tx conn, now time.Time, reason, cond string, args ...any) ([]store.Credential, error) {
+func revokeWhere(ctx context.Context, tx Conn, now time.Time, reason, cond string, args ...any) ([]store.Credential, error) {
 	rows, err := tx.QueryContext(ctx, `UPDATE credentials SET revoked = ?, revoked_reason = ? WHERE revoked IS NULL AND `+cond+`
-		RETURNING `+credentialCols, append([]any{formatTime(now), reason}, args...)...)
+		RETURNING `+credentialCols, append([]any{tx.time(now), reason}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("revoke credentials: %w", err)
 	}

@@ -1,10 +1,9 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/scimd/scimd/internal/store"
@@ -13,17 +12,6 @@ import (
 
 const insertAudit = `INSERT INTO audit_log (ts, workspace_id, channel, action, actor, target, correlation_id, status, duration_ms, payload) VALUES `
 
-// insertChunk is how many rows one insert statement of AppendAudit
-// carries: several rows per statement nearly halve the cost of a row,
-// and a fixed number keeps to two statements, prepared once.
-const insertChunk = 32
-
-var (
-	insertOne   = insertAudit + auditRow
-	insertMany  = insertAudit + strings.Repeat(auditRow+", ", insertChunk-1) + auditRow
-	auditRowLen = strings.Count(auditRow, "?")
-)
-
 const auditRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // AppendAudit stores entries in one transaction.
@@ -31,21 +19,14 @@ func (s *Store) AppendAudit(ctx context.Context, entries []store.AuditEntry) err
 	if len(entries) == 0 {
 		return nil
 	}
-	args, err := auditRows(entries, s.now())
-	if err != nil {
-		return fmt.Errorf("append audit: %w", err)
-	}
-	if err := s.tx(ctx, func(tx conn) error { return insertAuditRows(ctx, tx, args) }); err != nil {
-		return fmt.Errorf("append audit: %w", err)
-	}
-	return nil
+	return s.Tx(ctx, func(tx Conn) error { return appendAudit(ctx, tx, s.now(), entries) })
 }
 
 // appendAudit stores entries in the transaction tx.
-func appendAudit(ctx context.Context, tx conn, now time.Time, entries []store.AuditEntry) error {
-	args, err := auditRows(entries, now)
+func appendAudit(ctx context.Context, tx Conn, now time.Time, entries []store.AuditEntry) error {
+	args, err := auditRows(tx, entries, now)
 	if err == nil {
-		err = insertAuditRows(ctx, tx, args)
+		_, err = insertRows(ctx, tx, insertAudit, auditRow, "", args)
 	}
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
@@ -54,36 +35,19 @@ func appendAudit(ctx context.Context, tx conn, now time.Time, entries []store.Au
 }
 
 // auditRows returns the arguments of the rows of entries, prepared.
-func auditRows(entries []store.AuditEntry, now time.Time) ([]any, error) {
-	args := make([]any, 0, len(entries)*auditRowLen)
+func auditRows(tx Conn, entries []store.AuditEntry, now time.Time) ([]any, error) {
+	args := make([]any, 0, len(entries)*10)
 	for _, e := range entries {
 		e, err := store.PrepareAuditEntry(e, now)
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, auditArgs(e)...)
+		args = append(args, auditArgs(tx, e)...)
 	}
 	return args, nil
 }
 
-func insertAuditRows(ctx context.Context, tx conn, args []any) error {
-	n := insertChunk * auditRowLen
-	for len(args) >= n {
-		if _, err := tx.ExecContext(ctx, insertMany, args[:n]...); err != nil {
-			return err
-		}
-		args = args[n:]
-	}
-	for len(args) > 0 {
-		if _, err := tx.ExecContext(ctx, insertOne, args[:auditRowLen]...); err != nil {
-			return err
-		}
-		args = args[auditRowLen:]
-	}
-	return nil
-}
-
-func auditArgs(e store.AuditEntry) []any {
+func auditArgs(tx Conn, e store.AuditEntry) []any {
 	var status, duration, payload any
 	if e.Status != 0 {
 		status = e.Status
@@ -96,15 +60,8 @@ func auditArgs(e store.AuditEntry) []any {
 		// JSON format.
 		payload = string(e.Payload)
 	}
-	return []any{formatTime(e.Time), nullString(e.WorkspaceID), e.Channel, e.Action,
+	return []any{tx.time(e.Time), nullString(e.WorkspaceID), e.Channel, e.Action,
 		nullString(e.Actor), nullString(e.Target), nullString(e.CorrelationID), status, duration, payload}
-}
-
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // durationMS is d in milliseconds with microseconds as the fraction.
@@ -117,11 +74,11 @@ func msDuration(ms float64) time.Duration {
 
 // QueryAudit returns one page of the audit entries matching q.
 func (s *Store) QueryAudit(ctx context.Context, q store.AuditQuery) (store.AuditPage, error) {
-	query, args, limit, err := sqlquery.AuditSelect(dialect{}, q)
+	query, args, limit, err := sqlquery.AuditSelect(s.filter, q)
 	if err != nil {
 		return store.AuditPage{}, err
 	}
-	rows, err := s.read().QueryContext(ctx, query, args...)
+	rows, err := s.Read().QueryContext(ctx, query, args...)
 	if err != nil {
 		return store.AuditPage{}, fmt.Errorf("query audit: %w", err)
 	}
@@ -130,16 +87,12 @@ func (s *Store) QueryAudit(ctx context.Context, q store.AuditQuery) (store.Audit
 	for rows.Next() {
 		var (
 			e                                store.AuditEntry
-			ts                               string
 			ws, actor, target, corr, payload sql.NullString
 			status                           sql.NullInt64
 			duration                         sql.NullFloat64
 		)
-		if err := rows.Scan(&e.ID, &ts, &ws, &e.Channel, &e.Action, &actor, &target, &corr, &status, &duration, &payload); err != nil {
+		if err := rows.Scan(&e.ID, scanTime{&e.Time}, &ws, &e.Channel, &e.Action, &actor, &target, &corr, &status, &duration, &payload); err != nil {
 			return store.AuditPage{}, fmt.Errorf("query audit: %w", err)
-		}
-		if e.Time, err = parseTime(ts); err != nil {
-			return store.AuditPage{}, fmt.Errorf("query audit: entry %d: %w", e.ID, err)
 		}
 		e.WorkspaceID, e.Actor, e.Target, e.CorrelationID = ws.String, actor.String, target.String, corr.String
 		e.Status = int(status.Int64)
@@ -158,23 +111,22 @@ func (s *Store) QueryAudit(ctx context.Context, q store.AuditQuery) (store.Audit
 }
 
 // pruneBatch is how many entries one transaction of PruneAudit deletes:
-// a few milliseconds of holding the single writer.
+// a few milliseconds of holding SQLite's single writer.
 const pruneBatch = 1000
 
 // PruneAudit deletes the audit entries older than before, oldest first,
 // pruneBatch at a time, so that other writers get the database between
-// batches.
+// batches. Where rows are locked, SKIP LOCKED lets replicas prune at
+// once, each taking other rows.
 func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for {
 		var n int64
-		err := s.tx(ctx, func(tx conn) error {
-			res, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE ts < ? ORDER BY ts LIMIT ?)`,
-				formatTime(before), pruneBatch)
-			if err != nil {
-				return err
-			}
-			n, err = res.RowsAffected()
+		err := s.Tx(ctx, func(tx Conn) error {
+			var err error
+			n, err = tx.exec(ctx, `DELETE FROM audit_log WHERE id IN
+				(SELECT id FROM audit_log WHERE ts < ? ORDER BY ts LIMIT ?`+tx.lock("FOR UPDATE SKIP LOCKED")+`)`,
+				tx.time(before), pruneBatch)
 			return err
 		})
 		if err != nil {

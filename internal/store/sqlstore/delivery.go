@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -7,33 +7,30 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
 )
 
-// Every claim is a write transaction, and so one at a time under the
-// single writer; a lease keeps what was claimed from other processes on
-// the file until it runs out. A claim first looks on a reader for
-// something to claim, so that finding nothing, the usual case, never
-// waits for the writer nor makes writers wait.
+// A claim marks what it claims with a lease, which keeps it from other
+// claims after the commit until it runs out. Where rows are locked, the
+// claim takes them with FOR UPDATE SKIP LOCKED, so that replicas claiming
+// at once each take other rows rather than queue for the same ones; on
+// SQLite every claim is a write transaction, and so one at a time under
+// the single writer. A claim first looks for something to claim without
+// locking or writing, so that finding nothing, the usual case, costs one
+// read and makes no writer wait.
 
 // webhookCols are the columns scanWebhook reads, in its order.
 const webhookCols = `id, workspace_id, url, secret, event_types, enabled, created, coalesce(disabled_reason, ''), after_seq`
 
 func scanWebhook(sc interface{ Scan(...any) error }) (store.Webhook, error) {
 	var (
-		w       store.Webhook
-		types   sql.NullString
-		created string
+		w     store.Webhook
+		types sql.NullString
 	)
-	if err := sc.Scan(&w.ID, &w.WorkspaceID, &w.URL, &w.Secret, &types, &w.Enabled, &created, &w.DisabledReason, &w.AfterSeq); err != nil {
-		return w, err
-	}
-	var err error
-	if w.Created, err = parseTime(created); err != nil {
+	if err := sc.Scan(&w.ID, &w.WorkspaceID, &w.URL, &w.Secret, &types, &w.Enabled, scanTime{&w.Created}, &w.DisabledReason, &w.AfterSeq); err != nil {
 		return w, err
 	}
 	if types.Valid {
@@ -57,7 +54,7 @@ func eventTypesArg(types []string) (any, error) {
 }
 
 // CreateWebhook stores a new webhook, which receives the events appended
-// after it.
+// after it. An append that has not committed yet counts as after.
 func (s *Store) CreateWebhook(ctx context.Context, w *store.Webhook) error {
 	types, err := eventTypesArg(w.EventTypes)
 	if err != nil {
@@ -67,18 +64,16 @@ func (s *Store) CreateWebhook(ctx context.Context, w *store.Webhook) error {
 		w.Created = s.now()
 	}
 	w.Created = w.Created.UTC().Truncate(timePrecision)
-	err = s.tx(ctx, func(tx conn) error {
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM event_counters WHERE workspace_id = ?), 0)`, w.WorkspaceID).Scan(&w.AfterSeq); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, workspace_id, url, secret, event_types, enabled, created, disabled_reason, after_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.ID, w.WorkspaceID, w.URL, w.Secret, types, w.Enabled, formatTime(w.Created), nullString(w.DisabledReason), w.AfterSeq)
-		return err
+	err = s.Tx(ctx, func(tx Conn) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO webhooks (id, workspace_id, url, secret, event_types, enabled, created, disabled_reason, after_seq)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce((SELECT seq FROM event_counters WHERE workspace_id = ?2), 0))
+			RETURNING after_seq`,
+			w.ID, w.WorkspaceID, w.URL, w.Secret, types, w.Enabled, tx.time(w.Created), nullString(w.DisabledReason)).Scan(&w.AfterSeq)
 	})
 	switch {
-	case isForeignKeyViolation(err):
+	case s.d.IsForeignKeyViolation(err):
 		return fmt.Errorf("workspace %q: %w", w.WorkspaceID, store.ErrNotFound)
-	case isUniqueViolation(err):
+	case s.d.IsUniqueViolation(err):
 		return fmt.Errorf("webhook %s: %w", w.ID, store.ErrAlreadyExists)
 	case err != nil:
 		return fmt.Errorf("create webhook: %w", err)
@@ -88,11 +83,16 @@ func (s *Store) CreateWebhook(ctx context.Context, w *store.Webhook) error {
 
 // Webhook returns one webhook of a workspace.
 func (s *Store) Webhook(ctx context.Context, ws, id string) (store.Webhook, error) {
-	return webhook(ctx, s.read(), ws, id)
+	return webhook(ctx, s.Read(), ws, id, "")
 }
 
-func webhook(ctx context.Context, c conn, ws, id string) (store.Webhook, error) {
-	w, err := scanWebhook(c.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND id = ?`, ws, id))
+// webhook reads a webhook, locked until the commit with lock (a strength
+// for Dialect.Lock) if not "".
+func webhook(ctx context.Context, c Conn, ws, id, lock string) (store.Webhook, error) {
+	if lock != "" {
+		lock = c.lock(lock)
+	}
+	w, err := scanWebhook(c.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND id = ?`+lock, ws, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return w, fmt.Errorf("webhook %s: %w", id, store.ErrNotFound)
 	}
@@ -104,7 +104,7 @@ func webhook(ctx context.Context, c conn, ws, id string) (store.Webhook, error) 
 
 // Webhooks lists a workspace's webhooks in creation order.
 func (s *Store) Webhooks(ctx context.Context, ws string) ([]store.Webhook, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? ORDER BY created, id`, ws)
+	rows, err := s.Read().QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? ORDER BY created, id`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
@@ -123,11 +123,12 @@ func (s *Store) Webhooks(ctx context.Context, ws string) ([]store.Webhook, error
 	return out, nil
 }
 
-// UpdateWebhook runs fn on the webhook and stores what it changed.
+// UpdateWebhook runs fn on the webhook, locked, and stores what it
+// changed.
 func (s *Store) UpdateWebhook(ctx context.Context, ws, id string, fn func(*store.Webhook) error) (store.Webhook, error) {
 	var out store.Webhook
-	err := s.tx(ctx, func(tx conn) error {
-		w, err := webhook(ctx, tx, ws, id)
+	err := s.Tx(ctx, func(tx Conn) error {
+		w, err := webhook(ctx, tx, ws, id, "FOR UPDATE")
 		if err != nil {
 			return err
 		}
@@ -142,7 +143,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, ws, id string, fn func(*store
 			w.URL, w.Secret, types, w.Enabled, nullString(w.DisabledReason), id); err != nil {
 			return fmt.Errorf("update webhook: %w", err)
 		}
-		out, err = webhook(ctx, tx, ws, id)
+		out, err = webhook(ctx, tx, ws, id, "")
 		return err
 	})
 	return out, err
@@ -150,7 +151,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, ws, id string, fn func(*store
 
 // DeleteWebhook deletes a webhook with its deliveries.
 func (s *Store) DeleteWebhook(ctx context.Context, ws, id string) error {
-	return s.tx(ctx, func(tx conn) error {
+	return s.Tx(ctx, func(tx Conn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM webhooks WHERE workspace_id = ? AND id = ?`, ws, id)
 		if err != nil {
 			return fmt.Errorf("delete webhook: %w", err)
@@ -163,9 +164,10 @@ func (s *Store) DeleteWebhook(ctx context.Context, ws, id string) error {
 }
 
 // StartConsumer puts a new consumer's cursors at the end of every
-// workspace's outbox.
+// workspace's outbox. Replicas starting together insert the same rows,
+// and the conflicts leave the first.
 func (s *Store) StartConsumer(ctx context.Context, consumer string) error {
-	err := s.tx(ctx, func(tx conn) error {
+	err := s.Tx(ctx, func(tx Conn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO outbox_cursors (consumer, workspace_id, seq)
 			SELECT ?1, w.id, coalesce(c.seq, 0) FROM workspaces w LEFT JOIN event_counters c ON c.workspace_id = w.id
 			WHERE NOT EXISTS (SELECT 1 FROM outbox_cursors WHERE consumer = ?1)
@@ -178,19 +180,51 @@ func (s *Store) StartConsumer(ctx context.Context, consumer string) error {
 	return nil
 }
 
+// cursorDueSQL tells whether consumer ?1 has a cursor to claim at time
+// ?2, and whether one of those is still to be made: a workspace without
+// a cursor has one at 0.
+const cursorDueSQL = `SELECT count(*) > 0, count(*) FILTER (WHERE o.workspace_id IS NULL) > 0 FROM event_counters c
+	LEFT JOIN outbox_cursors o ON o.consumer = ?1 AND o.workspace_id = c.workspace_id
+	WHERE c.seq > coalesce(o.seq, 0) AND (o.lease_until IS NULL OR o.lease_until <= ?2)`
+
+// ensureCursorsSQL gives consumer ?1 a cursor at 0 in each workspace
+// with events that it has none in, so that pickCursorSQL can lock it.
+const ensureCursorsSQL = `INSERT INTO outbox_cursors (consumer, workspace_id, seq)
+	SELECT ?1, c.workspace_id, 0 FROM event_counters c
+	WHERE NOT EXISTS (SELECT 1 FROM outbox_cursors o WHERE o.consumer = ?1 AND o.workspace_id = c.workspace_id)
+	ON CONFLICT DO NOTHING`
+
 // pickCursorSQL finds the cursor of consumer ?1 to claim at time ?2: one
 // behind its workspace's outbox and not leased, the least recently
-// claimed first (NULL, never claimed, sorts first). A workspace without
-// a cursor has one at 0.
-const pickCursorSQL = `SELECT c.workspace_id, coalesce(o.seq, 0), c.seq FROM event_counters c
-	LEFT JOIN outbox_cursors o ON o.consumer = ?1 AND o.workspace_id = c.workspace_id
-	WHERE c.seq > coalesce(o.seq, 0) AND (o.lease_until IS NULL OR o.lease_until <= ?2)
-	ORDER BY o.lease_until, c.workspace_id LIMIT 1`
+// claimed first. The dialect's lock follows.
+const pickCursorSQL = `SELECT o.workspace_id, o.seq, c.seq FROM outbox_cursors o JOIN event_counters c ON c.workspace_id = o.workspace_id
+	WHERE o.consumer = ?1 AND c.seq > o.seq AND (o.lease_until IS NULL OR o.lease_until <= ?2)
+	ORDER BY o.lease_until NULLS FIRST, o.workspace_id LIMIT 1`
 
-// pickCursor returns the workspace, the cursor's seq and the outbox's
-// last seq of the cursor to claim, if any.
-func pickCursor(ctx context.Context, c conn, consumer string, now time.Time) (ws string, seq, last int64, ok bool, err error) {
-	err = c.QueryRowContext(ctx, pickCursorSQL, consumer, formatTime(now)).Scan(&ws, &seq, &last)
+// cursorDue reports whether consumer has a cursor to claim at now, and
+// if so gives it a cursor in each workspace it has none in, for
+// pickCursor to lock. Both run before, and outside, the transaction that
+// claims, so that an idle poll takes no lock and a new cursor is
+// committed before anyone waits on it.
+func (s *Store) cursorDue(ctx context.Context, consumer string, now time.Time) (bool, error) {
+	var due, missing bool
+	if err := s.Read().QueryRowContext(ctx, cursorDueSQL, consumer, s.d.TimeArg(now)).Scan(&due, &missing); err != nil || !due {
+		return false, err
+	}
+	if missing {
+		return true, s.Tx(ctx, func(tx Conn) error {
+			_, err := tx.ExecContext(ctx, ensureCursorsSQL, consumer)
+			return err
+		})
+	}
+	return true, nil
+}
+
+// pickCursor locks the cursor to claim at now, if any, skipping those
+// other transactions hold, and returns its workspace, its seq and the
+// last seq of the workspace's outbox.
+func pickCursor(ctx context.Context, tx Conn, consumer string, now time.Time) (ws string, seq, last int64, ok bool, err error) {
+	err = tx.QueryRowContext(ctx, pickCursorSQL+tx.lock("FOR UPDATE OF o SKIP LOCKED"), consumer, tx.time(now)).Scan(&ws, &seq, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, 0, false, nil
 	}
@@ -200,26 +234,18 @@ func pickCursor(ctx context.Context, c conn, consumer string, now time.Time) (ws
 	return ws, seq, last, true, nil
 }
 
-// setCursor stores a cursor, creating it if need be.
-func setCursor(ctx context.Context, tx conn, consumer, ws string, seq int64, owner string, until time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox_cursors (consumer, workspace_id, seq, lease_owner, lease_until) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (consumer, workspace_id) DO UPDATE SET seq = excluded.seq, lease_owner = excluded.lease_owner, lease_until = excluded.lease_until`,
-		consumer, ws, seq, nullString(owner), formatTime(until))
-	if err != nil {
-		return fmt.Errorf("set cursor: %w", err)
-	}
-	return nil
-}
-
 // FanOut makes the deliveries of the next events of one workspace.
 func (s *Store) FanOut(ctx context.Context, limit int) (store.FanOutResult, error) {
-	var res store.FanOutResult
 	limit = min(max(limit, 1), maxEvents)
-	now := s.now().UTC().Truncate(timePrecision)
-	if _, _, _, ok, err := pickCursor(ctx, s.read(), store.ConsumerWebhooks, now); !ok || err != nil {
-		return res, err
+	now := s.now()
+	if ok, err := s.cursorDue(ctx, store.ConsumerWebhooks, now); !ok || err != nil {
+		if err != nil {
+			return store.FanOutResult{}, fmt.Errorf("fan out: %w", err)
+		}
+		return store.FanOutResult{}, nil
 	}
-	err := s.tx(ctx, func(tx conn) error {
+	var res store.FanOutResult
+	err := s.Tx(ctx, func(tx Conn) error {
 		res = store.FanOutResult{}
 		ws, seq, last, ok, err := pickCursor(ctx, tx, store.ConsumerWebhooks, now)
 		if !ok || err != nil {
@@ -233,20 +259,13 @@ func (s *Store) FanOut(ctx context.Context, limit int) (store.FanOutResult, erro
 		if err != nil {
 			return err
 		}
+		var args []any
 		next := seq
 		for _, e := range evs {
 			for _, w := range hooks {
-				if e.Seq <= w.AfterSeq || !w.Wants(e.Type) {
-					continue
+				if e.Seq > w.AfterSeq && w.Wants(e.Type) {
+					args = append(args, id.New(id.Delivery), w.ID, ws, e.Seq, e.ID, e.Type, tx.time(now))
 				}
-				r, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, webhook_id, workspace_id, event_seq, event_id, event_type, status, attempts, next_attempt)
-					VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT DO NOTHING`,
-					id.New(id.Delivery), w.ID, ws, e.Seq, e.ID, e.Type, formatTime(now))
-				if err != nil {
-					return fmt.Errorf("fan out: %w", err)
-				}
-				n, _ := r.RowsAffected()
-				res.Deliveries += int(n)
 			}
 			next = e.Seq
 		}
@@ -254,8 +273,18 @@ func (s *Store) FanOut(ctx context.Context, limit int) (store.FanOutResult, erro
 			// The events before last are gone: nothing to deliver.
 			next = last
 		}
+		n, err := insertRows(ctx, tx, `INSERT INTO deliveries (id, webhook_id, workspace_id, event_seq, event_id, event_type, status, attempts, next_attempt) VALUES `,
+			`(?, ?, ?, ?, ?, ?, 'pending', 0, ?)`, ` ON CONFLICT DO NOTHING`, args)
+		if err != nil {
+			return fmt.Errorf("fan out: %w", err)
+		}
+		res.Deliveries = int(n)
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox_cursors SET seq = ?, lease_owner = NULL, lease_until = ? WHERE consumer = ? AND workspace_id = ?`,
+			next, tx.time(now), store.ConsumerWebhooks, ws); err != nil {
+			return fmt.Errorf("fan out: %w", err)
+		}
 		res.WorkspaceID, res.Events = ws, len(evs)
-		return setCursor(ctx, tx, store.ConsumerWebhooks, ws, next, "", now)
+		return nil
 	})
 	if err != nil {
 		return store.FanOutResult{}, err
@@ -265,41 +294,36 @@ func (s *Store) FanOut(ctx context.Context, limit int) (store.FanOutResult, erro
 
 // eventHeads returns the seq, id and type of at most limit events of ws
 // after seq after.
-func eventHeads(ctx context.Context, tx conn, ws string, after int64, limit int) ([]store.Event, error) {
+func eventHeads(ctx context.Context, tx Conn, ws string, after int64, limit int) ([]store.Event, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT seq, id, type FROM events WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`, ws, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("fan out: %w", err)
 	}
-	defer rows.Close()
 	var evs []store.Event
-	for rows.Next() {
+	err = scanRows(rows, func() error {
 		e := store.Event{WorkspaceID: ws}
-		if err := rows.Scan(&e.Seq, &e.ID, &e.Type); err != nil {
-			return nil, fmt.Errorf("fan out: %w", err)
-		}
+		err := rows.Scan(&e.Seq, &e.ID, &e.Type)
 		evs = append(evs, e)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("fan out: %w", err)
 	}
 	return evs, nil
 }
 
-func enabledWebhooks(ctx context.Context, tx conn, ws string) ([]store.Webhook, error) {
+func enabledWebhooks(ctx context.Context, tx Conn, ws string) ([]store.Webhook, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND enabled`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("fan out: %w", err)
 	}
-	defer rows.Close()
 	var out []store.Webhook
-	for rows.Next() {
+	err = scanRows(rows, func() error {
 		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("fan out: %w", err)
-		}
 		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("fan out: %w", err)
 	}
 	return out, nil
@@ -308,22 +332,28 @@ func enabledWebhooks(ctx context.Context, tx conn, ws string) ([]store.Webhook, 
 // ClaimCursor claims a consumer's cursor in a workspace with events
 // beyond it.
 func (s *Store) ClaimCursor(ctx context.Context, consumer, owner string, lease time.Duration) (store.OutboxCursor, bool, error) {
+	now := s.now()
+	if ok, err := s.cursorDue(ctx, consumer, now); !ok || err != nil {
+		if err != nil {
+			return store.OutboxCursor{}, false, fmt.Errorf("claim cursor: %w", err)
+		}
+		return store.OutboxCursor{}, false, nil
+	}
 	var (
 		c  store.OutboxCursor
 		ok bool
 	)
-	now := s.now().UTC().Truncate(timePrecision)
-	if _, _, _, ok, err := pickCursor(ctx, s.read(), consumer, now); !ok || err != nil {
-		return c, false, err
-	}
-	err := s.tx(ctx, func(tx conn) error {
+	err := s.Tx(ctx, func(tx Conn) error {
 		ws, seq, last, found, err := pickCursor(ctx, tx, consumer, now)
 		if !found || err != nil {
+			ok = false
 			return err
 		}
 		c = store.OutboxCursor{Consumer: consumer, WorkspaceID: ws, Seq: seq, Last: last, Owner: owner, LeaseUntil: now.Add(lease)}
 		ok = true
-		return setCursor(ctx, tx, consumer, ws, seq, owner, c.LeaseUntil)
+		_, err = tx.ExecContext(ctx, `UPDATE outbox_cursors SET lease_owner = ?, lease_until = ? WHERE consumer = ? AND workspace_id = ?`,
+			owner, tx.time(c.LeaseUntil), consumer, ws)
+		return err
 	})
 	if err != nil {
 		return store.OutboxCursor{}, false, fmt.Errorf("claim cursor: %w", err)
@@ -333,7 +363,7 @@ func (s *Store) ClaimCursor(ctx context.Context, consumer, owner string, lease t
 
 // AdvanceCursor records progress under a claim and extends its lease.
 func (s *Store) AdvanceCursor(ctx context.Context, c *store.OutboxCursor, seq int64, lease time.Duration) error {
-	until := s.now().UTC().Truncate(timePrecision).Add(lease)
+	until := s.now().Add(lease)
 	if err := s.moveCursor(ctx, *c, seq, c.Owner, until); err != nil {
 		return err
 	}
@@ -356,14 +386,14 @@ func (s *Store) moveCursor(ctx context.Context, c store.OutboxCursor, seq int64,
 	if seq < c.Seq {
 		return fmt.Errorf("cursor of %s in %s: seq %d is before %d", c.Consumer, c.WorkspaceID, seq, c.Seq)
 	}
-	return s.tx(ctx, func(tx conn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox_cursors SET seq = ?, lease_owner = ?, lease_until = ?
+	return s.Tx(ctx, func(tx Conn) error {
+		n, err := tx.exec(ctx, `UPDATE outbox_cursors SET seq = ?, lease_owner = ?, lease_until = ?
 			WHERE consumer = ? AND workspace_id = ? AND lease_owner = ? AND lease_until = ?`,
-			seq, nullString(owner), formatTime(until), c.Consumer, c.WorkspaceID, c.Owner, formatTime(c.LeaseUntil))
+			seq, nullString(owner), tx.time(until), c.Consumer, c.WorkspaceID, c.Owner, tx.time(c.LeaseUntil))
 		if err != nil {
 			return fmt.Errorf("move cursor: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return fmt.Errorf("cursor of %s in %s: %w", c.Consumer, c.WorkspaceID, store.ErrLeaseLost)
 		}
 		return nil
@@ -375,31 +405,16 @@ const deliveryCols = `d.id, d.webhook_id, d.workspace_id, d.event_seq, d.event_i
 	d.next_attempt, d.lease_until, d.last_attempt, coalesce(d.last_status, 0), coalesce(d.last_error, ''), d.delivered_at`
 
 func scanDelivery(sc interface{ Scan(...any) error }, extra ...any) (store.Delivery, error) {
-	var (
-		d                        store.Delivery
-		next, lease, last, deliv sql.NullString
-	)
+	var d store.Delivery
 	dest := append([]any{&d.ID, &d.WebhookID, &d.WorkspaceID, &d.EventSeq, &d.EventID, &d.EventType, &d.Status, &d.Attempts,
-		&next, &lease, &last, &d.LastStatus, &d.LastError, &deliv}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return d, err
-	}
-	for _, f := range []struct {
-		s  sql.NullString
-		at *time.Time
-	}{{next, &d.NextAttempt}, {lease, &d.LeaseUntil}, {last, &d.LastAttempt}, {deliv, &d.DeliveredAt}} {
-		if f.s.Valid {
-			var err error
-			if *f.at, err = parseTime(f.s.String); err != nil {
-				return d, err
-			}
-		}
-	}
-	return d, nil
+		scanOptTime{&d.NextAttempt}, scanOptTime{&d.LeaseUntil}, scanOptTime{&d.LastAttempt}, &d.LastStatus, &d.LastError,
+		scanOptTime{&d.DeliveredAt}}, extra...)
+	err := sc.Scan(dest...)
+	return d, err
 }
 
 // dueSQL selects the deliveries that are due at ?1, the earliest first,
-// at most ?2 of them.
+// at most ?2 of them. The dialect's lock follows.
 const dueSQL = `SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
 	WHERE d.status = 'pending' AND d.next_attempt <= ?1 AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND w.enabled
 	ORDER BY d.next_attempt LIMIT ?2`
@@ -409,9 +424,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	if limit < 1 {
 		return nil, fmt.Errorf("claim deliveries: limit %d: must be positive", limit)
 	}
-	now := s.now().UTC().Truncate(timePrecision)
+	now := s.now()
 	var due string
-	err := s.read().QueryRowContext(ctx, dueSQL, formatTime(now), 1).Scan(&due)
+	err := s.Read().QueryRowContext(ctx, dueSQL, s.d.TimeArg(now), 1).Scan(&due)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -419,55 +434,47 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	var out []store.DueDelivery
-	err = s.tx(ctx, func(tx conn) error {
+	err = s.Tx(ctx, func(tx Conn) error {
 		out = nil
-		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_until = ?3 WHERE id IN (`+dueSQL+`) RETURNING id`,
-			formatTime(now), limit, formatTime(now.Add(lease)))
+		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_until = ?3 WHERE id IN (`+dueSQL+tx.lock("FOR UPDATE OF d SKIP LOCKED")+`) RETURNING id`,
+			tx.time(now), limit, tx.time(now.Add(lease)))
 		if err != nil {
 			return err
 		}
 		var ids []string
-		for rows.Next() {
+		err = scanRows(rows, func() error {
 			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
+			err := rows.Scan(&id)
 			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(ids) == 0 {
+			return err
+		})
+		if err != nil || len(ids) == 0 {
 			return err
 		}
-		list, _ := json.Marshal(ids)
 		rows, err = tx.QueryContext(ctx, `SELECT `+deliveryCols+`, w.url, w.secret, ws.slug,
-			coalesce(e.id, ''), coalesce(e.occurred, ''), coalesce(e.subject, ''), coalesce(e.data, '{}')
+			coalesce(e.id, ''), e.occurred, coalesce(e.subject, ''), e.data
 			FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id
 			LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.seq = d.event_seq
-			WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt, d.id`, string(list))
+			WHERE d.id IN (SELECT value FROM `+tx.s.d.List("text")+`) ORDER BY d.next_attempt, d.id`, tx.list(ids))
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
+		return scanRows(rows, func() error {
 			var (
-				dd       store.DueDelivery
-				occurred string
-				data     []byte
+				dd   store.DueDelivery
+				data []byte
+				err  error
 			)
-			dd.Delivery, err = scanDelivery(rows, &dd.URL, &dd.Secret, &dd.WorkspaceSlug, &dd.Event.ID, &occurred, &dd.Event.Subject, &data)
+			dd.Delivery, err = scanDelivery(rows, &dd.URL, &dd.Secret, &dd.WorkspaceSlug, &dd.Event.ID, scanOptTime{&dd.Event.Occurred}, &dd.Event.Subject, &data)
 			if err != nil {
 				return err
 			}
 			if dd.Event.ID != "" {
-				if dd.Event.Occurred, err = parseTime(occurred); err != nil {
-					return err
-				}
 				dd.Event.Seq, dd.Event.WorkspaceID, dd.Event.Type, dd.Event.Data = dd.EventSeq, dd.WorkspaceID, dd.EventType, data
 			}
 			out = append(out, dd)
-		}
-		return rows.Err()
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
@@ -499,15 +506,15 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, o store.De
 	if o.Delivered {
 		delivered = o.At
 	}
-	return s.tx(ctx, func(tx conn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, lease_until = NULL,
+	return s.Tx(ctx, func(tx Conn) error {
+		n, err := tx.exec(ctx, `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, lease_until = NULL,
 			last_attempt = ?, last_status = ?, last_error = ?, delivered_at = ?
 			WHERE id = ? AND status = 'pending' AND lease_until = ?`,
-			status, optTime(next), formatTime(o.At), o.Status, nullString(o.Error), optTime(delivered), d.ID, formatTime(d.LeaseUntil))
+			string(status), tx.optTime(next), tx.time(o.At), o.Status, nullString(o.Error), tx.optTime(delivered), d.ID, tx.time(d.LeaseUntil))
 		if err != nil {
 			return fmt.Errorf("finish delivery: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return fmt.Errorf("delivery %s: %w", d.ID, store.ErrLeaseLost)
 		}
 		var status any
@@ -515,11 +522,11 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, o store.De
 			status = o.Status
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status, error) VALUES (?, ?, ?, ?)`,
-			d.ID, formatTime(o.At), status, nullString(o.Error)); err != nil {
+			d.ID, tx.time(o.At), status, nullString(o.Error)); err != nil {
 			return fmt.Errorf("record attempt: %w", err)
 		}
 		if o.DisableWebhook != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE id = ?`, o.DisableWebhook, d.WebhookID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET enabled = false, disabled_reason = ? WHERE id = ?`, o.DisableWebhook, d.WebhookID); err != nil {
 				return fmt.Errorf("disable webhook: %w", err)
 			}
 		}
@@ -529,10 +536,10 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, o store.De
 
 // Delivery returns one delivery of a workspace.
 func (s *Store) Delivery(ctx context.Context, ws, id string) (store.Delivery, error) {
-	return delivery(ctx, s.read(), ws, id)
+	return delivery(ctx, s.Read(), ws, id)
 }
 
-func delivery(ctx context.Context, c conn, ws, id string) (store.Delivery, error) {
+func delivery(ctx context.Context, c Conn, ws, id string) (store.Delivery, error) {
 	d, err := scanDelivery(c.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries d WHERE d.workspace_id = ? AND d.id = ?`, ws, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("delivery %s: %w", id, store.ErrNotFound)
@@ -546,36 +553,33 @@ func delivery(ctx context.Context, c conn, ws, id string) (store.Delivery, error
 }
 
 // attemptLogs reads the AttemptLog of deliveries.
-func attemptLogs(ctx context.Context, c conn, ds []store.Delivery) error {
+func attemptLogs(ctx context.Context, c Conn, ds []store.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
 	at := make(map[string]int, len(ds))
-	args := make([]any, len(ds))
+	ids := make([]string, len(ds))
 	for i, d := range ds {
-		at[d.ID], args[i] = i, d.ID
+		at[d.ID], ids[i] = i, d.ID
 	}
 	rows, err := c.QueryContext(ctx, `SELECT delivery_id, at, coalesce(status, 0), coalesce(error, '') FROM delivery_attempts
-		WHERE delivery_id IN (?`+strings.Repeat(", ?", len(ds)-1)+`) ORDER BY id`, args...)
+		WHERE delivery_id IN (SELECT value FROM `+c.s.d.List("text")+`) ORDER BY id`, c.list(ids))
 	if err != nil {
 		return fmt.Errorf("delivery attempts: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
+	err = scanRows(rows, func() error {
 		var (
-			id, ts string
-			a      store.DeliveryAttempt
+			id string
+			a  store.DeliveryAttempt
 		)
-		if err := rows.Scan(&id, &ts, &a.Status, &a.Error); err != nil {
-			return fmt.Errorf("delivery attempts: %w", err)
-		}
-		if a.At, err = parseTime(ts); err != nil {
-			return fmt.Errorf("delivery attempts: %w", err)
+		if err := rows.Scan(&id, scanTime{&a.At}, &a.Status, &a.Error); err != nil {
+			return err
 		}
 		d := &ds[at[id]]
 		d.AttemptLog = append(d.AttemptLog, a)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("delivery attempts: %w", err)
 	}
 	return nil
@@ -610,39 +614,36 @@ func (s *Store) Deliveries(ctx context.Context, q store.DeliveryQuery) (store.De
 	if before > 0 {
 		query, args = query+` AND d.event_seq < ?`, append(args, before)
 	}
-	rows, err := s.read().QueryContext(ctx, query+` ORDER BY d.event_seq DESC LIMIT ?`, append(args, limit+1)...)
+	rows, err := s.Read().QueryContext(ctx, query+` ORDER BY d.event_seq DESC LIMIT ?`, append(args, limit+1)...)
 	if err != nil {
 		return page, fmt.Errorf("deliveries: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
+	err = scanRows(rows, func() error {
 		d, err := scanDelivery(rows)
-		if err != nil {
-			return page, fmt.Errorf("deliveries: %w", err)
-		}
 		page.Deliveries = append(page.Deliveries, d)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return page, fmt.Errorf("deliveries: %w", err)
 	}
 	if len(page.Deliveries) > limit {
 		page.Deliveries = page.Deliveries[:limit]
 		page.NextCursor = strconv.FormatInt(page.Deliveries[limit-1].EventSeq, 10)
 	}
-	return page, attemptLogs(ctx, s.read(), page.Deliveries)
+	return page, attemptLogs(ctx, s.Read(), page.Deliveries)
 }
 
 // Redeliver makes a delivery pending and due again.
 func (s *Store) Redeliver(ctx context.Context, ws, id string) (store.Delivery, error) {
 	now := s.now()
 	var d store.Delivery
-	err := s.tx(ctx, func(tx conn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?, lease_until = NULL, delivered_at = NULL
-			WHERE workspace_id = ? AND id = ?`, formatTime(now), ws, id)
+	err := s.Tx(ctx, func(tx Conn) error {
+		n, err := tx.exec(ctx, `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?, lease_until = NULL, delivered_at = NULL
+			WHERE workspace_id = ? AND id = ?`, tx.time(now), ws, id)
 		if err != nil {
 			return fmt.Errorf("redeliver: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return fmt.Errorf("delivery %s: %w", id, store.ErrNotFound)
 		}
 		d, err = delivery(ctx, tx, ws, id)

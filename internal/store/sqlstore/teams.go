@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -9,10 +9,11 @@ import (
 	"github.com/scimd/scimd/internal/store"
 )
 
-// teamGroup reads the group a link is about, in tx: its seq, displayName
-// and externalId.
-func teamGroup(ctx context.Context, tx conn, ws, groupID string) (seq int64, name, externalID string, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT seq, name, COALESCE(external_id, '') FROM resources WHERE workspace_id = ? AND id = ? AND type = 'Group'`,
+// teamGroup reads the group a link is about, in tx, locked as a write to
+// the group locks it (see groupChanges): its seq, displayName and
+// externalId.
+func teamGroup(ctx context.Context, tx Conn, ws, groupID string) (seq int64, name, externalID string, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT seq, name, COALESCE(external_id, '') FROM resources WHERE workspace_id = ? AND id = ? AND type = 'Group'`+tx.lock("FOR NO KEY UPDATE"),
 		ws, groupID).Scan(&seq, &name, &externalID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", "", fmt.Errorf("group %q: %w", groupID, store.ErrNotFound)
@@ -26,7 +27,7 @@ func teamGroup(ctx context.Context, tx conn, ws, groupID string) (seq int64, nam
 // LinkTeam implements store.TeamStore.
 func (s *Store) LinkTeam(ctx context.Context, ws string, l store.TeamLink) (store.TeamLink, error) {
 	l.Updated = s.now().UTC().Truncate(timePrecision)
-	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		seq, name, ext, err := teamGroup(ctx, tx, ws, l.GroupID)
 		if err != nil {
 			return nil, err
@@ -34,7 +35,7 @@ func (s *Store) LinkTeam(ctx context.Context, ws string, l store.TeamLink) (stor
 		l.DisplayName, l.ExternalID = name, ext
 		if _, err := tx.ExecContext(ctx, `INSERT INTO team_links (group_seq, workspace_id, team, role, updated) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (group_seq) DO UPDATE SET team = excluded.team, role = excluded.role, updated = excluded.updated`,
-			seq, ws, l.Team, l.Role, formatTime(l.Updated)); err != nil {
+			seq, ws, l.Team, l.Role, tx.time(l.Updated)); err != nil {
 			return nil, fmt.Errorf("link team: %w", err)
 		}
 		return groupChanges(ctx, tx, ws, seq, true, nil)
@@ -45,22 +46,18 @@ func (s *Store) LinkTeam(ctx context.Context, ws string, l store.TeamLink) (stor
 // UnlinkTeam implements store.TeamStore.
 func (s *Store) UnlinkTeam(ctx context.Context, ws, groupID string) (store.TeamLink, error) {
 	l := store.TeamLink{GroupID: groupID}
-	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		seq, name, ext, err := teamGroup(ctx, tx, ws, groupID)
 		if err != nil {
 			return nil, err
 		}
 		l.DisplayName, l.ExternalID = name, ext
-		var updated string
-		err = tx.QueryRowContext(ctx, `DELETE FROM team_links WHERE group_seq = ? RETURNING team, role, updated`, seq).Scan(&l.Team, &l.Role, &updated)
+		err = tx.QueryRowContext(ctx, `DELETE FROM team_links WHERE group_seq = ? RETURNING team, role, updated`, seq).Scan(&l.Team, &l.Role, scanTime{&l.Updated})
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("team of group %q: %w", groupID, store.ErrNotFound)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("unlink team: %w", err)
-		}
-		if l.Updated, err = parseTime(updated); err != nil {
-			return nil, err
 		}
 		return groupChanges(ctx, tx, ws, seq, true, nil)
 	})
@@ -69,7 +66,7 @@ func (s *Store) UnlinkTeam(ctx context.Context, ws, groupID string) (store.TeamL
 
 // TeamLinks implements store.TeamStore.
 func (s *Store) TeamLinks(ctx context.Context, ws string) ([]store.TeamLink, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT g.id, g.name, COALESCE(g.external_id, ''), t.team, t.role, t.updated
+	rows, err := s.Read().QueryContext(ctx, `SELECT g.id, g.name, COALESCE(g.external_id, ''), t.team, t.role, t.updated
 		FROM team_links t JOIN resources g ON g.seq = t.group_seq WHERE t.workspace_id = ?`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("team links: %w", err)
@@ -77,14 +74,8 @@ func (s *Store) TeamLinks(ctx context.Context, ws string) ([]store.TeamLink, err
 	defer rows.Close()
 	links := []store.TeamLink{}
 	for rows.Next() {
-		var (
-			l       store.TeamLink
-			updated string
-		)
-		if err := rows.Scan(&l.GroupID, &l.DisplayName, &l.ExternalID, &l.Team, &l.Role, &updated); err != nil {
-			return nil, fmt.Errorf("team links: %w", err)
-		}
-		if l.Updated, err = parseTime(updated); err != nil {
+		var l store.TeamLink
+		if err := rows.Scan(&l.GroupID, &l.DisplayName, &l.ExternalID, &l.Team, &l.Role, scanTime{&l.Updated}); err != nil {
 			return nil, fmt.Errorf("team links: %w", err)
 		}
 		links = append(links, l)

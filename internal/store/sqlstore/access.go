@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 
 // applyEffects writes what a change does beyond the resource, in its
 // transaction, and returns the changes to publish.
-func applyEffects(ctx context.Context, tx conn, ws string, now time.Time, fx store.Effects) ([]store.Change, error) {
+func applyEffects(ctx context.Context, tx Conn, ws string, now time.Time, fx store.Effects) ([]store.Change, error) {
 	events := fx.Events
 	var changes []store.Change
 	if fx.Revoke != nil {
@@ -42,13 +42,19 @@ func applyEffects(ctx context.Context, tx conn, ws string, now time.Time, fx sto
 // checkSeats fails with store.ErrSeatLimit if the workspace has more
 // active users and local users than its seat limit allows. Callers check
 // after the write that took a seat, so that the count includes it.
-func checkSeats(ctx context.Context, tx conn, ws string) error {
+// Writers that take seats in a workspace with a limit queue on a lock of
+// its own (see Dialect.KeyLock), so that two of them cannot each count
+// the other out.
+func checkSeats(ctx context.Context, tx Conn, ws string) error {
 	var limit sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT seat_limit FROM workspaces WHERE id = ?`, ws).Scan(&limit); err != nil {
 		return fmt.Errorf("read seat limit: %w", err)
 	}
 	if !limit.Valid {
 		return nil
+	}
+	if err := tx.lockKey(ctx, "scimd seats "+ws); err != nil {
+		return fmt.Errorf("lock seats: %w", err)
 	}
 	var n int64
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM resources
@@ -63,14 +69,14 @@ func checkSeats(ctx context.Context, tx conn, ws string) error {
 }
 
 // parkUser copies a user about to be deleted into deleted_users.
-func parkUser(ctx context.Context, tx conn, r *store.Resource, now, purgeAt time.Time) error {
+func parkUser(ctx context.Context, tx Conn, r *store.Resource, now, purgeAt time.Time) error {
 	doc, err := json.Marshal(r.Doc)
 	if err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO deleted_users (id, workspace_id, version, created, last_modified, doc, deleted, purge_at, app_display_name)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.WorkspaceID, r.Version, formatTime(r.Created), formatTime(r.LastModified), doc, formatTime(now), formatTime(purgeAt), r.AppDisplayName)
+		r.ID, r.WorkspaceID, r.Version, tx.time(r.Created), tx.time(r.LastModified), doc, tx.time(now), tx.time(purgeAt), r.AppDisplayName)
 	if err != nil {
 		return fmt.Errorf("keep deleted user: %w", err)
 	}
@@ -81,12 +87,12 @@ func parkUser(ctx context.Context, tx conn, r *store.Resource, now, purgeAt time
 // recursive set as the outer loop: SQLite's planner would otherwise scan
 // resources and probe the set, at a cost in proportion to the workspace.
 func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.GroupNode, error) {
-	rows, err := s.read().QueryContext(ctx, `WITH RECURSIVE up(g) AS (
+	rows, err := s.Read().QueryContext(ctx, `WITH RECURSIVE up(g) AS (
 			SELECT m.group_seq FROM members m JOIN resources u ON u.seq = m.member_seq
 			WHERE u.workspace_id = ? AND u.id = ? AND u.type = 'User'
 			UNION SELECT m.group_seq FROM up JOIN members m ON m.member_seq = up.g)
 		SELECT g.id, g.name, COALESCE(g.external_id, ''),
-			(SELECT json_group_array(p.id) FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq),
+			(SELECT `+s.d.JSONAgg("p.id", "p.seq")+` FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq),
 			COALESCE(t.team, ''), COALESCE(t.role, '')
 		FROM up CROSS JOIN resources g ON g.seq = up.g LEFT JOIN team_links t ON t.group_seq = g.seq ORDER BY g.seq`, ws, userID)
 	if err != nil {
@@ -102,8 +108,13 @@ func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.Grou
 		if err := rows.Scan(&g.ID, &g.DisplayName, &g.ExternalID, &parents, &g.Team, &g.TeamRole); err != nil {
 			return nil, fmt.Errorf("user groups: %w", err)
 		}
-		if err := json.Unmarshal(parents, &g.Parents); err != nil {
-			return nil, fmt.Errorf("user groups: %w", err)
+		if parents != nil {
+			if err := json.Unmarshal(parents, &g.Parents); err != nil {
+				return nil, fmt.Errorf("user groups: %w", err)
+			}
+		}
+		if len(g.Parents) == 0 {
+			g.Parents = nil
 		}
 		out = append(out, g)
 	}
@@ -114,22 +125,13 @@ const deletedUserCols = `id, workspace_id, version, created, last_modified, doc,
 
 func scanDeletedUser(sc interface{ Scan(...any) error }) (*store.DeletedUser, error) {
 	var (
-		r                                   = &store.Resource{Type: schema.UserType.ID}
-		created, modified, deleted, purgeAt string
-		doc                                 []byte
+		r   = &store.Resource{Type: schema.UserType.ID}
+		u   = &store.DeletedUser{Resource: r}
+		doc []byte
 	)
-	if err := sc.Scan(&r.ID, &r.WorkspaceID, &r.Version, &created, &modified, &doc, &deleted, &purgeAt, &r.AppDisplayName); err != nil {
+	if err := sc.Scan(&r.ID, &r.WorkspaceID, &r.Version, scanTime{&r.Created}, scanTime{&r.LastModified}, &doc,
+		scanTime{&u.Deleted}, scanTime{&u.PurgeAt}, &r.AppDisplayName); err != nil {
 		return nil, err
-	}
-	u := &store.DeletedUser{Resource: r}
-	var err error
-	for _, t := range []struct {
-		dst *time.Time
-		s   string
-	}{{&r.Created, created}, {&r.LastModified, modified}, {&u.Deleted, deleted}, {&u.PurgeAt, purgeAt}} {
-		if *t.dst, err = parseTime(t.s); err != nil {
-			return nil, err
-		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
@@ -141,7 +143,7 @@ func scanDeletedUser(sc interface{ Scan(...any) error }) (*store.DeletedUser, er
 
 // DeletedUsers implements store.AccessStore.
 func (s *Store) DeletedUsers(ctx context.Context, ws string) ([]store.DeletedUser, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? ORDER BY deleted, id`, ws)
+	rows, err := s.Read().QueryContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? ORDER BY deleted, id`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("deleted users: %w", err)
 	}
@@ -161,8 +163,8 @@ func (s *Store) DeletedUsers(ctx context.Context, ws string) ([]store.DeletedUse
 func (s *Store) RestoreUser(ctx context.Context, ws, userID string, fx func(*store.Resource) store.Effects) (*store.Resource, error) {
 	var out *store.Resource
 	now := s.now()
-	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
-		u, err := scanDeletedUser(tx.QueryRowContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? AND id = ?`, ws, userID))
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+		u, err := scanDeletedUser(tx.QueryRowContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? AND id = ?`+tx.lock("FOR UPDATE"), ws, userID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("deleted user %q: %w", userID, store.ErrNotFound)
 		}
@@ -177,14 +179,14 @@ func (s *Store) RestoreUser(ctx context.Context, ws, userID string, fx func(*sto
 		var seq int64
 		err = tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc, app_display_name)
 			VALUES (?, ?, 'User', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-			r.ID, ws, d.name, d.nameKey, d.displayName, d.externalID, d.active, r.Version+1, formatTime(r.Created), formatTime(now), d.doc, r.AppDisplayName).Scan(&seq)
-		if isUniqueViolation(err) {
+			r.ID, ws, d.name, d.nameKey, d.displayName, d.externalID, d.active, r.Version+1, tx.time(r.Created), tx.time(now), d.doc, r.AppDisplayName).Scan(&seq)
+		if s.d.IsUniqueViolation(err) {
 			return nil, fmt.Errorf("user %q: %w", d.name, store.ErrAlreadyExists)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("restore user: %w", err)
 		}
-		if err := writeEmails(ctx, tx, seq, ws, r.Doc, false); err != nil {
+		if err := writeEmails(ctx, tx, seq, ws, emailKeys(r.Doc), false); err != nil {
 			return nil, err
 		}
 		if d.counts() {
@@ -204,22 +206,25 @@ func (s *Store) RestoreUser(ctx context.Context, ws, userID string, fx func(*sto
 			return nil, err
 		}
 		r.Version++
-		r.LastModified = now.UTC().Truncate(timePrecision)
+		r.LastModified = now
 		out = r
 		return append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: ws, ID: r.ID}), nil
 	})
 	return out, err
 }
 
-// PurgeUsers implements store.AccessStore.
+// PurgeUsers implements store.AccessStore. Where rows are locked, SKIP
+// LOCKED lets replicas purging at once share the work rather than queue
+// on it, and each user is purged, and its event written, once.
 func (s *Store) PurgeUsers(ctx context.Context, ws, userID string, before time.Time, event func(*store.DeletedUser) store.NewEvent) ([]string, error) {
 	var purged []string
 	now := s.now()
-	err := s.txChanges(ctx, func(tx conn) ([]store.Change, error) {
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		purged = purged[:0]
 		rows, err := tx.QueryContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users
-			WHERE (? = '' OR workspace_id = ?) AND (? = '' OR id = ?) AND purge_at <= ? ORDER BY workspace_id, purge_at, id`,
-			ws, ws, userID, userID, formatTime(before))
+			WHERE (? = '' OR workspace_id = ?) AND (? = '' OR id = ?) AND purge_at <= ?
+			ORDER BY workspace_id, purge_at, id`+tx.lock("FOR UPDATE SKIP LOCKED"),
+			ws, ws, userID, userID, tx.time(before))
 		if err != nil {
 			return nil, fmt.Errorf("purge users: %w", err)
 		}
