@@ -2,13 +2,13 @@ package sqlstore
 
 import (
 	"bytes"
-	"slices"
-	"strings"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/scimd/scimd/internal/schema"
@@ -414,7 +414,7 @@ func getUserWithGroups(ctx context.Context, q Conn, ws, id string) (*store.Resou
 	if err != nil {
 		return nil, fmt.Errorf("get user: %w", err)
 	}
-	var list [][3]any // id, display, direct
+	var list [][3]any  // id, display, direct
 	if groups == nil { // PostgreSQL's aggregate of no rows
 		return r, nil
 	}
@@ -450,12 +450,12 @@ func loadRelations(ctx context.Context, q Conn, typ string, rs []*store.Resource
 		}
 		query = `SELECT m.group_seq, e.id, e.type, COALESCE(e.display_name, e.name), 1
 			FROM members m JOIN resources e ON e.seq = m.member_seq
-			WHERE m.group_seq IN `+in+` ORDER BY m.group_seq, e.seq`
+			WHERE m.group_seq IN ` + in + ` ORDER BY m.group_seq, e.seq`
 	} else {
 		// Direct groups and the groups those are members of, transitively;
 		// UNION (not UNION ALL) ends cycles.
 		query = `WITH RECURSIVE up(member_seq, group_seq, direct) AS (
-				SELECT member_seq, group_seq, 1 FROM members WHERE member_seq IN `+in+`
+				SELECT member_seq, group_seq, 1 FROM members WHERE member_seq IN ` + in + `
 				UNION
 				SELECT up.member_seq, m.group_seq, 0 FROM up JOIN members m ON m.member_seq = up.group_seq
 			)

@@ -128,7 +128,7 @@ const tokenCols = `id, kind, coalesce(workspace_id, ''), name, created, created_
 
 func scanToken(sc interface{ Scan(...any) error }, extra ...any) (store.Token, error) {
 	var (
-		t                          store.Token
+		t         store.Token
 		announced int64
 	)
 	dest := append([]any{&t.ID, &t.Kind, &t.WorkspaceID, &t.Name, scanTime{&t.Created}, &t.CreatedBy,
