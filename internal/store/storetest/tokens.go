@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/store"
-	"github.com/scimd/scimd/internal/tenant"
 )
 
 const day = 24 * time.Hour
@@ -432,7 +431,8 @@ func testTokenExpiryAnnouncements(t *testing.T, newStore NewStore) {
 // announceDue announces the expiry of each token in st that comes within
 // a threshold at now, as the expiry notifier of package tenant does.
 func announceDue(ctx context.Context, st store.Store, now time.Time) (int, error) {
-	return (&tenant.ExpiryNotifier{Store: st, Now: func() time.Time { return now }}).Check(ctx)
+	done, err := store.AnnounceExpiries(ctx, st, now)
+	return len(done), err
 }
 
 // testConcurrentExpiryAnnouncements checks that two checkers, in two
