@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlstore"
 )
 
 // Replicas hear of each other's changes through NOTIFY, which PostgreSQL
@@ -103,39 +104,16 @@ func channelName(schema string) string {
 	return name
 }
 
-// Subscribe implements store.Notifier. The first subscription opens the
-// listening connection.
-func (s *Store) Subscribe(fn func(store.Change)) (unsubscribe func()) {
-	return s.changes.Subscribe(fn)
-}
-
-// txChanges runs fn in a transaction that also notifies the changes fn
-// returns, and publishes them in this process once committed.
-func (s *Store) txChanges(ctx context.Context, fn func(pgx.Tx) ([]store.Change, error)) error {
-	var changes []store.Change
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if changes, err = fn(tx); err != nil {
-			return err
-		}
-		if len(changes) == 0 {
-			return nil
-		}
-		store.Correlate(ctx, changes)
-		ps, err := payloads(s.origin, changes)
-		if err != nil {
-			return err
-		}
-		// One statement, in order, for all of them.
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`, s.channel, ps); err != nil {
-			return fmt.Errorf("notify: %w", err)
-		}
-		return nil
-	})
+// notify notifies changes in the transaction tx, all in one statement and
+// in order; PostgreSQL delivers them at commit.
+func (s *Store) notify(ctx context.Context, tx sqlstore.Conn, changes []store.Change) error {
+	ps, err := payloads(s.origin, changes)
 	if err != nil {
 		return err
 	}
-	s.changes.Publish(changes...)
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, p) FROM unnest(?::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i`, s.channel, ps); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
 	return nil
 }
 

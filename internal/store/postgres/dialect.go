@@ -7,10 +7,11 @@ import (
 
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store/sqlquery"
+	"github.com/scimd/scimd/internal/store/sqlstore"
 )
 
-// dialect is PostgreSQL's SQL for the shared filter compiler. Documents
-// are jsonb.
+// dialect is PostgreSQL's SQL for package sqlstore and the filter
+// compiler. Documents are jsonb.
 type dialect struct {
 	// foldCollation is the collation whose lower() folds text as
 	// strings.ToLower does: the database's default when its ctype is
@@ -19,7 +20,7 @@ type dialect struct {
 	foldCollation string
 }
 
-var _ sqlquery.Dialect = dialect{}
+var _ sqlstore.Dialect = dialect{}
 
 func (dialect) Placeholder(n int) string { return "$" + strconv.Itoa(n) }
 
@@ -99,3 +100,40 @@ func (dialect) HasSuffix(s, arg string, n int) string {
 // DescNullsLast says NULLS LAST: PostgreSQL sorts NULL as larger than any
 // value, so first when descending.
 func (dialect) DescNullsLast(expr string) string { return expr + " DESC NULLS LAST" }
+
+// Lock is the locking clause itself: READ COMMITTED transactions run at
+// once, and lock what they must keep from changing.
+func (dialect) Lock(strength string) string { return strength }
+
+// KeyLock takes a transaction-scoped advisory lock on the key's hash.
+func (dialect) KeyLock() string { return `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))` }
+
+// List takes an array argument: one prepared statement serves lists of
+// any length.
+func (dialect) List(typ string) string { return "unnest(?::" + typ + "[]) AS l(value)" }
+
+func (dialect) ListArg(list any) any { return list }
+
+func (dialect) OuterJoin() string { return "JOIN" }
+
+func (dialect) JSONArray(elems string) string { return "jsonb_build_array(" + elems + ")" }
+
+func (dialect) JSONAgg(expr, order string) string {
+	return "jsonb_agg(" + expr + " ORDER BY " + order + ")"
+}
+
+// Batches is true: a statement costs a round trip, and arrays carry a
+// batch in one.
+func (dialect) Batches() bool { return true }
+
+func (dialect) OneWriter() bool { return false }
+
+func (dialect) IsUniqueViolation(err error) bool { return errCode(err) == codeUniqueViolation }
+
+func (dialect) IsForeignKeyViolation(err error) bool { return errCode(err) == codeForeignKeyViolation }
+
+func (dialect) Unavailable(err error) bool { return unreachable(err) }
+
+// Retryable is true for a deadlock or a serialization failure, which
+// another attempt may not meet.
+func (dialect) Retryable(err error) bool { return retryable(err) }

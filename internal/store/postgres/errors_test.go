@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/puddle/v2"
 
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlstore"
 )
 
 func TestClassify(t *testing.T) {
@@ -227,14 +228,14 @@ func TestRollbackBounded(t *testing.T) {
 		if !errors.Is(err, refused) {
 			t.Errorf("UpdateResource: %v; want the closure's error", err)
 		}
-		if d := time.Since(start); d > rollbackTimeout+time.Second {
+		if d := time.Since(start); d > sqlstore.RollbackTimeout+time.Second {
 			t.Errorf("UpdateResource returned after %v", d)
 		}
 		// pgx, closing the connection, sends PostgreSQL a cancel request
 		// over a new one, which the silent proxy would hold for 15s, and
 		// the store's Close would wait for it.
 		proxy.close()
-	case <-time.After(rollbackTimeout + 10*time.Second):
+	case <-time.After(sqlstore.RollbackTimeout + 10*time.Second):
 		proxy.close() // else the store's Close waits for the connection too
 		t.Fatal("UpdateResource still waits for the rollback")
 	}

@@ -1,18 +1,22 @@
 // Package postgres is scimd's store on PostgreSQL, through pgx and a
 // connection pool, for running several replicas on one database.
 //
-// Filters compile to SQL with package sqlquery, as for SQLite; the schema
-// (migrations/) keeps the same tables with PostgreSQL types: jsonb
-// documents, timestamptz times and text keys in the "C" collation.
+// The store's logic is package sqlstore's, run through database/sql with
+// pgx's stdlib adapter on the pool; this package opens the pool, chooses
+// how to fold case, migrates under an advisory lock, supplies the dialect
+// and tells other replicas of changes with LISTEN/NOTIFY, on connections
+// of pgx's own. The schema (migrations/) keeps the tables of SQLite's
+// with PostgreSQL types: jsonb documents, timestamptz times and text keys
+// in the "C" collation.
 package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
@@ -23,18 +27,23 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlquery"
+	"github.com/scimd/scimd/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is a store.Store on PostgreSQL.
+// Store is a store.Store on PostgreSQL: package sqlstore's, with
+// PostgreSQL's dialect, pool and watcher.
 type Store struct {
+	*sqlstore.Store
 	pool *pgxpool.Pool
+	db   *sql.DB // the pool, through database/sql
 	now  func() time.Time
 	d    dialect
 
@@ -85,23 +94,20 @@ func Open(ctx context.Context, url string, opts ...Option) (_ *Store, err error)
 		pool.Close()
 		return nil, err
 	}
+	s.db = stdlib.OpenDBFromPool(pool)
+	s.Store = sqlstore.New(sqlstore.Config{
+		Writer: s.db, Reader: s.db, Dialect: s.d,
+		Now: s.now, Changes: s.changes, Record: s.notify,
+	})
 	return s, nil
 }
 
 // Close closes the pool's connections.
 func (s *Store) Close() error {
-	s.changes.Close()
+	s.Store.Close()
+	err := s.db.Close()
 	s.pool.Close()
-	return nil
-}
-
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) (err error) {
-	defer classify(&err)
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
-	return nil
+	return err
 }
 
 // setup checks the database, chooses how to fold case and migrates.
@@ -234,55 +240,6 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// maxAttempts bounds how often a write transaction runs when PostgreSQL
-// aborts it for a deadlock or a serialization failure.
-const maxAttempts = 5
-
-// tx runs fn in a transaction, again (fn included) if PostgreSQL aborts it
-// for a deadlock or a serialization failure, which another attempt may not
-// meet.
-func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := s.tx1(ctx, fn)
-		if err == nil || attempt == maxAttempts || !retryable(err) {
-			return err
-		}
-		// Jittered backoff, so that the transactions that collided do
-		// not collide again.
-		wait := time.Duration(attempt) * time.Duration(1+rand.IntN(10)) * time.Millisecond
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return err
-		}
-	}
-}
-
-// rollbackTimeout bounds the rollback of a failed transaction. The
-// rollback runs even when the caller's context is done, so that the
-// connection stays usable, but without a bound a database that stopped
-// answering would hold the caller, and Close, which waits for the
-// connection, until TCP gives up. When it times out pgx closes the
-// connection, and PostgreSQL rolls the transaction back itself.
-const rollbackTimeout = time.Second
-
-func (s *Store) tx1(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-		tx.Rollback(rctx)
-		cancel()
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
 // SQLSTATE codes (PostgreSQL manual, appendix A).
 const (
 	codeUniqueViolation      = "23505"
@@ -302,97 +259,4 @@ func errCode(err error) string {
 func retryable(err error) bool {
 	c := errCode(err)
 	return c == codeSerializationFailure || c == codeDeadlockDetected
-}
-
-// timePrecision is the precision of timestamptz.
-const timePrecision = time.Microsecond
-
-// CreateWorkspace stores a new workspace.
-func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) (err error) {
-	defer classify(&err)
-	if w.Config.IsZero() {
-		w.Config = store.DefaultWorkspaceConfig()
-	}
-	args, err := configArgs(w.Config)
-	if err != nil {
-		return err
-	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-		append([]any{w.ID, w.Slug, w.Created}, args...)...)
-	if errCode(err) == codeUniqueViolation {
-		return fmt.Errorf("workspace %q: %w", w.Slug, store.ErrAlreadyExists)
-	}
-	if err != nil {
-		return fmt.Errorf("create workspace: %w", err)
-	}
-	return nil
-}
-
-// WorkspaceBySlug returns the workspace with the given slug.
-func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (w store.Workspace, err error) {
-	defer classify(&err)
-	return workspaceWhere(ctx, s.pool, `slug = $1`, slug)
-}
-
-// Workspaces lists all workspaces ordered by slug.
-func (s *Store) Workspaces(ctx context.Context) (_ []store.Workspace, err error) {
-	defer classify(&err)
-	rows, err := s.pool.Query(ctx, `SELECT `+workspaceCols+` FROM workspaces ORDER BY slug`)
-	if err != nil {
-		return nil, fmt.Errorf("list workspaces: %w", err)
-	}
-	ws, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Workspace, error) { return scanWorkspace(row) })
-	if err != nil {
-		return nil, fmt.Errorf("list workspaces: %w", err)
-	}
-	return ws, nil
-}
-
-// CreateToken stores a token.
-func (s *Store) CreateToken(ctx context.Context, t store.Token) (err error) {
-	defer classify(&err)
-	if t.Kind == "" {
-		t.Kind = store.TokenSCIM
-	}
-	err = s.txChanges(ctx, func(tx pgx.Tx) ([]store.Change, error) {
-		if err := insertToken(ctx, tx, t); err != nil || t.WorkspaceID == "" {
-			return nil, err
-		}
-		return applyEffects(ctx, tx, t.WorkspaceID, s.now().UTC().Truncate(timePrecision), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenCreated, t)}})
-	})
-	if errCode(err) == codeUniqueViolation {
-		return fmt.Errorf("token: %w", store.ErrAlreadyExists)
-	}
-	if err != nil {
-		return fmt.Errorf("create token: %w", err)
-	}
-	return nil
-}
-
-// insertToken inserts t, whose Kind is set, in tx.
-func insertToken(ctx context.Context, tx pgx.Tx, t store.Token) error {
-	_, err := tx.Exec(ctx, `INSERT INTO tokens (id, kind, workspace_id, name, hash, created, created_by, expires, last_used, revoked, expiry_announced)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		t.ID, t.Kind, optID(t.WorkspaceID), t.Name, t.Hash, t.Created, t.CreatedBy, optTime(t.Expires), optTime(t.LastUsed), optTime(t.Revoked), optSeconds(t.ExpiryAnnounced))
-	return err
-}
-
-// TokenByHash returns the token with hash h in the workspace, or among
-// admin tokens.
-func (s *Store) TokenByHash(ctx context.Context, workspaceID string, h []byte) (t store.Token, err error) {
-	defer classify(&err)
-	q, args := `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id = $1 AND hash = $2`, []any{workspaceID, h}
-	if workspaceID == "" {
-		q, args = `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id IS NULL AND hash = $1`, []any{h}
-	}
-	var hash []byte
-	t, err = scanToken(s.pool.QueryRow(ctx, q, args...), &hash)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, fmt.Errorf("token: %w", store.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("get token: %w", err)
-	}
-	t.Hash = hash
-	return t, nil
 }

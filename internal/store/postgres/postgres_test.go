@@ -18,6 +18,7 @@ import (
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 	"github.com/scimd/scimd/internal/store/sqlquery"
+	"github.com/scimd/scimd/internal/store/sqlstore"
 	"github.com/scimd/scimd/internal/store/storetest"
 )
 
@@ -151,7 +152,7 @@ func TestRetry(t *testing.T) {
 	st := openTest(t, testDB(t))
 	ctx := context.Background()
 	calls := 0
-	err := st.tx(ctx, func(pgx.Tx) error {
+	err := st.Tx(ctx, func(sqlstore.Conn) error {
 		calls++
 		if calls < 3 {
 			return fmt.Errorf("update: %w", &pgconn.PgError{Code: codeDeadlockDetected})
@@ -162,15 +163,15 @@ func TestRetry(t *testing.T) {
 		t.Errorf("after deadlocks: %v, %d calls; want success on the third", err, calls)
 	}
 	calls = 0
-	err = st.tx(ctx, func(pgx.Tx) error {
+	err = st.Tx(ctx, func(sqlstore.Conn) error {
 		calls++
 		return &pgconn.PgError{Code: codeSerializationFailure}
 	})
-	if errCode(err) != codeSerializationFailure || calls != maxAttempts {
-		t.Errorf("always failing: %v, %d calls; want the error after %d", err, calls, maxAttempts)
+	if errCode(err) != codeSerializationFailure || calls != sqlstore.MaxAttempts {
+		t.Errorf("always failing: %v, %d calls; want the error after %d", err, calls, sqlstore.MaxAttempts)
 	}
 	calls = 0
-	err = st.tx(ctx, func(pgx.Tx) error {
+	err = st.Tx(ctx, func(sqlstore.Conn) error {
 		calls++
 		return &pgconn.PgError{Code: codeUniqueViolation}
 	})
@@ -249,7 +250,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			if page.Total != 1 || len(page.Resources) != 1 || page.Resources[0].ID != tt.want {
 				t.Fatalf("found %d: %v, want %s", page.Total, page.Resources, tt.want)
 			}
-			l, err := st.listQuery("ws_a", tt.typ, q)
+			l, err := st.ListStatements("ws_a", tt.typ, q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,7 +258,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 				name string
 				sql  string
 				args []any
-			}{{"count", l.count, l.countArgs}, {"page", l.page, l.pageArgs}} {
+			}{{"count", l.Count, l.CountArgs}, {"page", l.Page, l.PageArgs}} {
 				// pgx prepares statements, and PostgreSQL may switch a
 				// prepared statement to a generic plan, made without the
 				// arguments: both plans must use an index.

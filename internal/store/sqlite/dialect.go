@@ -134,6 +134,8 @@ func (dialect) ListArg(list any) any {
 	return string(b)
 }
 
+func (dialect) OuterJoin() string { return "CROSS JOIN" }
+
 func (dialect) JSONArray(elems string) string { return "json_array(" + elems + ")" }
 
 func (dialect) JSONAgg(expr, order string) string {

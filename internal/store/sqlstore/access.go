@@ -83,9 +83,9 @@ func parkUser(ctx context.Context, tx Conn, r *store.Resource, now, purgeAt time
 	return nil
 }
 
-// UserGroups implements store.AccessStore. CROSS JOIN keeps the
-// recursive set as the outer loop: SQLite's planner would otherwise scan
-// resources and probe the set, at a cost in proportion to the workspace.
+// UserGroups implements store.AccessStore. The join keeps the recursive
+// set as the outer loop: SQLite's planner would otherwise scan resources
+// and probe the set, at a cost in proportion to the workspace.
 func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.GroupNode, error) {
 	rows, err := s.Read().QueryContext(ctx, `WITH RECURSIVE up(g) AS (
 			SELECT m.group_seq FROM members m JOIN resources u ON u.seq = m.member_seq
@@ -94,7 +94,7 @@ func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.Grou
 		SELECT g.id, g.name, COALESCE(g.external_id, ''),
 			(SELECT `+s.d.JSONAgg("p.id", "p.seq")+` FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq),
 			COALESCE(t.team, ''), COALESCE(t.role, '')
-		FROM up CROSS JOIN resources g ON g.seq = up.g LEFT JOIN team_links t ON t.group_seq = g.seq ORDER BY g.seq`, ws, userID)
+		FROM up `+s.d.OuterJoin()+` resources g ON g.seq = up.g LEFT JOIN team_links t ON t.group_seq = g.seq ORDER BY g.seq`, ws, userID)
 	if err != nil {
 		return nil, fmt.Errorf("user groups: %w", err)
 	}

@@ -29,6 +29,10 @@ type Dialect interface {
 	List(typ string) string
 	// ListArg is the argument List reads.
 	ListArg(list any) any
+	// OuterJoin is the join keyword that keeps the table on its left as
+	// the outer loop: SQLite's planner takes CROSS JOIN as that hint,
+	// which PostgreSQL's needs not (and takes without ON).
+	OuterJoin() string
 	// JSONArray is a JSON array of elems, SQL expressions separated by
 	// commas.
 	JSONArray(elems string) string

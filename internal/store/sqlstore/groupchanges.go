@@ -107,9 +107,9 @@ func usersUnder(ctx context.Context, tx Conn, groups []int64, locked map[int64]b
 	if err := lockGroups(ctx, tx, groups, locked); err != nil {
 		return nil, false, err
 	}
-	// CROSS JOIN keeps members, found by group, as SQLite's outer loop.
+	// The join keeps members, found by group, as the outer loop.
 	rows, err := tx.QueryContext(ctx, `SELECT m.member_seq, r.id, r.type = 'Group'
-		FROM members m CROSS JOIN resources r ON r.seq = m.member_seq
+		FROM members m `+tx.s.d.OuterJoin()+` resources r ON r.seq = m.member_seq
 		WHERE m.group_seq IN (SELECT value FROM `+tx.s.d.List("bigint")+`) LIMIT ?`, tx.list(groups), budget+1)
 	seen := make(map[int64]bool, len(groups))
 	for _, g := range groups {

@@ -684,8 +684,28 @@ func deleteResource(ctx context.Context, tx Conn, ws, typ, id string, cur *store
 	return changes, nil
 }
 
-// ListResources returns one page of the resources matching q.
-func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query) (store.Page, error) {
+// ListSQL is what answers a listing: the statement that counts and the
+// one that reads the page, with their arguments.
+type ListSQL struct {
+	Count     string
+	CountArgs []any
+	Page      string
+	PageArgs  []any
+}
+
+// ListStatements returns the statements, in the dialect's SQL, that list
+// the resources of type typ in workspace ws that q selects, for checking
+// their plans.
+func (s *Store) ListStatements(ws, typ string, q store.Query) (ListSQL, error) {
+	l, err := s.listQuery(ws, typ, q)
+	c := s.Read()
+	l.Count, l.Page = c.sql(l.Count), c.sql(l.Page)
+	return l, err
+}
+
+// listQuery returns the statements that list the resources of type typ in
+// workspace ws that q selects.
+func (s *Store) listQuery(ws, typ string, q store.Query) (ListSQL, error) {
 	rt := schema.UserType
 	if typ == schema.GroupType.ID {
 		rt = schema.GroupType
@@ -695,27 +715,24 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 	if q.Filter != nil {
 		cond, fargs, err := sqlquery.Filter(s.filter, rt, q.Filter, len(args))
 		if err != nil {
-			return store.Page{}, err
+			return ListSQL{}, err
 		}
 		where += " AND " + cond
 		args = append(args, fargs...)
 	}
-	var page store.Page
-	if err := s.Read().QueryRowContext(ctx, `SELECT count(*) FROM resources r WHERE `+where, args...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("count %s: %w", typ, err)
-	}
-	if q.Count <= 0 || page.Total == 0 || q.Cursor == nil && q.Offset >= page.Total {
-		return page, nil
-	}
+	l := ListSQL{Count: `SELECT count(*) FROM resources r WHERE ` + where, CountArgs: args}
 	order := sqlquery.OrderBy(s.filter, rt, q.SortBy, q.Descending)
+	// LIMIT and OFFSET are arguments, so that the statement's text, which
+	// is prepared and kept, is the same on every page.
 	var limit string
+	args = slices.Clip(args)
 	if q.Cursor != nil {
 		if q.SortBy != nil {
-			return page, fmt.Errorf("cursor paging with sortBy: %w", store.ErrInvalidCursor)
+			return l, fmt.Errorf("cursor paging with sortBy: %w", store.ErrInvalidCursor)
 		}
 		after, err := sqlquery.DecodeCursor(*q.Cursor)
 		if err != nil {
-			return page, err
+			return l, err
 		}
 		op := ">"
 		if q.Descending {
@@ -725,31 +742,44 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 			}
 		}
 		where += " AND r.seq " + op + " ?"
-		args = append(args, after)
 		limit = " LIMIT ?"
-		args = append(args, q.Count+1)
+		args = append(args, after, int64(q.Count+1))
 	} else {
 		limit = " LIMIT ? OFFSET ?"
-		args = append(args, q.Count, max(q.Offset, 0))
+		args = append(args, int64(max(q.Count, 0)), int64(max(q.Offset, 0)))
 	}
-	rows, err := s.Read().QueryContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE `+where+` ORDER BY `+order+limit, args...)
+	l.Page = `SELECT ` + resourceColumns + ` FROM resources r WHERE ` + where + ` ORDER BY ` + order + limit
+	l.PageArgs = args
+	return l, nil
+}
+
+// ListResources returns one page of the resources matching q.
+func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query) (store.Page, error) {
+	var page store.Page
+	l, err := s.listQuery(ws, typ, q)
+	if err != nil {
+		return page, err
+	}
+	if err := s.Read().QueryRowContext(ctx, l.Count, l.CountArgs...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("count %s: %w", typ, err)
+	}
+	if q.Count <= 0 || page.Total == 0 || q.Cursor == nil && q.Offset >= page.Total {
+		return page, nil
+	}
+	rows, err := s.Read().QueryContext(ctx, l.Page, l.PageArgs...)
 	if err != nil {
 		return page, fmt.Errorf("list %s: %w", typ, err)
 	}
-	defer rows.Close()
 	var seqs []int64
-	for rows.Next() {
+	err = scanRows(rows, func() error {
 		r, seq, err := scanResource(rows, ws)
-		if err != nil {
-			return page, err
-		}
 		page.Resources = append(page.Resources, r)
 		seqs = append(seqs, seq)
+		return err
+	})
+	if err != nil {
+		return page, fmt.Errorf("list %s: %w", typ, err)
 	}
-	if err := rows.Err(); err != nil {
-		return page, err
-	}
-	rows.Close()
 	if q.Cursor != nil && len(page.Resources) > q.Count {
 		page.Resources, seqs = page.Resources[:q.Count], seqs[:q.Count]
 		page.NextCursor = sqlquery.EncodeCursor(seqs[len(seqs)-1])

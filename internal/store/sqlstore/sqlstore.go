@@ -111,9 +111,9 @@ func (s *Store) now() time.Time { return s.clock().UTC().Truncate(timePrecision)
 // Read returns a Conn for statements outside transactions.
 func (s *Store) Read() Conn { return Conn{s: s, db: s.r, cache: s.rc} }
 
-// maxAttempts bounds how often a write transaction runs when the
+// MaxAttempts bounds how often a write transaction runs when the
 // database aborts it for a deadlock or a serialization failure.
-const maxAttempts = 5
+const MaxAttempts = 5
 
 // Tx runs fn in a write transaction, again (fn included) if the database
 // aborts it for a deadlock or a serialization failure, which another
@@ -121,7 +121,7 @@ const maxAttempts = 5
 func (s *Store) Tx(ctx context.Context, fn func(Conn) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.tx1(ctx, fn)
-		if err == nil || attempt == maxAttempts || !s.d.Retryable(err) {
+		if err == nil || attempt == MaxAttempts || !s.d.Retryable(err) {
 			return s.classify(err)
 		}
 		// Jittered backoff, so that the transactions that collided do
@@ -135,24 +135,30 @@ func (s *Store) Tx(ctx context.Context, fn func(Conn) error) error {
 	}
 }
 
-// rollbackTimeout bounds the rollback of a failed transaction. The
+// RollbackTimeout bounds the rollback of a failed transaction. The
 // rollback runs even when the caller's context is done, so that the
 // connection stays usable, but without a bound a database that stopped
 // answering would hold the caller, and Close, which waits for the
-// connection, until TCP gives up.
-const rollbackTimeout = time.Second
+// connection, until TCP gives up. When it times out the transaction's
+// context is cancelled, which closes the connection, and the database
+// rolls the transaction back itself.
+const RollbackTimeout = time.Second
 
 func (s *Store) tx1(ctx context.Context, fn func(Conn) error) error {
 	if s.oneWriter {
 		s.wmu.Lock()
 		defer s.wmu.Unlock()
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	// The transaction's own context, which a rollback that does not
+	// answer cancels.
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tx, err := s.w.BeginTx(tctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	if err := fn(Conn{s: s, db: s.w, cache: s.wc, tx: tx}); err != nil {
-		rollback(tx)
+		rollback(tx, cancel)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -161,20 +167,20 @@ func (s *Store) tx1(ctx context.Context, fn func(Conn) error) error {
 	return nil
 }
 
-// rollback rolls tx back, waiting rollbackTimeout at the most: after that
-// the rollback goes on without the caller, and the database rolls the
-// transaction back itself if the connection is lost.
-func rollback(tx *sql.Tx) {
+// rollback rolls tx back, waiting RollbackTimeout at the most; then it
+// cancels the transaction's context.
+func rollback(tx *sql.Tx, cancel func()) {
 	done := make(chan struct{})
 	go func() {
 		tx.Rollback()
 		close(done)
 	}()
-	t := time.NewTimer(rollbackTimeout)
+	t := time.NewTimer(RollbackTimeout)
 	defer t.Stop()
 	select {
 	case <-done:
 	case <-t.C:
+		cancel()
 	}
 }
 
