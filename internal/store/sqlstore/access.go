@@ -87,7 +87,17 @@ func parkUser(ctx context.Context, tx Conn, r *store.Resource, now, purgeAt time
 // set as the outer loop: SQLite's planner would otherwise scan resources
 // and probe the set, at a cost in proportion to the workspace.
 func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.GroupNode, error) {
-	rows, err := s.Read().QueryContext(ctx, `WITH RECURSIVE up(g) AS (
+	out, err := collect(ctx, s.Read(), func(sc scanner) (g store.GroupNode, err error) {
+		var parents []byte
+		if err := sc.Scan(&g.ID, &g.DisplayName, &g.ExternalID, &parents, &g.Team, &g.TeamRole); err != nil {
+			return g, err
+		}
+		err = unmarshalAgg(parents, &g.Parents)
+		if len(g.Parents) == 0 {
+			g.Parents = nil
+		}
+		return g, err
+	}, `WITH RECURSIVE up(g) AS (
 			SELECT m.group_seq FROM members m JOIN resources u ON u.seq = m.member_seq
 			WHERE u.workspace_id = ? AND u.id = ? AND u.type = 'User'
 			UNION SELECT m.group_seq FROM up JOIN members m ON m.member_seq = up.g)
@@ -98,32 +108,12 @@ func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.Grou
 	if err != nil {
 		return nil, fmt.Errorf("user groups: %w", err)
 	}
-	defer rows.Close()
-	var out []store.GroupNode
-	for rows.Next() {
-		var (
-			g       store.GroupNode
-			parents []byte
-		)
-		if err := rows.Scan(&g.ID, &g.DisplayName, &g.ExternalID, &parents, &g.Team, &g.TeamRole); err != nil {
-			return nil, fmt.Errorf("user groups: %w", err)
-		}
-		if parents != nil {
-			if err := json.Unmarshal(parents, &g.Parents); err != nil {
-				return nil, fmt.Errorf("user groups: %w", err)
-			}
-		}
-		if len(g.Parents) == 0 {
-			g.Parents = nil
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 const deletedUserCols = `id, workspace_id, version, created, last_modified, doc, deleted, purge_at, app_display_name`
 
-func scanDeletedUser(sc interface{ Scan(...any) error }) (*store.DeletedUser, error) {
+func scanDeletedUser(sc scanner) (*store.DeletedUser, error) {
 	var (
 		r   = &store.Resource{Type: schema.UserType.ID}
 		u   = &store.DeletedUser{Resource: r}
@@ -143,20 +133,15 @@ func scanDeletedUser(sc interface{ Scan(...any) error }) (*store.DeletedUser, er
 
 // DeletedUsers implements store.AccessStore.
 func (s *Store) DeletedUsers(ctx context.Context, ws string) ([]store.DeletedUser, error) {
-	rows, err := s.Read().QueryContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? ORDER BY deleted, id`, ws)
+	us, err := collect(ctx, s.Read(), scanDeletedUser, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? ORDER BY deleted, id`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("deleted users: %w", err)
 	}
-	defer rows.Close()
-	var out []store.DeletedUser
-	for rows.Next() {
-		u, err := scanDeletedUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("deleted users: %w", err)
-		}
-		out = append(out, *u)
+	out := make([]store.DeletedUser, len(us))
+	for i, u := range us {
+		out[i] = *u
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RestoreUser implements store.AccessStore.
@@ -221,24 +206,11 @@ func (s *Store) PurgeUsers(ctx context.Context, ws, userID string, before time.T
 	now := s.now()
 	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		purged = purged[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users
+		users, err := collect(ctx, tx, scanDeletedUser, `SELECT `+deletedUserCols+` FROM deleted_users
 			WHERE (? = '' OR workspace_id = ?) AND (? = '' OR id = ?) AND purge_at <= ?
 			ORDER BY workspace_id, purge_at, id`+tx.lock("FOR UPDATE SKIP LOCKED"),
 			ws, ws, userID, userID, tx.time(before))
 		if err != nil {
-			return nil, fmt.Errorf("purge users: %w", err)
-		}
-		var users []*store.DeletedUser
-		for rows.Next() {
-			u, err := scanDeletedUser(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("purge users: %w", err)
-			}
-			users = append(users, u)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("purge users: %w", err)
 		}
 		var changes []store.Change

@@ -72,39 +72,35 @@ func msDuration(ms float64) time.Duration {
 	return time.Duration(ms*1000+0.5) * time.Microsecond
 }
 
+func scanAuditEntry(sc scanner) (store.AuditEntry, error) {
+	var (
+		e                                store.AuditEntry
+		ws, actor, target, corr, payload sql.NullString
+		status                           sql.NullInt64
+		duration                         sql.NullFloat64
+	)
+	if err := sc.Scan(&e.ID, scanTime{&e.Time}, &ws, &e.Channel, &e.Action, &actor, &target, &corr, &status, &duration, &payload); err != nil {
+		return e, err
+	}
+	e.WorkspaceID, e.Actor, e.Target, e.CorrelationID = ws.String, actor.String, target.String, corr.String
+	e.Status = int(status.Int64)
+	if duration.Valid {
+		e.Duration = msDuration(duration.Float64)
+	}
+	if payload.Valid {
+		e.Payload = []byte(payload.String)
+	}
+	return e, nil
+}
+
 // QueryAudit returns one page of the audit entries matching q.
 func (s *Store) QueryAudit(ctx context.Context, q store.AuditQuery) (store.AuditPage, error) {
 	query, args, limit, err := sqlquery.AuditSelect(s.filter, q)
 	if err != nil {
 		return store.AuditPage{}, err
 	}
-	rows, err := s.Read().QueryContext(ctx, query, args...)
+	entries, err := collect(ctx, s.Read(), scanAuditEntry, query, args...)
 	if err != nil {
-		return store.AuditPage{}, fmt.Errorf("query audit: %w", err)
-	}
-	defer rows.Close()
-	var entries []store.AuditEntry
-	for rows.Next() {
-		var (
-			e                                store.AuditEntry
-			ws, actor, target, corr, payload sql.NullString
-			status                           sql.NullInt64
-			duration                         sql.NullFloat64
-		)
-		if err := rows.Scan(&e.ID, scanTime{&e.Time}, &ws, &e.Channel, &e.Action, &actor, &target, &corr, &status, &duration, &payload); err != nil {
-			return store.AuditPage{}, fmt.Errorf("query audit: %w", err)
-		}
-		e.WorkspaceID, e.Actor, e.Target, e.CorrelationID = ws.String, actor.String, target.String, corr.String
-		e.Status = int(status.Int64)
-		if duration.Valid {
-			e.Duration = msDuration(duration.Float64)
-		}
-		if payload.Valid {
-			e.Payload = []byte(payload.String)
-		}
-		entries = append(entries, e)
-	}
-	if err := rows.Err(); err != nil {
 		return store.AuditPage{}, fmt.Errorf("query audit: %w", err)
 	}
 	return sqlquery.AuditPage(entries, limit), nil

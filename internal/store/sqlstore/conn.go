@@ -271,3 +271,24 @@ func insertRows(ctx context.Context, tx Conn, head, row, tail string, args []any
 	}
 	return total, nil
 }
+
+// scanner is a row to scan: *Rows, or the Row of QueryRowContext.
+type scanner interface{ Scan(dest ...any) error }
+
+// collect runs query on c and returns its rows, each scanned by scan.
+func collect[T any](ctx context.Context, c Conn, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := c.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	err = scanRows(rows, func() error {
+		v, err := scan(rows)
+		out = append(out, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

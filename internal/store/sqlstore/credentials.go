@@ -17,7 +17,10 @@ import (
 // for the hash, which only CredentialByHash returns.
 const credentialCols = `id, workspace_id, user_id, kind, name, created, expires, revoked, coalesce(revoked_reason, '')`
 
-func scanCredential(sc interface{ Scan(...any) error }, extra ...any) (store.Credential, error) {
+func scanCredential(sc scanner) (store.Credential, error) { return scanCredentialWith(sc) }
+
+// scanCredentialWith scans extra columns after those of scanCredential.
+func scanCredentialWith(sc scanner, extra ...any) (store.Credential, error) {
 	var (
 		c store.Credential
 	)
@@ -97,7 +100,7 @@ func userActive(ctx context.Context, tx Conn, ws, userID string) (bool, error) {
 // CredentialByHash returns the credential with hash h in the workspace.
 func (s *Store) CredentialByHash(ctx context.Context, ws string, h []byte) (store.Credential, error) {
 	var hash []byte
-	c, err := scanCredential(s.Read().QueryRowContext(ctx, `SELECT `+credentialCols+`, hash FROM credentials WHERE workspace_id = ? AND hash = ?`, ws, h), &hash)
+	c, err := scanCredentialWith(s.Read().QueryRowContext(ctx, `SELECT `+credentialCols+`, hash FROM credentials WHERE workspace_id = ? AND hash = ?`, ws, h), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("credential: %w", store.ErrNotFound)
 	}
@@ -110,20 +113,8 @@ func (s *Store) CredentialByHash(ctx context.Context, ws string, h []byte) (stor
 
 // Credentials lists a user's credentials without their hashes.
 func (s *Store) Credentials(ctx context.Context, ws, userID string) ([]store.Credential, error) {
-	rows, err := s.Read().QueryContext(ctx, `SELECT `+credentialCols+` FROM credentials WHERE workspace_id = ? AND user_id = ? ORDER BY created, id`, ws, userID)
+	cs, err := collect(ctx, s.Read(), scanCredential, `SELECT `+credentialCols+` FROM credentials WHERE workspace_id = ? AND user_id = ? ORDER BY created, id`, ws, userID)
 	if err != nil {
-		return nil, fmt.Errorf("list credentials: %w", err)
-	}
-	defer rows.Close()
-	var cs []store.Credential
-	for rows.Next() {
-		c, err := scanCredential(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list credentials: %w", err)
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list credentials: %w", err)
 	}
 	return cs, nil
@@ -185,21 +176,9 @@ func deleteUserCredentials(ctx context.Context, tx Conn, ws, userID string) erro
 // revokeWhere revokes the credentials that cond selects among those not
 // revoked yet, and returns them in creation order, without their hashes.
 func revokeWhere(ctx context.Context, tx Conn, now time.Time, reason, cond string, args ...any) ([]store.Credential, error) {
-	rows, err := tx.QueryContext(ctx, `UPDATE credentials SET revoked = ?, revoked_reason = ? WHERE revoked IS NULL AND `+cond+`
+	cs, err := collect(ctx, tx, scanCredential, `UPDATE credentials SET revoked = ?, revoked_reason = ? WHERE revoked IS NULL AND `+cond+`
 		RETURNING `+credentialCols, append([]any{tx.time(now), reason}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("revoke credentials: %w", err)
-	}
-	defer rows.Close()
-	var cs []store.Credential
-	for rows.Next() {
-		c, err := scanCredential(rows)
-		if err != nil {
-			return nil, fmt.Errorf("revoke credentials: %w", err)
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("revoke credentials: %w", err)
 	}
 	// RETURNING gives rows in no particular order.

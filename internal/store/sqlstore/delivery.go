@@ -25,7 +25,7 @@ import (
 // webhookCols are the columns scanWebhook reads, in its order.
 const webhookCols = `id, workspace_id, url, secret, event_types, enabled, created, coalesce(disabled_reason, ''), after_seq`
 
-func scanWebhook(sc interface{ Scan(...any) error }) (store.Webhook, error) {
+func scanWebhook(sc scanner) (store.Webhook, error) {
 	var (
 		w     store.Webhook
 		types sql.NullString
@@ -104,20 +104,8 @@ func webhook(ctx context.Context, c Conn, ws, id, lock string) (store.Webhook, e
 
 // Webhooks lists a workspace's webhooks in creation order.
 func (s *Store) Webhooks(ctx context.Context, ws string) ([]store.Webhook, error) {
-	rows, err := s.Read().QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? ORDER BY created, id`, ws)
+	out, err := collect(ctx, s.Read(), scanWebhook, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? ORDER BY created, id`, ws)
 	if err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list webhooks: %w", err)
-		}
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
 	return out, nil
@@ -404,7 +392,7 @@ func (s *Store) moveCursor(ctx context.Context, c store.OutboxCursor, seq int64,
 const deliveryCols = `d.id, d.webhook_id, d.workspace_id, d.event_seq, d.event_id, d.event_type, d.status, d.attempts,
 	d.next_attempt, d.lease_until, d.last_attempt, coalesce(d.last_status, 0), coalesce(d.last_error, ''), d.delivered_at`
 
-func scanDelivery(sc interface{ Scan(...any) error }, extra ...any) (store.Delivery, error) {
+func scanDelivery(sc scanner, extra ...any) (store.Delivery, error) {
 	var d store.Delivery
 	dest := append([]any{&d.ID, &d.WebhookID, &d.WorkspaceID, &d.EventSeq, &d.EventID, &d.EventType, &d.Status, &d.Attempts,
 		scanOptTime{&d.NextAttempt}, scanOptTime{&d.LeaseUntil}, scanOptTime{&d.LastAttempt}, &d.LastStatus, &d.LastError,

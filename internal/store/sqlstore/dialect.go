@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -134,4 +135,13 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
+}
+
+// unmarshalAgg decodes the JSON array of a JSONAgg into v: none for NULL,
+// PostgreSQL's aggregate of no rows.
+func unmarshalAgg(b []byte, v any) error {
+	if b == nil {
+		return nil
+	}
+	return json.Unmarshal(b, v)
 }

@@ -127,25 +127,15 @@ func (s *Store) Events(ctx context.Context, ws string, after int64, limit int) (
 	if limit < 1 {
 		return nil, fmt.Errorf("events: limit %d: must be positive", limit)
 	}
-	rows, err := s.Read().QueryContext(ctx, `SELECT seq, id, type, occurred, coalesce(subject, ''), data FROM events
+	evs, err := collect(ctx, s.Read(), func(sc scanner) (store.Event, error) {
+		e := store.Event{WorkspaceID: ws}
+		var data []byte
+		err := sc.Scan(&e.Seq, &e.ID, &e.Type, scanTime{&e.Occurred}, &e.Subject, &data)
+		e.Data = data
+		return e, err
+	}, `SELECT seq, id, type, occurred, coalesce(subject, ''), data FROM events
 		WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`, ws, after, min(limit, maxEvents))
 	if err != nil {
-		return nil, fmt.Errorf("events: %w", err)
-	}
-	defer rows.Close()
-	var evs []store.Event
-	for rows.Next() {
-		var (
-			e    = store.Event{WorkspaceID: ws}
-			data []byte
-		)
-		if err := rows.Scan(&e.Seq, &e.ID, &e.Type, scanTime{&e.Occurred}, &e.Subject, &data); err != nil {
-			return nil, fmt.Errorf("events: %w", err)
-		}
-		e.Data = data
-		evs = append(evs, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
 	return evs, nil

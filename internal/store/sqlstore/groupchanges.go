@@ -108,14 +108,14 @@ func usersUnder(ctx context.Context, tx Conn, groups []int64, locked map[int64]b
 		return nil, false, err
 	}
 	// The join keeps members, found by group, as the outer loop.
-	rows, err := tx.QueryContext(ctx, `SELECT m.member_seq, r.id, r.type = 'Group'
+	ms, err := collect(ctx, tx, scanMember, `SELECT m.member_seq, r.id, r.type = 'Group'
 		FROM members m `+tx.s.d.OuterJoin()+` resources r ON r.seq = m.member_seq
 		WHERE m.group_seq IN (SELECT value FROM `+tx.s.d.List("bigint")+`) LIMIT ?`, tx.list(groups), budget+1)
 	seen := make(map[int64]bool, len(groups))
 	for _, g := range groups {
 		seen[g] = true
 	}
-	users, subgroups, n, err := readMembers(rows, err, users, seen)
+	users, subgroups, n, err := readMembers(ms, err, users, seen)
 	if err != nil || n > budget {
 		return users, false, err
 	}
@@ -124,8 +124,8 @@ func usersUnder(ctx context.Context, tx Conn, groups []int64, locked map[int64]b
 	}
 	budget -= n
 	if tx.s.d.OneWriter() {
-		rows, err = tx.QueryContext(ctx, walkOneWriter, tx.list(subgroups), tx.list(groups), len(subgroups)+budget+1)
-		users, _, n, err = readMembers(rows, err, users, seen)
+		ms, err := collect(ctx, tx, scanMember, walkOneWriter, tx.list(subgroups), tx.list(groups), len(subgroups)+budget+1)
+		users, _, n, err = readMembers(ms, err, users, seen)
 		return users, err == nil && n <= budget, err
 	}
 	// FOR SHARE cannot lock the rows of a recursive query: the walk runs
@@ -136,8 +136,8 @@ func usersUnder(ctx context.Context, tx Conn, groups []int64, locked map[int64]b
 		if err := lockGroups(ctx, tx, subgroups, locked); err != nil {
 			return nil, false, err
 		}
-		rows, err := tx.QueryContext(ctx, walkLocked, tx.list(subgroups), tx.list(groups), budget+1)
-		found, more, n, err := readMembers(rows, err, users, seen)
+		ms, err := collect(ctx, tx, scanMember, walkLocked, tx.list(subgroups), tx.list(groups), budget+1)
+		found, more, n, err := readMembers(ms, err, users, seen)
 		if err != nil {
 			return nil, false, err
 		}
@@ -181,21 +181,14 @@ const walkLocked = `WITH RECURSIVE walk (grp, member, id, is_group) AS (
 	)
 	SELECT member, id, is_group FROM walk WHERE grp IS NOT NULL LIMIT ?3`
 
-// readMembers reads rows of (seq, id, is a group) into users and the
+// readMembers reads members of (seq, id, is a group) into users and the
 // groups not yet seen, which it marks seen, and counts them.
-func readMembers(rows *Rows, err error, users []member, seen map[int64]bool) ([]member, []int64, int, error) {
-	var groups []int64
+func readMembers(ms []member, err error, users []member, seen map[int64]bool) ([]member, []int64, int, error) {
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("members of changed groups: %w", err)
 	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		var m member
-		if err := rows.Scan(&m.Seq, &m.ID, &m.Group); err != nil {
-			return nil, nil, 0, fmt.Errorf("members of changed groups: %w", err)
-		}
-		n++
+	var groups []int64
+	for _, m := range ms {
 		switch {
 		case !m.Group:
 			users = append(users, m)
@@ -204,10 +197,7 @@ func readMembers(rows *Rows, err error, users []member, seen map[int64]bool) ([]
 			groups = append(groups, m.Seq)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, 0, fmt.Errorf("members of changed groups: %w", err)
-	}
-	return users, groups, n, nil
+	return users, groups, len(ms), nil
 }
 
 // recordGroupChange records users as a group change of workspace ws and
@@ -282,19 +272,18 @@ func (s *Store) GroupChangeUsers(ctx context.Context, ws, changeID, cursor strin
 	if err != nil {
 		return nil, "", fmt.Errorf("group change users: %w", err)
 	}
-	defer rows.Close()
 	var (
 		users []string
 		n     int
 		last  int64
 	)
-	for rows.Next() {
+	err = scanRows(rows, func() error {
 		var (
 			seq sql.NullInt64
 			u   sql.NullString
 		)
 		if err := rows.Scan(&seq, &u); err != nil {
-			return nil, "", fmt.Errorf("group change users: %w", err)
+			return err
 		}
 		n++
 		if seq.Valid {
@@ -303,8 +292,9 @@ func (s *Store) GroupChangeUsers(ctx context.Context, ws, changeID, cursor strin
 		if u.Valid {
 			users = append(users, u.String)
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, "", fmt.Errorf("group change users: %w", err)
 	}
 	if n == 0 {

@@ -87,7 +87,7 @@ func (s *Store) CreateLocalUser(ctx context.Context, r *store.Resource) error {
 	})
 }
 
-func scanLocalUser(sc interface{ Scan(...any) error }, ws string) (*store.Resource, error) {
+func scanLocalUser(sc scanner, ws string) (*store.Resource, error) {
 	var (
 		r   = &store.Resource{Type: schema.UserType.ID, WorkspaceID: ws, Version: 1}
 		doc []byte
@@ -105,20 +105,12 @@ func scanLocalUser(sc interface{ Scan(...any) error }, ws string) (*store.Resour
 
 // LocalUsers implements store.AccessStore.
 func (s *Store) LocalUsers(ctx context.Context, ws string) ([]*store.Resource, error) {
-	rows, err := s.Read().QueryContext(ctx, `SELECT id, doc, created FROM local_users WHERE workspace_id = ? ORDER BY created, id`, ws)
+	out, err := collect(ctx, s.Read(), func(sc scanner) (*store.Resource, error) { return scanLocalUser(sc, ws) },
+		`SELECT id, doc, created FROM local_users WHERE workspace_id = ? ORDER BY created, id`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("local users: %w", err)
 	}
-	defer rows.Close()
-	var out []*store.Resource
-	for rows.Next() {
-		r, err := scanLocalUser(rows, ws)
-		if err != nil {
-			return nil, fmt.Errorf("local users: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // LocalUser implements store.AccessStore.

@@ -233,26 +233,22 @@ func addMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, groupID
 	return added, nil
 }
 
+// scanMember scans a member's seq, id and whether it is a group.
+func scanMember(sc scanner) (m member, err error) {
+	err = sc.Scan(&m.Seq, &m.ID, &m.Group)
+	return m, err
+}
+
 // removeMembers removes members by id and returns those that were
 // members.
 func removeMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, ids []string) ([]member, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE group_seq = ? AND member_seq IN (
+	removed, err := collect(ctx, tx, scanMember, `DELETE FROM members WHERE group_seq = ? AND member_seq IN (
 			SELECT seq FROM resources WHERE workspace_id = ? AND id IN (SELECT value FROM `+tx.s.d.List("text")+`))
 		RETURNING member_seq, (SELECT id FROM resources WHERE seq = member_seq), (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`,
 		groupSeq, ws, tx.list(ids))
-	if err != nil {
-		return nil, fmt.Errorf("remove members: %w", err)
-	}
-	var removed []member
-	err = scanRows(rows, func() error {
-		var m member
-		err := rows.Scan(&m.Seq, &m.ID, &m.Group)
-		removed = append(removed, m)
-		return err
-	})
 	if err != nil {
 		return nil, fmt.Errorf("remove members: %w", err)
 	}
@@ -282,21 +278,11 @@ func changeMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, grou
 // replaceMembers makes ids the members of a group and returns the members
 // that it added or removed.
 func replaceMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
-	rows, err := tx.QueryContext(ctx, `DELETE FROM members WHERE group_seq = ? RETURNING member_seq`, groupSeq)
+	old, err := collect(ctx, tx, func(sc scanner) (m member, err error) {
+		err = sc.Scan(&m.Seq)
+		return m, err
+	}, `DELETE FROM members WHERE group_seq = ? RETURNING member_seq`, groupSeq)
 	if err != nil {
-		return nil, fmt.Errorf("clear members: %w", err)
-	}
-	var old []member
-	for rows.Next() {
-		var m member
-		if err := rows.Scan(&m.Seq); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("clear members: %w", err)
-		}
-		old = append(old, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("clear members: %w", err)
 	}
 	added, err := addMembers(ctx, tx, ws, groupSeq, groupID, ids)
@@ -315,21 +301,13 @@ func replaceMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, gro
 	if len(gone) == 0 {
 		return delta, nil
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT seq, id, type = 'Group' FROM resources WHERE seq IN (SELECT value FROM `+tx.s.d.List("bigint")+`)`, tx.list(gone))
+	ms, err := collect(ctx, tx, scanMember, `SELECT seq, id, type = 'Group' FROM resources WHERE seq IN (SELECT value FROM `+tx.s.d.List("bigint")+`)`, tx.list(gone))
 	if err != nil {
 		return nil, fmt.Errorf("removed members: %w", err)
 	}
-	defer rows.Close()
-	bySeq := make(map[int64]member, len(gone))
-	for rows.Next() {
-		var m member
-		if err := rows.Scan(&m.Seq, &m.ID, &m.Group); err != nil {
-			return nil, fmt.Errorf("removed members: %w", err)
-		}
+	bySeq := make(map[int64]member, len(ms))
+	for _, m := range ms {
 		bySeq[m.Seq] = m
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("removed members: %w", err)
 	}
 	for i, m := range delta {
 		if m.ID == "" {
@@ -341,7 +319,7 @@ func replaceMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, gro
 
 const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc, r.app_display_name`
 
-func scanResource(sc interface{ Scan(...any) error }, ws string, extra ...any) (*store.Resource, int64, error) {
+func scanResource(sc scanner, ws string, extra ...any) (*store.Resource, int64, error) {
 	var (
 		r   store.Resource
 		seq int64
@@ -414,11 +392,8 @@ func getUserWithGroups(ctx context.Context, q Conn, ws, id string) (*store.Resou
 	if err != nil {
 		return nil, fmt.Errorf("get user: %w", err)
 	}
-	var list [][3]any  // id, display, direct
-	if groups == nil { // PostgreSQL's aggregate of no rows
-		return r, nil
-	}
-	if err := json.Unmarshal(groups, &list); err != nil {
+	var list [][3]any // id, display, direct
+	if err := unmarshalAgg(groups, &list); err != nil {
 		return nil, fmt.Errorf("get user groups: %w", err)
 	}
 	for _, g := range list {
@@ -467,8 +442,7 @@ func loadRelations(ctx context.Context, q Conn, typ string, rs []*store.Resource
 	if err != nil {
 		return fmt.Errorf("load relations: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
+	return scanRows(rows, func() error {
 		var (
 			seq                int64
 			id, rtype, display string
@@ -483,8 +457,8 @@ func loadRelations(ctx context.Context, q Conn, typ string, rs []*store.Resource
 		} else {
 			r.Groups = append(r.Groups, store.GroupRef{Value: id, Display: display, Direct: direct})
 		}
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 // UpdateResource runs fn on the current resource in a transaction and

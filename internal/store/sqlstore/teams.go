@@ -66,22 +66,16 @@ func (s *Store) UnlinkTeam(ctx context.Context, ws, groupID string) (store.TeamL
 
 // TeamLinks implements store.TeamStore.
 func (s *Store) TeamLinks(ctx context.Context, ws string) ([]store.TeamLink, error) {
-	rows, err := s.Read().QueryContext(ctx, `SELECT g.id, g.name, COALESCE(g.external_id, ''), t.team, t.role, t.updated
+	links, err := collect(ctx, s.Read(), func(sc scanner) (l store.TeamLink, err error) {
+		err = sc.Scan(&l.GroupID, &l.DisplayName, &l.ExternalID, &l.Team, &l.Role, scanTime{&l.Updated})
+		return l, err
+	}, `SELECT g.id, g.name, COALESCE(g.external_id, ''), t.team, t.role, t.updated
 		FROM team_links t JOIN resources g ON g.seq = t.group_seq WHERE t.workspace_id = ?`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("team links: %w", err)
 	}
-	defer rows.Close()
-	links := []store.TeamLink{}
-	for rows.Next() {
-		var l store.TeamLink
-		if err := rows.Scan(&l.GroupID, &l.DisplayName, &l.ExternalID, &l.Team, &l.Role, scanTime{&l.Updated}); err != nil {
-			return nil, fmt.Errorf("team links: %w", err)
-		}
-		links = append(links, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("team links: %w", err)
+	if links == nil {
+		links = []store.TeamLink{}
 	}
 	store.SortTeamLinks(links)
 	return links, nil

@@ -17,7 +17,7 @@ const workspaceCols = `id, slug, created, scim_enabled, create_users, sync_displ
 	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit, access, allow_linking,
 	delete_on_deactivate`
 
-func scanWorkspace(sc interface{ Scan(...any) error }) (store.Workspace, error) {
+func scanWorkspace(sc scanner) (store.Workspace, error) {
 	var (
 		w      store.Workspace
 		c      = &w.Config
@@ -126,7 +126,10 @@ func (s *Store) DeleteWorkspace(ctx context.Context, slug string) error {
 // hash, which only TokenByHash returns.
 const tokenCols = `id, kind, coalesce(workspace_id, ''), name, created, created_by, expires, last_used, revoked, coalesce(expiry_announced, 0)`
 
-func scanToken(sc interface{ Scan(...any) error }, extra ...any) (store.Token, error) {
+func scanToken(sc scanner) (store.Token, error) { return scanTokenWith(sc) }
+
+// scanTokenWith scans extra columns after those of scanToken.
+func scanTokenWith(sc scanner, extra ...any) (store.Token, error) {
 	var (
 		t         store.Token
 		announced int64
@@ -176,20 +179,8 @@ func (s *Store) Tokens(ctx context.Context, workspaceID string) ([]store.Token, 
 	if workspaceID == "" {
 		q, args = `SELECT `+tokenCols+` FROM tokens WHERE workspace_id IS NULL ORDER BY created, id`, nil
 	}
-	rows, err := s.Read().QueryContext(ctx, q, args...)
+	ts, err := collect(ctx, s.Read(), scanToken, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	var ts []store.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		ts = append(ts, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
 	return ts, nil
@@ -291,22 +282,10 @@ func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (store.T
 // ExpiringTokens lists the workspaces' tokens that are not revoked and
 // expire in (at, before].
 func (s *Store) ExpiringTokens(ctx context.Context, at, before time.Time) ([]store.Token, error) {
-	rows, err := s.Read().QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens
+	ts, err := collect(ctx, s.Read(), scanToken, `SELECT `+tokenCols+` FROM tokens
 		WHERE workspace_id IS NOT NULL AND revoked IS NULL AND expires > ? AND expires <= ? ORDER BY expires, id`,
 		s.d.TimeArg(at), s.d.TimeArg(before))
 	if err != nil {
-		return nil, fmt.Errorf("expiring tokens: %w", err)
-	}
-	defer rows.Close()
-	var ts []store.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("expiring tokens: %w", err)
-		}
-		ts = append(ts, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("expiring tokens: %w", err)
 	}
 	return ts, nil
@@ -392,20 +371,11 @@ func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (store.Workspa
 
 // Workspaces lists all workspaces ordered by slug.
 func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
-	rows, err := s.Read().QueryContext(ctx, `SELECT `+workspaceCols+` FROM workspaces ORDER BY slug`)
+	ws, err := collect(ctx, s.Read(), scanWorkspace, `SELECT `+workspaceCols+` FROM workspaces ORDER BY slug`)
 	if err != nil {
 		return nil, fmt.Errorf("list workspaces: %w", err)
 	}
-	defer rows.Close()
-	var ws []store.Workspace
-	for rows.Next() {
-		w, err := scanWorkspace(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list workspaces: %w", err)
-		}
-		ws = append(ws, w)
-	}
-	return ws, rows.Err()
+	return ws, nil
 }
 
 // CreateToken stores a token.
@@ -444,7 +414,7 @@ func (s *Store) TokenByHash(ctx context.Context, workspaceID string, h []byte) (
 		q, args = `SELECT `+tokenCols+`, hash FROM tokens WHERE workspace_id IS NULL AND hash = ?`, []any{h}
 	}
 	var hash []byte
-	t, err := scanToken(s.Read().QueryRowContext(ctx, q, args...), &hash)
+	t, err := scanTokenWith(s.Read().QueryRowContext(ctx, q, args...), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("token: %w", store.ErrNotFound)
 	}
