@@ -407,12 +407,49 @@ const dueSQL = `SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhoo
 	WHERE d.status = 'pending' AND d.next_attempt <= ?1 AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND w.enabled
 	ORDER BY d.next_attempt LIMIT ?2`
 
-// ClaimDeliveries claims due deliveries.
+// claimSQL leases the deliveries due at ?1, at most ?2, until ?3, and
+// returns them with what sending them takes, in one statement, where the
+// database takes data-modifying WITH (PostgreSQL).
+const claimSQL = `WITH due AS (` + dueSQL + ` FOR UPDATE OF d SKIP LOCKED),
+	claimed AS (UPDATE deliveries d SET lease_until = ?3 FROM due WHERE d.id = due.id RETURNING d.*)
+	SELECT ` + deliveryCols + `, ` + dueDeliveryCols + `
+	FROM claimed d JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id
+	LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.seq = d.event_seq
+	ORDER BY d.next_attempt, d.id`
+
+// dueDeliveryCols are the columns scanDueDelivery reads after those of
+// deliveryCols.
+const dueDeliveryCols = `w.url, w.secret, ws.slug, coalesce(e.id, ''), e.occurred, coalesce(e.subject, ''), e.data`
+
+func scanDueDelivery(sc scanner) (store.DueDelivery, error) {
+	var (
+		dd   store.DueDelivery
+		data []byte
+		err  error
+	)
+	dd.Delivery, err = scanDelivery(sc, &dd.URL, &dd.Secret, &dd.WorkspaceSlug, &dd.Event.ID, scanOptTime{&dd.Event.Occurred}, &dd.Event.Subject, &data)
+	if err == nil && dd.Event.ID != "" {
+		dd.Event.Seq, dd.Event.WorkspaceID, dd.Event.Type, dd.Event.Data = dd.EventSeq, dd.WorkspaceID, dd.EventType, data
+	}
+	return dd, err
+}
+
+// ClaimDeliveries claims due deliveries. Where the database batches, one
+// statement, which writes nothing when nothing is due, claims them;
+// elsewhere a look for something due comes first, on a reader, and the
+// claim is a write transaction of two statements.
 func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]store.DueDelivery, error) {
 	if limit < 1 {
 		return nil, fmt.Errorf("claim deliveries: limit %d: must be positive", limit)
 	}
 	now := s.now()
+	if s.d.Batches() {
+		out, err := collect(ctx, s.Read(), scanDueDelivery, claimSQL, s.d.TimeArg(now), limit, s.d.TimeArg(now.Add(lease)))
+		if err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		return out, nil
+	}
 	var due string
 	err := s.Read().QueryRowContext(ctx, dueSQL, s.d.TimeArg(now), 1).Scan(&due)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -424,45 +461,18 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	var out []store.DueDelivery
 	err = s.Tx(ctx, func(tx Conn) error {
 		out = nil
-		rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_until = ?3 WHERE id IN (`+dueSQL+tx.lock("FOR UPDATE OF d SKIP LOCKED")+`) RETURNING id`,
-			tx.time(now), limit, tx.time(now.Add(lease)))
-		if err != nil {
-			return err
-		}
-		var ids []string
-		err = scanRows(rows, func() error {
-			var id string
-			err := rows.Scan(&id)
-			ids = append(ids, id)
-			return err
-		})
+		ids, err := collect(ctx, tx, func(sc scanner) (id string, err error) {
+			err = sc.Scan(&id)
+			return id, err
+		}, `UPDATE deliveries SET lease_until = ?3 WHERE id IN (`+dueSQL+`) RETURNING id`, tx.time(now), limit, tx.time(now.Add(lease)))
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT `+deliveryCols+`, w.url, w.secret, ws.slug,
-			coalesce(e.id, ''), e.occurred, coalesce(e.subject, ''), e.data
+		out, err = collect(ctx, tx, scanDueDelivery, `SELECT `+deliveryCols+`, `+dueDeliveryCols+`
 			FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id
 			LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.seq = d.event_seq
 			WHERE d.id IN (SELECT value FROM `+tx.s.d.List("text")+`) ORDER BY d.next_attempt, d.id`, tx.list(ids))
-		if err != nil {
-			return err
-		}
-		return scanRows(rows, func() error {
-			var (
-				dd   store.DueDelivery
-				data []byte
-				err  error
-			)
-			dd.Delivery, err = scanDelivery(rows, &dd.URL, &dd.Secret, &dd.WorkspaceSlug, &dd.Event.ID, scanOptTime{&dd.Event.Occurred}, &dd.Event.Subject, &data)
-			if err != nil {
-				return err
-			}
-			if dd.Event.ID != "" {
-				dd.Event.Seq, dd.Event.WorkspaceID, dd.Event.Type, dd.Event.Data = dd.EventSeq, dd.WorkspaceID, dd.EventType, data
-			}
-			out = append(out, dd)
-			return nil
-		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
