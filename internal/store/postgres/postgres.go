@@ -16,11 +16,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -179,9 +176,7 @@ const migrationLock = 0x5c1d
 
 // migrate applies the embedded migrations not yet recorded in
 // schema_migrations, each in its own transaction, under an advisory lock
-// so that replicas starting together apply each once. Migrations are
-// forward-only: files are named NNNN_description.sql and never edited once
-// released.
+// so that replicas starting together apply each once.
 func (s *Store) migrate(ctx context.Context) error {
 	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -206,32 +201,22 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	ms, err := sqlstore.Migrations(migrations)
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: bad name", name)
-		}
-		if slices.Contains(done, int32(v)) {
+	for _, m := range ms {
+		if slices.Contains(done, int32(m.Version)) {
 			continue
 		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
 		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, string(body)); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)`, v, s.now())
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)`, m.Version, s.now())
 			return err
 		}); err != nil {
-			return fmt.Errorf("migration %s: %w", base, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(`+key+`)`, migrationLock); err != nil {
