@@ -275,23 +275,25 @@ type workspacePolicy struct {
 	policy *roles.Compiled
 }
 
-// workspace recomputes every user of a workspace, a page at a time.
+// workspace recomputes every user of a workspace, a page at a time, each
+// page read with its users' groups and stored roles, so that a sweep that
+// finds nothing changed reads three statements a page and writes nothing.
 func (r *Reconciler) workspace(ctx context.Context, p *workspacePolicy, d dirty) error {
-	cursor := ""
-	for {
-		page, err := r.store.ListResources(ctx, p.ws.ID, schema.UserType.ID, store.Query{Count: pageSize, Cursor: &cursor})
+	for cursor := ""; ; {
+		page, next, err := r.store.SweepUsers(ctx, p.ws.ID, cursor, pageSize)
 		if err != nil {
 			return err
 		}
-		for _, u := range page.Resources {
-			if err := r.user(ctx, p, u, d); err != nil && !errors.Is(err, store.ErrNotFound) {
+		for i := range page {
+			u := &page[i]
+			if err := r.set(ctx, p, u.User, u.Groups, u, d); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
-		if page.NextCursor == "" {
+		if next == "" {
 			return nil
 		}
-		cursor = page.NextCursor
+		cursor = next
 	}
 }
 
@@ -333,13 +335,30 @@ func Compute(ctx context.Context, st store.Store, policy *roles.Compiled, u *sto
 
 // user recomputes one user and stores the result.
 func (r *Reconciler) user(ctx context.Context, p *workspacePolicy, u *store.Resource, d dirty) error {
-	a, err := Compute(ctx, r.store, p.policy, u)
+	groups, err := r.store.UserGroups(ctx, u.WorkspaceID, u.ID)
 	if err != nil {
 		return err
 	}
+	return r.set(ctx, p, u, groups, nil, d)
+}
+
+// set computes a user's roles from its groups and stores them. stored, if
+// not nil, holds the roles stored for the user, read with its groups: if
+// they are the result, nothing is written. A change since they were read
+// marks the user again, so skipping the write loses nothing.
+func (r *Reconciler) set(ctx context.Context, p *workspacePolicy, u *store.Resource, groups []store.GroupNode, stored *store.SweptUser, d dirty) error {
+	a := p.policy.Compute(provision.RoleInput(u.Doc, groups))
 	next := store.UserRoles{Roles: a.Roles, Groups: a.Groups, Teams: make([]store.Team, len(a.Teams))}
 	for i, t := range a.Teams {
 		next.Teams[i] = store.Team{Key: t.Key, Role: t.Role}
+	}
+	if stored != nil {
+		if write, _ := next.Storing(stored.Roles, stored.Had); !write {
+			if r.cfg.Recomputed != nil {
+				r.cfg.Recomputed(p.ws.ID, u.ID)
+			}
+			return nil
+		}
 	}
 	var before store.UserRoles
 	var had bool

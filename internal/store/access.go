@@ -108,6 +108,15 @@ type GroupNode struct {
 	TeamRole string
 }
 
+// SweptUser is a user with what decides its roles, and the roles last
+// stored for it (Had false if none were).
+type SweptUser struct {
+	User   *Resource
+	Groups []GroupNode
+	Roles  UserRoles
+	Had    bool
+}
+
 // DeletedUser is a soft-deleted user.
 type DeletedUser struct {
 	Resource *Resource
@@ -122,6 +131,12 @@ type AccessStore interface {
 	// UserGroups returns the groups a user is in, directly or through
 	// nested groups, each with its parents among them.
 	UserGroups(ctx context.Context, workspaceID, userID string) ([]GroupNode, error)
+	// SweepUsers returns up to limit of a workspace's users after cursor
+	// ("" for the first page), in a stable order, each with its groups as
+	// UserGroups gives them and its roles as UserRoles does, read for the
+	// whole page at once: what recomputing every user's roles needs, at a
+	// cost per page rather than per user. next is "" after the last page.
+	SweepUsers(ctx context.Context, workspaceID, cursor string, limit int) (users []SweptUser, next string, err error)
 	// DeletedUsers lists a workspace's soft-deleted users by deletion
 	// time.
 	DeletedUsers(ctx context.Context, workspaceID string) ([]DeletedUser, error)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlquery"
 )
 
 func readUserRoles(ctx context.Context, q Conn, ws, userID string) (store.UserRoles, bool, error) {
@@ -22,18 +23,24 @@ func readUserRoles(ctx context.Context, q Conn, ws, userID string) (store.UserRo
 	if err != nil {
 		return r, false, fmt.Errorf("user roles: %w", err)
 	}
-	if err := json.Unmarshal(roles, &r.Roles); err != nil {
+	if err := decodeUserRoles(&r, roles, groups, teams); err != nil {
 		return r, false, fmt.Errorf("user roles: %w", err)
-	}
-	if err := json.Unmarshal(groups, &r.Groups); err != nil {
-		return r, false, fmt.Errorf("user roles: %w", err)
-	}
-	if teams != nil { // else stored before teams were
-		if err := json.Unmarshal(teams, &r.Teams); err != nil {
-			return r, false, fmt.Errorf("user roles: %w", err)
-		}
 	}
 	return r, true, nil
+}
+
+// decodeUserRoles reads the columns of user_roles into r.
+func decodeUserRoles(r *store.UserRoles, roles, groups, teams []byte) error {
+	if err := json.Unmarshal(roles, &r.Roles); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(groups, &r.Groups); err != nil {
+		return err
+	}
+	if teams != nil { // else stored before teams were
+		return json.Unmarshal(teams, &r.Teams)
+	}
+	return nil
 }
 
 // UserRoles implements store.AccessStore.
@@ -104,4 +111,135 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// SweepUsers implements store.AccessStore in three statements a page:
+// the users by key, the groups above them with their parents, and their
+// stored roles.
+func (s *Store) SweepUsers(ctx context.Context, ws, cursor string, limit int) ([]store.SweptUser, string, error) {
+	after, err := sqlquery.DecodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	q := s.Read()
+	var seqs []int64
+	users, err := collect(ctx, q, func(sc scanner) (store.SweptUser, error) {
+		r, seq, err := scanResource(sc, ws)
+		seqs = append(seqs, seq)
+		return store.SweptUser{User: r}, err
+	}, `SELECT `+resourceColumns+` FROM resources r WHERE r.workspace_id = ? AND r.type = 'User' AND r.seq > ? ORDER BY r.seq LIMIT ?`, ws, after, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("sweep users: %w", err)
+	}
+	next := ""
+	if len(users) > limit {
+		users, seqs = users[:limit], seqs[:limit]
+		next = sqlquery.EncodeCursor(seqs[limit-1])
+	}
+	if len(users) == 0 {
+		return nil, "", nil
+	}
+
+	// The groups the page's users are in, directly or through nested
+	// groups, each with the seqs of the page's users directly in it.
+	type node struct {
+		g       store.GroupNode
+		members []int64
+	}
+	var nodes []*node
+	_, err = collect(ctx, q, func(sc scanner) (struct{}, error) {
+		var (
+			n                node
+			parents, members []byte
+		)
+		if err := sc.Scan(&n.g.ID, &n.g.DisplayName, &n.g.ExternalID, &parents, &n.g.Team, &n.g.TeamRole, &members); err != nil {
+			return struct{}{}, err
+		}
+		if err := unmarshalAgg(parents, &n.g.Parents); err != nil {
+			return struct{}{}, err
+		}
+		if len(n.g.Parents) == 0 {
+			n.g.Parents = nil
+		}
+		nodes = append(nodes, &n)
+		return struct{}{}, unmarshalAgg(members, &n.members)
+	}, `WITH RECURSIVE page(seq) AS (SELECT value FROM `+s.d.List("bigint")+`),
+		up(g) AS (
+			SELECT m.group_seq FROM members m WHERE m.member_seq IN (SELECT seq FROM page)
+			UNION SELECT m.group_seq FROM up JOIN members m ON m.member_seq = up.g)
+		SELECT g.id, g.name, COALESCE(g.external_id, ''),
+			(SELECT `+s.d.JSONAgg("p.id", "p.seq")+` FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq),
+			COALESCE(t.team, ''), COALESCE(t.role, ''),
+			(SELECT `+s.d.JSONAgg("dm.member_seq", "dm.member_seq")+` FROM members dm WHERE dm.group_seq = g.seq AND dm.member_seq IN (SELECT seq FROM page))
+		FROM up `+s.d.OuterJoin()+` resources g ON g.seq = up.g LEFT JOIN team_links t ON t.group_seq = g.seq ORDER BY g.seq`, q.list(seqs))
+	if err != nil {
+		return nil, "", fmt.Errorf("sweep users' groups: %w", err)
+	}
+	// Each user is in the groups it is directly in and in all above
+	// them, in the order UserGroups gives (by seq, as nodes are).
+	byID := make(map[string]*node, len(nodes))
+	for _, n := range nodes {
+		byID[n.g.ID] = n
+	}
+	index := make(map[int64]int, len(seqs))
+	for i, seq := range seqs {
+		index[seq] = i
+	}
+	in := make([]map[string]bool, len(users))
+	var mark func(i int, n *node)
+	mark = func(i int, n *node) {
+		if in[i][n.g.ID] {
+			return
+		}
+		in[i][n.g.ID] = true
+		for _, p := range n.g.Parents {
+			if pn := byID[p]; pn != nil {
+				mark(i, pn)
+			}
+		}
+	}
+	for _, n := range nodes {
+		for _, m := range n.members {
+			i, ok := index[m]
+			if !ok {
+				continue
+			}
+			if in[i] == nil {
+				in[i] = map[string]bool{}
+			}
+			mark(i, n)
+		}
+	}
+	for _, n := range nodes {
+		for i := range users {
+			if in[i][n.g.ID] {
+				users[i].Groups = append(users[i].Groups, n.g)
+			}
+		}
+	}
+
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.User.ID
+	}
+	byUser := make(map[string]int, len(users))
+	for i, id := range ids {
+		byUser[id] = i
+	}
+	_, err = collect(ctx, q, func(sc scanner) (struct{}, error) {
+		var (
+			id                   string
+			roles, groups, teams []byte
+		)
+		if err := sc.Scan(&id, &roles, &groups, &teams); err != nil {
+			return struct{}{}, err
+		}
+		u := &users[byUser[id]]
+		u.Had = true
+		return struct{}{}, decodeUserRoles(&u.Roles, roles, groups, teams)
+	}, `SELECT user_id, roles, groups, teams FROM user_roles WHERE workspace_id = ? AND user_id IN (SELECT value FROM `+s.d.List("text")+`)`, ws, q.list(ids))
+	if err != nil {
+		return nil, "", fmt.Errorf("sweep users' roles: %w", err)
+	}
+	return users, next, nil
 }

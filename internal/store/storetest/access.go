@@ -296,6 +296,80 @@ func testUserGroups(t *testing.T, newStore NewStore) {
 	}
 }
 
+// testSweepUsers checks that SweepUsers pages through a workspace's
+// users, each with what UserGroups and UserRoles give for it.
+func testSweepUsers(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustWorkspace(t, st, "ws_b", "beta")
+	var users []*store.Resource
+	for i := range 7 {
+		users = append(users, user("ws_a", fmt.Sprintf("usr_%d", i), fmt.Sprintf("user%d", i)))
+	}
+	mustCreate(t, st, users...)
+	mustCreate(t, st, user("ws_b", "usr_b", "other"),
+		group("ws_a", "grp_p", "Platform", "usr_1", "usr_4"),
+		group("ws_a", "grp_e", "Engineering", "grp_p", "usr_2"),
+		group("ws_a", "grp_r", "R&D", "grp_e", "usr_1"),
+		group("ws_a", "grp_x", "Other", "usr_5", "usr_6"),
+		group("ws_b", "grp_b", "Beta", "usr_b"))
+	if _, err := st.LinkTeam(ctx, "ws_a", store.TeamLink{GroupID: "grp_e", Team: "eng", Role: "lead"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"usr_1", "usr_5"} {
+		r := store.UserRoles{Roles: []string{"role-" + id}, Groups: []string{}, Teams: []store.Team{}}
+		if _, err := st.SetUserRoles(ctx, "ws_a", id, r, func(store.UserRoles, bool) store.NewEvent {
+			return store.NewEvent{Type: "test.roles", Subject: id}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var seen []string
+	pages := 0
+	for cursor := ""; ; pages++ {
+		page, next, err := st.SweepUsers(ctx, "ws_a", cursor, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range page {
+			seen = append(seen, u.User.ID)
+			groups, err := st.UserGroups(ctx, "ws_a", u.User.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(groups) == 0 {
+				groups = nil
+			}
+			if !reflect.DeepEqual(u.Groups, groups) {
+				t.Errorf("%s: groups %+v, want as UserGroups gives: %+v", u.User.ID, u.Groups, groups)
+			}
+			roles, had, err := st.UserRoles(ctx, "ws_a", u.User.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Had != had || !u.Roles.Equal(roles) {
+				t.Errorf("%s: roles %+v (%v), want as UserRoles gives: %+v (%v)", u.User.ID, u.Roles, u.Had, roles, had)
+			}
+			if u.User.Doc["userName"] == nil || u.User.WorkspaceID != "ws_a" {
+				t.Errorf("%s: user %+v", u.User.ID, u.User)
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	slices.Sort(seen)
+	if want := []string{"usr_0", "usr_1", "usr_2", "usr_3", "usr_4", "usr_5", "usr_6"}; !slices.Equal(seen, want) || pages != 2 {
+		t.Errorf("swept %v in %d pages after the first, want %v in 2", seen, pages, want)
+	}
+	if page, next, err := st.SweepUsers(ctx, "ws_none", "", 3); err != nil || len(page) != 0 || next != "" {
+		t.Errorf("sweep of a workspace without users: %v, %q, %v", page, next, err)
+	}
+}
+
 func testAccessPolicy(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
 	st := newStore(t, time.Now)

@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"EffectsAtomic", testEffectsAtomic},
 		{"Seats", testSeats},
 		{"UserGroups", testUserGroups},
+		{"SweepUsers", testSweepUsers},
 		{"GroupChanges", testGroupChanges},
 		{"LargeGroupChanges", testLargeGroupChanges},
 		{"GroupChangeRecords", testGroupChangeRecords},
