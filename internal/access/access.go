@@ -310,7 +310,7 @@ func (v *Verifier) loadUser(ctx context.Context, ws *store.Workspace, id string)
 	return u, nil
 }
 
-// findUser reads a user of the workspace: a SCIM user, or a local user
+// findUser reads a user of the workspace: a SCIM user, or an invited user
 // (invited by the application, in no group and active), or
 // store.ErrNotFound.
 func findUser(ctx context.Context, st store.Store, ws, id string) (*store.Resource, error) {
@@ -318,11 +318,11 @@ func findUser(ctx context.Context, st store.Store, ws, id string) (*store.Resour
 	if !errors.Is(err, store.ErrNotFound) {
 		return r, err
 	}
-	r, err = st.LocalUser(ctx, ws, id)
+	r, err = st.InvitedUser(ctx, ws, id)
 	if !errors.Is(err, store.ErrNotFound) {
 		return r, err
 	}
-	// A link may have turned the local user into a SCIM user of the same
+	// A link may have turned the invited user into a SCIM user of the same
 	// id between the two reads; it goes that way only.
 	return st.Resource(ctx, ws, schema.UserType.ID, id, false)
 }

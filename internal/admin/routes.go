@@ -128,7 +128,7 @@ func routes() []route {
 			Summary:     "Invite a user",
 			Description: "Creates a user outside SCIM, for an application that invites people itself. No identity provider sees it, but its userName is taken: one that creates a user with it gets 409, unless the workspace's allowLinking is on, when that user becomes this one and keeps its id and credentials. The user is active, has the workspace's defaultRole, may be given API keys and sessions through the application API, and takes a seat. Fails with 409 user_name_taken if a user already has the userName, 403 seat_limit if no seat is free.",
 			Request:     "UserInvite", Responses: httpapi.Created("User"), Errors: []string{CodeUserNameTaken, CodeSeatLimit}}},
-		{method: "GET", path: "/workspaces/{slug}/users/invited", handle: listLocalUsers, Operation: httpapi.Operation{
+		{method: "GET", path: "/workspaces/{slug}/users/invited", handle: listInvitedUsers, Operation: httpapi.Operation{
 			Summary:     "List invited users",
 			Description: "Users invited through this API that no identity provider has provisioned, oldest first.",
 			Responses:   httpapi.OK("DeletedUserList")}},

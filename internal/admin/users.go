@@ -176,14 +176,14 @@ func purgeUser(h *Handler, c *call) (int, any, error) {
 	return http.StatusNoContent, nil, nil
 }
 
-// listLocalUsers lists the users invited through this API that no
+// listInvitedUsers lists the users invited through this API that no
 // identity provider has provisioned.
-func listLocalUsers(h *Handler, c *call) (int, any, error) {
+func listInvitedUsers(h *Handler, c *call) (int, any, error) {
 	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
 	if err != nil {
 		return 0, nil, err
 	}
-	users, err := h.store.LocalUsers(c.r.Context(), w.ID)
+	users, err := h.store.InvitedUsers(c.r.Context(), w.ID)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -223,7 +223,7 @@ func inviteUser(h *Handler, c *call) (int, any, error) {
 		doc["emails"] = []any{map[string]any{"value": body.Email, "primary": true}}
 	}
 	r := &store.Resource{Type: schema.UserType.ID, ID: id.New(id.User), WorkspaceID: w.ID, Doc: doc, AppDisplayName: schema.UserDisplayName(doc)}
-	if err := h.store.CreateLocalUser(c.r.Context(), r); err != nil {
+	if err := h.store.CreateInvitedUser(c.r.Context(), r); err != nil {
 		switch {
 		case errors.Is(err, store.ErrAlreadyExists):
 			return 0, nil, &Error{Status: http.StatusConflict, Code: CodeUserNameTaken,

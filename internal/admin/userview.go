@@ -27,7 +27,7 @@ func (h *Handler) findAnyUser(ctx context.Context, w store.Workspace, id string)
 	if !errors.Is(err, store.ErrNotFound) {
 		return nil, User{}, err
 	}
-	if r, err = h.store.LocalUser(ctx, w.ID, id); err == nil {
+	if r, err = h.store.InvitedUser(ctx, w.ID, id); err == nil {
 		u := userOut(r)
 		u.State = UserInvited
 		return r, u, nil

@@ -33,7 +33,7 @@ func (e *env) invite(userName, displayName string) string {
 	e.t.Helper()
 	r := &store.Resource{Type: schema.UserType.ID, ID: id.New(id.User), WorkspaceID: e.acme.ID,
 		Doc: map[string]any{"userName": userName, "displayName": displayName}}
-	if err := e.st.CreateLocalUser(e.ctx, r); err != nil {
+	if err := e.st.CreateInvitedUser(e.ctx, r); err != nil {
 		e.t.Fatal(err)
 	}
 	return r.ID
@@ -135,7 +135,7 @@ func testInvitedUsers(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.st.CreateLocalUser(e.ctx, &store.Resource{Type: schema.UserType.ID, ID: "usr_theirs", WorkspaceID: other.ID, Doc: map[string]any{"userName": "eve@other.test"}}); err != nil {
+	if err := e.st.CreateInvitedUser(e.ctx, &store.Resource{Type: schema.UserType.ID, ID: "usr_theirs", WorkspaceID: other.ID, Doc: map[string]any{"userName": "eve@other.test"}}); err != nil {
 		t.Fatal(err)
 	}
 	e.do("POST", "workspaces/acme/users/usr_theirs/api-keys", `{"name":"ci"}`).wantError(http.StatusNotFound, "user_not_found")

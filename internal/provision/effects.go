@@ -206,7 +206,7 @@ func (s *Service) deletion(ws *store.Workspace, rt *schema.ResourceType, cur *st
 // transaction. An invited user is not kept for a grace period: nothing
 // could restore it.
 func (s *Service) DeleteInvited(ctx context.Context, ws *store.Workspace, userID string) error {
-	err := s.store.DeleteLocalUser(ctx, ws.ID, userID, func(r *store.Resource) store.Effects {
+	err := s.store.DeleteInvitedUser(ctx, ws.ID, userID, func(r *store.Resource) store.Effects {
 		return store.Effects{
 			Revoke: &store.Revocation{UserID: r.ID, APIKeys: true, Reason: ReasonDeleted},
 			Events: []store.NewEvent{event(EventUserDeleted, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName), "mode": store.DeleteHard})},

@@ -54,7 +54,7 @@ func TestEventsAsCatalogued(t *testing.T) {
 	}
 	invite := func(id, userName string) {
 		t.Helper()
-		must(st.CreateLocalUser(ctx, &store.Resource{Type: schema.UserType.ID, ID: id, WorkspaceID: ws.ID, Doc: map[string]any{"userName": userName}}))
+		must(st.CreateInvitedUser(ctx, &store.Resource{Type: schema.UserType.ID, ID: id, WorkspaceID: ws.ID, Doc: map[string]any{"userName": userName}}))
 	}
 
 	// Users: made, changed, deactivated and back, deleted softly and

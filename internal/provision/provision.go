@@ -252,7 +252,7 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 // store.ErrNotFound if there is no such invited user. The audit entry
 // of the change c goes with it.
 func (s *Service) link(ctx context.Context, ws *store.Workspace, r *store.Resource, c *Change) error {
-	return s.store.LinkLocalUser(ctx, r, func(r *store.Resource) store.Effects {
+	return s.store.LinkInvitedUser(ctx, r, func(r *store.Resource) store.Effects {
 		fx := store.Effects{Events: []store.NewEvent{event(EventUserLinked, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName)})}}
 		if !active(r.Doc) {
 			fx.Revoke = &store.Revocation{UserID: r.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeactivated}

@@ -175,7 +175,7 @@ func TestSeatLimitCountsInvitedUsers(t *testing.T) {
 	e := newEnv(t)
 	e.setConfig("seatLimit=2", "allowLinking=true")
 	r := &store.Resource{Type: "User", ID: "usr_localaaaaaaaaaaa", WorkspaceID: e.wsID("acme"), Doc: map[string]any{"userName": "ada@acme.test"}}
-	if err := e.st.CreateLocalUser(context.Background(), r); err != nil {
+	if err := e.st.CreateInvitedUser(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
 	e.createUser("b@acme.test", nil)
@@ -227,13 +227,13 @@ func TestStrictModeRefusesEscalation(t *testing.T) {
 	e.createUser("boss", map[string]any{"roles": admin})
 }
 
-func TestLocalUsersAndLinking(t *testing.T) {
+func TestInvitedUsersAndLinking(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	invite := func(id, name string) {
 		t.Helper()
 		r := &store.Resource{Type: "User", ID: id, WorkspaceID: e.wsID("acme"), Doc: map[string]any{"userName": name}}
-		if err := e.st.CreateLocalUser(ctx, r); err != nil {
+		if err := e.st.CreateInvitedUser(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -365,7 +365,7 @@ func testLinkingByEmail(t *testing.T, e *env, linking bool) {
 	e.setConfig(fmt.Sprint("allowLinking=", linking))
 	invited := &store.Resource{Type: "User", ID: "usr_localaaaaaaaaaaa", WorkspaceID: e.wsID("acme"),
 		Doc: map[string]any{"userName": "grace", "emails": []any{map[string]any{"value": "grace@acme.test", "primary": true}}}}
-	if err := e.st.CreateLocalUser(context.Background(), invited); err != nil {
+	if err := e.st.CreateInvitedUser(context.Background(), invited); err != nil {
 		t.Fatal(err)
 	}
 	r := e.createUser("ghopper@idp.test", map[string]any{

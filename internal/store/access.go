@@ -78,10 +78,10 @@ type Credential struct {
 
 // CredentialStore stores users' credentials.
 type CredentialStore interface {
-	// CreateCredential stores a credential of a user or local user of
+	// CreateCredential stores a credential of a user or invited user of
 	// the workspace and appends its creation event (see CreationEvent)
 	// in the same transaction; ErrNotFound if there is no such user,
-	// ErrUserInactive if it is not active (local users always are). The
+	// ErrUserInactive if it is not active (invited users always are). The
 	// check and the insert are atomic with respect to deactivation and
 	// deletion, so that no credential escapes its revocation.
 	CreateCredential(ctx context.Context, c Credential) error
@@ -153,33 +153,33 @@ type AccessStore interface {
 	// the ids purged.
 	PurgeUsers(ctx context.Context, workspaceID, userID string, before time.Time, event func(*DeletedUser) NewEvent) ([]string, error)
 
-	// CreateLocalUser stores a user the application created itself,
+	// CreateInvitedUser stores a user the application created itself,
 	// outside SCIM: r is a User whose Doc has at least a userName. SCIM
 	// does not see it, but its userName is taken: ErrAlreadyExists if a
-	// user or local user of the workspace has it, compared
+	// user or invited user of the workspace has it, compared
 	// case-insensitively; and CreateResource refuses a user with it.
-	// A local user is active and takes a seat: ErrSeatLimit if none is
+	// An invited user is active and takes a seat: ErrSeatLimit if none is
 	// free. It sets r's Version, Created and LastModified.
-	CreateLocalUser(ctx context.Context, r *Resource) error
-	// LocalUsers lists a workspace's local users in creation order.
-	LocalUsers(ctx context.Context, workspaceID string) ([]*Resource, error)
-	// LocalUser returns a local user of the workspace, or ErrNotFound.
-	LocalUser(ctx context.Context, workspaceID, id string) (*Resource, error)
-	// LinkLocalUser turns the local user with r's userName, or else the
+	CreateInvitedUser(ctx context.Context, r *Resource) error
+	// InvitedUsers lists a workspace's invited users in creation order.
+	InvitedUsers(ctx context.Context, workspaceID string) ([]*Resource, error)
+	// InvitedUser returns an invited user of the workspace, or ErrNotFound.
+	InvitedUser(ctx context.Context, workspaceID, id string) (*Resource, error)
+	// LinkInvitedUser turns the invited user with r's userName, or else the
 	// first whose primary email is r's (schema.PrimaryEmail), compared
-	// case-insensitively, into the SCIM user r, in one transaction: r takes the local user's ID, and with
-	// it the local user's credentials, and Created, is stored with its
-	// own Doc, the local user goes, and the effects fx returns for r are
-	// written. The local user's seat becomes r's, if r is active. It
-	// fails with ErrNotFound if there is no such local user, and with
+	// case-insensitively, into the SCIM user r, in one transaction: r takes the invited user's ID, and with
+	// it the invited user's credentials, and Created, is stored with its
+	// own Doc, the invited user goes, and the effects fx returns for r are
+	// written. The invited user's seat becomes r's, if r is active. It
+	// fails with ErrNotFound if there is no such invited user, and with
 	// ErrSeatLimit as CreateResource does. It publishes a ChangeUser for
 	// the ID.
-	LinkLocalUser(ctx context.Context, r *Resource, fx func(*Resource) Effects) error
-	// DeleteLocalUser deletes a local user of the workspace and writes,
+	LinkInvitedUser(ctx context.Context, r *Resource, fx func(*Resource) Effects) error
+	// DeleteInvitedUser deletes an invited user of the workspace and writes,
 	// in the same transaction, the effects fx returns for it, such as
 	// the revocation of its credentials; ErrNotFound if there is no such
-	// local user. It publishes a ChangeUser.
-	DeleteLocalUser(ctx context.Context, workspaceID, id string, fx func(*Resource) Effects) error
+	// invited user. It publishes a ChangeUser.
+	DeleteInvitedUser(ctx context.Context, workspaceID, id string, fx func(*Resource) Effects) error
 
 	// UserRoles returns what SetUserRoles last stored for a user; ok is
 	// false if nothing is.

@@ -29,7 +29,7 @@ var (
 	// same request may succeed later.
 	ErrUnavailable = errors.New("database unavailable")
 	// ErrSeatLimit is returned when a write would make the workspace's
-	// active users and local users more than its seat limit allows.
+	// active users and invited users more than its seat limit allows.
 	ErrSeatLimit = errors.New("seat limit reached")
 	// ErrUserInactive is returned for a credential asked for a user that
 	// is not active.

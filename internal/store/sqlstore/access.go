@@ -40,7 +40,7 @@ func applyEffects(ctx context.Context, tx Conn, ws string, now time.Time, fx sto
 }
 
 // checkSeats fails with store.ErrSeatLimit if the workspace has more
-// active users and local users than its seat limit allows. Callers check
+// active users and invited users than its seat limit allows. Callers check
 // after the write that took a seat, so that the count includes it.
 // Writers that take seats in a workspace with a limit queue on a lock of
 // its own (see Dialect.KeyLock), so that two of them cannot each count

@@ -63,12 +63,12 @@ func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error 
 	})
 }
 
-// userActive reads whether the user or local user of a credential about
+// userActive reads whether the user or invited user of a credential about
 // to be created is active, and keeps its row share-locked until the
 // commit (where the one writer does not exclude every other already), so
 // that a transaction that deletes, deactivates, soft-deletes or links the
 // user either runs first, and this finds no user or finds it deactivated,
-// or after, and finds the credential to revoke or keep. Local users are
+// or after, and finds the credential to revoke or keep. Invited users are
 // active.
 func userActive(ctx context.Context, tx Conn, ws, userID string) (bool, error) {
 	for attempt := 1; ; attempt++ {
@@ -91,7 +91,7 @@ func userActive(ctx context.Context, tx Conn, ws, userID string) (bool, error) {
 		case tx.s.d.OneWriter() || attempt == 3:
 			return false, fmt.Errorf("user %q: %w", userID, store.ErrNotFound)
 		}
-		// Under READ COMMITTED a link may have moved the local user
+		// Under READ COMMITTED a link may have moved the invited user
 		// into resources between the two reads, which then saw it in
 		// neither table. Again.
 	}

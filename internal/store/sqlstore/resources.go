@@ -76,7 +76,7 @@ func createResource(ctx context.Context, tx Conn, r *store.Resource, d row, now 
 	var changes []store.Change
 	err := func() error {
 		if r.Type == schema.UserType.ID {
-			if err := localUserTaken(ctx, tx, r.WorkspaceID, d.nameKey); err != nil {
+			if err := invitedUserTaken(ctx, tx, r.WorkspaceID, d.nameKey); err != nil {
 				return err
 			}
 		}
@@ -550,7 +550,7 @@ func updateResource(ctx context.Context, tx Conn, ws, typ, id string, load bool,
 		}
 		if typ == schema.UserType.ID {
 			if d.name != oldName {
-				if err := localUserTaken(ctx, tx, ws, d.nameKey); err != nil {
+				if err := invitedUserTaken(ctx, tx, ws, d.nameKey); err != nil {
 					return err
 				}
 			}

@@ -459,66 +459,66 @@ func testCredentialOfInactiveUser(t *testing.T, newStore NewStore) {
 	}
 }
 
-func testLocalUsers(t *testing.T, newStore NewStore) {
+func testInvitedUsers(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
 	st := newStore(t, time.Now)
 	mustWorkspace(t, st, "ws_a", "alpha")
 	mustWorkspace(t, st, "ws_b", "beta")
 	mustCreate(t, st, user("ws_a", "usr_1", "ada"))
-	local := func(ws, id, name string) error {
-		return st.CreateLocalUser(ctx, &store.Resource{Type: "User", ID: id, WorkspaceID: ws, Doc: map[string]any{"userName": name, "displayName": "Local " + name}})
+	invite := func(ws, id, name string) error {
+		return st.CreateInvitedUser(ctx, &store.Resource{Type: "User", ID: id, WorkspaceID: ws, Doc: map[string]any{"userName": name, "displayName": "Invited " + name}})
 	}
-	if err := local("ws_a", "usr_l1", "ADA"); !errors.Is(err, store.ErrAlreadyExists) {
-		t.Errorf("local user with a SCIM user's userName: %v, want ErrAlreadyExists", err)
+	if err := invite("ws_a", "usr_l1", "ADA"); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("invited user with a SCIM user's userName: %v, want ErrAlreadyExists", err)
 	}
-	if err := local("ws_a", "usr_l1", "bob"); err != nil {
+	if err := invite("ws_a", "usr_l1", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if err := local("ws_a", "usr_l2", "Bob"); !errors.Is(err, store.ErrAlreadyExists) {
-		t.Errorf("two local users with one userName: %v, want ErrAlreadyExists", err)
+	if err := invite("ws_a", "usr_l2", "Bob"); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("two invited users with one userName: %v, want ErrAlreadyExists", err)
 	}
-	if err := local("ws_b", "usr_l3", "bob"); err != nil {
+	if err := invite("ws_b", "usr_l3", "bob"); err != nil {
 		t.Errorf("same userName in another workspace: %v", err)
 	}
-	// SCIM cannot take a local user's userName, by create or rename.
+	// SCIM cannot take an invited user's userName, by create or rename.
 	if err := st.CreateResource(ctx, user("ws_a", "usr_2", "BOB"), store.Effects{}); !errors.Is(err, store.ErrAlreadyExists) {
-		t.Errorf("SCIM user with a local user's userName: %v, want ErrAlreadyExists", err)
+		t.Errorf("SCIM user with an invited user's userName: %v, want ErrAlreadyExists", err)
 	}
 	_, err := st.UpdateResource(ctx, "ws_a", "User", "usr_1", false, func(r *store.Resource) (*store.Update, error) {
 		return &store.Update{Doc: map[string]any{"userName": "bob"}}, nil
 	})
 	if !errors.Is(err, store.ErrAlreadyExists) {
-		t.Errorf("rename to a local user's userName: %v, want ErrAlreadyExists", err)
+		t.Errorf("rename to an invited user's userName: %v, want ErrAlreadyExists", err)
 	}
 	// Nor can SCIM see it.
 	if _, err := st.Resource(ctx, "ws_a", "User", "usr_l1", false); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("SCIM reads a local user: %v", err)
+		t.Errorf("SCIM reads an invited user: %v", err)
 	}
-	list, err := st.LocalUsers(ctx, "ws_a")
-	if err != nil || len(list) != 1 || list[0].ID != "usr_l1" || list[0].Doc["displayName"] != "Local bob" {
-		t.Fatalf("LocalUsers = %+v, %v", list, err)
+	list, err := st.InvitedUsers(ctx, "ws_a")
+	if err != nil || len(list) != 1 || list[0].ID != "usr_l1" || list[0].Doc["displayName"] != "Invited bob" {
+		t.Fatalf("InvitedUsers = %+v, %v", list, err)
 	}
 
-	// Linking: the SCIM user takes the local user's id.
+	// Linking: the SCIM user takes the invited user's id.
 	r := user("ws_a", "usr_new", "Bob", "active", true)
-	err = st.LinkLocalUser(ctx, r, func(r *store.Resource) store.Effects {
+	err = st.LinkInvitedUser(ctx, r, func(r *store.Resource) store.Effects {
 		return store.Effects{Events: []store.NewEvent{event("user.created", r.ID, `{}`)}}
 	})
 	if err != nil || r.ID != "usr_l1" || !r.Created.Equal(list[0].Created) {
-		t.Fatalf("LinkLocalUser: %+v, %v", r, err)
+		t.Fatalf("LinkInvitedUser: %+v, %v", r, err)
 	}
 	got, err := st.Resource(ctx, "ws_a", "User", "usr_l1", false)
 	if err != nil || got.Doc["userName"] != "Bob" || got.Doc["displayName"] != nil {
 		t.Errorf("linked user %+v, %v; want the SCIM document", got, err)
 	}
-	if list, _ := st.LocalUsers(ctx, "ws_a"); len(list) != 0 {
-		t.Errorf("local users after linking: %v", list)
+	if list, _ := st.InvitedUsers(ctx, "ws_a"); len(list) != 0 {
+		t.Errorf("invited users after linking: %v", list)
 	}
 	if types := eventTypes(t, st, "ws_a"); len(types) != 1 || types[0] != "user.created" {
 		t.Errorf("events %v", types)
 	}
-	if err := st.LinkLocalUser(ctx, user("ws_a", "usr_x", "nobody"), nil); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("link without a local user: %v, want ErrNotFound", err)
+	if err := st.LinkInvitedUser(ctx, user("ws_a", "usr_x", "nobody"), nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("link without an invited user: %v, want ErrNotFound", err)
 	}
 }
 

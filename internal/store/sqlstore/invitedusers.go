@@ -11,8 +11,12 @@ import (
 	"github.com/scimd/scimd/internal/store"
 )
 
+// The table local_users holds the invited users: users the application
+// created itself, which no identity provider manages. The table keeps an
+// older name for them; renaming it would take a migration and gain nothing.
+
 // lockUserName serialises, until the commit, the transactions that may
-// give a userName to a user or a local user of a workspace (where the one
+// give a userName to a user or an invited user of a workspace (where the one
 // writer does not already): uniqueness across the two tables is checked
 // by reading the other one, which two transactions could each do before
 // the other writes.
@@ -23,7 +27,7 @@ func lockUserName(ctx context.Context, tx Conn, ws, key string) error {
 	return nil
 }
 
-// nameTaken reports whether a user or local user of the workspace other
+// nameTaken reports whether a user or invited user of the workspace other
 // than id has the folded userName key.
 func nameTaken(ctx context.Context, tx Conn, ws, key, id string) (bool, error) {
 	var n int
@@ -36,10 +40,10 @@ func nameTaken(ctx context.Context, tx Conn, ws, key, id string) (bool, error) {
 	return n > 0, nil
 }
 
-// localUserTaken fails with store.ErrAlreadyExists if a local user of the
+// invitedUserTaken fails with store.ErrAlreadyExists if an invited user of the
 // workspace has the folded userName key. It takes the userName's lock
 // first.
-func localUserTaken(ctx context.Context, tx Conn, ws, key string) error {
+func invitedUserTaken(ctx context.Context, tx Conn, ws, key string) error {
 	if err := lockUserName(ctx, tx, ws, key); err != nil {
 		return err
 	}
@@ -48,13 +52,13 @@ func localUserTaken(ctx context.Context, tx Conn, ws, key string) error {
 		return fmt.Errorf("check userName: %w", err)
 	}
 	if n > 0 {
-		return fmt.Errorf("userName %q is a local user's: %w", key, store.ErrAlreadyExists)
+		return fmt.Errorf("userName %q is an invited user's: %w", key, store.ErrAlreadyExists)
 	}
 	return nil
 }
 
-// CreateLocalUser implements store.AccessStore.
-func (s *Store) CreateLocalUser(ctx context.Context, r *store.Resource) error {
+// CreateInvitedUser implements store.AccessStore.
+func (s *Store) CreateInvitedUser(ctx context.Context, r *store.Resource) error {
 	d, err := derive(schema.UserType.ID, r.Doc)
 	if err != nil {
 		return err
@@ -77,7 +81,7 @@ func (s *Store) CreateLocalUser(ctx context.Context, r *store.Resource) error {
 			return fmt.Errorf("user %q: %w", d.name, store.ErrAlreadyExists)
 		}
 		if err != nil {
-			return fmt.Errorf("create local user: %w", err)
+			return fmt.Errorf("create invited user: %w", err)
 		}
 		if err := checkSeats(ctx, tx, r.WorkspaceID); err != nil {
 			return err
@@ -87,7 +91,7 @@ func (s *Store) CreateLocalUser(ctx context.Context, r *store.Resource) error {
 	})
 }
 
-func scanLocalUser(sc scanner, ws string) (*store.Resource, error) {
+func scanInvitedUser(sc scanner, ws string) (*store.Resource, error) {
 	var (
 		r   = &store.Resource{Type: schema.UserType.ID, WorkspaceID: ws, Version: 1}
 		doc []byte
@@ -97,51 +101,51 @@ func scanLocalUser(sc scanner, ws string) (*store.Resource, error) {
 	}
 	r.LastModified = r.Created
 	if err := json.Unmarshal(doc, &r.Doc); err != nil {
-		return nil, fmt.Errorf("decode local user %s: %w", r.ID, err)
+		return nil, fmt.Errorf("decode invited user %s: %w", r.ID, err)
 	}
 	r.AppDisplayName = schema.UserDisplayName(r.Doc)
 	return r, nil
 }
 
-// LocalUsers implements store.AccessStore.
-func (s *Store) LocalUsers(ctx context.Context, ws string) ([]*store.Resource, error) {
-	out, err := collect(ctx, s.Read(), func(sc scanner) (*store.Resource, error) { return scanLocalUser(sc, ws) },
+// InvitedUsers implements store.AccessStore.
+func (s *Store) InvitedUsers(ctx context.Context, ws string) ([]*store.Resource, error) {
+	out, err := collect(ctx, s.Read(), func(sc scanner) (*store.Resource, error) { return scanInvitedUser(sc, ws) },
 		`SELECT id, doc, created FROM local_users WHERE workspace_id = ? ORDER BY created, id`, ws)
 	if err != nil {
-		return nil, fmt.Errorf("local users: %w", err)
+		return nil, fmt.Errorf("invited users: %w", err)
 	}
 	return out, nil
 }
 
-// LocalUser implements store.AccessStore.
-func (s *Store) LocalUser(ctx context.Context, ws, id string) (*store.Resource, error) {
-	r, err := scanLocalUser(s.Read().QueryRowContext(ctx, `SELECT id, doc, created FROM local_users WHERE workspace_id = ? AND id = ?`, ws, id), ws)
+// InvitedUser implements store.AccessStore.
+func (s *Store) InvitedUser(ctx context.Context, ws, id string) (*store.Resource, error) {
+	r, err := scanInvitedUser(s.Read().QueryRowContext(ctx, `SELECT id, doc, created FROM local_users WHERE workspace_id = ? AND id = ?`, ws, id), ws)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("local user %q: %w", id, store.ErrNotFound)
+		return nil, fmt.Errorf("invited user %q: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("local user: %w", err)
+		return nil, fmt.Errorf("invited user: %w", err)
 	}
 	return r, nil
 }
 
-// DeleteLocalUser implements store.AccessStore. The delete comes first:
-// it waits for the credentials being issued to the local user, which
+// DeleteInvitedUser implements store.AccessStore. The delete comes first:
+// it waits for the credentials being issued to the invited user, which
 // lock its row (see userActive), so that the revocations fx asks for
 // find them.
-func (s *Store) DeleteLocalUser(ctx context.Context, ws, id string, fx func(*store.Resource) store.Effects) error {
+func (s *Store) DeleteInvitedUser(ctx context.Context, ws, id string, fx func(*store.Resource) store.Effects) error {
 	now := s.now()
 	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
-		local, err := scanLocalUser(tx.QueryRowContext(ctx, `DELETE FROM local_users WHERE workspace_id = ? AND id = ? RETURNING id, doc, created`, ws, id), ws)
+		invited, err := scanInvitedUser(tx.QueryRowContext(ctx, `DELETE FROM local_users WHERE workspace_id = ? AND id = ? RETURNING id, doc, created`, ws, id), ws)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("local user %q: %w", id, store.ErrNotFound)
+			return nil, fmt.Errorf("invited user %q: %w", id, store.ErrNotFound)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("delete local user: %w", err)
+			return nil, fmt.Errorf("delete invited user: %w", err)
 		}
 		var eff store.Effects
 		if fx != nil {
-			eff = fx(local)
+			eff = fx(invited)
 		}
 		changes, err := applyEffects(ctx, tx, ws, now, eff)
 		if err != nil {
@@ -151,8 +155,8 @@ func (s *Store) DeleteLocalUser(ctx context.Context, ws, id string, fx func(*sto
 	})
 }
 
-// LinkLocalUser implements store.AccessStore.
-func (s *Store) LinkLocalUser(ctx context.Context, r *store.Resource, fx func(*store.Resource) store.Effects) error {
+// LinkInvitedUser implements store.AccessStore.
+func (s *Store) LinkInvitedUser(ctx context.Context, r *store.Resource, fx func(*store.Resource) store.Effects) error {
 	d, err := derive(schema.UserType.ID, r.Doc)
 	if err != nil {
 		return err
@@ -162,27 +166,27 @@ func (s *Store) LinkLocalUser(ctx context.Context, r *store.Resource, fx func(*s
 		if err := lockUserName(ctx, tx, r.WorkspaceID, d.nameKey); err != nil {
 			return nil, err
 		}
-		local, err := scanLocalUser(tx.QueryRowContext(ctx, `DELETE FROM local_users WHERE workspace_id = ? AND name_key = ? RETURNING id, doc, created`,
+		invited, err := scanInvitedUser(tx.QueryRowContext(ctx, `DELETE FROM local_users WHERE workspace_id = ? AND name_key = ? RETURNING id, doc, created`,
 			r.WorkspaceID, d.nameKey), r.WorkspaceID)
 		if email := schema.PrimaryEmail(r.Doc); errors.Is(err, sql.ErrNoRows) && email != "" {
-			local, err = scanLocalUser(tx.QueryRowContext(ctx, s.linkByEmail, r.WorkspaceID, email), r.WorkspaceID)
+			invited, err = scanInvitedUser(tx.QueryRowContext(ctx, s.linkByEmail, r.WorkspaceID, email), r.WorkspaceID)
 		}
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("local user %q: %w", d.name, store.ErrNotFound)
+			return nil, fmt.Errorf("invited user %q: %w", d.name, store.ErrNotFound)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("link local user: %w", err)
+			return nil, fmt.Errorf("link invited user: %w", err)
 		}
-		r.ID = local.ID
+		r.ID = invited.ID
 		changes, err := createResource(ctx, tx, r, d, now)
 		if err != nil {
 			return nil, err
 		}
-		// It keeps the local user's creation, as the same person.
-		if _, err := tx.ExecContext(ctx, `UPDATE resources SET created = ? WHERE id = ?`, tx.time(local.Created), r.ID); err != nil {
-			return nil, fmt.Errorf("link local user: %w", err)
+		// It keeps the invited user's creation, as the same person.
+		if _, err := tx.ExecContext(ctx, `UPDATE resources SET created = ? WHERE id = ?`, tx.time(invited.Created), r.ID); err != nil {
+			return nil, fmt.Errorf("link invited user: %w", err)
 		}
-		r.Created = local.Created
+		r.Created = invited.Created
 		var eff store.Effects
 		if fx != nil {
 			eff = fx(r)
@@ -192,7 +196,7 @@ func (s *Store) LinkLocalUser(ctx context.Context, r *store.Resource, fx func(*s
 	})
 }
 
-// linkByEmail deletes and returns the oldest local user of workspace ?1
+// linkByEmail deletes and returns the oldest invited user of workspace ?1
 // whose primary email is ?2, compared case-insensitively.
 func linkByEmail(d Dialect) string {
 	return `DELETE FROM local_users WHERE id = (

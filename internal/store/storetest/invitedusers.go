@@ -12,51 +12,51 @@ import (
 	"github.com/scimd/scimd/internal/store"
 )
 
-func mustLocalUser(t *testing.T, st store.Store, ws, id, userName string) *store.Resource {
+func mustInvitedUser(t *testing.T, st store.Store, ws, id, userName string) *store.Resource {
 	t.Helper()
 	r := &store.Resource{Type: "User", ID: id, WorkspaceID: ws, Doc: map[string]any{"userName": userName}}
-	if err := st.CreateLocalUser(context.Background(), r); err != nil {
-		t.Fatalf("create local user %s: %v", id, err)
+	if err := st.CreateInvitedUser(context.Background(), r); err != nil {
+		t.Fatalf("create invited user %s: %v", id, err)
 	}
 	return r
 }
 
-// testLocalUserCredentials checks that local users are read by id and
+// testInvitedUserCredentials checks that invited users are read by id and
 // hold credentials, which they keep when an identity provider's user
 // links to them.
-func testLocalUserCredentials(t *testing.T, newStore NewStore) {
+func testInvitedUserCredentials(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
 	st := newStore(t, time.Now)
 	mustWorkspace(t, st, "ws_a", "alpha")
 	mustWorkspace(t, st, "ws_b", "beta")
 	mustCreate(t, st, user("ws_a", "usr_1", "ada"))
-	created := mustLocalUser(t, st, "ws_a", "usr_l1", "bob")
+	created := mustInvitedUser(t, st, "ws_a", "usr_l1", "bob")
 
-	got, err := st.LocalUser(ctx, "ws_a", "usr_l1")
+	got, err := st.InvitedUser(ctx, "ws_a", "usr_l1")
 	if err != nil || got.ID != "usr_l1" || got.Doc["userName"] != "bob" || !got.Created.Equal(created.Created) {
-		t.Errorf("LocalUser = %+v, %v; want %+v", got, err, created)
+		t.Errorf("InvitedUser = %+v, %v; want %+v", got, err, created)
 	}
 	for _, tt := range []struct{ name, ws, id string }{
 		{"in another workspace", "ws_b", "usr_l1"},
 		{"of a SCIM user", "ws_a", "usr_1"},
 		{"of nobody", "ws_a", "usr_x"},
 	} {
-		if _, err := st.LocalUser(ctx, tt.ws, tt.id); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("LocalUser %s: %v, want ErrNotFound", tt.name, err)
+		if _, err := st.InvitedUser(ctx, tt.ws, tt.id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("InvitedUser %s: %v, want ErrNotFound", tt.name, err)
 		}
 	}
 
 	key := store.Credential{ID: "cred_1", WorkspaceID: "ws_a", UserID: "usr_l1", Kind: store.CredentialAPIKey, Name: "ci", Hash: []byte("h1"), Created: credentialTime}
 	mustCreateCredential(t, st, key)
 	if c, err := st.CredentialByHash(ctx, "ws_a", []byte("h1")); err != nil || c.UserID != "usr_l1" {
-		t.Errorf("local user's credential: %+v, %v", c, err)
+		t.Errorf("invited user's credential: %+v, %v", c, err)
 	}
 	if evs := mustEvents(t, st, "ws_a", 0, 10); len(evs) != 1 || evs[0].Type != "api_key.created" || evs[0].Subject != "cred_1" {
 		t.Errorf("events %+v, want the key's creation", evs)
 	}
 	other := store.Credential{ID: "cred_2", WorkspaceID: "ws_b", UserID: "usr_l1", Kind: store.CredentialSession, Name: "s", Hash: []byte("h2"), Created: credentialTime}
 	if err := st.CreateCredential(ctx, other); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("credential of another workspace's local user: %v, want ErrNotFound", err)
+		t.Errorf("credential of another workspace's invited user: %v, want ErrNotFound", err)
 	}
 
 	// Linked, the user keeps its id and its credentials, and caches hear
@@ -64,8 +64,8 @@ func testLocalUserCredentials(t *testing.T, newStore NewStore) {
 	l := subscribe(t, st)
 	l.waitFor(t, reset, 5*time.Second)
 	r := user("ws_a", "usr_new", "BOB", "active", true)
-	if err := st.LinkLocalUser(ctx, r, nil); err != nil || r.ID != "usr_l1" {
-		t.Fatalf("LinkLocalUser: %+v, %v", r, err)
+	if err := st.LinkInvitedUser(ctx, r, nil); err != nil || r.ID != "usr_l1" {
+		t.Fatalf("LinkInvitedUser: %+v, %v", r, err)
 	}
 	if l.count(store.Change{Kind: store.ChangeUser, WorkspaceID: "ws_a", ID: "usr_l1"}) != 1 {
 		t.Errorf("linking published %+v, want a ChangeUser of usr_l1", l.changes())
@@ -73,20 +73,20 @@ func testLocalUserCredentials(t *testing.T, newStore NewStore) {
 	if cs, err := st.Credentials(ctx, "ws_a", "usr_l1"); err != nil || len(cs) != 1 || cs[0].ID != "cred_1" || !cs[0].Revoked.IsZero() {
 		t.Errorf("credentials of the linked user: %+v, %v", cs, err)
 	}
-	if _, err := st.LocalUser(ctx, "ws_a", "usr_l1"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("LocalUser after linking: %v, want ErrNotFound", err)
+	if _, err := st.InvitedUser(ctx, "ws_a", "usr_l1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("InvitedUser after linking: %v, want ErrNotFound", err)
 	}
 	mustCreateCredential(t, st, store.Credential{ID: "cred_3", WorkspaceID: "ws_a", UserID: "usr_l1", Kind: store.CredentialSession, Name: "s", Hash: []byte("h3"), Created: credentialTime})
 }
 
-// testDeleteLocalUser checks that a local user is deleted with the
+// testDeleteInvitedUser checks that an invited user is deleted with the
 // effects asked for, in one transaction.
-func testDeleteLocalUser(t *testing.T, newStore NewStore) {
+func testDeleteInvitedUser(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
 	st := newStore(t, time.Now)
 	mustWorkspace(t, st, "ws_a", "alpha")
 	mustCreate(t, st, user("ws_a", "usr_1", "ada"))
-	mustLocalUser(t, st, "ws_a", "usr_l1", "bob")
+	mustInvitedUser(t, st, "ws_a", "usr_l1", "bob")
 	mustCreateCredential(t, st,
 		store.Credential{ID: "cred_k", WorkspaceID: "ws_a", UserID: "usr_l1", Kind: store.CredentialAPIKey, Name: "k", Hash: []byte("k"), Created: credentialTime},
 		store.Credential{ID: "cred_s", WorkspaceID: "ws_a", UserID: "usr_l1", Kind: store.CredentialSession, Name: "s", Hash: []byte("s"), Created: credentialTime})
@@ -100,11 +100,11 @@ func testDeleteLocalUser(t *testing.T, newStore NewStore) {
 	}
 
 	// A write that fails (an event without a type) changes nothing.
-	if err := st.DeleteLocalUser(ctx, "ws_a", "usr_l1", deletion(store.NewEvent{})); err == nil {
+	if err := st.DeleteInvitedUser(ctx, "ws_a", "usr_l1", deletion(store.NewEvent{})); err == nil {
 		t.Fatal("deleted with a bad event")
 	}
-	if _, err := st.LocalUser(ctx, "ws_a", "usr_l1"); err != nil {
-		t.Errorf("local user after a failed deletion: %v", err)
+	if _, err := st.InvitedUser(ctx, "ws_a", "usr_l1"); err != nil {
+		t.Errorf("invited user after a failed deletion: %v", err)
 	}
 	if cs, _ := st.Credentials(ctx, "ws_a", "usr_l1"); len(cs) != 2 || !cs[0].Revoked.IsZero() || !cs[1].Revoked.IsZero() {
 		t.Errorf("credentials after a failed deletion: %+v", cs)
@@ -112,7 +112,7 @@ func testDeleteLocalUser(t *testing.T, newStore NewStore) {
 
 	l := subscribe(t, st)
 	l.waitFor(t, reset, 5*time.Second)
-	if err := st.DeleteLocalUser(ctx, "ws_a", "usr_l1", deletion(event("user.deleted", "usr_l1", `{}`))); err != nil {
+	if err := st.DeleteInvitedUser(ctx, "ws_a", "usr_l1", deletion(event("user.deleted", "usr_l1", `{}`))); err != nil {
 		t.Fatal(err)
 	}
 	for _, ch := range []store.Change{
@@ -125,11 +125,11 @@ func testDeleteLocalUser(t *testing.T, newStore NewStore) {
 			t.Errorf("no %+v published; got %+v", ch, l.changes())
 		}
 	}
-	if _, err := st.LocalUser(ctx, "ws_a", "usr_l1"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("LocalUser after deletion: %v, want ErrNotFound", err)
+	if _, err := st.InvitedUser(ctx, "ws_a", "usr_l1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("InvitedUser after deletion: %v, want ErrNotFound", err)
 	}
-	if list, err := st.LocalUsers(ctx, "ws_a"); err != nil || len(list) != 0 {
-		t.Errorf("LocalUsers after deletion: %+v, %v", list, err)
+	if list, err := st.InvitedUsers(ctx, "ws_a"); err != nil || len(list) != 0 {
+		t.Errorf("InvitedUsers after deletion: %+v, %v", list, err)
 	}
 	cs, err := st.Credentials(ctx, "ws_a", "usr_l1")
 	if err != nil || len(cs) != 2 {
@@ -149,22 +149,22 @@ func testDeleteLocalUser(t *testing.T, newStore NewStore) {
 	// The user is gone: no credential for it, its userName is free.
 	err = st.CreateCredential(ctx, store.Credential{ID: "cred_9", WorkspaceID: "ws_a", UserID: "usr_l1", Kind: store.CredentialSession, Name: "s", Hash: []byte("h9"), Created: credentialTime})
 	if !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("credential of a deleted local user: %v, want ErrNotFound", err)
+		t.Errorf("credential of a deleted invited user: %v, want ErrNotFound", err)
 	}
 	mustCreate(t, st, user("ws_a", "usr_2", "Bob"))
 	for _, id := range []string{"usr_l1", "usr_1", "usr_x"} {
-		if err := st.DeleteLocalUser(ctx, "ws_a", id, nil); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("DeleteLocalUser(%s): %v, want ErrNotFound", id, err)
+		if err := st.DeleteInvitedUser(ctx, "ws_a", id, nil); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DeleteInvitedUser(%s): %v, want ErrNotFound", id, err)
 		}
 	}
 	if _, err := st.Resource(ctx, "ws_a", "User", "usr_1", false); err != nil {
-		t.Errorf("SCIM user after DeleteLocalUser of its id: %v", err)
+		t.Errorf("SCIM user after DeleteInvitedUser of its id: %v", err)
 	}
 }
 
-// testLocalUserSeats checks that local users take seats, and that a
+// testInvitedUserSeats checks that invited users take seats, and that a
 // user linked to one does not take another.
-func testLocalUserSeats(t *testing.T, newStore NewStore) {
+func testInvitedUserSeats(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
 	st := newStore(t, time.Now)
 	mustWorkspace(t, st, "ws_a", "alpha")
@@ -175,8 +175,8 @@ func testLocalUserSeats(t *testing.T, newStore NewStore) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	local := func(id, name string) error {
-		return st.CreateLocalUser(ctx, &store.Resource{Type: "User", ID: id, WorkspaceID: "ws_a", Doc: map[string]any{"userName": name}})
+	invite := func(id, name string) error {
+		return st.CreateInvitedUser(ctx, &store.Resource{Type: "User", ID: id, WorkspaceID: "ws_a", Doc: map[string]any{"userName": name}})
 	}
 	setActive := func(id string, active bool) error {
 		_, err := st.UpdateResource(ctx, "ws_a", "User", id, false, func(r *store.Resource) (*store.Update, error) {
@@ -185,41 +185,41 @@ func testLocalUserSeats(t *testing.T, newStore NewStore) {
 		return err
 	}
 	mustCreate(t, st, user("ws_a", "usr_1", "ada"), user("ws_a", "usr_2", "cy", "active", false))
-	mustLocalUser(t, st, "ws_a", "usr_l1", "bob")
+	mustInvitedUser(t, st, "ws_a", "usr_l1", "bob")
 	for _, tt := range []struct {
 		name string
 		do   func() error
 		want error
 	}{
-		{"a local user beyond the limit", func() error { return local("usr_l2", "dee") }, store.ErrSeatLimit},
+		{"an invited user beyond the limit", func() error { return invite("usr_l2", "dee") }, store.ErrSeatLimit},
 		{"an active SCIM user beyond the limit", func() error { return st.CreateResource(ctx, user("ws_a", "usr_3", "eve"), store.Effects{}) }, store.ErrSeatLimit},
 		{"a reactivation beyond the limit", func() error { return setActive("usr_2", true) }, store.ErrSeatLimit},
 		{"an inactive SCIM user", func() error {
 			return st.CreateResource(ctx, user("ws_a", "usr_4", "fay", "active", false), store.Effects{})
 		}, nil},
-		// The local user's seat becomes the linked user's.
-		{"linking", func() error { return st.LinkLocalUser(ctx, user("ws_a", "usr_5", "bob", "active", true), nil) }, nil},
-		{"a local user after linking", func() error { return local("usr_l3", "gus") }, store.ErrSeatLimit},
+		// The invited user's seat becomes the linked user's.
+		{"linking", func() error { return st.LinkInvitedUser(ctx, user("ws_a", "usr_5", "bob", "active", true), nil) }, nil},
+		{"an invited user after linking", func() error { return invite("usr_l3", "gus") }, store.ErrSeatLimit},
 		{"a deactivation", func() error { return setActive("usr_1", false) }, nil},
-		{"a local user in the freed seat", func() error { return local("usr_l4", "hal") }, nil},
+		{"an invited user in the freed seat", func() error { return invite("usr_l4", "hal") }, nil},
 	} {
 		if err := tt.do(); !errors.Is(err, tt.want) || (err != nil) != (tt.want != nil) {
 			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
 		}
 	}
-	list, err := st.LocalUsers(ctx, "ws_a")
+	list, err := st.InvitedUsers(ctx, "ws_a")
 	if err != nil || len(list) != 1 || list[0].ID != "usr_l4" {
-		t.Errorf("local users %+v, %v; want usr_l4 alone", list, err)
+		t.Errorf("invited users %+v, %v; want usr_l4 alone", list, err)
 	}
-	// Deleting a local user frees its seat.
-	if err := st.DeleteLocalUser(ctx, "ws_a", "usr_l4", nil); err != nil {
+	// Deleting an invited user frees its seat.
+	if err := st.DeleteInvitedUser(ctx, "ws_a", "usr_l4", nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := setActive("usr_2", true); err != nil {
-		t.Errorf("reactivation into the seat of a deleted local user: %v", err)
+		t.Errorf("reactivation into the seat of a deleted invited user: %v", err)
 	}
 
-	// Seats taken at once by local and SCIM users are counted together.
+	// Seats taken at once by invited and SCIM users are counted together.
 	if _, err := st.UpdateWorkspace(ctx, "alpha", func(w *store.Workspace) error {
 		five := 5
 		w.Config.SeatLimit = &five
@@ -236,7 +236,7 @@ func testLocalUserSeats(t *testing.T, newStore NewStore) {
 		wg.Go(func() {
 			var err error
 			if i%2 == 0 {
-				err = local(fmt.Sprintf("usr_c%d", i), fmt.Sprintf("c%d", i))
+				err = invite(fmt.Sprintf("usr_c%d", i), fmt.Sprintf("c%d", i))
 			} else {
 				err = st.CreateResource(ctx, user("ws_a", fmt.Sprintf("usr_c%d", i), fmt.Sprintf("c%d", i)), store.Effects{})
 			}
@@ -256,11 +256,11 @@ func testLocalUserSeats(t *testing.T, newStore NewStore) {
 	}
 }
 
-// testLocalUserCredentialRaces issues credentials to local users while
+// testInvitedUserCredentialRaces issues credentials to invited users while
 // another store, on the same database, links or deletes them: a link
 // never refuses the credential (the user goes on, under the same id), and
 // no credential outlives its user's deletion unrevoked.
-func testLocalUserCredentialRaces(t *testing.T, newStore NewStore) {
+func testInvitedUserCredentialRaces(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
 	a := newStore(t, time.Now)
 	r, ok := a.(Reopener)
@@ -276,7 +276,7 @@ func testLocalUserCredentialRaces(t *testing.T, newStore NewStore) {
 	refused := 0
 	for i := range rounds {
 		id, name := fmt.Sprintf("usr_l%02d", i), fmt.Sprintf("u%02d", i)
-		mustLocalUser(t, a, "ws_a", id, name)
+		mustInvitedUser(t, a, "ws_a", id, name)
 		del := i%2 == 1
 		var cerr, lerr error
 		var wg sync.WaitGroup
@@ -289,9 +289,9 @@ func testLocalUserCredentialRaces(t *testing.T, newStore NewStore) {
 		wg.Go(func() {
 			<-start
 			if del {
-				lerr = a.DeleteLocalUser(ctx, "ws_a", id, revoke)
+				lerr = a.DeleteInvitedUser(ctx, "ws_a", id, revoke)
 			} else {
-				lerr = a.LinkLocalUser(ctx, user("ws_a", "usr_new", name, "active", true), nil)
+				lerr = a.LinkInvitedUser(ctx, user("ws_a", "usr_new", name, "active", true), nil)
 			}
 		})
 		close(start)
@@ -322,7 +322,7 @@ func testLocalUserCredentialRaces(t *testing.T, newStore NewStore) {
 	t.Logf("%d of %d credentials came after their user's deletion and were refused", refused, rounds/2)
 }
 
-// testLinkByEmail checks that LinkLocalUser finds the local user by
+// testLinkByEmail checks that LinkInvitedUser finds the invited user by
 // userName, else by primary email, compared case-insensitively.
 func testLinkByEmail(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
@@ -333,7 +333,7 @@ func testLinkByEmail(t *testing.T, newStore NewStore) {
 		t.Helper()
 		r := &store.Resource{Type: "User", ID: id, WorkspaceID: ws, Doc: map[string]any{"userName": userName,
 			"emails": []any{map[string]any{"value": email, "primary": primary}}}}
-		if err := st.CreateLocalUser(ctx, r); err != nil {
+		if err := st.CreateInvitedUser(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -363,18 +363,18 @@ func testLinkByEmail(t *testing.T, newStore NewStore) {
 		if tt.emails != nil {
 			r.Doc["emails"] = tt.emails
 		}
-		err := st.LinkLocalUser(ctx, r, nil)
+		err := st.LinkInvitedUser(ctx, r, nil)
 		switch {
 		case tt.want == "" && !errors.Is(err, store.ErrNotFound):
-			t.Errorf("%s: LinkLocalUser = %v, want ErrNotFound", tt.name, err)
+			t.Errorf("%s: LinkInvitedUser = %v, want ErrNotFound", tt.name, err)
 		case tt.want != "" && (err != nil || r.ID != tt.want):
-			t.Errorf("%s: LinkLocalUser = %v, linked to %s; want %s", tt.name, err, r.ID, tt.want)
+			t.Errorf("%s: LinkInvitedUser = %v, linked to %s; want %s", tt.name, err, r.ID, tt.want)
 		case tt.want != "":
 			if got, err := st.Resource(ctx, "ws_a", "User", tt.want, false); err != nil || got.Doc["userName"] != tt.userName {
 				t.Errorf("%s: linked user %+v, %v", tt.name, got, err)
 			}
-			if _, err := st.LocalUser(ctx, "ws_a", tt.want); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("%s: the local user is still there: %v", tt.name, err)
+			if _, err := st.InvitedUser(ctx, "ws_a", tt.want); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s: the invited user is still there: %v", tt.name, err)
 			}
 		}
 	}
