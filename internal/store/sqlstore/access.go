@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -87,28 +86,34 @@ func parkUser(ctx context.Context, tx Conn, r *store.Resource, now, purgeAt time
 // set as the outer loop: SQLite's planner would otherwise scan resources
 // and probe the set, at a cost in proportion to the workspace.
 func (s *Store) UserGroups(ctx context.Context, ws, userID string) ([]store.GroupNode, error) {
-	out, err := collect(ctx, s.Read(), func(sc scanner) (g store.GroupNode, err error) {
-		var parents []byte
-		if err := sc.Scan(&g.ID, &g.DisplayName, &g.ExternalID, &parents, &g.Team, &g.TeamRole); err != nil {
-			return g, err
-		}
-		err = unmarshalAgg(parents, &g.Parents)
-		if len(g.Parents) == 0 {
-			g.Parents = nil
-		}
-		return g, err
-	}, `WITH RECURSIVE up(g) AS (
+	return collect(ctx, s.Read(), "user groups", func(sc scanner) (store.GroupNode, error) { return scanGroupNode(sc) },
+		`WITH RECURSIVE up(g) AS (
 			SELECT m.group_seq FROM members m JOIN resources u ON u.seq = m.member_seq
 			WHERE u.workspace_id = ? AND u.id = ? AND u.type = 'User'
 			UNION SELECT m.group_seq FROM up JOIN members m ON m.member_seq = up.g)
-		SELECT g.id, g.name, COALESCE(g.external_id, ''),
-			(SELECT `+s.d.JSONAgg("p.id", "p.seq")+` FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq),
-			COALESCE(t.team, ''), COALESCE(t.role, '')
+		SELECT `+groupNodeCols(s.d)+`
 		FROM up `+s.d.OuterJoin()+` resources g ON g.seq = up.g LEFT JOIN team_links t ON t.group_seq = g.seq ORDER BY g.seq`, ws, userID)
-	if err != nil {
-		return nil, fmt.Errorf("user groups: %w", err)
+}
+
+// groupNodeCols are the columns scanGroupNode reads, of the group g and
+// its team link t.
+func groupNodeCols(d Dialect) string {
+	return `g.id, g.name, COALESCE(g.external_id, ''),
+		(SELECT ` + d.JSONAgg("p.id", "p.seq") + ` FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq),
+		COALESCE(t.team, ''), COALESCE(t.role, '')`
+}
+
+// scanGroupNode scans the columns of groupNodeCols, then extra.
+func scanGroupNode(sc scanner, extra ...any) (g store.GroupNode, err error) {
+	var parents []byte
+	if err := sc.Scan(append([]any{&g.ID, &g.DisplayName, &g.ExternalID, &parents, &g.Team, &g.TeamRole}, extra...)...); err != nil {
+		return g, err
 	}
-	return out, nil
+	err = unmarshalAgg(parents, &g.Parents)
+	if len(g.Parents) == 0 {
+		g.Parents = nil
+	}
+	return g, err
 }
 
 const deletedUserCols = `id, workspace_id, version, created, last_modified, doc, deleted, purge_at, app_display_name`
@@ -133,9 +138,9 @@ func scanDeletedUser(sc scanner) (*store.DeletedUser, error) {
 
 // DeletedUsers implements store.AccessStore.
 func (s *Store) DeletedUsers(ctx context.Context, ws string) ([]store.DeletedUser, error) {
-	us, err := collect(ctx, s.Read(), scanDeletedUser, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? ORDER BY deleted, id`, ws)
+	us, err := collect(ctx, s.Read(), "deleted users", scanDeletedUser, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? ORDER BY deleted, id`, ws)
 	if err != nil {
-		return nil, fmt.Errorf("deleted users: %w", err)
+		return nil, err
 	}
 	out := make([]store.DeletedUser, len(us))
 	for i, u := range us {
@@ -150,11 +155,8 @@ func (s *Store) RestoreUser(ctx context.Context, ws, userID string, fx func(*sto
 	now := s.now()
 	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		u, err := scanDeletedUser(tx.QueryRowContext(ctx, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? AND id = ?`+tx.lock("FOR UPDATE"), ws, userID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("deleted user %q: %w", userID, store.ErrNotFound)
-		}
 		if err != nil {
-			return nil, fmt.Errorf("get deleted user: %w", err)
+			return nil, rowErr(err, "deleted user %q", userID)
 		}
 		r := u.Resource
 		d, err := derive(r.Type, r.Doc)
@@ -206,12 +208,12 @@ func (s *Store) PurgeUsers(ctx context.Context, ws, userID string, before time.T
 	now := s.now()
 	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		purged = purged[:0]
-		users, err := collect(ctx, tx, scanDeletedUser, `SELECT `+deletedUserCols+` FROM deleted_users
+		users, err := collect(ctx, tx, "purge users", scanDeletedUser, `SELECT `+deletedUserCols+` FROM deleted_users
 			WHERE (? = '' OR workspace_id = ?) AND (? = '' OR id = ?) AND purge_at <= ?
 			ORDER BY workspace_id, purge_at, id`+tx.lock("FOR UPDATE SKIP LOCKED"),
 			ws, ws, userID, userID, tx.time(before))
 		if err != nil {
-			return nil, fmt.Errorf("purge users: %w", err)
+			return nil, err
 		}
 		var changes []store.Change
 		events := map[string][]store.NewEvent{}

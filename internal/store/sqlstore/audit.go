@@ -99,9 +99,9 @@ func (s *Store) QueryAudit(ctx context.Context, q store.AuditQuery) (store.Audit
 	if err != nil {
 		return store.AuditPage{}, err
 	}
-	entries, err := collect(ctx, s.Read(), scanAuditEntry, query, args...)
+	entries, err := collect(ctx, s.Read(), "query audit", scanAuditEntry, query, args...)
 	if err != nil {
-		return store.AuditPage{}, fmt.Errorf("query audit: %w", err)
+		return store.AuditPage{}, err
 	}
 	return sqlquery.AuditPage(entries, limit), nil
 }

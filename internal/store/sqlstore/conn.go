@@ -3,8 +3,12 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/scimd/scimd/internal/store"
 )
 
 // maxCachedStmts bounds the statement cache: filters make SQL of many
@@ -275,11 +279,12 @@ func insertRows(ctx context.Context, tx Conn, head, row, tail string, args []any
 // scanner is a row to scan: *Rows, or the Row of QueryRowContext.
 type scanner interface{ Scan(dest ...any) error }
 
-// collect runs query on c and returns its rows, each scanned by scan.
-func collect[T any](ctx context.Context, c Conn, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+// collect runs query on c and returns its rows, each scanned by scan;
+// its error says what it was reading.
+func collect[T any](ctx context.Context, c Conn, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := c.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	var out []T
 	err = scanRows(rows, func() error {
@@ -288,7 +293,19 @@ func collect[T any](ctx context.Context, c Conn, scan func(scanner) (T, error), 
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// rowErr is the error of reading the one row that format names:
+// store.ErrNotFound for no row, else err, with that name as context.
+func rowErr(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
 }

@@ -101,23 +101,13 @@ func userActive(ctx context.Context, tx Conn, ws, userID string) (bool, error) {
 func (s *Store) CredentialByHash(ctx context.Context, ws string, h []byte) (store.Credential, error) {
 	var hash []byte
 	c, err := scanCredentialWith(s.Read().QueryRowContext(ctx, `SELECT `+credentialCols+`, hash FROM credentials WHERE workspace_id = ? AND hash = ?`, ws, h), &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("credential: %w", store.ErrNotFound)
-	}
-	if err != nil {
-		return c, fmt.Errorf("get credential: %w", err)
-	}
 	c.Hash = hash
-	return c, nil
+	return c, rowErr(err, "credential")
 }
 
 // Credentials lists a user's credentials without their hashes.
 func (s *Store) Credentials(ctx context.Context, ws, userID string) ([]store.Credential, error) {
-	cs, err := collect(ctx, s.Read(), scanCredential, `SELECT `+credentialCols+` FROM credentials WHERE workspace_id = ? AND user_id = ? ORDER BY created, id`, ws, userID)
-	if err != nil {
-		return nil, fmt.Errorf("list credentials: %w", err)
-	}
-	return cs, nil
+	return collect(ctx, s.Read(), "list credentials", scanCredential, `SELECT `+credentialCols+` FROM credentials WHERE workspace_id = ? AND user_id = ? ORDER BY created, id`, ws, userID)
 }
 
 // RevokeCredential revokes one credential unless it already is, keeping
@@ -176,10 +166,10 @@ func deleteUserCredentials(ctx context.Context, tx Conn, ws, userID string) erro
 // revokeWhere revokes the credentials that cond selects among those not
 // revoked yet, and returns them in creation order, without their hashes.
 func revokeWhere(ctx context.Context, tx Conn, now time.Time, reason, cond string, args ...any) ([]store.Credential, error) {
-	cs, err := collect(ctx, tx, scanCredential, `UPDATE credentials SET revoked = ?, revoked_reason = ? WHERE revoked IS NULL AND `+cond+`
+	cs, err := collect(ctx, tx, "revoke credentials", scanCredential, `UPDATE credentials SET revoked = ?, revoked_reason = ? WHERE revoked IS NULL AND `+cond+`
 		RETURNING `+credentialCols, append([]any{tx.time(now), reason}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("revoke credentials: %w", err)
+		return nil, err
 	}
 	// RETURNING gives rows in no particular order.
 	slices.SortFunc(cs, func(a, b store.Credential) int {

@@ -89,26 +89,13 @@ func (s *Store) Webhook(ctx context.Context, ws, id string) (store.Webhook, erro
 // webhook reads a webhook, locked until the commit with lock (a strength
 // for Dialect.Lock) if not "".
 func webhook(ctx context.Context, c Conn, ws, id, lock string) (store.Webhook, error) {
-	if lock != "" {
-		lock = c.lock(lock)
-	}
-	w, err := scanWebhook(c.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND id = ?`+lock, ws, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return w, fmt.Errorf("webhook %s: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return w, fmt.Errorf("get webhook: %w", err)
-	}
-	return w, nil
+	w, err := scanWebhook(c.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND id = ?`+c.lock(lock), ws, id))
+	return w, rowErr(err, "webhook %s", id)
 }
 
 // Webhooks lists a workspace's webhooks in creation order.
 func (s *Store) Webhooks(ctx context.Context, ws string) ([]store.Webhook, error) {
-	out, err := collect(ctx, s.Read(), scanWebhook, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? ORDER BY created, id`, ws)
-	if err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", err)
-	}
-	return out, nil
+	return collect(ctx, s.Read(), "list webhooks", scanWebhook, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? ORDER BY created, id`, ws)
 }
 
 // UpdateWebhook runs fn on the webhook, locked, and stores what it
@@ -239,11 +226,14 @@ func (s *Store) FanOut(ctx context.Context, limit int) (store.FanOutResult, erro
 		if !ok || err != nil {
 			return err
 		}
-		evs, err := eventHeads(ctx, tx, ws, seq, limit)
+		evs, err := collect(ctx, tx, "fan out", func(sc scanner) (e store.Event, err error) {
+			err = sc.Scan(&e.Seq, &e.ID, &e.Type)
+			return e, err
+		}, `SELECT seq, id, type FROM events WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`, ws, seq, limit)
 		if err != nil {
 			return err
 		}
-		hooks, err := enabledWebhooks(ctx, tx, ws)
+		hooks, err := collect(ctx, tx, "fan out", scanWebhook, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND enabled`, ws)
 		if err != nil {
 			return err
 		}
@@ -278,43 +268,6 @@ func (s *Store) FanOut(ctx context.Context, limit int) (store.FanOutResult, erro
 		return store.FanOutResult{}, err
 	}
 	return res, nil
-}
-
-// eventHeads returns the seq, id and type of at most limit events of ws
-// after seq after.
-func eventHeads(ctx context.Context, tx Conn, ws string, after int64, limit int) ([]store.Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, id, type FROM events WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`, ws, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("fan out: %w", err)
-	}
-	var evs []store.Event
-	err = scanRows(rows, func() error {
-		e := store.Event{WorkspaceID: ws}
-		err := rows.Scan(&e.Seq, &e.ID, &e.Type)
-		evs = append(evs, e)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("fan out: %w", err)
-	}
-	return evs, nil
-}
-
-func enabledWebhooks(ctx context.Context, tx Conn, ws string) ([]store.Webhook, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND enabled`, ws)
-	if err != nil {
-		return nil, fmt.Errorf("fan out: %w", err)
-	}
-	var out []store.Webhook
-	err = scanRows(rows, func() error {
-		w, err := scanWebhook(rows)
-		out = append(out, w)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("fan out: %w", err)
-	}
-	return out, nil
 }
 
 // ClaimCursor claims a consumer's cursor in a workspace with events
@@ -444,11 +397,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	}
 	now := s.now()
 	if s.d.Batches() {
-		out, err := collect(ctx, s.Read(), scanDueDelivery, claimSQL, s.d.TimeArg(now), limit, s.d.TimeArg(now.Add(lease)))
-		if err != nil {
-			return nil, fmt.Errorf("claim deliveries: %w", err)
-		}
-		return out, nil
+		return collect(ctx, s.Read(), "claim deliveries", scanDueDelivery, claimSQL, s.d.TimeArg(now), limit, s.d.TimeArg(now.Add(lease)))
 	}
 	var due string
 	err := s.Read().QueryRowContext(ctx, dueSQL, s.d.TimeArg(now), 1).Scan(&due)
@@ -461,14 +410,14 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 	var out []store.DueDelivery
 	err = s.Tx(ctx, func(tx Conn) error {
 		out = nil
-		ids, err := collect(ctx, tx, func(sc scanner) (id string, err error) {
+		ids, err := collect(ctx, tx, "claim", func(sc scanner) (id string, err error) {
 			err = sc.Scan(&id)
 			return id, err
 		}, `UPDATE deliveries SET lease_until = ?3 WHERE id IN (`+dueSQL+`) RETURNING id`, tx.time(now), limit, tx.time(now.Add(lease)))
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		out, err = collect(ctx, tx, scanDueDelivery, `SELECT `+deliveryCols+`, `+dueDeliveryCols+`
+		out, err = collect(ctx, tx, "claimed", scanDueDelivery, `SELECT `+deliveryCols+`, `+dueDeliveryCols+`
 			FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN workspaces ws ON ws.id = d.workspace_id
 			LEFT JOIN events e ON e.workspace_id = d.workspace_id AND e.seq = d.event_seq
 			WHERE d.id IN (SELECT value FROM `+tx.s.d.List("text")+`) ORDER BY d.next_attempt, d.id`, tx.list(ids))
@@ -539,11 +488,8 @@ func (s *Store) Delivery(ctx context.Context, ws, id string) (store.Delivery, er
 
 func delivery(ctx context.Context, c Conn, ws, id string) (store.Delivery, error) {
 	d, err := scanDelivery(c.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries d WHERE d.workspace_id = ? AND d.id = ?`, ws, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, fmt.Errorf("delivery %s: %w", id, store.ErrNotFound)
-	}
 	if err != nil {
-		return d, fmt.Errorf("get delivery: %w", err)
+		return d, rowErr(err, "delivery %s", id)
 	}
 	ds := []store.Delivery{d}
 	err = attemptLogs(ctx, c, ds)
@@ -560,27 +506,16 @@ func attemptLogs(ctx context.Context, c Conn, ds []store.Delivery) error {
 	for i, d := range ds {
 		at[d.ID], ids[i] = i, d.ID
 	}
-	rows, err := c.QueryContext(ctx, `SELECT delivery_id, at, coalesce(status, 0), coalesce(error, '') FROM delivery_attempts
-		WHERE delivery_id IN (SELECT value FROM `+c.s.d.List("text")+`) ORDER BY id`, c.list(ids))
-	if err != nil {
-		return fmt.Errorf("delivery attempts: %w", err)
-	}
-	err = scanRows(rows, func() error {
-		var (
-			id string
-			a  store.DeliveryAttempt
-		)
-		if err := rows.Scan(&id, scanTime{&a.At}, &a.Status, &a.Error); err != nil {
-			return err
+	_, err := collect(ctx, c, "delivery attempts", func(sc scanner) (a store.DeliveryAttempt, err error) {
+		var id string
+		if err = sc.Scan(&id, scanTime{&a.At}, &a.Status, &a.Error); err == nil {
+			d := &ds[at[id]]
+			d.AttemptLog = append(d.AttemptLog, a)
 		}
-		d := &ds[at[id]]
-		d.AttemptLog = append(d.AttemptLog, a)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("delivery attempts: %w", err)
-	}
-	return nil
+		return a, err
+	}, `SELECT delivery_id, at, coalesce(status, 0), coalesce(error, '') FROM delivery_attempts
+		WHERE delivery_id IN (SELECT value FROM `+c.s.d.List("text")+`) ORDER BY id`, c.list(ids))
+	return err
 }
 
 // maxDeliveries bounds a page of deliveries.
@@ -612,17 +547,10 @@ func (s *Store) Deliveries(ctx context.Context, q store.DeliveryQuery) (store.De
 	if before > 0 {
 		query, args = query+` AND d.event_seq < ?`, append(args, before)
 	}
-	rows, err := s.Read().QueryContext(ctx, query+` ORDER BY d.event_seq DESC LIMIT ?`, append(args, limit+1)...)
+	var err error
+	page.Deliveries, err = collect(ctx, s.Read(), "deliveries", func(sc scanner) (store.Delivery, error) { return scanDelivery(sc) }, query+` ORDER BY d.event_seq DESC LIMIT ?`, append(args, limit+1)...)
 	if err != nil {
-		return page, fmt.Errorf("deliveries: %w", err)
-	}
-	err = scanRows(rows, func() error {
-		d, err := scanDelivery(rows)
-		page.Deliveries = append(page.Deliveries, d)
-		return err
-	})
-	if err != nil {
-		return page, fmt.Errorf("deliveries: %w", err)
+		return page, err
 	}
 	if len(page.Deliveries) > limit {
 		page.Deliveries = page.Deliveries[:limit]

@@ -127,7 +127,7 @@ func (s *Store) Events(ctx context.Context, ws string, after int64, limit int) (
 	if limit < 1 {
 		return nil, fmt.Errorf("events: limit %d: must be positive", limit)
 	}
-	evs, err := collect(ctx, s.Read(), func(sc scanner) (store.Event, error) {
+	return collect(ctx, s.Read(), "events", func(sc scanner) (store.Event, error) {
 		e := store.Event{WorkspaceID: ws}
 		var data []byte
 		err := sc.Scan(&e.Seq, &e.ID, &e.Type, scanTime{&e.Occurred}, &e.Subject, &data)
@@ -135,8 +135,4 @@ func (s *Store) Events(ctx context.Context, ws string, after int64, limit int) (
 		return e, err
 	}, `SELECT seq, id, type, occurred, coalesce(subject, ''), data FROM events
 		WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`, ws, after, min(limit, maxEvents))
-	if err != nil {
-		return nil, fmt.Errorf("events: %w", err)
-	}
-	return evs, nil
 }

@@ -108,7 +108,7 @@ func usersUnder(ctx context.Context, tx Conn, groups []int64, locked map[int64]b
 		return nil, false, err
 	}
 	// The join keeps members, found by group, as the outer loop.
-	ms, err := collect(ctx, tx, scanMember, `SELECT m.member_seq, r.id, r.type = 'Group'
+	ms, err := collect(ctx, tx, "members of changed groups", scanMember, `SELECT m.member_seq, r.id, r.type = 'Group'
 		FROM members m `+tx.s.d.OuterJoin()+` resources r ON r.seq = m.member_seq
 		WHERE m.group_seq IN (SELECT value FROM `+tx.s.d.List("bigint")+`) LIMIT ?`, tx.list(groups), budget+1)
 	seen := make(map[int64]bool, len(groups))
@@ -124,7 +124,7 @@ func usersUnder(ctx context.Context, tx Conn, groups []int64, locked map[int64]b
 	}
 	budget -= n
 	if tx.s.d.OneWriter() {
-		ms, err := collect(ctx, tx, scanMember, walkOneWriter, tx.list(subgroups), tx.list(groups), len(subgroups)+budget+1)
+		ms, err := collect(ctx, tx, "members of changed groups", scanMember, walkOneWriter, tx.list(subgroups), tx.list(groups), len(subgroups)+budget+1)
 		users, _, n, err = readMembers(ms, err, users, seen)
 		return users, err == nil && n <= budget, err
 	}
@@ -136,7 +136,7 @@ func usersUnder(ctx context.Context, tx Conn, groups []int64, locked map[int64]b
 		if err := lockGroups(ctx, tx, subgroups, locked); err != nil {
 			return nil, false, err
 		}
-		ms, err := collect(ctx, tx, scanMember, walkLocked, tx.list(subgroups), tx.list(groups), budget+1)
+		ms, err := collect(ctx, tx, "members of changed groups", scanMember, walkLocked, tx.list(subgroups), tx.list(groups), budget+1)
 		found, more, n, err := readMembers(ms, err, users, seen)
 		if err != nil {
 			return nil, false, err
@@ -185,7 +185,7 @@ const walkLocked = `WITH RECURSIVE walk (grp, member, id, is_group) AS (
 // groups not yet seen, which it marks seen, and counts them.
 func readMembers(ms []member, err error, users []member, seen map[int64]bool) ([]member, []int64, int, error) {
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("members of changed groups: %w", err)
+		return nil, nil, 0, err
 	}
 	var groups []int64
 	for _, m := range ms {
@@ -265,38 +265,27 @@ func (s *Store) GroupChangeUsers(ctx context.Context, ws, changeID, cursor strin
 	// row of NULLs. Users deleted since give no id; the resource of a
 	// seq taken again is another user's only if it is a user of the
 	// workspace, recomputed for nothing.
-	rows, err := s.Read().QueryContext(ctx, `SELECT u.user_seq, r.id FROM group_changes c
-		LEFT JOIN group_change_users u ON u.change_id = c.id AND u.user_seq > ?
-		LEFT JOIN resources r ON r.seq = u.user_seq AND r.workspace_id = c.workspace_id AND r.type = 'User'
-		WHERE c.id = ? AND c.workspace_id = ? ORDER BY u.user_seq LIMIT ?`, after, id, ws, limit)
-	if err != nil {
-		return nil, "", fmt.Errorf("group change users: %w", err)
-	}
 	var (
 		users []string
-		n     int
 		last  int64
 	)
-	err = scanRows(rows, func() error {
-		var (
-			seq sql.NullInt64
-			u   sql.NullString
-		)
-		if err := rows.Scan(&seq, &u); err != nil {
-			return err
-		}
-		n++
-		if seq.Valid {
+	rows, err := collect(ctx, s.Read(), "group change users", func(sc scanner) (u sql.NullString, err error) {
+		var seq sql.NullInt64
+		if err = sc.Scan(&seq, &u); seq.Valid {
 			last = seq.Int64
 		}
 		if u.Valid {
 			users = append(users, u.String)
 		}
-		return nil
-	})
+		return u, err
+	}, `SELECT u.user_seq, r.id FROM group_changes c
+		LEFT JOIN group_change_users u ON u.change_id = c.id AND u.user_seq > ?
+		LEFT JOIN resources r ON r.seq = u.user_seq AND r.workspace_id = c.workspace_id AND r.type = 'User'
+		WHERE c.id = ? AND c.workspace_id = ? ORDER BY u.user_seq LIMIT ?`, after, id, ws, limit)
 	if err != nil {
-		return nil, "", fmt.Errorf("group change users: %w", err)
+		return nil, "", err
 	}
+	n := len(rows)
 	if n == 0 {
 		return nil, "", fmt.Errorf("group change %q: %w", changeID, store.ErrNotFound)
 	}

@@ -109,24 +109,14 @@ func scanInvitedUser(sc scanner, ws string) (*store.Resource, error) {
 
 // InvitedUsers implements store.AccessStore.
 func (s *Store) InvitedUsers(ctx context.Context, ws string) ([]*store.Resource, error) {
-	out, err := collect(ctx, s.Read(), func(sc scanner) (*store.Resource, error) { return scanInvitedUser(sc, ws) },
+	return collect(ctx, s.Read(), "invited users", func(sc scanner) (*store.Resource, error) { return scanInvitedUser(sc, ws) },
 		`SELECT id, doc, created FROM local_users WHERE workspace_id = ? ORDER BY created, id`, ws)
-	if err != nil {
-		return nil, fmt.Errorf("invited users: %w", err)
-	}
-	return out, nil
 }
 
 // InvitedUser implements store.AccessStore.
 func (s *Store) InvitedUser(ctx context.Context, ws, id string) (*store.Resource, error) {
 	r, err := scanInvitedUser(s.Read().QueryRowContext(ctx, `SELECT id, doc, created FROM local_users WHERE workspace_id = ? AND id = ?`, ws, id), ws)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("invited user %q: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("invited user: %w", err)
-	}
-	return r, nil
+	return r, rowErr(err, "invited user %q", id)
 }
 
 // DeleteInvitedUser implements store.AccessStore. The delete comes first:
@@ -137,11 +127,8 @@ func (s *Store) DeleteInvitedUser(ctx context.Context, ws, id string, fx func(*s
 	now := s.now()
 	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		invited, err := scanInvitedUser(tx.QueryRowContext(ctx, `DELETE FROM local_users WHERE workspace_id = ? AND id = ? RETURNING id, doc, created`, ws, id), ws)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("invited user %q: %w", id, store.ErrNotFound)
-		}
 		if err != nil {
-			return nil, fmt.Errorf("delete invited user: %w", err)
+			return nil, rowErr(err, "invited user %q", id)
 		}
 		var eff store.Effects
 		if fx != nil {
@@ -171,11 +158,8 @@ func (s *Store) LinkInvitedUser(ctx context.Context, r *store.Resource, fx func(
 		if email := schema.PrimaryEmail(r.Doc); errors.Is(err, sql.ErrNoRows) && email != "" {
 			invited, err = scanInvitedUser(tx.QueryRowContext(ctx, s.linkByEmail, r.WorkspaceID, email), r.WorkspaceID)
 		}
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("invited user %q: %w", d.name, store.ErrNotFound)
-		}
 		if err != nil {
-			return nil, fmt.Errorf("link invited user: %w", err)
+			return nil, rowErr(err, "invited user %q", d.name)
 		}
 		r.ID = invited.ID
 		changes, err := createResource(ctx, tx, r, d, now)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -178,22 +177,14 @@ func addMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, groupID
 	if slices.Contains(ids, groupID) {
 		return nil, fmt.Errorf("group %q cannot be a member of itself: %w", groupID, store.ErrInvalidMember)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, seq, type = 'Group' FROM resources
+	found, err := collect(ctx, tx, "add members", scanMember, `SELECT seq, id, type = 'Group' FROM resources
 		WHERE workspace_id = ? AND id IN (SELECT value FROM `+tx.s.d.List("text")+`)`, ws, tx.list(ids))
 	if err != nil {
-		return nil, fmt.Errorf("add members: %w", err)
+		return nil, err
 	}
-	byID := make(map[string]member, len(ids))
-	err = scanRows(rows, func() error {
-		var m member
-		if err := rows.Scan(&m.ID, &m.Seq, &m.Group); err != nil {
-			return err
-		}
+	byID := make(map[string]member, len(found))
+	for _, m := range found {
 		byID[m.ID] = m
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("add members: %w", err)
 	}
 	seqs := make([]int64, 0, len(byID))
 	for _, id := range ids {
@@ -204,24 +195,19 @@ func addMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, groupID
 		seqs = append(seqs, m.Seq)
 	}
 	// WHERE true tells SQLite's parser that ON CONFLICT is the upsert's.
-	rows, err = tx.QueryContext(ctx, `INSERT INTO members (group_seq, member_seq) SELECT ?, value FROM `+tx.s.d.List("bigint")+` WHERE true
-		ON CONFLICT DO NOTHING RETURNING member_seq`, groupSeq, tx.list(seqs))
-	if err != nil {
-		return nil, fmt.Errorf("add members: %w", err)
-	}
 	inserted := make(map[int64]bool, len(seqs))
-	err = scanRows(rows, func() error {
-		var seq int64
-		err := rows.Scan(&seq)
+	_, err = collect(ctx, tx, "add members", func(sc scanner) (seq int64, err error) {
+		err = sc.Scan(&seq)
 		inserted[seq] = true
-		return err
-	})
+		return seq, err
+	}, `INSERT INTO members (group_seq, member_seq) SELECT ?, value FROM `+tx.s.d.List("bigint")+` WHERE true
+		ON CONFLICT DO NOTHING RETURNING member_seq`, groupSeq, tx.list(seqs))
 	if tx.s.d.IsForeignKeyViolation(err) {
 		// A member was deleted since it was looked up.
 		return nil, fmt.Errorf("add members: %w", store.ErrInvalidMember)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("add members: %w", err)
+		return nil, err
 	}
 	var added []member
 	for _, id := range ids {
@@ -245,14 +231,10 @@ func removeMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, ids 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	removed, err := collect(ctx, tx, scanMember, `DELETE FROM members WHERE group_seq = ? AND member_seq IN (
+	return collect(ctx, tx, "remove members", scanMember, `DELETE FROM members WHERE group_seq = ? AND member_seq IN (
 			SELECT seq FROM resources WHERE workspace_id = ? AND id IN (SELECT value FROM `+tx.s.d.List("text")+`))
 		RETURNING member_seq, (SELECT id FROM resources WHERE seq = member_seq), (SELECT type = 'Group' FROM resources WHERE seq = member_seq)`,
 		groupSeq, ws, tx.list(ids))
-	if err != nil {
-		return nil, fmt.Errorf("remove members: %w", err)
-	}
-	return removed, nil
 }
 
 // changeMembers makes the member change mc, if not nil, to a group and
@@ -278,12 +260,12 @@ func changeMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, grou
 // replaceMembers makes ids the members of a group and returns the members
 // that it added or removed.
 func replaceMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, groupID string, ids []string) ([]member, error) {
-	old, err := collect(ctx, tx, func(sc scanner) (m member, err error) {
+	old, err := collect(ctx, tx, "clear members", func(sc scanner) (m member, err error) {
 		err = sc.Scan(&m.Seq)
 		return m, err
 	}, `DELETE FROM members WHERE group_seq = ? RETURNING member_seq`, groupSeq)
 	if err != nil {
-		return nil, fmt.Errorf("clear members: %w", err)
+		return nil, err
 	}
 	added, err := addMembers(ctx, tx, ws, groupSeq, groupID, ids)
 	if err != nil {
@@ -301,9 +283,9 @@ func replaceMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, gro
 	if len(gone) == 0 {
 		return delta, nil
 	}
-	ms, err := collect(ctx, tx, scanMember, `SELECT seq, id, type = 'Group' FROM resources WHERE seq IN (SELECT value FROM `+tx.s.d.List("bigint")+`)`, tx.list(gone))
+	ms, err := collect(ctx, tx, "removed members", scanMember, `SELECT seq, id, type = 'Group' FROM resources WHERE seq IN (SELECT value FROM `+tx.s.d.List("bigint")+`)`, tx.list(gone))
 	if err != nil {
-		return nil, fmt.Errorf("removed members: %w", err)
+		return nil, err
 	}
 	bySeq := make(map[int64]member, len(ms))
 	for _, m := range ms {
@@ -340,18 +322,9 @@ func scanResource(sc scanner, ws string, extra ...any) (*store.Resource, int64, 
 // getResource reads a resource, locked until the commit with lock (a
 // strength for Dialect.Lock) if not "".
 func getResource(ctx context.Context, q Conn, ws, typ, id, lock string) (*store.Resource, int64, error) {
-	if lock != "" {
-		lock = q.lock(lock)
-	}
-	row := q.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE r.workspace_id = ? AND r.id = ? AND r.type = ?`+lock, ws, id, typ)
+	row := q.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources r WHERE r.workspace_id = ? AND r.id = ? AND r.type = ?`+q.lock(lock), ws, id, typ)
 	r, seq, err := scanResource(row, ws)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, fmt.Errorf("%s %q: %w", typ, id, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("get %s: %w", typ, err)
-	}
-	return r, seq, nil
+	return r, seq, rowErr(err, "%s %q", typ, id)
 }
 
 // Resource returns one resource.
@@ -386,11 +359,8 @@ func userWithGroups(d Dialect) string {
 func getUserWithGroups(ctx context.Context, q Conn, ws, id string) (*store.Resource, error) {
 	var groups []byte
 	r, _, err := scanResource(q.QueryRowContext(ctx, q.s.userWithGroups, ws, id), ws, &groups)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%s %q: %w", schema.UserType.ID, id, store.ErrNotFound)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("get user: %w", err)
+		return nil, rowErr(err, "%s %q", schema.UserType.ID, id)
 	}
 	var list [][3]any // id, display, direct
 	if err := unmarshalAgg(groups, &list); err != nil {
@@ -438,18 +408,13 @@ func loadRelations(ctx context.Context, q Conn, typ string, rs []*store.Resource
 			FROM up JOIN resources g ON g.seq = up.group_seq
 			GROUP BY up.member_seq, g.seq ORDER BY up.member_seq, g.seq`
 	}
-	rows, err := q.QueryContext(ctx, query, q.list(seqs))
-	if err != nil {
-		return fmt.Errorf("load relations: %w", err)
-	}
-	return scanRows(rows, func() error {
+	_, err := collect(ctx, q, "load relations", func(sc scanner) (seq int64, err error) {
 		var (
-			seq                int64
 			id, rtype, display string
 			direct             bool
 		)
-		if err := rows.Scan(&seq, &id, &rtype, &display, &direct); err != nil {
-			return err
+		if err := sc.Scan(&seq, &id, &rtype, &display, &direct); err != nil {
+			return 0, err
 		}
 		r := bySeq[seq]
 		if typ == schema.GroupType.ID {
@@ -457,8 +422,9 @@ func loadRelations(ctx context.Context, q Conn, typ string, rs []*store.Resource
 		} else {
 			r.Groups = append(r.Groups, store.GroupRef{Value: id, Display: display, Direct: direct})
 		}
-		return nil
-	})
+		return seq, nil
+	}, query, q.list(seqs))
+	return err
 }
 
 // UpdateResource runs fn on the current resource in a transaction and
@@ -740,19 +706,14 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 	if q.Count <= 0 || page.Total == 0 || q.Cursor == nil && q.Offset >= page.Total {
 		return page, nil
 	}
-	rows, err := s.Read().QueryContext(ctx, l.Page, l.PageArgs...)
-	if err != nil {
-		return page, fmt.Errorf("list %s: %w", typ, err)
-	}
 	var seqs []int64
-	err = scanRows(rows, func() error {
-		r, seq, err := scanResource(rows, ws)
-		page.Resources = append(page.Resources, r)
+	page.Resources, err = collect(ctx, s.Read(), "list "+typ, func(sc scanner) (*store.Resource, error) {
+		r, seq, err := scanResource(sc, ws)
 		seqs = append(seqs, seq)
-		return err
-	})
+		return r, err
+	}, l.Page, l.PageArgs...)
 	if err != nil {
-		return page, fmt.Errorf("list %s: %w", typ, err)
+		return page, err
 	}
 	if q.Cursor != nil && len(page.Resources) > q.Count {
 		page.Resources, seqs = page.Resources[:q.Count], seqs[:q.Count]

@@ -123,13 +123,13 @@ func (s *Store) SweepUsers(ctx context.Context, ws, cursor string, limit int) ([
 	}
 	q := s.Read()
 	var seqs []int64
-	users, err := collect(ctx, q, func(sc scanner) (store.SweptUser, error) {
+	users, err := collect(ctx, q, "sweep users", func(sc scanner) (store.SweptUser, error) {
 		r, seq, err := scanResource(sc, ws)
 		seqs = append(seqs, seq)
 		return store.SweptUser{User: r}, err
 	}, `SELECT `+resourceColumns+` FROM resources r WHERE r.workspace_id = ? AND r.type = 'User' AND r.seq > ? ORDER BY r.seq LIMIT ?`, ws, after, limit+1)
 	if err != nil {
-		return nil, "", fmt.Errorf("sweep users: %w", err)
+		return nil, "", err
 	}
 	next := ""
 	if len(users) > limit {
@@ -146,34 +146,26 @@ func (s *Store) SweepUsers(ctx context.Context, ws, cursor string, limit int) ([
 		g       store.GroupNode
 		members []int64
 	}
-	var nodes []*node
-	_, err = collect(ctx, q, func(sc scanner) (struct{}, error) {
+	nodes, err := collect(ctx, q, "sweep users' groups", func(sc scanner) (*node, error) {
 		var (
-			n                node
-			parents, members []byte
+			n       node
+			members []byte
 		)
-		if err := sc.Scan(&n.g.ID, &n.g.DisplayName, &n.g.ExternalID, &parents, &n.g.Team, &n.g.TeamRole, &members); err != nil {
-			return struct{}{}, err
+		g, err := scanGroupNode(sc, &members)
+		n.g = g
+		if err == nil {
+			err = unmarshalAgg(members, &n.members)
 		}
-		if err := unmarshalAgg(parents, &n.g.Parents); err != nil {
-			return struct{}{}, err
-		}
-		if len(n.g.Parents) == 0 {
-			n.g.Parents = nil
-		}
-		nodes = append(nodes, &n)
-		return struct{}{}, unmarshalAgg(members, &n.members)
+		return &n, err
 	}, `WITH RECURSIVE page(seq) AS (SELECT value FROM `+s.d.List("bigint")+`),
 		up(g) AS (
 			SELECT m.group_seq FROM members m WHERE m.member_seq IN (SELECT seq FROM page)
 			UNION SELECT m.group_seq FROM up JOIN members m ON m.member_seq = up.g)
-		SELECT g.id, g.name, COALESCE(g.external_id, ''),
-			(SELECT `+s.d.JSONAgg("p.id", "p.seq")+` FROM members pm JOIN resources p ON p.seq = pm.group_seq WHERE pm.member_seq = g.seq),
-			COALESCE(t.team, ''), COALESCE(t.role, ''),
+		SELECT `+groupNodeCols(s.d)+`,
 			(SELECT `+s.d.JSONAgg("dm.member_seq", "dm.member_seq")+` FROM members dm WHERE dm.group_seq = g.seq AND dm.member_seq IN (SELECT seq FROM page))
 		FROM up `+s.d.OuterJoin()+` resources g ON g.seq = up.g LEFT JOIN team_links t ON t.group_seq = g.seq ORDER BY g.seq`, q.list(seqs))
 	if err != nil {
-		return nil, "", fmt.Errorf("sweep users' groups: %w", err)
+		return nil, "", err
 	}
 	// Each user is in the groups it is directly in and in all above
 	// them, in the order UserGroups gives (by seq, as nodes are).
@@ -226,7 +218,7 @@ func (s *Store) SweepUsers(ctx context.Context, ws, cursor string, limit int) ([
 	for i, id := range ids {
 		byUser[id] = i
 	}
-	_, err = collect(ctx, q, func(sc scanner) (struct{}, error) {
+	_, err = collect(ctx, q, "sweep users' roles", func(sc scanner) (struct{}, error) {
 		var (
 			id                   string
 			roles, groups, teams []byte
@@ -239,7 +231,7 @@ func (s *Store) SweepUsers(ctx context.Context, ws, cursor string, limit int) ([
 		return struct{}{}, decodeUserRoles(&u.Roles, roles, groups, teams)
 	}, `SELECT user_id, roles, groups, teams FROM user_roles WHERE workspace_id = ? AND user_id IN (SELECT value FROM `+s.d.List("text")+`)`, ws, q.list(ids))
 	if err != nil {
-		return nil, "", fmt.Errorf("sweep users' roles: %w", err)
+		return nil, "", err
 	}
 	return users, next, nil
 }

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/scimd/scimd/internal/store"
@@ -15,13 +13,7 @@ import (
 func teamGroup(ctx context.Context, tx Conn, ws, groupID string) (seq int64, name, externalID string, err error) {
 	err = tx.QueryRowContext(ctx, `SELECT seq, name, COALESCE(external_id, '') FROM resources WHERE workspace_id = ? AND id = ? AND type = 'Group'`+tx.lock("FOR NO KEY UPDATE"),
 		ws, groupID).Scan(&seq, &name, &externalID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", "", fmt.Errorf("group %q: %w", groupID, store.ErrNotFound)
-	}
-	if err != nil {
-		return 0, "", "", fmt.Errorf("group %q: %w", groupID, err)
-	}
-	return seq, name, externalID, nil
+	return seq, name, externalID, rowErr(err, "group %q", groupID)
 }
 
 // LinkTeam implements store.TeamStore.
@@ -53,11 +45,8 @@ func (s *Store) UnlinkTeam(ctx context.Context, ws, groupID string) (store.TeamL
 		}
 		l.DisplayName, l.ExternalID = name, ext
 		err = tx.QueryRowContext(ctx, `DELETE FROM team_links WHERE group_seq = ? RETURNING team, role, updated`, seq).Scan(&l.Team, &l.Role, scanTime{&l.Updated})
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("team of group %q: %w", groupID, store.ErrNotFound)
-		}
 		if err != nil {
-			return nil, fmt.Errorf("unlink team: %w", err)
+			return nil, rowErr(err, "team of group %q", groupID)
 		}
 		return groupChanges(ctx, tx, ws, seq, true, nil)
 	})
@@ -66,13 +55,13 @@ func (s *Store) UnlinkTeam(ctx context.Context, ws, groupID string) (store.TeamL
 
 // TeamLinks implements store.TeamStore.
 func (s *Store) TeamLinks(ctx context.Context, ws string) ([]store.TeamLink, error) {
-	links, err := collect(ctx, s.Read(), func(sc scanner) (l store.TeamLink, err error) {
+	links, err := collect(ctx, s.Read(), "team links", func(sc scanner) (l store.TeamLink, err error) {
 		err = sc.Scan(&l.GroupID, &l.DisplayName, &l.ExternalID, &l.Team, &l.Role, scanTime{&l.Updated})
 		return l, err
 	}, `SELECT g.id, g.name, COALESCE(g.external_id, ''), t.team, t.role, t.updated
 		FROM team_links t JOIN resources g ON g.seq = t.group_seq WHERE t.workspace_id = ?`, ws)
 	if err != nil {
-		return nil, fmt.Errorf("team links: %w", err)
+		return nil, err
 	}
 	if links == nil {
 		links = []store.TeamLink{}

@@ -61,13 +61,7 @@ func configArgs(c store.WorkspaceConfig) ([]any, error) {
 
 func workspaceWhere(ctx context.Context, q Conn, where string, arg any) (store.Workspace, error) {
 	w, err := scanWorkspace(q.QueryRowContext(ctx, `SELECT `+workspaceCols+` FROM workspaces WHERE `+where, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return w, fmt.Errorf("workspace %q: %w", arg, store.ErrNotFound)
-	}
-	if err != nil {
-		return w, fmt.Errorf("get workspace: %w", err)
-	}
-	return w, nil
+	return w, rowErr(err, "workspace %q", arg)
 }
 
 // WorkspaceByID returns the workspace with the given id.
@@ -111,12 +105,8 @@ func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store
 func (s *Store) DeleteWorkspace(ctx context.Context, slug string) error {
 	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		var id string
-		err := tx.QueryRowContext(ctx, `DELETE FROM workspaces WHERE slug = ? RETURNING id`, slug).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("workspace %q: %w", slug, store.ErrNotFound)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("delete workspace: %w", err)
+		if err := tx.QueryRowContext(ctx, `DELETE FROM workspaces WHERE slug = ? RETURNING id`, slug).Scan(&id); err != nil {
+			return nil, rowErr(err, "workspace %q", slug)
 		}
 		return []store.Change{{Kind: store.ChangeWorkspace, WorkspaceID: id, ID: id}}, nil
 	})
@@ -162,14 +152,7 @@ func optID(id string) any {
 
 // TokenByID returns a token without its hash.
 func (s *Store) TokenByID(ctx context.Context, id string) (store.Token, error) {
-	t, err := scanToken(s.Read().QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("get token: %w", err)
-	}
-	return t, nil
+	return token(ctx, s.Read(), id, "")
 }
 
 // Tokens lists the tokens of a workspace, or the admin tokens, without
@@ -179,18 +162,14 @@ func (s *Store) Tokens(ctx context.Context, workspaceID string) ([]store.Token, 
 	if workspaceID == "" {
 		q, args = `SELECT `+tokenCols+` FROM tokens WHERE workspace_id IS NULL ORDER BY created, id`, nil
 	}
-	ts, err := collect(ctx, s.Read(), scanToken, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	return ts, nil
+	return collect(ctx, s.Read(), "list tokens", scanToken, q, args...)
 }
 
 // RevokeToken marks a token revoked, keeping the time of an earlier
 // revocation.
 func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
 	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
-		t, err := tokenForUpdate(ctx, tx, id)
+		t, err := token(ctx, tx, id, "FOR UPDATE")
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +192,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 // SetTokenExpiry sets when a token expires.
 func (s *Store) SetTokenExpiry(ctx context.Context, id string, expires time.Time) error {
 	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
-		t, err := tokenForUpdate(ctx, tx, id)
+		t, err := token(ctx, tx, id, "FOR UPDATE")
 		if err != nil {
 			return nil, err
 		}
@@ -226,18 +205,13 @@ func (s *Store) SetTokenExpiry(ctx context.Context, id string, expires time.Time
 	})
 }
 
-// tokenForUpdate reads a token in tx, locked until the commit (where the
-// one writer does not exclude every other already), so that a concurrent
+// token reads a token, locked until the commit with lock (a strength
+// for Dialect.Lock) if not "": writers lock it FOR UPDATE (where the one
+// writer does not exclude every other already), so that a concurrent
 // revocation or rotation waits and then sees it ended.
-func tokenForUpdate(ctx context.Context, tx Conn, id string) (store.Token, error) {
-	t, err := scanToken(tx.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`+tx.lock("FOR UPDATE"), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("get token: %w", err)
-	}
-	return t, nil
+func token(ctx context.Context, c Conn, id, lock string) (store.Token, error) {
+	t, err := scanToken(c.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = ?`+c.lock(lock), id))
+	return t, rowErr(err, "token %s", id)
 }
 
 // RotateToken replaces a token in one transaction.
@@ -248,7 +222,7 @@ func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (store.T
 	var old store.Token
 	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		var err error
-		if old, err = tokenForUpdate(ctx, tx, r.OldID); err != nil {
+		if old, err = token(ctx, tx, r.OldID, "FOR UPDATE"); err != nil {
 			return nil, err
 		}
 		ended, events, err := r.Rotate(old)
@@ -282,13 +256,9 @@ func (s *Store) RotateToken(ctx context.Context, r store.TokenRotation) (store.T
 // ExpiringTokens lists the workspaces' tokens that are not revoked and
 // expire in (at, before].
 func (s *Store) ExpiringTokens(ctx context.Context, at, before time.Time) ([]store.Token, error) {
-	ts, err := collect(ctx, s.Read(), scanToken, `SELECT `+tokenCols+` FROM tokens
+	return collect(ctx, s.Read(), "expiring tokens", scanToken, `SELECT `+tokenCols+` FROM tokens
 		WHERE workspace_id IS NOT NULL AND revoked IS NULL AND expires > ? AND expires <= ? ORDER BY expires, id`,
 		s.d.TimeArg(at), s.d.TimeArg(before))
-	if err != nil {
-		return nil, fmt.Errorf("expiring tokens: %w", err)
-	}
-	return ts, nil
 }
 
 // AnnounceTokenExpiry records an announcement and appends its event, if
@@ -371,11 +341,7 @@ func (s *Store) WorkspaceBySlug(ctx context.Context, slug string) (store.Workspa
 
 // Workspaces lists all workspaces ordered by slug.
 func (s *Store) Workspaces(ctx context.Context) ([]store.Workspace, error) {
-	ws, err := collect(ctx, s.Read(), scanWorkspace, `SELECT `+workspaceCols+` FROM workspaces ORDER BY slug`)
-	if err != nil {
-		return nil, fmt.Errorf("list workspaces: %w", err)
-	}
-	return ws, nil
+	return collect(ctx, s.Read(), "list workspaces", scanWorkspace, `SELECT `+workspaceCols+` FROM workspaces ORDER BY slug`)
 }
 
 // CreateToken stores a token.
@@ -415,12 +381,6 @@ func (s *Store) TokenByHash(ctx context.Context, workspaceID string, h []byte) (
 	}
 	var hash []byte
 	t, err := scanTokenWith(s.Read().QueryRowContext(ctx, q, args...), &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("token: %w", store.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("get token: %w", err)
-	}
 	t.Hash = hash
-	return t, nil
+	return t, rowErr(err, "token")
 }
