@@ -27,7 +27,13 @@ import (
 // then does not serve them on. It returns the function that stops them,
 // to call before the store closes, and the console's URL.
 func (c *Config) startAdmin(ctx context.Context, srv *http.Server, ln net.Listener, certs *certFiles, root front.Config, st store.Store, hasher *token.Hasher, ten *tenant.Service, authn *auth.Authenticator, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
-	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log, Authenticator: authn})
+	// Set-up links open the console's set-up page, on the listener of
+	// the console: the SCIM endpoints' origin, or --admin-addr's.
+	consoleOrigin := scimURL
+	if c.AdminAddr != "" {
+		consoleOrigin = c.scheme() + "://" + ln.Addr().String()
+	}
+	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log, Authenticator: authn, PublicURL: consoleOrigin})
 	con, err := console.New(console.Config{API: api, Key: hasher.Key("console session"), SCIMURL: scimURL, Log: log})
 	if err != nil {
 		api.Close()

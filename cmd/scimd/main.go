@@ -53,6 +53,8 @@ Usage:
   scimd serve [flags]                          run the server
   scimd workspace create SLUG [KEY=VALUE...]   create a workspace
   scimd workspace list|show|set|reset|delete   list, show, change, reset or delete workspaces
+  scimd workspace setup-link SLUG [--expires 7d]
+                                               a link for the customer's IT administrator
   scimd token create --workspace SLUG --name NAME [--expires DURATION]
                                                mint a SCIM token (printed last)
   scimd token list --workspace SLUG            list a workspace's SCIM tokens
@@ -101,6 +103,8 @@ func commands() map[string]func(context.Context, []string, io.Writer, io.Writer)
 		"workspace set":    workspaceSet,
 		"workspace reset":  workspaceReset,
 		"workspace delete": workspaceDelete,
+
+		"workspace setup-link": workspaceSetupLink,
 	}
 	for _, more := range []map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		tokenCommands(), userCommands(), groupCommands(), teamCommands(), webhookCommands(),

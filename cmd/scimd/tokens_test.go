@@ -24,6 +24,8 @@ type cli struct {
 	db     string
 	server string // the server's URL, for --server
 	admin  string // an admin token, for --server
+	// dbFlags are more flags for the database, such as --secret-file.
+	dbFlags []string
 }
 
 func newCLI(t *testing.T) *cli {
@@ -37,7 +39,7 @@ func (c *cli) run(args ...string) (string, error) {
 	if c.server != "" {
 		args = append(args, "--server", c.server, "--admin-token", c.admin)
 	} else {
-		args = append(args, "--db", c.db)
+		args = append(append(args, "--db", c.db), c.dbFlags...)
 	}
 	err := run(context.Background(), args, &out, &errOut)
 	return out.String(), err
@@ -91,7 +93,13 @@ var firstRunRE = regexp.MustCompile(`serving SCIM 2\.0 at (https?://[^/\s]+)\S* 
 // stops it when t ends.
 func startServer(t *testing.T, flags ...string) *testServer {
 	t.Helper()
-	s := &testServer{db: "sqlite:" + filepath.Join(t.TempDir(), "scimd.db"), out: &lockedBuffer{}, logs: &lockedBuffer{}}
+	return startServerOn(t, "sqlite:"+filepath.Join(t.TempDir(), "scimd.db"), flags...)
+}
+
+// startServerOn is startServer on a database of the caller's.
+func startServerOn(t *testing.T, db string, flags ...string) *testServer {
+	t.Helper()
+	s := &testServer{db: db, out: &lockedBuffer{}, logs: &lockedBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	out := s.out
 	done := make(chan error, 1)

@@ -43,6 +43,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Clock replaces time.Now (for tests); it should be the Tenant's too.
 	Clock func() time.Time
+	// PublicURL is the origin at which the server's console is reached,
+	// such as https://scimd.example.com, for the URLs of set-up links;
+	// "": they are paths.
+	PublicURL string
 	// Authenticator, if set, authenticates admin tokens, shared with the
 	// other surfaces; nil: one of the handler's own, with Clock and
 	// RequestTimeout as its StoreTimeout, which Close closes.
@@ -64,6 +68,8 @@ type Handler struct {
 	ownAuth  bool
 	lastUsed *tenant.LastUsed // the Authenticator's
 	openapi  map[string]any
+	// publicURL is Config.PublicURL.
+	publicURL string
 }
 
 // New returns a Handler. Close stops what it runs in the background.
@@ -77,6 +83,8 @@ func New(cfg Config) *Handler {
 		timeout: cfg.RequestTimeout,
 		now:     cfg.Clock,
 		auth:    cfg.Authenticator,
+
+		publicURL: cfg.PublicURL,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -143,6 +151,10 @@ type route struct {
 	handle func(h *Handler, c *call) (int, any, error)
 	// action, for a write, is its audit action: "workspace.create".
 	action string
+	// link admits set-up links besides admin tokens: those of the
+	// workspace of the path's {slug}, or, on a route without one, any,
+	// which its handler confines to the link's workspace.
+	link bool
 	httpapi.Operation
 }
 
@@ -151,10 +163,14 @@ type route struct {
 type call struct {
 	r     *http.Request
 	w     http.ResponseWriter
-	actor store.Token // the admin token, for authenticated routes
+	actor store.Token // the admin token or set-up link, for authenticated routes
 	// operator names who made the call, for the audit log and the
-	// tokens it creates: admin_token:<id>, or the operator of Local.
+	// tokens it creates: admin_token:<id>, setup_link:<id>, or the
+	// operator of Local.
 	operator string
+	// link is the workspace of the set-up link that made the call; nil
+	// for any other caller.
+	link *store.Workspace
 
 	// Set by the handler for the audit entry of a write.
 	workspaceID string
@@ -178,12 +194,16 @@ func (h *Handler) serve(rt route) http.Handler {
 		if op, ok := r.Context().Value(localOperator{}).(string); ok {
 			c.operator = op
 		} else if !rt.Public {
-			t, err := h.authenticate(r)
+			id, err := h.authenticate(r, rt.link)
+			if err == nil && id.Token.Kind == store.TokenSetup {
+				c.link = &id.Workspace
+				err = c.withinLink()
+			}
 			if err != nil {
 				h.api.Fail(w, r, err)
 				return
 			}
-			c.actor, c.operator = t, actorOf(t)
+			c.actor, c.operator = id.Token, actorOf(id.Token)
 		}
 		status, body, err := rt.handle(h, c)
 		if err != nil {

@@ -79,7 +79,7 @@ func (h *Handler) newTokenTTL(c *call, expiresIn *string) (time.Duration, error)
 	if err != nil {
 		return 0, err
 	}
-	ends := c.actor.Expires
+	ends := c.adminEnds()
 	if ends.IsZero() {
 		return ttl, nil
 	}

@@ -13,6 +13,9 @@ import (
 type (
 	Token            = api.Token
 	NewToken         = api.NewToken
+	NewSetupLink     = api.NewSetupLink
+	SetupLinkList    = api.SetupLinkList
+	Setup            = api.Setup
 	TokenList        = api.TokenList
 	Workspace        = api.Workspace
 	WorkspaceList    = api.WorkspaceList

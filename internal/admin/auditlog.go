@@ -98,6 +98,11 @@ func listAudit(h *Handler, c *call) (int, any, error) {
 				"workspace %q does not exist; give the id (ws_…) of a deleted workspace to see its entries", ws)
 		}
 	}
+	if c.link != nil {
+		if err := linkAuditQuery(c, &q); err != nil {
+			return 0, nil, err
+		}
+	}
 	page, err := h.store.QueryAudit(c.r.Context(), q)
 	if errors.Is(err, store.ErrInvalidCursor) {
 		return 0, nil, newError(http.StatusBadRequest, CodeInvalidCursor, "the cursor is not one this query issued; start again without it")

@@ -34,6 +34,7 @@ var wildcards = map[string]httpapi.Wildcard{
 	"workspaces/{slug}":        {Description: "the workspace's slug", Errors: []string{CodeWorkspaceNotFound}},
 	"tokens/{id}":              {Description: "the SCIM token's id (tok_…)", Errors: []string{CodeTokenNotFound}},
 	"app-tokens/{id}":          {Description: "the app token's id (tok_…)", Errors: []string{CodeTokenNotFound}},
+	"setup-links/{id}":         {Description: "the set-up link's id (tok_…)", Errors: []string{CodeSetupLinkNotFound}},
 	"admin-tokens/{id}":        {Description: "the admin token's id (tok_…)", Errors: []string{CodeTokenNotFound}},
 	"webhooks/{id}":            {Description: "the webhook's id (wh_…)", Errors: []string{CodeWebhookNotFound}},
 	"deliveries/{delivery_id}": {Description: "the delivery's id (dlv_…)", Errors: []string{CodeDeliveryNotFound}},
@@ -98,6 +99,24 @@ var schemas = map[string]any{
 	"TokenCreate": httpapi.Object([]string{"name"}, map[string]any{
 		"name":       httpapi.Type("string", "e.g. the identity provider it is for; at most 100 bytes"),
 		"expires_in": httpapi.Type("string", "lifetime: a duration (720h, 90d), or \"0\" for never; default: the installation's token lifetime"),
+	}),
+	"SetupLinkList": httpapi.Object([]string{"setup_links"}, map[string]any{"setup_links": httpapi.ArrayOf("Token")}),
+	"SetupLinkCreate": httpapi.Object(nil, map[string]any{
+		"name":       httpapi.Type("string", "whom the link is for, e.g. \"Acme IT\"; at most 100 bytes; default \"set-up link\""),
+		"expires_in": httpapi.Type("string", "lifetime: a duration from 1h to 30d (48h, 7d); default 7d"),
+	}),
+	"NewSetupLink": map[string]any{
+		"description": "A set-up link just made: a Token with the link itself, shown in this response only.",
+		"allOf": []any{httpapi.Ref("Token"), httpapi.Object([]string{"link", "url"}, map[string]any{
+			"link": httpapi.Type("string", "the link's secret: scimd_setup_…"),
+			"url":  httpapi.Type("string", "the set-up page it opens, to give the customer: absolute when the server knows its public URL (--public-url), else the path and query to append to the console's origin"),
+		})},
+	},
+	"Setup": httpapi.Object([]string{"link", "workspace", "workspace_id", "scim_enabled"}, map[string]any{
+		"link":         httpapi.Ref("Token"),
+		"workspace":    httpapi.Type("string", "the slug of the link's workspace"),
+		"workspace_id": httpapi.Type("string", "ws_…"),
+		"scim_enabled": httpapi.Type("boolean", "whether the workspace admits SCIM requests"),
 	}),
 	"NewAppToken": map[string]any{
 		"description": "An app token just minted: a Token with the token itself, shown in this response only.",

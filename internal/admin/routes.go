@@ -9,6 +9,9 @@ var (
 	}
 )
 
+// byLink ends the description of a route that set-up links may call.
+const byLink = " A set-up link of the workspace may call it too (Authorization: Bearer scimd_setup_…); for another workspace it gets 403 forbidden."
+
 // routes is the API: every operation, once. register serves it and
 // openAPI documents it.
 func routes() []route {
@@ -53,20 +56,35 @@ func routes() []route {
 			Description: "Rotates the token token_id, or else the newest active token of the workspace; see POST /workspaces/{slug}/tokens/{id}/rotate. Fails with 409 no_active_token if there is none.",
 			Request:     "ConfigRotate", Optional: true, Responses: httpapi.Created("NewToken"), Errors: []string{CodeTokenNotFound, CodeTokenInactive, CodeNoActiveToken}}},
 
-		{method: "GET", path: "/workspaces/{slug}/tokens", handle: listTokens, Operation: httpapi.Operation{
-			Summary: "List SCIM tokens", Description: "The workspace's tokens, oldest first, without their secrets.", Responses: httpapi.OK("TokenList")}},
-		{method: "POST", path: "/workspaces/{slug}/tokens", handle: createToken, action: "token.create", Operation: httpapi.Operation{
+		{method: "GET", path: "/workspaces/{slug}/tokens", handle: listTokens, link: true, Operation: httpapi.Operation{
+			Summary: "List SCIM tokens", Description: "The workspace's tokens, oldest first, without their secrets." + byLink, Responses: httpapi.OK("TokenList")}},
+		{method: "POST", path: "/workspaces/{slug}/tokens", handle: createToken, action: "token.create", link: true, Operation: httpapi.Operation{
 			Summary:     "Create a SCIM token",
-			Description: "Mints a token for the workspace's identity provider. The token is in this response only: scimd keeps a keyed hash of it.",
+			Description: "Mints a token for the workspace's identity provider. The token is in this response only: scimd keeps a keyed hash of it. Made with a set-up link, it has the installation's token lifetime, not the link's." + byLink,
 			Request:     "TokenCreate", Responses: httpapi.Created("NewToken")}},
 		{method: "DELETE", path: "/workspaces/{slug}/tokens/{id}", handle: revokeToken, action: "token.revoke", Operation: httpapi.Operation{
 			Summary:     "Revoke a SCIM token",
 			Description: "Every server refuses the token from its next request. Revoking a revoked token changes nothing. Answers with the token as revoked.",
 			Responses:   httpapi.OK("Token")}},
-		{method: "POST", path: "/workspaces/{slug}/tokens/{id}/rotate", handle: rotateToken, action: "token.rotate", Operation: httpapi.Operation{
+		{method: "POST", path: "/workspaces/{slug}/tokens/{id}/rotate", handle: rotateToken, action: "token.rotate", link: true, Operation: httpapi.Operation{
 			Summary:     "Rotate a SCIM token",
-			Description: "Mints a token with the same name and lifetime, shown in this response only, and ends the old one after overlap (at once by default), so that the identity provider can be given the new one meanwhile. Fails with 409 token_inactive for a revoked or expired token.",
+			Description: "Mints a token with the same name and lifetime, shown in this response only, and ends the old one after overlap (at once by default), so that the identity provider can be given the new one meanwhile. Fails with 409 token_inactive for a revoked or expired token." + byLink,
 			Request:     "TokenRotate", Optional: true, Responses: httpapi.Created("NewToken"), Errors: []string{CodeTokenInactive}}},
+
+		{method: "GET", path: "/workspaces/{slug}/setup-links", handle: listSetupLinks, Operation: httpapi.Operation{
+			Summary: "List set-up links", Description: "The workspace's set-up links, oldest first, without their secrets, with when each expires and was last used.", Responses: httpapi.OK("SetupLinkList")}},
+		{method: "POST", path: "/workspaces/{slug}/setup-links", handle: createSetupLink, action: "setup_link.create", Operation: httpapi.Operation{
+			Summary:     "Create a set-up link",
+			Description: "Makes a link to the workspace's set-up page for the customer's IT administrator, who needs no admin token there: it shows the SCIM base URL, mints and rotates the workspace's SCIM tokens, shows the guide of each identity provider and the workspace's SCIM requests as they arrive, and reaches nothing else. Every write made with it is audited with actor setup_link:<id>. It lasts expires_in, from 1h to 30d (default 7d), and no longer than the admin token of the request. The link is in this response only: scimd keeps a keyed hash of it.",
+			Request:     "SetupLinkCreate", Optional: true, Responses: httpapi.Created("NewSetupLink")}},
+		{method: "DELETE", path: "/workspaces/{slug}/setup-links/{id}", handle: revokeSetupLink, action: "setup_link.revoke", Operation: httpapi.Operation{
+			Summary:     "Revoke a set-up link",
+			Description: "The set-up page refuses the link from its next request; the SCIM tokens made with it go on working. Revoking a revoked link changes nothing. Answers with the link as revoked.",
+			Responses:   httpapi.OK("Token"), Errors: []string{CodeSetupLinkNotFound}}},
+		{method: "GET", path: "/setup", handle: getSetup, link: true, Operation: httpapi.Operation{
+			Summary:     "Show what a set-up link opens",
+			Description: "Answers a set-up link (Authorization: Bearer scimd_setup_…) with itself and its workspace; an admin token gets 403 forbidden.",
+			Responses:   httpapi.OK("Setup"), Errors: []string{CodeForbidden}}},
 
 		{method: "GET", path: "/workspaces/{slug}/app-tokens", handle: listAppTokens, Operation: httpapi.Operation{
 			Summary: "List app tokens", Description: "The workspace's app tokens, oldest first, without their secrets.", Responses: httpapi.OK("TokenList")}},
@@ -193,9 +211,9 @@ func routes() []route {
 			Description: "Every server refuses the token from its next request, even when it is the token of this request. Revoking a revoked token changes nothing. Answers with the token as revoked.",
 			Responses:   httpapi.OK("Token")}},
 
-		{method: "GET", path: "/audit", handle: listAudit, Operation: httpapi.Operation{
+		{method: "GET", path: "/audit", handle: listAudit, link: true, Operation: httpapi.Operation{
 			Summary:     "Query the audit log",
-			Description: "Entries matching every parameter given, newest first, a page at a time.",
+			Description: "Entries matching every parameter given, newest first, a page at a time. A set-up link gets the SCIM requests of its workspace only (channel scim), and 403 forbidden for any other workspace or channel.",
 			Query: append([]httpapi.Param{
 				{Name: "workspace", Description: "a workspace's slug, or the id (ws_…) of one, deleted or not", Schema: httpapi.Type("string", "")},
 				{Name: "channel", Description: "scim, admin or effect", Schema: map[string]any{"type": "string", "enum": []string{"scim", "admin", "effect"}}},

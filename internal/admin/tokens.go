@@ -140,7 +140,7 @@ func (h *Handler) rotate(c *call, slug, tokenID string, overlap time.Duration) (
 	ctx := tenant.WithActor(c.r.Context(), c.operator)
 	// The new token ends with the admin token of the request, if that
 	// ends first, as a token created without expires_in does.
-	plain, next, old, err := h.tenant.RotateToken(ctx, slug, tokenID, overlap, c.actor.Expires)
+	plain, next, old, err := h.tenant.RotateToken(ctx, slug, tokenID, overlap, c.adminEnds())
 	if errors.Is(err, tenant.ErrInvalid) {
 		return 0, nil, &Error{Status: http.StatusConflict, Code: CodeTokenInactive,
 			Message: h.api.AsError(err).Message, Err: err}

@@ -1,10 +1,11 @@
 // Package auth authenticates the bearer tokens of scimd's surfaces: SCIM
-// tokens on the SCIM endpoints, app tokens on the application API and
-// admin tokens on the admin API.
+// tokens on the SCIM endpoints, app tokens on the application API, admin
+// tokens on the admin API, and set-up links on the set-up page and the
+// few routes of the admin API it uses.
 //
 // Tokens are found by their keyed hash (see package token). SCIM and app
 // tokens, which come with every request of an identity provider or an
-// application, are cached with their workspaces; the cache drops what the
+// application, are cached, set-up links alike, with their workspaces; the cache drops what the
 // store says changed (see store.Notifier), so that a token revoked in this
 // process is refused from the very next request, and in another process on
 // the same database within a fraction of a second. Admin tokens are read
@@ -42,6 +43,7 @@ const (
 	SCIM    Kind = store.TokenSCIM
 	App     Kind = store.TokenApp
 	Admin   Kind = store.TokenAdmin
+	Setup   Kind = store.TokenSetup
 	APIKey  Kind = Kind(token.APIKey)
 	Session Kind = Kind(token.Session)
 )
@@ -231,12 +233,12 @@ func (a *Authenticator) parse(tok string, k Kind) (ws string, hash []byte, ok bo
 			return "", nil, false
 		}
 		return ws, a.hasher.Hash(ws, tok), true
-	case App:
+	case App, Setup:
 		kind, ws, err := token.ParseKind(tok)
-		if err != nil || kind != token.App {
+		if err != nil || Kind(kind) != k {
 			return "", nil, false
 		}
-		return ws, a.hasher.HashKind(token.App, ws, tok), true
+		return ws, a.hasher.HashKind(kind, ws, tok), true
 	case Admin:
 		if token.ParseAdmin(tok) != nil {
 			return "", nil, false

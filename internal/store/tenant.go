@@ -94,12 +94,19 @@ const (
 	// application API, where it issues and verifies its users' API keys
 	// and sessions and reads the workspace's events.
 	TokenApp = "app"
+	// TokenSetup is a set-up link: it opens the set-up page of its
+	// workspace, where a customer's IT administrator reads the SCIM base
+	// URL, mints and rotates the workspace's SCIM tokens and watches the
+	// first requests arrive. It is the installation's own business, not
+	// the application's: its creation and revocation are no events of
+	// the workspace.
+	TokenSetup = "setup"
 )
 
 // Token is a bearer token, of which only a keyed hash is stored.
 type Token struct {
 	ID          string
-	Kind        string // TokenSCIM, TokenAdmin or TokenApp
+	Kind        string // TokenSCIM, TokenAdmin, TokenApp or TokenSetup
 	WorkspaceID string // "" for an admin token
 	Name        string
 	Hash        []byte
@@ -270,6 +277,13 @@ func AnnounceExpiries(ctx context.Context, st ExpiryStore, now time.Time) ([]Exp
 		}
 	}
 	return done, nil
+}
+
+// HasEvents reports whether the creation and end of a token are events of
+// its workspace: not for admin tokens, which belong to none, nor for
+// set-up links.
+func (t Token) HasEvents() bool {
+	return t.WorkspaceID != "" && t.Kind != TokenSetup
 }
 
 // TokenEvent returns the event of a workspace token: what it is, never

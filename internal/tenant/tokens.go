@@ -112,15 +112,18 @@ func (s *Service) ListTokens(ctx context.Context, slug string) ([]TokenInfo, err
 	if err != nil {
 		return nil, err
 	}
-	return s.list(ctx, w.ID)
+	return s.list(ctx, w.ID, store.TokenSCIM)
 }
 
 // ListAdminTokens lists the admin tokens, oldest first.
 func (s *Service) ListAdminTokens(ctx context.Context) ([]TokenInfo, error) {
-	return s.list(ctx, "")
+	return s.list(ctx, "", store.TokenAdmin)
 }
 
-func (s *Service) list(ctx context.Context, workspaceID string) ([]TokenInfo, error) {
+// list lists the tokens of a kind in a workspace, or among admin tokens
+// with workspaceID "". Application tokens, which also belong to
+// workspaces, are managed by the access package.
+func (s *Service) list(ctx context.Context, workspaceID, kind string) ([]TokenInfo, error) {
 	ts, err := s.store.Tokens(ctx, workspaceID)
 	if err != nil {
 		return nil, err
@@ -128,26 +131,17 @@ func (s *Service) list(ctx context.Context, workspaceID string) ([]TokenInfo, er
 	now := s.now()
 	infos := make([]TokenInfo, 0, len(ts))
 	for _, t := range ts {
-		if t.Kind == kindOf(workspaceID) {
+		if t.Kind == kind {
 			infos = append(infos, Describe(t, now))
 		}
 	}
 	return infos, nil
 }
 
-// kindOf is the kind of token this service manages in a workspace, or
-// among admin tokens with workspaceID "". Application tokens, which also
-// belong to workspaces, are managed by the access package.
-func kindOf(workspaceID string) string {
-	if workspaceID == "" {
-		return store.TokenAdmin
-	}
-	return store.TokenSCIM
-}
-
-// token returns the token with the given id if it belongs to the workspace
-// with the given slug, or is an admin token when slug is "".
-func (s *Service) token(ctx context.Context, slug, tokenID string) (store.Token, error) {
+// token returns the token of a kind with the given id if it belongs to
+// the workspace with the given slug, or is an admin token when slug is
+// "".
+func (s *Service) token(ctx context.Context, slug, kind, tokenID string) (store.Token, error) {
 	wsID := ""
 	if slug != "" {
 		w, err := s.store.WorkspaceBySlug(ctx, slug)
@@ -160,9 +154,12 @@ func (s *Service) token(ctx context.Context, slug, tokenID string) (store.Token,
 	if err != nil {
 		return store.Token{}, err
 	}
-	if t.WorkspaceID != wsID || t.Kind != kindOf(wsID) {
-		if slug == "" {
+	if t.WorkspaceID != wsID || t.Kind != kind {
+		switch kind {
+		case store.TokenAdmin:
 			return store.Token{}, fmt.Errorf("admin token %s: %w", tokenID, store.ErrNotFound)
+		case store.TokenSetup:
+			return store.Token{}, fmt.Errorf("set-up link %s in workspace %q: %w", tokenID, slug, store.ErrNotFound)
 		}
 		return store.Token{}, fmt.Errorf("token %s in workspace %q: %w", tokenID, slug, store.ErrNotFound)
 	}
@@ -173,16 +170,16 @@ func (s *Service) token(ctx context.Context, slug, tokenID string) (store.Token,
 // on the database refuses it from its next request. It returns the token
 // as revoked; revoking a revoked token keeps the first time.
 func (s *Service) RevokeToken(ctx context.Context, slug, tokenID string) (store.Token, error) {
-	return s.revoke(ctx, slug, tokenID)
+	return s.revoke(ctx, slug, store.TokenSCIM, tokenID)
 }
 
 // RevokeAdminToken revokes an admin token at once.
 func (s *Service) RevokeAdminToken(ctx context.Context, tokenID string) (store.Token, error) {
-	return s.revoke(ctx, "", tokenID)
+	return s.revoke(ctx, "", store.TokenAdmin, tokenID)
 }
 
-func (s *Service) revoke(ctx context.Context, slug, tokenID string) (store.Token, error) {
-	t, err := s.token(ctx, slug, tokenID)
+func (s *Service) revoke(ctx context.Context, slug, kind, tokenID string) (store.Token, error) {
+	t, err := s.token(ctx, slug, kind, tokenID)
 	if err != nil {
 		return t, err
 	}
@@ -205,7 +202,11 @@ func (s *Service) RotateToken(ctx context.Context, slug, tokenID string, overlap
 	if overlap < 0 {
 		return "", next, old, fmt.Errorf("overlap %v: must not be negative: %w", overlap, ErrInvalid)
 	}
-	old, err = s.token(ctx, slug, tokenID)
+	kind := store.TokenSCIM
+	if slug == "" {
+		kind = store.TokenAdmin
+	}
+	old, err = s.token(ctx, slug, kind, tokenID)
 	if err != nil {
 		return "", next, old, err
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/scimd/scimd/internal/id"
 )
 
-// Kind is a kind of secret that belongs to a workspace and serves its
-// application rather than its identity provider: the application's own
-// token, and its users' API keys and sessions.
+// Kind is a kind of secret that belongs to a workspace other than its
+// SCIM token: the application's own token, its users' API keys and
+// sessions, and the links that open its set-up page.
 //
 // Each is a prefix followed by the base64url encoding of the workspace's
 // id and 32 random bytes, like a SCIM token, and each is hashed in a
@@ -32,6 +32,10 @@ const (
 	// Session is a signed-in user's session; stored as a credential of
 	// kind "session".
 	Session Kind = "session"
+	// SetupLink opens a workspace's set-up page to a customer's IT
+	// administrator, who sees the workspace's SCIM base URL and mints
+	// its SCIM token there; stored as a token of kind "setup".
+	SetupLink Kind = "setup"
 )
 
 // Prefixes of the kinds, so that secret scanners can find leaked ones and
@@ -40,6 +44,7 @@ const (
 	AppPrefix     = "scimd_app_"
 	APIKeyPrefix  = "scimd_key_"
 	SessionPrefix = "scimd_sess_"
+	SetupPrefix   = "scimd_setup_"
 )
 
 // kinds lists every Kind with its prefix and hash domain.
@@ -51,6 +56,7 @@ var kinds = [...]struct {
 	{App, AppPrefix, "scimd app token\x00"},
 	{APIKey, APIKeyPrefix, "scimd api key\x00"},
 	{Session, SessionPrefix, "scimd session\x00"},
+	{SetupLink, SetupPrefix, "scimd setup link\x00"},
 }
 
 // Prefix returns the prefix of the kind's secrets, or "" for an unknown

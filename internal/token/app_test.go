@@ -21,6 +21,7 @@ func TestKindRoundTrip(t *testing.T) {
 		{token.App, "scimd_app_"},
 		{token.APIKey, "scimd_key_"},
 		{token.Session, "scimd_sess_"},
+		{token.SetupLink, "scimd_setup_"},
 	} {
 		tok, hash, err := h.MintKind(tt.kind, ws)
 		if err != nil {
@@ -66,7 +67,7 @@ func TestKindsStandApart(t *testing.T) {
 		hash []byte
 	}
 	var secrets []secret
-	for _, k := range []token.Kind{token.App, token.APIKey, token.Session} {
+	for _, k := range []token.Kind{token.App, token.APIKey, token.Session, token.SetupLink} {
 		tok, hash, err := h.MintKind(k, ws)
 		if err != nil {
 			t.Fatal(err)
@@ -101,7 +102,7 @@ func TestKindsStandApart(t *testing.T) {
 			t.Errorf("ParseKind(%.12s…) succeeded", tok)
 		}
 	}
-	for _, k := range []token.Kind{token.App, token.APIKey, token.Session} {
+	for _, k := range []token.Kind{token.App, token.APIKey, token.Session, token.SetupLink} {
 		if bytes.Equal(h.HashKind(k, ws, scim), scimHash) || bytes.Equal(h.HashKind(k, ws, admin), adminHash) {
 			t.Errorf("a SCIM or admin token hashes the same in the %s domain", k)
 		}
@@ -115,10 +116,10 @@ func TestHashKindIsHMAC(t *testing.T) {
 	for _, n := range []int{1, 32, 63, 64, 65, 200} {
 		secret := bytes.Repeat([]byte{byte(n)}, n)
 		h := token.NewHasher(secret)
-		for _, k := range []token.Kind{token.App, token.APIKey, token.Session} {
+		for _, k := range []token.Kind{token.App, token.APIKey, token.Session, token.SetupLink} {
 			for _, tok := range []string{"", "scimd_key_short", strings.Repeat("x", 500)} {
 				m := hmac.New(sha256.New, secret)
-				m.Write([]byte(map[token.Kind]string{token.App: "scimd app token", token.APIKey: "scimd api key", token.Session: "scimd session"}[k]))
+				m.Write([]byte(map[token.Kind]string{token.App: "scimd app token", token.APIKey: "scimd api key", token.Session: "scimd session", token.SetupLink: "scimd setup link"}[k]))
 				m.Write([]byte{0})
 				m.Write([]byte(ws))
 				m.Write([]byte{0})

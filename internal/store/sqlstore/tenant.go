@@ -180,7 +180,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = ? WHERE id = ?`, tx.time(at), id); err != nil {
 			return nil, fmt.Errorf("revoke token: %w", err)
 		}
-		if t.WorkspaceID == "" {
+		if !t.HasEvents() {
 			return changes, nil
 		}
 		t.Revoked = at
@@ -350,7 +350,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 		t.Kind = store.TokenSCIM
 	}
 	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
-		if err := insertToken(ctx, tx, t); err != nil || t.WorkspaceID == "" {
+		if err := insertToken(ctx, tx, t); err != nil || !t.HasEvents() {
 			return nil, err
 		}
 		return applyEffects(ctx, tx, t.WorkspaceID, s.now(), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenCreated, t)}})

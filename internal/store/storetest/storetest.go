@@ -75,6 +75,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"InvitedUserSeats", testInvitedUserSeats},
 		{"InvitedUserCredentialRaces", testInvitedUserCredentialRaces},
 		{"TokenEvents", testTokenEvents},
+		{"SetupLinks", testSetupLinks},
 		{"TokenRotation", testTokenRotation},
 		{"TokenExpiryAnnouncements", testTokenExpiryAnnouncements},
 		{"ConcurrentExpiryAnnouncements", testConcurrentExpiryAnnouncements},

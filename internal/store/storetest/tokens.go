@@ -519,3 +519,45 @@ func testConcurrentExpiryAnnouncements(t *testing.T, newStore NewStore) {
 		t.Errorf("announcements %v,\nwant %v", seen, want)
 	}
 }
+
+// testSetupLinks checks that a set-up link is kept, found and revoked as
+// a token of its kind and workspace, and that neither its creation nor
+// its revocation is an event of the workspace, which is the
+// application's.
+func testSetupLinks(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustWorkspace(t, st, "ws_b", "beta")
+	exp := time.Now().Add(7 * 24 * time.Hour).UTC().Truncate(time.Second)
+	link := store.Token{ID: "tok_link", Kind: store.TokenSetup, WorkspaceID: "ws_a", Name: "Acme IT", Hash: []byte("h-link"),
+		Created: time.Now(), CreatedBy: "cli:ops", Expires: exp}
+	must(t, st.CreateToken(ctx, link))
+	if err := st.CreateToken(ctx, store.Token{ID: "tok_bad", Kind: store.TokenSetup, Name: "nowhere", Hash: []byte("h-bad"), Created: time.Now()}); err == nil {
+		t.Error("a set-up link without a workspace was stored")
+	}
+	got, err := st.TokenByHash(ctx, "ws_a", []byte("h-link"))
+	if err != nil || got.ID != "tok_link" || got.Kind != store.TokenSetup || got.CreatedBy != "cli:ops" || !got.Expires.Equal(exp) {
+		t.Errorf("TokenByHash: %+v, %v", got, err)
+	}
+	if _, err := st.TokenByHash(ctx, "ws_b", []byte("h-link")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("link found in another workspace: %v", err)
+	}
+	ts, err := st.Tokens(ctx, "ws_a")
+	if err != nil || len(ts) != 1 || ts[0].Kind != store.TokenSetup || ts[0].Hash != nil {
+		t.Errorf("Tokens: %+v, %v", ts, err)
+	}
+	at := time.Now().UTC().Truncate(time.Second)
+	must(t, st.RevokeToken(ctx, "tok_link", at))
+	if got, err := st.TokenByID(ctx, "tok_link"); err != nil || !got.Revoked.Equal(at) {
+		t.Errorf("after revoking: %+v, %v", got, err)
+	}
+	if evs := mustEvents(t, st, "ws_a", 0, 100); len(evs) != 0 {
+		t.Errorf("events %+v; a set-up link's creation and revocation are none of the workspace's", evs)
+	}
+	// A SCIM token beside it still makes its events.
+	must(t, st.CreateToken(ctx, store.Token{ID: "tok_scim", Kind: store.TokenSCIM, WorkspaceID: "ws_a", Name: "okta", Hash: []byte("h-scim"), Created: time.Now()}))
+	if evs := mustEvents(t, st, "ws_a", 0, 100); len(evs) != 1 || evs[0].Type != store.EventTokenCreated {
+		t.Errorf("events %+v; want the SCIM token's token.created", evs)
+	}
+}
