@@ -32,7 +32,7 @@ func RevocationEffects(ws string, cs []Credential, reason string) ([]Change, []N
 		if u := (Change{Kind: ChangeUser, WorkspaceID: ws, ID: c.UserID}); !slices.Contains(users, u) {
 			users = append(users, u)
 		}
-		e, err := revocationEvent(c, reason)
+		e, err := credentialEvent(c, &reason)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -44,36 +44,28 @@ func RevocationEffects(ws string, cs []Credential, reason string) ([]Change, []N
 // CreationEvent returns the event of issuing c: "api_key.created" or
 // "session.created", about c, with c as its data but for the hash.
 // Backends append it in the transaction that stores c.
-func CreationEvent(c Credential) (NewEvent, error) {
-	d := struct {
-		Credential credentialJSON `json:"credential"`
-	}{credentialData(c)}
-	data, err := json.Marshal(d)
-	if err != nil {
-		return NewEvent{}, fmt.Errorf("creation event: %w", err)
-	}
-	typ := EventSessionCreated
-	if c.Kind == CredentialAPIKey {
-		typ = EventAPIKeyCreated
-	}
-	return NewEvent{Type: typ, Subject: c.ID, Data: data}, nil
-}
+func CreationEvent(c Credential) (NewEvent, error) { return credentialEvent(c, nil) }
 
-// revocationEvent returns the event of revoking c: "session.revoked" or
-// "api_key.revoked", about c, with c as its data (but for the hash and
-// the revocation) and the reason.
-func revocationEvent(c Credential, reason string) (NewEvent, error) {
+// credentialEvent returns the event of issuing c, or with a reason of
+// revoking it ("session.revoked", "api_key.revoked"), about c, with c as
+// its data (but for the hash and the revocation) and the reason.
+func credentialEvent(c Credential, reason *string) (NewEvent, error) {
 	d := struct {
 		Credential credentialJSON `json:"credential"`
-		Reason     string         `json:"reason"`
+		Reason     *string        `json:"reason,omitempty"`
 	}{credentialData(c), reason}
 	data, err := json.Marshal(d)
 	if err != nil {
-		return NewEvent{}, fmt.Errorf("revocation event: %w", err)
+		return NewEvent{}, fmt.Errorf("credential event: %w", err)
 	}
-	typ := EventSessionRevoked
-	if c.Kind == CredentialAPIKey {
+	typ := EventSessionCreated
+	switch apiKey := c.Kind == CredentialAPIKey; {
+	case reason != nil && apiKey:
 		typ = EventAPIKeyRevoked
+	case reason != nil:
+		typ = EventSessionRevoked
+	case apiKey:
+		typ = EventAPIKeyCreated
 	}
 	return NewEvent{Type: typ, Subject: c.ID, Data: data}, nil
 }

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -128,9 +127,8 @@ func scanDeletedUser(sc scanner) (*store.DeletedUser, error) {
 		scanTime{&u.Deleted}, scanTime{&u.PurgeAt}, &r.AppDisplayName); err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	if err := dec.Decode(&r.Doc); err != nil {
+	var err error
+	if r.Doc, err = decodeDoc(doc); err != nil {
 		return nil, fmt.Errorf("decode deleted user %s: %w", r.ID, err)
 	}
 	return u, nil
@@ -163,17 +161,7 @@ func (s *Store) RestoreUser(ctx context.Context, ws, userID string, fx func(*sto
 		if err != nil {
 			return nil, err
 		}
-		var seq int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc, app_display_name)
-			VALUES (?, ?, 'User', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-			r.ID, ws, d.name, d.nameKey, d.displayName, d.externalID, d.active, r.Version+1, tx.time(r.Created), tx.time(now), d.doc, r.AppDisplayName).Scan(&seq)
-		if s.d.IsUniqueViolation(err) {
-			return nil, fmt.Errorf("user %q: %w", d.name, store.ErrAlreadyExists)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("restore user: %w", err)
-		}
-		if err := writeEmails(ctx, tx, seq, ws, emailKeys(r.Doc), false); err != nil {
+		if _, err := insertResource(ctx, tx, r, d, r.Version+1, r.Created, now); err != nil {
 			return nil, err
 		}
 		if d.counts() {

@@ -178,7 +178,7 @@ const pickCursorSQL = `SELECT o.workspace_id, o.seq, c.seq FROM outbox_cursors o
 
 // cursorDue reports whether consumer has a cursor to claim at now, and
 // if so gives it a cursor in each workspace it has none in, for
-// pickCursor to lock. Both run before, and outside, the transaction that
+// claimCursor to lock. Both run before, and outside, the transaction that
 // claims, so that an idle poll takes no lock and a new cursor is
 // committed before anyone waits on it.
 func (s *Store) cursorDue(ctx context.Context, consumer string, now time.Time) (bool, error) {
@@ -195,50 +195,48 @@ func (s *Store) cursorDue(ctx context.Context, consumer string, now time.Time) (
 	return true, nil
 }
 
-// pickCursor locks the cursor to claim at now, if any, skipping those
-// other transactions hold, and returns its workspace, its seq and the
-// last seq of the workspace's outbox.
-func pickCursor(ctx context.Context, tx Conn, consumer string, now time.Time) (ws string, seq, last int64, ok bool, err error) {
-	err = tx.QueryRowContext(ctx, pickCursorSQL+tx.lock("FOR UPDATE OF o SKIP LOCKED"), consumer, tx.time(now)).Scan(&ws, &seq, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", 0, 0, false, nil
+// claimCursor locks, in a write transaction, the cursor of consumer to
+// claim at now, if any, skipping those other transactions hold, and runs
+// fn on it there: c has its workspace, its seq and the last seq of the
+// workspace's outbox. ok is false if there was none to claim.
+func (s *Store) claimCursor(ctx context.Context, consumer string, now time.Time, fn func(tx Conn, c *store.OutboxCursor) error) (c store.OutboxCursor, ok bool, err error) {
+	if ok, err := s.cursorDue(ctx, consumer, now); !ok || err != nil {
+		return c, false, err
 	}
-	if err != nil {
-		return "", 0, 0, false, fmt.Errorf("pick cursor: %w", err)
-	}
-	return ws, seq, last, true, nil
+	err = s.Tx(ctx, func(tx Conn) error {
+		c = store.OutboxCursor{Consumer: consumer}
+		err := tx.QueryRowContext(ctx, pickCursorSQL+tx.lock("FOR UPDATE OF o SKIP LOCKED"), consumer, tx.time(now)).Scan(&c.WorkspaceID, &c.Seq, &c.Last)
+		if ok = err == nil; !ok {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			return fmt.Errorf("pick cursor: %w", err)
+		}
+		return fn(tx, &c)
+	})
+	return c, ok, err
 }
 
 // FanOut makes the deliveries of the next events of one workspace.
 func (s *Store) FanOut(ctx context.Context, limit int) (store.FanOutResult, error) {
 	limit = min(max(limit, 1), maxEvents)
 	now := s.now()
-	if ok, err := s.cursorDue(ctx, store.ConsumerWebhooks, now); !ok || err != nil {
-		if err != nil {
-			return store.FanOutResult{}, fmt.Errorf("fan out: %w", err)
-		}
-		return store.FanOutResult{}, nil
-	}
 	var res store.FanOutResult
-	err := s.Tx(ctx, func(tx Conn) error {
-		res = store.FanOutResult{}
-		ws, seq, last, ok, err := pickCursor(ctx, tx, store.ConsumerWebhooks, now)
-		if !ok || err != nil {
-			return err
-		}
-		evs, err := collect(ctx, tx, "fan out", func(sc scanner) (e store.Event, err error) {
+	_, ok, err := s.claimCursor(ctx, store.ConsumerWebhooks, now, func(tx Conn, c *store.OutboxCursor) error {
+		ws := c.WorkspaceID
+		evs, err := collect(ctx, tx, "events", func(sc scanner) (e store.Event, err error) {
 			err = sc.Scan(&e.Seq, &e.ID, &e.Type)
 			return e, err
-		}, `SELECT seq, id, type FROM events WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`, ws, seq, limit)
+		}, `SELECT seq, id, type FROM events WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`, ws, c.Seq, limit)
 		if err != nil {
 			return err
 		}
-		hooks, err := collect(ctx, tx, "fan out", scanWebhook, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND enabled`, ws)
+		hooks, err := collect(ctx, tx, "webhooks", scanWebhook, `SELECT `+webhookCols+` FROM webhooks WHERE workspace_id = ? AND enabled`, ws)
 		if err != nil {
 			return err
 		}
 		var args []any
-		next := seq
+		next := c.Seq
 		for _, e := range evs {
 			for _, w := range hooks {
 				if e.Seq > w.AfterSeq && w.Wants(e.Type) {
@@ -249,23 +247,23 @@ func (s *Store) FanOut(ctx context.Context, limit int) (store.FanOutResult, erro
 		}
 		if len(evs) == 0 {
 			// The events before last are gone: nothing to deliver.
-			next = last
+			next = c.Last
 		}
 		n, err := insertRows(ctx, tx, `INSERT INTO deliveries (id, webhook_id, workspace_id, event_seq, event_id, event_type, status, attempts, next_attempt) VALUES `,
 			`(?, ?, ?, ?, ?, ?, 'pending', 0, ?)`, ` ON CONFLICT DO NOTHING`, args)
 		if err != nil {
-			return fmt.Errorf("fan out: %w", err)
+			return err
 		}
-		res.Deliveries = int(n)
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox_cursors SET seq = ?, lease_owner = NULL, lease_until = ? WHERE consumer = ? AND workspace_id = ?`,
-			next, tx.time(now), store.ConsumerWebhooks, ws); err != nil {
-			return fmt.Errorf("fan out: %w", err)
-		}
-		res.WorkspaceID, res.Events = ws, len(evs)
-		return nil
+		res = store.FanOutResult{WorkspaceID: ws, Events: len(evs), Deliveries: int(n)}
+		_, err = tx.ExecContext(ctx, `UPDATE outbox_cursors SET seq = ?, lease_owner = NULL, lease_until = ? WHERE consumer = ? AND workspace_id = ?`,
+			next, tx.time(now), store.ConsumerWebhooks, ws)
+		return err
 	})
 	if err != nil {
-		return store.FanOutResult{}, err
+		return store.FanOutResult{}, fmt.Errorf("fan out: %w", err)
+	}
+	if !ok {
+		return store.FanOutResult{}, nil
 	}
 	return res, nil
 }
@@ -274,32 +272,19 @@ func (s *Store) FanOut(ctx context.Context, limit int) (store.FanOutResult, erro
 // beyond it.
 func (s *Store) ClaimCursor(ctx context.Context, consumer, owner string, lease time.Duration) (store.OutboxCursor, bool, error) {
 	now := s.now()
-	if ok, err := s.cursorDue(ctx, consumer, now); !ok || err != nil {
-		if err != nil {
-			return store.OutboxCursor{}, false, fmt.Errorf("claim cursor: %w", err)
-		}
-		return store.OutboxCursor{}, false, nil
-	}
-	var (
-		c  store.OutboxCursor
-		ok bool
-	)
-	err := s.Tx(ctx, func(tx Conn) error {
-		ws, seq, last, found, err := pickCursor(ctx, tx, consumer, now)
-		if !found || err != nil {
-			ok = false
-			return err
-		}
-		c = store.OutboxCursor{Consumer: consumer, WorkspaceID: ws, Seq: seq, Last: last, Owner: owner, LeaseUntil: now.Add(lease)}
-		ok = true
-		_, err = tx.ExecContext(ctx, `UPDATE outbox_cursors SET lease_owner = ?, lease_until = ? WHERE consumer = ? AND workspace_id = ?`,
-			owner, tx.time(c.LeaseUntil), consumer, ws)
+	c, ok, err := s.claimCursor(ctx, consumer, now, func(tx Conn, c *store.OutboxCursor) error {
+		c.Owner, c.LeaseUntil = owner, now.Add(lease)
+		_, err := tx.ExecContext(ctx, `UPDATE outbox_cursors SET lease_owner = ?, lease_until = ? WHERE consumer = ? AND workspace_id = ?`,
+			owner, tx.time(c.LeaseUntil), consumer, c.WorkspaceID)
 		return err
 	})
 	if err != nil {
 		return store.OutboxCursor{}, false, fmt.Errorf("claim cursor: %w", err)
 	}
-	return c, ok, nil
+	if !ok {
+		return store.OutboxCursor{}, false, nil
+	}
+	return c, true, nil
 }
 
 // AdvanceCursor records progress under a claim and extends its lease.

@@ -79,21 +79,9 @@ func createResource(ctx context.Context, tx Conn, r *store.Resource, d row, now 
 				return err
 			}
 		}
-		ts := tx.time(now)
-		var seq int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc, app_display_name)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING seq`,
-			r.ID, r.WorkspaceID, r.Type, d.name, d.nameKey, d.displayName, d.externalID, d.active, ts, ts, d.doc, r.AppDisplayName).Scan(&seq)
-		if tx.s.d.IsUniqueViolation(err) {
-			return fmt.Errorf("%s %q: %w", r.Type, d.name, store.ErrAlreadyExists)
-		}
+		seq, err := insertResource(ctx, tx, r, d, 1, now, now)
 		if err != nil {
-			return fmt.Errorf("insert %s: %w", r.Type, err)
-		}
-		if r.Type == schema.UserType.ID {
-			if err := writeEmails(ctx, tx, seq, r.WorkspaceID, emailKeys(r.Doc), false); err != nil {
-				return err
-			}
+			return err
 		}
 		if len(r.Members) > 0 {
 			ids := make([]string, len(r.Members))
@@ -120,6 +108,34 @@ func createResource(ctx context.Context, tx Conn, r *store.Resource, d row, now 
 		return nil
 	}()
 	return changes, err
+}
+
+// insertResource inserts the row of r, with the indexed columns d, and
+// for a User its emails, and returns its seq.
+func insertResource(ctx context.Context, tx Conn, r *store.Resource, d row, version int64, created, now time.Time) (int64, error) {
+	var seq int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, display_name, external_id, active, version, created, last_modified, doc, app_display_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		r.ID, r.WorkspaceID, r.Type, d.name, d.nameKey, d.displayName, d.externalID, d.active, version, tx.time(created), tx.time(now), d.doc, r.AppDisplayName).Scan(&seq)
+	if tx.s.d.IsUniqueViolation(err) {
+		return 0, fmt.Errorf("%s %q: %w", r.Type, d.name, store.ErrAlreadyExists)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("insert %s: %w", r.Type, err)
+	}
+	if r.Type == schema.UserType.ID {
+		return seq, writeEmails(ctx, tx, seq, r.WorkspaceID, emailKeys(r.Doc), false)
+	}
+	return seq, nil
+}
+
+// decodeDoc decodes a stored document, with numbers as json.Number.
+func decodeDoc(b []byte) (map[string]any, error) {
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	err := dec.Decode(&doc)
+	return doc, err
 }
 
 // emailKey is a User's email value and type, folded, as kept in the
@@ -311,9 +327,8 @@ func scanResource(sc scanner, ws string, extra ...any) (*store.Resource, int64, 
 		return nil, 0, err
 	}
 	r.WorkspaceID = ws
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	if err := dec.Decode(&r.Doc); err != nil {
+	var err error
+	if r.Doc, err = decodeDoc(doc); err != nil {
 		return nil, 0, fmt.Errorf("decode %s %s: %w", r.Type, r.ID, err)
 	}
 	return &r, seq, nil

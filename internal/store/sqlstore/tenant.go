@@ -7,15 +7,20 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/scimd/scimd/internal/store"
 )
 
+// configCols are the columns of a workspace's configuration, in the
+// order of scanWorkspace and configArgs.
+var configCols = []string{"scim_enabled", "create_users", "sync_display_name", "default_role", "default_team",
+	"default_team_role", "revoke_keys_on_deactivate", "delete_mode", "soft_delete_grace_days", "strict_mode", "seat_limit", "access", "allow_linking",
+	"delete_on_deactivate"}
+
 // workspaceCols are the columns scanWorkspace reads, in its order.
-const workspaceCols = `id, slug, created, scim_enabled, create_users, sync_display_name, default_role, default_team,
-	default_team_role, revoke_keys_on_deactivate, delete_mode, soft_delete_grace_days, strict_mode, seat_limit, access, allow_linking,
-	delete_on_deactivate`
+var workspaceCols = "id, slug, created, " + strings.Join(configCols, ", ")
 
 func scanWorkspace(sc scanner) (store.Workspace, error) {
 	var (
@@ -88,10 +93,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET scim_enabled = ?, create_users = ?, sync_display_name = ?,
-			default_role = ?, default_team = ?, default_team_role = ?, revoke_keys_on_deactivate = ?, delete_mode = ?,
-			soft_delete_grace_days = ?, strict_mode = ?, seat_limit = ?, access = ?, allow_linking = ?,
-			delete_on_deactivate = ? WHERE id = ?`, append(args, id)...); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET `+strings.Join(configCols, " = ?, ")+` = ? WHERE id = ?`, append(args, id)...); err != nil {
 			return nil, fmt.Errorf("update workspace: %w", err)
 		}
 		out = w
@@ -321,7 +323,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, w store.Workspace) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceCols+`) VALUES (?, ?, ?`+strings.Repeat(", ?", len(configCols))+`)`,
 			append([]any{w.ID, w.Slug, tx.time(w.Created)}, args...)...)
 		return err
 	})
