@@ -39,6 +39,11 @@ type Webhook struct {
 
 // Wants reports whether the webhook receives events of type typ.
 func (w *Webhook) Wants(typ string) bool {
+	if typ == EventWebhookTest {
+		// Made for one webhook by TestWebhook: the others never get it,
+		// whatever types they receive.
+		return false
+	}
 	if len(w.EventTypes) == 0 {
 		return true
 	}
@@ -233,4 +238,10 @@ type DeliveryStore interface {
 	// Redeliver makes a delivery pending again, due at once, with its
 	// attempts counted from 0, and ends any claim on it.
 	Redeliver(ctx context.Context, workspaceID, id string) (Delivery, error)
+	// TestWebhook appends e, an event of type EventWebhookTest, to the
+	// workspace's outbox and makes, in the same transaction, a pending
+	// delivery of it to the webhook alone, due at once, which is then
+	// sent as any other. It fails with ErrNotFound if the webhook does
+	// not exist.
+	TestWebhook(ctx context.Context, workspaceID, webhookID string, e NewEvent) (Delivery, error)
 }

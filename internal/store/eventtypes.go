@@ -44,6 +44,10 @@ const (
 	EventTokenRotated = "token.rotated"
 	// EventTokenExpiring announces that a token expires soon.
 	EventTokenExpiring = "token.expiring"
+
+	// EventWebhookTest is an operator's test of a webhook: only that
+	// webhook receives it (see DeliveryStore.TestWebhook).
+	EventWebhookTest = "webhook.test"
 )
 
 // EventType is a type of event as the catalogue describes it.
@@ -115,6 +119,8 @@ var eventTypes = []EventType{
 		{Name: "name", Doc: "the tokens' name"}, {Name: "oldEnds", Doc: "when the old token stops working"}}},
 	{EventTokenExpiring, "token", "an active token expires within 30 days, or within 7", []EventField{token,
 		{Name: "within", Doc: `"30d" or "7d"`}, {Name: "daysLeft", Doc: "whole days until it expires"}}},
+	{EventWebhookTest, "webhook", "an operator sent a test event to a webhook, which alone receives it", []EventField{
+		{Name: "webhook", Doc: `{"id", "url"}`}, {Name: "message", Doc: "says that it is a test, sent by whom"}}},
 }
 
 // EventTypes returns the catalogue of event types.

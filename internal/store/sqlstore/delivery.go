@@ -562,3 +562,38 @@ func (s *Store) Redeliver(ctx context.Context, ws, id string) (store.Delivery, e
 	})
 	return d, err
 }
+
+// TestWebhook appends a test event and makes its one delivery, in one
+// transaction, so that the delivery is never made without its event nor
+// the event left without its delivery.
+func (s *Store) TestWebhook(ctx context.Context, ws, webhookID string, e store.NewEvent) (store.Delivery, error) {
+	if e.Type != store.EventWebhookTest {
+		return store.Delivery{}, fmt.Errorf("test webhook: event type %q: want %s", e.Type, store.EventWebhookTest)
+	}
+	var d store.Delivery
+	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+		// The lock keeps the webhook from being deleted before the
+		// delivery refers to it.
+		if _, err := webhook(ctx, tx, ws, webhookID, "FOR SHARE"); err != nil {
+			return nil, err
+		}
+		now := s.now()
+		evs, err := appendEvents(ctx, tx, ws, now, []store.NewEvent{e})
+		if err != nil {
+			return nil, err
+		}
+		ev, dlv := evs[0], id.New(id.Delivery)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, webhook_id, workspace_id, event_seq, event_id, event_type, status, attempts, next_attempt)
+			VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?)`, dlv, webhookID, ws, ev.Seq, ev.ID, ev.Type, tx.time(now)); err != nil {
+			return nil, fmt.Errorf("test webhook: %w", err)
+		}
+		if d, err = delivery(ctx, tx, ws, dlv); err != nil {
+			return nil, err
+		}
+		return []store.Change{{Kind: store.ChangeEvents, WorkspaceID: ws}}, nil
+	})
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	return d, nil
+}

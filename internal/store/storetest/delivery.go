@@ -23,6 +23,7 @@ func testDelivery(t *testing.T, newStore NewStore) {
 	t.Run("StartConsumer", func(t *testing.T) { testStartConsumer(t, newStore(t, c.now)) })
 	t.Run("CursorLease", func(t *testing.T) { c := newClock(); testCursorLease(t, newStore(t, c.now), c) })
 	t.Run("Deliveries", func(t *testing.T) { c := newClock(); testDeliveries(t, newStore(t, c.now), c) })
+	t.Run("TestWebhook", func(t *testing.T) { c := newClock(); testTestWebhook(t, newStore(t, c.now), c) })
 	t.Run("ConcurrentFanOut", func(t *testing.T) { testConcurrentFanOut(t, newStore(t, time.Now)) })
 	t.Run("ConcurrentCursorClaims", func(t *testing.T) { testConcurrentCursorClaims(t, newStore(t, time.Now)) })
 	t.Run("ConcurrentDeliveryClaims", func(t *testing.T) { testConcurrentDeliveryClaims(t, newStore(t, time.Now)) })
@@ -756,5 +757,59 @@ func testConcurrentDeliveryClaims(t *testing.T, a store.Store) {
 		if got := deliveryLog(t, a, "ws_a", wh, store.DeliveryDelivered); len(got) != n {
 			t.Errorf("%s: %d deliveries delivered, want %d", wh, len(got), n)
 		}
+	}
+}
+
+// testTestWebhook checks that a test event goes to the webhook it is
+// sent to and no other, through the outbox and the claims as any event.
+func testTestWebhook(t *testing.T, st store.Store, c *clock) {
+	ctx := context.Background()
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustWorkspace(t, st, "ws_b", "beta")
+	mustWebhook(t, st, "ws_a", "wh_1")
+	mustWebhook(t, st, "ws_a", "wh_2")
+	mustWebhook(t, st, "ws_a", "wh_3", "webhook.*")
+	mustAppendEvents(t, st, "ws_a", event("user.created", "usr_1", ""))
+	test := event(store.EventWebhookTest, "wh_1", `{"webhook": {"id": "wh_1"}}`)
+
+	d, err := st.TestWebhook(ctx, "ws_a", "wh_1", test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.WebhookID != "wh_1" || d.EventSeq != 2 || d.EventType != store.EventWebhookTest || d.Status != store.DeliveryPending ||
+		!d.NextAttempt.Equal(c.now()) || d.Attempts != 0 || d.ID == "" || d.EventID == "" {
+		t.Errorf("test delivery %+v: want a pending delivery of event 2, due now", d)
+	}
+	evs := mustEvents(t, st, "ws_a", 1, 10)
+	if len(evs) != 1 || evs[0].ID != d.EventID || evs[0].Type != store.EventWebhookTest || evs[0].Subject != "wh_1" {
+		t.Fatalf("outbox after the test: %+v, want the test event as its 2nd", evs)
+	}
+	// The fan-out passes over it: wh_2 wants every type, wh_3 the
+	// noun's, and neither gets it; wh_1 has it once.
+	fanOutAll(t, st, 100)
+	for wh, want := range map[string][]int64{"wh_1": {2, 1}, "wh_2": {1}, "wh_3": nil} {
+		if got := eventSeqs(deliveryLog(t, st, "ws_a", wh, "")); !slices.Equal(got, want) {
+			t.Errorf("deliveries of %s are of events %v, want %v", wh, got, want)
+		}
+	}
+	due, err := st.ClaimDeliveries(ctx, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(due, func(dd store.DueDelivery) bool { return dd.ID == d.ID })
+	if i < 0 || due[i].Event.ID != d.EventID || string(due[i].Event.Data) != `{"webhook": {"id": "wh_1"}}` && string(due[i].Event.Data) != `{"webhook":{"id":"wh_1"}}` {
+		t.Errorf("claimed %+v: want the test delivery with its event", due)
+	}
+
+	for _, tt := range []struct{ ws, wh string }{{"ws_a", "wh_none"}, {"ws_b", "wh_1"}} {
+		if _, err := st.TestWebhook(ctx, tt.ws, tt.wh, test); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("TestWebhook(%s, %s): %v, want ErrNotFound", tt.ws, tt.wh, err)
+		}
+	}
+	if got := mustEvents(t, st, "ws_b", 0, 10); len(got) != 0 {
+		t.Errorf("a refused test appended %+v", got)
+	}
+	if _, err := st.TestWebhook(ctx, "ws_a", "wh_1", event("user.created", "usr_1", "")); err == nil {
+		t.Error("TestWebhook with a user.created event: no error")
 	}
 }
