@@ -206,3 +206,19 @@ func (c *Client) UserAccess(ctx context.Context, slug, id string) (UserAccess, e
 	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "users", id, "access"), nil, nil, &out)
 	return out, err
 }
+
+// Delivery returns one delivery of a webhook with every attempt and the
+// body sent.
+func (c *Client) Delivery(ctx context.Context, slug, webhookID, deliveryID string) (DeliveryDetail, error) {
+	var out DeliveryDetail
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "webhooks", webhookID, "deliveries", deliveryID), nil, nil, &out)
+	return out, err
+}
+
+// TestWebhook sends a webhook.test event to the webhook alone; its
+// delivery is in the webhook's delivery log.
+func (c *Client) TestWebhook(ctx context.Context, slug, webhookID string) (TestDelivery, error) {
+	var out TestDelivery
+	_, err := c.Do(ctx, http.MethodPost, Path("workspaces", slug, "webhooks", webhookID, "test"), nil, nil, &out)
+	return out, err
+}

@@ -212,6 +212,21 @@ type DeliveryAttempt struct {
 	Error  string    `json:"error,omitempty"`
 }
 
+// DeliveryDetail is one delivery with the body sent for it.
+type DeliveryDetail struct {
+	Delivery
+	// Payload is the body POSTed to the endpoint on each attempt; null
+	// once the workspace's outbox no longer holds the event.
+	Payload json.RawMessage `json:"payload"`
+}
+
+// TestDelivery is the delivery of a test event just sent to a webhook.
+type TestDelivery struct {
+	Delivery
+	// Warning says why the delivery will not go yet.
+	Warning string `json:"warning,omitempty"`
+}
+
 // DeliveryPage is a page of a webhook's delivery log, newest event first.
 type DeliveryPage struct {
 	Deliveries []Delivery `json:"deliveries"`

@@ -27,6 +27,8 @@ func webhookCommands() map[string]func(context.Context, []string, io.Writer, io.
 		"webhook rotate-secret": webhookOne("rotate-secret", http.MethodPost, "rotate-secret"),
 		"webhook deliveries":    webhookDeliveries,
 		"webhook redeliver":     webhookRedeliver,
+		"webhook delivery":      webhookDelivery,
+		"webhook test":          webhookTest,
 	}
 }
 
@@ -38,15 +40,18 @@ const webhookUsage = `Usage:
   scimd webhook delete --workspace SLUG ID --yes
   scimd webhook rotate-secret --workspace SLUG ID
   scimd webhook deliveries --workspace SLUG ID [--status pending|delivered|dead] [--limit N]
+  scimd webhook delivery --workspace SLUG ID DELIVERY_ID
   scimd webhook redeliver --workspace SLUG ID DELIVERY_ID
+  scimd webhook test --workspace SLUG ID
 
 Webhooks receive a workspace's events, POSTed and signed as Standard
 Webhooks. The signing secret (whsec_…) is printed when a webhook is
 created and when its secret is rotated, and never again. --events takes
 event types separated by commas (user.created), or a noun's every type
 (group.*); without it a webhook gets every event. A failed delivery is
-retried with backoff, then marked dead; deliveries shows them, and
-redeliver sends one again now.
+retried with backoff, then marked dead; deliveries shows them, delivery
+one with the body sent, and redeliver sends one again now. test sends a
+webhook.test event to the webhook alone, through its delivery log.
 
 Examples:
   scimd webhook create --workspace acme --url https://app.example.com/hooks/scimd --events 'user.*,group.member_added'
@@ -260,7 +265,9 @@ func webhookDelete(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-func printDeliveries(w io.Writer, ds []admin.Delivery) error {
+// printDeliveries prints deliveries with their last attempt, and under
+// each the attempts one by one when it has several, or any with every.
+func printDeliveries(w io.Writer, ds []admin.Delivery, every bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tEVENT\tTYPE\tSTATUS\tATTEMPTS\tLAST ATTEMPT\tLAST RESULT\tNEXT ATTEMPT")
 	for _, d := range ds {
@@ -274,7 +281,7 @@ func printDeliveries(w io.Writer, ds []admin.Delivery) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", d.ID, d.EventID, d.EventType, d.Status, d.Attempts,
 			formatWhen(d.LastAttempt), cmp.Or(result, "-"), next)
-		if len(d.AttemptLog) > 1 {
+		if len(d.AttemptLog) > 1 || every && len(d.AttemptLog) > 0 {
 			// Every attempt, under the last one's columns.
 			for i, a := range d.AttemptLog {
 				result := a.Error
@@ -319,7 +326,7 @@ func webhookDeliveries(ctx context.Context, args []string, stdout, stderr io.Wri
 	if *asJSON {
 		return printRaw(stdout, raw)
 	}
-	if err := printDeliveries(stdout, out.Deliveries); err != nil {
+	if err := printDeliveries(stdout, out.Deliveries, false); err != nil {
 		return err
 	}
 	if out.NextCursor != "" {
@@ -346,5 +353,63 @@ func webhookRedeliver(ctx context.Context, args []string, stdout, stderr io.Writ
 	if *asJSON {
 		return printRaw(stdout, raw)
 	}
-	return printDeliveries(stdout, []admin.Delivery{d})
+	return printDeliveries(stdout, []admin.Delivery{d}, false)
+}
+
+// webhookDelivery prints one delivery, its attempts and the body sent.
+func webhookDelivery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f, slug, asJSON := webhookFlags("delivery", stderr)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) != 2 {
+		return errors.New("usage: scimd webhook delivery --workspace SLUG ID DELIVERY_ID")
+	}
+	defer f.close()
+	var d admin.DeliveryDetail
+	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "webhooks", pos[0], "deliveries", pos[1]), nil, nil, &d)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	if err := printDeliveries(stdout, []admin.Delivery{d.Delivery}, true); err != nil {
+		return err
+	}
+	if string(d.Payload) == "null" || len(d.Payload) == 0 {
+		fmt.Fprintln(stdout, "payload: no longer in the outbox")
+		return nil
+	}
+	fmt.Fprintln(stdout, "payload:")
+	return printRaw(stdout, d.Payload)
+}
+
+// webhookTest sends a test event to a webhook and prints its delivery.
+func webhookTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f, slug, asJSON := webhookFlags("test", stderr)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) != 1 {
+		return errors.New("usage: scimd webhook test --workspace SLUG ID")
+	}
+	defer f.close()
+	var d admin.TestDelivery
+	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "webhooks", pos[0], "test"), nil, nil, &d)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	if err := printDeliveries(stdout, []admin.Delivery{d.Delivery}, false); err != nil {
+		return err
+	}
+	if d.Warning != "" {
+		fmt.Fprintln(stdout, "warning:", d.Warning)
+	}
+	return nil
 }

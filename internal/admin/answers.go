@@ -29,6 +29,8 @@ type (
 	DeliveryAttempt  = api.DeliveryAttempt
 	DeliveryPage     = api.DeliveryPage
 	Redelivery       = api.Redelivery
+	DeliveryDetail   = api.DeliveryDetail
+	TestDelivery     = api.TestDelivery
 	AuditEntry       = api.AuditEntry
 	AuditPage        = api.AuditPage
 	TeamList         = api.TeamList

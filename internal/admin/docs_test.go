@@ -48,6 +48,8 @@ func TestSchemas(t *testing.T) {
 	httpapitest.CheckSchema[api.DeliveryAttempt](t, schemas, "DeliveryAttempt")
 	httpapitest.CheckSchema[api.DeliveryPage](t, schemas, "DeliveryPage")
 	httpapitest.CheckSchema[api.Redelivery](t, schemas, "Redelivery")
+	httpapitest.CheckSchema[api.DeliveryDetail](t, schemas, "DeliveryDetail")
+	httpapitest.CheckSchema[api.TestDelivery](t, schemas, "TestDelivery")
 	httpapitest.CheckSchema[api.AuditEntry](t, schemas, "AuditEntry")
 	httpapitest.CheckSchema[api.AuditPage](t, schemas, "AuditPage")
 	httpapitest.CheckSchema[api.TeamList](t, schemas, "TeamList")

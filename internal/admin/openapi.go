@@ -180,6 +180,18 @@ var schemas = map[string]any{
 			"warning": httpapi.Type("string", "why it will not go yet, e.g. the webhook is disabled"),
 		})},
 	},
+	"DeliveryDetail": map[string]any{
+		"description": "A delivery with the body sent for it.",
+		"allOf": []any{httpapi.Ref("Delivery"), httpapi.Object([]string{"payload"}, map[string]any{
+			"payload": map[string]any{"type": []string{"object", "null"}, "description": "the body POSTed on each attempt: {\"type\", \"timestamp\", \"data\"}; null once the outbox no longer holds the event"},
+		})},
+	},
+	"TestDelivery": map[string]any{
+		"description": "The delivery of a test event just sent to a webhook.",
+		"allOf": []any{httpapi.Ref("Delivery"), httpapi.Object(nil, map[string]any{
+			"warning": httpapi.Type("string", "why it will not go yet, e.g. the webhook is disabled"),
+		})},
+	},
 	"DeliveryAttempt": httpapi.Object([]string{"at", "status"}, map[string]any{
 		"at":     httpapi.Time(""),
 		"status": httpapi.Nullable("integer", "HTTP status of the response; null: no response"),

@@ -122,6 +122,14 @@ func routes() []route {
 				{Name: "status", Description: "only deliveries in this state", Schema: map[string]any{"type": "string", "enum": []string{"pending", "delivered", "dead"}}},
 			}, pageParams...),
 			Responses: httpapi.OK("DeliveryPage"), Errors: []string{CodeInvalidParameter, CodeInvalidCursor}}},
+		{method: "GET", path: "/workspaces/{slug}/webhooks/{id}/deliveries/{delivery_id}", handle: getDelivery, Operation: httpapi.Operation{
+			Summary:     "Show a delivery",
+			Description: "One delivery with every attempt (time, HTTP status, error with the start of the response's body) and the body sent on each, as long as the workspace's outbox holds the event.",
+			Responses:   httpapi.OK("DeliveryDetail")}},
+		{method: "POST", path: "/workspaces/{slug}/webhooks/{id}/test", handle: testWebhook, action: "webhook.test", Operation: httpapi.Operation{
+			Summary:     "Send a test event",
+			Description: "Appends a webhook.test event to the workspace's outbox with a delivery to this webhook alone, due at once, which is sent, retried and logged as any other. A disabled webhook's waits until it is enabled, as the warning says.",
+			Responses:   httpapi.Created("TestDelivery")}},
 		{method: "POST", path: "/workspaces/{slug}/webhooks/{id}/deliveries/{delivery_id}/redeliver", handle: redeliver, action: "delivery.redeliver", Operation: httpapi.Operation{
 			Summary:     "Redeliver",
 			Description: "Sends a delivery again, delivered or dead: it becomes pending, due at once, with its attempts counted afresh.",

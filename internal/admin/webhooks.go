@@ -316,6 +316,84 @@ func listDeliveries(h *Handler, c *call) (int, any, error) {
 	return http.StatusOK, out, nil
 }
 
+// deliveryOf returns the delivery {delivery_id} of webhook wh, with a 404
+// that names both if the webhook has no such delivery.
+func (h *Handler) deliveryOf(c *call, w store.Workspace, wh store.Webhook) (store.Delivery, error) {
+	deliveryID := c.pathValue("delivery_id")
+	c.target = deliveryID
+	d, err := h.store.Delivery(c.r.Context(), w.ID, deliveryID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && d.WebhookID != wh.ID {
+		return d, h.deliveryNotFound(w, wh, deliveryID, err)
+	}
+	return d, err
+}
+
+func (h *Handler) deliveryNotFound(w store.Workspace, wh store.Webhook, deliveryID string, err error) error {
+	return &Error{Status: http.StatusNotFound, Code: CodeDeliveryNotFound,
+		Message: fmt.Sprintf("webhook %s has no delivery %s; GET %s/workspaces/%s/webhooks/%s/deliveries lists them", wh.ID, deliveryID, Prefix, w.Slug, wh.ID), Err: err}
+}
+
+// getDelivery shows a delivery with the body sent for it, made again from
+// its event as the sender makes it, for as long as the outbox keeps it.
+func getDelivery(h *Handler, c *call) (int, any, error) {
+	w, wh, err := h.webhookOf(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	d, err := h.deliveryOf(c, w, wh)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := DeliveryDetail{Delivery: deliveryOut(d), Payload: json.RawMessage("null")}
+	evs, err := h.store.Events(c.r.Context(), w.ID, d.EventSeq-1, 1)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(evs) == 1 && evs[0].ID == d.EventID {
+		if out.Payload, err = webhook.Payload(evs[0], w.Slug); err != nil {
+			return 0, nil, err
+		}
+	}
+	return http.StatusOK, out, nil
+}
+
+// testWebhook sends a webhook.test event to one webhook, through the
+// outbox and the dispatcher as every event goes.
+func testWebhook(h *Handler, c *call) (int, any, error) {
+	w, wh, err := h.webhookOf(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	data, err := json.Marshal(map[string]any{
+		"webhook": map[string]string{"id": wh.ID, "url": wh.URL},
+		"message": fmt.Sprintf("A test of webhook %s of workspace %s, sent by %s.", wh.ID, w.Slug, c.operator),
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	d, err := h.store.TestWebhook(c.r.Context(), w.ID, wh.ID, store.NewEvent{Type: store.EventWebhookTest, Subject: wh.ID, Data: data})
+	if err != nil {
+		return 0, nil, h.webhookErr(w.Slug, wh.ID, err)
+	}
+	c.target = wh.ID
+	c.detail("slug", w.Slug)
+	c.detail("delivery_id", d.ID)
+	c.detail("event_id", d.EventID)
+	out := TestDelivery{Delivery: deliveryOut(d), Warning: disabledWarning(wh)}
+	if out.Warning != "" {
+		c.detail("warning", out.Warning)
+	}
+	return http.StatusCreated, out, nil
+}
+
+// disabledWarning says, for a disabled webhook, that its deliveries wait.
+func disabledWarning(wh store.Webhook) string {
+	if wh.Enabled {
+		return ""
+	}
+	return fmt.Sprintf("webhook %s is disabled: the delivery waits until it is enabled (PATCH with {\"enabled\": true})", wh.ID)
+}
+
 // redeliver sends a delivery again: pending, due at once, with its
 // attempts counted afresh.
 func redeliver(h *Handler, c *call) (int, any, error) {
@@ -323,31 +401,22 @@ func redeliver(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	deliveryID := c.pathValue("delivery_id")
-	c.target = deliveryID
-	notFound := func(err error) error {
-		return &Error{Status: http.StatusNotFound, Code: CodeDeliveryNotFound,
-			Message: fmt.Sprintf("webhook %s has no delivery %s; GET %s/workspaces/%s/webhooks/%s/deliveries lists them", wh.ID, deliveryID, Prefix, w.Slug, wh.ID), Err: err}
-	}
-	d, err := h.store.Delivery(c.r.Context(), w.ID, deliveryID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && d.WebhookID != wh.ID {
-		return 0, nil, notFound(err)
-	}
+	d, err := h.deliveryOf(c, w, wh)
 	if err != nil {
 		return 0, nil, err
 	}
+	deliveryID := d.ID
 	if d, err = h.store.Redeliver(c.r.Context(), w.ID, deliveryID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return 0, nil, notFound(err)
+			return 0, nil, h.deliveryNotFound(w, wh, deliveryID, err)
 		}
 		return 0, nil, err
 	}
 	c.detail("slug", w.Slug)
 	c.detail("webhook_id", wh.ID)
 	c.detail("event_id", d.EventID)
-	out := Redelivery{Delivery: deliveryOut(d)}
-	if !wh.Enabled {
-		out.Warning = fmt.Sprintf("webhook %s is disabled: the delivery waits until it is enabled (PATCH with {\"enabled\": true})", wh.ID)
+	out := Redelivery{Delivery: deliveryOut(d), Warning: disabledWarning(wh)}
+	if out.Warning != "" {
 		c.detail("warning", out.Warning)
 	}
 	return http.StatusOK, out, nil

@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -250,6 +252,75 @@ func TestDeliveryLog(t *testing.T) {
 		t.Errorf("redelivered to a disabled webhook %v, want a warning", r)
 	}
 	if entries := e.audit("delivery.redeliver"); len(entries) != 4 || entries[0].Target != dead || entries[0].WorkspaceID != e.acmeID {
+		t.Errorf("audit %+v", entries)
+	}
+}
+
+// TestSendTestEvent checks that a test event reaches the one webhook it is
+// sent to, through the outbox and a claim as any event, and that its
+// delivery shows the body sent and every attempt.
+func TestSendTestEvent(t *testing.T) {
+	e := newEnv(t)
+	id := e.do("POST", "workspaces/acme/webhooks", `{"url":"https://example.com/"}`).want(http.StatusCreated)["id"].(string)
+	other := e.do("POST", "workspaces/acme/webhooks", `{"url":"https://example.org/"}`).want(http.StatusCreated)["id"].(string)
+
+	r := e.do("POST", "workspaces/acme/webhooks/"+id+"/test", "").want(http.StatusCreated)
+	dlv, _ := r["id"].(string)
+	if r["webhook_id"] != id || r["event_type"] != store.EventWebhookTest || r["status"] != "pending" || r["next_attempt"] == nil || r["warning"] != nil {
+		t.Fatalf("test delivery %v", r)
+	}
+	if _, err := e.st.FanOut(e.ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	due, err := e.st.ClaimDeliveries(e.ctx, 10, time.Minute)
+	if err != nil || len(due) != 1 || due[0].ID != dlv || due[0].WebhookID != id {
+		t.Fatalf("claimed %+v, %v; want the test delivery alone", due, err)
+	}
+	if err := store.CheckEventData(store.EventWebhookTest, due[0].Event.Data); err != nil {
+		t.Error(err)
+	}
+	sent, err := webhook.Payload(due[0].Event, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.FinishDelivery(e.ctx, due[0].Delivery, store.DeliveryOutcome{Status: 500, Error: "webhook: endpoint answered 500 Internal Server Error: try later", Retry: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if ds := e.do("GET", "workspaces/acme/webhooks/"+other+"/deliveries", "").want(http.StatusOK)["deliveries"].([]any); len(ds) != 0 {
+		t.Errorf("the other webhook has deliveries %v", ds)
+	}
+	ds := e.do("GET", "workspaces/acme/webhooks/"+id+"/deliveries", "").want(http.StatusOK)["deliveries"].([]any)
+	if len(ds) != 1 || ds[0].(map[string]any)["id"] != dlv {
+		t.Errorf("deliveries %v, want the test's", ds)
+	}
+
+	resp := e.do("GET", "workspaces/acme/webhooks/"+id+"/deliveries/"+dlv, "")
+	d := resp.want(http.StatusOK)
+	var body struct {
+		Payload json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(resp.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, body.Payload); err != nil || !bytes.Equal(compact.Bytes(), sent) {
+		t.Errorf("payload %s, want what was sent: %s", body.Payload, sent)
+	}
+	log := d["attempt_log"].([]any)
+	if len(log) != 1 || log[0].(map[string]any)["status"] != 500.0 || log[0].(map[string]any)["error"] != "webhook: endpoint answered 500 Internal Server Error: try later" {
+		t.Errorf("attempt log %v", log)
+	}
+	e.do("GET", "workspaces/acme/webhooks/"+other+"/deliveries/"+dlv, "").wantError(http.StatusNotFound, CodeDeliveryNotFound)
+	e.do("GET", "workspaces/acme/webhooks/"+id+"/deliveries/dlv_nope", "").wantError(http.StatusNotFound, CodeDeliveryNotFound)
+	e.do("POST", "workspaces/acme/webhooks/wh_nope/test", "").wantError(http.StatusNotFound, CodeWebhookNotFound)
+
+	// A disabled webhook's test waits, and says so.
+	e.do("PATCH", "workspaces/acme/webhooks/"+other, `{"enabled":false}`).want(http.StatusOK)
+	if w, _ := e.do("POST", "workspaces/acme/webhooks/"+other+"/test", "").want(http.StatusCreated)["warning"].(string); !strings.Contains(w, "disabled") {
+		t.Errorf("test of a disabled webhook: warning %q", w)
+	}
+	entries := e.audit("webhook.test")
+	if len(entries) != 3 || entries[2].Target != id || entries[2].WorkspaceID != e.acmeID || payload(t, entries[2])["delivery_id"] != dlv {
 		t.Errorf("audit %+v", entries)
 	}
 }
