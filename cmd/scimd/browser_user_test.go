@@ -20,21 +20,7 @@ func TestUserPageInBrowser(t *testing.T) {
 	root, scimToken, adminToken := m[1], m[2], m[3]
 	send := func(tok, contentType, method, path string, body any, want int) map[string]any {
 		t.Helper()
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, root+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", contentType)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s: %d %v, want %d", method, path, resp.StatusCode, out, want)
-		}
-		return out
+		return sendJSON(t, tok, contentType, method, root+path, body, want)
 	}
 	scim := func(method, path string, body any, want int) map[string]any {
 		t.Helper()
@@ -46,9 +32,7 @@ func TestUserPageInBrowser(t *testing.T) {
 		map[string]any{"config": map[string]any{"roleMappings": []any{map[string]any{"group": "Engineering", "role": "admin"}}}}, http.StatusOK)
 
 	b := newBrowser(t, exe, root)
-	b.visit("/admin/login", http.StatusOK)
-	b.fill("#token", adminToken)
-	b.press("form.card button", http.StatusOK)
+	b.signIn(adminToken)
 
 	b.visit("/admin/workspaces/default/users/"+bob, http.StatusOK)
 	b.sees("bob@example.com", "viewer: the default role: no synced group of the user's is mapped to a role", "In no group.", "valid")
@@ -70,4 +54,33 @@ func TestUserPageInBrowser(t *testing.T) {
 	b.visit("/admin/workspaces/default/groups/"+eng, http.StatusOK)
 	b.sees(`admin: role mapping "engineering" matches "engineering" of group "Engineering"`, "Bob")
 	b.look("group")
+}
+
+// sendJSON sends body as JSON of contentType with a bearer token, and
+// returns the JSON answer, which must have the status want.
+func sendJSON(t *testing.T, tok, contentType, method, target string, body any, want int) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, target, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d %v, want %d", method, target, resp.StatusCode, out, want)
+	}
+	return out
+}
+
+// signIn signs the browser in to the console with an admin token.
+func (b *browser) signIn(adminToken string) {
+	b.t.Helper()
+	b.visit("/admin/login", http.StatusOK)
+	b.fill("#token", adminToken)
+	b.press("form.card button", http.StatusOK)
 }

@@ -379,19 +379,18 @@ func testWebhook(h *Handler, c *call) (int, any, error) {
 	c.detail("slug", w.Slug)
 	c.detail("delivery_id", d.ID)
 	c.detail("event_id", d.EventID)
-	out := TestDelivery{Delivery: deliveryOut(d), Warning: disabledWarning(wh)}
-	if out.Warning != "" {
-		c.detail("warning", out.Warning)
-	}
-	return http.StatusCreated, out, nil
+	return http.StatusCreated, TestDelivery{Delivery: deliveryOut(d), Warning: c.warnDisabled(wh)}, nil
 }
 
-// disabledWarning says, for a disabled webhook, that its deliveries wait.
-func disabledWarning(wh store.Webhook) string {
+// warnDisabled says, for a disabled webhook, that its deliveries wait,
+// and notes it in the audit entry.
+func (c *call) warnDisabled(wh store.Webhook) string {
 	if wh.Enabled {
 		return ""
 	}
-	return fmt.Sprintf("webhook %s is disabled: the delivery waits until it is enabled (PATCH with {\"enabled\": true})", wh.ID)
+	w := fmt.Sprintf("webhook %s is disabled: the delivery waits until it is enabled (PATCH with {\"enabled\": true})", wh.ID)
+	c.detail("warning", w)
+	return w
 }
 
 // redeliver sends a delivery again: pending, due at once, with its
@@ -415,9 +414,5 @@ func redeliver(h *Handler, c *call) (int, any, error) {
 	c.detail("slug", w.Slug)
 	c.detail("webhook_id", wh.ID)
 	c.detail("event_id", d.EventID)
-	out := Redelivery{Delivery: deliveryOut(d), Warning: disabledWarning(wh)}
-	if out.Warning != "" {
-		c.detail("warning", out.Warning)
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, Redelivery{Delivery: deliveryOut(d), Warning: c.warnDisabled(wh)}, nil
 }

@@ -163,6 +163,8 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/webhooks/{id}/delete", c.private(confirmDeleteWebhook))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks/{id}/delete", c.private(deleteWebhook))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks/{id}/deliveries/{delivery}/redeliver", c.private(redeliver))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/webhooks/{id}/deliveries/{delivery}", c.private(deliveryPage))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks/{id}/test", c.private(testWebhook))
 
 	mux.HandleFunc("GET "+Prefix+"audit", c.private(auditPage))
 

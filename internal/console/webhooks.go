@@ -1,11 +1,14 @@
 package console
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/scimd/scimd/client/admin"
 )
@@ -239,4 +242,64 @@ func rotateSecret(q *req) {
 	page := workspacePath(slug, "webhooks", id)
 	q.render(http.StatusOK, "secret", view{Title: "New webhook secret", Section: "workspaces",
 		Data: secretData{Slug: slug, Webhook: &wh, Back: page, BackTo: "the webhook"}})
+}
+
+type deliveryData struct {
+	Slug     string
+	Webhook  string
+	Delivery admin.DeliveryDetail
+	Attempts []attemptRow
+	// Payload is the body sent, indented for reading; "" once the outbox
+	// no longer holds the event.
+	Payload string
+}
+
+// attemptRow is an attempt at a delivery as its page shows it.
+type attemptRow struct {
+	N      int
+	At     time.Time
+	Status int // 0: no response
+	OK     bool
+	Error  string
+}
+
+// deliveryPage shows a delivery: every attempt, and the body sent.
+func deliveryPage(q *req) {
+	slug, id, dlv := q.r.PathValue("slug"), q.r.PathValue("id"), q.r.PathValue("delivery")
+	d := deliveryData{Slug: slug, Webhook: id}
+	if e := q.api("GET", admin.Path("workspaces", slug, "webhooks", id, "deliveries", dlv), nil, nil, &d.Delivery); e != nil {
+		q.failAPI(e)
+		return
+	}
+	for i, a := range d.Delivery.AttemptLog {
+		row := attemptRow{N: i + 1, At: a.At, Error: a.Error}
+		if a.Status != nil {
+			row.Status = *a.Status
+			row.OK = row.Status >= 200 && row.Status <= 299
+		}
+		d.Attempts = append(d.Attempts, row)
+	}
+	if p := d.Delivery.Payload; len(p) > 0 && string(p) != "null" {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, p, "", "  "); err == nil {
+			d.Payload = buf.String()
+		}
+	}
+	q.render(http.StatusOK, "delivery", view{Title: "Delivery " + d.Delivery.ID, Section: "workspaces", Data: d})
+}
+
+// testWebhook sends a test event to a webhook and goes back to its page,
+// where the delivery heads the log.
+func testWebhook(q *req) {
+	slug, id := q.r.PathValue("slug"), q.r.PathValue("id")
+	var d admin.TestDelivery
+	if e := q.api("POST", admin.Path("workspaces", slug, "webhooks", id, "test"), nil, nil, &d); e != nil {
+		q.showWebhook(e.Status, e, nil)
+		return
+	}
+	notice := fmt.Sprintf("Sent test event %s: delivery %s is pending.", d.EventID, d.ID)
+	if d.Warning != "" {
+		notice += " " + d.Warning
+	}
+	q.redirect(workspacePath(slug, "webhooks", id), notice)
 }

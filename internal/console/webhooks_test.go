@@ -100,12 +100,46 @@ func TestWebhookActions(t *testing.T) {
 	t.Run("delivery log", func(t *testing.T) {
 		e.get(page).want(http.StatusOK).has(
 			"https://example.com/hooks", "user.*",
-			`<td class="state dead">dead</td>`, `<td class="state delivered">delivered</td>`,
+			`<td class="state dead" data-label="Status">dead</td>`, `<td class="state delivered" data-label="Status">delivered</td>`,
+			`href="`+page+`/deliveries/`+dead+`"`,
 			"endpoint answered &lt;b&gt;500&lt;/b&gt;", "→ 500",
 			`action="`+page+`/deliveries/`+dead+`/redeliver"`,
 		)
 		e.get(page+"?status=dead").want(http.StatusOK).has(dead, `<option value="dead" selected>`).lacks("user.updated")
 		e.get(page + "?status=lost").want(http.StatusBadRequest).has("status=lost: want pending, delivered or dead")
+	})
+
+	t.Run("delivery", func(t *testing.T) {
+		p := e.get(page + "/deliveries/" + dead).want(http.StatusOK)
+		p.has(dead, "user.created", `<td class="bad" data-label="HTTP status">500</td>`,
+			"<pre>webhook: endpoint answered &lt;b&gt;500&lt;/b&gt;</pre>",
+			`<pre class="payload" tabindex="0" aria-label="Payload">{`, `&#34;type&#34;: &#34;user.created&#34;`,
+			`action="`+page+`/deliveries/`+dead+`/redeliver"`)
+		e.get(page + "/deliveries/dlv_nope").want(http.StatusNotFound).has("delivery_not_found")
+		e.get("/admin/workspaces/acme/webhooks/wh_nope/deliveries/" + dead).want(http.StatusNotFound).has("webhook_not_found")
+	})
+
+	t.Run("send a test event", func(t *testing.T) {
+		e.get(page).want(http.StatusOK).has(`action="`+page+`/test"`, "Send a test event")
+		p := e.post(page+"/test", nil).redirects(page)
+		e.follow(p).want(http.StatusOK).has("Sent test event evt_", "is pending.", "webhook.test")
+		a := e.audited("webhook.test")
+		if a["status"] != 201.0 || a["target"] != id {
+			t.Fatalf("audit entry %v", a)
+		}
+		dlv, _ := a["payload"].(map[string]any)["delivery_id"].(string)
+		// The delivery goes as any: claimed with its event, and its page
+		// shows what the endpoint answered and what was sent.
+		due, err := e.st.ClaimDeliveries(e.ctx, 10, time.Minute)
+		if err != nil || len(due) != 1 || due[0].ID != dlv {
+			t.Fatalf("claimed %+v, %v; want %s", due, err, dlv)
+		}
+		if err := e.st.FinishDelivery(e.ctx, due[0].Delivery, store.DeliveryOutcome{Status: 200, Delivered: true}); err != nil {
+			t.Fatal(err)
+		}
+		e.get(page+"/deliveries/"+dlv).want(http.StatusOK).has(
+			`<td class="state delivered" data-label="HTTP status">200</td>`, "&#34;type&#34;: &#34;webhook.test&#34;", "A test of webhook "+id)
+		e.post("/admin/workspaces/acme/webhooks/wh_nope/test", nil).want(http.StatusNotFound).has("webhook_not_found")
 	})
 
 	t.Run("redeliver", func(t *testing.T) {
