@@ -222,33 +222,60 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 	}
 	tests := []struct {
 		typ, filter, want string
+		sortBy            string // and descending with "-"
+		total             int    // if not 1
+		offset            int
 	}{
-		{"User", `userName eq "USER1234"`, "usr_ws_a_1234"},
-		{"User", `externalId eq "ext-1234"`, "usr_ws_a_1234"},
-		{"User", `emails[type eq "work"].value eq "User1234@Example.com"`, "usr_ws_a_1234"},
-		{"User", `emails[type eq "work" and value eq "user1234@example.com"]`, "usr_ws_a_1234"},
-		{"User", `id eq "usr_ws_a_1234"`, "usr_ws_a_1234"},
-		{"Group", `displayName eq "group 42"`, "grp_ws_a_42"},
-		{"Group", `externalId eq "gext-42"`, "grp_ws_a_42"},
-		{"Group", `members[value eq "usr_ws_a_421"]`, "grp_ws_a_42"},
+		{typ: "User", filter: `userName eq "USER1234"`, want: "usr_ws_a_1234"},
+		{typ: "User", filter: `externalId eq "ext-1234"`, want: "usr_ws_a_1234"},
+		{typ: "User", filter: `emails[type eq "work"].value eq "User1234@Example.com"`, want: "usr_ws_a_1234"},
+		{typ: "User", filter: `emails[type eq "work" and value eq "user1234@example.com"]`, want: "usr_ws_a_1234"},
+		{typ: "User", filter: `id eq "usr_ws_a_1234"`, want: "usr_ws_a_1234"},
+		{typ: "Group", filter: `displayName eq "group 42"`, want: "grp_ws_a_42"},
+		{typ: "Group", filter: `externalId eq "gext-42"`, want: "grp_ws_a_42"},
+		{typ: "Group", filter: `members[value eq "usr_ws_a_421"]`, want: "grp_ws_a_42"},
+		// Prefixes are ranges of the name's index, and sorting by the
+		// name reads that index in order.
+		{typ: "User", filter: `userName sw "USER123"`, want: "usr_ws_a_123", total: 11},
+		{typ: "Group", filter: `displayName sw "group 29"`, want: "grp_ws_a_29", total: 11},
+		{typ: "User", filter: `userName sw "user2"`, sortBy: "userName", want: "usr_ws_a_2", total: 1111},
+		{typ: "User", sortBy: "userName", want: "usr_ws_a_1", total: 3000},
+		{typ: "User", sortBy: "-userName", want: "usr_ws_a_999", total: 3000},
+		{typ: "Group", sortBy: "displayName", want: "grp_ws_a_1", total: 300},
+		{typ: "User", want: "usr_ws_a_1", total: 3000},
+		// Far into a listing, the page's start is found in the index.
+		{typ: "User", offset: 2950, want: "usr_ws_a_2951", total: 3000},
+		{typ: "User", sortBy: "-userName", offset: 2000, want: "usr_ws_a_1899", total: 3000},
 	}
 	for _, tt := range tests {
-		t.Run(tt.filter, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s %s %s %d", tt.typ, tt.filter, tt.sortBy, tt.offset), func(t *testing.T) {
 			rt := schema.UserType
 			if tt.typ == "Group" {
 				rt = schema.GroupType
 			}
-			f, err := filter.Parse(rt, tt.filter)
-			if err != nil {
-				t.Fatal(err)
+			q := store.Query{Count: 100, Offset: tt.offset}
+			if tt.filter != "" {
+				f, err := filter.Parse(rt, tt.filter)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q.Filter = f
 			}
-			q := store.Query{Filter: f, Count: 100}
+			if tt.sortBy != "" {
+				name, desc := strings.CutPrefix(tt.sortBy, "-")
+				p, err := rt.ParsePath(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q.SortBy, q.Descending = &p, desc
+			}
 			page, err := st.ListResources(ctx, "ws_a", tt.typ, q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if page.Total != 1 || len(page.Resources) != 1 || page.Resources[0].ID != tt.want {
-				t.Fatalf("found %d: %v, want %s", page.Total, page.Resources, tt.want)
+			total := max(tt.total, 1)
+			if page.Total != total || len(page.Resources) != min(total-tt.offset, 100) || page.Resources[0].ID != tt.want {
+				t.Fatalf("found %d: %v, want %d from %s", page.Total, page.Resources[0].ID, total, tt.want)
 			}
 			l, err := st.ListStatements("ws_a", tt.typ, q)
 			if err != nil {
@@ -267,7 +294,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 					if !generic {
 						t.Logf("%s %s:\n%s", tt.filter, stmt.name, plan)
 					}
-					if strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index") {
+					if strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "Index") || tt.sortBy != "" && strings.Contains(plan, "Sort Key") {
 						t.Errorf("%s: %s query (generic plan: %v) is not answered from an index:\n%s", tt.filter, stmt.name, generic, plan)
 					}
 				}

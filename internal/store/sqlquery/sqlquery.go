@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimd/scimd/internal/filter"
 	"github.com/scimd/scimd/internal/schema"
@@ -411,6 +412,7 @@ func (c *compiler) present(col column) {
 func (c *compiler) compare(col column, op filter.Op, v any, a *schema.Attribute) {
 	expr := col.expr
 	var val any
+	keyed := false // expr is col.folded, which has an index
 	switch col.typ {
 	case schema.Boolean:
 		b, _ := v.(bool)
@@ -439,7 +441,7 @@ func (c *compiler) compare(col column, op filter.Op, v any, a *schema.Attribute)
 		if !a.CaseExact {
 			s = Fold(s)
 			if col.folded != "" {
-				expr = col.folded
+				expr, keyed = col.folded, true
 			} else {
 				expr = c.d.Fold(expr)
 			}
@@ -469,6 +471,14 @@ func (c *compiler) compare(col column, op filter.Op, v any, a *schema.Attribute)
 		switch {
 		case s == "":
 			c.b.WriteString(c.d.Bool(true))
+		case op == filter.Sw && keyed && utf8.ValidString(s):
+			// A range of the folded column's index rather than a
+			// condition on each row: the same strings, found without
+			// reading the others.
+			c.b.WriteString(expr + " >= " + c.arg(s))
+			if end, ok := prefixEnd(s); ok {
+				c.b.WriteString(" AND " + expr + " < " + c.arg(end))
+			}
 		case op == filter.Co:
 			c.b.WriteString(c.d.Contains(expr, c.arg(s)))
 		case op == filter.Sw:
@@ -482,6 +492,26 @@ func (c *compiler) compare(col column, op filter.Op, v any, a *schema.Attribute)
 	c.b.WriteString(")")
 }
 
+// prefixEnd returns the least string, in code point order, that is
+// greater than every string with the prefix p: p with its last code point
+// that can be, made the next one. There is none for a p of only the
+// largest code point.
+func prefixEnd(p string) (string, bool) {
+	rs := []rune(p)
+	for i := len(rs) - 1; i >= 0; i-- {
+		switch rs[i] {
+		case utf8.MaxRune:
+			continue // drop it, and carry
+		case 0xD7FF:
+			rs[i] = 0xE000 // surrogates are not code points of UTF-8
+		default:
+			rs[i]++
+		}
+		return string(rs[:i+1]), true
+	}
+	return "", false
+}
+
 // OrderBy returns the ORDER BY clause for a sort attribute (RFC 7644
 // §3.4.2.3), for resources of type rt aliased "r": strings compare by
 // their caseExact rule, a multi-valued attribute sorts by its primary
@@ -489,11 +519,11 @@ func (c *compiler) compare(col column, op filter.Op, v any, a *schema.Attribute)
 // ascending and first in descending order. Creation order breaks ties, so
 // pages are stable. With p nil, resources sort in creation order.
 func OrderBy(d Dialect, rt *schema.ResourceType, p *schema.Path, desc bool) string {
-	if p == nil {
+	if key, ok := OrderKey(d, rt, p); ok {
 		if desc {
-			return "r.seq DESC"
+			return key + " DESC"
 		}
-		return "r.seq"
+		return key
 	}
 	c := &compiler{d: d, rt: rt}
 	var expr string
@@ -530,11 +560,7 @@ func OrderBy(d Dialect, rt *schema.ResourceType, p *schema.Path, desc bool) stri
 		col := c.column(*p)
 		expr = col.expr
 		if col.typ == schema.String && !p.Target().CaseExact {
-			if col.folded != "" {
-				expr = col.folded
-			} else {
-				expr = d.Fold(expr)
-			}
+			expr = d.Fold(expr)
 		}
 		if col.textual() {
 			expr = d.Text(expr)
@@ -544,6 +570,27 @@ func OrderBy(d Dialect, rt *schema.ResourceType, p *schema.Path, desc bool) stri
 		return "(" + expr + ") IS NULL DESC, " + expr + " DESC, r.seq DESC"
 	}
 	return "(" + expr + ") IS NULL, " + expr + ", r.seq"
+}
+
+// OrderKey returns the column that orders resources as OrderBy does for
+// p, when one column does so alone and an index of the workspace's
+// resources of a type holds it: the sequence number (creation order), or
+// name_key for sorting Users by userName and Groups by displayName, which
+// is never NULL and unique among them. Such an order is read from the
+// index instead of sorting every resource, and a position in it can be
+// found from the index alone.
+func OrderKey(d Dialect, rt *schema.ResourceType, p *schema.Path) (string, bool) {
+	if p == nil {
+		return "r.seq", true
+	}
+	if p.Attr.MultiValued || p.Target().CaseExact {
+		return "", false
+	}
+	c := &compiler{d: d, rt: rt}
+	if col := c.column(*p); col.folded != "" {
+		return d.Text(col.folded), true
+	}
+	return "", false
 }
 
 // EncodeCursor returns the paging cursor (RFC 9865) for the page that

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimd/scimd/internal/filter"
 	"github.com/scimd/scimd/internal/schema"
@@ -67,4 +68,47 @@ func TestCursor(t *testing.T) {
 			t.Errorf("DecodeCursor(%q): %v, want ErrInvalidCursor", c, err)
 		}
 	}
+}
+
+func TestPrefixEnd(t *testing.T) {
+	tests := []struct {
+		prefix, end string
+		ok          bool
+	}{
+		{"a", "b", true},
+		{"ab", "ac", true},
+		{"a%", "a&", true},
+		{"é", "ê", true},
+		{"\uD7FF", "\uE000", true},
+		{"a\U0010FFFF", "b", true},
+		{"a\U0010FFFF\U0010FFFF", "b", true},
+		{"\U0010FFFF", "", false},
+	}
+	for _, tt := range tests {
+		end, ok := prefixEnd(tt.prefix)
+		if end != tt.end || ok != tt.ok {
+			t.Errorf("prefixEnd(%+q) = %+q, %v; want %+q, %v", tt.prefix, end, ok, tt.end, tt.ok)
+		}
+	}
+}
+
+func FuzzPrefixEnd(f *testing.F) {
+	for _, s := range []string{"a", "z\U0010FFFF", "\uD7FF", "émile"} {
+		f.Add(s, "x")
+	}
+	f.Fuzz(func(t *testing.T, prefix, rest string) {
+		if !utf8.ValidString(prefix) || !utf8.ValidString(rest) || prefix == "" {
+			return
+		}
+		end, ok := prefixEnd(prefix)
+		s := prefix + rest
+		// Every string with the prefix is in [prefix, end); strings
+		// compare by bytes, which in UTF-8 is by code point.
+		if s < prefix || ok && s >= end {
+			t.Errorf("%+q is outside [%+q, %+q)", s, prefix, end)
+		}
+		if ok && (!utf8.ValidString(end) || strings.HasPrefix(end, prefix)) {
+			t.Errorf("prefixEnd(%+q) = %+q", prefix, end)
+		}
+	})
 }

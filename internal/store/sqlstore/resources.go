@@ -676,6 +676,11 @@ func (s *Store) listQuery(ws, typ string, q store.Query) (ListSQL, error) {
 		args = append(args, fargs...)
 	}
 	l := ListSQL{Count: `SELECT count(*) FROM resources r WHERE ` + where, CountArgs: args}
+	if q.Filter == nil {
+		// Kept by the writes, rather than a count of the workspace's
+		// every resource on every page.
+		l.Count = `SELECT COALESCE((SELECT n FROM resource_counts WHERE workspace_id = ? AND type = ?), 0)`
+	}
 	order := sqlquery.OrderBy(s.filter, rt, q.SortBy, q.Descending)
 	// LIMIT and OFFSET are arguments, so that the statement's text, which
 	// is prepared and kept, is the same on every page.
@@ -699,6 +704,16 @@ func (s *Store) listQuery(ws, typ string, q store.Query) (ListSQL, error) {
 		where += " AND r.seq " + op + " ?"
 		limit = " LIMIT ?"
 		args = append(args, after, int64(q.Count+1))
+	} else if key, ok := sqlquery.OrderKey(s.filter, rt, q.SortBy); ok && q.Filter == nil && q.Offset > 0 {
+		// Far into a listing, OFFSET would read every resource it
+		// skips; the first of the page is found in the index alone.
+		op, order := ">=", key
+		if q.Descending {
+			op, order = "<=", key+" DESC"
+		}
+		where += " AND " + key + " " + op + ` (SELECT ` + key + ` FROM resources r WHERE r.workspace_id = ? AND r.type = ? ORDER BY ` + order + ` LIMIT 1 OFFSET ?)`
+		limit = " LIMIT ?"
+		args = append(args, ws, typ, int64(q.Offset), int64(max(q.Count, 0)))
 	} else {
 		limit = " LIMIT ? OFFSET ?"
 		args = append(args, int64(max(q.Count, 0)), int64(max(q.Offset, 0)))

@@ -39,6 +39,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Filters", testFilters},
 		{"SortAndPage", testSortAndPage},
 		{"Cursor", testCursor},
+		{"Totals", testTotals},
+		{"Prefixes", testPrefixes},
 		{"WorkspaceConfig", testWorkspaceConfig},
 		{"UpdateWorkspace", testUpdateWorkspace},
 		{"DeleteWorkspace", testDeleteWorkspace},
