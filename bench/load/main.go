@@ -24,11 +24,14 @@ import (
 	"time"
 )
 
-var allWorkloads = []string{"get-user", "create-user", "filter-username", "list-users", "add-member", "list-groups", "verify", "revoke", "sync", "sync-bulk"}
+var allWorkloads = []string{"get-user", "create-user", "filter-username", "list-users", "add-member", "list-groups", "verify", "revoke", "queries", "sync", "sync-bulk"}
 
 // defaultWorkloads run when -workloads is not given: the syncs are left
-// out, since each adds a directory of users and groups to the database.
-var defaultWorkloads = allWorkloads[:len(allWorkloads)-2]
+// out, since each adds a directory of users and groups to the database,
+// and so are the costly queries, which take a workload each.
+var defaultWorkloads = slices.DeleteFunc(slices.Clone(allWorkloads), func(w string) bool {
+	return w == "sync" || w == "sync-bulk" || w == "queries"
+})
 
 // inProcessOnly are the workloads that need the in-process server: they
 // use the application API and the store.
@@ -168,6 +171,9 @@ func printResults(w io.Writer, c config, t *target, load string, rs []result) {
 		if r.errors > 0 {
 			fmt.Fprintf(w, "\n%s: %d of %d requests failed; first: %s\n", r.label, r.errors, r.requests, r.firstErr)
 		}
+		if r.refused > 0 {
+			fmt.Fprintf(w, "\n%s: %d of %d requests refused; first: %.300s\n", r.label, r.refused, r.requests, r.refusal)
+		}
 		if r.note != "" {
 			fmt.Fprintf(w, "\n%s: %s\n", r.label, r.note)
 		}
@@ -182,7 +188,7 @@ func printJSON(w io.Writer, rs []result) {
 		enc.Encode(map[string]any{
 			"workload": r.label, "requests": r.requests, "errors": r.errors, "first_error": r.firstErr,
 			"rate": r.rate(), "p50_ms": msf(r.percentile(0.50)), "p99_ms": msf(r.percentile(0.99)),
-			"others": r.others, "elapsed_s": r.elapsed.Seconds(), "throttled": r.throttled,
+			"others": r.others, "elapsed_s": r.elapsed.Seconds(), "throttled": r.throttled, "refused": r.refused,
 		})
 	}
 }

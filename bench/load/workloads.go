@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,9 @@ type request struct {
 	body         []byte
 	want         int
 	check        func(body []byte) error // optional
+	// refusable accepts a 400 in place of want: the server may refuse
+	// a query too costly to answer, which the result counts.
+	refusable bool
 }
 
 // client sends a request and reads the response into buf, which it
@@ -55,6 +59,10 @@ type result struct {
 	others float64
 	// throttled is how many of the requests were answered 429.
 	throttled int
+	// refused is how many refusable requests were answered 400, and
+	// refusal the first such answer.
+	refused int
+	refusal string
 }
 
 func (r result) rate() float64 {
@@ -77,7 +85,7 @@ func (r result) percentile(p float64) time.Duration {
 func (b *bench) run(ctx context.Context) ([]result, error) {
 	c := b.cfg
 	need := 0
-	if has(c.workloads, "get-user") || has(c.workloads, "filter-username") || has(c.workloads, "list-users") {
+	if has(c.workloads, "get-user") || has(c.workloads, "filter-username") || has(c.workloads, "list-users") || has(c.workloads, "queries") {
 		need = c.users
 	}
 	if has(c.workloads, "add-member") {
@@ -110,6 +118,8 @@ func (b *bench) run(ctx context.Context) ([]result, error) {
 			ws = b.filterUserName()
 		case "list-users":
 			ws = b.listUsers()
+		case "queries":
+			ws = b.queries()
 		case "add-member":
 			ws, err = b.addMember(ctx)
 		case "list-groups":
@@ -187,6 +197,8 @@ func (b *bench) drive(ctx context.Context, w workload, d time.Duration) result {
 		lat      []time.Duration
 		errors   int
 		firstErr string
+		refused  int
+		refusal  string
 	}
 	workers := make([]worker, b.cfg.concurrency)
 	start := time.Now()
@@ -210,6 +222,11 @@ func (b *bench) drive(ctx context.Context, w workload, d time.Duration) result {
 				}
 				wk.lat = append(wk.lat, lat)
 				switch {
+				case err == nil && req.refusable && status == http.StatusBadRequest:
+					if wk.refused == 0 {
+						wk.refusal = buf.String()
+					}
+					wk.refused++
 				case err == nil && status != req.want:
 					err = fmt.Errorf("%s %s: status %d, want %d: %.300s", req.method, req.path, status, req.want, buf.String())
 				case err == nil && req.check != nil:
@@ -234,6 +251,10 @@ func (b *bench) drive(ctx context.Context, w workload, d time.Duration) result {
 			r.firstErr = wk.firstErr
 		}
 		r.errors += wk.errors
+		if r.refused == 0 {
+			r.refusal = wk.refusal
+		}
+		r.refused += wk.refused
 	}
 	slices.Sort(r.lat)
 	r.requests = len(r.lat)
@@ -306,6 +327,52 @@ func (b *bench) listUsers() []workload {
 			return request{method: "GET", path: "/Users?count=100", want: http.StatusOK}, true
 		},
 	}}
+}
+
+// queries makes the listings an identity provider or the console asks
+// for that cost the most in a large workspace, each measured on its own.
+// The server may refuse one (400) rather than answer it: the result
+// counts those, and says why from the first.
+func (b *bench) queries() []workload {
+	n := b.cfg.users
+	list := func(label string, path func(r *rand.Rand) string) workload {
+		return workload{
+			label: fmt.Sprintf("%s (%d users)", label, n),
+			api:   b.t.api,
+			next: func(r *rand.Rand) (request, bool) {
+				return request{method: "GET", path: "/Users?" + path(r), want: http.StatusOK, refusable: true}, true
+			},
+		}
+	}
+	fixed := func(q string) func(*rand.Rand) string { return func(*rand.Rand) string { return q } }
+	filter := func(f func(r *rand.Rand) string) func(*rand.Rand) string {
+		return func(r *rand.Rand) string { return "count=100&filter=" + url.QueryEscape(f(r)) }
+	}
+	// A prefix of about ten users: a user's number and the ten after it
+	// with one more digit.
+	narrow := func(r *rand.Rand) string {
+		return strings.TrimSuffix(userName(n/10+r.IntN(n-n/10)), "@example.com")
+	}
+	deep := max(n-n/10, 1) // startIndex nine tenths in, as in the issue
+	return []workload{
+		list("list 100", fixed("count=100")),
+		list("sortBy=userName", fixed("count=100&sortBy=userName")),
+		list("sortBy=userName descending", fixed("count=100&sortBy=userName&sortOrder=descending")),
+		list("sortBy=displayName", fixed("count=100&sortBy=displayName")),
+		list(fmt.Sprintf("startIndex=%d", deep), fixed(fmt.Sprintf("count=100&startIndex=%d", deep))),
+		list("userName eq", filter(func(r *rand.Rand) string { return `userName eq "` + userName(r.IntN(n)) + `"` })),
+		list("externalId eq", filter(func(r *rand.Rand) string { return `externalId eq "ext-` + userName(r.IntN(n)) + `"` })),
+		list("emails eq", filter(func(r *rand.Rand) string {
+			return `emails[type eq "work"].value eq "` + userName(r.IntN(n)) + `"`
+		})),
+		list("userName sw (about 11)", filter(func(r *rand.Rand) string { return `userName sw "` + narrow(r) + `"` })),
+		list("userName sw (a ninth)", filter(func(*rand.Rand) string { return `userName sw "` + userPrefix + `1"` })),
+		list("userName sw, sortBy=userName", func(r *rand.Rand) string {
+			return "sortBy=userName&" + filter(func(*rand.Rand) string { return `userName sw "` + narrow(r) + `"` })(r)
+		}),
+		list("emails co", filter(func(r *rand.Rand) string { return `emails co "user.` + strconv.Itoa(r.IntN(n)) + `@"` })),
+		list("displayName co", filter(func(r *rand.Rand) string { return `displayName co "user.` + strconv.Itoa(r.IntN(n)) + `@"` })),
+	}
 }
 
 // addMember adds one user at a time to the large group; afterwards it
