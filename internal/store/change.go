@@ -24,6 +24,9 @@ const (
 	// that it was deleted, with its tokens. WorkspaceID and ID are the
 	// workspace's.
 	ChangeWorkspace ChangeKind = "workspace"
+	// ChangeSchemas says that the extension schemas declared for a
+	// workspace changed. WorkspaceID and ID are the workspace's.
+	ChangeSchemas ChangeKind = "schemas"
 	// ChangeCredential says that a user's credential was revoked. ID is
 	// the credential's.
 	ChangeCredential ChangeKind = "credential"

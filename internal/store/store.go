@@ -51,6 +51,7 @@ type Store interface {
 	GroupChangeStore
 	DeliveryStore
 	TeamStore
+	SchemaStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UserRoles", testUserRoles},
 		{"UserTeams", testUserTeams},
 		{"TeamLinks", testTeamLinks},
+		{"SchemaExtensions", testSchemaExtensions},
 		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
 		{"InvitedUsers", testInvitedUsers},
 		{"InvitedUserCredentials", testInvitedUserCredentials},
