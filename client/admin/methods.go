@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -149,6 +151,42 @@ func (c *Client) LinkTeam(ctx context.Context, slug, group, team, role string) (
 // team: it is a team of its own again.
 func (c *Client) UnlinkTeam(ctx context.Context, slug, group string) error {
 	_, err := c.Do(ctx, http.MethodDelete, Path("workspaces", slug, "groups", group, "team"), nil, nil, nil)
+	return err
+}
+
+// Schemas lists the extension schemas declared for the workspace.
+func (c *Client) Schemas(ctx context.Context, slug string) (SchemaExtensionList, error) {
+	var out SchemaExtensionList
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "schemas"), nil, nil, &out)
+	return out, err
+}
+
+// Schema returns the extension schema declared with the URN.
+func (c *Client) Schema(ctx context.Context, slug, urn string) (SchemaExtension, error) {
+	var out SchemaExtension
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "schemas", urn), nil, nil, &out)
+	return out, err
+}
+
+// SetSchema declares an extension schema, or changes the declaration
+// with its URN; the answer's Notes say what a change does to stored
+// values.
+func (c *Client) SetSchema(ctx context.Context, slug string, set SchemaExtensionSet) (SchemaExtension, error) {
+	var doc struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(set.Schema, &doc); err != nil || doc.ID == "" {
+		return SchemaExtension{}, errors.New("the schema document must be a JSON object with its URN in id")
+	}
+	var out SchemaExtension
+	_, err := c.Do(ctx, http.MethodPut, Path("workspaces", slug, "schemas", doc.ID), nil, set, &out)
+	return out, err
+}
+
+// DeleteSchema deletes the declaration of an extension schema; values
+// stored under it are kept, and come back if it is declared again.
+func (c *Client) DeleteSchema(ctx context.Context, slug, urn string) error {
+	_, err := c.Do(ctx, http.MethodDelete, Path("workspaces", slug, "schemas", urn), nil, nil, nil)
 	return err
 }
 

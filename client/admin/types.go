@@ -304,3 +304,36 @@ type TeamLink struct {
 	Role  string    `json:"role,omitempty"`
 	Group TeamGroup `json:"group"`
 }
+
+// SchemaExtension is an extension schema declared for a workspace's
+// resource type: its identity providers' requests may carry attributes
+// under its URN, which scimd validates, stores, returns and filters on
+// as it does core attributes.
+type SchemaExtension struct {
+	URN          string `json:"urn"`
+	ResourceType string `json:"resource_type"` // User or Group
+	// Required makes resources of the type invalid without it (RFC 7643
+	// §6 schemaExtensions[].required).
+	Required bool `json:"required"`
+	// Schema is the RFC 7643 §7 schema document as scimd reads it, with
+	// every characteristic spelt out.
+	Schema  json.RawMessage `json:"schema"`
+	Created time.Time       `json:"created"`
+	Updated time.Time       `json:"updated"`
+	// Notes, in the answer to a change, say what it does to the values
+	// stored under the declaration it replaced.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// SchemaExtensionList is a workspace's declared extensions, by resource
+// type and URN.
+type SchemaExtensionList struct {
+	Schemas []SchemaExtension `json:"schemas"`
+}
+
+// SchemaExtensionSet declares an extension.
+type SchemaExtensionSet struct {
+	ResourceType string          `json:"resource_type"`
+	Required     bool            `json:"required,omitempty"`
+	Schema       json.RawMessage `json:"schema"`
+}

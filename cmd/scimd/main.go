@@ -3,7 +3,7 @@
 //	scimd serve [--addr HOST:PORT] [--db URL] [--base-path PATH]
 //	scimd workspace create|list|show|set|reset|delete …
 //	scimd token create|list|revoke|rotate --workspace SLUG …
-//	scimd app-token …, scimd admin-token …, scimd user …, scimd team …, scimd webhook …
+//	scimd app-token …, scimd admin-token …, scimd user …, scimd team …, scimd schema …, scimd webhook …
 //	scimd audit [--workspace SLUG] [--channel C] [--action A] [--since T] [--json] [--follow]
 //
 // Every command but serve works on the database, or with --server on a
@@ -72,6 +72,9 @@ Usage:
                                                a workspace's groups and the roles they grant
   scimd team list|link|unlink --workspace SLUG [GROUP --team KEY [--role ROLE]]
                                                teams the workspace's groups are linked to
+  scimd schema set --workspace SLUG --resource-type User|Group [--required] FILE.json
+  scimd schema list|show|delete --workspace SLUG [URN]
+                                               a workspace's extension schemas (custom attributes)
   scimd webhook list|create|show|set|delete|rotate-secret|deliveries|redeliver --workspace SLUG
                                                a workspace's webhooks
   scimd audit [flags]                          print the audit log
@@ -107,7 +110,7 @@ func commands() map[string]func(context.Context, []string, io.Writer, io.Writer)
 		"workspace setup-link": workspaceSetupLink,
 	}
 	for _, more := range []map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		tokenCommands(), userCommands(), groupCommands(), teamCommands(), webhookCommands(),
+		tokenCommands(), userCommands(), groupCommands(), teamCommands(), schemaCommands(), webhookCommands(),
 	} {
 		maps.Copy(m, more)
 	}

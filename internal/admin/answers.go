@@ -54,6 +54,9 @@ type (
 	AccessUser       = api.AccessUser
 	CredentialAnswer = api.CredentialAnswer
 	UserAccess       = api.UserAccess
+
+	SchemaExtension     = api.SchemaExtension
+	SchemaExtensionList = api.SchemaExtensionList
 )
 
 // User states; see package client/admin.

@@ -23,6 +23,8 @@ const (
 	CodeUserNotFound         = "user_not_found"
 	CodeGroupNotFound        = "group_not_found"
 	CodeTeamLinkNotFound     = "team_link_not_found"
+	CodeSchemaNotFound       = "schema_not_found"
+	CodeSchemaDeclared       = "schema_declared"
 	CodeSeatLimit            = "seat_limit"
 	CodeUserNameTaken        = "user_name_taken"
 	CodeUserActive           = "user_active"
@@ -50,6 +52,8 @@ var errorCodes = httpapi.ErrorCodes("no admin token, or not a valid one (a SCIM 
 	httpapi.ErrorCode{Code: CodeUserNotFound, Status: http.StatusNotFound, Meaning: "no user of the workspace, in the state the route is for, has the id"},
 	httpapi.ErrorCode{Code: CodeGroupNotFound, Status: http.StatusNotFound, Meaning: "no group of the workspace has the id or externalId"},
 	httpapi.ErrorCode{Code: CodeTeamLinkNotFound, Status: http.StatusNotFound, Meaning: "unlinking a group not linked to a team"},
+	httpapi.ErrorCode{Code: CodeSchemaNotFound, Status: http.StatusNotFound, Meaning: "the workspace declares no extension schema with the URN"},
+	httpapi.ErrorCode{Code: CodeSchemaDeclared, Status: http.StatusConflict, Meaning: "the URN is declared for another resource type"},
 	httpapi.ErrorCode{Code: CodeWebhookNotFound, Status: http.StatusNotFound, Meaning: "no webhook of the workspace has the id"},
 	httpapi.ErrorCode{Code: CodeDeliveryNotFound, Status: http.StatusNotFound, Meaning: "the webhook has no delivery with the id"},
 	httpapi.ErrorCode{Code: CodeSeatLimit, Status: http.StatusForbidden, Meaning: "every seat is taken"},

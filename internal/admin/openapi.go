@@ -42,6 +42,32 @@ var wildcards = map[string]httpapi.Wildcard{
 	"invited/{id}":             {Description: "the invited user's id (usr_…)", Errors: []string{CodeUserNotFound}},
 	"suspended/{id}":           {Description: "the suspended user's id (usr_…)", Errors: []string{CodeUserNotFound}},
 	"groups/{id}":              {Description: "the group's id (grp_…), or else its externalId"},
+	"schemas/{urn}":            {Description: "the extension schema's URN, compared case-insensitively", Errors: []string{CodeSchemaNotFound}},
+}
+
+// schemaDocument describes an RFC 7643 §7 schema document.
+func schemaDocument(desc string) map[string]any {
+	attr := map[string]any{"type": "object", "required": []string{"name", "type"}, "properties": map[string]any{
+		"name":            httpapi.Type("string", "an ATTRNAME (RFC 7643 §2.1): a letter, then letters, digits, - or _"),
+		"type":            map[string]any{"type": "string", "enum": []string{"string", "boolean", "decimal", "integer", "dateTime", "reference", "complex", "binary"}},
+		"multiValued":     httpapi.Type("boolean", "default false"),
+		"description":     httpapi.Type("string", ""),
+		"required":        httpapi.Type("boolean", "default false"),
+		"canonicalValues": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+		"caseExact":       httpapi.Type("boolean", "default false, true for reference and binary"),
+		"mutability":      map[string]any{"type": "string", "enum": []string{"readWrite", "immutable", "readOnly"}, "description": "default readWrite"},
+		"returned":        map[string]any{"type": "string", "enum": []string{"default", "always", "never", "request"}, "description": "default default"},
+		"uniqueness":      map[string]any{"type": "string", "enum": []string{"none", "server"}, "description": "default none"},
+		"referenceTypes":  map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+		"subAttributes":   map[string]any{"type": "array", "description": "of a complex attribute: attributes as these, not complex themselves", "items": map[string]any{"type": "object"}},
+	}}
+	return map[string]any{"type": "object", "description": "an RFC 7643 §7 schema document, " + desc, "required": []string{"id", "attributes"},
+		"properties": map[string]any{
+			"id":          httpapi.Type("string", "the extension's URN"),
+			"name":        httpapi.Type("string", "default: the URN's last segment"),
+			"description": httpapi.Type("string", ""),
+			"attributes":  map[string]any{"type": "array", "items": attr},
+		}}
 }
 
 // serveOpenAPI serves the document that New built from the route table.
@@ -259,6 +285,22 @@ var schemas = map[string]any{
 	"TeamLinkSet": httpapi.Object([]string{"team"}, map[string]any{
 		"team": httpapi.Type("string", "the team's key: 1-64 letters, digits, spaces or _.:@/-, starting with a letter or digit"),
 		"role": httpapi.Type("string", "its members' role there, a name as team; absent or empty: the workspace's defaultTeamRole"),
+	}),
+	"SchemaExtensionList": httpapi.Object([]string{"schemas"}, map[string]any{"schemas": httpapi.ArrayOf("SchemaExtension")}),
+	"SchemaExtension": httpapi.Object([]string{"urn", "resource_type", "required", "schema", "created", "updated"}, map[string]any{
+		"urn":           httpapi.Type("string", "the schema's id, e.g. urn:ietf:params:scim:schemas:extension:acme:2.0:User"),
+		"resource_type": map[string]any{"type": "string", "enum": []string{"User", "Group"}},
+		"required":      httpapi.Type("boolean", "resources of the type must carry the extension"),
+		"schema":        schemaDocument("as scimd reads it, every characteristic spelt out with its default"),
+		"created":       httpapi.Time(""),
+		"updated":       httpapi.Time(""),
+		"notes": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
+			"description": "in the answer to a change: what it does to values stored under the declaration replaced (attributes no longer declared or of another type)"},
+	}),
+	"SchemaExtensionSet": httpapi.Object([]string{"resource_type", "schema"}, map[string]any{
+		"resource_type": map[string]any{"type": "string", "enum": []string{"User", "Group"}},
+		"required":      httpapi.Type("boolean", "resources of the type must carry the extension; default false"),
+		"schema":        schemaDocument("its id is the URN of the path"),
 	}),
 	"AuditEntry": httpapi.Object([]string{"id", "ts", "channel", "action"}, map[string]any{
 		"id":             httpapi.Type("integer", "grows in the order entries are stored"),

@@ -208,6 +208,23 @@ func routes() []route {
 			Description: "The group, named by its id or externalId, is a team of its own again, and its users are recomputed. Fails with 404 team_link_not_found if it is not linked.",
 			Responses:   httpapi.NoContent(), Errors: []string{CodeGroupNotFound, CodeTeamLinkNotFound}}},
 
+		{method: "GET", path: "/workspaces/{slug}/schemas", handle: listSchemas, Operation: httpapi.Operation{
+			Summary:     "List extension schemas",
+			Description: "The extension schemas declared for the workspace's Users and Groups, by resource type and URN.",
+			Responses:   httpapi.OK("SchemaExtensionList")}},
+		{method: "GET", path: "/workspaces/{slug}/schemas/{urn}", handle: getSchema, Operation: httpapi.Operation{
+			Summary: "Show an extension schema", Responses: httpapi.OK("SchemaExtension")}},
+		{method: "PUT", path: "/workspaces/{slug}/schemas/{urn}", handle: putSchema, action: "schema.set", Operation: httpapi.Operation{
+			Summary: "Declare an extension schema",
+			Description: "Declares the RFC 7643 §7 schema document for the resource type (201), or changes the declaration with its URN (200), whose resource type cannot change (409 schema_declared). " +
+				"Adding attributes changes nothing stored. Values of an attribute no longer declared, or no longer of its declared type, stay stored but are neither returned nor filterable; declaring it again as it was brings them back. notes says which. " +
+				"Fails with 400 invalid_value listing every problem of the document, each with where it is (attributes[2].type).",
+			Request: "SchemaExtensionSet", Responses: httpapi.OK("SchemaExtension"), Errors: []string{CodeSchemaDeclared}}},
+		{method: "DELETE", path: "/workspaces/{slug}/schemas/{urn}", handle: deleteSchema, action: "schema.delete", Operation: httpapi.Operation{
+			Summary:     "Delete an extension schema",
+			Description: "Values stored under its URN are kept, neither returned nor filterable, and come back if it is declared again.",
+			Responses:   httpapi.NoContent()}},
+
 		{method: "GET", path: "/admin-tokens", handle: listAdminTokens, Operation: httpapi.Operation{
 			Summary: "List admin tokens", Description: "The installation's admin tokens, oldest first, without their secrets.", Responses: httpapi.OK("TokenList")}},
 		{method: "POST", path: "/admin-tokens", handle: createAdminToken, action: "admin_token.create", Operation: httpapi.Operation{

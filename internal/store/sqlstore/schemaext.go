@@ -37,7 +37,8 @@ func (s *Store) PutSchemaExtension(ctx context.Context, e store.SchemaExtension)
 	urn := e.Schema.ID
 	err = s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		old = nil
-		e.Created, e.Updated = s.now(), s.now()
+		now := s.now()
+		e.Created, e.Updated = now, now
 		prev, err := scanSchemaExt(tx.QueryRowContext(ctx, `SELECT `+schemaExtCols+` FROM schema_extensions WHERE workspace_id = ? AND urn_key = ?`+tx.lock("FOR UPDATE"),
 			e.WorkspaceID, strings.ToLower(urn)))
 		switch {

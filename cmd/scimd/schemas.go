@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/scimd/scimd/client/admin"
+)
+
+// schemaCommands are the commands on a workspace's extension schemas.
+func schemaCommands() map[string]func(context.Context, []string, io.Writer, io.Writer) error {
+	return map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"schema set":    schemaSet,
+		"schema list":   schemaList,
+		"schema show":   schemaShow,
+		"schema delete": schemaDelete,
+	}
+}
+
+const schemaSetUsage = `Usage: scimd schema set --workspace SLUG --resource-type User|Group [--required] FILE.json [flags]
+
+Declares an extension schema for a workspace's Users or Groups, from an
+RFC 7643 §7 schema document in FILE.json, or changes the declaration with
+its URN (the document's id), whose resource type cannot change. With
+--required, resources of the type must carry the extension.
+
+Adding attributes changes nothing stored. Values of an attribute no
+longer declared, or no longer of its declared type, stay stored but are
+neither returned nor filterable, and come back if it is declared again
+as it was; the command says which.
+
+Example:
+  scimd schema set --workspace acme --resource-type User acme-user.json
+`
+
+func schemaSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("schema set", schemaSetUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	slug := fs.String("workspace", "", "workspace slug")
+	rt := fs.String("resource-type", "", "the resource type the schema extends: User or Group")
+	required := fs.Bool("required", false, "refuse resources of the type without the extension")
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || *rt == "" || len(pos) != 1 {
+		return errors.New("usage: scimd schema set --workspace SLUG --resource-type User|Group [--required] FILE.json")
+	}
+	doc, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	if !json.Valid(doc) {
+		return fmt.Errorf("%s is not JSON: give an RFC 7643 §7 schema document", pos[0])
+	}
+	defer f.close()
+	api, err := f.client(ctx)
+	if err != nil {
+		return err
+	}
+	e, err := api.SetSchema(ctx, *slug, admin.SchemaExtensionSet{ResourceType: *rt, Required: *required, Schema: doc})
+	if err != nil {
+		return cliError(err)
+	}
+	if *asJSON {
+		return printJSON(stdout, e)
+	}
+	verb := "declared"
+	if !e.Created.Equal(e.Updated) {
+		verb = "changed"
+	}
+	fmt.Fprintf(stdout, "%s %s for %s of workspace %s%s\n", verb, e.URN, e.ResourceType, *slug, map[bool]string{true: " (required)"}[e.Required])
+	for _, n := range e.Notes {
+		fmt.Fprintf(stdout, "note: %s\n", n)
+	}
+	return nil
+}
+
+const schemaListUsage = `Usage: scimd schema list --workspace SLUG [--json] [flags]
+
+Lists the extension schemas declared for a workspace, by resource type
+and URN, with their attributes.
+
+Example:
+  scimd schema list --workspace acme
+`
+
+func schemaList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("schema list", schemaListUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	slug := fs.String("workspace", "", "workspace slug")
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) > 0 {
+		return errors.New("usage: scimd schema list --workspace SLUG [--json]")
+	}
+	defer f.close()
+	api, err := f.client(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := api.Schemas(ctx, *slug)
+	if err != nil {
+		return cliError(err)
+	}
+	if *asJSON {
+		return printJSON(stdout, l)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RESOURCE TYPE\tURN\tREQUIRED\tATTRIBUTES\tUPDATED")
+	for _, e := range l.Schemas {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.ResourceType, e.URN, yesNo(e.Required), list(attributeNames(e)), formatWhen(&e.Updated))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(l.Schemas) == 0 {
+		fmt.Fprintln(stdout, "(no extension schema is declared)")
+	}
+	return nil
+}
+
+// attributeNames lists a declaration's attributes, with the
+// sub-attributes of complex ones: licenses.sku.
+func attributeNames(e admin.SchemaExtension) []string {
+	type attr struct {
+		Name          string `json:"name"`
+		SubAttributes []attr `json:"subAttributes"`
+	}
+	var doc struct{ Attributes []attr }
+	json.Unmarshal(e.Schema, &doc)
+	var names []string
+	for _, a := range doc.Attributes {
+		names = append(names, a.Name)
+		for _, s := range a.SubAttributes {
+			names = append(names, a.Name+"."+s.Name)
+		}
+	}
+	return names
+}
+
+const schemaShowUsage = `Usage: scimd schema show --workspace SLUG URN [flags]
+
+Shows an extension schema declared for a workspace: its resource type,
+whether it is required, and its schema document as scimd reads it, every
+characteristic spelt out.
+
+Example:
+  scimd schema show --workspace acme urn:ietf:params:scim:schemas:extension:acme:2.0:User
+`
+
+func schemaShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("schema show", schemaShowUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	slug := fs.String("workspace", "", "workspace slug")
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) != 1 {
+		return errors.New("usage: scimd schema show --workspace SLUG URN")
+	}
+	defer f.close()
+	api, err := f.client(ctx)
+	if err != nil {
+		return err
+	}
+	e, err := api.Schema(ctx, *slug, pos[0])
+	if err != nil {
+		return cliError(err)
+	}
+	if *asJSON {
+		return printJSON(stdout, e)
+	}
+	fmt.Fprintf(stdout, "urn:            %s\nresource type:  %s\nrequired:       %s\ndeclared:       %s\nupdated:        %s\nschema:\n",
+		e.URN, e.ResourceType, yesNo(e.Required), formatWhen(&e.Created), formatWhen(&e.Updated))
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	var doc any
+	json.Unmarshal(e.Schema, &doc)
+	enc.Encode(doc)
+	_, err = io.WriteString(stdout, b.String())
+	return err
+}
+
+const schemaDeleteUsage = `Usage: scimd schema delete --workspace SLUG URN [flags]
+
+Deletes the declaration of an extension schema. Values stored under its
+URN are kept, neither returned nor filterable, and come back if it is
+declared again.
+
+Example:
+  scimd schema delete --workspace acme urn:ietf:params:scim:schemas:extension:acme:2.0:User
+`
+
+func schemaDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("schema delete", schemaDeleteUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	slug := fs.String("workspace", "", "workspace slug")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) != 1 {
+		return errors.New("usage: scimd schema delete --workspace SLUG URN")
+	}
+	defer f.close()
+	api, err := f.client(ctx)
+	if err != nil {
+		return err
+	}
+	if err := api.DeleteSchema(ctx, *slug, pos[0]); err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(stdout, "deleted %s of workspace %s; values stored under it are kept\n", pos[0], *slug)
+	return nil
+}
