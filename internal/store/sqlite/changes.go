@@ -38,7 +38,7 @@ func (s *Store) recordChanges(ctx context.Context, tx sqlstore.Conn, changes []s
 	now := time.Now()
 	for _, c := range changes {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (at, origin, kind, workspace_id, object_id, correlation_id) VALUES (?, ?, ?, ?, ?, ?)`,
-			formatTime(now), s.origin, string(c.Kind), c.WorkspaceID, c.ID, sql.NullString{String: c.CorrelationID, Valid: c.CorrelationID != ""}); err != nil {
+			sqlstore.FormatTime(now), s.origin, string(c.Kind), c.WorkspaceID, c.ID, sql.NullString{String: c.CorrelationID, Valid: c.CorrelationID != ""}); err != nil {
 			return fmt.Errorf("record change: %w", err)
 		}
 	}
@@ -50,7 +50,7 @@ func (s *Store) recordChanges(ctx context.Context, tx sqlstore.Conn, changes []s
 	// stays until the rows before it go. The row just inserted is
 	// recent, so the latest row always stays.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE seq < (SELECT seq FROM changes WHERE at >= ? ORDER BY seq LIMIT 1)`,
-		formatTime(now.Add(-changesKept))); err != nil {
+		sqlstore.FormatTime(now.Add(-changesKept))); err != nil {
 		return fmt.Errorf("prune changes: %w", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlstore"
 )
 
 func openInternal(t *testing.T, path string) *Store {
@@ -63,7 +64,7 @@ func TestPollerFindsGaps(t *testing.T) {
 	waitResets(1)
 
 	// Three changes, of which the first two are gone before b reads them.
-	now := formatTime(time.Now())
+	now := sqlstore.FormatTime(time.Now())
 	if err := a.rawTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range []string{"tok_1", "tok_2", "tok_3"} {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO changes (at, origin, kind, workspace_id, object_id) VALUES (?, 'elsewhere', 'token', 'ws_a', ?)`, now, id); err != nil {
@@ -81,7 +82,7 @@ func TestPollerFindsGaps(t *testing.T) {
 	}
 
 	// Old rows go when the next change is recorded, but for the latest.
-	old := formatTime(time.Now().Add(-2 * changesKept))
+	old := sqlstore.FormatTime(time.Now().Add(-2 * changesKept))
 	if _, err := a.w.ExecContext(ctx, `UPDATE changes SET at = ?`, old); err != nil {
 		t.Fatal(err)
 	}

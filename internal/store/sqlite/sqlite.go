@@ -126,7 +126,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`, m.Version, formatTime(s.now()))
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`, m.Version, sqlstore.FormatTime(s.now()))
 			return err
 		}); err != nil {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
@@ -151,5 +151,3 @@ func (s *Store) rawTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	return nil
 }
-
-func formatTime(t time.Time) string { return sqlstore.FormatTime(t) }

@@ -117,34 +117,26 @@ func scanGroupNode(sc scanner, extra ...any) (g store.GroupNode, err error) {
 
 const deletedUserCols = `id, workspace_id, version, created, last_modified, doc, deleted, purge_at, app_display_name`
 
-func scanDeletedUser(sc scanner) (*store.DeletedUser, error) {
+func scanDeletedUser(sc scanner) (store.DeletedUser, error) {
 	var (
 		r   = &store.Resource{Type: schema.UserType.ID}
-		u   = &store.DeletedUser{Resource: r}
+		u   = store.DeletedUser{Resource: r}
 		doc []byte
 	)
 	if err := sc.Scan(&r.ID, &r.WorkspaceID, &r.Version, scanTime{&r.Created}, scanTime{&r.LastModified}, &doc,
 		scanTime{&u.Deleted}, scanTime{&u.PurgeAt}, &r.AppDisplayName); err != nil {
-		return nil, err
+		return u, err
 	}
 	var err error
 	if r.Doc, err = decodeDoc(doc); err != nil {
-		return nil, fmt.Errorf("decode deleted user %s: %w", r.ID, err)
+		return u, fmt.Errorf("decode deleted user %s: %w", r.ID, err)
 	}
 	return u, nil
 }
 
 // DeletedUsers implements store.AccessStore.
 func (s *Store) DeletedUsers(ctx context.Context, ws string) ([]store.DeletedUser, error) {
-	us, err := collect(ctx, s.Read(), "deleted users", scanDeletedUser, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? ORDER BY deleted, id`, ws)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]store.DeletedUser, len(us))
-	for i, u := range us {
-		out[i] = *u
-	}
-	return out, nil
+	return collect(ctx, s.Read(), "deleted users", scanDeletedUser, `SELECT `+deletedUserCols+` FROM deleted_users WHERE workspace_id = ? ORDER BY deleted, id`, ws)
 }
 
 // RestoreUser implements store.AccessStore.
@@ -218,7 +210,7 @@ func (s *Store) PurgeUsers(ctx context.Context, ws, userID string, before time.T
 				if _, ok := events[uws]; !ok {
 					order = append(order, uws)
 				}
-				events[uws] = append(events[uws], event(u))
+				events[uws] = append(events[uws], event(&u))
 			}
 			purged = append(purged, u.Resource.ID)
 			changes = append(changes, store.Change{Kind: store.ChangeUser, WorkspaceID: uws, ID: u.Resource.ID})

@@ -211,12 +211,9 @@ func (s *Store) SweepUsers(ctx context.Context, ws, cursor string, limit int) ([
 	}
 
 	ids := make([]string, len(users))
-	for i, u := range users {
-		ids[i] = u.User.ID
-	}
 	byUser := make(map[string]int, len(users))
-	for i, id := range ids {
-		byUser[id] = i
+	for i, u := range users {
+		ids[i], byUser[u.User.ID] = u.User.ID, i
 	}
 	_, err = collect(ctx, q, "sweep users' roles", func(sc scanner) (struct{}, error) {
 		var (
