@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scimd/scimd/internal/store/postgres/pgtest"
+	"github.com/scimd/scimd/internal/pgtest"
 )
 
 // runMainEnv, when set, makes the test binary run as the scimd command, so

@@ -7,10 +7,10 @@ import (
 
 	"github.com/scimd/scimd/internal/access"
 	"github.com/scimd/scimd/internal/patch"
+	"github.com/scimd/scimd/internal/pgtest"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
-	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 )
 
 // pgTestDB returns the URL of an empty schema of the test database.

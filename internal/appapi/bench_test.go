@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimd/scimd/internal/pgtest"
 	"github.com/scimd/scimd/internal/store/postgres"
-	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 )
 
 // benchEnv is acme with 1,000 API keys of 100 users, each verified once

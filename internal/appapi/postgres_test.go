@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/internal/appapi"
+	"github.com/scimd/scimd/internal/pgtest"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
-	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 )
 
 // pgTestDB returns the URL of an empty schema of the test database.

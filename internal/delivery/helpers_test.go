@@ -20,9 +20,9 @@ import (
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/mail"
 	"github.com/scimd/scimd/internal/natsevents"
+	"github.com/scimd/scimd/internal/pgtest"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
-	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 	"github.com/scimd/scimd/internal/store/sqlite"
 	"github.com/scimd/scimd/internal/webhook"
 )

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimd/scimd/internal/pgtest"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/reconcile"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
-	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 	"github.com/scimd/scimd/internal/store/sqlite"
 )
 

@@ -14,9 +14,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/scimd/scimd/internal/filter"
+	"github.com/scimd/scimd/internal/pgtest"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
-	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 	"github.com/scimd/scimd/internal/store/sqlquery"
 	"github.com/scimd/scimd/internal/store/sqlstore"
 	"github.com/scimd/scimd/internal/store/storetest"
