@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/scimd/scimd/internal/httpapi"
+	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/scimerr"
+	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 )
 
@@ -88,6 +90,8 @@ func knownError(err error) *Error {
 	case errors.Is(err, tenant.ErrInvalid):
 		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidValue,
 			Message: strings.TrimSuffix(err.Error(), ": "+tenant.ErrInvalid.Error()), Err: err}
+	case errors.Is(err, store.ErrTooMany):
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidParameter, Message: provision.TooMany(err).Detail, Err: err}
 	case errors.As(err, &se) && se.Status < 500:
 		// Filters are parsed by the SCIM machinery, which explains
 		// itself in SCIM errors.

@@ -80,7 +80,7 @@ func (h *Handler) listQuery(c *call, rt *schema.ResourceType) (store.Query, erro
 		return store.Query{}, err
 	}
 	cursor := c.query("cursor")
-	q := store.Query{Count: limit, Cursor: &cursor}
+	q := store.Query{Count: limit, Cursor: &cursor, MaxExamined: store.DefaultMaxExamined}
 	if f := c.query("filter"); f != "" {
 		if q.Filter, err = filter.Parse(rt, f); err != nil {
 			return store.Query{}, badParam("filter: %s", h.api.AsError(err).Message)

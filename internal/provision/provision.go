@@ -102,12 +102,39 @@ func storeError(rt *schema.ResourceType, resID string, err error) error {
 	case errors.Is(err, store.ErrSeatLimit):
 		return scimerr.New(http.StatusForbidden, "",
 			"the workspace has no free seat: every seat of its seat limit is taken by an active user; deactivate a user or raise the limit")
+	case errors.Is(err, store.ErrTooMany):
+		return TooMany(err)
 	case errors.Is(err, store.ErrUnavailable):
 		return Unavailable(err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &scimerr.Error{Status: http.StatusServiceUnavailable, Detail: "the request was cancelled or timed out", Err: err}
 	}
 	return scimerr.Internal(fmt.Errorf("%s %s: %w", rt.ID, resID, err))
+}
+
+// TooMany explains a listing that the store refused to answer for the
+// resources it would read (store.ErrTooMany), and what a client can ask
+// instead: RFC 7644 §3.12's tooMany, "more results than the server is
+// willing to calculate or process".
+func TooMany(err error) *scimerr.Error {
+	var tm *store.TooManyError
+	if !errors.As(err, &tm) {
+		return scimerr.Internal(err)
+	}
+	name, indexed := "userName", "eq on id or externalId, eq, sw, gt, ge, lt or le on userName, eq or sw on emails.value"
+	if tm.Type == schema.GroupType.ID {
+		name, indexed = "displayName", "eq on id or externalId, eq, sw, gt, ge, lt or le on displayName"
+	}
+	var detail string
+	switch {
+	case tm.Sort != "":
+		detail = fmt.Sprintf("sorting by %s reads every result, and there are more than %d %ss; sort by %s, or filter to at most %d", tm.Sort, tm.Limit, tm.Type, name, tm.Limit)
+	case tm.Indexed:
+		detail = fmt.Sprintf("the filter selects more than %d %ss, the most a listing reads; narrow it (a longer sw prefix, an eq)", tm.Limit, tm.Type)
+	default:
+		detail = fmt.Sprintf("the filter has no comparison an index answers, and there are more than %d %ss, the most a listing reads; add one with \"and\": %s", tm.Limit, tm.Type, indexed)
+	}
+	return &scimerr.Error{Status: http.StatusBadRequest, ScimType: scimerr.TooMany, Detail: detail, Err: err}
 }
 
 // Unavailable is the error for a request the database could not serve

@@ -3,8 +3,13 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/scimd/scimd/internal/server"
 )
 
 func userNames(r response) []string {
@@ -186,4 +191,71 @@ func TestSearch(t *testing.T) {
 		t.Errorf("root search paging: %s", r.raw)
 	}
 	wantError(t, e.do("GET", "/scim/v2/.search", nil), http.StatusMethodNotAllowed, "")
+}
+
+// TestListRefusedBeyondMaxExamined: a listing that would read more
+// resources than Config.MaxExamined is refused with tooMany and a detail
+// that says the limit and what to send instead; listings that an index
+// narrows are answered, whatever the workspace's size.
+func TestListRefusedBeyondMaxExamined(t *testing.T) {
+	t.Parallel()
+	cfg := server.DefaultConfig()
+	cfg.MaxExamined = 3
+	e := newEnvConfig(t, cfg)
+	for _, n := range []string{"ann", "anna", "bob", "carl", "dora"} {
+		e.createUser(n, map[string]any{"title": "t", "emails": []any{map[string]any{"value": n + "@example.com", "type": "work"}}})
+	}
+	e.createGroup("Admins")
+	tests := []struct {
+		query string
+		total int      // answered with this totalResults
+		says  []string // or refused, the detail saying these
+	}{
+		{query: "", total: 5},
+		{query: "sortBy=userName&sortOrder=descending&startIndex=4", total: 5},
+		{query: "filter=" + q(`userName eq "bob"`), total: 1},
+		{query: "filter=" + q(`userName sw "ann"`) + "&sortBy=title", total: 2},
+		{query: "filter=" + q(`emails[type eq "work"].value eq "dora@example.com" and title eq "t"`), total: 1},
+		{query: "filter=" + q(`externalId eq "x" or id eq "y"`), total: 0},
+		{query: "sortBy=title", says: []string{"sorting by title", "more than 3 Users", "sort by userName"}},
+		{query: "filter=" + q(`title eq "t"`), says: []string{"no comparison an index answers", "more than 3 Users", `add one with "and"`, "sw", "emails.value"}},
+		{query: "filter=" + q(`userName gt "a"`), says: []string{"selects more than 3 Users", "narrow it"}},
+		{query: "filter=" + q(`not (userName eq "bob")`) + "&count=0", says: []string{"no comparison an index answers"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			r := e.do("GET", "/scim/v2/Users?"+tt.query, nil)
+			if tt.says == nil {
+				if r.status != http.StatusOK || r.body["totalResults"] != jsonInt(tt.total) {
+					t.Errorf("%d %s, want totalResults %d", r.status, r.raw, tt.total)
+				}
+				return
+			}
+			wantError(t, r, http.StatusBadRequest, "tooMany")
+			for _, s := range tt.says {
+				if d := r.str("detail"); !strings.Contains(d, s) {
+					t.Errorf("detail %q lacks %q", d, s)
+				}
+			}
+		})
+	}
+	// The same through POST .search, and for Groups in their own terms.
+	r := e.do("POST", "/scim/v2/Users/.search", map[string]any{"filter": `title eq "t"`})
+	wantError(t, r, http.StatusBadRequest, "tooMany")
+	e.must(http.StatusOK, "GET", "/scim/v2/Groups?filter="+q(`displayName co "dm"`), nil)
+}
+
+// TestMaxExaminedDocumented: docs/scim.md states the bound a listing is
+// held to, as the server applies it by default.
+func TestMaxExaminedDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "scim.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := server.DefaultConfig().MaxExamined
+	want := fmt.Sprintf("at most %d,%03d resources of its type", n/1000, n%1000)
+	if !strings.Contains(string(doc), want) {
+		t.Errorf("docs/scim.md does not say %q", want)
+	}
 }

@@ -30,6 +30,9 @@ type Config struct {
 	PublicURL string
 	// DefaultPageSize and MaxPageSize bound list responses.
 	DefaultPageSize, MaxPageSize int
+	// MaxExamined bounds the resources a listing reads
+	// (store.Query.MaxExamined); more is refused with tooMany.
+	MaxExamined int
 	// MaxBodyBytes caps request bodies (413 beyond).
 	MaxBodyBytes int64
 	// MaxBulkOperations caps the operations of one bulk request.
@@ -72,6 +75,7 @@ func DefaultConfig() Config {
 		BasePath:          "/scim/v2",
 		DefaultPageSize:   100,
 		MaxPageSize:       1000,
+		MaxExamined:       store.DefaultMaxExamined,
 		MaxBodyBytes:      1 << 20,
 		MaxBulkOperations: 1000,
 		RequestTimeout:    30 * time.Second,
@@ -117,6 +121,9 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 		cfg.MaxPageSize = d.MaxPageSize
 	}
 	cfg.DefaultPageSize = min(cfg.DefaultPageSize, cfg.MaxPageSize)
+	if cfg.MaxExamined <= 0 {
+		cfg.MaxExamined = d.MaxExamined
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = d.MaxBodyBytes
 	}

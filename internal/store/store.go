@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/scimd/scimd/internal/filter"
@@ -24,6 +25,9 @@ var (
 	ErrInvalidMember = errors.New("invalid group member")
 	// ErrInvalidCursor is returned for a paging cursor the store did not issue.
 	ErrInvalidCursor = errors.New("invalid cursor")
+	// ErrTooMany is returned, as a *TooManyError, for a listing that would
+	// read more resources than its Query.MaxExamined.
+	ErrTooMany = errors.New("listing reads too many resources")
 	// ErrUnavailable wraps errors that mean the database cannot be reached
 	// or is restarting, as opposed to errors in what was asked of it; the
 	// same request may succeed later.
@@ -176,7 +180,45 @@ type Query struct {
 	Cursor *string
 	// Load reads Groups of Users and Members of Groups.
 	Load bool
+	// MaxExamined, if positive, bounds the resources a listing reads to
+	// find its results and their total, whatever its page: with a filter,
+	// those that its comparisons an index answers select (eq on id and
+	// externalId; eq, sw and ranges on userName of Users and displayName
+	// of Groups; eq and sw on emails.value; eq on members.value; under
+	// "and", or on both sides of "or"), or every resource of the type when
+	// it has none; sorting by another attribute than userName (Users) or
+	// displayName (Groups) reads every result. A listing that would read more fails with a
+	// *TooManyError, without reading them.
+	MaxExamined int
 }
+
+// DefaultMaxExamined is the bound on the resources a listing of the SCIM
+// API or the admin API reads (Query.MaxExamined): on 2 cores, about 10 ms
+// of testing a filter on stored documents or of sorting.
+const DefaultMaxExamined = 10000
+
+// TooManyError is ErrTooMany, with what went over the bound.
+type TooManyError struct {
+	Type  string // the resource type listed
+	Limit int    // Query.MaxExamined
+	// Indexed reports that the filter's comparisons that an index
+	// answers selected more than Limit; else the filter has none, or
+	// (with Sort) the results are too many to sort.
+	Indexed bool
+	Sort    string // the attribute whose sort went over, if that did
+}
+
+func (e *TooManyError) Error() string {
+	switch {
+	case e.Sort != "":
+		return fmt.Sprintf("sorting more than %d %ss by %s: %v", e.Limit, e.Type, e.Sort, ErrTooMany)
+	case e.Indexed:
+		return fmt.Sprintf("filter selects more than %d %ss: %v", e.Limit, e.Type, ErrTooMany)
+	}
+	return fmt.Sprintf("filter without indexed comparison over more than %d %ss: %v", e.Limit, e.Type, ErrTooMany)
+}
+
+func (e *TooManyError) Is(target error) bool { return target == ErrTooMany }
 
 // Page is one page of a listing.
 type Page struct {

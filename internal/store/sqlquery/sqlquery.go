@@ -70,11 +70,11 @@ type Dialect interface {
 // in-memory filtering agree beyond ASCII.
 func Fold(s string) string { return strings.ToLower(s) }
 
-// Filter compiles e, for resources of type rt, to a condition on the
-// resources row aliased "r". Its arguments are numbered after the n that
-// precede it in the statement.
-func Filter(d Dialect, rt *schema.ResourceType, e filter.Expr, n int) (string, []any, error) {
-	c := &compiler{d: d, rt: rt, base: n}
+// Filter compiles e, for resources of type rt in workspace ws, to a
+// condition on the resources row aliased "r". Its arguments are numbered
+// after the n that precede it in the statement.
+func Filter(d Dialect, rt *schema.ResourceType, ws string, e filter.Expr, n int) (string, []any, error) {
+	c := &compiler{d: d, rt: rt, ws: ws, base: n}
 	if err := c.expr(e); err != nil {
 		return "", nil, err
 	}
@@ -108,11 +108,25 @@ type source struct {
 	corr   string
 	sub    func(name string) (column, bool)
 	emails bool // the emails table, which has no "primary"
+	// in, if not empty, is the column of from's rows that holds the
+	// resource's seq, for a condition that reads the rows first: SQLite
+	// runs a correlated EXISTS once a resource, reading every one,
+	// where "r.seq IN (...)" reads an index of the rows once.
+	in string
 }
 
-// exists writes the start of an EXISTS over src's rows, up to where the
-// condition on an element goes.
+// exists writes the start of a condition that some row of src meets, up
+// to where the condition on an element goes.
 func (c *compiler) exists(src source) {
+	switch {
+	case src.emails:
+		// A user's emails are its workspace's: emails_value.
+		c.b.WriteString("r.seq IN (SELECT " + src.in + " FROM " + src.from + " WHERE e.workspace_id = " + c.arg(c.ws) + " AND ")
+		return
+	case src.in != "":
+		c.b.WriteString("r.seq IN (SELECT " + src.in + " FROM " + src.from + " WHERE ")
+		return
+	}
 	c.b.WriteString("EXISTS (SELECT 1 FROM " + src.from + " WHERE ")
 	if src.corr != "" {
 		c.b.WriteString(src.corr + " AND ")
@@ -125,6 +139,7 @@ func (c *compiler) exists(src source) {
 type compiler struct {
 	d    Dialect
 	rt   *schema.ResourceType
+	ws   string // the workspace of the resources
 	b    strings.Builder
 	base int // arguments before the first of args
 	args []any
@@ -290,6 +305,7 @@ func (c *compiler) source(p schema.Path, inner filter.Expr) source {
 		return source{
 			from: "members m JOIN resources e ON e.seq = m.member_seq",
 			corr: "m.group_seq = r.seq",
+			in:   "m.group_seq",
 			sub:  memberColumn,
 		}
 	case c.rt == schema.UserType && p.Attr.Name == "groups":
@@ -313,6 +329,7 @@ func (c *compiler) source(p schema.Path, inner filter.Expr) source {
 			from:   "emails e",
 			corr:   "e.resource_seq = r.seq",
 			emails: true,
+			in:     "e.resource_seq",
 			sub: func(name string) (column, bool) {
 				switch name {
 				case "value":
@@ -615,4 +632,78 @@ func DecodeCursor(cur string) (int64, error) {
 		return 0, store.ErrInvalidCursor
 	}
 	return n, nil
+}
+
+// Narrowing returns the part of e that an index of the store answers: a
+// filter that every resource matching e matches too, made of e's
+// comparisons with an index behind them (eq on id and externalId; eq, sw
+// and ranges on userName of Users and displayName of Groups; eq and sw on
+// emails.value; eq on members.value), joined as e joins them. It is nil when e has no such
+// part, or has one only under or and not on both sides; then only reading
+// every resource of the type finds e's. exact reports that the part is e
+// itself, so that what it selects is what e selects.
+func Narrowing(rt *schema.ResourceType, e filter.Expr) (part filter.Expr, exact bool) {
+	switch e := e.(type) {
+	case *filter.And:
+		l, le := Narrowing(rt, e.Left)
+		r, re := Narrowing(rt, e.Right)
+		switch {
+		case l != nil && r != nil:
+			return &filter.And{Left: l, Right: r}, le && re
+		case l != nil:
+			return l, false
+		case r != nil:
+			return r, false
+		}
+	case *filter.Or:
+		l, le := Narrowing(rt, e.Left)
+		r, re := Narrowing(rt, e.Right)
+		if l != nil && r != nil {
+			return &filter.Or{Left: l, Right: r}, le && re
+		}
+	case *filter.Compare:
+		if indexed(rt, e) {
+			return e, true
+		}
+	case *filter.ValuePath:
+		if isMembers(rt, e.Path) || isEmails(rt, e.Path) && emailTableCovers(e.Path, e.Filter) {
+			if in, exact := Narrowing(rt, e.Filter); in != nil {
+				return &filter.ValuePath{Path: e.Path, Filter: in}, exact
+			}
+		}
+	}
+	return nil, false
+}
+
+// indexed reports whether an index answers the comparison e.
+func indexed(rt *schema.ResourceType, e *filter.Compare) bool {
+	s, ok := e.Value.(string)
+	if !ok || e.Path.Extension || (e.Op == filter.Sw && (s == "" || !utf8.ValidString(s))) {
+		return false
+	}
+	p := e.Path
+	switch {
+	case p.Schema == nil && p.Sub == nil && (p.Attr.Name == "id" || p.Attr.Name == "externalId"):
+		return e.Op == filter.Eq
+	case p.Sub == nil && (rt == schema.UserType && p.Attr.Name == "userName" || rt == schema.GroupType && p.Attr.Name == "displayName"):
+		switch e.Op {
+		case filter.Eq, filter.Sw, filter.Gt, filter.Ge, filter.Lt, filter.Le:
+			return true
+		}
+	case isEmails(rt, p) && (p.Sub == nil || p.Sub.Name == "value"):
+		// Also a sub-attribute inside emails[...], whose path names
+		// emails too.
+		return e.Op == filter.Eq || e.Op == filter.Sw
+	case isMembers(rt, p) && (p.Sub == nil || p.Sub.Name == "value"):
+		return e.Op == filter.Eq // the member's id
+	}
+	return false
+}
+
+func isMembers(rt *schema.ResourceType, p schema.Path) bool {
+	return rt == schema.GroupType && !p.Extension && p.Attr.Name == "members"
+}
+
+func isEmails(rt *schema.ResourceType, p schema.Path) bool {
+	return rt == schema.UserType && !p.Extension && p.Attr.Name == "emails"
 }

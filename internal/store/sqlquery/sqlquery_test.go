@@ -39,14 +39,14 @@ func TestFilterNumbersArgumentsAfterN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sql, args, err := Filter(numbered{}, schema.UserType, e, 2)
+	sql, args, err := Filter(numbered{}, schema.UserType, "ws_a", e, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(args) != 3 || args[0] != "a" || args[1] != "b" || args[2] != "work" {
-		t.Errorf("args %v, want folded [a b work]", args)
+	if len(args) != 4 || args[0] != "a" || args[1] != "b" || args[2] != "ws_a" || args[3] != "work" {
+		t.Errorf("args %v, want folded [a b ws_a work]", args)
 	}
-	for _, p := range []string{"r.name_key = $3", "prefix(fold(r.doc.title), $4)", "e.type_key = $5"} {
+	for _, p := range []string{"r.name_key = $3", "prefix(fold(r.doc.title), $4)", "e.workspace_id = $5", "e.type_key = $6"} {
 		if !strings.Contains(sql, p) {
 			t.Errorf("%s\nlacks %q", sql, p)
 		}

@@ -640,12 +640,22 @@ func deleteResource(ctx context.Context, tx Conn, ws, typ, id string, cur *store
 }
 
 // ListSQL is what answers a listing: the statement that counts and the
-// one that reads the page, with their arguments.
+// one that reads the page, with their arguments, and with
+// Query.MaxExamined the statement that counts what the listing would
+// read, up to one more than the bound.
 type ListSQL struct {
-	Count     string
-	CountArgs []any
-	Page      string
-	PageArgs  []any
+	Count       string
+	CountArgs   []any
+	Page        string
+	PageArgs    []any
+	Examine     string // "" for no bound
+	ExamineArgs []any
+
+	// exact: what Examine counts is the total; narrowed: it counts what
+	// the filter's indexed comparisons select; sort: the attribute of a
+	// sort that reads every result, if there is one.
+	exact, narrowed bool
+	sort            string
 }
 
 // ListStatements returns the statements, in the dialect's SQL, that list
@@ -655,7 +665,39 @@ func (s *Store) ListStatements(ws, typ string, q store.Query) (ListSQL, error) {
 	l, err := s.listQuery(ws, typ, q)
 	c := s.Read()
 	l.Count, l.Page = c.sql(l.Count), c.sql(l.Page)
+	if l.Examine != "" {
+		l.Examine = c.sql(l.Examine)
+	}
 	return l, err
+}
+
+// countSQL reads the number of a workspace's resources of a type, which
+// the writes keep, rather than counting them.
+const countSQL = `SELECT COALESCE((SELECT n FROM resource_counts WHERE workspace_id = ? AND type = ?), 0)`
+
+// examine sets what l.Examine counts for q: what the filter's indexed
+// comparisons select, else every resource of the type.
+func (s *Store) examine(l *ListSQL, rt *schema.ResourceType, ws, typ string, q store.Query) error {
+	_, sorted := sqlquery.OrderKey(s.filter, rt, q.SortBy)
+	if q.Filter == nil {
+		if !sorted {
+			l.Examine, l.ExamineArgs, l.exact, l.sort = countSQL, []any{ws, typ}, true, q.SortBy.String()
+		}
+		return nil
+	}
+	part, exact := sqlquery.Narrowing(rt, q.Filter)
+	if part == nil {
+		l.Examine, l.ExamineArgs = countSQL, []any{ws, typ}
+		return nil
+	}
+	cond, args, err := sqlquery.Filter(s.filter, rt, ws, part, 2)
+	if err != nil {
+		return err
+	}
+	l.Examine = `SELECT count(*) FROM (SELECT 1 FROM resources r WHERE r.workspace_id = ? AND r.type = ? AND ` + cond + ` LIMIT ?) AS x`
+	l.ExamineArgs = append(append([]any{ws, typ}, args...), int64(q.MaxExamined)+1)
+	l.exact, l.narrowed = exact, true
+	return nil
 }
 
 // listQuery returns the statements that list the resources of type typ in
@@ -668,7 +710,7 @@ func (s *Store) listQuery(ws, typ string, q store.Query) (ListSQL, error) {
 	where := "r.workspace_id = ? AND r.type = ?"
 	args := []any{ws, typ}
 	if q.Filter != nil {
-		cond, fargs, err := sqlquery.Filter(s.filter, rt, q.Filter, len(args))
+		cond, fargs, err := sqlquery.Filter(s.filter, rt, ws, q.Filter, len(args))
 		if err != nil {
 			return ListSQL{}, err
 		}
@@ -677,9 +719,12 @@ func (s *Store) listQuery(ws, typ string, q store.Query) (ListSQL, error) {
 	}
 	l := ListSQL{Count: `SELECT count(*) FROM resources r WHERE ` + where, CountArgs: args}
 	if q.Filter == nil {
-		// Kept by the writes, rather than a count of the workspace's
-		// every resource on every page.
-		l.Count = `SELECT COALESCE((SELECT n FROM resource_counts WHERE workspace_id = ? AND type = ?), 0)`
+		l.Count = countSQL
+	}
+	if q.MaxExamined > 0 {
+		if err := s.examine(&l, rt, ws, typ, q); err != nil {
+			return l, err
+		}
 	}
 	order := sqlquery.OrderBy(s.filter, rt, q.SortBy, q.Descending)
 	// LIMIT and OFFSET are arguments, so that the statement's text, which
@@ -730,8 +775,21 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 	if err != nil {
 		return page, err
 	}
-	if err := s.Read().QueryRowContext(ctx, l.Count, l.CountArgs...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("count %s: %w", typ, err)
+	counted := false
+	if l.Examine != "" {
+		var n int
+		if err := s.Read().QueryRowContext(ctx, l.Examine, l.ExamineArgs...).Scan(&n); err != nil {
+			return page, fmt.Errorf("count %s: %w", typ, err)
+		}
+		if n > q.MaxExamined {
+			return page, &store.TooManyError{Type: typ, Limit: q.MaxExamined, Indexed: l.narrowed, Sort: l.sort}
+		}
+		page.Total, counted = n, l.exact
+	}
+	if !counted {
+		if err := s.Read().QueryRowContext(ctx, l.Count, l.CountArgs...).Scan(&page.Total); err != nil {
+			return page, fmt.Errorf("count %s: %w", typ, err)
+		}
 	}
 	if q.Count <= 0 || page.Total == 0 || q.Cursor == nil && q.Offset >= page.Total {
 		return page, nil

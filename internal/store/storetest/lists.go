@@ -2,8 +2,11 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -194,4 +197,109 @@ func mustPath(t *testing.T, rt *schema.ResourceType, s string) schema.Path {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// testMaxExamined checks the bound on what a listing reads: refused,
+// without a page, when the indexed comparisons of its filter (or, with
+// none, the resources of the type) or the results of a sort by an
+// attribute without index are more than the bound; answered in full
+// otherwise.
+func testMaxExamined(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustWorkspace(t, st, "ws_b", "beta")
+	for i := 1; i <= 5; i++ {
+		n := strconv.Itoa(i)
+		mustCreate(t, st, user("ws_a", "usr_"+n, "a"+n, "externalId", "e"+n, "title", "t"+strconv.Itoa(i%2),
+			"emails", []any{map[string]any{"value": "a" + n + "@x", "type": "work"}}))
+	}
+	mustCreate(t, st, group("ws_a", "grp_1", "g1", "usr_1", "usr_2"), group("ws_a", "grp_2", "g2", "usr_2"))
+	// Another workspace's resources count for nothing.
+	for i := 1; i <= 20; i++ {
+		mustCreate(t, st, user("ws_b", "usr_b"+strconv.Itoa(i), "a"+strconv.Itoa(i)))
+	}
+	const (
+		ok      = iota
+		indexed // refused: the indexed comparisons select too many
+		scan    // refused: no indexed comparison, too many resources
+		sorting // refused: too many to sort
+	)
+	tests := []struct {
+		typ, filter, sortBy string
+		limit               int
+		want                int
+		total               int
+	}{
+		{typ: "User", limit: 3, total: 5},
+		{typ: "User", sortBy: "userName", limit: 3, total: 5},
+		{typ: "User", sortBy: "title", limit: 3, want: sorting},
+		{typ: "User", sortBy: "title", limit: 5, total: 5},
+		{typ: "User", filter: `title eq "t1"`, limit: 3, want: scan},
+		{typ: "User", filter: `title eq "t1"`, limit: 5, total: 3},
+		{typ: "User", filter: `title eq "t1"`, sortBy: "title", limit: 5, total: 3},
+		{typ: "User", filter: `userName sw "A"`, limit: 3, want: indexed},
+		{typ: "User", filter: `userName sw "A"`, limit: 5, total: 5},
+		{typ: "User", filter: `userName sw "a1"`, limit: 1, total: 1},
+		{typ: "User", filter: `userName gt "a2"`, limit: 3, total: 3},
+		{typ: "User", filter: `userName sw "a" and title eq "t1"`, limit: 3, want: indexed},
+		{typ: "User", filter: `userName eq "a1" and title eq "t1"`, limit: 1, total: 1},
+		{typ: "User", filter: `title eq "t1" and userName eq "a2"`, limit: 1, total: 0},
+		{typ: "User", filter: `userName eq "a1" and title eq "t1"`, sortBy: "title", limit: 1, total: 1},
+		{typ: "User", filter: `userName eq "a1" or title eq "t1"`, limit: 3, want: scan},
+		{typ: "User", filter: `userName eq "a1" or externalId eq "e2" or id eq "usr_3"`, limit: 3, total: 3},
+		{typ: "User", filter: `emails[type eq "work" and value eq "A4@x"]`, limit: 1, total: 1},
+		{typ: "User", filter: `emails[type eq "work"].value eq "a4@x"`, limit: 1, total: 1},
+		{typ: "User", filter: `emails.value sw "a"`, limit: 3, want: indexed},
+		{typ: "User", filter: `emails co "4@"`, limit: 3, want: scan},
+		{typ: "User", filter: `emails[type eq "work"]`, limit: 3, want: scan},
+		{typ: "User", filter: `not (userName eq "a1")`, limit: 3, want: scan},
+		{typ: "User", filter: `userName sw ""`, limit: 3, want: scan},
+		{typ: "Group", filter: `displayName co "g"`, limit: 2, total: 2},
+		{typ: "Group", filter: `displayName co "g"`, limit: 1, want: scan},
+		{typ: "Group", filter: `displayName sw "g"`, limit: 1, want: indexed},
+		{typ: "Group", sortBy: "externalId", limit: 1, want: sorting},
+		{typ: "Group", filter: `members.value eq "usr_2"`, limit: 1, want: indexed},
+		{typ: "Group", filter: `members[value eq "usr_1" and type eq "User"]`, limit: 1, total: 1},
+		{typ: "Group", filter: `members.display co "a"`, limit: 1, want: scan},
+	}
+	for _, tt := range tests {
+		rt := schema.UserType
+		if tt.typ == "Group" {
+			rt = schema.GroupType
+		}
+		q := store.Query{Count: 10, MaxExamined: tt.limit}
+		if tt.filter != "" {
+			q.Filter = parse(t, rt, tt.filter)
+		}
+		if tt.sortBy != "" {
+			p := mustPath(t, rt, tt.sortBy)
+			q.SortBy = &p
+		}
+		name := fmt.Sprintf("%s filter %q sortBy %q at most %d", tt.typ, tt.filter, tt.sortBy, tt.limit)
+		for _, cursor := range []bool{false, true} {
+			q := q
+			if cursor {
+				if q.SortBy != nil {
+					continue
+				}
+				q.Cursor = new(string)
+			}
+			p, err := st.ListResources(ctx, "ws_a", tt.typ, q)
+			var tm *store.TooManyError
+			if tt.want == ok {
+				if err != nil || p.Total != tt.total || len(p.Resources) != tt.total {
+					t.Errorf("%s (cursor %v): %d of %d, %v; want %d", name, cursor, len(p.Resources), p.Total, err, tt.total)
+				}
+				continue
+			}
+			if !errors.Is(err, store.ErrTooMany) || !errors.As(err, &tm) {
+				t.Errorf("%s (cursor %v): %+v, %v; want ErrTooMany", name, cursor, p, err)
+				continue
+			}
+			if tm.Type != tt.typ || tm.Limit != tt.limit || tm.Indexed != (tt.want == indexed) || (tm.Sort != "") != (tt.want == sorting) {
+				t.Errorf("%s: %+v", name, tm)
+			}
+		}
+	}
 }

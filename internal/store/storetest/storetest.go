@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Cursor", testCursor},
 		{"Totals", testTotals},
 		{"Prefixes", testPrefixes},
+		{"MaxExamined", testMaxExamined},
 		{"WorkspaceConfig", testWorkspaceConfig},
 		{"UpdateWorkspace", testUpdateWorkspace},
 		{"DeleteWorkspace", testDeleteWorkspace},
