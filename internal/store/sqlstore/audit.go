@@ -22,29 +22,20 @@ func (s *Store) AppendAudit(ctx context.Context, entries []store.AuditEntry) err
 	return s.Tx(ctx, func(tx Conn) error { return appendAudit(ctx, tx, s.now(), entries) })
 }
 
-// appendAudit stores entries in the transaction tx.
+// appendAudit stores entries, prepared, in the transaction tx.
 func appendAudit(ctx context.Context, tx Conn, now time.Time, entries []store.AuditEntry) error {
-	args, err := auditRows(tx, entries, now)
-	if err == nil {
-		_, err = insertRows(ctx, tx, insertAudit, auditRow, "", args)
-	}
-	if err != nil {
-		return fmt.Errorf("append audit: %w", err)
-	}
-	return nil
-}
-
-// auditRows returns the arguments of the rows of entries, prepared.
-func auditRows(tx Conn, entries []store.AuditEntry, now time.Time) ([]any, error) {
 	args := make([]any, 0, len(entries)*10)
 	for _, e := range entries {
 		e, err := store.PrepareAuditEntry(e, now)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("append audit: %w", err)
 		}
 		args = append(args, auditArgs(tx, e)...)
 	}
-	return args, nil
+	if _, err := insertRows(ctx, tx, insertAudit, auditRow, "", args); err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	return nil
 }
 
 func auditArgs(tx Conn, e store.AuditEntry) []any {
