@@ -260,3 +260,20 @@ func (c *Client) TestWebhook(ctx context.Context, slug, webhookID string) (TestD
 	_, err := c.Do(ctx, http.MethodPost, Path("workspaces", slug, "webhooks", webhookID, "test"), nil, nil, &out)
 	return out, err
 }
+
+// GroupMatches says which groups each role mapping and allowlist entry
+// matches: the workspace's own, or those given (nil for the
+// workspace's), which are checked as a change of the configuration
+// would be but not saved.
+func (c *Client) GroupMatches(ctx context.Context, slug string, mappings []RoleMapping, allowlist []string) (GroupMatches, error) {
+	body := map[string]any{}
+	if mappings != nil {
+		body["roleMappings"] = mappings
+	}
+	if allowlist != nil {
+		body["groupAllowlist"] = allowlist
+	}
+	var out GroupMatches
+	_, err := c.Do(ctx, http.MethodPost, Path("workspaces", slug, "group-matches"), nil, body, &out)
+	return out, err
+}

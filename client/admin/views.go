@@ -209,3 +209,40 @@ type UserAccess struct {
 	// Reasoning says it all in sentences, in order.
 	Reasoning []string `json:"reasoning"`
 }
+
+// GroupMatches says which of a workspace's groups each role mapping and
+// allowlist entry matches: those of the workspace's configuration, or of
+// a draft of them.
+type GroupMatches struct {
+	RoleMappings   []MappingMatch   `json:"role_mappings"`
+	GroupAllowlist []AllowlistMatch `json:"group_allowlist"`
+	// Checked counts the groups checked: the workspace's first, in
+	// creation order, up to a bound; Total counts them all.
+	Checked int `json:"checked"`
+	Total   int `json:"total"`
+}
+
+// MappingMatch is a role mapping with the groups it matches.
+type MappingMatch struct {
+	RoleMapping
+	// Count counts the groups checked that it matches; Groups are the
+	// first of them.
+	Count  int          `json:"count"`
+	Groups []GroupMatch `json:"groups"`
+}
+
+// AllowlistMatch is an allowlist entry with the groups it matches.
+type AllowlistMatch struct {
+	Pattern string       `json:"pattern"`
+	Count   int          `json:"count"`
+	Groups  []GroupMatch `json:"groups"`
+}
+
+// GroupMatch is a group a pattern matches.
+type GroupMatch struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	// Matched is what a mapping matched: the group's displayName, one of
+	// its paths or their ancestors (in lower case), or its externalId.
+	Matched string `json:"matched,omitempty"`
+}

@@ -57,6 +57,11 @@ type (
 
 	SchemaExtension     = api.SchemaExtension
 	SchemaExtensionList = api.SchemaExtensionList
+	RoleMapping         = api.RoleMapping
+	GroupMatches        = api.GroupMatches
+	MappingMatch        = api.MappingMatch
+	AllowlistMatch      = api.AllowlistMatch
+	GroupMatch          = api.GroupMatch
 )
 
 // User states; see package client/admin.

@@ -65,6 +65,10 @@ func TestSchemas(t *testing.T) {
 	httpapitest.CheckSchema[api.UserDetail](t, schemas, "UserDetail")
 	httpapitest.CheckSchema[api.UserAccess](t, schemas, "UserAccess")
 	httpapitest.CheckSchema[api.CredentialAnswer](t, schemas, "CredentialAnswer")
+	httpapitest.CheckSchema[api.GroupMatches](t, schemas, "GroupMatches")
+	httpapitest.CheckSchema[api.MappingMatch](t, schemas, "MappingMatch")
+	httpapitest.CheckSchema[api.AllowlistMatch](t, schemas, "AllowlistMatch")
+	httpapitest.CheckSchema[api.GroupMatch](t, schemas, "GroupMatch")
 }
 
 // TestAuditActionsDocumented checks that the page names every audit

@@ -199,6 +199,10 @@ func routes() []route {
 			Description: "The group with the id, or else the externalId, as listed, with why it grants each role and a page of its direct members, users and groups.",
 			Query:       pageParams,
 			Responses:   httpapi.OK("GroupDetail"), Errors: []string{CodeGroupNotFound, CodeInvalidParameter, CodeInvalidCursor}}},
+		{method: "POST", path: "/workspaces/{slug}/group-matches", handle: matchGroups, Operation: httpapi.Operation{
+			Summary:     "Preview which groups role mappings and allowlist entries match",
+			Description: "For each role mapping and groupAllowlist entry, of the body (a draft, checked as a change of the configuration would be) or else of the workspace, the groups it matches, as provisioning matches them: a mapping by displayName, path or ancestor, or externalId; an allowlist entry by displayName. The first 500 groups are checked, in creation order. Saves nothing, and is not audited.",
+			Request:     "GroupMatchQuery", Responses: httpapi.OK("GroupMatches"), Errors: []string{CodeInvalidValue}}},
 		{method: "PUT", path: "/workspaces/{slug}/groups/{id}/team", handle: linkTeam, action: "group.team_link", Operation: httpapi.Operation{
 			Summary:     "Link a group to a team",
 			Description: "Links the group with the id, or else with the externalId, to the team with the key, new or one other groups are linked to, replacing any link it had: its members are in that team, with the role given or else the workspace's defaultTeamRole, instead of a team of its own. The link holds to the group whatever it is renamed, and goes with it. The users under the group are recomputed at once: GET /v1/verify answers with the team, and user.roles_changed events say so. Fails with 404 group_not_found.",

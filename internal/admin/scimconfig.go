@@ -76,6 +76,7 @@ func configSchema() map[string]any {
 			desc += "; e.g. " + st.Example
 		}
 		b, _ := json.Marshal(defaults[st.Key])
+		p["title"] = st.Label
 		p["description"] = desc + ". Default " + string(b)
 		props[st.Key] = p
 	}

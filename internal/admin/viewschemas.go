@@ -13,6 +13,33 @@ func init() {
 }
 
 var viewSchemas = map[string]any{
+	"GroupMatchQuery": httpapi.Object(nil, map[string]any{
+		"roleMappings":   map[string]any{"type": "array", "items": httpapi.Object([]string{"role"}, map[string]any{"group": httpapi.Type("string", "displayName or glob"), "externalId": httpapi.Type("string", ""), "role": httpapi.Type("string", "one of roles")}), "description": "a draft of the setting; left out: the workspace's"},
+		"groupAllowlist": map[string]any{"type": "array", "items": httpapi.Type("string", ""), "description": "a draft of the setting; left out: the workspace's"},
+	}),
+	"GroupMatches": httpapi.Object([]string{"role_mappings", "group_allowlist", "checked", "total"}, map[string]any{
+		"role_mappings":   httpapi.ArrayOf("MappingMatch"),
+		"group_allowlist": httpapi.ArrayOf("AllowlistMatch"),
+		"checked":         httpapi.Type("integer", "the groups checked: the workspace's first 500, in creation order"),
+		"total":           httpapi.Type("integer", "the workspace's groups"),
+	}),
+	"MappingMatch": httpapi.Object([]string{"role", "count", "groups"}, map[string]any{
+		"group":      httpapi.Type("string", "displayName or glob"),
+		"externalId": httpapi.Type("string", ""),
+		"role":       httpapi.Type("string", ""),
+		"count":      httpapi.Type("integer", "the groups checked that it matches, synced or not"),
+		"groups":     map[string]any{"type": "array", "items": httpapi.Ref("GroupMatch"), "description": "the first 20 of them"},
+	}),
+	"AllowlistMatch": httpapi.Object([]string{"pattern", "count", "groups"}, map[string]any{
+		"pattern": httpapi.Type("string", "displayName or glob"),
+		"count":   httpapi.Type("integer", "the groups checked that it matches"),
+		"groups":  map[string]any{"type": "array", "items": httpapi.Ref("GroupMatch"), "description": "the first 20 of them"},
+	}),
+	"GroupMatch": httpapi.Object([]string{"id", "display_name"}, map[string]any{
+		"id":           httpapi.Type("string", "grp_…"),
+		"display_name": httpapi.Type("string", ""),
+		"matched":      httpapi.Type("string", "for a mapping, what it matched: the displayName, a path or ancestor in lower case, or the externalId"),
+	}),
 	"Group": httpapi.Object([]string{"id", "display_name", "member_count", "synced", "roles", "paths", "parents", "created", "last_modified"}, map[string]any{
 		"id":            httpapi.Type("string", "grp_…"),
 		"display_name":  httpapi.Type("string", ""),

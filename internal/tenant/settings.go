@@ -49,6 +49,8 @@ type Setting struct {
 	// Key is the setting's name: its JSON name in store.WorkspaceConfig,
 	// which the admin API, scimd workspace set and the console use.
 	Key string
+	// Label names the setting in words, for forms: "Delete mode".
+	Label string
 	// Doc says in one line what the setting does; Help adds its bounds.
 	Doc string
 	// Default is the value of a new workspace, in the text form Set
@@ -60,6 +62,9 @@ type Setting struct {
 	// "team"): it must then be a name of the application's, see
 	// NameRule.
 	Name string
+	// OfRoles, for a Text setting, says that the value is one of the
+	// workspace's roles, for forms to offer them.
+	OfRoles bool
 	// Min and Max bound a Number, and Min an OptionalNumber; Max 0 is
 	// no bound.
 	Min, Max int
@@ -76,55 +81,55 @@ type Setting struct {
 }
 
 var settings = []Setting{
-	{Key: "scimEnabled", Default: "true",
+	{Key: "scimEnabled", Label: "SCIM enabled", Default: "true",
 		Doc:   "accept SCIM requests; when false, every SCIM request of the workspace gets 403",
 		field: func(c *store.WorkspaceConfig) any { return &c.SCIMEnabled }},
-	{Key: "createUsers", Default: "true",
+	{Key: "createUsers", Label: "Identity providers create users", Default: "true",
 		Doc:   "identity providers may create users; when false, creating one gets 403, and existing users are still updated",
 		field: func(c *store.WorkspaceConfig) any { return &c.CreateUsers }},
-	{Key: "syncDisplayName", Default: "true",
+	{Key: "syncDisplayName", Label: "Sync display names", Default: "true",
 		Doc:   "keep the display names applications see in step with what identity providers send; when false, a user's stays the one it was created with",
 		field: func(c *store.WorkspaceConfig) any { return &c.SyncDisplayName }},
-	{Key: "defaultRole", Default: "viewer", Name: "role",
+	{Key: "defaultRole", Label: "Default role", Default: "viewer", Name: "role", OfRoles: true,
 		Doc:   "role of users in no group that maps to a role",
 		field: func(c *store.WorkspaceConfig) any { return &c.DefaultRole }},
-	{Key: "defaultTeam", Default: "", Name: "team", None: "no team",
+	{Key: "defaultTeam", Label: "Default team", Default: "", Name: "team", None: "no team",
 		Doc:   "team provisioned users join; empty for none",
 		field: func(c *store.WorkspaceConfig) any { return &c.DefaultTeam }},
-	{Key: "defaultTeamRole", Default: roles.DefaultTeamRole, Name: "role",
+	{Key: "defaultTeamRole", Label: "Default team role", Default: roles.DefaultTeamRole, Name: "role",
 		Doc:   "their role in that team, and in the teams of synced groups",
 		field: func(c *store.WorkspaceConfig) any { return &c.DefaultTeamRole }},
-	{Key: "revokeKeysOnDeactivate", Default: "true",
+	{Key: "revokeKeysOnDeactivate", Label: "Revoke API keys on deactivation", Default: "true",
 		Doc:   "revoke a user's API keys, not only its sessions, when the identity provider deactivates or deletes it",
 		field: func(c *store.WorkspaceConfig) any { return &c.RevokeKeysOnDeactivate }},
-	{Key: "deleteMode", Default: store.DeleteSoft, Enum: []string{store.DeleteSoft, store.DeleteHard},
+	{Key: "deleteMode", Label: "Delete mode", Default: store.DeleteSoft, Enum: []string{store.DeleteSoft, store.DeleteHard},
 		Doc:   "soft: deleted users can be restored for softDeleteGraceDays, then are purged; hard: gone at once",
 		field: func(c *store.WorkspaceConfig) any { return &c.DeleteMode }},
-	{Key: "softDeleteGraceDays", Default: "30", Min: 1, Max: 3650, Unit: "days",
+	{Key: "softDeleteGraceDays", Label: "Grace period of soft deletes", Default: "30", Min: 1, Max: 3650, Unit: "days",
 		Doc:   "how many days soft-deleted users are kept",
 		field: func(c *store.WorkspaceConfig) any { return &c.SoftDeleteGraceDays }},
-	{Key: "strictMode", Default: "false",
+	{Key: "strictMode", Label: "Strict mode", Default: "false",
 		Doc:   "refuse SCIM writes that would give a user a role above what its groups grant, and ignore roles assigned directly",
 		field: func(c *store.WorkspaceConfig) any { return &c.StrictMode }},
-	{Key: "allowLinking", Default: "false",
+	{Key: "allowLinking", Label: "Link invited users", Default: "false",
 		Doc:   "an identity provider that creates a user with an invited user's userName or primary email gets that user, with its id, rather than 409",
 		field: func(c *store.WorkspaceConfig) any { return &c.AllowLinking }},
-	{Key: "deleteOnDeactivate", Default: "false",
+	{Key: "deleteOnDeactivate", Label: "Delete on deactivation", Default: "false",
 		Doc:   "an identity provider's deactivation of a user deletes it, as a DELETE would (see deleteMode)",
 		field: func(c *store.WorkspaceConfig) any { return &c.DeleteOnDeactivate }},
-	{Key: "roles", Default: "", None: "the defaults",
+	{Key: "roles", Label: "Roles", Default: "", None: "the defaults",
 		Example: `[{"name": "viewer", "rank": 10}, {"name": "admin", "rank": 40}]`,
 		Doc:     "the application's roles, each with its rank; none for the default ones",
 		field:   func(c *store.WorkspaceConfig) any { return &c.Roles }},
-	{Key: "roleMappings", Default: "", None: "none",
+	{Key: "roleMappings", Label: "Role mappings", Default: "", None: "none",
 		Example: `[{"group": "Eng*", "role": "developer"}, {"externalId": "00g1", "role": "admin"}]`,
 		Doc:     "groups whose members get a role: by displayName, exact or a glob such as Eng*, or by externalId",
 		field:   func(c *store.WorkspaceConfig) any { return &c.RoleMappings }},
-	{Key: "groupAllowlist", Default: "", None: "every group",
+	{Key: "groupAllowlist", Label: "Group allowlist", Default: "", None: "every group",
 		Example: `["Engineering", "Sales*"]`,
 		Doc:     "the groups that have an effect, by displayName or glob; none for every group",
 		field:   func(c *store.WorkspaceConfig) any { return &c.GroupAllowlist }},
-	{Key: "seatLimit", Default: "none", Min: 1, Unit: "seats", None: "unlimited",
+	{Key: "seatLimit", Label: "Seat limit", Default: "none", Min: 1, Unit: "seats", None: "unlimited",
 		Doc:   "most active and invited users; none for unlimited",
 		field: func(c *store.WorkspaceConfig) any { return &c.SeatLimit }},
 }

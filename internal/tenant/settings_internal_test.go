@@ -30,8 +30,11 @@ func TestSettingsAreTheConfig(t *testing.T) {
 		if got := fields[reflect.ValueOf(s.field(&c)).Pointer()]; got != s.Key {
 			t.Errorf("setting %s is the field whose JSON name is %q", s.Key, got)
 		}
-		if s.Doc == "" {
-			t.Errorf("setting %s has no doc", s.Key)
+		if s.Doc == "" || s.Label == "" {
+			t.Errorf("setting %s has no doc or no label", s.Key)
+		}
+		if s.OfRoles && s.Kind() != Text {
+			t.Errorf("setting %s is one of the roles, but not text", s.Key)
 		}
 		s.Kind() // panics on a field of a type with no text form
 	}
