@@ -264,9 +264,13 @@ func (c *Client) TestWebhook(ctx context.Context, slug, webhookID string) (TestD
 // GroupMatches says which groups each role mapping and allowlist entry
 // matches: the workspace's own, or those given (nil for the
 // workspace's), which are checked as a change of the configuration
-// would be but not saved.
-func (c *Client) GroupMatches(ctx context.Context, slug string, mappings []RoleMapping, allowlist []string) (GroupMatches, error) {
+// would be but not saved. Roles, if not nil, are those the mappings may
+// name instead of the workspace's.
+func (c *Client) GroupMatches(ctx context.Context, slug string, roles []Role, mappings []RoleMapping, allowlist []string) (GroupMatches, error) {
 	body := map[string]any{}
+	if roles != nil {
+		body["roles"] = roles
+	}
 	if mappings != nil {
 		body["roleMappings"] = mappings
 	}

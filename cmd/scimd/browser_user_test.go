@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"testing"
 )
 
-// TestUserPageInBrowser: an operator maps a group to a role, and sees on
+// TestUserPageInBrowser: an operator maps a group to a role in the rows
+// of the roles page, and sees on
 // a user's page the role the user has, and why, change when the identity
 // provider adds the user to the group; the groups page and the group's
 // page show the mapping too. Every page fits a phone's screen.
@@ -28,11 +30,31 @@ func TestUserPageInBrowser(t *testing.T) {
 	}
 	bob := scim("POST", "/Users", map[string]any{"schemas": []any{userURN}, "userName": "bob@example.com", "displayName": "Bob"}, http.StatusCreated)["id"].(string)
 	eng := scim("POST", "/Groups", map[string]any{"schemas": []any{groupURN}, "displayName": "Engineering", "externalId": "00g1"}, http.StatusCreated)["id"].(string)
-	send(adminToken, "application/json", "PATCH", "/admin/v1/workspaces/default",
-		map[string]any{"config": map[string]any{"roleMappings": []any{map[string]any{"group": "Engineering", "role": "admin"}}}}, http.StatusOK)
 
 	b := newBrowser(t, exe, root)
 	b.signIn(adminToken)
+
+	// The operator maps Engineering to admin in the rows of the roles
+	// page, by keyboard: the preview shows the group the row matches.
+	b.visit("/admin/workspaces/default/roles", http.StatusOK)
+	b.look("roles")
+	b.fill(`input[name="mapping.0.pattern"]`, "Engineering")
+	b.fill(`select[name="mapping.0.role"]`, "admin")
+	b.press(`button[value="preview"]`, http.StatusOK)
+	b.sees("Not saved yet")
+	if got := b.text(`table.rows tbody tr:first-child td[data-label="Matches"]`); got != "Engineering" {
+		t.Errorf("the preview of the row shows %q, want Engineering", got)
+	}
+	b.press(`button[value="save"]`, http.StatusOK)
+	b.sees("Saved roleMappings")
+	if got := b.text(`table.rows tbody tr:first-child td[data-label="Matches"]`); got != "Engineering" {
+		t.Errorf("the saved row matches %q, want Engineering", got)
+	}
+	if got := send(adminToken, "application/json", "GET", "/admin/v1/workspaces/default/scim-config", nil, http.StatusOK)["roleMappings"]; fmt.Sprint(got) != "[map[group:Engineering role:admin]]" {
+		t.Errorf("roleMappings %v after saving the row", got)
+	}
+	b.visit("/admin/workspaces/default", http.StatusOK)
+	b.look("workspace-settings")
 
 	b.visit("/admin/workspaces/default/users/"+bob, http.StatusOK)
 	b.sees("bob@example.com", "viewer: the default role: no synced group of the user's is mapped to a role", "In no group.", "valid")

@@ -16,9 +16,10 @@ import (
 // that shows a user's whole picture.
 func groupCommands() map[string]func(context.Context, []string, io.Writer, io.Writer) error {
 	return map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"group list": groupList,
-		"group show": groupShow,
-		"user show":  userShow,
+		"group list":    groupList,
+		"group show":    groupShow,
+		"group matches": groupMatches,
+		"user show":     userShow,
 	}
 }
 
@@ -277,5 +278,78 @@ func userShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "  %s\n", s)
 	}
 	fmt.Fprintf(stdout, "\nAudit entries: scimd audit --workspace %s --target %s\n", *slug, u.ID)
+	return nil
+}
+
+const groupMatchesUsage = `Usage: scimd group matches --workspace SLUG [flags]
+
+Shows, for each of the workspace's role mappings and groupAllowlist
+entries, the groups it matches, as provisioning matches them: a mapping
+by displayName, path (which reaches the groups nested in one) or
+externalId, an allowlist entry by displayName. The workspace's first 500
+groups are checked. A pattern that matches no group is likely a typo.
+
+Examples:
+  scimd group matches --workspace acme
+  scimd group matches --workspace acme --json | jq '.role_mappings[] | select(.count == 0)'
+`
+
+func groupMatches(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("group matches", groupMatchesUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	slug := fs.String("workspace", "", "workspace slug")
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) > 0 {
+		return errors.New("usage: scimd group matches --workspace SLUG")
+	}
+	defer f.close()
+	api, err := f.client(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := api.GroupMatches(ctx, *slug, nil, nil, nil)
+	if err != nil {
+		return cliError(err)
+	}
+	if *asJSON {
+		return printJSON(stdout, m)
+	}
+	names := func(count int, gs []admin.GroupMatch) string {
+		if count == 0 {
+			return "no group"
+		}
+		out := make([]string, len(gs))
+		for i, g := range gs {
+			out[i] = g.DisplayName
+		}
+		s := strings.Join(out, ", ")
+		if count > len(gs) {
+			s += fmt.Sprintf(" and %d more", count-len(gs))
+		}
+		return s
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SETTING\tPATTERN\tROLE\tMATCHES")
+	for _, r := range m.RoleMappings {
+		pattern := r.Group
+		if r.ExternalID != "" {
+			pattern = "externalId=" + r.ExternalID
+		}
+		fmt.Fprintf(tw, "roleMappings\t%s\t%s\t%s\n", pattern, r.Role, names(r.Count, r.Groups))
+	}
+	for _, a := range m.GroupAllowlist {
+		fmt.Fprintf(tw, "groupAllowlist\t%s\t-\t%s\n", a.Pattern, names(a.Count, a.Groups))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if m.Checked < m.Total {
+		fmt.Fprintf(stdout, "(the first %d of %d groups checked)\n", m.Checked, m.Total)
+	}
 	return nil
 }

@@ -54,6 +54,23 @@ func TestGroupAndUserShow(t *testing.T) {
 			t.Errorf("group list --limit 2:\n%s", out)
 		}
 
+		// Which groups each mapping and allowlist entry reaches.
+		out = c.must("group", "matches", "--workspace", "default")
+		for _, want := range []*regexp.Regexp{
+			regexp.MustCompile(`(?m)^roleMappings\s+Engineering\s+developer\s+Platform, Engineering$`),
+			regexp.MustCompile(`(?m)^roleMappings\s+Admins\s+admin\s+Admins$`),
+			regexp.MustCompile(`(?m)^groupAllowlist\s+Platform\s+-\s+Platform$`),
+		} {
+			if !want.MatchString(out) {
+				t.Errorf("group matches lacks %s:\n%s", want, out)
+			}
+		}
+		var m admin.GroupMatches
+		c.mustJSON(&m, "group", "matches", "--workspace", "default")
+		if m.Checked != 3 || len(m.RoleMappings) != 2 || m.RoleMappings[0].Count != 2 {
+			t.Errorf("group matches --json: %+v", m)
+		}
+
 		out = c.must("group", "show", "--workspace", "default", "00gplat")
 		for _, want := range []string{"display name:  Platform", "parents:       Engineering (" + eng + ")", "paths:         engineering/platform",
 			`developer: role mapping "engineering" matches "engineering" of group "Platform"`, "User  " + bob + "  User bob@example.com"} {

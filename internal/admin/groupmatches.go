@@ -19,7 +19,8 @@ const (
 )
 
 // matchGroups says which groups each role mapping and allowlist entry
-// matches, those of the body or else the workspace's, checked as a change
+// matches, those of the body or else the workspace's (with the roles of
+// the body or else the workspace's), checked as a change
 // of them would be, with package roles's matching, one pattern at a time.
 // It changes nothing.
 func matchGroups(h *Handler, c *call) (int, any, error) {
@@ -29,6 +30,7 @@ func matchGroups(h *Handler, c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var body struct {
+		Roles          *[]roles.Role    `json:"roles"`
 		RoleMappings   *[]roles.Mapping `json:"roleMappings"`
 		GroupAllowlist *[]string        `json:"groupAllowlist"`
 	}
@@ -36,6 +38,9 @@ func matchGroups(h *Handler, c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	policy := w.Config.Policy()
+	if body.Roles != nil {
+		policy.Roles = *body.Roles
+	}
 	if body.RoleMappings != nil {
 		policy.Mappings = *body.RoleMappings
 	}

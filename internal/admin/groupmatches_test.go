@@ -52,11 +52,19 @@ func TestGroupMatches(t *testing.T) {
 		t.Errorf("with an empty allowlist: %+v", m)
 	}
 
+	// Draft roles for draft mappings.
+	m = decode[GroupMatches](e.do("POST", "workspaces/acme/group-matches",
+		`{"roles": [{"name": "viewer", "rank": 1}, {"name": "boss", "rank": 9}], "roleMappings": [{"group": "Admins", "role": "boss"}]}`), http.StatusOK)
+	if len(m.RoleMappings) != 1 || m.RoleMappings[0].Count != 1 {
+		t.Errorf("with draft roles: %+v", m.RoleMappings)
+	}
+
 	// A draft that could not be saved is refused in the same words.
 	for _, body := range []string{
 		`{"roleMappings": [{"group": "Eng*", "role": "wizard"}]}`,
 		`{"roleMappings": [{"role": "admin"}]}`,
 		`{"groupAllowlist": [""]}`,
+		`{"roles": [{"name": "reader", "rank": 1}]}`, // the mappings' roles are gone
 	} {
 		e.do("POST", "workspaces/acme/group-matches", body).wantError(http.StatusBadRequest, CodeInvalidValue)
 	}

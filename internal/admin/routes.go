@@ -201,7 +201,7 @@ func routes() []route {
 			Responses:   httpapi.OK("GroupDetail"), Errors: []string{CodeGroupNotFound, CodeInvalidParameter, CodeInvalidCursor}}},
 		{method: "POST", path: "/workspaces/{slug}/group-matches", handle: matchGroups, Operation: httpapi.Operation{
 			Summary:     "Preview which groups role mappings and allowlist entries match",
-			Description: "For each role mapping and groupAllowlist entry, of the body (a draft, checked as a change of the configuration would be) or else of the workspace, the groups it matches, as provisioning matches them: a mapping by displayName, path or ancestor, or externalId; an allowlist entry by displayName. The first 500 groups are checked, in creation order. Saves nothing, and is not audited.",
+			Description: "For each role mapping and groupAllowlist entry, of the body (a draft, with the roles it may name, checked as a change of the configuration would be) or else of the workspace, the groups it matches, as provisioning matches them: a mapping by displayName, path or ancestor, or externalId; an allowlist entry by displayName. The first 500 groups are checked, in creation order. Saves nothing, and is not audited.",
 			Request:     "GroupMatchQuery", Responses: httpapi.OK("GroupMatches"), Errors: []string{CodeInvalidValue}}},
 		{method: "PUT", path: "/workspaces/{slug}/groups/{id}/team", handle: linkTeam, action: "group.team_link", Operation: httpapi.Operation{
 			Summary:     "Link a group to a team",

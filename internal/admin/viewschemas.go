@@ -14,6 +14,7 @@ func init() {
 
 var viewSchemas = map[string]any{
 	"GroupMatchQuery": httpapi.Object(nil, map[string]any{
+		"roles":          map[string]any{"type": "array", "items": httpapi.Object([]string{"name", "rank"}, map[string]any{"name": httpapi.Type("string", ""), "rank": httpapi.Type("integer", "")}), "description": "a draft of the roles the mappings may name; left out: the workspace's"},
 		"roleMappings":   map[string]any{"type": "array", "items": httpapi.Object([]string{"role"}, map[string]any{"group": httpapi.Type("string", "displayName or glob"), "externalId": httpapi.Type("string", ""), "role": httpapi.Type("string", "one of roles")}), "description": "a draft of the setting; left out: the workspace's"},
 		"groupAllowlist": map[string]any{"type": "array", "items": httpapi.Type("string", ""), "description": "a draft of the setting; left out: the workspace's"},
 	}),

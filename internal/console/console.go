@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/scimd/scimd/client/admin"
@@ -150,6 +151,8 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/groups", c.private(groupsPage))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/groups/{id}", c.private(groupPage))
 
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/roles", c.private(rolesPage))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/roles", c.private(saveRoles))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/teams", c.private(teamsPage))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/teams", c.private(linkTeam))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/teams/{id}/unlink", c.private(unlinkTeam))
@@ -338,4 +341,7 @@ func parsePages() (map[string]*template.Template, error) {
 var funcs = template.FuncMap{
 	"when":      when,
 	"workspace": workspacePath,
+	"inc":       func(i int) int { return i + 1 },
+	"sub":       func(a, b int) int { return a - b },
+	"has":       slices.Contains[[]string],
 }

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -21,21 +20,9 @@ func TestGroupAndUserPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	group := func(name string, members ...string) string {
-		t.Helper()
-		var ms []any
-		for _, m := range members {
-			ms = append(ms, map[string]any{"value": m})
-		}
-		r, err := u.svc.Create(e.ctx, &ws, schema.GroupType, map[string]any{"displayName": name, "members": ms})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r.Resource.ID
-	}
-	platform := group("Platform", bob)
-	eng := group("Engineering", platform)
-	admins := group("<b>Admins</b>", bob)
+	platform := u.group("Platform", "", bob)
+	eng := u.group("Engineering", "", platform)
+	admins := u.group("<b>Admins</b>", "", bob)
 	if st, m := e.api("PATCH", "/workspaces/acme", `{"config": {"roleMappings": [{"group": "Engineering", "role": "developer"}, {"group": "<b>Admins</b>", "role": "admin"}], "groupAllowlist": ["Engineering", "Platform"]}}`); st != http.StatusOK {
 		t.Fatalf("set role mappings: %d %v", st, m)
 	}

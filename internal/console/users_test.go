@@ -37,6 +37,28 @@ func (u *users) create(name, displayName string) string {
 	return r.Resource.ID
 }
 
+// group provisions a group of acme with the members given by id.
+func (u *users) group(name, externalID string, members ...string) string {
+	u.e.t.Helper()
+	ws, err := u.e.st.WorkspaceBySlug(u.e.ctx, "acme")
+	if err != nil {
+		u.e.t.Fatal(err)
+	}
+	ms := []any{}
+	for _, m := range members {
+		ms = append(ms, map[string]any{"value": m})
+	}
+	body := map[string]any{"displayName": name, "members": ms}
+	if externalID != "" {
+		body["externalId"] = externalID
+	}
+	r, err := u.svc.Create(u.e.ctx, &ws, schema.GroupType, body)
+	if err != nil {
+		u.e.t.Fatal(err)
+	}
+	return r.Resource.ID
+}
+
 func (u *users) suspend(name string) {
 	u.e.t.Helper()
 	ws, _ := u.e.st.WorkspaceBySlug(u.e.ctx, "acme")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/scimd/scimd/client/admin"
+	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
 )
 
@@ -119,6 +120,11 @@ const (
 	// kindValue is sent as kindJSON is, in a field of one line: for
 	// numbers.
 	kindValue = "value"
+	// kindSelect is a string chosen from Options.
+	kindSelect = "select"
+	// kindRows is a list edited as rows on the roles page, and not in
+	// the form.
+	kindRows = "rows"
 )
 
 // fieldKind returns the kind of field that shows a setting of package
@@ -128,9 +134,14 @@ func fieldKind(st tenant.Setting) string {
 	case tenant.Bool:
 		return kindBool
 	case tenant.Text:
+		if st.Enum != nil || st.OfRoles {
+			return kindSelect
+		}
 		return kindText
 	case tenant.Number, tenant.OptionalNumber:
 		return kindValue
+	case tenant.RoleList, tenant.MappingList, tenant.NameList:
+		return kindRows
 	}
 	return kindJSON
 }
@@ -140,6 +151,9 @@ func fieldKind(st tenant.Setting) string {
 // values are valid; the hints only help.
 func fieldHint(st tenant.Setting) string {
 	h := st.Help()
+	if fieldKind(st) == kindRows {
+		return h
+	}
 	if st.Example != "" {
 		h += "; e.g. " + st.Example
 	}
@@ -153,7 +167,15 @@ func fieldHint(st tenant.Setting) string {
 
 // settingField is one field of the configuration form.
 type settingField struct {
-	Key, Kind, Hint string
+	Key, Label, Kind, Hint string
+	// Options are a select's values.
+	Options []string
+	// Min and Max bound a number; Max 0 is no bound. Optional says that
+	// it may be empty, for none.
+	Min, Max int
+	Optional bool
+	// Summary is what a list edited as rows holds, in words.
+	Summary string
 	// Value is the setting's value as the field shows it; Was is the
 	// value the API gave, sent back with the form so that only the
 	// settings the operator changed are sent to the API.
@@ -174,7 +196,15 @@ func settingFields(cfg map[string]json.RawMessage, sent url.Values) []settingFie
 		known[st.Key] = true
 		if raw, ok := cfg[st.Key]; ok {
 			kind := fieldKind(st)
-			fields = append(fields, settingField{Key: st.Key, Kind: kind, Hint: fieldHint(st), Value: formValue(kind, raw)})
+			f := settingField{Key: st.Key, Label: st.Label, Kind: kind, Hint: fieldHint(st), Value: formValue(kind, raw),
+				Options: st.Enum, Min: st.Min, Max: st.Max, Optional: st.Kind() == tenant.OptionalNumber}
+			if st.OfRoles {
+				f.Options = roleNames(cfg["roles"])
+			}
+			if kind == kindRows {
+				f.Summary = rowsSummary(st, raw)
+			}
+			fields = append(fields, f)
 		}
 	}
 	var extra []string
@@ -189,12 +219,39 @@ func settingFields(cfg map[string]json.RawMessage, sent url.Values) []settingFie
 	}
 	for i := range fields {
 		f := &fields[i]
+		if f.Kind == kindRows {
+			continue // not in the form
+		}
 		f.Was = f.Value
 		if sent != nil && sent.Has("was."+f.Key) {
 			f.Value, f.Was = sentValue(f.Kind, sent, f.Key), sent.Get("was."+f.Key)
 		}
 	}
 	return fields
+}
+
+// roleNames are the names of the roles of a configuration's roles, or of
+// the default roles if it has none.
+func roleNames(raw json.RawMessage) []string {
+	var rs []admin.Role
+	if json.Unmarshal(raw, &rs) != nil || len(rs) == 0 {
+		rs = defaultRoles()
+	}
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// rowsSummary says what a list setting holds, as scimd workspace show
+// does.
+func rowsSummary(st tenant.Setting, raw json.RawMessage) string {
+	var c store.WorkspaceConfig
+	if json.Unmarshal([]byte(`{"`+st.Key+`":`+string(raw)+`}`), &c) != nil {
+		return string(raw)
+	}
+	return st.Shown(c)
 }
 
 // formValue is the text a field shows for a JSON value.
@@ -205,7 +262,7 @@ func formValue(kind string, raw json.RawMessage) string {
 			return "true"
 		}
 		return "false"
-	case kindText:
+	case kindText, kindSelect:
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return s
@@ -248,7 +305,7 @@ func jsonValue(kind, text string) any {
 	switch kind {
 	case kindBool:
 		return text == "true"
-	case kindText:
+	case kindText, kindSelect:
 		return text
 	}
 	text = strings.TrimSpace(text)

@@ -53,15 +53,30 @@ func TestWorkspacePage(t *testing.T) {
 		`href="/admin/workspaces/acme/users"`,
 		`href="/admin/audit?workspace=acme"`,
 	).lacks(e.scim, e.admin)
-	// A field for every setting the API has.
+	// A field for every setting the API has, labelled in words with its
+	// key; the lists are edited as rows on a page of their own.
 	cfg := e.apiOK("/workspaces/acme/scim-config")
 	for k := range cfg {
+		if listSettings[k] {
+			p.lacks(`name="was.`+k+`"`).has(`<code>`+k+`</code>`, `href="/admin/workspaces/acme/roles"`)
+			continue
+		}
 		p.has(`name="was.` + k + `"`)
 	}
+	p.has(`<label for="s-deleteMode">Delete mode <code>deleteMode</code></label>`,
+		`<select id="s-deleteMode" name="deleteMode"><option selected>soft</option><option>hard</option>`,
+		`<select id="s-defaultRole" name="defaultRole"><option selected>viewer</option><option>auditor</option>`,
+		`<input type="number" id="s-softDeleteGraceDays" name="softDeleteGraceDays" value="30" min="1" max="3650" step="1" required>`,
+		`<input type="number" id="s-seatLimit" name="seatLimit" value="" min="1" step="1" placeholder="none">`,
+		`viewer:10,auditor:15,developer:20,editor:25,billing:30,admin:40`)
 	if len(cfg) < 15 {
 		t.Errorf("scim-config has %d settings: %v", len(cfg), cfg)
 	}
 }
+
+// listSettings are the settings edited as rows on the roles page, not in
+// the configuration form.
+var listSettings = map[string]bool{"roles": true, "roleMappings": true, "groupAllowlist": true}
 
 // configForm is the configuration form of the workspace page as a
 // browser sends it back unchanged: every setting's value, and the value
@@ -70,6 +85,9 @@ func configForm(e *env) url.Values {
 	e.t.Helper()
 	form := url.Values{}
 	for k, v := range e.apiOK("/workspaces/acme/scim-config") {
+		if listSettings[k] {
+			continue
+		}
 		var text string
 		switch v := v.(type) {
 		case bool:
@@ -106,7 +124,7 @@ func TestSaveConfig(t *testing.T) {
 		t.Fatalf("PATCH seatLimit: %d", status)
 	}
 	p := e.post("/admin/workspaces/acme/config", form).redirects("/admin/workspaces/acme")
-	e.follow(p).want(http.StatusOK).has("Saved createUsers, defaultRole.", `name="defaultRole" value="editor"`, `name="seatLimit" value="7"`)
+	e.follow(p).want(http.StatusOK).has("Saved createUsers, defaultRole.", `<option selected>editor</option>`, `name="seatLimit" value="7"`)
 	cfg := e.apiOK("/workspaces/acme/scim-config")
 	if cfg["createUsers"] != false || cfg["defaultRole"] != "editor" || cfg["seatLimit"] != 7.0 || cfg["scimEnabled"] != true {
 		t.Errorf("config %v", cfg)
@@ -117,14 +135,13 @@ func TestSaveConfig(t *testing.T) {
 		t.Errorf("audit entry %v, want a diff of createUsers and defaultRole", a)
 	}
 
-	// JSON settings: a list, and null for none.
+	// An empty number is null: none.
 	form = configForm(e)
-	form.Set("roleMappings", `[{"group": "Eng*", "role": "developer"}]`)
 	form.Set("seatLimit", "")
 	e.post("/admin/workspaces/acme/config", form).redirects("/admin/workspaces/acme")
 	cfg = e.apiOK("/workspaces/acme/scim-config")
-	if m, _ := cfg["roleMappings"].([]any); len(m) != 1 || cfg["seatLimit"] != nil {
-		t.Errorf("config %v, want one role mapping and no seat limit", cfg)
+	if cfg["seatLimit"] != nil {
+		t.Errorf("config %v, want no seat limit", cfg)
 	}
 
 	// Sent unchanged, the form changes nothing and calls nothing.
@@ -147,17 +164,13 @@ func TestSaveConfigRefused(t *testing.T) {
 		{"softDeleteGraceDays", "0", "softDeleteGraceDays 0 must be from 1 to 3650"},
 		{"seatLimit", "lots", "field &#34;seatLimit&#34; must not be a JSON string"},
 		{"deleteMode", "later", "deleteMode &#34;later&#34; must be &#34;soft&#34; or &#34;hard&#34;"},
-		{"roles", `[{"name": "viewer"}`, "field &#34;roles&#34; must not be a JSON string; want a JSON array"},
 	} {
 		t.Run(tt.key, func(t *testing.T) {
 			before := e.apiOK("/workspaces/acme/scim-config")
 			form := configForm(e)
 			form.Set("defaultRole", "editor")
 			form.Set(tt.key, tt.value)
-			p := e.post("/admin/workspaces/acme/config", form).want(http.StatusBadRequest).has(tt.says, `name="defaultRole" value="editor"`)
-			if tt.key != "roles" {
-				p.has(tt.value)
-			}
+			e.post("/admin/workspaces/acme/config", form).want(http.StatusBadRequest).has(tt.says, `<option selected>editor</option>`, tt.value)
 			after := e.apiOK("/workspaces/acme/scim-config")
 			if jsonText(e, before) != jsonText(e, after) {
 				t.Errorf("config changed from %v to %v", before, after)
@@ -174,15 +187,15 @@ func TestSaveConfigRefused(t *testing.T) {
 func TestHostileSettingEscaped(t *testing.T) {
 	e := newEnv(t)
 	e.signIn()
-	form := configForm(e)
-	form.Set("groupAllowlist", `["<script>alert(1)</script>", "a\"b"]`)
-	e.post("/admin/workspaces/acme/config", form).redirects("/admin/workspaces/acme")
+	e.api("PATCH", "/workspaces/acme/scim-config", `{"groupAllowlist": ["<script>alert(1)</script>", "a\"b"]}`)
 	if list, _ := e.apiOK("/workspaces/acme/scim-config")["groupAllowlist"].([]any); len(list) != 2 || list[0] != "<script>alert(1)</script>" {
 		t.Fatalf("groupAllowlist %v", list)
 	}
-	e.get("/admin/workspaces/acme").want(http.StatusOK).
-		has(`&lt;script&gt;alert(1)&lt;/script&gt;`).
-		lacks("<script>alert(1)", `\u003cscript`)
+	for _, page := range []string{"/admin/workspaces/acme", "/admin/workspaces/acme/roles"} {
+		e.get(page).want(http.StatusOK).
+			has(`&lt;script&gt;alert(1)&lt;/script&gt;`).
+			lacks("<script>alert(1)", `\u003cscript`)
+	}
 	e.get("/admin/audit?action=config.update").want(http.StatusOK).
 		has(`&lt;script&gt;alert(1)&lt;/script&gt;`).
 		lacks("<script>alert(1)")
@@ -255,7 +268,7 @@ func TestResetConfig(t *testing.T) {
 
 	p := e.post("/admin/workspaces/acme/config/reset", nil).redirects("/admin/workspaces/acme")
 	e.follow(p).want(http.StatusOK).has("Reset the SCIM configuration to the defaults; SCIM is disabled.",
-		`name="defaultRole" value="viewer"`, `name="seatLimit" value=""`)
+		`<option selected>viewer</option>`, `name="seatLimit" value=""`)
 	cfg := e.apiOK("/workspaces/acme/scim-config")
 	if cfg["scimEnabled"] != false || cfg["defaultRole"] != "viewer" || cfg["seatLimit"] != nil || cfg["strictMode"] != false || cfg["createUsers"] != true {
 		t.Errorf("config %v, want the defaults with SCIM disabled", cfg)
