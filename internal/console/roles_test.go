@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
-
 )
 
 // rolesForm is the roles page's form as a browser sends it back after
