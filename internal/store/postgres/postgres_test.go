@@ -253,7 +253,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			if tt.typ == "Group" {
 				rt = schema.GroupType
 			}
-			q := store.Query{Count: 100, Offset: tt.offset}
+			q := store.Query{Count: 100, Offset: tt.offset, MaxExamined: store.DefaultMaxExamined}
 			if tt.filter != "" {
 				f, err := filter.Parse(rt, tt.filter)
 				if err != nil {
@@ -285,7 +285,10 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 				name string
 				sql  string
 				args []any
-			}{{"count", l.Count, l.CountArgs}, {"page", l.Page, l.PageArgs}} {
+			}{{"count", l.Count, l.CountArgs}, {"page", l.Page, l.PageArgs}, {"examine", l.Examine, l.ExamineArgs}} {
+				if stmt.sql == "" {
+					continue
+				}
 				// pgx prepares statements, and PostgreSQL may switch a
 				// prepared statement to a generic plan, made without the
 				// arguments: both plans must use an index.
@@ -359,5 +362,62 @@ func TestFoldCollation(t *testing.T) {
 		if want := strings.ToLower(s); got != want {
 			t.Errorf("%s folds %q to %q, want %q", st.d.foldCollation, s, got, want)
 		}
+	}
+}
+
+// TestAnalyzeAfterLargeChanges: the store measures the resources' tables
+// for the planner when they hold more than twice, or less than half, what
+// it last measured, and leaves them alone otherwise.
+func TestAnalyzeAfterLargeChanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openTest(t, pgtest.URL(t))
+	if err := st.CreateWorkspace(ctx, store.Workspace{ID: "ws_a", Slug: "ws_a", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	measured := func() float64 {
+		var n float64
+		if err := st.pool.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'resources'::regclass`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	insert := func(from, to int) {
+		if _, err := st.pool.Exec(ctx, `INSERT INTO resources (id, workspace_id, type, name, name_key, version, created, last_modified, doc)
+			SELECT 'usr_' || i, 'ws_a', 'User', 'u' || i, 'u' || i, 1, now(), now(), jsonb_build_object('userName', 'u' || i)
+			FROM generate_series($1::int, $2::int) AS i`, from, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Opening the store measured the tables, never measured before.
+	for start := time.Now(); measured() < 0; time.Sleep(10 * time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the store did not measure the new tables")
+		}
+	}
+	steps := []struct {
+		name     string
+		change   func()
+		analyzed bool
+	}{
+		{"unchanged", func() {}, false},
+		{"a few more", func() { insert(1, 500) }, false},
+		{"many more", func() { insert(501, 5000) }, true},
+		{"half as many again", func() { insert(5001, 7500) }, false},
+		{"most deleted", func() {
+			if _, err := st.pool.Exec(ctx, `DELETE FROM resources WHERE name_key > 'u2'`); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	}
+	for _, s := range steps {
+		s.change()
+		analyzed, err := st.analyzeIfChanged(ctx)
+		if err != nil || analyzed != s.analyzed {
+			t.Fatalf("%s: analyzed %v, %v; want %v (measured %v)", s.name, analyzed, err, s.analyzed, measured())
+		}
+	}
+	if n := measured(); n < 500 || n > 3000 {
+		t.Errorf("the statistics say %v resources, want those left", n)
 	}
 }
