@@ -49,6 +49,9 @@ type Store struct {
 	changes    *store.Broker
 	listenIdle time.Duration
 	listenPID  atomic.Uint32 // of the listening connection's backend, for tests
+
+	stopStats func()        // ends keepStatistics
+	statsDone chan struct{} // closed when it has
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,11 +99,19 @@ func Open(ctx context.Context, url string, opts ...Option) (_ *Store, err error)
 		Writer: s.db, Reader: s.db, Dialect: s.d,
 		Now: s.now, Changes: s.changes, Record: s.notify,
 	})
+	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopStats, s.statsDone = stop, make(chan struct{})
+	go func() {
+		defer close(s.statsDone)
+		s.keepStatistics(sctx)
+	}()
 	return s, nil
 }
 
 // Close closes the pool's connections.
 func (s *Store) Close() error {
+	s.stopStats()
+	<-s.statsDone
 	s.Store.Close()
 	err := s.db.Close()
 	s.pool.Close()
