@@ -92,7 +92,7 @@ func nonNil(s []string) []string {
 
 // createdEvents are the events of a created resource.
 func createdEvents(rt *schema.ResourceType, r *store.Resource) []store.NewEvent {
-	if rt == schema.GroupType {
+	if rt.ID == schema.GroupType.ID {
 		evs := []store.NewEvent{event(EventGroupCreated, r.ID, map[string]any{"group": resourceData(r.ID, r.Doc)})}
 		return append(evs, memberEvents(r.ID, r.Doc, memberIDs(r.Members), nil, false)...)
 	}
@@ -186,7 +186,7 @@ func changedAttributes(before, after map[string]any) []string {
 // deletion says how to delete cur: a user is soft-deleted for the
 // workspace's grace period, or at once, and its credentials revoked.
 func (s *Service) deletion(ws *store.Workspace, rt *schema.ResourceType, cur *store.Resource) *store.Deletion {
-	if rt == schema.GroupType {
+	if rt.ID == schema.GroupType.ID {
 		return &store.Deletion{Effects: store.Effects{Events: []store.NewEvent{
 			event(EventGroupDeleted, cur.ID, map[string]any{"group": groupRef(cur.ID, cur.Doc)})}}}
 	}

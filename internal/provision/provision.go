@@ -74,7 +74,7 @@ func checkIfMatch(ifMatch string, cur *store.Resource) error {
 }
 
 func idPrefix(rt *schema.ResourceType) string {
-	if rt == schema.GroupType {
+	if rt.ID == schema.GroupType.ID {
 		return id.Group
 	}
 	return id.User
@@ -92,7 +92,7 @@ func storeError(rt *schema.ResourceType, resID string, err error) error {
 		return scimerr.NotFound("%s %s not found", rt.ID, resID)
 	case errors.Is(err, store.ErrAlreadyExists):
 		attr := "userName"
-		if rt == schema.GroupType {
+		if rt.ID == schema.GroupType.ID {
 			attr = "displayName"
 		}
 		return scimerr.Conflict("a %s with that %s already exists", rt.ID, attr)
@@ -197,7 +197,7 @@ func checkRawMembers(body map[string]any) error {
 }
 
 func (s *Service) decode(rt *schema.ResourceType, body map[string]any) (map[string]any, error) {
-	if rt == schema.GroupType {
+	if rt.ID == schema.GroupType.ID {
 		if err := checkRawMembers(body); err != nil {
 			return nil, err
 		}
@@ -209,7 +209,7 @@ func (s *Service) decode(rt *schema.ResourceType, body map[string]any) (map[stri
 	if err := rt.CheckRequired(doc); err != nil {
 		return nil, err
 	}
-	if rt == schema.GroupType {
+	if rt.ID == schema.GroupType.ID {
 		if err := checkMembers(doc); err != nil {
 			return nil, err
 		}
@@ -230,16 +230,16 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 	if err := guard.check(nil, doc); err != nil {
 		return Result{}, err
 	}
-	if rt == schema.UserType {
+	if rt.ID == schema.UserType.ID {
 		if err := s.checkManager(ctx, ws, nil, doc); err != nil {
 			return Result{}, err
 		}
 	}
 	r := &store.Resource{Type: rt.ID, ID: id.New(idPrefix(rt)), WorkspaceID: ws.ID, Doc: doc}
-	if rt == schema.UserType {
+	if rt.ID == schema.UserType.ID {
 		r.AppDisplayName = schema.UserDisplayName(doc)
 	}
-	if rt == schema.GroupType {
+	if rt.ID == schema.GroupType.ID {
 		for _, m := range takeMembers(doc) {
 			r.Members = append(r.Members, store.Member{Value: m})
 		}
@@ -247,7 +247,7 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 	res := Result{Resource: r, Change: Change{After: r.Doc, Added: memberIDs(r.Members)}}
 	c := &res.Change
 	linked := false
-	if rt == schema.UserType && ws.Config.AllowLinking {
+	if rt.ID == schema.UserType.ID && ws.Config.AllowLinking {
 		// A user the application invited itself may have the userName
 		// or the email: the identity provider's user becomes that user.
 		switch err := s.link(ctx, ws, r, c); {
@@ -264,7 +264,7 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 			return Result{}, storeError(rt, r.ID, err)
 		}
 	}
-	if rt == schema.GroupType && len(r.Members) > 0 {
+	if rt.ID == schema.GroupType.ID && len(r.Members) > 0 {
 		// Members' types and display names come from the members.
 		if res.Resource, err = s.Get(ctx, ws, rt, r.ID, true); err != nil {
 			return Result{}, err
@@ -305,7 +305,7 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 		return Result{}, err
 	}
 	var mc *store.MemberChange
-	if rt == schema.GroupType {
+	if rt.ID == schema.GroupType.ID {
 		mc = &store.MemberChange{Replace: true, Add: takeMembers(doc)}
 	}
 	guard, err := s.guardRoles(ctx, ws, rt, resID)
@@ -323,7 +323,7 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 		if err := guard.check(cur.Doc, doc); err != nil {
 			return nil, err
 		}
-		if rt == schema.UserType {
+		if rt.ID == schema.UserType.ID {
 			if err := s.checkManager(ctx, ws, cur.Doc, doc); err != nil {
 				return nil, err
 			}
@@ -337,7 +337,7 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 		if len(c.Added) == 0 && len(c.Removed) == 0 && reflect.DeepEqual(cur.Doc, doc) {
 			return nil, nil // the resource as it is: keep the version
 		}
-		if rt == schema.UserType {
+		if rt.ID == schema.UserType.ID {
 			return auditUpdate(ctx, resID, c, s.userUpdate(ws, cur, c)), nil
 		}
 		up.Effects = groupEffects(cur, c)
@@ -382,7 +382,7 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 	if len(ops) == 0 {
 		return Result{}, scimerr.BadRequest(scimerr.InvalidValue, "a PATCH request needs at least one operation in \"Operations\"")
 	}
-	if rt == schema.GroupType {
+	if rt.ID == schema.GroupType.ID {
 		delta, rest, ok, err := patch.SplitMembers(rt, ops)
 		if err != nil {
 			return Result{}, err
@@ -396,14 +396,14 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 		return Result{}, err
 	}
 	c := &Change{}
-	r, err := s.store.UpdateResource(ctx, ws.ID, rt.ID, resID, load || rt == schema.GroupType, func(cur *store.Resource) (*store.Update, error) {
+	r, err := s.store.UpdateResource(ctx, ws.ID, rt.ID, resID, load || rt.ID == schema.GroupType.ID, func(cur *store.Resource) (*store.Update, error) {
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}
 		*c = Change{Before: cur.Doc, After: cur.Doc}
 		doc := cur.Doc
 		var before []string
-		if rt == schema.GroupType {
+		if rt.ID == schema.GroupType.ID {
 			doc = withMembers(cur)
 			before = memberIDs(cur.Members)
 		}
@@ -411,19 +411,19 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 		if err != nil {
 			return nil, err
 		}
-		if err := rt.CheckRequired(next); err != nil {
+		if err := rt.CheckRequiredChange(cur.Doc, next); err != nil {
 			return nil, err
 		}
 		if err := guard.check(cur.Doc, next); err != nil {
 			return nil, err
 		}
-		if rt == schema.UserType {
+		if rt.ID == schema.UserType.ID {
 			if err := s.checkManager(ctx, ws, cur.Doc, next); err != nil {
 				return nil, err
 			}
 		}
 		up := &store.Update{Doc: next}
-		if rt == schema.GroupType {
+		if rt.ID == schema.GroupType.ID {
 			if err := checkMembers(next); err != nil {
 				return nil, err
 			}
@@ -436,7 +436,7 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 			return nil, nil // nothing changed: keep the version
 		}
 		c.After = up.Doc
-		if rt == schema.UserType {
+		if rt.ID == schema.UserType.ID {
 			return auditUpdate(ctx, resID, c, s.userUpdate(ws, cur, c)), nil
 		}
 		if up.Members != nil {
@@ -467,7 +467,7 @@ func (s *Service) patchGroupDelta(ctx context.Context, ws *store.Workspace, rt *
 			if doc, err = patch.Apply(rt, cur.Doc, rest); err != nil {
 				return nil, err
 			}
-			if err := rt.CheckRequired(doc); err != nil {
+			if err := rt.CheckRequiredChange(cur.Doc, doc); err != nil {
 				return nil, err
 			}
 		}

@@ -26,7 +26,7 @@ type roleGuard struct {
 // which a concurrent change to them may overtake; the reconciliation of
 // roles from groups has the last word either way.
 func (s *Service) guardRoles(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, userID string) (roleGuard, error) {
-	if rt != schema.UserType || !ws.Config.StrictMode {
+	if rt.ID != schema.UserType.ID || !ws.Config.StrictMode {
 		return roleGuard{}, nil
 	}
 	c, err := ws.Config.Policy().Compile()

@@ -285,21 +285,50 @@ func coerce(a *Attribute, v any) (any, error) {
 }
 
 // CheckRequired returns an error if a required attribute is missing from a
-// normalised document.
+// normalised document, or a required extension (RFC 7643 §6
+// schemaExtensions[].required). The required attributes of an extension
+// that is not required are required when it is present.
 func (rt *ResourceType) CheckRequired(doc map[string]any) error {
+	return rt.CheckRequiredChange(nil, doc)
+}
+
+// CheckRequiredChange is CheckRequired for a document changed from
+// before (nil for a new one): a required extension that before lacked
+// may stay missing, so that a resource stored before its extension was
+// required can still be changed by requests, such as PATCHes, that do
+// not send it.
+func (rt *ResourceType) CheckRequiredChange(before, doc map[string]any) error {
 	for _, s := range rt.Schemas() {
 		c := doc
 		if rt.IsExtension(s) {
-			c, _ = doc[s.ID].(map[string]any)
+			var ok bool
+			if c, ok = doc[s.ID].(map[string]any); !ok {
+				if rt.extensionRequired(s) && (before == nil || before[s.ID] != nil) {
+					return scimerr.BadRequest(scimerr.InvalidValue, "the extension %s is required", s.ID)
+				}
+				continue
+			}
 		}
 		for _, a := range s.Attributes {
 			if !a.Required {
 				continue
 			}
 			if v, ok := c[a.Name]; !ok || v == "" {
+				if rt.IsExtension(s) {
+					return scimerr.BadRequest(scimerr.InvalidValue, "required attribute %q of %s is missing", a.Name, s.ID)
+				}
 				return scimerr.BadRequest(scimerr.InvalidValue, "required attribute %q is missing", a.Name)
 			}
 		}
 	}
 	return nil
+}
+
+func (rt *ResourceType) extensionRequired(s *Schema) bool {
+	for _, e := range rt.Extensions {
+		if e.Schema == s {
+			return e.Required
+		}
+	}
+	return false
 }

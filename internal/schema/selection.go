@@ -136,8 +136,12 @@ func (sel Selection) Apply(rt *ResourceType, doc map[string]any) map[string]any 
 			ext, _ := v.(map[string]any)
 			kept := make(map[string]any, len(ext))
 			for ek, ev := range ext {
+				// What an extension's declaration no longer admits
+				// stays stored but is not shown (see Declared).
 				if a := s.Attr(ek); a != nil {
-					sel.put(kept, s, a, ek, ev)
+					if dv := Declared(a, ev); dv != nil {
+						sel.put(kept, s, a, ek, dv)
+					}
 				}
 			}
 			if len(kept) > 0 {

@@ -24,6 +24,15 @@ func workspace(ctx context.Context) *store.Workspace {
 	return &store.Workspace{}
 }
 
+// typesOf returns the resource types of the request's workspace: scimd's
+// without one.
+func typesOf(ctx context.Context) types {
+	if e := authOf(ctx); e != nil && e.types.user != nil {
+		return e.types
+	}
+	return baseTypes
+}
+
 // authOf returns what the request's token stands for, or nil before auth.
 func authOf(ctx context.Context) *authEntry {
 	e, _ := ctx.Value(workspaceKey).(*authEntry)
@@ -59,6 +68,10 @@ func (s *Server) auth(h http.Handler) http.Handler {
 			return
 		}
 		e := &authEntry{token: id.Token, workspace: id.Workspace}
+		if e.types, err = s.types.get(r.Context(), id.Workspace.ID); err != nil {
+			s.fail(w, r, provision.Unavailable(err))
+			return
+		}
 		// Before the audit record learns the token: refused requests are
 		// audited by the minute (see refusals), so that a flood of them
 		// does not become a flood of audit log writes.
@@ -67,6 +80,21 @@ func (s *Server) auth(h http.Handler) http.Handler {
 		}
 		recordOf(r.Context()).auth = e
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, e)))
+	})
+}
+
+// maybeAuth is auth for requests with an Authorization header, and lets
+// those without one through unscoped: discovery describes a workspace's
+// resource types, extensions included, to its token, and scimd's to
+// anyone.
+func (s *Server) maybeAuth(h http.Handler) http.Handler {
+	authed := s.auth(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
 	})
 }
 
@@ -90,4 +118,7 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, addr, deta
 type authEntry struct {
 	token     store.Token
 	workspace store.Workspace
+	// types are the workspace's resource types, with the extensions it
+	// declared.
+	types types
 }

@@ -282,6 +282,7 @@ func (s *Server) bulkDo(r *http.Request, op bulkOperation, data json.RawMessage)
 	if err != nil {
 		return response{}, err
 	}
+	rt = typesOf(ctx).of(rt)
 	if (method == http.MethodPost) != (id == "") {
 		return response{}, scimerr.BadRequest(scimerr.InvalidValue, "%s needs a path like %s", method, map[bool]string{true: "/Users", false: "/Users/{id}"}[method == http.MethodPost])
 	}

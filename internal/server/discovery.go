@@ -100,7 +100,7 @@ func listOf(items []any) response {
 
 func (s *Server) resourceTypes(r *http.Request) (response, error) {
 	var items []any
-	for _, rt := range schema.ResourceTypes {
+	for _, rt := range typesOf(r.Context()).all() {
 		items = append(items, resourceTypeJSON(rt, s.baseURL(r)))
 	}
 	return listOf(items), nil
@@ -108,7 +108,7 @@ func (s *Server) resourceTypes(r *http.Request) (response, error) {
 
 func (s *Server) resourceType(r *http.Request) (response, error) {
 	id := r.PathValue("id")
-	for _, rt := range schema.ResourceTypes {
+	for _, rt := range typesOf(r.Context()).all() {
 		if strings.EqualFold(rt.ID, id) {
 			return okBody(resourceTypeJSON(rt, s.baseURL(r))), nil
 		}
@@ -118,7 +118,7 @@ func (s *Server) resourceType(r *http.Request) (response, error) {
 
 func (s *Server) schemas(r *http.Request) (response, error) {
 	var items []any
-	for _, sc := range schema.AllSchemas {
+	for _, sc := range typesOf(r.Context()).schemas() {
 		items = append(items, schemaJSON(sc, s.baseURL(r)))
 	}
 	return listOf(items), nil
@@ -126,7 +126,7 @@ func (s *Server) schemas(r *http.Request) (response, error) {
 
 func (s *Server) schema(r *http.Request) (response, error) {
 	id := r.PathValue("id")
-	for _, sc := range schema.AllSchemas {
+	for _, sc := range typesOf(r.Context()).schemas() {
 		if strings.EqualFold(sc.ID, id) {
 			return okBody(schemaJSON(sc, s.baseURL(r))), nil
 		}

@@ -15,9 +15,11 @@ import (
 	"github.com/scimd/scimd/internal/store"
 )
 
-// collection serves /Users and /Groups.
-func (s *Server) collection(rt *schema.ResourceType) handler {
+// collection serves /Users and /Groups: base is scimd's resource type,
+// which the workspace's may extend.
+func (s *Server) collection(base *schema.ResourceType) handler {
 	return func(r *http.Request) (response, error) {
+		rt := typesOf(r.Context()).of(base)
 		setAction(r, audit.Action(r.Method, rt.ID, false), "")
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
@@ -48,8 +50,9 @@ func (s *Server) collection(rt *schema.ResourceType) handler {
 }
 
 // item serves /Users/{id} and /Groups/{id}.
-func (s *Server) item(rt *schema.ResourceType) handler {
+func (s *Server) item(base *schema.ResourceType) handler {
 	return func(r *http.Request) (response, error) {
+		rt := typesOf(r.Context()).of(base)
 		id := r.PathValue("id")
 		setAction(r, audit.Action(r.Method, rt.ID, true), id)
 		switch r.Method {
@@ -91,7 +94,7 @@ func selection(rt *schema.ResourceType, r *http.Request) (schema.Selection, erro
 // are read only when shown.
 func loads(rt *schema.ResourceType, sel schema.Selection) bool {
 	name := "groups"
-	if rt == schema.GroupType {
+	if rt.ID == schema.GroupType.ID {
 		name = "members"
 	}
 	return sel.Includes(rt.Schema, rt.Schema.Attr(name))
@@ -196,7 +199,7 @@ func (s *Server) patch(r *http.Request, rt *schema.ResourceType, id string) (res
 		}
 	}
 	q := r.URL.Query()
-	respond := rt == schema.UserType || q.Has("attributes") || q.Has("excludedAttributes")
+	respond := rt.ID == schema.UserType.ID || q.Has("attributes") || q.Has("excludedAttributes")
 	status := http.StatusNoContent
 	if respond {
 		status = http.StatusOK
@@ -226,8 +229,13 @@ type searchRequest struct {
 
 // search serves POST .search on a resource type, or on the root when rt is
 // nil (all resource types).
-func (s *Server) search(rt *schema.ResourceType) handler {
+func (s *Server) search(base *schema.ResourceType) handler {
 	return func(r *http.Request) (response, error) {
+		ts := typesOf(r.Context())
+		var rt *schema.ResourceType
+		if base != nil {
+			rt = ts.of(base)
+		}
 		if rt != nil {
 			setAction(r, resourceAction(rt, "search"), "")
 		} else {
@@ -259,7 +267,7 @@ func (s *Server) search(rt *schema.ResourceType) handler {
 		}
 		types := []*schema.ResourceType{rt}
 		if rt == nil {
-			types = schema.ResourceTypes
+			types = ts.all()
 		}
 		return s.list(r, types, req)
 	}

@@ -101,6 +101,7 @@ type Server struct {
 	limiter      *rateLimiter // nil: no limit
 	authFailures *rateLimiter // by client address; nil: no limit
 	refused      *refusals    // nil: not audited
+	types        *typeCache
 }
 
 // New returns a Server. log may be nil to discard request logs. Close
@@ -155,6 +156,7 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 		s.authFailures.max = maxAuthFailureAddresses
 	}
 	s.refused = newRefusals(cfg.Audit, s.now)
+	s.types = newTypeCache(st, time.Now)
 	s.routes()
 	return s
 }
@@ -164,6 +166,7 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 // still be open.
 func (s *Server) Close() error {
 	s.refused.flush()
+	s.types.close()
 	if s.ownAuthn {
 		return s.authn.Close()
 	}
@@ -180,10 +183,10 @@ func (s *Server) routes() {
 	s.mux.Handle(b+"/.search", s.auth(s.serve(only(http.MethodPost, s.search(nil)))))
 	s.mux.Handle(b+"/Bulk", s.auth(s.serve(only(http.MethodPost, s.bulk))))
 	s.mux.Handle(b+"/ServiceProviderConfig", s.serve(only(http.MethodGet, s.serviceProviderConfig)))
-	s.mux.Handle(b+"/ResourceTypes", s.serve(only(http.MethodGet, s.resourceTypes)))
-	s.mux.Handle(b+"/ResourceTypes/{id}", s.serve(only(http.MethodGet, s.resourceType)))
-	s.mux.Handle(b+"/Schemas", s.serve(only(http.MethodGet, s.schemas)))
-	s.mux.Handle(b+"/Schemas/{id}", s.serve(only(http.MethodGet, s.schema)))
+	s.mux.Handle(b+"/ResourceTypes", s.maybeAuth(s.serve(only(http.MethodGet, s.resourceTypes))))
+	s.mux.Handle(b+"/ResourceTypes/{id}", s.maybeAuth(s.serve(only(http.MethodGet, s.resourceType))))
+	s.mux.Handle(b+"/Schemas", s.maybeAuth(s.serve(only(http.MethodGet, s.schemas))))
+	s.mux.Handle(b+"/Schemas/{id}", s.maybeAuth(s.serve(only(http.MethodGet, s.schema))))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

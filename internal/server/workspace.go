@@ -12,7 +12,7 @@ import (
 // configuration says identity providers may not.
 func allowCreate(ctx context.Context, rt *schema.ResourceType) error {
 	e := authOf(ctx)
-	if rt == schema.UserType && e != nil && !e.workspace.Config.CreateUsers {
+	if rt.ID == schema.UserType.ID && e != nil && !e.workspace.Config.CreateUsers {
 		return scimerr.New(http.StatusForbidden, "",
 			"creating users through SCIM is disabled for workspace %q (createUsers is false); existing users can still be updated", e.workspace.Slug)
 	}

@@ -270,10 +270,10 @@ func (c *compiler) column(p schema.Path) column {
 	}
 	if !p.Extension && p.Sub == nil {
 		switch {
-		case c.rt == schema.UserType && p.Attr.Name == "userName",
-			c.rt == schema.GroupType && p.Attr.Name == "displayName":
+		case c.rt.ID == schema.UserType.ID && p.Attr.Name == "userName",
+			c.rt.ID == schema.GroupType.ID && p.Attr.Name == "displayName":
 			return column{expr: "r.name", folded: "r.name_key", typ: schema.String}
-		case c.rt == schema.UserType && p.Attr.Name == "active":
+		case c.rt.ID == schema.UserType.ID && p.Attr.Name == "active":
 			return column{expr: "r.active", typ: schema.Boolean}
 		}
 	}
@@ -301,14 +301,14 @@ func docKeys(p schema.Path) []string {
 // sub-attribute the filter names.
 func (c *compiler) source(p schema.Path, inner filter.Expr) source {
 	switch {
-	case c.rt == schema.GroupType && p.Attr.Name == "members":
+	case c.rt.ID == schema.GroupType.ID && p.Attr.Name == "members":
 		return source{
 			from: "members m JOIN resources e ON e.seq = m.member_seq",
 			corr: "m.group_seq = r.seq",
 			in:   "m.group_seq",
 			sub:  memberColumn,
 		}
-	case c.rt == schema.UserType && p.Attr.Name == "groups":
+	case c.rt.ID == schema.UserType.ID && p.Attr.Name == "groups":
 		// The user's groups, direct and through nested groups (as
 		// rendered); UNION ends cycles.
 		return source{
@@ -324,7 +324,7 @@ func (c *compiler) source(p schema.Path, inner filter.Expr) source {
 				return memberColumn(name)
 			},
 		}
-	case c.rt == schema.UserType && p.Attr.Name == "emails" && !p.Extension && emailTableCovers(p, inner):
+	case c.rt.ID == schema.UserType.ID && p.Attr.Name == "emails" && !p.Extension && emailTableCovers(p, inner):
 		return source{
 			from:   "emails e",
 			corr:   "e.resource_seq = r.seq",
