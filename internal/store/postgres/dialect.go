@@ -51,16 +51,26 @@ func (dialect) JSONValue(doc string, keys []string, typ schema.Type) string {
 	case schema.Integer, schema.Decimal:
 		return "(CASE WHEN jsonb_typeof(" + j + ") = 'number' THEN (" + j + ")::numeric END)"
 	}
+	var text string
 	if len(keys) == 0 {
-		return "(" + doc + " #>> '{}')"
+		text = "(" + doc + " #>> '{}')"
+	} else {
+		// The last step as ->> gives text: a string's contents, a
+		// number's digits, an object or array as JSON text.
+		p := doc
+		for _, k := range keys[:len(keys)-1] {
+			p += " -> " + sqlquery.Quote(k)
+		}
+		text = "(" + p + " ->> " + sqlquery.Quote(keys[len(keys)-1]) + ")"
 	}
-	// The last step as ->> gives text: a string's contents, a number's
-	// digits, an object or array as JSON text.
-	j = doc
-	for _, k := range keys[:len(keys)-1] {
-		j += " -> " + sqlquery.Quote(k)
+	switch typ {
+	case schema.String, schema.Reference, schema.DateTime, schema.Binary:
+		// Only a JSON string is one, as on SQLite, where a number's
+		// digits do not equal a string: values stored under an
+		// extension attribute since declared of another type.
+		return "(CASE WHEN jsonb_typeof(" + j + ") = 'string' THEN " + text + " END)"
 	}
-	return "(" + j + " ->> " + sqlquery.Quote(keys[len(keys)-1]) + ")"
+	return text
 }
 
 // JSONElements uses a lax SQL/JSON path, which yields nothing for a
