@@ -479,7 +479,7 @@ func TestCases(t *testing.T) {
 		if !slices.IsSorted(c.Want) {
 			t.Errorf("%s: Want %v is not sorted", c.Name, c.Want)
 		}
-		e, err := filter.Parse(resourceType(c.Resource), c.Filter)
+		e, err := filter.Parse(filtertest.ResourceType(c.Resource), c.Filter)
 		if err != nil {
 			t.Errorf("%s: Parse(%q): %v", c.Name, c.Filter, err)
 			continue

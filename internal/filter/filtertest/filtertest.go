@@ -12,7 +12,41 @@
 // would have dropped, to pin down that empty means absent.
 package filtertest
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/scimd/scimd/internal/schema"
+)
+
+// CustomURN is an extension schema an operator declared for the users of
+// the fixtures' workspace (see ResourceType), as Entra ID names them.
+const CustomURN = "urn:ietf:params:scim:schemas:extension:CustomExt:2.0:User"
+
+var custom = func() *schema.Schema {
+	s, err := schema.ParseDocument([]byte(`{"id": "` + CustomURN + `", "attributes": [
+		{"name": "costCenter", "type": "string"},
+		{"name": "badge", "type": "integer"},
+		{"name": "vip", "type": "boolean"},
+		{"name": "hired", "type": "dateTime"},
+		{"name": "licenses", "type": "complex", "multiValued": true, "subAttributes": [
+			{"name": "sku", "type": "string"},
+			{"name": "seats", "type": "integer"}]}]}`))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+var userType = schema.UserType.Extend(schema.Extension{Schema: custom})
+
+// ResourceType returns the resource type the cases of a resource type
+// ("User" or "Group") run against: a User has the extension CustomURN.
+func ResourceType(name string) *schema.ResourceType {
+	if name == schema.GroupType.ID {
+		return schema.GroupType
+	}
+	return userType
+}
 
 // Case is a filter and the ids of the resources it selects.
 type Case struct {
@@ -90,6 +124,10 @@ func Users() []map[string]any {
 				"department":     "Tour Operations",
 				"manager":        map[string]any{"value": "u2", "displayName": "John Smith"},
 			},
+			CustomURN: map[string]any{
+				"costCenter": "CC-42", "badge": 7, "vip": true, "hired": "2020-05-01T09:00:00Z",
+				"licenses": []any{map[string]any{"sku": "pro", "seats": 3}, map[string]any{"sku": "free"}},
+			},
 			"meta": map[string]any{
 				"resourceType": "User",
 				"created":      "2024-01-02T03:04:05Z",
@@ -129,6 +167,10 @@ func Users() []map[string]any {
 				"department": "Engineering",
 				"manager":    map[string]any{"value": "u1"},
 			},
+			CustomURN: map[string]any{
+				"costCenter": "cc-7", "badge": 12, "vip": false,
+				"licenses": []any{map[string]any{"sku": "Free", "seats": 1}},
+			},
 			"meta": meta("User", "2024-02-10T08:00:00Z", "2024-02-10T08:00:00Z"),
 		},
 		{
@@ -153,7 +195,8 @@ func Users() []map[string]any {
 				"employeeNumber": "42",
 				"department":     "engineering",
 			},
-			"meta": meta("User", "2022-12-31T23:59:59Z", "2024-06-30T12:00:00Z"),
+			CustomURN: map[string]any{"badge": 100, "licenses": []any{}},
+			"meta":    meta("User", "2022-12-31T23:59:59Z", "2024-06-30T12:00:00Z"),
 		},
 		{
 			"id":         "u6",
@@ -368,6 +411,7 @@ func UsersWithGroups() []map[string]any {
 const (
 	core = "urn:ietf:params:scim:schemas:core:2.0:User:"
 	ent  = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:"
+	cus  = CustomURN + ":"
 )
 
 // all users, sorted.
@@ -519,6 +563,23 @@ var Cases = []Case{
 	{"extension complex pr", "User", ent + `manager pr`, []string{"u1", "u3", "u6", "u9"}},
 	{"extension string order is not numeric", "User", ent + `employeeNumber gt "5"`, []string{"u1", "u6", "u9"}},
 	{"extension pr", "User", ent + `costCenter pr`, []string{"u1"}},
+
+	// A declared extension (CustomURN), as the enterprise one.
+	{"custom eq", "User", cus + `costCenter eq "cc-42"`, []string{"u1"}},
+	{"custom sw", "User", cus + `costCenter sw "CC"`, []string{"u1", "u3"}},
+	{"custom integer gt", "User", cus + `badge gt 7`, []string{"u3", "u5"}},
+	{"custom integer eq", "User", cus + `badge eq 7`, []string{"u1"}},
+	{"custom integer order is numeric", "User", cus + `badge lt 100`, []string{"u1", "u3"}},
+	{"custom boolean", "User", cus + `vip eq false`, []string{"u3"}},
+	{"custom dateTime", "User", cus + `hired gt "2020-01-01T00:00:00Z"`, []string{"u1"}},
+	{"custom pr", "User", cus + `costCenter pr`, []string{"u1", "u3"}},
+	{"custom not pr", "User", `not (` + cus + `costCenter pr)`, []string{"u10", "u11", "u12", "u2", "u4", "u5", "u6", "u7", "u8", "u9"}},
+	{"custom value filter", "User", cus + `licenses[sku eq "free" and seats pr]`, []string{"u3"}},
+	{"custom value filter or", "User", cus + `licenses[sku eq "pro" or seats lt 2]`, []string{"u1", "u3"}},
+	{"custom sub-attribute", "User", cus + `licenses.seats ge 3`, []string{"u1"}},
+	{"custom multi-valued pr", "User", cus + `licenses pr`, []string{"u1", "u3"}},
+	{"custom with core", "User", `userName eq "alice" and ` + cus + `badge eq 12`, []string{"u3"}},
+	{"custom URN case-insensitive", "User", `URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:CUSTOMEXT:2.0:USER:BADGE ge 12`, []string{"u3", "u5"}},
 
 	// Logic: not > and > or, parentheses.
 	{"and binds tighter than or", "User", `userName eq "bjensen" or userName eq "alice" and active eq true`, []string{"u1"}},

@@ -567,10 +567,7 @@ func testFilters(t *testing.T, newStore NewStore) {
 	loadFixtures(t, st, c)
 	for _, tc := range filtertest.Cases {
 		t.Run(tc.Name, func(t *testing.T) {
-			rt := schema.UserType
-			if tc.Resource == "Group" {
-				rt = schema.GroupType
-			}
+			rt := filtertest.ResourceType(tc.Resource)
 			page, err := st.ListResources(ctx, "ws_a", rt.ID, store.Query{Filter: parse(t, rt, tc.Filter), Count: 1000})
 			if err != nil {
 				t.Fatalf("%s: %v", tc.Filter, err)
