@@ -306,6 +306,25 @@ var idpExtras = map[string]idpExtra{
 			2: wantAttrs(map[string]any{"name.familyName": "Lima Souza", "externalId": "auth0|6571c0ffee0000000000a0a0"}),
 		},
 	},
+	// The operator declared the extensions beforehand (docs/custom-attributes.md).
+	"entra/custom extension attribute: create with the extension object, then legacy PATCH by URN-qualified path": {
+		before: map[int]func(*testing.T, *idpRun){1: declare("User", `{"id": "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User",
+			"attributes": [{"name": "CustomAttribute", "type": "string"}]}`)},
+		checks: map[int]idpCheck{
+			1: wantAttrs(map[string]any{"urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:CustomAttribute": "701984", enterpriseURN + ":department": "Retail"}),
+			2: wantAttrs(map[string]any{"urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:CustomAttribute": "701985"}),
+			3: wantAbsent("urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"),
+		},
+	},
+	"okta/custom attribute with an external namespace: create and PUT carry the namespace object": {
+		before: map[int]func(*testing.T, *idpRun){1: declare("User", `{"id": "urn:ietf:params:scim:schemas:extension:acme:2.0:User",
+			"attributes": [{"name": "costCenter", "type": "string"}, {"name": "badgeNumber", "type": "integer"}]}`)},
+		checks: map[int]idpCheck{
+			1: wantAttrs(map[string]any{"urn:ietf:params:scim:schemas:extension:acme:2.0:User:costCenter": "CC-42"}),
+			2: wantAttrs(map[string]any{"urn:ietf:params:scim:schemas:extension:acme:2.0:User:costCenter": "CC-43"}),
+			3: wantListed("customUserId"),
+		},
+	},
 	"keycloak-scim (libre.sh / mitodl event-listener plugin)/create without pre-check, then PUT replace, disable, delete": {
 		checks: map[int]idpCheck{
 			1: wantResendConflict(1),
@@ -878,6 +897,14 @@ func allOf(checks ...idpCheck) idpCheck {
 }
 
 // addMembers returns a set-up that adds users to a group, by placeholder.
+// declare declares an extension schema for the run's workspace, as its
+// operator would before connecting the identity provider.
+func declare(resourceType, doc string) func(*testing.T, *idpRun) {
+	return func(t *testing.T, r *idpRun) {
+		r.env(t).declare("acme", resourceType, doc, false)
+	}
+}
+
 func addMembers(group string, users ...string) func(*testing.T, *idpRun) {
 	return func(t *testing.T, r *idpRun) {
 		t.Helper()
