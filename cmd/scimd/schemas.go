@@ -27,8 +27,11 @@ const schemaSetUsage = `Usage: scimd schema set --workspace SLUG --resource-type
 
 Declares an extension schema for a workspace's Users or Groups, from an
 RFC 7643 §7 schema document in FILE.json, or changes the declaration with
-its URN (the document's id), whose resource type cannot change. With
---required, resources of the type must carry the extension.
+its URN (the document's id), whose resource type cannot change. The
+workspace's identity providers may then send attributes under the URN,
+which scimd validates, stores, returns and filters on as it does core
+attributes. With --required, resources of the type must carry the
+extension.
 
 Adding attributes changes nothing stored. Values of an attribute no
 longer declared, or no longer of its declared type, stay stored but are

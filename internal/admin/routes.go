@@ -221,12 +221,13 @@ func routes() []route {
 		{method: "PUT", path: "/workspaces/{slug}/schemas/{urn}", handle: putSchema, action: "schema.set", Operation: httpapi.Operation{
 			Summary: "Declare an extension schema",
 			Description: "Declares the RFC 7643 §7 schema document for the resource type (201), or changes the declaration with its URN (200), whose resource type cannot change (409 schema_declared). " +
+				"The workspace's identity providers may then send attributes under the URN, which are validated, stored, returned and filtered on as core attributes are, and described by /Schemas and /ResourceTypes to its token; with required, resources without it are refused. " +
 				"Adding attributes changes nothing stored. Values of an attribute no longer declared, or no longer of its declared type, stay stored but are neither returned nor filterable; declaring it again as it was brings them back. notes says which. " +
 				"Fails with 400 invalid_value listing every problem of the document, each with where it is (attributes[2].type).",
 			Request: "SchemaExtensionSet", Responses: httpapi.OK("SchemaExtension"), Errors: []string{CodeSchemaDeclared}}},
 		{method: "DELETE", path: "/workspaces/{slug}/schemas/{urn}", handle: deleteSchema, action: "schema.delete", Operation: httpapi.Operation{
 			Summary:     "Delete an extension schema",
-			Description: "Values stored under its URN are kept, neither returned nor filterable, and come back if it is declared again.",
+			Description: "Identity providers' attributes under the URN are ignored again, as for any schema not declared. Values stored under it are kept, neither returned nor filterable, and come back if it is declared again.",
 			Responses:   httpapi.NoContent()}},
 
 		{method: "GET", path: "/admin-tokens", handle: listAdminTokens, Operation: httpapi.Operation{

@@ -24,6 +24,7 @@ const customDoc = `{"id": "` + customURN + `", "name": "CustomExt", "attributes"
 	{"name": "startDate", "type": "dateTime"},
 	{"name": "secret", "type": "string", "returned": "never"},
 	{"name": "issuer", "type": "string", "mutability": "readOnly"},
+	{"name": "tier", "type": "string", "returned": "request"},
 	{"name": "licenses", "type": "complex", "multiValued": true, "subAttributes": [
 		{"name": "sku", "type": "string"},
 		{"name": "seats", "type": "integer"}]}]}`
@@ -85,7 +86,7 @@ func testExtensionDiscovery(t *testing.T, e *env, other string) {
 		}
 	}
 	r := e.must(http.StatusOK, "GET", e.base+"/Schemas/"+customURN, nil)
-	if attrs, _ := r.body["attributes"].([]any); len(attrs) != 7 {
+	if attrs, _ := r.body["attributes"].([]any); len(attrs) != 8 {
 		t.Errorf("/Schemas/%s: %s", customURN, r.raw)
 	}
 	wantError(t, e.doToken("", "GET", e.base+"/Schemas/"+customURN, nil), http.StatusNotFound, "")
@@ -105,7 +106,7 @@ func testExtensionWrites(t *testing.T, e *env, other string) {
 		"schemas": []string{schema.UserURN, customURN},
 		customURN: map[string]any{
 			"costCenter": "CC-42", "badge": 7, "vip": "True", "startDate": "2024-02-01T09:00:00Z",
-			"secret": "s3cret", "issuer": "ignored", "unknown": "ignored",
+			"secret": "s3cret", "issuer": "ignored", "unknown": "ignored", "tier": "gold",
 			"licenses": []any{map[string]any{"sku": "pro", "seats": 3}, map[string]any{"sku": "free"}},
 		},
 	})
@@ -136,6 +137,10 @@ func testExtensionWrites(t *testing.T, e *env, other string) {
 	r := e.must(http.StatusOK, "GET", e.base+"/Users/"+id+"?attributes="+q(customURN+":costCenter"), nil)
 	if got, _ := json.Marshal(ext(r.body, customURN)); string(got) != `{"costCenter":"CC-42"}` || r.body["userName"] != nil {
 		t.Errorf("attributes=costCenter: %s", r.raw)
+	}
+	r = e.must(http.StatusOK, "GET", e.base+"/Users/"+id+"?attributes="+q(customURN+":tier,userName"), nil)
+	if got, _ := json.Marshal(ext(r.body, customURN)); string(got) != `{"tier":"gold"}` || r.body["userName"] != "ada" {
+		t.Errorf("attributes=tier (returned request): %s", r.raw)
 	}
 	r = e.must(http.StatusOK, "GET", e.base+"/Users/"+id+"?excludedAttributes="+q(customURN+":licenses,"+customURN+":badge"), nil)
 	if m := ext(r.body, customURN); m["licenses"] != nil || m["badge"] != nil || m["costCenter"] != "CC-42" {
@@ -171,6 +176,12 @@ func testExtensionWrites(t *testing.T, e *env, other string) {
 		t.Errorf("sorted by badge descending: %v", got)
 	}
 	wantError(t, e.do("GET", e.base+"/Users?filter="+q(customURN+`:nope eq "x"`), nil), http.StatusBadRequest, "invalidFilter")
+
+	// A required attribute of an extension is required when it is sent.
+	e.declare("acme", "Group", `{"id": "urn:acme:scim:Group", "attributes": [{"name": "region", "type": "string", "required": true}]}`, false)
+	e.must(http.StatusCreated, "POST", e.base+"/Groups", map[string]any{"displayName": "No extension"})
+	wantError(t, e.do("POST", e.base+"/Groups", map[string]any{"displayName": "No region", "urn:acme:scim:Group": map[string]any{"region": ""}}),
+		http.StatusBadRequest, "invalidValue")
 
 	// Wrong types are refused, like core attributes'.
 	for _, bad := range []map[string]any{
