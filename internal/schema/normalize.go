@@ -310,6 +310,9 @@ func (rt *ResourceType) CheckRequiredChange(before, doc map[string]any) error {
 			}
 		}
 		for _, a := range s.Attributes {
+			if err := checkRequiredSubs(a, c[a.Name]); err != nil {
+				return err
+			}
 			if !a.Required {
 				continue
 			}
@@ -318,6 +321,31 @@ func (rt *ResourceType) CheckRequiredChange(before, doc map[string]any) error {
 					return scimerr.BadRequest(scimerr.InvalidValue, "required attribute %q of %s is missing", a.Name, s.ID)
 				}
 				return scimerr.BadRequest(scimerr.InvalidValue, "required attribute %q is missing", a.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// checkRequiredSubs returns an error if a value of the complex attribute
+// a lacks a required sub-attribute.
+func checkRequiredSubs(a *Attribute, v any) error {
+	if a.Type != Complex || v == nil {
+		return nil
+	}
+	values, ok := v.([]any)
+	if !ok {
+		values = []any{v}
+	}
+	for _, sub := range a.SubAttributes {
+		if !sub.Required {
+			continue
+		}
+		for _, e := range values {
+			if m, ok := e.(map[string]any); ok {
+				if sv, ok := m[sub.Name]; !ok || sv == "" {
+					return scimerr.BadRequest(scimerr.InvalidValue, "required sub-attribute %q of %q is missing", sub.Name, a.Name)
+				}
 			}
 		}
 	}

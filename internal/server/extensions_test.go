@@ -5,13 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/postgres"
+	"github.com/scimd/scimd/internal/store/postgres/pgtest"
+	"github.com/scimd/scimd/internal/store/sqlite"
 )
 
 // customURN is an extension as Entra ID names one (CustomExtensionName).
@@ -329,4 +334,77 @@ func testRequiredExtension(t *testing.T, e *env) {
 	wantError(t, e.do("PATCH", e.base+"/Users/"+with, map[string]any{"Operations": []any{map[string]any{"op": "remove", "path": customURN + ":costCenter"}}}),
 		http.StatusBadRequest, "invalidValue")
 	e.declare("acme", "User", customDoc, false)
+}
+
+// TestExtensionsAcrossReplicas checks that a declaration made through one
+// process's store reaches the SCIM server of another on the same
+// database through the change feed, as the workspace's settings do.
+func TestExtensionsAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	for name, open := range map[string]func(t *testing.T) (store.Store, store.Store){
+		"sqlite": func(t *testing.T) (store.Store, store.Store) {
+			path := filepath.Join(t.TempDir(), "scimd.db")
+			return openSQLite(t, path), openSQLite(t, path)
+		},
+		"postgres": func(t *testing.T) (store.Store, store.Store) {
+			url := pgtest.URL(t)
+			return openPostgres(t, url), openPostgres(t, url)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a, b := open(t)
+			e := newEnvOn(t, a, server.DefaultConfig(), nil)
+			listed := func() bool {
+				for _, s := range e.must(http.StatusOK, "GET", e.base+"/Schemas", nil).list() {
+					if s["id"] == customURN {
+						return true
+					}
+				}
+				return false
+			}
+			if listed() {
+				t.Fatal("listed before it is declared")
+			}
+			other := &env{t: t, st: b}
+			other.declare("acme", "User", customDoc, false)
+			deadline := time.Now().Add(5 * time.Second)
+			for !listed() {
+				if time.Now().After(deadline) {
+					t.Fatal("the other process's declaration is not served after 5s")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			// And its deletion.
+			if _, err := b.DeleteSchemaExtension(context.Background(), mustWorkspaceID(t, other, "acme"), customURN); err != nil {
+				t.Fatal(err)
+			}
+			for listed() {
+				if time.Now().After(deadline.Add(5 * time.Second)) {
+					t.Fatal("the other process's deletion is not seen")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
+
+func openSQLite(t *testing.T, path string) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func openPostgres(t *testing.T, url string) store.Store {
+	t.Helper()
+	st, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
