@@ -28,12 +28,18 @@ func schemaOut(e store.SchemaExtension) (SchemaExtension, error) {
 		Created: e.Created.UTC(), Updated: e.Updated.UTC()}, nil
 }
 
-func listSchemas(h *Handler, c *call) (int, any, error) {
+// declared returns the workspace of the path and its declarations.
+func (h *Handler) declared(c *call) (store.Workspace, []store.SchemaExtension, error) {
 	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
 	if err != nil {
-		return 0, nil, err
+		return w, nil, err
 	}
 	es, err := h.store.SchemaExtensions(c.r.Context(), w.ID)
+	return w, es, err
+}
+
+func listSchemas(h *Handler, c *call) (int, any, error) {
+	_, es, err := h.declared(c)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -49,11 +55,7 @@ func listSchemas(h *Handler, c *call) (int, any, error) {
 }
 
 func getSchema(h *Handler, c *call) (int, any, error) {
-	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
-	if err != nil {
-		return 0, nil, err
-	}
-	es, err := h.store.SchemaExtensions(c.r.Context(), w.ID)
+	w, es, err := h.declared(c)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -75,7 +77,7 @@ func putSchema(h *Handler, c *call) (int, any, error) {
 	}
 	urn := c.pathValue("urn")
 	c.target = urn
-	w, err := h.workspace(c.r.Context(), c.pathValue("slug"))
+	w, es, err := h.declared(c)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -93,10 +95,6 @@ func putSchema(h *Handler, c *call) (int, any, error) {
 	}
 	if !strings.EqualFold(s.ID, urn) {
 		return 0, nil, badValue("the schema's id %q is not the URN of the path, %q", s.ID, urn)
-	}
-	es, err := h.store.SchemaExtensions(c.r.Context(), w.ID)
-	if err != nil {
-		return 0, nil, err
 	}
 	if err := checkURN(s.ID, base, es); err != nil {
 		return 0, nil, err

@@ -66,8 +66,8 @@ func TestDeclared(t *testing.T) {
 		attr, value, want string
 	}{
 		{"n", `5`, `5`},
-		{"n", `"5"`, `null`},           // stored as a string under an earlier declaration
-		{"n", `[5]`, `null`},           // stored multi-valued
+		{"n", `"5"`, `null`}, // stored as a string under an earlier declaration
+		{"n", `[5]`, `null`}, // stored multi-valued
 		{"tags", `["a", 1, "b"]`, `["a","b"]`},
 		{"tags", `"a"`, `null`},
 		{"c", `{"a": "x", "hidden": "y", "gone": "z"}`, `{"a":"x"}`},

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimd/scimd/internal/pgtest"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/postgres"
-	"github.com/scimd/scimd/internal/store/postgres/pgtest"
 	"github.com/scimd/scimd/internal/store/sqlite"
 )
 
@@ -407,4 +407,24 @@ func openPostgres(t *testing.T, url string) store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// TestExtensionFiltersInLargeWorkspaces checks what custom-attributes.md
+// says of a large workspace: no index answers an extension attribute, so
+// a filter on extension attributes alone reads every user and is refused
+// beyond the bound, while one with an indexed comparison is answered.
+func TestExtensionFiltersInLargeWorkspaces(t *testing.T) {
+	t.Parallel()
+	cfg := server.DefaultConfig()
+	cfg.MaxExamined = 3
+	e := newEnvConfig(t, cfg)
+	e.declare("acme", "User", customDoc, false)
+	for i := range 5 {
+		e.createUser(fmt.Sprintf("user%d", i), map[string]any{customURN: map[string]any{"badge": i}})
+	}
+	wantError(t, e.do("GET", e.base+"/Users?filter="+q(customURN+":badge eq 3"), nil), http.StatusBadRequest, "tooMany")
+	r := e.must(http.StatusOK, "GET", e.base+"/Users?filter="+q(`userName eq "user3" and `+customURN+":badge eq 3"), nil)
+	if len(r.list()) != 1 {
+		t.Errorf("with an indexed comparison: %s", r.raw)
+	}
 }
