@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"log/slog"
@@ -99,7 +98,7 @@ func (m *metrics) observe(r *http.Request, rec *record) {
 		// audit.Action makes a verb of any method a client sends.
 		action = "other"
 	}
-	m.operations.WithLabelValues(rec.auth.workspace.Slug, idpOf(r.UserAgent()), action).Inc()
+	m.operations.WithLabelValues(rec.auth.workspace.Slug, audit.IdentityProvider(r.UserAgent()), action).Inc()
 }
 
 // endpoint turns the pattern that routed a request into the endpoint
@@ -116,43 +115,6 @@ func (m *metrics) endpoint(pattern string) string {
 		return p
 	}
 	return pattern
-}
-
-// idps are the identity providers told apart in metrics, each with the
-// words of its User-Agent that name it, in lower case.
-var idps = []struct {
-	name  string
-	words [][]byte
-}{
-	{"okta", [][]byte{[]byte("okta")}},
-	{"entra", [][]byte{[]byte("microsoft"), []byte("azure"), []byte("entra")}},
-	{"onelogin", [][]byte{[]byte("onelogin")}},
-	{"google", [][]byte{[]byte("google")}},
-	{"jumpcloud", [][]byte{[]byte("jumpcloud")}},
-	{"keycloak", [][]byte{[]byte("keycloak")}},
-}
-
-// idpOf names the identity provider that sent a User-Agent, or "other".
-// Only the start of the User-Agent is read, where products name
-// themselves, so that lower-casing it needs no allocation.
-func idpOf(ua string) string {
-	var buf [128]byte
-	low := buf[:min(len(ua), len(buf))]
-	for i := range low {
-		c := ua[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		low[i] = c
-	}
-	for _, p := range idps {
-		for _, w := range p.words {
-			if bytes.Contains(low, w) {
-				return p.name
-			}
-		}
-	}
-	return "other"
 }
 
 // registerAuditStats exposes the audit writer's counters, read when

@@ -22,6 +22,12 @@ type AuditStore interface {
 	// first: by Time, then by ID. It fails with ErrInvalidCursor for a
 	// cursor it did not issue, and with ErrInvalidAudit for a bad limit.
 	QueryAudit(ctx context.Context, q AuditQuery) (AuditPage, error)
+	// AuditActivity sums up the entries of one workspace and channel
+	// since a time, by actor: how many, how many answered 400 or more,
+	// and the actor's latest entry, the most recently active actor
+	// first, at most MaxActivityActors of them. It reads the entries of
+	// the period only, through the index on (workspace_id, ts).
+	AuditActivity(ctx context.Context, workspaceID, channel string, since time.Time) ([]ActorActivity, error)
 	// PruneAudit deletes the entries older than before and returns how
 	// many it deleted. It deletes in small transactions, so that writers
 	// never wait long behind it; an error may leave some deleted.
@@ -56,6 +62,19 @@ type AuditEntry struct {
 	// Payload is a JSON object with the details; nil for none.
 	Payload json.RawMessage
 }
+
+// ActorActivity is what one actor did in a period, from the audit log.
+type ActorActivity struct {
+	Actor string
+	// Entries counts its entries; Errors those with a Status of 400 or
+	// more.
+	Entries, Errors int
+	// Last is its latest entry.
+	Last AuditEntry
+}
+
+// MaxActivityActors bounds the actors AuditActivity returns.
+const MaxActivityActors = 100
 
 // AuditQuery selects audit entries. Empty fields select all.
 type AuditQuery struct {

@@ -125,3 +125,48 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error)
 		}
 	}
 }
+
+// activitySQL sums up the entries of workspace ?1 and channel ?3 since ?2
+// by actor, the ?4 most recently active, each with its latest entry,
+// found again by its time through the index on (workspace_id, ts). Two
+// entries of an actor at its latest time both come back, the newer id
+// first.
+const activitySQL = `WITH g AS (
+		SELECT actor, count(*) AS n, count(*) FILTER (WHERE status >= 400) AS errors, max(ts) AS last
+		FROM audit_log WHERE workspace_id = ?1 AND ts >= ?2 AND channel = ?3 AND actor IS NOT NULL
+		GROUP BY actor ORDER BY last DESC LIMIT ?4)
+	SELECT g.n, g.errors, a.id, a.ts, a.workspace_id, a.channel, a.action, a.actor, a.target, a.correlation_id, a.status, a.duration_ms, a.payload
+	FROM g JOIN audit_log a ON a.workspace_id = ?1 AND a.ts = g.last AND a.actor = g.actor AND a.channel = ?3
+	ORDER BY a.ts DESC, a.id DESC`
+
+// AuditActivity sums up a workspace's entries of a channel by actor.
+func (s *Store) AuditActivity(ctx context.Context, ws, channel string, since time.Time) ([]store.ActorActivity, error) {
+	rows, err := collect(ctx, s.Read(), "audit activity", func(sc scanner) (store.ActorActivity, error) {
+		var a store.ActorActivity
+		var err error
+		a.Last, err = scanAuditEntry(prefixed{sc, []any{&a.Entries, &a.Errors}})
+		a.Actor = a.Last.Actor
+		return a, err
+	}, activitySQL, ws, s.d.TimeArg(since.UTC().Truncate(time.Microsecond)), channel, store.MaxActivityActors)
+	if err != nil {
+		return nil, err
+	}
+	out := rows[:0]
+	seen := map[string]bool{}
+	for _, a := range rows {
+		if !seen[a.Actor] {
+			seen[a.Actor] = true
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// prefixed is a scanner whose first columns go to pre, and the rest to
+// what Scan is given: for reading more than a row's scanner knows.
+type prefixed struct {
+	sc  scanner
+	pre []any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.sc.Scan(append(p.pre, dest...)...) }

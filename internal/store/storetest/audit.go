@@ -25,6 +25,7 @@ func testAudit(t *testing.T, newStore NewStore) {
 	t.Run("Filters", func(t *testing.T) { testAuditFilters(t, newStore(t, c.now)) })
 	t.Run("Paging", func(t *testing.T) { testAuditPaging(t, newStore(t, c.now)) })
 	t.Run("Prune", func(t *testing.T) { testAuditPrune(t, newStore(t, c.now)) })
+	t.Run("Activity", func(t *testing.T) { testAuditActivity(t, newStore(t, c.now)) })
 	t.Run("Concurrent", func(t *testing.T) { testAuditConcurrent(t, newStore(t, time.Now)) })
 }
 
@@ -411,5 +412,65 @@ func testAuditInWrite(t *testing.T, newStore NewStore) {
 	// The bad entry left the user as it was.
 	if r, err := st.Resource(ctx, "ws_a", "User", "usr_1", false); err == nil && r.Doc["userName"] == "eve" {
 		t.Error("a write whose audit entry was refused was kept")
+	}
+}
+
+// testAuditActivity sums up a workspace's requests by actor over a
+// period: counts, errors and each actor's latest entry, leaving out other
+// workspaces, channels and what came before.
+func testAuditActivity(t *testing.T, st store.Store) {
+	base := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	type row struct {
+		ws, channel, actor, action string
+		status, min                int
+		ua                         string
+	}
+	var es []store.AuditEntry
+	for _, r := range []row{
+		{"ws_a", "scim", "token:tok_a", "user.create", 201, -90, "Okta SCIM Client 1.0.0"}, // before the period
+		{"ws_a", "scim", "token:tok_a", "user.create", 201, 0, "Okta SCIM Client 1.0.0"},
+		{"ws_a", "scim", "token:tok_a", "user.patch", 404, 5, "Okta SCIM Client 1.0.0"},
+		{"ws_a", "scim", "token:tok_a", "user.list", 200, 9, "Okta SCIM Client 1.1.0"},
+		{"ws_a", "scim", "token:tok_b", "group.patch", 500, 7, "Azure AD SCIM"},
+		{"ws_a", "scim", "token:tok_b", "group.patch", 204, 7, "Azure AD SCIM 2"}, // same time: the later id is the last
+		{"ws_a", "admin", "cli:ops", "token.create", 201, 8, ""},                  // another channel
+		{"ws_b", "scim", "token:tok_c", "user.create", 201, 3, "OneLogin"},        // another workspace
+		{"ws_a", "scim", "", "request", 401, 4, ""},                               // no actor
+	} {
+		e := store.AuditEntry{Time: base.Add(time.Duration(r.min) * time.Minute), WorkspaceID: r.ws, Channel: r.channel,
+			Actor: r.actor, Action: r.action, Status: r.status}
+		if r.ua != "" {
+			e.Payload = json.RawMessage(`{"headers": {"User-Agent": "` + r.ua + `"}}`)
+		}
+		es = append(es, e)
+	}
+	mustAppend(t, st, es...)
+
+	got, err := st.AuditActivity(context.Background(), "ws_a", "scim", base.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type summary struct {
+		actor, lastAction, ua string
+		n, errors, lastStatus int
+		lastMin               int
+	}
+	var sums []summary
+	for _, a := range got {
+		var p struct {
+			Headers map[string]string `json:"headers"`
+		}
+		json.Unmarshal(a.Last.Payload, &p)
+		sums = append(sums, summary{a.Actor, a.Last.Action, p.Headers["User-Agent"], a.Entries, a.Errors, a.Last.Status, int(a.Last.Time.Sub(base) / time.Minute)})
+	}
+	want := []summary{
+		{"token:tok_a", "user.list", "Okta SCIM Client 1.1.0", 3, 1, 200, 9},
+		{"token:tok_b", "group.patch", "Azure AD SCIM 2", 2, 1, 204, 7},
+	}
+	if !reflect.DeepEqual(sums, want) {
+		t.Errorf("activity\n got %+v\nwant %+v", sums, want)
+	}
+	if got, err := st.AuditActivity(context.Background(), "ws_a", "scim", base.Add(time.Hour)); err != nil || len(got) != 0 {
+		t.Errorf("activity of a period with nothing: %+v, %v", got, err)
 	}
 }
