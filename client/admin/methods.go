@@ -281,3 +281,15 @@ func (c *Client) GroupMatches(ctx context.Context, slug string, roles []Role, ma
 	_, err := c.Do(ctx, http.MethodPost, Path("workspaces", slug, "group-matches"), nil, body, &out)
 	return out, err
 }
+
+// Activity sums up a workspace's SCIM requests since a time (zero for
+// the last day) and names the tokens that expire soon.
+func (c *Client) Activity(ctx context.Context, slug string, since time.Duration) (Activity, error) {
+	var q url.Values
+	if since > 0 {
+		q = url.Values{"since": {since.String()}}
+	}
+	var out Activity
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "activity"), q, nil, &out)
+	return out, err
+}

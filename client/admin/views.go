@@ -246,3 +246,53 @@ type GroupMatch struct {
 	// its paths or their ancestors (in lower case), or its externalId.
 	Matched string `json:"matched,omitempty"`
 }
+
+// Activity is what provisioning did in a workspace over a period: the
+// SCIM requests of each token, from the audit log, and the tokens that
+// expire soon.
+type Activity struct {
+	Since time.Time `json:"since"`
+	// Requests and Errors count the SCIM requests of the period, and
+	// those answered 400 or more.
+	Requests int `json:"requests"`
+	Errors   int `json:"errors"`
+	// Tokens are the tokens that made requests, the most recent first.
+	Tokens []TokenActivity `json:"tokens"`
+	// Expiring are the SCIM and app tokens, active, that expire within
+	// 30 days, the soonest first.
+	Expiring []ExpiringToken `json:"expiring"`
+}
+
+// TokenActivity is what one SCIM token, and so one identity provider,
+// did over the period.
+type TokenActivity struct {
+	// Actor is as in the audit log: token:tok_…
+	Actor     string `json:"actor"`
+	TokenID   string `json:"token_id,omitempty"`
+	TokenName string `json:"token_name,omitempty"`
+	Requests  int    `json:"requests"`
+	Errors    int    `json:"errors"`
+	// Last is its latest request.
+	Last LastRequest `json:"last"`
+}
+
+// LastRequest is a token's latest request, as the activity shows it.
+type LastRequest struct {
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
+	Status int       `json:"status,omitempty"`
+	// UserAgent is the request's User-Agent; IdentityProvider names the
+	// identity provider it says sent it: okta, entra, onelogin, google,
+	// jumpcloud, keycloak or other.
+	UserAgent        string `json:"user_agent,omitempty"`
+	IdentityProvider string `json:"identity_provider"`
+	// AuditID is the request's audit entry.
+	AuditID int64 `json:"audit_id"`
+}
+
+// ExpiringToken is a token that expires soon.
+type ExpiringToken struct {
+	Token
+	// Kind is scim or app.
+	Kind string `json:"kind"`
+}

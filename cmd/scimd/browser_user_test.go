@@ -76,6 +76,11 @@ func TestUserPageInBrowser(t *testing.T) {
 	b.visit("/admin/workspaces/default/groups/"+eng, http.StatusOK)
 	b.sees(`admin: role mapping "engineering" matches "engineering" of group "Engineering"`, "Bob")
 	b.look("group")
+
+	// The workspace's activity: the SCIM requests above, by token.
+	b.visit("/admin/workspaces/default/activity", http.StatusOK)
+	b.sees("SCIM requests", "other", "Go-http-client", "group.patch → 204")
+	b.look("activity")
 }
 
 // sendJSON sends body as JSON of contentType with a bearer token, and

@@ -62,6 +62,10 @@ type (
 	MappingMatch        = api.MappingMatch
 	AllowlistMatch      = api.AllowlistMatch
 	GroupMatch          = api.GroupMatch
+	Activity            = api.Activity
+	TokenActivity       = api.TokenActivity
+	LastRequest         = api.LastRequest
+	ExpiringToken       = api.ExpiringToken
 )
 
 // User states; see package client/admin.

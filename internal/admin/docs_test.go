@@ -69,6 +69,10 @@ func TestSchemas(t *testing.T) {
 	httpapitest.CheckSchema[api.MappingMatch](t, schemas, "MappingMatch")
 	httpapitest.CheckSchema[api.AllowlistMatch](t, schemas, "AllowlistMatch")
 	httpapitest.CheckSchema[api.GroupMatch](t, schemas, "GroupMatch")
+	httpapitest.CheckSchema[api.Activity](t, schemas, "Activity")
+	httpapitest.CheckSchema[api.TokenActivity](t, schemas, "TokenActivity")
+	httpapitest.CheckSchema[api.LastRequest](t, schemas, "LastRequest")
+	httpapitest.CheckSchema[api.ExpiringToken](t, schemas, "ExpiringToken")
 }
 
 // TestAuditActionsDocumented checks that the page names every audit

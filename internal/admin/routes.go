@@ -37,6 +37,13 @@ func routes() []route {
 			Description: "Deletes the workspace with all its users, groups and tokens, which stop working at once. Cannot be undone.",
 			Responses:   httpapi.NoContent()}},
 
+		{method: "GET", path: "/workspaces/{slug}/activity", handle: getActivity, Operation: httpapi.Operation{
+			Summary:     "Show what provisioning does",
+			Description: "The workspace's SCIM requests over the last day, or since the time given (at most 7 days back), from the audit log: how many, how many failed, and for each token its requests, errors and latest request with the identity provider its User-Agent names; and the active SCIM and app tokens that expire within 30 days.",
+			Query: []httpapi.Param{
+				{Name: "since", Description: "from this time on: RFC 3339, a date, or a duration back from now (24h, 7d); default 24h", Schema: httpapi.Type("string", "")},
+			},
+			Responses: httpapi.OK("Activity"), Errors: []string{CodeInvalidParameter}}},
 		{method: "GET", path: "/workspaces/{slug}/scim-config", handle: getConfig, Operation: httpapi.Operation{
 			Summary: "Show the SCIM configuration", Responses: httpapi.OK("Config")}},
 		{method: "PUT", path: "/workspaces/{slug}/scim-config", handle: putConfig, action: "config.replace", Operation: httpapi.Operation{

@@ -13,6 +13,35 @@ func init() {
 }
 
 var viewSchemas = map[string]any{
+	"Activity": httpapi.Object([]string{"since", "requests", "errors", "tokens", "expiring"}, map[string]any{
+		"since":    httpapi.Time("the start of the period"),
+		"requests": httpapi.Type("integer", "SCIM requests of the period, as audited"),
+		"errors":   httpapi.Type("integer", "those answered 400 or more"),
+		"tokens":   map[string]any{"type": "array", "items": httpapi.Ref("TokenActivity"), "description": "the tokens that made requests, the most recent first, at most 100"},
+		"expiring": map[string]any{"type": "array", "items": httpapi.Ref("ExpiringToken"), "description": "active SCIM and app tokens that expire within 30 days, the soonest first"},
+	}),
+	"TokenActivity": httpapi.Object([]string{"actor", "requests", "errors", "last"}, map[string]any{
+		"actor":      httpapi.Type("string", "as in the audit log: token:tok_…"),
+		"token_id":   httpapi.Type("string", ""),
+		"token_name": httpapi.Type("string", "the token's name when it made its last request"),
+		"requests":   httpapi.Type("integer", ""),
+		"errors":     httpapi.Type("integer", "answered 400 or more"),
+		"last":       httpapi.Ref("LastRequest"),
+	}),
+	"LastRequest": httpapi.Object([]string{"at", "action", "identity_provider", "audit_id"}, map[string]any{
+		"at":                httpapi.Time(""),
+		"action":            httpapi.Type("string", "as in the audit log: user.create, group.patch…"),
+		"status":            httpapi.Type("integer", "the HTTP status of the answer"),
+		"user_agent":        httpapi.Type("string", ""),
+		"identity_provider": map[string]any{"type": "string", "enum": []string{"okta", "entra", "onelogin", "google", "jumpcloud", "keycloak", "other"}, "description": "named from the User-Agent"},
+		"audit_id":          httpapi.Type("integer", "the request's audit entry"),
+	}),
+	"ExpiringToken": map[string]any{
+		"description": "A token that expires soon.",
+		"allOf": []any{httpapi.Ref("Token"), httpapi.Object([]string{"kind"}, map[string]any{
+			"kind": map[string]any{"type": "string", "enum": []string{"scim", "app"}},
+		})},
+	},
 	"GroupMatchQuery": httpapi.Object(nil, map[string]any{
 		"roles":          map[string]any{"type": "array", "items": httpapi.Object([]string{"name", "rank"}, map[string]any{"name": httpapi.Type("string", ""), "rank": httpapi.Type("integer", "")}), "description": "a draft of the roles the mappings may name; left out: the workspace's"},
 		"roleMappings":   map[string]any{"type": "array", "items": httpapi.Object([]string{"role"}, map[string]any{"group": httpapi.Type("string", "displayName or glob"), "externalId": httpapi.Type("string", ""), "role": httpapi.Type("string", "one of roles")}), "description": "a draft of the setting; left out: the workspace's"},

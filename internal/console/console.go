@@ -151,6 +151,7 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/groups", c.private(groupsPage))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/groups/{id}", c.private(groupPage))
 
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/activity", c.private(activityPage))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/roles", c.private(rolesPage))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/roles", c.private(saveRoles))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/teams", c.private(teamsPage))
