@@ -3,15 +3,12 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/puddle/v2"
-
-	"github.com/scimd/scimd/internal/store"
 )
 
 // SQLSTATE codes that say the server is going away or not yet there
@@ -22,16 +19,6 @@ const (
 	codeCrashShutdown    = "57P02"
 	codeCannotConnectNow = "57P03"
 )
-
-// classify wraps *errp with store.ErrUnavailable when it is a connection
-// failure (see unreachable). Exported methods defer it on their named
-// error result, so that every error leaving the package is classified in
-// one place, whichever statement it came from.
-func classify(errp *error) {
-	if err := *errp; unreachable(err) && !errors.Is(err, store.ErrUnavailable) {
-		*errp = fmt.Errorf("%w: %w", store.ErrUnavailable, err)
-	}
-}
 
 // unreachable reports whether err means that the database could not be
 // reached, dropped the connection, is shutting down or starting up, or did

@@ -47,8 +47,7 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.err
-			classify(&err)
+			err := sqlstore.Classify(dialect{}, tt.err)
 			if got := errors.Is(err, store.ErrUnavailable); got != tt.want {
 				t.Errorf("%v: unavailable = %v, want %v", err, got, tt.want)
 			}
@@ -56,7 +55,7 @@ func TestClassify(t *testing.T) {
 				t.Errorf("%v: the original error %v is lost", err, tt.err)
 			}
 			before := err
-			if classify(&err); err != before {
+			if err = sqlstore.Classify(dialect{}, err); err != before {
 				t.Errorf("classified twice: %v", err)
 			}
 		})

@@ -69,7 +69,7 @@ func WithClock(now func() time.Time) Option {
 // applies pending migrations. Replicas may open the same database at
 // once: migrations run under an advisory lock.
 func Open(ctx context.Context, url string, opts ...Option) (_ *Store, err error) {
-	defer classify(&err)
+	defer func() { err = sqlstore.Classify(dialect{}, err) }()
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)

@@ -206,11 +206,14 @@ func (s *Store) txChanges(ctx context.Context, fn func(Conn) ([]store.Change, er
 	return nil
 }
 
-// classify wraps err with store.ErrUnavailable when the dialect says it
-// is a failure to reach the database rather than of what was asked, so
+// classify classifies err for the store's dialect (see Classify), so
 // that every error leaving the package is classified in one place.
-func (s *Store) classify(err error) error {
-	if err != nil && s.d.Unavailable(err) && !errors.Is(err, store.ErrUnavailable) {
+func (s *Store) classify(err error) error { return Classify(s.d, err) }
+
+// Classify wraps err with store.ErrUnavailable, once, when d says it is a
+// failure to reach the database rather than of what was asked.
+func Classify(d Dialect, err error) error {
+	if err != nil && d.Unavailable(err) && !errors.Is(err, store.ErrUnavailable) {
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
