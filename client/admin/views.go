@@ -168,7 +168,18 @@ type UserDetail struct {
 	GroupKeys   []string     `json:"group_keys"`
 	Teams       []UserTeam   `json:"teams"`
 	Credentials []Credential `json:"credentials"`
-	Links       UserLinks    `json:"links"`
+	// Seat says whether the user takes one of the workspace's seats.
+	Seat  UserSeat  `json:"seat"`
+	Links UserLinks `json:"links"`
+}
+
+// UserSeat says whether a user takes a seat of its workspace.
+type UserSeat struct {
+	// Taken: active and invited users take a seat; suspended and
+	// soft-deleted ones do not.
+	Taken bool `json:"taken"`
+	// Limit is the workspace's seatLimit; null for unlimited.
+	Limit *int `json:"limit"`
 }
 
 // AccessUser is who a valid credential stands for, as POST /v1/verify

@@ -229,6 +229,14 @@ func userShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(tw, "email:\t%s\n", cmp.Or(u.Email, "-"))
 	fmt.Fprintf(tw, "external id:\t%s\n", cmp.Or(u.ExternalID, "-"))
 	fmt.Fprintf(tw, "state:\t%s\n", u.State)
+	seat, limit := "takes no seat", "no seat limit"
+	if u.Seat.Taken {
+		seat = "takes a seat"
+	}
+	if u.Seat.Limit != nil {
+		limit = fmt.Sprintf("of %d", *u.Seat.Limit)
+	}
+	fmt.Fprintf(tw, "seat:\t%s (%s)\n", seat, limit)
 	fmt.Fprintf(tw, "group keys:\t%s\n", list(u.GroupKeys))
 	var teams []string
 	for _, t := range u.Teams {

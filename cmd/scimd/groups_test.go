@@ -54,6 +54,17 @@ func TestGroupAndUserShow(t *testing.T) {
 			t.Errorf("group list --limit 2:\n%s", out)
 		}
 
+		// What provisioning did: the SCIM writes above, by token.
+		out = c.must("workspace", "activity", "default")
+		for _, want := range []*regexp.Regexp{
+			regexp.MustCompile(`(?m)^since \S+ \S+: [4-9] SCIM requests, 0 failed$`),
+			regexp.MustCompile(`(?m)^tok_\S+\s+\S+\s+other\s+[4-9]\s+0\s+.* group\.create 201\s+Go-http-client/1\.1$`),
+		} {
+			if !want.MatchString(out) {
+				t.Errorf("workspace activity lacks %s:\n%s", want, out)
+			}
+		}
+
 		// Which groups each mapping and allowlist entry reaches.
 		out = c.must("group", "matches", "--workspace", "default")
 		for _, want := range []*regexp.Regexp{
@@ -89,7 +100,7 @@ func TestGroupAndUserShow(t *testing.T) {
 
 		out = c.must("user", "show", "--workspace", "default", bob)
 		for _, want := range []string{
-			"user name:     bob@example.com", "state:         active",
+			"user name:     bob@example.com", "state:         active", "seat:          takes a seat (no seat limit)",
 			`developer: role mapping "engineering" matches "engineering" of group "Engineering"`,
 			`not admin: role mapping "admins" matches "admins" of group "Admins", which the group allowlist does not sync`,
 			"group keys:    group:engineering,group:engineering/platform",

@@ -100,12 +100,13 @@ func main() {
 // commands are the commands of two words, such as "token list".
 func commands() map[string]func(context.Context, []string, io.Writer, io.Writer) error {
 	m := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"workspace create": workspaceCreate,
-		"workspace list":   workspaceList,
-		"workspace show":   workspaceShow,
-		"workspace set":    workspaceSet,
-		"workspace reset":  workspaceReset,
-		"workspace delete": workspaceDelete,
+		"workspace create":   workspaceCreate,
+		"workspace list":     workspaceList,
+		"workspace show":     workspaceShow,
+		"workspace set":      workspaceSet,
+		"workspace reset":    workspaceReset,
+		"workspace delete":   workspaceDelete,
+		"workspace activity": workspaceActivity,
 
 		"workspace setup-link": workspaceSetupLink,
 	}

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 
@@ -322,4 +324,71 @@ func workspaceDelete(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	fmt.Fprintf(stdout, "deleted workspace %s\n", pos[0])
 	return nil
+}
+
+const workspaceActivityUsage = `Usage: scimd workspace activity SLUG [--since DURATION] [--json] [flags]
+
+Shows what provisioning does in a workspace: its SCIM requests since
+--since (default 24h, at most 7d) and how many failed, and for each SCIM
+token, so each identity provider, its requests, failures and last
+request, with the identity provider its User-Agent names; then the SCIM
+and app tokens that expire within 30 days. The requests are summed up
+from the audit log.
+
+Examples:
+  scimd workspace activity acme
+  scimd workspace activity acme --since 2h
+`
+
+func workspaceActivity(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("workspace activity", workspaceActivityUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	since := fs.String("since", "", "the period: a duration back from now, such as 2h or 3d; default 24h")
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: scimd workspace activity SLUG [--since DURATION]")
+	}
+	defer f.close()
+	var q url.Values
+	if *since != "" {
+		q = url.Values{"since": {*since}}
+	}
+	var a admin.Activity
+	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", pos[0], "activity"), q, nil, &a)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printRaw(stdout, raw)
+	}
+	fmt.Fprintf(stdout, "since %s: %d SCIM requests, %d failed\n\n", formatWhen(&a.Since), a.Requests, a.Errors)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOKEN\tNAME\tIDP\tREQUESTS\tFAILED\tLAST REQUEST\tUSER AGENT")
+	for _, t := range a.Tokens {
+		last := formatWhen(&t.Last.At) + " " + t.Last.Action
+		if t.Last.Status != 0 {
+			last += fmt.Sprintf(" %d", t.Last.Status)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", t.TokenID, cmp.Or(t.TokenName, "-"), t.Last.IdentityProvider, t.Requests, t.Errors, last, cmp.Or(t.Last.UserAgent, "-"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(a.Tokens) == 0 {
+		fmt.Fprintln(stdout, "(no SCIM request)")
+	}
+	fmt.Fprintln(stdout, "\nexpiring within 30 days:")
+	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, t := range a.Expiring {
+		fmt.Fprintf(tw, "%s\t%s\t%s token\t%s\n", t.ID, t.Name, t.Kind, formatWhen(t.Expires))
+	}
+	if len(a.Expiring) == 0 {
+		fmt.Fprintln(tw, "none")
+	}
+	return tw.Flush()
 }

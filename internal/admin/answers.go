@@ -66,6 +66,7 @@ type (
 	TokenActivity       = api.TokenActivity
 	LastRequest         = api.LastRequest
 	ExpiringToken       = api.ExpiringToken
+	UserSeat            = api.UserSeat
 )
 
 // User states; see package client/admin.

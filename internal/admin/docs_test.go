@@ -73,6 +73,7 @@ func TestSchemas(t *testing.T) {
 	httpapitest.CheckSchema[api.TokenActivity](t, schemas, "TokenActivity")
 	httpapitest.CheckSchema[api.LastRequest](t, schemas, "LastRequest")
 	httpapitest.CheckSchema[api.ExpiringToken](t, schemas, "ExpiringToken")
+	httpapitest.CheckSchema[api.UserSeat](t, schemas, "UserSeat")
 }
 
 // TestAuditActionsDocumented checks that the page names every audit

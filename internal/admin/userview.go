@@ -124,6 +124,7 @@ func getUser(h *Handler, c *call) (int, any, error) {
 		User: u, SCIM: r.Doc, Groups: []UserGroup{},
 		Roles: rolesOut(x.Roles), Refused: refusedOut(x.Roles), GroupKeys: x.Roles.Groups, Teams: teamsOut(x.Roles),
 		Credentials: make([]Credential, len(x.Credentials)),
+		Seat:        UserSeat{Taken: u.State == UserActive || u.State == UserInvited, Limit: w.Config.SeatLimit},
 		Links: UserLinks{
 			Audit:  Prefix + "/audit?" + url.Values{"workspace": {w.Slug}, "target": {r.ID}}.Encode(),
 			Events: appapi.Prefix + "/workspaces/" + url.PathEscape(w.Slug) + "/events",

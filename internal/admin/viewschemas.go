@@ -158,9 +158,13 @@ var viewSchemas = map[string]any{
 		"audit":  httpapi.Type("string", "this API's query of the audit entries on the user"),
 		"events": httpapi.Type("string", "the application API's events of the workspace, among which the user's have it as subject"),
 	}),
+	"UserSeat": httpapi.Object([]string{"taken", "limit"}, map[string]any{
+		"taken": httpapi.Type("boolean", "active and invited users take a seat; suspended and soft-deleted ones do not"),
+		"limit": httpapi.Nullable("integer", "the workspace's seatLimit; null: unlimited"),
+	}),
 	"UserDetail": map[string]any{
 		"description": "A user's whole picture.",
-		"allOf": []any{httpapi.Ref("User"), httpapi.Object([]string{"scim", "groups", "roles", "refused_roles", "group_keys", "teams", "credentials", "links"}, map[string]any{
+		"allOf": []any{httpapi.Ref("User"), httpapi.Object([]string{"scim", "groups", "roles", "refused_roles", "group_keys", "teams", "credentials", "seat", "links"}, map[string]any{
 			"scim":          httpapi.Type("object", "the user's SCIM attributes as stored, without id, meta and groups"),
 			"groups":        httpapi.ArrayOf("UserGroup"),
 			"roles":         httpapi.ArrayOf("UserRole"),
@@ -168,6 +172,7 @@ var viewSchemas = map[string]any{
 			"group_keys":    map[string]any{"type": "array", "items": httpapi.Type("string", ""), "description": "what the application knows the user's groups by: group:engineering/platform"},
 			"teams":         httpapi.ArrayOf("UserTeam"),
 			"credentials":   httpapi.ArrayOf("Credential"),
+			"seat":          httpapi.Ref("UserSeat"),
 			"links":         httpapi.Ref("UserLinks"),
 		})},
 	},

@@ -43,7 +43,7 @@ func TestGroupAndUserPages(t *testing.T) {
 	e.get("/admin/workspaces/acme/groups/grp_nope").want(http.StatusNotFound).has("group_not_found")
 
 	e.get("/admin/workspaces/acme/users/"+bob).want(http.StatusOK).
-		has("<h1>bob@acme.test</h1>", "&lt;i&gt;Bob&lt;/i&gt;",
+		has("<h1>bob@acme.test</h1>", "&lt;i&gt;Bob&lt;/i&gt;", "<dt>Seat</dt><dd>takes one of the workspace's seats (no seat limit)</dd>",
 			"<strong>developer</strong>: role mapping &#34;engineering&#34; matches &#34;engineering&#34; of group &#34;Engineering&#34;",
 			"<s>admin</s>: not granted: role mapping",
 			"<strong>valid</strong>", "is active: its API keys and sessions",
