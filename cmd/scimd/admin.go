@@ -24,16 +24,23 @@ import (
 // under console.Prefix that shows scimURL as the SCIM endpoints' base
 // URL: on srv's listener, by routing them ahead of srv's handler, or
 // on ln, the listener of --admin-addr, with metrics, which srv
-// then does not serve them on. It returns the function that stops them,
+// then does not serve them on: srv serves only the console's set-up
+// page, which customers open. It returns the function that stops them,
 // to call before the store closes, and the console's URL.
 func (c *Config) startAdmin(ctx context.Context, srv *http.Server, ln net.Listener, certs *certFiles, root front.Config, st store.Store, hasher *token.Hasher, ten *tenant.Service, authn *auth.Authenticator, log *slog.Logger, stdout io.Writer, scimURL string) (func(), string, error) {
-	// Set-up links open the console's set-up page, on the listener of
-	// the console: the SCIM endpoints' origin, or --admin-addr's.
-	consoleOrigin := scimURL
-	if c.AdminAddr != "" {
-		consoleOrigin = c.scheme() + "://" + ln.Addr().String()
+	// Set-up links open the set-up page where identity providers reach
+	// the server, which serves it even when the console is on
+	// --admin-addr's listener: at --public-url, if set. Else, with the
+	// console on the same listener, the API answers with the page's
+	// path, which the console and scimd --server put on the host they
+	// reached, rather than on a listening address that a proxy may
+	// hide; with --admin-addr, that host is the wrong listener's, and
+	// the SCIM listener's address is the better guess.
+	setupURL := c.Server.PublicURL
+	if setupURL == "" && c.AdminAddr != "" {
+		setupURL = scimURL
 	}
-	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log, Authenticator: authn, PublicURL: consoleOrigin})
+	api := admin.New(admin.Config{Store: st, Hasher: hasher, Tenant: ten, Log: log, Authenticator: authn, PublicURL: setupURL})
 	con, err := console.New(console.Config{API: api, Key: hasher.Key("console session"), SCIMURL: scimURL, Log: log})
 	if err != nil {
 		api.Close()
@@ -44,6 +51,8 @@ func (c *Config) startAdmin(ctx context.Context, srv *http.Server, ln net.Listen
 	}
 	if c.AdminAddr == "" {
 		root.Admin, root.Console = api, con
+	} else {
+		root.Setup = con.Setup()
 	}
 	h, err := front.New(root)
 	if err != nil {

@@ -56,4 +56,25 @@ func TestAdminListener(t *testing.T) {
 	if out := c.must("workspace", "list"); !strings.Contains(out, "default") {
 		t.Errorf("workspace list on the admin listener:\n%s", out)
 	}
+	// The set-up page stays where customers reach the server, with the
+	// SCIM endpoints, and a set-up link leads there.
+	link := lastLine(c.must("workspace", "setup-link", "default"))
+	if !strings.HasPrefix(link, s.url+"/admin/setup?link=scimd_setup_") {
+		t.Fatalf("set-up link %s, want one on %s", link, s.url)
+	}
+	for _, tt := range []struct {
+		url    string
+		status int
+		want   string
+	}{
+		{link, http.StatusOK, "Set up provisioning for default"},
+		{s.url + "/admin/static/console.css", http.StatusOK, "scimd admin console"},
+		{s.url + "/admin/setup?link=scimd_setup_x", http.StatusNotFound, "This is not a set-up link"},
+		{adminURL + "/admin/setup?link=scimd_setup_x", http.StatusNotFound, "This is not a set-up link"},
+		{s.url + "/admin/login", http.StatusNotFound, "urn:ietf:params:scim:api:messages:2.0:Error"},
+	} {
+		if st, body := get(tt.url, ""); st != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("GET %s: %d %.200s, want %d with %q", tt.url, st, body, tt.status, tt.want)
+		}
+	}
 }

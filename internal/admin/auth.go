@@ -30,6 +30,11 @@ func (h *Handler) authenticate(r *http.Request, link bool) (*auth.Identity, erro
 	switch {
 	case refused.Reason == auth.Missing:
 		return nil, unauthorized("an admin token is required: send Authorization: Bearer scimd_admin_… (scimd admin-token create makes one)")
+	case want == auth.Setup && (refused.Reason == auth.Revoked || refused.Reason == auth.Expired):
+		// A code of its own, so that the set-up page can tell its
+		// holder that the link has ended, not that it is wrong.
+		return nil, newError(http.StatusUnauthorized, CodeSetupLinkEnded, "the set-up link has %s; ask whoever sent it for a new one",
+			map[auth.Reason]string{auth.Revoked: "been revoked", auth.Expired: "expired"}[refused.Reason])
 	case refused.Reason == auth.Revoked:
 		return nil, unauthorized("the " + what + " has been revoked")
 	case refused.Reason == auth.Expired:

@@ -22,6 +22,7 @@ const (
 	CodeTokenNotFound        = "token_not_found"
 	CodeSetupLinkNotFound    = "setup_link_not_found"
 	CodeForbidden            = "forbidden"
+	CodeSetupLinkEnded       = "setup_link_ended"
 	CodeUserNotFound         = "user_not_found"
 	CodeGroupNotFound        = "group_not_found"
 	CodeTeamLinkNotFound     = "team_link_not_found"
@@ -50,6 +51,7 @@ var errorCodes = httpapi.ErrorCodes("no admin token, or not a valid one (a SCIM 
 	httpapi.ErrorCode{Code: CodeWorkspaceNotFound, Status: http.StatusNotFound, Meaning: "no workspace has the slug"},
 	httpapi.ErrorCode{Code: CodeTokenNotFound, Status: http.StatusNotFound, Meaning: "no token of the kind has the id"},
 	httpapi.ErrorCode{Code: CodeSetupLinkNotFound, Status: http.StatusNotFound, Meaning: "the workspace has no set-up link with the id"},
+	httpapi.ErrorCode{Code: CodeSetupLinkEnded, Status: http.StatusUnauthorized, Meaning: "the set-up link has expired or been revoked"},
 	httpapi.ErrorCode{Code: CodeForbidden, Status: http.StatusForbidden, Meaning: "a set-up link used beyond its own workspace's set-up"},
 	httpapi.ErrorCode{Code: CodeUserNotFound, Status: http.StatusNotFound, Meaning: "no user of the workspace, in the state the route is for, has the id"},
 	httpapi.ErrorCode{Code: CodeGroupNotFound, Status: http.StatusNotFound, Meaning: "no group of the workspace has the id or externalId"},

@@ -101,7 +101,7 @@ func TestSetupLinks(t *testing.T) {
 	if r["state"] != "revoked" {
 		t.Errorf("revoked %v", r)
 	}
-	contains(t, e.doAs(link, "GET", "setup", "").wantError(http.StatusUnauthorized, CodeUnauthorized), "revoked")
+	contains(t, e.doAs(link, "GET", "setup", "").wantError(http.StatusUnauthorized, CodeSetupLinkEnded), "the set-up link has been revoked")
 	if a := e.audit("setup_link.revoke"); len(a) != 1 || a[0].Target != id {
 		t.Errorf("audit of the revocation: %+v", a)
 	}
@@ -113,7 +113,7 @@ func TestSetupLinks(t *testing.T) {
 	other, otherID := r["link"].(string), r["id"].(string)
 	e.doAs(other, "GET", "setup", "").want(http.StatusOK)
 	e.now = e.now.Add(time.Hour)
-	contains(t, e.doAs(other, "GET", "setup", "").wantError(http.StatusUnauthorized, CodeUnauthorized), "the set-up link has expired")
+	contains(t, e.doAs(other, "GET", "setup", "").wantError(http.StatusUnauthorized, CodeSetupLinkEnded), "the set-up link has expired")
 	// Links made at the same instant are listed in the order of their
 	// random ids: find this one by its id.
 	var state any

@@ -1,6 +1,7 @@
 // Package console is scimd's admin web console: server-rendered HTML
 // pages under /admin/ for workspaces, their SCIM configuration, tokens,
-// users and webhooks, the installation's admin tokens, and the audit log.
+// users and webhooks, the installation's admin tokens, and the audit log;
+// and the set-up page that a set-up link opens to a customer.
 //
 // The console is a client of the admin API and of nothing else. Every
 // page and every action calls the API's handler in process, with the
@@ -74,6 +75,7 @@ type Console struct {
 	signedOut signOuts
 	pages     map[string]*template.Template
 	handler   http.Handler
+	setup     http.Handler // the set-up page alone
 }
 
 // New returns a Console.
@@ -127,9 +129,9 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/tokens/{id}/rotate", c.private(confirmRotate))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/tokens/{id}/rotate", c.private(rotateToken))
 
-	// App tokens and admin tokens: the same pages, with and without a
-	// workspace.
-	for _, set := range []string{"workspaces/{slug}/app-tokens", "admin-tokens"} {
+	// App tokens, set-up links and admin tokens: the same pages, with
+	// and without a workspace.
+	for _, set := range tokenSetPaths {
 		mux.HandleFunc("GET "+Prefix+set, c.private(tokenSetPage))
 		mux.HandleFunc("POST "+Prefix+set, c.private(createInSet))
 		mux.HandleFunc("GET "+Prefix+set+"/{id}/revoke", c.private(confirmRevokeInSet))
@@ -172,6 +174,18 @@ func New(cfg Config) (*Console, error) {
 
 	mux.HandleFunc("GET "+Prefix+"audit", c.private(auditPage))
 
+	setupMux := http.NewServeMux()
+	for _, m := range []*http.ServeMux{mux, setupMux} {
+		m.HandleFunc("GET "+setupPath, c.public(setupPage))
+		m.HandleFunc("POST "+setupPath+"/tokens", c.public(setupCreateToken))
+		m.HandleFunc("POST "+setupPath+"/tokens/{id}/rotate", c.public(setupRotateToken))
+	}
+	setupMux.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
+	setupMux.HandleFunc(Prefix, c.public(func(q *req) {
+		q.render(http.StatusNotFound, "error", view{Title: "Not found", Setup: true,
+			Error: &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "There is no page at " + q.r.URL.Path + "."}})
+	}))
+
 	mux.HandleFunc(Prefix, c.public(func(q *req) {
 		q.fail(http.StatusNotFound, "not_found", "There is no page at "+q.r.URL.Path+".")
 	}))
@@ -185,8 +199,20 @@ func New(cfg Config) (*Console, error) {
 		q.fail(http.StatusForbidden, "cross_origin", "This form was sent from another site, so it was refused. Use the console's own pages.")
 	}))
 	c.handler = securityHeaders(cop.Handler(mux))
+	c.setup = securityHeaders(cop.Handler(setupMux))
 	return c, nil
 }
+
+// Setup returns the handler of the set-up page alone, with the console's
+// style sheet, for a listener that does not serve the console: the
+// customers who open set-up links reach the server where identity
+// providers do, while the console stays on a private listener. It serves
+// SetupPath and below, and Prefix+"static/", and answers 404 below
+// Prefix otherwise.
+func (c *Console) Setup() http.Handler { return c.setup }
+
+// SetupPath is the path of the set-up page.
+const SetupPath = setupPath
 
 // ServeHTTP serves a request under Prefix.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -257,6 +283,11 @@ type view struct {
 	Notice   string
 	Error    *apiError
 	Data     any
+	// Setup marks a page of a set-up link, which shows nothing of the
+	// console, not even to a signed-in operator.
+	Setup bool
+	// Refresh, if not 0, reloads the page after so many seconds.
+	Refresh int
 }
 
 // render writes a page.
@@ -265,7 +296,7 @@ func (q *req) render(status int, name string, v view) {
 		q.endSession("The admin API no longer accepts your token (" + q.signedOut.Message + "). Sign in again.")
 		return
 	}
-	v.SignedIn = q.token != ""
+	v.SignedIn = q.token != "" && !v.Setup
 	if flash := q.takeFlash(); v.Notice == "" {
 		v.Notice = flash
 	}

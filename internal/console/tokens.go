@@ -62,13 +62,11 @@ type confirmData struct {
 // page to name it; the API says whether it exists when the action is
 // taken.
 func (q *req) findToken(list, id string) (admin.Token, *apiError) {
-	var tokens struct {
-		Tokens []admin.Token `json:"tokens"`
-	}
+	var tokens tokenList
 	if e := q.api("GET", list, nil, nil, &tokens); e != nil {
 		return admin.Token{}, e
 	}
-	for _, t := range tokens.Tokens {
+	for _, t := range tokens.all() {
 		if t.ID == id {
 			return t, nil
 		}

@@ -7,36 +7,63 @@ import (
 	"strings"
 
 	"github.com/scimd/scimd/client/admin"
+	"github.com/scimd/scimd/internal/request"
 )
 
 // tokenSet is a kind of token with a page of its own, where it is
 // listed, created and revoked: the app tokens of a workspace, with which
-// its application uses the application API, or the installation's admin
-// tokens. The same handlers serve both; the routes of admin tokens have
-// no {slug}.
+// its application uses the application API, the set-up links of a
+// workspace, or the installation's admin tokens. The same handlers serve
+// them all; the routes of admin tokens have no {slug}.
 type tokenSet struct {
-	slug string // the workspace of app tokens; "" for admin tokens
+	slug string // the workspace of app tokens and set-up links; "" for admin tokens
+	// links is set for set-up links.
+	links bool
 }
 
-func tokenSetOf(q *req) tokenSet { return tokenSet{slug: q.r.PathValue("slug")} }
+// tokenSetPaths are the paths of the sets' pages below Prefix.
+var tokenSetPaths = []string{"workspaces/{slug}/app-tokens", "workspaces/{slug}/setup-links", "admin-tokens"}
+
+func tokenSetOf(q *req) tokenSet {
+	return tokenSet{slug: q.r.PathValue("slug"), links: strings.HasPrefix(q.r.Pattern, q.r.Method+" "+Prefix+tokenSetPaths[1])}
+}
 
 func (s tokenSet) admin() bool { return s.slug == "" }
 
 // kind is the Kind of the secret page.
 func (s tokenSet) kind() string {
-	if s.admin() {
+	switch {
+	case s.admin():
 		return "admin"
+	case s.links:
+		return "setup"
 	}
 	return "app"
 }
 
-func (s tokenSet) noun() string { return s.kind() + " token" }
+func (s tokenSet) noun() string {
+	if s.links {
+		return "set-up link"
+	}
+	return s.kind() + " token"
+}
+
+// list is where the API's answer lists the set.
+type tokenList struct {
+	Tokens []admin.Token `json:"tokens"`
+	Links  []admin.Token `json:"setup_links"`
+}
+
+func (l tokenList) all() []admin.Token { return append(l.Tokens, l.Links...) }
 
 // api is the path of the set's list in the admin API, with further path
 // elements.
 func (s tokenSet) api(elems ...string) string {
-	if s.admin() {
+	switch {
+	case s.admin():
 		return admin.Path(append([]string{"admin-tokens"}, elems...)...)
+	case s.links:
+		return admin.Path(append([]string{"workspaces", s.slug, "setup-links"}, elems...)...)
 	}
 	return admin.Path(append([]string{"workspaces", s.slug, "app-tokens"}, elems...)...)
 }
@@ -51,20 +78,29 @@ func (s tokenSet) page(elems ...string) string {
 		}
 		return p
 	}
+	if s.links {
+		return workspacePath(s.slug, append([]string{"setup-links"}, elems...)...)
+	}
 	return workspacePath(s.slug, append([]string{"app-tokens"}, elems...)...)
 }
 
 func (s tokenSet) title() string {
-	if s.admin() {
+	switch {
+	case s.admin():
 		return "Admin tokens"
+	case s.links:
+		return "Set-up links of " + s.slug
 	}
 	return "App tokens of " + s.slug
 }
 
 // name names the set's page in a sentence.
 func (s tokenSet) name() string {
-	if s.admin() {
+	switch {
+	case s.admin():
 		return "the admin tokens"
+	case s.links:
+		return "the set-up links of " + s.slug
 	}
 	return "the app tokens of " + s.slug
 }
@@ -79,6 +115,7 @@ func (s tokenSet) section() string {
 // tokenSetData is what the page of a token set shows.
 type tokenSetData struct {
 	Slug   string // "" for admin tokens
+	Links  bool   // set-up links
 	Page   string // the page's path: the create form posts to it
 	Tokens []admin.Token
 	// What the form was sent with, after a refusal.
@@ -93,15 +130,13 @@ func tokenSetPage(q *req) {
 // refused create and the form as it was sent, if there was one.
 func (q *req) showTokenSet(status int, failed *apiError, name, expires string) {
 	s := tokenSetOf(q)
-	d := tokenSetData{Slug: s.slug, Page: s.page(), Name: name, Expires: expires}
-	var list struct {
-		Tokens []admin.Token `json:"tokens"`
-	}
+	d := tokenSetData{Slug: s.slug, Links: s.links, Page: s.page(), Name: name, Expires: expires}
+	var list tokenList
 	if e := q.api("GET", s.api(), nil, nil, &list); e != nil {
 		q.failAPI(e)
 		return
 	}
-	d.Tokens = list.Tokens
+	d.Tokens = list.all()
 	q.render(status, "tokens", view{Title: s.title(), Section: s.section(), Error: failed, Data: d})
 }
 
@@ -119,9 +154,19 @@ func createInSet(q *req) {
 		body["expires_in"] = expires
 	}
 	var t admin.NewToken
-	if e := q.api("POST", s.api(), nil, body, &t); e != nil {
+	var link admin.NewSetupLink
+	out := any(&t)
+	if s.links {
+		out = &link
+	}
+	if e := q.api("POST", s.api(), nil, body, out); e != nil {
 		q.showTokenSet(e.Status, e, name, expires)
 		return
+	}
+	if s.links {
+		// The secret page shows the link's URL, which is all the
+		// customer needs.
+		t = admin.NewToken{Token: link.Token, Secret: q.absolute(link.URL)}
 	}
 	q.render(http.StatusCreated, "secret", view{Title: "New " + s.noun(), Section: s.section(),
 		Data: secretData{Slug: s.slug, Kind: s.kind(), Token: &t, Back: s.page(), BackTo: s.name()}})
@@ -145,11 +190,24 @@ func (q *req) confirmRevokeInSet(status int, failed *apiError) {
 		Button:   "Revoke",
 		Back:     s.page(),
 	}
-	if s.admin() {
+	switch {
+	case s.links:
+		d.Question = fmt.Sprintf("Revoke set-up link %s of workspace %s?", tokenLabel(t), s.slug)
+		d.Detail = "Its page refuses it from its next request. The SCIM tokens made with it go on working: revoke them on the workspace's page."
+	case s.admin():
 		d.Question = fmt.Sprintf("Revoke admin token %s?", tokenLabel(t))
 		d.Detail = "Every server refuses it from its next request: whoever uses it can no longer administer scimd. If you are signed in with it, you are signed out."
 	}
 	q.render(status, "confirm", view{Title: "Revoke " + s.noun(), Section: s.section(), Error: failed, Data: d})
+}
+
+// absolute returns a URL of the API's, which is a path when the server
+// does not know its public URL, as one on the host the browser reached.
+func (q *req) absolute(u string) string {
+	if !strings.HasPrefix(u, "/") {
+		return u
+	}
+	return request.Scheme(q.r) + "://" + q.r.Host + u
 }
 
 // revokeInSet revokes a token of the set. An operator may revoke the

@@ -27,6 +27,10 @@ type Config struct {
 	// Admin serves the admin API, under admin.Prefix, and Console the
 	// console, under console.Prefix.
 	Admin, Console http.Handler
+	// Setup serves the set-up page that set-up links open, under
+	// console.Prefix, on a listener without the console
+	// (console.Console.Setup).
+	Setup http.Handler
 	// MetricsHandler is served at GET /metrics, on a listener without
 	// SCIM.
 	MetricsHandler http.Handler
@@ -90,6 +94,12 @@ func surfaces(cfg Config) []surface {
 		p := strings.TrimSuffix(console.Prefix, "/")
 		ss = append(ss, surface{name: "the console", prefix: p, h: cfg.Console, endpoint: p + "/*"})
 	}
+	if cfg.Setup != nil && cfg.Console == nil {
+		// Its paths alone: the rest of console.Prefix is SCIM's 404.
+		for _, p := range []string{console.SetupPath, console.Prefix + "static"} {
+			ss = append(ss, surface{name: "the set-up page", prefix: p, h: cfg.Setup, endpoint: p + "/*"})
+		}
+	}
 	if cfg.MetricsHandler != nil {
 		ss = append(ss, surface{name: "the metrics", prefix: "/metrics", h: cfg.MetricsHandler, endpoint: "/metrics"})
 	}
@@ -98,13 +108,15 @@ func surfaces(cfg Config) []surface {
 
 // CheckBasePath is New's check of the SCIM base path, for a listener that
 // serves the application API beside SCIM and, with admin, the admin API
-// and the console: so that a configuration is refused before anything
-// starts.
+// and the console, else the set-up page: so that a configuration is
+// refused before anything starts.
 func CheckBasePath(base string, admin bool) error {
 	var cfg Config
 	cfg.App = http.NotFoundHandler()
 	if admin {
 		cfg.Admin, cfg.Console = cfg.App, cfg.App
+	} else {
+		cfg.Setup = cfg.App
 	}
 	// As server.New has it: no trailing slash, and "" for the root.
 	if base = "/" + strings.Trim(base, "/"); base == "/" {
