@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -98,12 +99,26 @@ func TestSetupLinkInBrowser(t *testing.T) {
 	// without a click.
 	cu.navigate("click Watch", chromedp.Click(chromedp.CSS(`a[href*="watch=1"]`)), http.StatusOK)
 	idp("POST", "/Groups", `{"schemas": ["`+groupURN+`"], "displayName": "Engineering"}`)
-	for deadline := time.Now().Add(patience); !strings.Contains(cu.text("ol.requests"), "POST /scim/v2/Groups"); time.Sleep(200 * time.Millisecond) {
+	// Read as the page may be reloading: a read that fails then, with
+	// the page between two documents, is tried again.
+	requests := func() string {
+		ctx, cancel := context.WithTimeout(cu.ctx, 5*time.Second)
+		defer cancel()
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('ol.requests') || {}).textContent || ''`))
+		return s
+	}
+	for deadline := time.Now().Add(patience); !strings.Contains(requests(), "POST /scim/v2/Groups"); time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("watching, the page never showed the group's request: %s", cu.text("ol.requests"))
+			t.Fatalf("watching, the page never showed the group's request: %s", requests())
 		}
 	}
-	cu.look("setup-watching")
+	cu.look("setup-watching") // within the 5 seconds before the next reload
+	// Where Stop watching leads; gone to rather than clicked, which
+	// could race a reload.
+	cu.visit(linkPath+"#requests", http.StatusOK)
+	if strings.Contains(cu.text("#requests"), "reloads every 5 seconds") {
+		t.Error("the page still reloads itself after Stop watching")
+	}
 
 	cu.press(`form[action$="/rotate"] button`, http.StatusCreated)
 	if rotated := cu.text("code.secret"); !strings.HasPrefix(rotated, "scim_") || rotated == scim {
