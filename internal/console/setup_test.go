@@ -41,7 +41,7 @@ func TestSetupPage(t *testing.T) {
 	_, link := e.api("POST", "/workspaces/acme/setup-links", `{"expires_in":"1h"}`)
 	secret := link["link"].(string)
 	page := "/admin/setup?link=" + url.QueryEscape(secret)
-	p := e.get(page + "&idp=keycloak").want(http.StatusOK).has("Set up provisioning for acme", scimURL, "okta", "# Keycloak", `<option value="keycloak" selected>`)
+	p := e.get(page+"&idp=keycloak").want(http.StatusOK).has("Set up provisioning for acme", scimURL, "okta", "# Keycloak", `<option value="keycloak" selected>`)
 	p.lacks("<script", `href="/admin/"`)
 	if got := p.header.Get("Content-Security-Policy"); !strings.Contains(got, "frame-ancestors 'none'") {
 		t.Errorf("CSP %q", got)
