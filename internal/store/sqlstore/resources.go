@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scimd/scimd/internal/schema"
@@ -775,6 +776,13 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 	if err != nil {
 		return page, err
 	}
+	var deep *pagePos // a page far into a whole listing in an index order
+	if key, ok := sqlquery.OrderKey(s.filter, resourceType(typ), q.SortBy); ok && q.Filter == nil && q.Cursor == nil && q.Offset > 0 {
+		if q.Descending {
+			key += " DESC"
+		}
+		deep = &pagePos{ws: ws, typ: typ, order: key, offset: q.Offset}
+	}
 	counted := false
 	if l.Examine != "" {
 		var n int
@@ -794,6 +802,14 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 	if q.Count <= 0 || page.Total == 0 || q.Cursor == nil && q.Offset >= page.Total {
 		return page, nil
 	}
+	if deep != nil {
+		deep.total = page.Total
+		if after, ok := s.positions.get(*deep); ok {
+			l.Page, l.PageArgs = s.pageAfter(ws, typ, q, after)
+		} else if q.MaxExamined > 0 && q.Offset > q.MaxExamined {
+			return store.Page{}, &store.TooManyError{Type: typ, Limit: q.MaxExamined, Offset: q.Offset}
+		}
+	}
 	var seqs []int64
 	page.Resources, err = collect(ctx, s.Read(), "list "+typ, func(sc scanner) (*store.Resource, error) {
 		r, seq, err := scanResource(sc, ws)
@@ -807,10 +823,90 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 		page.Resources, seqs = page.Resources[:q.Count], seqs[:q.Count]
 		page.NextCursor = sqlquery.EncodeCursor(seqs[len(seqs)-1])
 	}
+	if deep != nil && len(page.Resources) > 0 {
+		last := len(page.Resources) - 1
+		var after any = seqs[last]
+		if q.SortBy != nil {
+			after = nameKey(page.Resources[last])
+		}
+		s.positions.put(pagePos{ws: ws, typ: typ, order: deep.order, offset: q.Offset + len(page.Resources), total: page.Total}, after)
+	}
 	if q.Load {
 		if err := loadRelations(ctx, s.Read(), typ, page.Resources, seqs); err != nil {
 			return page, err
 		}
 	}
 	return page, nil
+}
+
+// nameKey is a resource's name_key, as derive computes it.
+func nameKey(r *store.Resource) string {
+	k := "userName"
+	if r.Type == schema.GroupType.ID {
+		k = "displayName"
+	}
+	name, _ := r.Doc[k].(string)
+	return sqlquery.Fold(name)
+}
+
+// pageAfter returns the statement that reads the page of a whole
+// listing in an index order that starts after the resource whose key is
+// after.
+func (s *Store) pageAfter(ws, typ string, q store.Query, after any) (string, []any) {
+	key, _ := sqlquery.OrderKey(s.filter, resourceType(typ), q.SortBy)
+	op, order := " > ?", key
+	if q.Descending {
+		op, order = " < ?", key+" DESC"
+	}
+	return `SELECT ` + resourceColumns + ` FROM resources r WHERE r.workspace_id = ? AND r.type = ? AND ` + key + op + ` ORDER BY ` + order + ` LIMIT ?`,
+		[]any{ws, typ, after, int64(q.Count)}
+}
+
+// resourceType is the type named typ.
+func resourceType(typ string) *schema.ResourceType {
+	if typ == schema.GroupType.ID {
+		return schema.GroupType
+	}
+	return schema.UserType
+}
+
+// pagePos is where a page of a whole listing in an index order (order:
+// OrderKey's column, with " DESC" for descending) starts, in a listing of
+// total resources.
+type pagePos struct {
+	ws, typ, order string
+	offset, total  int
+}
+
+// pagePositions remembers the index key of the last resource of the
+// pages of whole listings this store answered, so that a client reading
+// a large listing page after page with startIndex gets each page from
+// the index key on, as fast as the first, rather than by skipping every
+// resource before it. A position is used only while the listing has the
+// total it had: a listing that lost and gained as many resources between
+// two pages continues after the client's last resource, which RFC 7644
+// §3.4.2.4 allows of pages read while resources change.
+type pagePositions struct {
+	mu   sync.Mutex
+	ends map[pagePos]any
+}
+
+// maxPagePositions bounds what pagePositions keeps: as many clients
+// reading large listings at once.
+const maxPagePositions = 4096
+
+func (p *pagePositions) get(at pagePos) (any, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.ends[at]
+	return v, ok
+}
+
+func (p *pagePositions) put(at pagePos, key any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ends == nil || len(p.ends) >= maxPagePositions {
+		p.ends = make(map[pagePos]any)
+	}
+	p.ends[at] = key
 }

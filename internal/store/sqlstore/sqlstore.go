@@ -58,6 +58,7 @@ type Store struct {
 	record    func(ctx context.Context, tx Conn, changes []store.Change) error
 	rebind    sync.Map // SQL with ? placeholders → the dialect's
 	filter    sqlFilterDialect
+	positions pagePositions
 
 	// Statements made with the dialect.
 	userWithGroups, linkByEmail string

@@ -303,3 +303,59 @@ func testMaxExamined(t *testing.T, newStore NewStore) {
 		}
 	}
 }
+
+// testDeepPages checks pages of whole listings beyond MaxExamined: read
+// page after page they are answered, in creation order and by name, in
+// both directions, and as OFFSET would answer them; a page far in that
+// does not follow one answered, or after the listing changed, is refused.
+func testDeepPages(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	const n, limit, size = 23, 5, 3
+	for i := range n {
+		// Names in another order than creation.
+		name := fmt.Sprintf("u%02d", (i*7)%n)
+		mustCreate(t, st, user("ws_a", fmt.Sprintf("usr_%02d", i), name))
+	}
+	userName := mustPath(t, schema.UserType, "userName")
+	for _, sortBy := range []*schema.Path{nil, &userName} {
+		for _, desc := range []bool{false, true} {
+			name := fmt.Sprintf("sortBy %v descending %v", sortBy, desc)
+			// What unbounded listings answer, page by page.
+			var want, got []string
+			for off := 0; off < n; off += size {
+				q := store.Query{SortBy: sortBy, Descending: desc, Offset: off, Count: size}
+				p, err := st.ListResources(ctx, "ws_a", "User", q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, ids(p)...)
+				q.MaxExamined = limit
+				if p, err = st.ListResources(ctx, "ws_a", "User", q); err != nil || p.Total != n {
+					t.Fatalf("%s: page at %d: %+v, %v", name, off, p, err)
+				}
+				got = append(got, ids(p)...)
+			}
+			if len(want) != n || !slices.Equal(got, want) {
+				t.Errorf("%s: bounded pages %v, want %v", name, got, want)
+			}
+			// Straight to a page far in: refused, saying where.
+			_, err := st.ListResources(ctx, "ws_a", "User", store.Query{SortBy: sortBy, Descending: desc, Offset: 2 * limit, Count: size, MaxExamined: limit})
+			var tm *store.TooManyError
+			if !errors.As(err, &tm) || tm.Offset != 2*limit || tm.Limit != limit {
+				t.Errorf("%s: page at %d without the one before: %v, want a TooManyError", name, 2*limit, err)
+			}
+		}
+	}
+	// After a change the listing's positions are not used again.
+	q := store.Query{Offset: 6, Count: size, MaxExamined: limit}
+	if _, err := st.ListResources(ctx, "ws_a", "User", q); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, st, user("ws_a", "usr_new", "new"))
+	q.Offset += size
+	if _, err := st.ListResources(ctx, "ws_a", "User", q); !errors.Is(err, store.ErrTooMany) {
+		t.Errorf("page after a create: %v, want ErrTooMany", err)
+	}
+}

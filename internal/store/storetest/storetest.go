@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Totals", testTotals},
 		{"Prefixes", testPrefixes},
 		{"MaxExamined", testMaxExamined},
+		{"DeepPages", testDeepPages},
 		{"WorkspaceConfig", testWorkspaceConfig},
 		{"UpdateWorkspace", testUpdateWorkspace},
 		{"DeleteWorkspace", testDeleteWorkspace},
