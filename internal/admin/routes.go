@@ -230,6 +230,7 @@ func routes() []route {
 			Description: "Declares the RFC 7643 §7 schema document for the resource type (201), or changes the declaration with its URN (200), whose resource type cannot change (409 schema_declared). " +
 				"The workspace's identity providers may then send attributes under the URN, which are validated, stored, returned and filtered on as core attributes are, and described by /Schemas and /ResourceTypes to its token; with required, resources without it are refused. " +
 				"Adding attributes changes nothing stored. Values of an attribute no longer declared, or no longer of its declared type, stay stored but are neither returned nor filterable; declaring it again as it was brings them back. notes says which. " +
+				"An attribute with uniqueness server gets a unique index, made here: one whose values resources already share is refused (400 invalid_value). " +
 				"Fails with 400 invalid_value listing every problem of the document, each with where it is (attributes[2].type).",
 			Request: "SchemaExtensionSet", Responses: httpapi.OK("SchemaExtension"), Errors: []string{CodeSchemaDeclared}}},
 		{method: "DELETE", path: "/workspaces/{slug}/schemas/{urn}", handle: deleteSchema, action: "schema.delete", Operation: httpapi.Operation{

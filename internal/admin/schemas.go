@@ -100,6 +100,10 @@ func putSchema(h *Handler, c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	e, old, err := h.store.PutSchemaExtension(c.r.Context(), store.SchemaExtension{WorkspaceID: w.ID, ResourceType: body.ResourceType, Schema: s, Required: body.Required})
+	var taken *store.ValueTakenError
+	if errors.As(err, &taken) {
+		return 0, nil, badValue("%s cannot have uniqueness \"server\": resources of the workspace share values of it; make them unique first", taken.Attribute)
+	}
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return 0, nil, &Error{Status: http.StatusConflict, Code: CodeSchemaDeclared,
 			Message: fmt.Sprintf("%s is declared for another resource type; delete that declaration first", s.ID), Err: err}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimd/scimd/internal/store"
 )
 
 const acmeURN = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
@@ -116,5 +118,28 @@ func TestSchemaDeclarations(t *testing.T) {
 	e.do("GET", path, "").wantError(http.StatusNotFound, CodeSchemaNotFound)
 	if entries := e.audit("schema.delete"); len(entries) != 2 || entries[1].Target != acmeURN || entries[1].Status != http.StatusNoContent {
 		t.Errorf("audit entries %+v", entries)
+	}
+}
+
+// TestSchemaUniqueValuesTaken checks that an attribute whose values users
+// share cannot be declared unique, and that the declaration stays as it
+// was.
+func TestSchemaUniqueValuesTaken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	path := "workspaces/acme/schemas/" + acmeURN
+	e.do("PUT", path, schemaBody("User", false, `{"name": "badge", "type": "integer"}`)).want(http.StatusCreated)
+	for _, id := range []string{"usr_a", "usr_b"} {
+		r := &store.Resource{Type: "User", ID: id, WorkspaceID: e.acmeID, Doc: map[string]any{"userName": id, acmeURN: map[string]any{"badge": 7}}}
+		if err := e.st.CreateResource(e.ctx, r, store.Effects{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msg := e.do("PUT", path, schemaBody("User", false, `{"name": "badge", "type": "integer", "uniqueness": "server"}`)).wantError(http.StatusBadRequest, CodeInvalidValue)
+	if !strings.Contains(msg, `badge cannot have uniqueness "server"`) {
+		t.Errorf("message %q", msg)
+	}
+	if m := e.do("GET", path, "").want(http.StatusOK); strings.Contains(string(e.do("GET", path, "").body), `"uniqueness": "server"`) || m["urn"] != acmeURN {
+		t.Errorf("a refused declaration changed the stored one: %v", m)
 	}
 }

@@ -90,6 +90,10 @@ func storeError(rt *schema.ResourceType, resID string, err error) error {
 		return se
 	case errors.Is(err, store.ErrNotFound):
 		return scimerr.NotFound("%s %s not found", rt.ID, resID)
+	case errors.As(err, new(*store.ValueTakenError)):
+		var taken *store.ValueTakenError
+		errors.As(err, &taken)
+		return scimerr.Conflict("a %s with that %s already exists", rt.ID, taken.Attribute)
 	case errors.Is(err, store.ErrAlreadyExists):
 		attr := "userName"
 		if rt.ID == schema.GroupType.ID {

@@ -428,3 +428,32 @@ func TestExtensionFiltersInLargeWorkspaces(t *testing.T) {
 		t.Errorf("with an indexed comparison: %s", r.raw)
 	}
 }
+
+// TestExtensionUniqueness checks uniqueness "server" on an extension
+// attribute through SCIM: a value another user of the workspace has is
+// refused with 409 uniqueness, on create, PATCH and PUT.
+func TestExtensionUniqueness(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, func(t *testing.T, mk envMaker) {
+		e := mk(t, server.DefaultConfig(), nil)
+		other := e.newWorkspace("globex")
+		doc := `{"id": "` + customURN + `", "attributes": [{"name": "badge", "type": "integer", "uniqueness": "server"}, {"name": "email", "type": "string", "uniqueness": "server"}]}`
+		e.declare("acme", "User", doc, false)
+		e.declare("globex", "User", doc, false)
+		e.createUser("ada", map[string]any{customURN: map[string]any{"badge": 1, "email": "Ada@Example.com"}})
+		bob := e.createUser("bob", map[string]any{customURN: map[string]any{"badge": 2}}).str("id")
+		r := e.do("POST", e.base+"/Users", map[string]any{"userName": "eve", customURN: map[string]any{"badge": 1}})
+		wantError(t, r, http.StatusConflict, "uniqueness")
+		if d, _ := r.body["detail"].(string); !strings.Contains(d, "badge") {
+			t.Errorf("detail %q does not name the attribute", d)
+		}
+		wantError(t, e.do("POST", e.base+"/Users", map[string]any{"userName": "eve", customURN: map[string]any{"email": "ada@example.COM"}}), http.StatusConflict, "uniqueness")
+		wantError(t, e.do("PATCH", e.base+"/Users/"+bob, map[string]any{"Operations": []any{map[string]any{"op": "replace", "path": customURN + ":badge", "value": 1}}}),
+			http.StatusConflict, "uniqueness")
+		wantError(t, e.do("PUT", e.base+"/Users/"+bob, map[string]any{"userName": "bob", customURN: map[string]any{"badge": 1}}), http.StatusConflict, "uniqueness")
+		// Unique within the workspace only.
+		if r := e.doToken(other, "POST", e.base+"/Users", map[string]any{"userName": "ada", customURN: map[string]any{"badge": 1}}); r.status != http.StatusCreated {
+			t.Errorf("another workspace's badge 1: %d %s", r.status, r.raw)
+		}
+	})
+}

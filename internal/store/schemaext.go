@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/scimd/scimd/internal/schema"
@@ -24,13 +25,32 @@ type SchemaExtension struct {
 	Updated  time.Time
 }
 
+// ValueTakenError is the error of a write that would give a resource the
+// value of an extension attribute declared unique (uniqueness "server")
+// that another resource of its type and workspace has. It is an
+// ErrAlreadyExists.
+type ValueTakenError struct {
+	// Attribute is the attribute's name, without its schema's URN.
+	Attribute string
+}
+
+func (e *ValueTakenError) Error() string {
+	return fmt.Sprintf("another resource has that %s: %v", e.Attribute, ErrAlreadyExists)
+}
+
+func (e *ValueTakenError) Unwrap() error { return ErrAlreadyExists }
+
 // SchemaStore stores the extension schemas declared for workspaces.
 // Every write publishes a ChangeSchemas.
 type SchemaStore interface {
 	// PutSchemaExtension stores e, replacing the declaration with its
 	// URN, whose Created it keeps, and returns it as stored with the
 	// one it replaced (nil if none). It fails with ErrAlreadyExists if
-	// the URN is declared for another resource type.
+	// the URN is declared for another resource type, and with a
+	// *ValueTakenError if an attribute declared unique has a value that
+	// two resources of the workspace share. From then on, the database
+	// refuses a write that would give two resources of the workspace the
+	// value of such an attribute, with a *ValueTakenError.
 	PutSchemaExtension(ctx context.Context, e SchemaExtension) (stored SchemaExtension, old *SchemaExtension, err error)
 	// SchemaExtensions lists a workspace's declarations by resource type
 	// and URN.

@@ -281,6 +281,22 @@ func (c *compiler) column(p schema.Path) column {
 	return column{expr: c.d.JSONValue("r.doc", docKeys(p), typ), typ: typ}
 }
 
+// Key is the expression, over a resources row's doc, of the value of the
+// simple single-valued attribute p as eq compares it: folded unless
+// caseExact. A unique index on it keeps the attribute's values unique.
+func Key(d Dialect, p schema.Path) string {
+	typ := p.Target().Type
+	expr := d.JSONValue("doc", docKeys(p), typ)
+	switch typ {
+	case schema.Boolean, schema.Integer, schema.Decimal, schema.DateTime:
+	default:
+		if !p.Target().CaseExact {
+			expr = d.Fold(expr)
+		}
+	}
+	return expr
+}
+
 // docKeys is where p is kept in a resource's document: extension
 // attributes under their schema URN.
 func docKeys(p schema.Path) []string {

@@ -62,7 +62,7 @@ func (s *Store) CreateResource(ctx context.Context, r *store.Resource, fx store.
 		return err
 	}
 	now := s.now()
-	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+	err = s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
 		changes, err := createResource(ctx, tx, r, d, now)
 		if err != nil {
 			return nil, err
@@ -70,6 +70,7 @@ func (s *Store) CreateResource(ctx context.Context, r *store.Resource, fx store.
 		more, err := applyEffects(ctx, tx, r.WorkspaceID, now, fx)
 		return append(changes, more...), err
 	})
+	return s.nameTaken(ctx, r.WorkspaceID, err)
 }
 
 func createResource(ctx context.Context, tx Conn, r *store.Resource, d row, now time.Time) ([]store.Change, error) {
@@ -119,6 +120,9 @@ func insertResource(ctx context.Context, tx Conn, r *store.Resource, d row, vers
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
 		r.ID, r.WorkspaceID, r.Type, d.name, d.nameKey, d.displayName, d.externalID, d.active, version, tx.time(created), tx.time(now), d.doc, r.AppDisplayName).Scan(&seq)
 	if tx.s.d.IsUniqueViolation(err) {
+		if taken := valueTaken(err); taken != nil {
+			return 0, fmt.Errorf("%s %q: %w", r.Type, d.name, taken)
+		}
 		return 0, fmt.Errorf("%s %q: %w", r.Type, d.name, store.ErrAlreadyExists)
 	}
 	if err != nil {
@@ -454,7 +458,7 @@ func (s *Store) UpdateResource(ctx context.Context, ws, typ, id string, load boo
 		out, changes, err = updateResource(ctx, tx, ws, typ, id, load, now, fn)
 		return changes, err
 	})
-	return out, err
+	return out, s.nameTaken(ctx, ws, err)
 }
 
 func updateResource(ctx context.Context, tx Conn, ws, typ, id string, load bool, now time.Time, fn func(*store.Resource) (*store.Update, error)) (out *store.Resource, changes []store.Change, err error) {
@@ -525,6 +529,9 @@ func updateResource(ctx context.Context, tx Conn, ws, typ, id string, load bool,
 			version = version + 1, last_modified = ?, doc = ?, app_display_name = ? WHERE seq = ?`,
 			d.name, d.nameKey, d.displayName, d.externalID, d.active, tx.time(now), d.doc, appName, seq)
 		if tx.s.d.IsUniqueViolation(err) {
+			if taken := valueTaken(err); taken != nil {
+				return fmt.Errorf("%s %q: %w", typ, d.name, taken)
+			}
 			return fmt.Errorf("%s %q: %w", typ, d.name, store.ErrAlreadyExists)
 		}
 		if err != nil {

@@ -2,14 +2,18 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/store/sqlquery"
 )
 
 const schemaExtCols = `workspace_id, resource_type, required, document, created, updated`
@@ -55,9 +59,13 @@ func (s *Store) PutSchemaExtension(ctx context.Context, e store.SchemaExtension)
 			e.WorkspaceID, strings.ToLower(urn), e.ResourceType, e.Required, doc, tx.time(e.Created), tx.time(e.Updated)); err != nil {
 			return nil, err
 		}
+		if err := syncUniqueIndexes(ctx, tx, old, &e); err != nil {
+			return nil, err
+		}
 		return []store.Change{{Kind: store.ChangeSchemas, WorkspaceID: e.WorkspaceID, ID: e.WorkspaceID}}, nil
 	})
-	if s.d.IsUniqueViolation(err) {
+	var taken *store.ValueTakenError
+	if !errors.As(err, &taken) && s.d.IsUniqueViolation(err) {
 		// A concurrent declaration of the URN for another type.
 		err = fmt.Errorf("schema %s: %w", urn, store.ErrAlreadyExists)
 	}
@@ -89,7 +97,103 @@ func (s *Store) DeleteSchemaExtension(ctx context.Context, ws, urn string) (stor
 		if err != nil {
 			return nil, rowErr(err, "schema %s", urn)
 		}
+		if err := syncUniqueIndexes(ctx, tx, &e, nil); err != nil {
+			return nil, err
+		}
 		return []store.Change{{Kind: store.ChangeSchemas, WorkspaceID: ws, ID: ws}}, nil
 	})
 	return e, err
+}
+
+// The values of an extension attribute declared unique (uniqueness
+// "server") are kept unique by the database, as userName's are: by a
+// unique index on the attribute's value as eq compares it (sqlquery.Key),
+// partial to the workspace and resource type of the declaration, made
+// and dropped with it. Concurrent writes then cannot both take a value,
+// whatever the isolation.
+
+// uniquePrefix begins the name of every such index.
+const uniquePrefix = "ext_unique_"
+
+var uniqueName = regexp.MustCompile(uniquePrefix + `[0-9a-f]{16}`)
+
+// uniqueIndexes returns the indexes e needs, by name, with the attribute
+// each keeps unique.
+func uniqueIndexes(e store.SchemaExtension) map[string]*schema.Attribute {
+	out := map[string]*schema.Attribute{}
+	for _, a := range e.Schema.Attributes {
+		if a.Uniqueness == schema.None || a.MultiValued || a.Type == schema.Complex {
+			continue
+		}
+		h := sha256.Sum256([]byte(e.WorkspaceID + "\x00" + e.ResourceType + "\x00" + strings.ToLower(e.Schema.ID) + "\x00" + strings.ToLower(a.Name)))
+		out[uniquePrefix+hex.EncodeToString(h[:8])] = a
+	}
+	return out
+}
+
+// syncUniqueIndexes drops the indexes of old (nil for none) that e does
+// not need and makes those it needs, in tx. A value two resources share
+// already fails it with a *store.ValueTakenError.
+func syncUniqueIndexes(ctx context.Context, tx Conn, old *store.SchemaExtension, e *store.SchemaExtension) error {
+	var have, want map[string]*schema.Attribute
+	if old != nil {
+		have = uniqueIndexes(*old)
+	}
+	if e != nil {
+		want = uniqueIndexes(*e)
+	}
+	for name := range have {
+		if _, ok := want[name]; !ok {
+			if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS `+name); err != nil {
+				return fmt.Errorf("drop index %s: %w", name, err)
+			}
+		}
+	}
+	for name, a := range want {
+		if _, ok := have[name]; ok {
+			continue
+		}
+		key := sqlquery.Key(tx.s.d, schema.Path{Schema: e.Schema, Attr: a, Extension: true})
+		_, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX IF NOT EXISTS `+name+` ON resources ((`+key+`)) WHERE workspace_id = `+sqlquery.Quote(e.WorkspaceID)+` AND type = `+sqlquery.Quote(e.ResourceType))
+		if tx.s.d.IsUniqueViolation(err) {
+			return fmt.Errorf("%s cannot be unique, as resources share values of it: %w", a.Name, &store.ValueTakenError{Attribute: a.Name})
+		}
+		if err != nil {
+			return fmt.Errorf("create index %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// valueTaken turns the unique violation err of a write to a resource
+// into a *store.ValueTakenError when one of the indexes of
+// syncUniqueIndexes refused it, with the index's name for the attribute's
+// until nameTaken, outside the transaction, names the attribute; else it
+// returns nil.
+func valueTaken(err error) *store.ValueTakenError {
+	if name := uniqueName.FindString(err.Error()); name != "" {
+		return &store.ValueTakenError{Attribute: name}
+	}
+	return nil
+}
+
+// nameTaken names the attribute of a *store.ValueTakenError of valueTaken
+// in err, from the declarations of workspace ws, and returns err. It reads
+// them after the write's transaction, which the violation may have ended,
+// and whose connection it must not wait for another beside.
+func (s *Store) nameTaken(ctx context.Context, ws string, err error) error {
+	var vt *store.ValueTakenError
+	if !errors.As(err, &vt) || !strings.HasPrefix(vt.Attribute, uniquePrefix) {
+		return err
+	}
+	if es, rerr := s.SchemaExtensions(ctx, ws); rerr == nil {
+		for _, e := range es {
+			if a := uniqueIndexes(e)[vt.Attribute]; a != nil {
+				vt.Attribute = a.Name
+				return err
+			}
+		}
+	}
+	vt.Attribute = "value declared unique"
+	return err
 }

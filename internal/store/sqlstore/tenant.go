@@ -106,6 +106,17 @@ func (s *Store) UpdateWorkspace(ctx context.Context, slug string, fn func(*store
 // by foreign key.
 func (s *Store) DeleteWorkspace(ctx context.Context, slug string) error {
 	return s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
+		// The indexes that keep its extensions' values unique go first.
+		es, err := collect(ctx, tx, "schema extensions", scanSchemaExt, `SELECT `+schemaExtCols+` FROM schema_extensions
+			WHERE workspace_id = (SELECT id FROM workspaces WHERE slug = ?)`, slug)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if err := syncUniqueIndexes(ctx, tx, &e, nil); err != nil {
+				return nil, err
+			}
+		}
 		var id string
 		if err := tx.QueryRowContext(ctx, `DELETE FROM workspaces WHERE slug = ? RETURNING id`, slug).Scan(&id); err != nil {
 			return nil, rowErr(err, "workspace %q", slug)

@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +108,129 @@ func testSchemaExtensions(t *testing.T, newStore NewStore) {
 	}
 	if es, err := st.SchemaExtensions(ctx, "ws_b"); err != nil || len(es) != 0 {
 		t.Errorf("after deleting the workspace: %+v, %v", es, err)
+	}
+}
+
+// testSchemaUniqueness checks that the database keeps the values of an
+// extension attribute declared unique unique within the workspace and
+// resource type of the declaration, under concurrent writes too, from
+// when it is declared until it no longer is.
+func testSchemaUniqueness(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustWorkspace(t, st, "ws_b", "beta")
+	const urn = "urn:acme:scim:User"
+	declare := func(ws, doc string) error {
+		_, _, err := st.PutSchemaExtension(ctx, store.SchemaExtension{WorkspaceID: ws, ResourceType: "User", Schema: mustSchema(t, doc)})
+		return err
+	}
+	unique := `{"id": "` + urn + `", "attributes": [
+		{"name": "badge", "type": "integer", "uniqueness": "server"},
+		{"name": "code", "type": "string", "uniqueness": "server"},
+		{"name": "shared", "type": "string"}]}`
+	if err := declare("ws_a", unique); err != nil {
+		t.Fatal(err)
+	}
+	ext := func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	create := func(ws, id string, e map[string]any) error {
+		return st.CreateResource(ctx, user(ws, id, id, urn, e), store.Effects{})
+	}
+	taken := func(err error, attr string) bool {
+		var vt *store.ValueTakenError
+		return errors.As(err, &vt) && vt.Attribute == attr && errors.Is(err, store.ErrAlreadyExists)
+	}
+	if err := create("ws_a", "u1", ext("badge", 1, "code", "ABC", "shared", "x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("ws_a", "u2", ext("badge", 1)); !taken(err, "badge") {
+		t.Errorf("second badge 1: %v, want a ValueTakenError for badge", err)
+	}
+	if err := create("ws_a", "u2", ext("code", "abc")); !taken(err, "code") {
+		t.Errorf("code compared without case: %v, want a ValueTakenError for code", err)
+	}
+	if err := create("ws_a", "u2", ext("badge", 2, "code", "abd", "shared", "x")); err != nil {
+		t.Errorf("other values: %v", err)
+	}
+	if err := create("ws_a", "u3", ext()); err != nil {
+		t.Errorf("without the attributes: %v", err)
+	}
+	if err := create("ws_a", "u4", ext()); err != nil {
+		t.Errorf("a second one without the attributes: %v", err)
+	}
+	if err := create("ws_b", "b1", ext("badge", 1)); err != nil {
+		t.Errorf("another workspace's badge 1: %v", err)
+	}
+	_, err := st.UpdateResource(ctx, "ws_a", "User", "u2", false, func(r *store.Resource) (*store.Update, error) {
+		return &store.Update{Doc: user("ws_a", "u2", "u2", urn, ext("badge", 1)).Doc}, nil
+	})
+	if !taken(err, "badge") {
+		t.Errorf("update to a taken badge: %v", err)
+	}
+
+	// Concurrent creates of one value: one wins.
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() { errs <- create("ws_a", fmt.Sprintf("c%d", i), ext("badge", 42)) }()
+	}
+	won := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case !taken(err, "badge"):
+			t.Errorf("concurrent create: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d concurrent creates of badge 42 succeeded, want 1", won)
+	}
+
+	// A value two resources share cannot become unique; the declaration
+	// stays as it was.
+	sharedUnique := strings.Replace(unique, `{"name": "shared", "type": "string"}`, `{"name": "shared", "type": "string", "uniqueness": "server"}`, 1)
+	if err := declare("ws_a", sharedUnique); !taken(err, "shared") {
+		t.Errorf("declaring shared unique: %v, want a ValueTakenError for shared", err)
+	}
+	if es, _ := st.SchemaExtensions(ctx, "ws_a"); len(es) != 1 || es[0].Schema.Attr("shared").Uniqueness != "none" {
+		t.Errorf("after a refused declaration: %+v", es)
+	}
+
+	// No longer unique: values may repeat.
+	if err := declare("ws_a", strings.Replace(unique, `"type": "integer", "uniqueness": "server"`, `"type": "integer"`, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("ws_a", "u5", ext("badge", 1)); err != nil {
+		t.Errorf("badge no longer unique: %v", err)
+	}
+	if err := create("ws_a", "u6", ext("code", "ABC")); !taken(err, "code") {
+		t.Errorf("code still unique: %v", err)
+	}
+	if _, err := st.DeleteSchemaExtension(ctx, "ws_a", urn); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("ws_a", "u6", ext("code", "ABC")); err != nil {
+		t.Errorf("declaration deleted: %v", err)
+	}
+	// A workspace goes with the indexes of its declarations.
+	if err := declare("ws_b", unique); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteWorkspace(ctx, "beta"); err != nil {
+		t.Fatal(err)
+	}
+	mustWorkspace(t, st, "ws_b", "beta")
+	if err := create("ws_b", "b1", ext("badge", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("ws_b", "b2", ext("badge", 1)); err != nil {
+		t.Errorf("a new workspace with the deleted one's id kept its index: %v", err)
 	}
 }

@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UserTeams", testUserTeams},
 		{"TeamLinks", testTeamLinks},
 		{"SchemaExtensions", testSchemaExtensions},
+		{"SchemaUniqueness", testSchemaUniqueness},
 		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
 		{"InvitedUsers", testInvitedUsers},
 		{"InvitedUserCredentials", testInvitedUserCredentials},
