@@ -38,6 +38,12 @@ func (c *Console) call(r *http.Request, tok, method, path string, query url.Valu
 	if e, ok := admin.IsError(err); ok {
 		return &apiError{Status: e.Status, Code: e.Code, Message: e.Message}
 	}
+	return c.unreadable(method, path, err)
+}
+
+// unreadable logs an answer of the admin API that could not be read, and
+// says so to the operator.
+func (c *Console) unreadable(method, path string, err error) *apiError {
 	c.log.Error("console: admin API", "method", method, "path", admin.Prefix+path, "err", err)
 	return &apiError{Status: http.StatusInternalServerError, Code: adminapi.CodeInternal, Message: "the admin API's answer could not be read"}
 }

@@ -159,6 +159,12 @@ func New(cfg Config) (*Console, error) {
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/teams", c.private(teamsPage))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/teams", c.private(linkTeam))
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/teams/{id}/unlink", c.private(unlinkTeam))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/schemas", c.private(schemasPage))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/schemas", c.private(setSchema))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/schemas/{urn}", c.private(schemaPage))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/schemas/{urn}", c.private(setSchema))
+	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/schemas/{urn}/delete", c.private(confirmDeleteSchema))
+	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/schemas/{urn}/delete", c.private(deleteSchema))
 
 	mux.HandleFunc("POST "+Prefix+"workspaces/{slug}/webhooks", c.private(createWebhook))
 	mux.HandleFunc("GET "+Prefix+"workspaces/{slug}/webhooks/{id}", c.private(webhookPage))
