@@ -380,6 +380,49 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	b.look("audit")
 
+	// An extension schema declared by pasting its document is used by
+	// SCIM at once, and its attributes show on the user's page.
+	const urn = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
+	b.visit("/admin/workspaces/acme", http.StatusOK)
+	b.press(`a[href="/admin/workspaces/acme/schemas"]`, http.StatusOK)
+	b.sees("No extension schema is declared")
+	b.fill(`textarea[name="document"]`, `{"id": "`+urn+`", "name": "AcmeUser", "attributes": [`+
+		`{"name": "costCenter", "type": "string", "canonicalValues": ["CC-42", "CC-7"]}, `+
+		`{"name": "desk", "type": "complex", "subAttributes": [{"name": "floor", "type": "integer"}]}]}`)
+	b.look("schemas")
+	b.press(`form.schema-form button`, http.StatusOK)
+	if got, want := b.path(), "/admin/workspaces/acme/schemas/"+urn; got != want {
+		t.Fatalf("after declaring the extension: at %s, want %s", got, want)
+	}
+	b.sees("Declared "+urn+" for User.", "costCenter", "CC-42, CC-7", "desk.floor", "integer", "readWrite")
+	b.look("schema")
+	b.visit("/admin/workspaces/acme/schemas", http.StatusOK)
+	if row, n := b.text("table.reflow tbody tr"), b.text(`table.reflow tbody td[data-label="Attributes"]`); !strings.Contains(row, urn) || n != "2" {
+		t.Errorf("the list of extension schemas shows %q with %q attributes; want %s with 2", row, n, urn)
+	}
+	b.look("schemas-declared")
+
+	body := `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "` + urn + `"], "userName": "ada@example.com", "` +
+		urn + `": {"costCenter": "CC-42", "desk": {"floor": 3}}}`
+	req, _ := http.NewRequest("POST", root+"/scim/v2/Users", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+second)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var user struct {
+		ID string `json:"id"`
+	}
+	json.NewDecoder(resp.Body).Decode(&user)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || user.ID == "" {
+		t.Fatalf("creating a user with the extension over SCIM: %d, id %q", resp.StatusCode, user.ID)
+	}
+	b.visit("/admin/workspaces/acme/users/"+user.ID, http.StatusOK)
+	b.sees("ada@example.com", "Extension "+urn, "costCenter", "CC-42", `{"floor":3}`)
+	b.look("user-extension")
+
 	var session *network.Cookie
 	for _, ck := range b.cookies() {
 		if ck.Name == "scimd_console" {

@@ -1,8 +1,12 @@
 package console
 
 import (
+	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/scimd/scimd/client/admin"
 )
@@ -66,6 +70,43 @@ type userData struct {
 	Slug string
 	admin.UserDetail
 	Access admin.UserAccess
+	// Extensions are the user's attributes under extension schemas, by
+	// URN.
+	Extensions []extensionValues
+}
+
+type extensionValues struct {
+	URN    string
+	Values []attributeValue
+}
+
+type attributeValue struct {
+	Name, Value string
+}
+
+// extensions picks the attributes under extension URNs out of a user's
+// SCIM attributes (RFC 7643 §3.3: an extension's attributes are an
+// object under its URN), sorted by URN and name; values other than
+// strings are shown as JSON.
+func extensions(doc map[string]any) []extensionValues {
+	var out []extensionValues
+	for _, urn := range slices.Sorted(maps.Keys(doc)) {
+		obj, ok := doc[urn].(map[string]any)
+		if !ok || !strings.HasPrefix(strings.ToLower(urn), "urn:") {
+			continue
+		}
+		x := extensionValues{URN: urn}
+		for _, name := range slices.Sorted(maps.Keys(obj)) {
+			v, ok := obj[name].(string)
+			if !ok {
+				b, _ := json.Marshal(obj[name])
+				v = string(b)
+			}
+			x.Values = append(x.Values, attributeValue{Name: name, Value: v})
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 // userPage shows a user's whole picture and explains its access.
@@ -80,5 +121,6 @@ func userPage(q *req) {
 		q.failAPI(e)
 		return
 	}
+	d.Extensions = extensions(d.SCIM)
 	q.render(http.StatusOK, "user", view{Title: d.UserName + " in " + slug, Section: "workspaces", Data: d})
 }
