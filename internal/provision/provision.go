@@ -131,8 +131,6 @@ func TooMany(err error) *scimerr.Error {
 	}
 	var detail string
 	switch {
-	case tm.Offset != 0:
-		detail = fmt.Sprintf("startIndex %d is more than %d %ss in, and not where a page this server answered ended; read a large listing page after page from startIndex=1, or with cursors (RFC 9865: cursor=, then nextCursor)", tm.Offset+1, tm.Limit, tm.Type)
 	case tm.Sort != "":
 		detail = fmt.Sprintf("sorting by %s reads every result, and there are more than %d %ss; sort by %s, or filter to at most %d", tm.Sort, tm.Limit, tm.Type, name, tm.Limit)
 	case tm.Indexed:

@@ -239,14 +239,11 @@ func TestListRefusedBeyondMaxExamined(t *testing.T) {
 			}
 		})
 	}
-	// Far into the listing, pages are answered in order, as identity
-	// providers read every user, and refused out of it.
-	r := e.do("GET", "/scim/v2/Users?startIndex=5&count=1", nil)
-	wantError(t, r, http.StatusBadRequest, "tooMany")
-	for _, s := range []string{"startIndex 5", "more than 3 Users", "page after page from startIndex=1", "cursor"} {
-		if d := r.str("detail"); !strings.Contains(d, s) {
-			t.Errorf("detail %q lacks %q", d, s)
-		}
+	// Far into the listing, pages are answered, in order as identity
+	// providers read every user, and straight to one too (as on another
+	// replica).
+	if got := userNames(e.must(http.StatusOK, "GET", "/scim/v2/Users?startIndex=5&count=1", nil)); !slices.Equal(got, []string{"dora"}) {
+		t.Errorf("startIndex=5: %v, want [dora]", got)
 	}
 	var names []string
 	for start := 1; start <= 5; start += 2 {
@@ -257,7 +254,7 @@ func TestListRefusedBeyondMaxExamined(t *testing.T) {
 	}
 
 	// The same through POST .search, and for Groups in their own terms.
-	r = e.do("POST", "/scim/v2/Users/.search", map[string]any{"filter": `title eq "t"`})
+	r := e.do("POST", "/scim/v2/Users/.search", map[string]any{"filter": `title eq "t"`})
 	wantError(t, r, http.StatusBadRequest, "tooMany")
 	e.must(http.StatusOK, "GET", "/scim/v2/Groups?filter="+q(`displayName co "dm"`), nil)
 }

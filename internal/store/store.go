@@ -188,10 +188,11 @@ type Query struct {
 	// "and", or on both sides of "or"), or every resource of the type when
 	// it has none; sorting by another attribute than userName (Users) or
 	// displayName (Groups) reads every result. A whole listing in creation
-	// order or by those names is read from its index at any Offset up to
-	// the bound, and beyond it where a page this store answered ended (a
-	// client reading page after page). A listing that would read more
-	// fails with a *TooManyError, without reading them.
+	// order or by those names is read from its index at any Offset, not
+	// bounded: from where a page this store answered ended (a client
+	// reading page after page), else by skipping index entries. A listing
+	// that would read more fails with a *TooManyError, without reading
+	// them.
 	MaxExamined int
 }
 
@@ -209,16 +210,10 @@ type TooManyError struct {
 	// (with Sort) the results are too many to sort.
 	Indexed bool
 	Sort    string // the attribute whose sort went over, if that did
-	// Offset, if not 0, is a Query.Offset beyond Limit in a whole
-	// listing that the store cannot start from its index: not where a
-	// page it answered ended.
-	Offset int
 }
 
 func (e *TooManyError) Error() string {
 	switch {
-	case e.Offset != 0:
-		return fmt.Sprintf("offset %d beyond %d %ss: %v", e.Offset, e.Limit, e.Type, ErrTooMany)
 	case e.Sort != "":
 		return fmt.Sprintf("sorting more than %d %ss by %s: %v", e.Limit, e.Type, e.Sort, ErrTooMany)
 	case e.Indexed:
