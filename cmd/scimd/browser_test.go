@@ -386,6 +386,19 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.visit("/admin/workspaces/acme", http.StatusOK)
 	b.press(`a[href="/admin/workspaces/acme/schemas"]`, http.StatusOK)
 	b.sees("No extension schema is declared")
+	// A document the admin API refuses comes back with its errors above
+	// it, at the form.
+	b.fill(`textarea[name="document"]`, `{"id": "`+urn+`", "attributes": [{"name": "costCenter", "type": "strng"}]}`)
+	b.press(`form.schema-form button`, http.StatusBadRequest)
+	b.sees(`attributes[0].type: "strng" is not one of`)
+	if kept := inTab(b, "the document", chromedp.Evaluate[string](`document.querySelector('textarea[name="document"]').value`)); !strings.Contains(kept, `"strng"`) {
+		t.Errorf("the refused document is not kept in its box: %q", kept)
+	}
+	if loc := b.location(); !strings.HasSuffix(loc, "/schemas#declare") {
+		t.Errorf("the refusal opens at %s, not at the form (#declare)", loc)
+	}
+	b.look("schema-refused")
+	inTab(b, "clear the document", chromedp.Clear(chromedp.CSS(`textarea[name="document"]`)))
 	b.fill(`textarea[name="document"]`, `{"id": "`+urn+`", "name": "AcmeUser", "attributes": [`+
 		`{"name": "costCenter", "type": "string", "canonicalValues": ["CC-42", "CC-7"]}, `+
 		`{"name": "desk", "type": "complex", "subAttributes": [{"name": "floor", "type": "integer"}]}]}`)
@@ -393,6 +406,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.press(`form.schema-form button`, http.StatusOK)
 	if got, want := b.path(), "/admin/workspaces/acme/schemas/"+urn; got != want {
 		t.Fatalf("after declaring the extension: at %s, want %s", got, want)
+	}
+	if loc := b.location(); !strings.HasSuffix(loc, "#main") {
+		t.Errorf("the declared extension's page opens at %s, not at its notice (#main)", loc)
 	}
 	b.sees("Declared "+urn+" for User.", "costCenter", "CC-42, CC-7", "desk.floor", "integer", "readWrite")
 	b.look("schema")

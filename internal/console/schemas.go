@@ -37,9 +37,12 @@ type schemaRow struct {
 	Attributes int
 }
 
-// schemaForm is the form that declares or replaces an extension.
+// schemaForm is the form that declares or replaces an extension. Its
+// action names the form's place on the page, so that the answer to a
+// refusal opens there, with the error beside what was sent.
 type schemaForm struct {
 	Action, Button string // where it is sent, and its button
+	Error          *apiError
 	ResourceType   string
 	Required       bool
 	Document       string
@@ -99,7 +102,7 @@ func (q *req) showSchemas(status int, failed *apiError, f schemaForm) {
 		return
 	}
 	d := schemasData{Slug: slug, Form: f}
-	d.Form.Action, d.Form.Button = workspacePath(slug, "schemas"), "Declare"
+	d.Form.Action, d.Form.Button, d.Form.Error = workspacePath(slug, "schemas")+"#declare", "Declare", failed
 	for _, s := range list.Schemas {
 		doc, err := readSchemaDocument(s)
 		if err != nil {
@@ -108,7 +111,7 @@ func (q *req) showSchemas(status int, failed *apiError, f schemaForm) {
 		}
 		d.Schemas = append(d.Schemas, schemaRow{SchemaExtension: s, Attributes: len(doc.Attributes)})
 	}
-	q.render(status, "schemas", view{Title: "Extension schemas of " + slug, Section: "workspaces", Error: failed, Data: d})
+	q.render(status, "schemas", view{Title: "Extension schemas of " + slug, Section: "workspaces", Data: d})
 }
 
 // schemaPage shows a declared extension with its attributes, and the
@@ -137,8 +140,8 @@ func (q *req) showSchema(status int, failed *apiError, f *schemaForm) {
 	} else {
 		d.Form = schemaForm{ResourceType: d.ResourceType, Required: d.Required, Document: indent(d.Schema)}
 	}
-	d.Form.Action, d.Form.Button = workspacePath(slug, "schemas", d.URN), "Replace"
-	q.render(status, "schema", view{Title: d.URN + " in " + slug, Section: "workspaces", Error: failed, Data: d})
+	d.Form.Action, d.Form.Button, d.Form.Error = workspacePath(slug, "schemas", d.URN)+"#replace", "Replace", failed
+	q.render(status, "schema", view{Title: d.URN + " in " + slug, Section: "workspaces", Data: d})
 }
 
 // indent lays a JSON document out for people to edit.
@@ -196,7 +199,9 @@ func setSchema(q *req) {
 	if len(s.Notes) > 0 {
 		notice += " " + strings.Join(s.Notes, " ")
 	}
-	q.redirect(workspacePath(slug, "schemas", s.URN), notice)
+	// The page opens at its notice: without a fragment of its own, the
+	// browser would keep the form's.
+	q.redirect(workspacePath(slug, "schemas", s.URN)+"#main", notice)
 }
 
 // schemaForm reads the declaration form, a multipart one for its file

@@ -59,7 +59,7 @@ func TestSchemasDeclareByPaste(t *testing.T) {
 		has("No extension schema is declared", `enctype="multipart/form-data"`, `name="document"`, `type="file"`)
 
 	p := e.postFile("/admin/workspaces/acme/schemas", url.Values{"resource_type": {"User"}, "document": {badgeDoc}}, "", "").
-		redirects(schemaPath)
+		redirects(schemaPath + "#main")
 	e.follow(p).want(http.StatusOK).has("Declared "+badgeURN+" for User.", "Acme&#39;s own attributes",
 		"<code>badge</code>", "<code>tier</code>", "<code>gold</code>, <code>silver</code>",
 		`<tr class="sub"><td><code>desk.floor</code>`, "integer", "<td data-label=\"Uniqueness\">server</td>",
@@ -75,9 +75,14 @@ func TestSchemasDeclareByPaste(t *testing.T) {
 	// Sent again from its page, marked required and with one attribute
 	// more, it replaces the declaration.
 	more := strings.Replace(badgeDoc, `"attributes": [`, `"attributes": [{"name": "region", "type": "string"},`, 1)
-	p = e.postFile(schemaPath, url.Values{"resource_type": {"User"}, "required": {"1"}, "document": {more}}, "", "").redirects(schemaPath)
+	p = e.postFile(schemaPath, url.Values{"resource_type": {"User"}, "required": {"1"}, "document": {more}}, "", "").redirects(schemaPath + "#main")
 	e.follow(p).want(http.StatusOK).has("Replaced the declaration of "+badgeURN, "<code>region</code>", "yes: resources of the type are refused without it")
 	e.get("/admin/workspaces/acme/schemas").has(`<td data-label="Required">yes</td>`, `<td data-label="Attributes">4</td>`)
+	// Refused from its page, the page comes back with the error in its
+	// form and what was sent kept.
+	retyped := strings.Replace(more, `"name": "region", "type": "string"`, `"name": "region", "type": "strng"`, 1)
+	e.postFile(schemaPath, url.Values{"resource_type": {"User"}, "document": {retyped}}, "", "").want(http.StatusBadRequest).
+		has(`<section id="replace">`, `action="`+schemaPath+`#replace"`, "attributes[0].type", ">"+html.EscapeString(retyped)+"</textarea>", "<code>badge</code>")
 	if s := e.apiOK("/workspaces/acme/schemas/" + badgeURN); s["required"] != true {
 		t.Errorf("the API's declaration is not required: %v", s)
 	}
@@ -109,7 +114,7 @@ func TestSchemasDeclareByUpload(t *testing.T) {
 	groupURN := "urn:example:params:scim:schemas:extension:acme:2.0:Group"
 	doc := `{"id": "` + groupURN + `", "attributes": [{"name": "costCenter", "type": "string"}]}`
 	p := e.postFile("/admin/workspaces/acme/schemas", url.Values{"resource_type": {"Group"}, "document": {""}}, "group.json", doc).
-		redirects("/admin/workspaces/acme/schemas/" + groupURN)
+		redirects("/admin/workspaces/acme/schemas/" + groupURN + "#main")
 	e.follow(p).want(http.StatusOK).has("Declared "+groupURN+" for Group.", "<code>costCenter</code>")
 	if s := e.apiOK("/workspaces/acme/schemas/" + groupURN); s["resource_type"] != "Group" {
 		t.Errorf("the API's declaration: %v", s)
@@ -156,7 +161,15 @@ func TestSchemasRefused(t *testing.T) {
 			if tc.file != "" {
 				name = "x.json"
 			}
-			p := e.postFile("/admin/workspaces/acme/schemas", tc.fields, name, tc.file).want(tc.status).has(tc.has...).has(`role="alert"`)
+			p := e.postFile("/admin/workspaces/acme/schemas", tc.fields, name, tc.file).want(tc.status).has(tc.has...).
+				has(`action="/admin/workspaces/acme/schemas#declare"`)
+			// The error is in the form, just above what was sent.
+			form := strings.Index(p.body, `<section id="declare">`)
+			alert := strings.Index(p.body, `role="alert"`)
+			box := strings.Index(p.body, `<textarea`)
+			if form < 0 || !(form < alert && alert < box) {
+				t.Errorf("the error is not in the form above the document: form at %d, error at %d, document at %d", form, alert, box)
+			}
 			if tc.document != "" {
 				p.has(">" + html.EscapeString(tc.document) + "</textarea>")
 			}
@@ -182,7 +195,7 @@ func TestSchemasDelete(t *testing.T) {
 	e := newEnv(t)
 	e.signIn()
 	schemaPath := "/admin/workspaces/acme/schemas/" + badgeURN
-	e.postFile("/admin/workspaces/acme/schemas", url.Values{"resource_type": {"User"}, "document": {badgeDoc}}, "", "").redirects(schemaPath)
+	e.postFile("/admin/workspaces/acme/schemas", url.Values{"resource_type": {"User"}, "document": {badgeDoc}}, "", "").redirects(schemaPath + "#main")
 
 	e.get(schemaPath).has(`href="` + schemaPath + `/delete"`)
 	e.get(schemaPath+"/delete").want(http.StatusOK).
