@@ -143,3 +143,21 @@ func TestSchemaUniqueValuesTaken(t *testing.T) {
 		t.Errorf("a refused declaration changed the stored one: %v", m)
 	}
 }
+
+// TestUserViewHidesNeverReturned checks that a user's page shows a
+// declared extension's attributes as SCIM returns them: not one that is
+// never returned.
+func TestUserViewHidesNeverReturned(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.do("PUT", "workspaces/acme/schemas/"+acmeURN, schemaBody("User", false,
+		`{"name": "badge", "type": "integer"}, {"name": "pin", "type": "string", "returned": "never"}`)).want(http.StatusCreated)
+	r := &store.Resource{Type: "User", ID: "usr_a", WorkspaceID: e.acmeID, Doc: map[string]any{"userName": "ann", acmeURN: map[string]any{"badge": 7, "pin": "1234"}}}
+	if err := e.st.CreateResource(e.ctx, r, store.Effects{}); err != nil {
+		t.Fatal(err)
+	}
+	ext, _ := e.do("GET", "workspaces/acme/users/usr_a", "").want(http.StatusOK)["scim"].(map[string]any)[acmeURN].(map[string]any)
+	if ext["badge"] != 7.0 || ext["pin"] != nil {
+		t.Errorf("extension shown %v, want badge 7 and no pin", ext)
+	}
+}

@@ -120,8 +120,16 @@ func getUser(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	// The attributes as SCIM would return them: a declared extension's
+	// attributes that are never returned, or that its declaration no
+	// longer admits, are not shown here either.
+	es, err := h.store.SchemaExtensions(c.r.Context(), w.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	userType, _ := store.ResourceTypes(es)
 	out := UserDetail{
-		User: u, SCIM: r.Doc, Groups: []UserGroup{},
+		User: u, SCIM: schema.Selection{}.Apply(userType, r.Doc), Groups: []UserGroup{},
 		Roles: rolesOut(x.Roles), Refused: refusedOut(x.Roles), GroupKeys: x.Roles.Groups, Teams: teamsOut(x.Roles),
 		Credentials: make([]Credential, len(x.Credentials)),
 		Seat:        UserSeat{Taken: u.State == UserActive || u.State == UserInvited, Limit: w.Config.SeatLimit},

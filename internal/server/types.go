@@ -126,14 +126,6 @@ func (c *typeCache) apply(ch store.Change) {
 
 // buildTypes extends scimd's types with the declarations es.
 func buildTypes(es []store.SchemaExtension) types {
-	var user, group []schema.Extension
-	for _, e := range es {
-		x := schema.Extension{Schema: e.Schema, Required: e.Required}
-		if e.ResourceType == schema.GroupType.ID {
-			group = append(group, x)
-		} else {
-			user = append(user, x)
-		}
-	}
-	return types{user: schema.UserType.Extend(user...), group: schema.GroupType.Extend(group...)}
+	user, group := store.ResourceTypes(es)
+	return types{user: user, group: group}
 }

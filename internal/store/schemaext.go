@@ -60,3 +60,18 @@ type SchemaStore interface {
 	// stay in the resources' documents.
 	DeleteSchemaExtension(ctx context.Context, workspaceID, urn string) (SchemaExtension, error)
 }
+
+// ResourceTypes returns scimd's User and Group types extended with the
+// declarations es: the types of the workspace that declared them.
+func ResourceTypes(es []SchemaExtension) (user, group *schema.ResourceType) {
+	var us, gs []schema.Extension
+	for _, e := range es {
+		x := schema.Extension{Schema: e.Schema, Required: e.Required}
+		if e.ResourceType == schema.GroupType.ID {
+			gs = append(gs, x)
+		} else {
+			us = append(us, x)
+		}
+	}
+	return schema.UserType.Extend(us...), schema.GroupType.Extend(gs...)
+}
