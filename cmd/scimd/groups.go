@@ -85,7 +85,7 @@ func groupList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintln(tw, "ID\tDISPLAY NAME\tEXTERNAL ID\tMEMBERS\tSYNCED\tROLES\tTEAM\tPATHS")
 	for _, g := range page.Groups {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", g.ID, g.DisplayName, cmp.Or(g.ExternalID, "-"), g.MemberCount,
-			yesNo(g.Synced), list(g.Roles), groupTeam(g), list(g.Paths))
+			synced(g.Synced), list(g.Roles), groupTeam(g), list(g.Paths))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -97,6 +97,14 @@ func groupList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// synced says whether the groupAllowlist lets a group act, and why not.
+func synced(b bool) string {
 	if b {
 		return "yes"
 	}
@@ -150,7 +158,7 @@ func groupShow(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(tw, "id:\t%s\n", g.ID)
 	fmt.Fprintf(tw, "display name:\t%s\n", g.DisplayName)
 	fmt.Fprintf(tw, "external id:\t%s\n", cmp.Or(g.ExternalID, "-"))
-	fmt.Fprintf(tw, "synced:\t%s\n", yesNo(g.Synced))
+	fmt.Fprintf(tw, "synced:\t%s\n", synced(g.Synced))
 	fmt.Fprintf(tw, "team:\t%s\n", groupTeam(g.Group))
 	fmt.Fprintf(tw, "paths:\t%s\n", list(g.Paths))
 	fmt.Fprintf(tw, "parents:\t%s\n", list(parents))
@@ -265,7 +273,7 @@ func userShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if g.Direct {
 			member = "direct"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", g.ID, g.DisplayName, member, yesNo(g.Synced), list(g.Paths))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", g.ID, g.DisplayName, member, synced(g.Synced), list(g.Paths))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -60,6 +60,9 @@ func TestSchemaCommands(t *testing.T) {
 			t.Errorf("set again lacks %q:\n%s", want, out)
 		}
 	}
+	if out := c.must("schema", "show", "--workspace", "acme", urn); !strings.Contains(out, "required:       no\n") {
+		t.Errorf("show of an extension not required:\n%s", out)
+	}
 
 	c.fails(`attributes[0].type: "strng" is not one of`, "schema", "set", "--workspace", "acme", "--resource-type", "User",
 		file("bad.json", `{"id": "urn:acme:scim:User", "attributes": [{"name": "a", "type": "strng"}]}`))

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 
@@ -296,7 +297,9 @@ func (rt *ResourceType) CheckRequired(doc map[string]any) error {
 // before (nil for a new one): a required extension that before lacked
 // may stay missing, so that a resource stored before its extension was
 // required can still be changed by requests, such as PATCHes, that do
-// not send it.
+// not send it; and an extension the change left as it was is not
+// checked at all, for the same reason when one of its attributes became
+// required.
 func (rt *ResourceType) CheckRequiredChange(before, doc map[string]any) error {
 	for _, s := range rt.Schemas() {
 		c := doc
@@ -306,6 +309,12 @@ func (rt *ResourceType) CheckRequiredChange(before, doc map[string]any) error {
 				if rt.extensionRequired(s) && (before == nil || before[s.ID] != nil) {
 					return scimerr.BadRequest(scimerr.InvalidValue, "the extension %s is required", s.ID)
 				}
+				continue
+			}
+			// An extension a PATCH left as it was is not checked: it
+			// may predate a required attribute declared since, and an
+			// identity provider's unrelated update must still apply.
+			if before != nil && reflect.DeepEqual(before[s.ID], doc[s.ID]) {
 				continue
 			}
 		}

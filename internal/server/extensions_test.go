@@ -333,6 +333,24 @@ func testRequiredExtension(t *testing.T, e *env) {
 	with := e.createUser("with2", map[string]any{customURN: map[string]any{"costCenter": "CC-2"}}).str("id")
 	wantError(t, e.do("PATCH", e.base+"/Users/"+with, map[string]any{"Operations": []any{map[string]any{"op": "remove", "path": customURN + ":costCenter"}}}),
 		http.StatusBadRequest, "invalidValue")
+
+	// An attribute that became required since does not stop updates
+	// that leave the extension as it was; one that changes it must
+	// bring the attribute.
+	e.declare("acme", "User", strings.Replace(customDoc, `{"name": "vip", "type": "boolean"},`,
+		`{"name": "vip", "type": "boolean"}, {"name": "region", "type": "string", "required": true},`, 1), true)
+	for _, op := range []map[string]any{
+		{"op": "Replace", "path": "displayName", "value": "Ada"},
+		{"op": "replace", "path": "active", "value": "False"},
+	} {
+		e.must(http.StatusOK, "PATCH", e.base+"/Users/"+with, map[string]any{"Operations": []any{op}})
+	}
+	r = e.do("PATCH", e.base+"/Users/"+with, map[string]any{"Operations": []any{map[string]any{"op": "replace", "path": customURN + ":costCenter", "value": "CC-3"}}})
+	wantError(t, r, http.StatusBadRequest, "invalidValue")
+	if d := r.str("detail"); !strings.Contains(d, `"region"`) {
+		t.Errorf("detail %q does not name region", d)
+	}
+	e.must(http.StatusOK, "PATCH", e.base+"/Users/"+with, map[string]any{"Operations": []any{map[string]any{"op": "add", "path": customURN + ":region", "value": "eu"}}})
 	e.declare("acme", "User", customDoc, false)
 }
 
