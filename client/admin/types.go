@@ -210,6 +210,9 @@ type DeliveryAttempt struct {
 	At     time.Time `json:"at"`
 	Status *int      `json:"status"` // null: no response
 	Error  string    `json:"error,omitempty"`
+	// Response is the start of the endpoint's answer to an attempt it
+	// accepted; a failed attempt's error ends with it instead.
+	Response string `json:"response,omitempty"`
 }
 
 // DeliveryDetail is one delivery with the body sent for it.

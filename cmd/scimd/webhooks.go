@@ -284,7 +284,7 @@ func printDeliveries(w io.Writer, ds []admin.Delivery, every bool) error {
 		if len(d.AttemptLog) > 1 || every && len(d.AttemptLog) > 0 {
 			// Every attempt, under the last one's columns.
 			for i, a := range d.AttemptLog {
-				result := a.Error
+				result := cmp.Or(a.Error, a.Response)
 				if a.Status != nil {
 					result = strings.TrimSpace(strconv.Itoa(*a.Status) + " " + result)
 				}

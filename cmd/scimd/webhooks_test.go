@@ -134,7 +134,8 @@ func TestWebhookTestEvent(t *testing.T) {
 				Status     string          `json:"status"`
 				Payload    json.RawMessage `json:"payload"`
 				AttemptLog []struct {
-					Status *int `json:"status"`
+					Status   *int   `json:"status"`
+					Response string `json:"response"`
 				} `json:"attempt_log"`
 			}
 			for deadline := time.Now().Add(patience); d.Status != "delivered"; time.Sleep(50 * time.Millisecond) {
@@ -150,13 +151,13 @@ func TestWebhookTestEvent(t *testing.T) {
 			if err := json.Compact(&compact, d.Payload); err != nil || compact.String() != string(sent) {
 				t.Errorf("payload shown %s, want what the endpoint got: %s", d.Payload, sent)
 			}
-			if len(d.AttemptLog) != 1 || d.AttemptLog[0].Status == nil || *d.AttemptLog[0].Status != 200 {
-				t.Errorf("attempt log %+v, want one 200", d.AttemptLog)
+			if len(d.AttemptLog) != 1 || d.AttemptLog[0].Status == nil || *d.AttemptLog[0].Status != 200 || d.AttemptLog[0].Response != "thanks" {
+				t.Errorf("attempt log %+v, want one 200 answered with thanks", d.AttemptLog)
 			}
 			text := runScimdOutput(t, secret, "webhook", "delivery", "--workspace", "default", wh, dlv, "--db", db)
 			for _, want := range []*regexp.Regexp{
 				regexp.MustCompile(`(?m)^` + dlv + ` +evt_\S+ +webhook\.test +delivered +1 `),
-				regexp.MustCompile(`(?m)^ +attempt 1 +\S.* 200 `),
+				regexp.MustCompile(`(?m)^ +attempt 1 +\S.* 200 thanks`),
 				regexp.MustCompile(`(?m)^payload:\n\{\n  "type": "webhook.test",`),
 			} {
 				if !want.MatchString(text) {

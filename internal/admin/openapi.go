@@ -219,9 +219,10 @@ var schemas = map[string]any{
 		})},
 	},
 	"DeliveryAttempt": httpapi.Object([]string{"at", "status"}, map[string]any{
-		"at":     httpapi.Time(""),
-		"status": httpapi.Nullable("integer", "HTTP status of the response; null: no response"),
-		"error":  httpapi.Type("string", "why the attempt failed"),
+		"at":       httpapi.Time(""),
+		"status":   httpapi.Nullable("integer", "HTTP status of the response; null: no response"),
+		"error":    httpapi.Type("string", "why the attempt failed, ending with the start of the endpoint's answer"),
+		"response": httpapi.Type("string", "the start of the endpoint's answer to an attempt it accepted (at most 256 bytes)"),
 	}),
 	"DeliveryPage": httpapi.Object([]string{"deliveries"}, map[string]any{
 		"deliveries":  httpapi.ArrayOf("Delivery"),

@@ -36,7 +36,7 @@ func deliveryOut(d store.Delivery) Delivery {
 	}
 	out.AttemptLog = make([]DeliveryAttempt, len(d.AttemptLog))
 	for i, a := range d.AttemptLog {
-		out.AttemptLog[i] = DeliveryAttempt{At: a.At, Error: a.Error}
+		out.AttemptLog[i] = DeliveryAttempt{At: a.At, Error: a.Error, Response: a.Response}
 		if a.Status != 0 {
 			out.AttemptLog[i].Status = &a.Status
 		}

@@ -256,11 +256,12 @@ type deliveryData struct {
 
 // attemptRow is an attempt at a delivery as its page shows it.
 type attemptRow struct {
-	N      int
-	At     time.Time
-	Status int // 0: no response
-	OK     bool
-	Error  string
+	N        int
+	At       time.Time
+	Status   int // 0: no response
+	OK       bool
+	Error    string
+	Response string
 }
 
 // deliveryPage shows a delivery: every attempt, and the body sent.
@@ -272,7 +273,7 @@ func deliveryPage(q *req) {
 		return
 	}
 	for i, a := range d.Delivery.AttemptLog {
-		row := attemptRow{N: i + 1, At: a.At, Error: a.Error}
+		row := attemptRow{N: i + 1, At: a.At, Error: a.Error, Response: a.Response}
 		if a.Status != nil {
 			row.Status = *a.Status
 			row.OK = row.Status >= 200 && row.Status <= 299

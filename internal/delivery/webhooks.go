@@ -164,6 +164,7 @@ func (d *Dispatcher) attempt(ctx context.Context, dd store.DueDelivery) store.De
 	switch {
 	case r.OK():
 		o.Delivered = true
+		o.Response = excerpt(r.Body)
 		return o
 	case r.Gone():
 		o.Error = r.Err.Error()
@@ -172,12 +173,7 @@ func (d *Dispatcher) attempt(ctx context.Context, dd store.DueDelivery) store.De
 	}
 	o.Error = r.Err.Error()
 	if r.Body != "" {
-		body := r.Body
-		if len(body) > maxErrorBody {
-			// Cut on a character's boundary: the log is text.
-			body = strings.ToValidUTF8(body[:maxErrorBody], "") + "…"
-		}
-		o.Error += ": " + body
+		o.Error += ": " + excerpt(r.Body)
 	}
 	if wait, ok := d.cfg.Schedule.Backoff(dd.Attempts + 1); ok {
 		// A Retry-After longer than the schedule is heeded, up to a
@@ -185,4 +181,14 @@ func (d *Dispatcher) attempt(ctx context.Context, dd store.DueDelivery) store.De
 		o.Retry = o.At.Add(max(wait, min(r.RetryAfter, maxRetryAfter)))
 	}
 	return o
+}
+
+// excerpt is the start of a response's body, as the delivery log keeps
+// it: at most maxErrorBody bytes, cut on a character's boundary, since
+// the log is text.
+func excerpt(body string) string {
+	if len(body) > maxErrorBody {
+		return strings.ToValidUTF8(body[:maxErrorBody], "") + "…"
+	}
+	return body
 }

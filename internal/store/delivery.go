@@ -104,6 +104,9 @@ type DeliveryAttempt struct {
 	At     time.Time
 	Status int // HTTP status of the response; 0: none
 	Error  string
+	// Response is the start of the endpoint's answer to an attempt it
+	// accepted; a failed attempt's Error ends with it instead.
+	Response string
 }
 
 // DueDelivery is a claimed delivery with what sending it takes.
@@ -123,6 +126,9 @@ type DeliveryOutcome struct {
 	// Status is the HTTP status of the response; 0 for none.
 	Status int
 	Error  string
+	// Response is the start of the endpoint's answer when it accepted
+	// the event.
+	Response string
 	// Delivered says that the endpoint accepted the event.
 	Delivered bool
 	// Retry is when to try again after a failure; zero: never, the

@@ -453,8 +453,8 @@ func (s *Store) FinishDelivery(ctx context.Context, d store.Delivery, o store.De
 		if o.Status != 0 {
 			status = o.Status
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status, error) VALUES (?, ?, ?, ?)`,
-			d.ID, tx.time(o.At), status, nullString(o.Error)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, at, status, error, response) VALUES (?, ?, ?, ?, ?)`,
+			d.ID, tx.time(o.At), status, nullString(o.Error), nullString(o.Response)); err != nil {
 			return fmt.Errorf("record attempt: %w", err)
 		}
 		if o.DisableWebhook != "" {
@@ -493,12 +493,12 @@ func attemptLogs(ctx context.Context, c Conn, ds []store.Delivery) error {
 	}
 	_, err := collect(ctx, c, "delivery attempts", func(sc scanner) (a store.DeliveryAttempt, err error) {
 		var id string
-		if err = sc.Scan(&id, scanTime{&a.At}, &a.Status, &a.Error); err == nil {
+		if err = sc.Scan(&id, scanTime{&a.At}, &a.Status, &a.Error, &a.Response); err == nil {
 			d := &ds[at[id]]
 			d.AttemptLog = append(d.AttemptLog, a)
 		}
 		return a, err
-	}, `SELECT delivery_id, at, coalesce(status, 0), coalesce(error, '') FROM delivery_attempts
+	}, `SELECT delivery_id, at, coalesce(status, 0), coalesce(error, ''), coalesce(response, '') FROM delivery_attempts
 		WHERE delivery_id IN (SELECT value FROM `+c.s.d.List("text")+`) ORDER BY id`, c.list(ids))
 	return err
 }

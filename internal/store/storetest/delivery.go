@@ -73,7 +73,7 @@ func sameDelivery(a, b store.Delivery) bool {
 		a.LastAttempt.Equal(b.LastAttempt) && a.DeliveredAt.Equal(b.DeliveredAt)
 	a.NextAttempt, a.LeaseUntil, a.LastAttempt, a.DeliveredAt = b.NextAttempt, b.LeaseUntil, b.LastAttempt, b.DeliveredAt
 	sameLog := slices.EqualFunc(a.AttemptLog, b.AttemptLog, func(x, y store.DeliveryAttempt) bool {
-		return x.At.Equal(y.At) && x.Status == y.Status && x.Error == y.Error
+		return x.At.Equal(y.At) && x.Status == y.Status && x.Error == y.Error && x.Response == y.Response
 	})
 	a.AttemptLog, b.AttemptLog = nil, nil
 	return sameTimes && sameLog && reflect.DeepEqual(a, b)
@@ -476,12 +476,13 @@ func testDeliveries(t *testing.T, st store.Store, c *clock) {
 	if d, ok := again["wh_1/2"]; len(again) != 1 || !ok || d.Attempts != 1 {
 		t.Fatalf("claimed %+v at the retry time, want wh_1/2 after 1 attempt", again)
 	}
-	if err := st.FinishDelivery(ctx, again["wh_1/2"].Delivery, store.DeliveryOutcome{At: retry, Status: 200, Delivered: true}); err != nil {
+	if err := st.FinishDelivery(ctx, again["wh_1/2"].Delivery, store.DeliveryOutcome{At: retry, Status: 200, Delivered: true, Response: `{"ok":true}`}); err != nil {
 		t.Fatal(err)
 	}
-	// Every attempt is kept, the last one's outcome also on the delivery.
+	// Every attempt is kept, with what the endpoint answered, the last
+	// one's outcome also on the delivery.
 	check("wh_1/2", store.Delivery{Status: store.DeliveryDelivered, Attempts: 2, LastAttempt: retry, LastStatus: 200, DeliveredAt: retry,
-		AttemptLog: append(attempt(at, 503, "503 Service Unavailable"), attempt(retry, 200, "")...)})
+		AttemptLog: append(attempt(at, 503, "503 Service Unavailable"), store.DeliveryAttempt{At: retry, Status: 200, Response: `{"ok":true}`})})
 
 	// Redelivery makes a dead delivery due again, once its webhook is
 	// enabled.
