@@ -57,7 +57,7 @@ func TestTokenSets(t *testing.T) {
 			for _, path := range []string{tt.page, "/admin/audit", tt.page + "/" + id + "/revoke"} {
 				e.get(path).want(http.StatusOK).lacks(minted, e.admin)
 			}
-			e.get(tt.page).has(`<td>&lt;b&gt;backend&lt;/b&gt;</td><td><code>`+id+`</code></td><td class="state active">active</td>`, " days left</small>",
+			e.get(tt.page).has(`<td data-label="Name">&lt;b&gt;backend&lt;/b&gt;</td><td data-label="ID"><code>`+id+`</code></td><td class="state active" data-label="State">active</td>`, " days left</small>",
 				`href="`+tt.page+`/`+id+`/revoke"`)
 
 			// Refused: the API's message, the form as it was sent, no
@@ -82,7 +82,7 @@ func TestTokenSets(t *testing.T) {
 				t.Fatalf("the confirmation page revoked the token: %v", tk)
 			}
 			e.follow(e.post(path, nil).redirects(tt.page)).want(http.StatusOK).
-				has("Revoked "+tt.noun+" &#34;&lt;b&gt;backend&lt;/b&gt;&#34; ("+id+").", `<td class="state revoked">revoked</td>`).lacks(path)
+				has("Revoked "+tt.noun+" &#34;&lt;b&gt;backend&lt;/b&gt;&#34; ("+id+").", `<td class="state revoked" data-label="State">revoked</td>`).lacks(path)
 			if tk := find(e.apiOK(tt.api)["tokens"], "id", id); tk["state"] != "revoked" {
 				t.Errorf("token %v, want revoked", tk)
 			}
