@@ -307,6 +307,13 @@ func testExtensionChanges(t *testing.T, e *env) {
 	// A PATCH of something else keeps what is hidden.
 	e.must(http.StatusOK, "PATCH", e.base+"/Users/"+id, map[string]any{"Operations": []any{map[string]any{"op": "replace", "path": "displayName", "value": "Lin"}}})
 
+	// With nothing of it shown, the user does not carry the extension.
+	e.declare("acme", "User", `{"id": "`+customURN+`", "attributes": [{"name": "badge", "type": "string"}]}`, false)
+	r := e.must(http.StatusOK, "GET", e.base+"/Users/"+id, nil)
+	if got, _ := json.Marshal(r.body["schemas"]); string(got) != `["`+schema.UserURN+`"]` || r.body[customURN] != nil {
+		t.Errorf("with nothing of the extension admitted: schemas %s, extension %v", got, r.body[customURN])
+	}
+
 	// Declared as it was: everything is back.
 	e.declare("acme", "User", customDoc, false)
 	if got := show(); got != `{"badge":5,"costCenter":"CC-1","licenses":[{"seats":2,"sku":"pro"}]}` {

@@ -204,6 +204,19 @@ func (s *Server) baseURL(r *http.Request) string {
 
 // resourceJSON renders a stored resource as SCIM JSON (before attribute
 // selection).
+// admitsAny reports whether s's declaration admits any of the values
+// stored under it in ext: values it no longer admits stay stored but are
+// not shown (schema.Declared), and a resource showing none of them does
+// not carry the extension.
+func admitsAny(s *schema.Schema, ext map[string]any) bool {
+	for k, v := range ext {
+		if a := s.Attr(k); a != nil && schema.Declared(a, v) != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func resourceJSON(rt *schema.ResourceType, r *store.Resource, base string) map[string]any {
 	doc := make(map[string]any, len(r.Doc)+5)
 	schemas := []string{rt.Schema.ID}
@@ -211,7 +224,7 @@ func resourceJSON(rt *schema.ResourceType, r *store.Resource, base string) map[s
 		doc[k] = v
 	}
 	for _, e := range rt.Extensions {
-		if _, ok := r.Doc[e.Schema.ID]; ok {
+		if ext, ok := r.Doc[e.Schema.ID].(map[string]any); ok && admitsAny(e.Schema, ext) {
 			schemas = append(schemas, e.Schema.ID)
 		}
 	}
