@@ -20,11 +20,7 @@ func listAdminTokens(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := TokenList{Tokens: make([]Token, len(infos))}
-	for i, t := range infos {
-		out.Tokens[i] = tokenOut(t)
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, TokenList{Tokens: tokensOut(infos)}, nil
 }
 
 // createAdminToken mints an admin token; expires_in as for SCIM tokens.

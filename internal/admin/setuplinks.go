@@ -24,11 +24,7 @@ func listSetupLinks(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, workspaceErr(slug, err)
 	}
-	out := SetupLinkList{Links: make([]Token, len(infos))}
-	for i, t := range infos {
-		out.Links[i] = tokenOut(t)
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, SetupLinkList{Links: tokensOut(infos)}, nil
 }
 
 // createSetupLink makes a set-up link. expires_in is a duration from 1h

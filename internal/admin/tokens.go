@@ -19,6 +19,15 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
+// tokensOut is tokenOut of each of infos.
+func tokensOut(infos []tenant.TokenInfo) []Token {
+	out := make([]Token, len(infos))
+	for i, t := range infos {
+		out[i] = tokenOut(t)
+	}
+	return out
+}
+
 func tokenOut(i tenant.TokenInfo) Token {
 	t := Token{
 		ID: i.ID, Name: i.Name, Created: i.Created.UTC(), CreatedBy: i.CreatedBy,
@@ -49,11 +58,7 @@ func listTokens(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, workspaceErr(slug, err)
 	}
-	out := TokenList{Tokens: make([]Token, len(infos))}
-	for i, t := range infos {
-		out.Tokens[i] = tokenOut(t)
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, TokenList{Tokens: tokensOut(infos)}, nil
 }
 
 // createToken mints a SCIM token. expires_in is a duration ("720h",
