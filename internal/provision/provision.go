@@ -125,9 +125,9 @@ func TooMany(err error) *scimerr.Error {
 	if !errors.As(err, &tm) {
 		return scimerr.Internal(err)
 	}
-	name, indexed := "userName", "eq on id or externalId, eq, sw, gt, ge, lt or le on userName, eq or sw on emails.value"
+	name, indexed := "userName", "eq on id or externalId, eq, sw, gt, ge, lt or le on userName, eq or sw on emails.value, eq on a simple attribute of a declared extension"
 	if tm.Type == schema.GroupType.ID {
-		name, indexed = "displayName", "eq on id or externalId, eq, sw, gt, ge, lt or le on displayName"
+		name, indexed = "displayName", "eq on id or externalId, eq, sw, gt, ge, lt or le on displayName, eq on a simple attribute of a declared extension"
 	}
 	var detail string
 	switch {

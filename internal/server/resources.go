@@ -308,7 +308,7 @@ func (s *Server) list(r *http.Request, types []*schema.ResourceType, req searchR
 	parsed := 0
 	var firstErr error
 	for _, rt := range types {
-		q := store.Query{Offset: offset, Count: count - len(resources), Cursor: req.Cursor, Descending: desc, MaxExamined: s.cfg.MaxExamined}
+		q := store.Query{Offset: offset, Count: count - len(resources), Cursor: req.Cursor, Descending: desc, MaxExamined: s.cfg.MaxExamined, Type: rt}
 		var err error
 		if req.Filter != "" {
 			if q.Filter, err = filter.Parse(rt, req.Filter); err != nil {

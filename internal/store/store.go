@@ -180,11 +180,18 @@ type Query struct {
 	Cursor *string
 	// Load reads Groups of Users and Members of Groups.
 	Load bool
+	// Type is the workspace's resource type that Filter and SortBy were
+	// parsed with, which knows the extensions the workspace declared: an
+	// index that a declaration made answers comparisons on its
+	// attributes. nil is the built-in type.
+	Type *schema.ResourceType
 	// MaxExamined, if positive, bounds the resources a listing reads to
 	// find its results and their total, whatever its page: with a filter,
 	// those that its comparisons an index answers select (eq on id and
 	// externalId; eq, sw and ranges on userName of Users and displayName
-	// of Groups; eq and sw on emails.value; eq on members.value; under
+	// of Groups; eq and sw on emails.value; eq on members.value; eq on
+	// most simple attributes of a declared extension, see
+	// Type and sqlquery.IndexedAttributes; under
 	// "and", or on both sides of "or"), or every resource of the type when
 	// it has none; sorting by another attribute than userName (Users) or
 	// displayName (Groups) reads every result. A whole listing in creation

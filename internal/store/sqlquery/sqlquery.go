@@ -19,6 +19,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -282,11 +283,15 @@ func (c *compiler) column(p schema.Path) column {
 }
 
 // Key is the expression, over a resources row's doc, of the value of the
-// simple single-valued attribute p as eq compares it: folded unless
-// caseExact. A unique index on it keeps the attribute's values unique.
+// simple single-valued attribute p as eq compares it:
+// folded unless caseExact, text compared as Text has it. An index on it
+// is one the planners use for eq (the filter writes the
+// same expression, over r.doc), and a unique one keeps the attribute's
+// values unique.
 func Key(d Dialect, p schema.Path) string {
 	typ := p.Target().Type
-	expr := d.JSONValue("doc", docKeys(p), typ)
+	col := column{expr: d.JSONValue("doc", docKeys(p), typ), typ: typ}
+	expr := col.expr
 	switch typ {
 	case schema.Boolean, schema.Integer, schema.Decimal, schema.DateTime:
 	default:
@@ -294,7 +299,39 @@ func Key(d Dialect, p schema.Path) string {
 			expr = d.Fold(expr)
 		}
 	}
+	if col.textual() {
+		expr = d.Text(expr)
+	}
 	return expr
+}
+
+// MaxIndexed bounds the attributes of an extension declaration that
+// get an index for filters (IndexedAttributes), so that a document
+// declaring many does not make as many indexes, each of which every
+// write of the workspace's resources updates.
+const MaxIndexed = 32
+
+// IndexedAttributes returns the attributes of the declared extension
+// schema s whose values an index finds (see Key): the simple
+// single-valued ones other than binary, the first MaxIndexed of them in
+// the order declared, and every one declared unique, whose unique index
+// serves.
+func IndexedAttributes(s *schema.Schema) []*schema.Attribute {
+	var out []*schema.Attribute
+	n := 0
+	for _, a := range s.Attributes {
+		if a.MultiValued || a.Type == schema.Complex || a.Type == schema.Binary {
+			continue
+		}
+		if a.Uniqueness == schema.None {
+			if n == MaxIndexed {
+				continue
+			}
+			n++
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // docKeys is where p is kept in a resource's document: extension
@@ -661,7 +698,9 @@ func DecodeCursor(cur string) (int64, error) {
 // filter that every resource matching e matches too, made of e's
 // comparisons with an index behind them (eq on id and externalId; eq, sw
 // and ranges on userName of Users and displayName of Groups; eq and sw on
-// emails.value; eq on members.value), joined as e joins them. It is nil when e has no such
+// emails.value; eq on members.value; eq on the attributes of rt's
+// declared extensions that IndexedAttributes lists), joined as e
+// joins them. It is nil when e has no such
 // part, or has one only under or and not on both sides; then only reading
 // every resource of the type finds e's. exact reports that the part is e
 // itself, so that what it selects is what e selects.
@@ -700,15 +739,18 @@ func Narrowing(rt *schema.ResourceType, e filter.Expr) (part filter.Expr, exact 
 
 // indexed reports whether an index answers the comparison e.
 func indexed(rt *schema.ResourceType, e *filter.Compare) bool {
+	if e.Path.Extension {
+		return indexedExtension(rt, e)
+	}
 	s, ok := e.Value.(string)
-	if !ok || e.Path.Extension || (e.Op == filter.Sw && (s == "" || !utf8.ValidString(s))) {
+	if !ok || (e.Op == filter.Sw && (s == "" || !utf8.ValidString(s))) {
 		return false
 	}
 	p := e.Path
 	switch {
 	case p.Schema == nil && p.Sub == nil && (p.Attr.Name == "id" || p.Attr.Name == "externalId"):
 		return e.Op == filter.Eq
-	case p.Sub == nil && (rt == schema.UserType && p.Attr.Name == "userName" || rt == schema.GroupType && p.Attr.Name == "displayName"):
+	case p.Sub == nil && (rt.ID == schema.UserType.ID && p.Attr.Name == "userName" || rt.ID == schema.GroupType.ID && p.Attr.Name == "displayName"):
 		switch e.Op {
 		case filter.Eq, filter.Sw, filter.Gt, filter.Ge, filter.Lt, filter.Le:
 			return true
@@ -723,10 +765,32 @@ func indexed(rt *schema.ResourceType, e *filter.Compare) bool {
 	return false
 }
 
+// indexedExtension reports whether the index its declaration made (see
+// IndexedAttributes) answers e, a comparison on an extension attribute:
+// eq, on an attribute of an extension that rt, the workspace's resource
+// type, has declared rather than built in. Not the ranges: PostgreSQL
+// keeps no statistics of an index partial to a workspace for them, so
+// that a range's page may be read in creation order all the same.
+func indexedExtension(rt *schema.ResourceType, e *filter.Compare) bool {
+	p := e.Path
+	if e.Op != filter.Eq || p.Sub != nil || e.Value == nil || rt.SchemaByURN(p.Schema.ID) != p.Schema || builtIn(rt).SchemaByURN(p.Schema.ID) != nil {
+		return false
+	}
+	return slices.Contains(IndexedAttributes(p.Schema), p.Attr)
+}
+
+// builtIn returns the resource type rt extends.
+func builtIn(rt *schema.ResourceType) *schema.ResourceType {
+	if rt.ID == schema.GroupType.ID {
+		return schema.GroupType
+	}
+	return schema.UserType
+}
+
 func isMembers(rt *schema.ResourceType, p schema.Path) bool {
-	return rt == schema.GroupType && !p.Extension && p.Attr.Name == "members"
+	return rt.ID == schema.GroupType.ID && !p.Extension && p.Attr.Name == "members"
 }
 
 func isEmails(rt *schema.ResourceType, p schema.Path) bool {
-	return rt == schema.UserType && !p.Extension && p.Attr.Name == "emails"
+	return rt.ID == schema.UserType.ID && !p.Extension && p.Attr.Name == "emails"
 }

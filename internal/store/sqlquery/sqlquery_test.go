@@ -2,6 +2,8 @@ package sqlquery
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -111,4 +113,33 @@ func FuzzPrefixEnd(f *testing.F) {
 			t.Errorf("prefixEnd(%+q) = %+q", prefix, end)
 		}
 	})
+}
+
+// TestIndexedAttributes checks which declared attributes get an index:
+// simple, single-valued, not binary, the first MaxIndexed in the order
+// declared, and the unique ones beyond.
+func TestIndexedAttributes(t *testing.T) {
+	t.Parallel()
+	s := &schema.Schema{ID: "urn:acme:scim:User"}
+	var want []string
+	for i := range MaxIndexed + 3 {
+		name := fmt.Sprintf("a%d", i)
+		s.Attributes = append(s.Attributes, &schema.Attribute{Name: name, Type: schema.String, Uniqueness: schema.None})
+		if i < MaxIndexed {
+			want = append(want, name)
+		}
+	}
+	s.Attributes = append(s.Attributes,
+		&schema.Attribute{Name: "unique", Type: schema.Integer, Uniqueness: schema.Server},
+		&schema.Attribute{Name: "multi", Type: schema.String, MultiValued: true, Uniqueness: schema.None},
+		&schema.Attribute{Name: "complex", Type: schema.Complex, Uniqueness: schema.None},
+		&schema.Attribute{Name: "binary", Type: schema.Binary, Uniqueness: schema.None})
+	want = append(want, "unique")
+	var got []string
+	for _, a := range IndexedAttributes(s) {
+		got = append(got, a.Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("IndexedAttributes = %v, want %v", got, want)
+	}
 }

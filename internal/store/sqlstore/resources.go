@@ -711,9 +711,9 @@ func (s *Store) examine(l *ListSQL, rt *schema.ResourceType, ws, typ string, q s
 // listQuery returns the statements that list the resources of type typ in
 // workspace ws that q selects.
 func (s *Store) listQuery(ws, typ string, q store.Query) (ListSQL, error) {
-	rt := schema.UserType
-	if typ == schema.GroupType.ID {
-		rt = schema.GroupType
+	rt := resourceType(typ)
+	if q.Type != nil && q.Type.ID == typ {
+		rt = q.Type
 	}
 	where := "r.workspace_id = ? AND r.type = ?"
 	args := []any{ws, typ}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/scimd/scimd/internal/schema"
@@ -59,7 +60,7 @@ func (s *Store) PutSchemaExtension(ctx context.Context, e store.SchemaExtension)
 			e.WorkspaceID, strings.ToLower(urn), e.ResourceType, e.Required, doc, tx.time(e.Created), tx.time(e.Updated)); err != nil {
 			return nil, err
 		}
-		if err := syncUniqueIndexes(ctx, tx, old, &e); err != nil {
+		if err := syncIndexes(ctx, tx, old, &e); err != nil {
 			return nil, err
 		}
 		return []store.Change{{Kind: store.ChangeSchemas, WorkspaceID: e.WorkspaceID, ID: e.WorkspaceID}}, nil
@@ -97,7 +98,7 @@ func (s *Store) DeleteSchemaExtension(ctx context.Context, ws, urn string) (stor
 		if err != nil {
 			return nil, rowErr(err, "schema %s", urn)
 		}
-		if err := syncUniqueIndexes(ctx, tx, &e, nil); err != nil {
+		if err := syncIndexes(ctx, tx, &e, nil); err != nil {
 			return nil, err
 		}
 		return []store.Change{{Kind: store.ChangeSchemas, WorkspaceID: ws, ID: ws}}, nil
@@ -105,42 +106,56 @@ func (s *Store) DeleteSchemaExtension(ctx context.Context, ws, urn string) (stor
 	return e, err
 }
 
-// The values of an extension attribute declared unique (uniqueness
-// "server") are kept unique by the database, as userName's are: by a
-// unique index on the attribute's value as eq compares it (sqlquery.Key),
-// partial to the workspace and resource type of the declaration, made
-// and dropped with it. Concurrent writes then cannot both take a value,
-// whatever the isolation.
+// A declaration makes, in the transaction that stores it, an index on
+// the value of each attribute sqlquery.IndexedAttributes lists, as eq
+// compares it (sqlquery.Key), partial to the workspace and resource type
+// of the declaration; changing or deleting the declaration drops those it
+// no longer needs. The filter compiler writes the same expression, so
+// the planners find a value of the attribute in its index, and
+// sqlquery.Narrowing counts such comparisons as answered by an index.
+//
+// For an attribute declared unique (uniqueness "server") the index is
+// unique: the database keeps its values unique, as userName's, so
+// concurrent writes cannot both take a value, whatever the isolation.
 
-// uniquePrefix begins the name of every such index.
-const uniquePrefix = "ext_unique_"
+// uniquePrefix begins the name of every unique index, indexPrefix that
+// of the others.
+const (
+	uniquePrefix = "ext_unique_"
+	indexPrefix  = "ext_index_"
+)
 
 var uniqueName = regexp.MustCompile(uniquePrefix + `[0-9a-f]{16}`)
 
-// uniqueIndexes returns the indexes e needs, by name, with the attribute
-// each keeps unique.
-func uniqueIndexes(e store.SchemaExtension) map[string]*schema.Attribute {
+// extIndexes returns the indexes e needs, by name, with the attribute
+// each is on. A name is the same for the same workspace, type, URN and
+// attribute, and changes with what decides the index's expression and
+// uniqueness, so that a declaration retyping an attribute replaces it.
+func extIndexes(e store.SchemaExtension) map[string]*schema.Attribute {
 	out := map[string]*schema.Attribute{}
-	for _, a := range e.Schema.Attributes {
-		if a.Uniqueness == schema.None || a.MultiValued || a.Type == schema.Complex {
-			continue
+	for _, a := range sqlquery.IndexedAttributes(e.Schema) {
+		prefix := indexPrefix
+		if a.Uniqueness != schema.None {
+			prefix = uniquePrefix
 		}
-		h := sha256.Sum256([]byte(e.WorkspaceID + "\x00" + e.ResourceType + "\x00" + strings.ToLower(e.Schema.ID) + "\x00" + strings.ToLower(a.Name)))
-		out[uniquePrefix+hex.EncodeToString(h[:8])] = a
+		h := sha256.Sum256([]byte(e.WorkspaceID + "\x00" + e.ResourceType + "\x00" + strings.ToLower(e.Schema.ID) + "\x00" + strings.ToLower(a.Name) +
+			"\x00" + string(a.Type) + "\x00" + strconv.FormatBool(a.CaseExact)))
+		out[prefix+hex.EncodeToString(h[:8])] = a
 	}
 	return out
 }
 
-// syncUniqueIndexes drops the indexes of old (nil for none) that e does
-// not need and makes those it needs, in tx. A value two resources share
-// already fails it with a *store.ValueTakenError.
-func syncUniqueIndexes(ctx context.Context, tx Conn, old *store.SchemaExtension, e *store.SchemaExtension) error {
+// syncIndexes drops the indexes of old (nil for none) that e (nil for
+// none) does not need and makes those it needs, in tx. A value two
+// resources share already fails a unique one with a
+// *store.ValueTakenError.
+func syncIndexes(ctx context.Context, tx Conn, old *store.SchemaExtension, e *store.SchemaExtension) error {
 	var have, want map[string]*schema.Attribute
 	if old != nil {
-		have = uniqueIndexes(*old)
+		have = extIndexes(*old)
 	}
 	if e != nil {
-		want = uniqueIndexes(*e)
+		want = extIndexes(*e)
 	}
 	for name := range have {
 		if _, ok := want[name]; !ok {
@@ -153,8 +168,12 @@ func syncUniqueIndexes(ctx context.Context, tx Conn, old *store.SchemaExtension,
 		if _, ok := have[name]; ok {
 			continue
 		}
+		unique := ""
+		if strings.HasPrefix(name, uniquePrefix) {
+			unique = "UNIQUE "
+		}
 		key := sqlquery.Key(tx.s.d, schema.Path{Schema: e.Schema, Attr: a, Extension: true})
-		_, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX IF NOT EXISTS `+name+` ON resources ((`+key+`)) WHERE workspace_id = `+sqlquery.Quote(e.WorkspaceID)+` AND type = `+sqlquery.Quote(e.ResourceType))
+		_, err := tx.ExecContext(ctx, `CREATE `+unique+`INDEX IF NOT EXISTS `+name+` ON resources ((`+key+`)) WHERE workspace_id = `+sqlquery.Quote(e.WorkspaceID)+` AND type = `+sqlquery.Quote(e.ResourceType))
 		if tx.s.d.IsUniqueViolation(err) {
 			return fmt.Errorf("%s cannot be unique, as resources share values of it: %w", a.Name, &store.ValueTakenError{Attribute: a.Name})
 		}
@@ -167,7 +186,7 @@ func syncUniqueIndexes(ctx context.Context, tx Conn, old *store.SchemaExtension,
 
 // valueTaken turns the unique violation err of a write to a resource
 // into a *store.ValueTakenError when one of the indexes of
-// syncUniqueIndexes refused it, with the index's name for the attribute's
+// syncIndexes refused it, with the index's name for the attribute's
 // until nameTaken, outside the transaction, names the attribute; else it
 // returns nil.
 func valueTaken(err error) *store.ValueTakenError {
@@ -188,7 +207,7 @@ func (s *Store) nameTaken(ctx context.Context, ws string, err error) error {
 	}
 	if es, rerr := s.SchemaExtensions(ctx, ws); rerr == nil {
 		for _, e := range es {
-			if a := uniqueIndexes(e)[vt.Attribute]; a != nil {
+			if a := extIndexes(e)[vt.Attribute]; a != nil {
 				vt.Attribute = a.Name
 				return err
 			}

@@ -113,7 +113,7 @@ func (s *Store) DeleteWorkspace(ctx context.Context, slug string) error {
 			return nil, err
 		}
 		for _, e := range es {
-			if err := syncUniqueIndexes(ctx, tx, &e, nil); err != nil {
+			if err := syncIndexes(ctx, tx, &e, nil); err != nil {
 				return nil, err
 			}
 		}

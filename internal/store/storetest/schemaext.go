@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,26 @@ func mustSchema(t *testing.T, doc string) *schema.Schema {
 	return s
 }
 
+// undeclare deletes, when t ends, the declarations of workspaces ws,
+// with the indexes they made: a database whose tables a test leaves
+// changed may not be used again.
+func undeclare(t *testing.T, st store.Store, ws ...string) {
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for _, w := range ws {
+			es, err := st.SchemaExtensions(ctx, w)
+			if err != nil {
+				t.Error(err)
+			}
+			for _, e := range es {
+				if _, err := st.DeleteSchemaExtension(ctx, w, e.Schema.ID); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	})
+}
+
 // testSchemaExtensions checks that declarations are kept per workspace
 // by URN, compared case-insensitively, read back as declared, replaced
 // keeping when they were first made, tied to one resource type, deleted,
@@ -32,6 +53,7 @@ func testSchemaExtensions(t *testing.T, newStore NewStore) {
 	st := newStore(t, c.now)
 	mustWorkspace(t, st, "ws_a", "alpha")
 	mustWorkspace(t, st, "ws_b", "beta")
+	undeclare(t, st, "ws_a", "ws_b")
 	l := subscribe(t, st)
 
 	if es, err := st.SchemaExtensions(ctx, "ws_a"); err != nil || es == nil || len(es) != 0 {
@@ -232,5 +254,83 @@ func testSchemaUniqueness(t *testing.T, newStore NewStore) {
 	}
 	if err := create("ws_b", "b2", ext("badge", 1)); err != nil {
 		t.Errorf("a new workspace with the deleted one's id kept its index: %v", err)
+	}
+}
+
+// testExtensionIndexes checks that eq on the simple attributes
+// of a declared extension are answered by the index its declaration made:
+// a listing filtered on them alone is bounded by what they select, not by
+// the workspace's resources, and finds what the filter selects; other
+// comparisons, attributes without an index, and a resource type that has
+// not declared the extension read every resource.
+func testExtensionIndexes(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	undeclare(t, st, "ws_a")
+	const urn = "urn:acme:scim:User"
+	sch := mustSchema(t, `{"id": "`+urn+`", "attributes": [
+		{"name": "costCenter", "type": "string"},
+		{"name": "code", "type": "string", "caseExact": true},
+		{"name": "badge", "type": "integer", "uniqueness": "server"},
+		{"name": "rate", "type": "decimal"},
+		{"name": "vip", "type": "boolean"},
+		{"name": "since", "type": "dateTime"},
+		{"name": "tags", "type": "string", "multiValued": true},
+		{"name": "office", "type": "complex", "subAttributes": [{"name": "city", "type": "string"}]}]}`)
+	if _, _, err := st.PutSchemaExtension(ctx, store.SchemaExtension{WorkspaceID: "ws_a", ResourceType: "User", Schema: sch}); err != nil {
+		t.Fatal(err)
+	}
+	rt := schema.UserType.Extend(schema.Extension{Schema: sch})
+	for i := 1; i <= 6; i++ {
+		n := strconv.Itoa(i)
+		mustCreate(t, st, user("ws_a", "usr_"+n, "u"+n, urn, map[string]any{
+			"costCenter": "CC-" + strconv.Itoa(i%3), "code": "Code" + n, "badge": i, "rate": float64(i) / 2,
+			"vip": i%2 == 0, "since": "2026-0" + n + "-01T00:00:00Z", "tags": []any{"t" + n}, "office": map[string]any{"city": "c" + n},
+		}))
+	}
+	tests := []struct {
+		filter string
+		rt     *schema.ResourceType // the listing's Type, if not rt
+		limit  int
+		want   []string // nil: refused
+	}{
+		{filter: `urn:acme:scim:User:costCenter eq "cc-1"`, limit: 2, want: []string{"usr_1", "usr_4"}},
+		{filter: `urn:acme:scim:User:costCenter eq "cc-1"`, limit: 1},
+		{filter: `urn:acme:scim:User:code eq "Code3"`, limit: 1, want: []string{"usr_3"}},
+		{filter: `urn:acme:scim:User:code eq "code3"`, limit: 1, want: []string{}},
+		{filter: `urn:acme:scim:User:badge eq 5`, limit: 1, want: []string{"usr_5"}},
+		{filter: `urn:acme:scim:User:rate eq 1.5`, limit: 1, want: []string{"usr_3"}},
+		{filter: `urn:acme:scim:User:vip eq true`, limit: 3, want: []string{"usr_2", "usr_4", "usr_6"}},
+		{filter: `urn:acme:scim:User:since eq "2026-06-01T00:00:00Z"`, limit: 1, want: []string{"usr_6"}},
+		{filter: `urn:acme:scim:User:costCenter eq "CC-0" and urn:acme:scim:User:vip eq false`, limit: 2, want: []string{"usr_3"}},
+		// Without an index behind them: every resource is read.
+		{filter: `urn:acme:scim:User:costCenter co "1"`, limit: 5},
+		{filter: `urn:acme:scim:User:costCenter sw "cc"`, limit: 5},
+		{filter: `urn:acme:scim:User:badge ge 5`, limit: 5},
+		{filter: `urn:acme:scim:User:tags eq "t1"`, limit: 5},
+		{filter: `urn:acme:scim:User:office.city eq "c1"`, limit: 5},
+		{filter: `urn:acme:scim:User:costCenter eq "cc-1"`, rt: schema.UserType, limit: 5},
+		{filter: `urn:acme:scim:User:costCenter eq "cc-1"`, limit: 6, want: []string{"usr_1", "usr_4"}},
+	}
+	for _, tt := range tests {
+		q := store.Query{Count: 10, MaxExamined: tt.limit, Filter: parse(t, rt, tt.filter), Type: rt}
+		if tt.rt != nil {
+			q.Type = tt.rt
+		}
+		p, err := st.ListResources(ctx, "ws_a", "User", q)
+		if tt.want == nil {
+			if !errors.Is(err, store.ErrTooMany) {
+				t.Errorf("%s at most %d: %+v, %v; want ErrTooMany", tt.filter, tt.limit, p, err)
+			}
+			continue
+		}
+		got := []string{}
+		for _, r := range p.Resources {
+			got = append(got, r.ID)
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) || p.Total != len(tt.want) {
+			t.Errorf("%s at most %d: %v of %d, %v; want %v", tt.filter, tt.limit, got, p.Total, err, tt.want)
+		}
 	}
 }

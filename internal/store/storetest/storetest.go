@@ -73,6 +73,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"TeamLinks", testTeamLinks},
 		{"SchemaExtensions", testSchemaExtensions},
 		{"SchemaUniqueness", testSchemaUniqueness},
+		{"ExtensionIndexes", testExtensionIndexes},
 		{"CredentialOfInactiveUser", testCredentialOfInactiveUser},
 		{"InvitedUsers", testInvitedUsers},
 		{"InvitedUserCredentials", testInvitedUserCredentials},
