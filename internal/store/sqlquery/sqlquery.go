@@ -178,6 +178,17 @@ func (c *compiler) expr(e filter.Expr) error {
 		case e.Op == filter.Ne: // no value equals
 			return c.expr(&filter.Not{X: &filter.Compare{Path: e.Path, Op: filter.Eq, Value: e.Value}})
 		}
+		if c.elem == nil && indexedExtension(c.rt, e) {
+			// The index is partial to the workspace and type, which
+			// the statement compares with arguments: PostgreSQL's
+			// generic plan of a prepared statement, made without
+			// them, could not use it, and would read every resource.
+			// The same condition with the values written in can.
+			c.b.WriteString("(r.workspace_id = " + Quote(c.ws) + " AND r.type = " + Quote(c.rt.ID) + " AND ")
+			err := c.attr(e.Path, func(col column) { c.compare(col, e.Op, e.Value, e.Path.Target()) })
+			c.b.WriteString(")")
+			return err
+		}
 		return c.attr(e.Path, func(col column) { c.compare(col, e.Op, e.Value, e.Path.Target()) })
 	case *filter.ValuePath:
 		src := c.source(e.Path, e.Filter)
@@ -773,7 +784,7 @@ func indexed(rt *schema.ResourceType, e *filter.Compare) bool {
 // that a range's page may be read in creation order all the same.
 func indexedExtension(rt *schema.ResourceType, e *filter.Compare) bool {
 	p := e.Path
-	if e.Op != filter.Eq || p.Sub != nil || e.Value == nil || rt.SchemaByURN(p.Schema.ID) != p.Schema || builtIn(rt).SchemaByURN(p.Schema.ID) != nil {
+	if !p.Extension || e.Op != filter.Eq || p.Sub != nil || e.Value == nil || rt.SchemaByURN(p.Schema.ID) != p.Schema || builtIn(rt).SchemaByURN(p.Schema.ID) != nil {
 		return false
 	}
 	return slices.Contains(IndexedAttributes(p.Schema), p.Attr)
