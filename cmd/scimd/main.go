@@ -55,6 +55,8 @@ Usage:
   scimd workspace list|show|set|reset|delete   list, show, change, reset or delete workspaces
   scimd workspace setup-link SLUG [--expires 7d]
                                                a link for the customer's IT administrator
+  scimd setup-link list|revoke --workspace SLUG [ID]
+                                               a workspace's set-up links
   scimd token create --workspace SLUG --name NAME [--expires DURATION]
                                                mint a SCIM token (printed last)
   scimd token list --workspace SLUG            list a workspace's SCIM tokens

@@ -23,8 +23,9 @@ and watches the first SCIM requests arrive. It reaches nothing else, and
 everything done with it is audited with actor setup_link:<id>.
 
 The link is shown once and expires after --expires: from 1h to 30d, 7d
-by default. Revoke it sooner on the workspace's page in the console, or
-with DELETE /admin/v1/workspaces/SLUG/setup-links/ID.
+by default. scimd setup-link list shows a workspace's links; revoke one
+sooner with scimd setup-link revoke, or on the workspace's page in the
+console.
 
 With --server, the URL is on that server; on the database, it is the
 path to append to the address of the server's console.

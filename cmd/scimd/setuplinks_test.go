@@ -140,8 +140,16 @@ func testSetupLink(t *testing.T, db string) {
 		t.Errorf("scimd audit --actor setup_link:%s:\n%s", linkID, out)
 	}
 
-	// Revoked, the link opens a page that says so and shows nothing.
-	byAdmin(s).must(t, http.StatusOK, "DELETE", "/workspaces/default/setup-links/"+linkID, nil)
+	// Listed, and revoked, by the CLI as a user types it (through the
+	// server, which then refuses the link from its next request), the
+	// link opens a page that says so and shows nothing.
+	if out := c.must("setup-link", "list", "--workspace", "default"); !strings.Contains(out, linkID) || !strings.Contains(out, "active") {
+		t.Errorf("scimd setup-link list:\n%s", out)
+	}
+	if out := remote.must("setup-link", "revoke", "--workspace", "default", linkID); !strings.Contains(out, "set-up link "+linkID) || !strings.Contains(out, "revoked at") {
+		t.Errorf("scimd setup-link revoke:\n%s", out)
+	}
+	c.fails("usage: scimd setup-link revoke --workspace SLUG ID", "setup-link", "revoke", "--workspace", "default")
 	if status, _, body := get(t, pageURL); status != http.StatusGone || !strings.Contains(body, "has been revoked") || strings.Contains(body, "Set up provisioning") || strings.Contains(body, "entra") {
 		t.Errorf("revoked link: %d\n%s", status, body)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,7 +30,10 @@ type tokenKind struct {
 	// workspace says whether the tokens belong to a workspace.
 	workspace bool
 	// path is where the API lists them.
-	path            func(slug string) string
+	path func(slug string) string
+	// listed is the member of the API's listing that holds them, if not
+	// "tokens".
+	listed          string
 	about, examples string
 }
 
@@ -45,6 +49,12 @@ var (
 		path:     func(slug string) string { return admin.Path("workspaces", slug, "app-tokens") },
 		about:    "The application uses it for the application API (/v1): issuing and\nverifying its users' API keys and sessions, reading the workspace's events.",
 		examples: "  scimd app-token create --workspace acme --name backend",
+	}
+	// Set-up links are made by scimd workspace setup-link, which says
+	// what they are; these commands list and revoke them.
+	setupLinks = tokenKind{
+		command: "setup-link", noun: "set-up link", workspace: true, listed: "setup_links",
+		path: func(slug string) string { return admin.Path("workspaces", slug, "setup-links") },
 	}
 	// Admin tokens belong to the installation.
 	adminTokens = tokenKind{
@@ -65,7 +75,17 @@ func tokenCommands() map[string]func(context.Context, []string, io.Writer, io.Wr
 		m[k.command+" list"] = k.list
 		m[k.command+" revoke"] = k.revoke
 	}
+	m[setupLinks.command+" list"] = setupLinks.list
+	m[setupLinks.command+" revoke"] = setupLinks.revoke
 	return m
+}
+
+// listing is the member of the API's listing that holds the tokens.
+func (k tokenKind) listing() string {
+	if k.listed != "" {
+		return k.listed
+	}
+	return "tokens"
 }
 
 // usage returns the synopsis of a command on tokens of the kind.
@@ -106,8 +126,8 @@ never shown again after they are created.
 
 Examples:
   scimd %s list%s
-  scimd %s list%s --json | jq -r '.tokens[] | select(.state == "active") | .id'
-`, k.command, ws, k.noun, of, k.command, wsArg, k.command, wsArg)
+  scimd %s list%s --json | jq -r '.%s[] | select(.state == "active") | .id'
+`, k.command, ws, k.noun, of, k.command, wsArg, k.command, wsArg, k.listing())
 	}
 	return fmt.Sprintf(`Usage: scimd %s revoke%s ID [flags]
 
@@ -193,9 +213,7 @@ func (k tokenKind) list(ctx context.Context, args []string, stdout, stderr io.Wr
 		return errors.New(k.usage("list", " [--json]"))
 	}
 	defer f.close()
-	var out struct {
-		Tokens []admin.Token `json:"tokens"`
-	}
+	var out map[string]json.RawMessage
 	raw, err := f.do(ctx, http.MethodGet, k.path(f.slug), nil, nil, &out)
 	if err != nil {
 		return err
@@ -203,7 +221,11 @@ func (k tokenKind) list(ctx context.Context, args []string, stdout, stderr io.Wr
 	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
-	return printTokens(stdout, out.Tokens)
+	var tokens []admin.Token
+	if err := json.Unmarshal(out[k.listing()], &tokens); err != nil {
+		return fmt.Errorf("list %ss: %w", k.noun, err)
+	}
+	return printTokens(stdout, tokens)
 }
 
 func (k tokenKind) revoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
