@@ -46,6 +46,10 @@ func (rt *ResourceType) parseList(s string) ([]Path, error) {
 	return ps, nil
 }
 
+// Default reports whether sel names no attributes, either way: a
+// resource is returned with its attributes returned by default.
+func (sel Selection) Default() bool { return len(sel.include) == 0 && len(sel.exclude) == 0 }
+
 // Includes reports whether the response will contain attribute a (or any of
 // its sub-attributes) of schema s, so that a store need not read what the
 // response will not show.

@@ -388,6 +388,14 @@ func TestDatabaseOutage(t *testing.T) {
 				t.Errorf("%s: answered after %v", what, res.elapsed)
 			}
 			body := res.body
+			if r.path == "/scim/v2/Users/"+user && r.token == "" && res.status == http.StatusOK {
+				// Read before the outage, the user may be answered from
+				// the server's cache as it was (docs/deployment.md).
+				if body["id"] != user || body["userName"] != "ada" {
+					t.Errorf("%s: 200 %v; want ada as she was, or 503", what, body)
+				}
+				continue
+			}
 			if strings.HasSuffix(r.path, "/Bulk") && res.status == http.StatusOK {
 				// The token was known from before (the server caches
 				// tokens), so the bulk request went through and its

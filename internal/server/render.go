@@ -31,6 +31,7 @@ type response struct {
 	etag     string // the ETag header, if any
 	location string // the Location header, if any
 	body     any    // the JSON body; nil for none
+	rendered []byte // or the JSON body, rendered
 	// For the audit log: the resource a write wrote, if the path does
 	// not name it, and the change it made.
 	target string
@@ -69,11 +70,14 @@ func (s *Server) serve(h handler) http.Handler {
 		if res.location != "" {
 			w.Header().Set("Location", res.location)
 		}
-		if res.body == nil {
+		switch {
+		case res.rendered != nil:
+			writeBody(w, res.status, res.rendered)
+		case res.body != nil:
+			s.writeJSON(w, res.status, res.body)
+		default:
 			w.WriteHeader(res.status)
-			return
 		}
-		s.writeJSON(w, res.status, res.body)
 	})
 }
 
@@ -108,6 +112,11 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b = []byte(`{"schemas":["` + schema.ErrorURN + `"],"status":"500","detail":"internal server error"}`)
 	}
+	writeBody(w, status, b)
+}
+
+// writeBody answers with status and the JSON body b.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(b)))

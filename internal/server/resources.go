@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -133,6 +134,9 @@ func (s *Server) get(r *http.Request, rt *schema.ResourceType, id string) (respo
 	if err != nil {
 		return response{}, err
 	}
+	if rt.ID == schema.UserType.ID && sel.Default() {
+		return s.getUser(r, rt, id, sel)
+	}
 	res, err := s.svc.Get(r.Context(), workspace(r.Context()), rt, id, loads(rt, sel))
 	if err != nil {
 		return response{}, err
@@ -141,6 +145,30 @@ func (s *Server) get(r *http.Request, rt *schema.ResourceType, id string) (respo
 		return response{status: http.StatusNotModified, etag: provision.ETag(res.Version)}, nil
 	}
 	return s.resource(r, rt, res, sel, http.StatusOK), nil
+}
+
+// getUser answers GET /Users/{id} without attribute selection, the
+// commonest request there is, from the cache of rendered users when it
+// can (see userCache).
+func (s *Server) getUser(r *http.Request, rt *schema.ResourceType, id string, sel schema.Selection) (response, error) {
+	ws, base := workspace(r.Context()).ID, s.baseURL(r)
+	e, gen := s.users.get(ws, id, rt, base)
+	if e == nil {
+		res, err := s.svc.Get(r.Context(), workspace(r.Context()), rt, id, true)
+		if err != nil {
+			return response{}, err
+		}
+		body, err := json.Marshal(sel.Apply(rt, resourceJSON(rt, res, base)))
+		if err != nil {
+			return response{}, scimerr.Internal(fmt.Errorf("render %s %s: %w", rt.ID, id, err))
+		}
+		e = &cachedUser{rt: rt, base: base, version: res.Version, body: body, fetched: s.users.now()}
+		s.users.put(gen, ws, id, e)
+	}
+	if provision.NotModified(r.Header.Get("If-None-Match"), e.version) {
+		return response{status: http.StatusNotModified, etag: provision.ETag(e.version)}, nil
+	}
+	return response{status: http.StatusOK, etag: provision.ETag(e.version), rendered: e.body}, nil
 }
 
 func (s *Server) create(r *http.Request, rt *schema.ResourceType) (response, error) {

@@ -102,6 +102,7 @@ type Server struct {
 	authFailures *rateLimiter // by client address; nil: no limit
 	refused      *refusals    // nil: not audited
 	types        *typeCache
+	users        *userCache
 }
 
 // New returns a Server. log may be nil to discard request logs. Close
@@ -157,6 +158,7 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 	}
 	s.refused = newRefusals(cfg.Audit, s.now)
 	s.types = newTypeCache(st, time.Now)
+	s.users = newUserCache(st, time.Now)
 	s.routes()
 	return s
 }
@@ -167,6 +169,7 @@ func New(cfg Config, st store.Store, hasher *token.Hasher, log *slog.Logger) *Se
 func (s *Server) Close() error {
 	s.refused.flush()
 	s.types.close()
+	s.users.close()
 	if s.ownAuthn {
 		return s.authn.Close()
 	}
