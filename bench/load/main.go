@@ -24,13 +24,15 @@ import (
 	"time"
 )
 
-var allWorkloads = []string{"get-user", "create-user", "filter-username", "list-users", "add-member", "list-groups", "verify", "revoke", "queries", "sync", "sync-bulk"}
+var allWorkloads = []string{"get-user", "create-user", "filter-username", "list-users", "deactivate-user", "add-member", "list-groups",
+	"verify", "revoke", "queries", "filter-extension", "create-user-ext", "sync", "sync-bulk"}
 
 // defaultWorkloads run when -workloads is not given: the syncs are left
 // out, since each adds a directory of users and groups to the database,
-// and so are the costly queries, which take a workload each.
+// so are the costly queries, which take a workload each, and the
+// extension's workloads, which declare it in the workspace.
 var defaultWorkloads = slices.DeleteFunc(slices.Clone(allWorkloads), func(w string) bool {
-	return w == "sync" || w == "sync-bulk" || w == "queries"
+	return w == "sync" || w == "sync-bulk" || w == "queries" || w == "filter-extension" || w == "create-user-ext"
 })
 
 // inProcessOnly are the workloads that need the in-process server: they
@@ -73,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	workloads := fs.String("workloads", strings.Join(defaultWorkloads, ","), "comma-separated workloads: "+strings.Join(allWorkloads, ", "))
 	fs.IntVar(&c.users, "users", 1000000, "users to seed for get-user and filter-username (seeding tops up to this many)")
 	fs.IntVar(&c.groupMembers, "group-members", 100000, "members of the large group for add-member and list-groups")
-	fs.IntVar(&c.addPool, "add-pool", 200000, "distinct users available for add-member to add; the workload stops early if they run out")
+	fs.IntVar(&c.addPool, "add-pool", 200000, "distinct users available for add-member to add and for deactivate-user to deactivate; the workload stops early if they run out")
 	fs.IntVar(&c.sample, "sample", 10000, "users get-user picks from at random")
 	fs.IntVar(&c.keys, "keys", 10000, "seeded users given an API key for verify, which verifies them at random")
 	fs.IntVar(&c.revokes, "revokes", 200, "users revoke creates, gives an API key and deactivates, one at a time")

@@ -85,7 +85,8 @@ func (r result) percentile(p float64) time.Duration {
 func (b *bench) run(ctx context.Context) ([]result, error) {
 	c := b.cfg
 	need := 0
-	if has(c.workloads, "get-user") || has(c.workloads, "filter-username") || has(c.workloads, "list-users") || has(c.workloads, "queries") {
+	if has(c.workloads, "get-user") || has(c.workloads, "filter-username") || has(c.workloads, "list-users") || has(c.workloads, "queries") ||
+		has(c.workloads, "deactivate-user") || has(c.workloads, "filter-extension") {
 		need = c.users
 	}
 	if has(c.workloads, "add-member") {
@@ -118,6 +119,16 @@ func (b *bench) run(ctx context.Context) ([]result, error) {
 			ws = b.filterUserName()
 		case "list-users":
 			ws = b.listUsers()
+		case "deactivate-user":
+			ws, err = b.deactivateUser(ctx)
+		case "filter-extension":
+			if err = b.declareExtension(ctx); err == nil {
+				ws, err = b.filterExtension(ctx)
+			}
+		case "create-user-ext":
+			if err = b.declareExtension(ctx); err == nil {
+				ws = b.createUserExtension()
+			}
 		case "queries":
 			ws = b.queries()
 		case "add-member":
@@ -512,4 +523,67 @@ func (b *bench) smallGroups(ctx context.Context, n int) (int, error) {
 		}
 	}
 	return a.total(ctx, "/Groups", "")
+}
+
+// deactivateUser deactivates one active seeded user a request, as Okta
+// sends it (PATCH replace with {"active": false}); afterwards it
+// reactivates them, so the database stays as seeded. The users are a run
+// of seeded ones from a random start, so that users an interrupted run
+// left inactive are unlikely to come up again.
+func (b *bench) deactivateUser(ctx context.Context) ([]workload, error) {
+	n := b.seeded
+	idx := make([]int, min(b.cfg.addPool, n))
+	off := rand.IntN(n)
+	for k := range idx {
+		idx[k] = (off + k) % n
+	}
+	pool, err := b.userIDs(ctx, idx)
+	if err != nil {
+		return nil, err
+	}
+	active := func(v bool) []byte {
+		return []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],` +
+			`"Operations":[{"op":"replace","value":{"active":` + strconv.FormatBool(v) + `}}]}`)
+	}
+	deactivate, reactivate := active(false), active(true)
+	var used atomic.Int64
+	return []workload{{
+		label: fmt.Sprintf("deactivate-user (%d users)", n),
+		api:   b.t.api,
+		next: func(*rand.Rand) (request, bool) {
+			k := int(used.Add(1) - 1)
+			if k >= len(pool) {
+				return request{}, false
+			}
+			return request{method: "PATCH", path: "/Users/" + pool[k], body: deactivate, want: http.StatusOK}, true
+		},
+		after: func(ctx context.Context) (string, error) {
+			done := pool[:min(int(used.Load()), len(pool))]
+			fmt.Fprintf(b.log, "reactivating the %d users deactivated\n", len(done))
+			var next atomic.Int64
+			err := parallel(ctx, b.cfg.concurrency, func(ctx context.Context) error {
+				for {
+					k := int(next.Add(1) - 1)
+					if k >= len(done) {
+						return nil
+					}
+					var buf bytes.Buffer
+					status, err := b.t.api.do(ctx, "PATCH", "/Users/"+done[k], reactivate, &buf)
+					if err == nil && status != http.StatusOK {
+						err = fmt.Errorf("reactivate %s: status %d: %.300s", done[k], status, buf.String())
+					}
+					if err != nil {
+						return err
+					}
+				}
+			})
+			if err != nil {
+				return "", err
+			}
+			if int(used.Load()) > len(pool) {
+				return fmt.Sprintf("ran out of users to deactivate after %d; raise -add-pool for a full run", len(pool)), nil
+			}
+			return "", nil
+		},
+	}}, nil
 }
