@@ -1,35 +1,28 @@
-// Command sidebyside measures scimd as its users run it: it builds the
+// Command sidebyside measures scimd as its users run it and prints the
+// performance goals with what it measured beside each: it builds the
 // scimd binary, the floor (bench/floor: net/http answering with fixed
 // documents) and the load tool, starts `scimd serve` with its defaults
-// (but --rate-limit 0) on SQLite and, with -postgres, on PostgreSQL,
-// seeds each with the same users, and then runs the load tool over
-// loopback against each target in turn, several rounds alternated so that
-// the machine's drift touches every target alike. It prints one markdown
-// table: each target's throughput and p99 per workload, and scimd's
-// throughput as a share of the floor's.
+// (but --rate-limit 0, except for the initial sync) on SQLite and, with
+// -postgres, on PostgreSQL, seeds each with the same users, and then runs
+// the load tool over loopback against each target in turn, several
+// rounds alternated so that the machine's drift touches every target
+// alike. It prints two markdown tables: each target's throughput and p99
+// per workload with scimd's throughput as a share of the floor's, and the
+// goals, each with the figure measured and whether it is met.
 //
-//	go run ./bench/sidebyside [-users 100000] [-postgres URL] [-rounds 2] [-duration 5s]
+//	go run ./bench/sidebyside [-postgres URL] [-quick] [-rows get,filter,...] [-users 100000] [-rounds 2] [-duration 5s]
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -38,17 +31,37 @@ import (
 // (bench/load/postgres.go): the server must hash tokens with it too.
 const benchSecret = "scimd load tool: benchmark secret, not for production"
 
+// allRows are the goals' rows, as -rows names them.
+var allRows = []string{"get", "filter", "list", "create", "deactivate", "add-member", "sync", "extension"}
+
 type config struct {
 	users, rounds, concurrency int
+	groupMembers, addPool      int
+	syncUsers, syncGroups      int
+	syncMembers, syncClients   int
 	duration                   time.Duration
-	workloads, postgres        string
-	dir                        string
+	postgres, pgSchema, dir    string
+	rows                       []string
+	quick                      bool
+}
+
+func (c config) row(name string) bool { return slices.Contains(c.rows, name) }
+
+// seeded is how many users each database needs: add-member adds users
+// beyond its group's members.
+func (c config) seeded() int {
+	if c.row("add-member") {
+		return max(c.users, c.groupMembers+c.addPool)
+	}
+	return c.users
 }
 
 // target is one server under test.
 type target struct {
 	name, url, token string
+	floor            bool
 	stop             func()
+	db               *database // nil for the floor
 }
 
 // sample is one workload's result in one round, as bench/load -json
@@ -60,6 +73,8 @@ type sample struct {
 	FirstError string  `json:"first_error"`
 	Rate       float64 `json:"rate"`
 	P99        float64 `json:"p99_ms"`
+	Elapsed    float64 `json:"elapsed_s"`
+	Throttled  int     `json:"throttled"`
 }
 
 func main() {
@@ -72,21 +87,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sidebyside", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c config
-	fs.IntVar(&c.users, "users", 100000, "users seeded in each database")
-	fs.IntVar(&c.rounds, "rounds", 2, "rounds; each measures every target once, in turn")
-	fs.IntVar(&c.concurrency, "concurrency", 8, "concurrent clients")
-	fs.DurationVar(&c.duration, "duration", 5*time.Second, "measured time per workload and round")
-	fs.StringVar(&c.workloads, "workloads", "get-user,filter-username,list-users,create-user", "the load tool's workloads to run")
-	fs.StringVar(&c.postgres, "postgres", "", "a PostgreSQL database on this machine to measure scimd on too, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable; its data goes in the schema scimd_sidebyside")
-	fs.StringVar(&c.dir, "dir", "", "directory for the binaries and the SQLite database, kept between runs (default: a temporary one, removed)")
-	if err := fs.Parse(args); err != nil {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
 		return err
-	}
-	if c.users < 100 || c.rounds < 1 || c.concurrency < 1 || c.duration <= 0 {
-		return errors.New("-users must be at least 100, and -rounds, -concurrency and -duration positive")
 	}
 	if c.dir == "" {
 		dir, err := os.MkdirTemp("", "scimd-sidebyside-")
@@ -109,262 +112,173 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	loadBefore := loadAverage()
+	started := time.Now()
 	floor, err := startFloor(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer floor.stop()
 	targets := []*target{floor}
-	dbs := []struct{ name, db string }{{"scimd SQLite", "sqlite:" + filepath.Join(c.dir, "scimd.db")}}
+	dbs := []*database{{name: "scimd SQLite", url: "sqlite:" + filepath.Join(c.dir, "scimd.db")}}
 	if c.postgres != "" {
-		db, err := withSearchPath(c.postgres, "scimd_sidebyside")
+		u, err := withSearchPath(c.postgres, c.pgSchema)
 		if err != nil {
 			return err
 		}
-		dbs = append(dbs, struct{ name, db string }{"scimd PostgreSQL", db})
+		dbs = append(dbs, &database{name: "scimd PostgreSQL", url: u, env: []string{"SCIMD_SECRET=" + benchSecret}})
 	}
 	for _, d := range dbs {
-		t, err := startScimd(ctx, c, d.name, d.db, log)
+		if err := d.prepare(ctx, c, log); err != nil {
+			return err
+		}
+		t, err := d.serve(ctx, c, true)
 		if err != nil {
 			return err
 		}
-		defer t.stop()
+		defer func() { t.stop() }()
 		targets = append(targets, t)
 	}
 
-	load := loadAverage()
-	results := map[string]map[string][]sample{} // target → workload → rounds
-	var order []string                          // workloads, as first seen
+	res := results{}
+	err = res.run(ctx, c, targets, log)
+	m := machine{cpu: cpuModel(), loadBefore: loadBefore, loadAfter: loadAverage(), took: time.Since(started)}
+	res.sideBySide(stdout, c, targets, m)
+	fmt.Fprintln(stdout)
+	res.goals(stdout, c, targets)
+	return err
+}
+
+// run measures every target in rounds, then what has rounds of its own.
+func (res *results) run(ctx context.Context, c config, targets []*target, log func(string, ...any)) error {
 	for round := 1; round <= c.rounds; round++ {
 		for _, t := range targets {
 			log("round %d of %d: %s", round, c.rounds, t.name)
-			ss, err := measure(ctx, c, t)
-			if err != nil {
-				return fmt.Errorf("%s: %w", t.name, err)
+			if err := res.measure(ctx, c, t, c.concurrency, "", throughputWorkloads(c, t)...); err != nil {
+				return err
 			}
-			for _, s := range ss {
-				w, _, _ := strings.Cut(s.Workload, " (")
-				if !slices.Contains(order, w) {
-					order = append(order, w)
-				}
-				if results[t.name] == nil {
-					results[t.name] = map[string][]sample{}
-				}
-				results[t.name][w] = append(results[t.name][w], s)
+			if err := res.measure(ctx, c, t, 1, oneClient, latencyWorkloads(c, t)...); err != nil {
+				return err
 			}
 		}
 	}
-	report(stdout, c, targets, order, results, load)
+	if c.row("extension") {
+		if err := res.extension(ctx, c, targets[1:], log); err != nil {
+			return err
+		}
+	}
+	if c.row("sync") {
+		for _, t := range targets[1:] {
+			// The sync runs with the rate limit a user has by default.
+			t.stop()
+			st, err := t.db.serve(ctx, c, false)
+			if err != nil {
+				return err
+			}
+			log("initial sync: %s, default rate limit", t.name)
+			err = res.measure(ctx, c, st, c.syncClients, "", "sync")
+			st.stop()
+			if err != nil {
+				return err
+			}
+			t.stop = func() {}
+		}
+	}
 	return nil
 }
 
-// command returns cmd with the repository as its directory, its output
-// going to standard error unless the caller takes it.
-func command(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stderr = os.Stderr
-	cmd.Env = append(os.Environ(), env...)
-	return cmd
-}
-
-func startFloor(ctx context.Context, c config) (*target, error) {
-	cmd := command(ctx, nil, filepath.Join(c.dir, "floor"), "-users", strconv.Itoa(c.users))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("sidebyside", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.IntVar(&c.users, "users", 100000, "users seeded in each database (more if add-member needs them)")
+	fs.IntVar(&c.rounds, "rounds", 2, "rounds; each measures every target once, in turn")
+	fs.IntVar(&c.concurrency, "concurrency", 8, "concurrent clients of the throughput workloads")
+	fs.DurationVar(&c.duration, "duration", 5*time.Second, "measured time per workload and round")
+	fs.IntVar(&c.groupMembers, "group-members", 100000, "members of the group add-member adds to")
+	fs.IntVar(&c.addPool, "add-pool", 20000, "users add-member may add and deactivate-user may deactivate in one measurement")
+	fs.IntVar(&c.syncUsers, "sync-users", 20000, "users of the initial sync")
+	fs.IntVar(&c.syncGroups, "sync-groups", 500, "groups of the initial sync")
+	fs.IntVar(&c.syncMembers, "sync-group-members", 50, "members of each group of the initial sync")
+	fs.IntVar(&c.syncClients, "sync-clients", 4, "clients of the initial sync")
+	rows := fs.String("rows", strings.Join(allRows, ","), "goal rows to measure: "+strings.Join(allRows, ", "))
+	fs.BoolVar(&c.quick, "quick", false, "a quick run at a smaller scale (flags given explicitly win): -users 20000 -group-members 10000 -add-pool 10000 -rounds 1 -duration 3s -sync-users 2000 -sync-groups 50")
+	fs.StringVar(&c.postgres, "postgres", "", "a PostgreSQL database on this machine to measure scimd on too, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable; its data goes in the schema -postgres-schema, kept between runs")
+	fs.StringVar(&c.pgSchema, "postgres-schema", "scimd_sidebyside", "the schema of -postgres the data goes in")
+	fs.StringVar(&c.dir, "dir", "", "directory for the binaries and the SQLite database, kept between runs (default: a temporary one, removed)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	stop := func() { cmd.Process.Kill(); cmd.Wait() }
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		stop()
-		return nil, fmt.Errorf("floor: %w", err)
-	}
-	return &target{name: "floor", url: strings.TrimSpace(line), token: "floor", stop: stop}, nil
-}
-
-// startScimd seeds db with the load tool, mints a token with the CLI and
-// starts scimd serve on it.
-func startScimd(ctx context.Context, c config, name, db string, log func(string, ...any)) (*target, error) {
-	var env []string
-	loadDB := strings.TrimPrefix(db, "sqlite:")
-	if !strings.HasPrefix(db, "sqlite:") {
-		env = []string{"SCIMD_SECRET=" + benchSecret}
-	}
-	log("%s: seeding %d users", name, c.users)
-	seed := command(ctx, env, filepath.Join(c.dir, "load"), "-db", loadDB, "-users", strconv.Itoa(c.users),
-		"-workloads", "filter-username", "-duration", "1ms", "-warmup", "0")
-	seed.Stdout = io.Discard
-	if err := seed.Run(); err != nil {
-		return nil, fmt.Errorf("%s: seed: %w", name, err)
-	}
-	var tok bytes.Buffer
-	mint := command(ctx, env, filepath.Join(c.dir, "scimd"), "token", "create", "--db", db, "--workspace", "bench",
-		"--name", "sidebyside", "--expires", "24h")
-	mint.Stdout = &tok
-	if err := mint.Run(); err != nil {
-		return nil, fmt.Errorf("%s: token create: %w", name, err)
-	}
-	lines := strings.Fields(strings.TrimSpace(tok.String()))
-	if len(lines) == 0 {
-		return nil, fmt.Errorf("%s: token create printed no token", name)
-	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	serve := command(ctx, env, filepath.Join(c.dir, "scimd"), "serve", "--db", db, "--addr", addr, "--rate-limit", "0")
-	serve.Stdout, serve.Stderr = io.Discard, io.Discard // the request log is part of the cost, not the report
-	if err := serve.Start(); err != nil {
-		return nil, err
-	}
-	stop := func() { serve.Process.Signal(os.Interrupt); serve.Wait() }
-	if err := waitHealthy(ctx, "http://"+addr+"/healthz"); err != nil {
-		stop()
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return &target{name: name, url: "http://" + addr + "/scim/v2", token: lines[len(lines)-1], stop: stop}, nil
-}
-
-func measure(ctx context.Context, c config, t *target) ([]sample, error) {
-	var out bytes.Buffer
-	cmd := command(ctx, nil, filepath.Join(c.dir, "load"), "-url", t.url, "-token", t.token, "-json",
-		"-workloads", c.workloads, "-users", strconv.Itoa(c.users), "-sample", "2000",
-		"-concurrency", strconv.Itoa(c.concurrency), "-duration", c.duration.String())
-	cmd.Stdout = &out
-	cmd.Stderr = io.Discard
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("load: %w", err)
-	}
-	var ss []sample
-	dec := json.NewDecoder(&out)
-	for {
-		var s sample
-		if err := dec.Decode(&s); errors.Is(err, io.EOF) {
-			return ss, nil
-		} else if err != nil {
-			return nil, err
-		}
-		if s.Errors > 0 {
-			return nil, fmt.Errorf("%s: %d of %d requests failed; first: %s", s.Workload, s.Errors, s.Requests, s.FirstError)
-		}
-		ss = append(ss, s)
-	}
-}
-
-func report(w io.Writer, c config, targets []*target, order []string, results map[string]map[string][]sample, load string) {
-	fmt.Fprintf(w, "%s; %d CPUs, GOMAXPROCS %d, %s; load average %s before the run\n", cpuModel(), runtime.NumCPU(),
-		runtime.GOMAXPROCS(0), runtime.Version(), load)
-	fmt.Fprintf(w, "%d users, %d clients, %s per workload and round, %d rounds alternated; req/s as min–max over the rounds, p99 the worst round's\n\n",
-		c.users, c.concurrency, c.duration, c.rounds)
-	fmt.Fprint(w, "| workload |")
-	for _, t := range targets {
-		fmt.Fprintf(w, " %s |", t.name)
-	}
-	for _, t := range targets[1:] {
-		fmt.Fprintf(w, " %s ÷ floor |", t.name)
-	}
-	fmt.Fprint(w, "\n|---|")
-	fmt.Fprint(w, strings.Repeat("---:|", 2*len(targets)-1), "\n")
-	for _, wl := range order {
-		fmt.Fprintf(w, "| %s |", wl)
-		floor := results[targets[0].name][wl]
-		for _, t := range targets {
-			ss := results[t.name][wl]
-			if len(ss) == 0 || (t == targets[0] && wl == "create-user") {
-				fmt.Fprint(w, " – |")
-				continue
-			}
-			lo, hi, p99 := spread(ss)
-			fmt.Fprintf(w, " %s/s, p99 %.2f ms |", rangeOf(lo, hi), p99)
-		}
-		for _, t := range targets[1:] {
-			ss := results[t.name][wl]
-			if len(ss) == 0 || len(floor) == 0 || wl == "create-user" {
-				fmt.Fprint(w, " – |")
-				continue
-			}
-			lo, hi, _ := spread(ss)
-			flo, fhi, _ := spread(floor)
-			if a, b := fmt.Sprintf("%.2f", lo/fhi), fmt.Sprintf("%.2f", hi/flo); a != b {
-				fmt.Fprintf(w, " %s–%s |", a, b)
-			} else {
-				fmt.Fprintf(w, " %s |", a)
+	if c.quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, v := range map[string]string{"users": "20000", "group-members": "10000", "add-pool": "10000", "rounds": "1",
+			"duration": "3s", "sync-users": "2000", "sync-groups": "50"} {
+			if !set[name] {
+				fs.Set(name, v)
 			}
 		}
-		fmt.Fprintln(w)
 	}
-}
-
-func spread(ss []sample) (lo, hi, p99 float64) {
-	lo = ss[0].Rate
-	for _, s := range ss {
-		lo, hi, p99 = min(lo, s.Rate), max(hi, s.Rate), max(p99, s.P99)
-	}
-	return lo, hi, p99
-}
-
-func rangeOf(lo, hi float64) string {
-	if int(lo) == int(hi) {
-		return strconv.Itoa(int(lo))
-	}
-	return fmt.Sprintf("%d–%d", int(lo), int(hi))
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func waitHealthy(ctx context.Context, u string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(u); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+	for r := range strings.SplitSeq(*rows, ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		if !slices.Contains(allRows, r) {
+			return c, fmt.Errorf("-rows: unknown row %q; choose from %s", r, strings.Join(allRows, ", "))
+		}
+		c.rows = append(c.rows, r)
+	}
+	switch {
+	case len(c.rows) == 0:
+		return c, errors.New("-rows: no row selected")
+	case c.users < 100 || c.rounds < 1 || c.concurrency < 1 || c.duration <= 0:
+		return c, errors.New("-users must be at least 100, and -rounds, -concurrency and -duration positive")
+	case c.groupMembers < 10 || c.addPool < 1:
+		return c, errors.New("-group-members must be at least 10 and -add-pool positive")
+	case c.syncUsers < 1 || c.syncGroups < 0 || c.syncMembers < 0 || c.syncMembers > c.syncUsers || c.syncClients < 1:
+		return c, errors.New("-sync-users and -sync-clients must be positive, -sync-groups and -sync-group-members not negative, and -sync-group-members at most -sync-users")
+	}
+	return c, nil
+}
+
+// oneClient marks the workloads measured with one client, for latency.
+const oneClient = ", 1 client"
+
+// throughputWorkloads are the load tool's workloads measured with
+// -concurrency clients on t: the floor answers only reads.
+func throughputWorkloads(c config, t *target) []string {
+	var ws []string
+	for _, w := range []struct{ row, workload string }{
+		{"get", "get-user"}, {"filter", "filter-username"}, {"list", "list-users"},
+		{"create", "create-user"}, {"extension", "create-user"}, {"deactivate", "deactivate-user"},
+	} {
+		if c.row(w.row) && !slices.Contains(ws, w.workload) && (!t.floor || !isWrite(w.workload)) {
+			ws = append(ws, w.workload)
 		}
 	}
-	return fmt.Errorf("%s did not answer 200 within a minute", u)
+	return ws
 }
 
-func withSearchPath(db, schema string) (string, error) {
-	u, err := url.Parse(db)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("-postgres %q: want a postgres:// URL", db)
+// latencyWorkloads are those measured with one client, whose p99 has a
+// goal.
+func latencyWorkloads(c config, t *target) []string {
+	var ws []string
+	if c.row("filter") {
+		ws = append(ws, "filter-username")
 	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	if c.row("add-member") && !t.floor {
+		ws = append(ws, "add-member")
+	}
+	return ws
 }
 
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
+func isWrite(workload string) bool {
+	switch workload {
+	case "get-user", "filter-username", "list-users", "filter-extension":
+		return false
 	}
-	return runtime.GOOS + "/" + runtime.GOARCH
-}
-
-func loadAverage() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "unknown"
+	return true
 }
