@@ -188,9 +188,19 @@ func (res *results) run(ctx context.Context, c config, targets []*target, log fu
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
+	fs, c, rows := flagSet(stderr)
+	if err := fs.Parse(args); err != nil {
+		return *c, err
+	}
+	return c.finish(fs, *rows)
+}
+
+// flagSet returns the command's flags, the config they set, and the
+// value of -rows.
+func flagSet(stderr io.Writer) (*flag.FlagSet, *config, *string) {
 	fs := flag.NewFlagSet("sidebyside", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var c config
+	c := new(config)
 	fs.IntVar(&c.users, "users", 100000, "users seeded in each database (more if add-member needs them)")
 	fs.IntVar(&c.rounds, "rounds", 2, "rounds; each measures every target once, in turn")
 	fs.IntVar(&c.concurrency, "concurrency", 8, "concurrent clients of the throughput workloads")
@@ -206,11 +216,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.postgres, "postgres", "", "a PostgreSQL database on this machine to measure scimd on too, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable; its data goes in the schema -postgres-schema, kept between runs")
 	fs.StringVar(&c.pgSchema, "postgres-schema", "scimd_sidebyside", "the schema of -postgres the data goes in")
 	fs.StringVar(&c.dir, "dir", "", "directory for the binaries and the SQLite database, kept between runs (default: a temporary one, removed)")
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
+	return fs, c, rows
+}
+
+// finish applies -quick and -rows to c and checks it.
+func (c *config) finish(fs *flag.FlagSet, rows string) (config, error) {
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+		return *c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if c.quick {
 		set := map[string]bool{}
@@ -222,26 +234,26 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			}
 		}
 	}
-	for r := range strings.SplitSeq(*rows, ",") {
+	for r := range strings.SplitSeq(rows, ",") {
 		if r = strings.TrimSpace(r); r == "" {
 			continue
 		}
 		if !slices.Contains(allRows, r) {
-			return c, fmt.Errorf("-rows: unknown row %q; choose from %s", r, strings.Join(allRows, ", "))
+			return *c, fmt.Errorf("-rows: unknown row %q; choose from %s", r, strings.Join(allRows, ", "))
 		}
 		c.rows = append(c.rows, r)
 	}
 	switch {
 	case len(c.rows) == 0:
-		return c, errors.New("-rows: no row selected")
+		return *c, errors.New("-rows: no row selected")
 	case c.users < 100 || c.rounds < 1 || c.concurrency < 1 || c.duration <= 0:
-		return c, errors.New("-users must be at least 100, and -rounds, -concurrency and -duration positive")
+		return *c, errors.New("-users must be at least 100, and -rounds, -concurrency and -duration positive")
 	case c.groupMembers < 10 || c.addPool < 1:
-		return c, errors.New("-group-members must be at least 10 and -add-pool positive")
+		return *c, errors.New("-group-members must be at least 10 and -add-pool positive")
 	case c.syncUsers < 1 || c.syncGroups < 0 || c.syncMembers < 0 || c.syncMembers > c.syncUsers || c.syncClients < 1:
-		return c, errors.New("-sync-users and -sync-clients must be positive, -sync-groups and -sync-group-members not negative, and -sync-group-members at most -sync-users")
+		return *c, errors.New("-sync-users and -sync-clients must be positive, -sync-groups and -sync-group-members not negative, and -sync-group-members at most -sync-users")
 	}
-	return c, nil
+	return *c, nil
 }
 
 // oneClient marks the workloads measured with one client, for latency.
