@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/tenant"
@@ -45,8 +46,8 @@ const ReasonRevokedByApp = "revoked"
 // Events of issuing, which the store appends with the credential.
 // Applications subscribe to these names, so they never change.
 const (
-	EventAPIKeyCreated  = store.EventAPIKeyCreated
-	EventSessionCreated = store.EventSessionCreated
+	EventAPIKeyCreated  = eventtype.APIKeyCreated
+	EventSessionCreated = eventtype.SessionCreated
 )
 
 // Issuer issues, lists and revokes users' API keys and sessions, and

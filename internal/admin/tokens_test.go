@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/eventtype"
 )
 
 func TestTokens(t *testing.T) {
@@ -114,9 +114,9 @@ func TestRotateToken(t *testing.T) {
 		types = append(types, ev.Type)
 	}
 	want := []string{
-		store.EventTokenCreated,                          // okta
-		store.EventTokenCreated, store.EventTokenRotated, // with an overlap
-		store.EventTokenCreated, store.EventTokenRevoked, store.EventTokenRotated, // at once
+		eventtype.TokenCreated,                         // okta
+		eventtype.TokenCreated, eventtype.TokenRotated, // with an overlap
+		eventtype.TokenCreated, eventtype.TokenRevoked, eventtype.TokenRotated, // at once
 	}
 	if !slices.Equal(types, want) {
 		t.Errorf("events %v, want %v", types, want)

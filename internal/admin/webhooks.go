@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/webhook"
@@ -371,7 +372,7 @@ func testWebhook(h *Handler, c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	d, err := h.store.TestWebhook(c.r.Context(), w.ID, wh.ID, store.NewEvent{Type: store.EventWebhookTest, Subject: wh.ID, Data: data})
+	d, err := h.store.TestWebhook(c.r.Context(), w.ID, wh.ID, store.NewEvent{Type: eventtype.WebhookTest, Subject: wh.ID, Data: data})
 	if err != nil {
 		return 0, nil, h.webhookErr(w.Slug, wh.ID, err)
 	}

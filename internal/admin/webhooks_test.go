@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/webhook"
 )
@@ -266,7 +267,7 @@ func TestSendTestEvent(t *testing.T) {
 
 	r := e.do("POST", "workspaces/acme/webhooks/"+id+"/test", "").want(http.StatusCreated)
 	dlv, _ := r["id"].(string)
-	if r["webhook_id"] != id || r["event_type"] != store.EventWebhookTest || r["status"] != "pending" || r["next_attempt"] == nil || r["warning"] != nil {
+	if r["webhook_id"] != id || r["event_type"] != eventtype.WebhookTest || r["status"] != "pending" || r["next_attempt"] == nil || r["warning"] != nil {
 		t.Fatalf("test delivery %v", r)
 	}
 	if _, err := e.st.FanOut(e.ctx, 100); err != nil {
@@ -276,7 +277,7 @@ func TestSendTestEvent(t *testing.T) {
 	if err != nil || len(due) != 1 || due[0].ID != dlv || due[0].WebhookID != id {
 		t.Fatalf("claimed %+v, %v; want the test delivery alone", due, err)
 	}
-	if err := store.CheckEventData(store.EventWebhookTest, due[0].Event.Data); err != nil {
+	if err := eventtype.CheckData(eventtype.WebhookTest, due[0].Event.Data); err != nil {
 		t.Error(err)
 	}
 	sent, err := webhook.Payload(due[0].Event, "acme")

@@ -29,6 +29,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -37,7 +38,7 @@ import (
 var ErrNoAddress = errors.New("no email address to send to")
 
 // EventUserCreated is the type of event Welcome sends mail for.
-const EventUserCreated = store.EventUserCreated
+const EventUserCreated = eventtype.UserCreated
 
 // Config configures a Mailer.
 type Config struct {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/scimerr"
 	"github.com/scimd/scimd/internal/store"
@@ -17,19 +18,19 @@ import (
 // Event types of the changes provisioning makes, from the catalogue in
 // package store.
 const (
-	EventUserCreated       = store.EventUserCreated
-	EventUserLinked        = store.EventUserLinked
-	EventUserUpdated       = store.EventUserUpdated
-	EventUserDeactivated   = store.EventUserDeactivated
-	EventUserReactivated   = store.EventUserReactivated
-	EventUserDeleted       = store.EventUserDeleted
-	EventUserRestored      = store.EventUserRestored
-	EventUserPurged        = store.EventUserPurged
-	EventGroupCreated      = store.EventGroupCreated
-	EventGroupUpdated      = store.EventGroupUpdated
-	EventGroupDeleted      = store.EventGroupDeleted
-	EventGroupMemberAdded  = store.EventGroupMemberAdded
-	EventGroupMemberRemove = store.EventGroupMemberRemoved
+	EventUserCreated       = eventtype.UserCreated
+	EventUserLinked        = eventtype.UserLinked
+	EventUserUpdated       = eventtype.UserUpdated
+	EventUserDeactivated   = eventtype.UserDeactivated
+	EventUserReactivated   = eventtype.UserReactivated
+	EventUserDeleted       = eventtype.UserDeleted
+	EventUserRestored      = eventtype.UserRestored
+	EventUserPurged        = eventtype.UserPurged
+	EventGroupCreated      = eventtype.GroupCreated
+	EventGroupUpdated      = eventtype.GroupUpdated
+	EventGroupDeleted      = eventtype.GroupDeleted
+	EventGroupMemberAdded  = eventtype.GroupMemberAdded
+	EventGroupMemberRemove = eventtype.GroupMemberRemoved
 )
 
 // Revocation reasons recorded with revoked credentials.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/patch"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/schema"
@@ -92,13 +93,13 @@ func TestEventsAsCatalogued(t *testing.T) {
 	made := map[string]bool{}
 	for _, e := range evs {
 		made[e.Type] = true
-		if err := store.CheckEventData(e.Type, e.Data); err != nil {
+		if err := eventtype.CheckData(e.Type, e.Data); err != nil {
 			t.Errorf("event %d: %v: %s", e.Seq, err, e.Data)
 		}
 	}
-	for _, et := range store.EventTypes() {
+	for _, et := range eventtype.Types() {
 		noun, _, _ := strings.Cut(et.Name, ".")
-		if (noun == "user" || noun == "group") && et.Name != store.EventRolesChanged && !made[et.Name] {
+		if (noun == "user" || noun == "group") && et.Name != eventtype.RolesChanged && !made[et.Name] {
 			t.Errorf("no %s event made", et.Name)
 		}
 	}

@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"testing"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
 )
@@ -23,11 +24,11 @@ func TestRolesChangedAsCatalogued(t *testing.T) {
 	}
 	n := 0
 	for _, ev := range evs {
-		if ev.Type != store.EventRolesChanged {
+		if ev.Type != eventtype.RolesChanged {
 			continue
 		}
 		n++
-		if err := store.CheckEventData(ev.Type, ev.Data); err != nil {
+		if err := eventtype.CheckData(ev.Type, ev.Data); err != nil {
 			t.Errorf("%v: %s", err, ev.Data)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/provision"
 	"github.com/scimd/scimd/internal/roles"
 	"github.com/scimd/scimd/internal/schema"
@@ -25,7 +26,7 @@ import (
 
 // EventRolesChanged is the event of a change of a user's effective roles,
 // group keys or teams.
-const EventRolesChanged = store.EventRolesChanged
+const EventRolesChanged = eventtype.RolesChanged
 
 // DefaultSweep is how often every user's roles are recomputed.
 const DefaultSweep = 10 * time.Minute

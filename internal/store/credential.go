@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/scimd/scimd/internal/eventtype"
 )
 
 // CheckCredentialKind checks that a credential is of a known kind.
@@ -58,14 +60,14 @@ func credentialEvent(c Credential, reason *string) (NewEvent, error) {
 	if err != nil {
 		return NewEvent{}, fmt.Errorf("credential event: %w", err)
 	}
-	typ := EventSessionCreated
+	typ := eventtype.SessionCreated
 	switch apiKey := c.Kind == CredentialAPIKey; {
 	case reason != nil && apiKey:
-		typ = EventAPIKeyRevoked
+		typ = eventtype.APIKeyRevoked
 	case reason != nil:
-		typ = EventSessionRevoked
+		typ = eventtype.SessionRevoked
 	case apiKey:
-		typ = EventAPIKeyCreated
+		typ = eventtype.APIKeyCreated
 	}
 	return NewEvent{Type: typ, Subject: c.ID, Data: data}, nil
 }

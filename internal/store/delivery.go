@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/scimd/scimd/internal/eventtype"
 )
 
 // ErrLeaseLost is returned for a write to a claim whose lease another
@@ -39,7 +41,7 @@ type Webhook struct {
 
 // Wants reports whether the webhook receives events of type typ.
 func (w *Webhook) Wants(typ string) bool {
-	if typ == EventWebhookTest {
+	if typ == eventtype.WebhookTest {
 		// Made for one webhook by TestWebhook: the others never get it,
 		// whatever types they receive.
 		return false
@@ -244,7 +246,7 @@ type DeliveryStore interface {
 	// Redeliver makes a delivery pending again, due at once, with its
 	// attempts counted from 0, and ends any claim on it.
 	Redeliver(ctx context.Context, workspaceID, id string) (Delivery, error)
-	// TestWebhook appends e, an event of type EventWebhookTest, to the
+	// TestWebhook appends e, an event of type eventtype.WebhookTest, to the
 	// workspace's outbox and makes, in the same transaction, a pending
 	// delivery of it to the webhook alone, due at once, which is then
 	// sent as any other. It fails with ErrNotFound if the webhook does

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"time"
+
+	"github.com/scimd/scimd/internal/eventtype"
 )
 
 // TenantStore stores workspaces and their tokens.
@@ -176,9 +178,9 @@ func (r TokenRotation) Rotate(old Token) (Token, []NewEvent, error) {
 	if old.WorkspaceID == "" {
 		return old, nil, nil
 	}
-	events := []NewEvent{TokenEvent(EventTokenCreated, r.New)}
+	events := []NewEvent{TokenEvent(eventtype.TokenCreated, r.New)}
 	if !old.Revoked.IsZero() {
-		events = append(events, TokenEvent(EventTokenRevoked, old))
+		events = append(events, TokenEvent(eventtype.TokenRevoked, old))
 	}
 	return old, append(events, TokenRotatedEvent(old, r.New)), nil
 }
@@ -295,7 +297,7 @@ func TokenEvent(typ string, t Token) NewEvent {
 // TokenExpiringEvent returns the token.expiring event of t: its expiry is
 // within the lead time named within ("7d"), daysLeft whole days away.
 func TokenExpiringEvent(t Token, within string, daysLeft int) NewEvent {
-	return tokenEvent(EventTokenExpiring, t, map[string]any{"within": within, "daysLeft": daysLeft})
+	return tokenEvent(eventtype.TokenExpiring, t, map[string]any{"within": within, "daysLeft": daysLeft})
 }
 
 // TokenRotatedEvent returns the token.rotated event of old's replacement
@@ -307,7 +309,7 @@ func TokenRotatedEvent(old, next Token) NewEvent {
 		ends = old.Expires
 	}
 	b, _ := json.Marshal(map[string]any{"old": old.ID, "new": next.ID, "name": old.Name, "oldEnds": ends.UTC()})
-	return NewEvent{Type: EventTokenRotated, Subject: old.ID, Data: b}
+	return NewEvent{Type: eventtype.TokenRotated, Subject: old.ID, Data: b}
 }
 
 func tokenEvent(typ string, t Token, extra map[string]any) NewEvent {

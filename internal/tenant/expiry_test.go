@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlite"
 	"github.com/scimd/scimd/internal/tenant"
@@ -108,7 +109,7 @@ func (e *expiryEnv) announcements() []announced {
 	var got []announced
 	for _, ev := range evs {
 		e.seen = ev.Seq
-		if ev.Type != store.EventTokenExpiring {
+		if ev.Type != eventtype.TokenExpiring {
 			continue
 		}
 		var d struct {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
 )
@@ -567,8 +568,8 @@ func (s *Store) Redeliver(ctx context.Context, ws, id string) (store.Delivery, e
 // transaction, so that the delivery is never made without its event nor
 // the event left without its delivery.
 func (s *Store) TestWebhook(ctx context.Context, ws, webhookID string, e store.NewEvent) (store.Delivery, error) {
-	if e.Type != store.EventWebhookTest {
-		return store.Delivery{}, fmt.Errorf("test webhook: event type %q: want %s", e.Type, store.EventWebhookTest)
+	if e.Type != eventtype.WebhookTest {
+		return store.Delivery{}, fmt.Errorf("test webhook: event type %q: want %s", e.Type, eventtype.WebhookTest)
 	}
 	var d store.Delivery
 	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -197,7 +198,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 			return changes, nil
 		}
 		t.Revoked = at
-		more, err := applyEffects(ctx, tx, t.WorkspaceID, s.now(), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenRevoked, t)}})
+		more, err := applyEffects(ctx, tx, t.WorkspaceID, s.now(), store.Effects{Events: []store.NewEvent{store.TokenEvent(eventtype.TokenRevoked, t)}})
 		return append(changes, more...), err
 	})
 }
@@ -366,7 +367,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 		if err := insertToken(ctx, tx, t); err != nil || !t.HasEvents() {
 			return nil, err
 		}
-		return applyEffects(ctx, tx, t.WorkspaceID, s.now(), store.Effects{Events: []store.NewEvent{store.TokenEvent(store.EventTokenCreated, t)}})
+		return applyEffects(ctx, tx, t.WorkspaceID, s.now(), store.Effects{Events: []store.NewEvent{store.TokenEvent(eventtype.TokenCreated, t)}})
 	})
 	if s.d.IsUniqueViolation(err) {
 		return fmt.Errorf("token: %w", store.ErrAlreadyExists)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/roles"
 	"github.com/scimd/scimd/internal/store"
 )
@@ -539,7 +540,7 @@ func testTokenEvents(t *testing.T, newStore NewStore) {
 		}
 	}
 	evs := mustEvents(t, st, "ws_a", 0, 100)
-	if len(evs) != 2 || evs[0].Type != store.EventTokenCreated || evs[1].Type != store.EventTokenRevoked || evs[1].Subject != "tok_1" {
+	if len(evs) != 2 || evs[0].Type != eventtype.TokenCreated || evs[1].Type != eventtype.TokenRevoked || evs[1].Subject != "tok_1" {
 		t.Fatalf("events %+v; want the token created and revoked, once each", evs)
 	}
 	var data struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -771,18 +772,18 @@ func testTestWebhook(t *testing.T, st store.Store, c *clock) {
 	mustWebhook(t, st, "ws_a", "wh_2")
 	mustWebhook(t, st, "ws_a", "wh_3", "webhook.*")
 	mustAppendEvents(t, st, "ws_a", event("user.created", "usr_1", ""))
-	test := event(store.EventWebhookTest, "wh_1", `{"webhook": {"id": "wh_1"}}`)
+	test := event(eventtype.WebhookTest, "wh_1", `{"webhook": {"id": "wh_1"}}`)
 
 	d, err := st.TestWebhook(ctx, "ws_a", "wh_1", test)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.WebhookID != "wh_1" || d.EventSeq != 2 || d.EventType != store.EventWebhookTest || d.Status != store.DeliveryPending ||
+	if d.WebhookID != "wh_1" || d.EventSeq != 2 || d.EventType != eventtype.WebhookTest || d.Status != store.DeliveryPending ||
 		!d.NextAttempt.Equal(c.now()) || d.Attempts != 0 || d.ID == "" || d.EventID == "" {
 		t.Errorf("test delivery %+v: want a pending delivery of event 2, due now", d)
 	}
 	evs := mustEvents(t, st, "ws_a", 1, 10)
-	if len(evs) != 1 || evs[0].ID != d.EventID || evs[0].Type != store.EventWebhookTest || evs[0].Subject != "wh_1" {
+	if len(evs) != 1 || evs[0].ID != d.EventID || evs[0].Type != eventtype.WebhookTest || evs[0].Subject != "wh_1" {
 		t.Fatalf("outbox after the test: %+v, want the test event as its 2nd", evs)
 	}
 	// The fan-out passes over it: wh_2 wants every type, wh_3 the

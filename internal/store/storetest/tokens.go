@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -42,7 +43,7 @@ func testTokenRotation(t *testing.T, newStore NewStore) {
 		{
 			name:    "revoked at once",
 			old:     store.Token{Expires: t0.Add(365 * day)},
-			events:  []string{store.EventTokenCreated, store.EventTokenRevoked, store.EventTokenRotated},
+			events:  []string{eventtype.TokenCreated, eventtype.TokenRevoked, eventtype.TokenRotated},
 			want:    store.Token{Expires: t0.Add(365 * day), Revoked: at},
 			oldEnds: at,
 		},
@@ -50,7 +51,7 @@ func testTokenRotation(t *testing.T, newStore NewStore) {
 			name:    "overlap",
 			old:     store.Token{Expires: t0.Add(365 * day)},
 			overlap: 24 * time.Hour,
-			events:  []string{store.EventTokenCreated, store.EventTokenRotated},
+			events:  []string{eventtype.TokenCreated, eventtype.TokenRotated},
 			want:    store.Token{Expires: at.Add(24 * time.Hour), ExpiryAnnounced: 24 * time.Hour},
 			oldEnds: at.Add(24 * time.Hour),
 		},
@@ -58,14 +59,14 @@ func testTokenRotation(t *testing.T, newStore NewStore) {
 			name:    "overlap capped by the old token's expiry",
 			old:     store.Token{Expires: at.Add(2 * time.Hour)},
 			overlap: 24 * time.Hour,
-			events:  []string{store.EventTokenCreated, store.EventTokenRotated},
+			events:  []string{eventtype.TokenCreated, eventtype.TokenRotated},
 			want:    store.Token{Expires: at.Add(2 * time.Hour), ExpiryAnnounced: 2 * time.Hour},
 			oldEnds: at.Add(2 * time.Hour),
 		},
 		{
 			name:    "overlap of a token that never expires",
 			overlap: time.Hour,
-			events:  []string{store.EventTokenCreated, store.EventTokenRotated},
+			events:  []string{eventtype.TokenCreated, eventtype.TokenRotated},
 			want:    store.Token{Expires: at.Add(time.Hour), ExpiryAnnounced: time.Hour},
 			oldEnds: at.Add(time.Hour),
 		},
@@ -73,7 +74,7 @@ func testTokenRotation(t *testing.T, newStore NewStore) {
 			name:    "overlap keeps a shorter announcement",
 			old:     store.Token{Expires: at.Add(5 * day), ExpiryAnnounced: 7 * day},
 			overlap: 10 * day,
-			events:  []string{store.EventTokenCreated, store.EventTokenRotated},
+			events:  []string{eventtype.TokenCreated, eventtype.TokenRotated},
 			want:    store.Token{Expires: at.Add(5 * day), ExpiryAnnounced: 5 * day},
 			oldEnds: at.Add(5 * day),
 		},
@@ -288,7 +289,7 @@ func testTokenRotation(t *testing.T, newStore NewStore) {
 		if len(ts) != 2 || ts[1].ID != won[0] {
 			t.Errorf("tokens %+v, want the old one and %s", ts, won[0])
 		}
-		if types := eventTypes(t, a, "ws_a"); !slices.Equal(types, []string{store.EventTokenCreated, store.EventTokenCreated, store.EventTokenRevoked, store.EventTokenRotated}) {
+		if types := eventTypes(t, a, "ws_a"); !slices.Equal(types, []string{eventtype.TokenCreated, eventtype.TokenCreated, eventtype.TokenRevoked, eventtype.TokenRotated}) {
 			t.Errorf("events %v, want one rotation's", types)
 		}
 	})
@@ -364,7 +365,7 @@ func testTokenExpiryAnnouncements(t *testing.T, newStore NewStore) {
 		{name: "stale expiry", id: "tok_soon", exp: now.Add(6 * day), lead: 7 * day, at: now, ev: ev},
 		{name: "stale announcement", id: "tok_soon", exp: soon.Expires, prev: 30 * day, lead: 7 * day, at: now, ev: ev},
 		{name: "expired since", id: "tok_soon", exp: soon.Expires, lead: 7 * day, at: soon.Expires, ev: ev},
-		{name: "event refused", id: "tok_soon", exp: soon.Expires, lead: 7 * day, at: now, ev: event(store.EventTokenExpiring, "tok_soon", `[1]`), err: true},
+		{name: "event refused", id: "tok_soon", exp: soon.Expires, lead: 7 * day, at: now, ev: event(eventtype.TokenExpiring, "tok_soon", `[1]`), err: true},
 		{name: "announced", id: "tok_soon", exp: soon.Expires, lead: 7 * day, at: now, ev: ev, want: true, stored: 7 * day},
 		{name: "announced again", id: "tok_soon", exp: soon.Expires, lead: 7 * day, at: now, ev: ev, stored: 7 * day},
 		{name: "revoked", id: "tok_revoked", exp: now.Add(3 * day), lead: 7 * day, at: now, ev: ev, stored: 7 * day},
@@ -389,7 +390,7 @@ func testTokenExpiryAnnouncements(t *testing.T, newStore NewStore) {
 		}
 	}
 	evs := mustEvents(t, st, "ws_a", seq, 100)
-	if len(evs) != 1 || evs[0].Type != store.EventTokenExpiring || evs[0].Subject != "tok_soon" || evs[0].Seq != seq+1 {
+	if len(evs) != 1 || evs[0].Type != eventtype.TokenExpiring || evs[0].Subject != "tok_soon" || evs[0].Seq != seq+1 {
 		t.Fatalf("events %+v, want one token.expiring", evs)
 	}
 	var d expiringData
@@ -491,7 +492,7 @@ func testConcurrentExpiryAnnouncements(t *testing.T, newStore NewStore) {
 	evs := mustEvents(t, a, "ws_a", created, 1000)
 	for _, e := range evs {
 		var d expiringData
-		if err := json.Unmarshal(e.Data, &d); err != nil || e.Type != store.EventTokenExpiring {
+		if err := json.Unmarshal(e.Data, &d); err != nil || e.Type != eventtype.TokenExpiring {
 			t.Fatalf("event %s %s: %v", e.Type, e.Data, err)
 		}
 		seen[e.Subject+" "+d.Within]++
@@ -557,7 +558,7 @@ func testSetupLinks(t *testing.T, newStore NewStore) {
 	}
 	// A SCIM token beside it still makes its events.
 	must(t, st.CreateToken(ctx, store.Token{ID: "tok_scim", Kind: store.TokenSCIM, WorkspaceID: "ws_a", Name: "okta", Hash: []byte("h-scim"), Created: time.Now()}))
-	if evs := mustEvents(t, st, "ws_a", 0, 100); len(evs) != 1 || evs[0].Type != store.EventTokenCreated {
+	if evs := mustEvents(t, st, "ws_a", 0, 100); len(evs) != 1 || evs[0].Type != eventtype.TokenCreated {
 		t.Errorf("events %+v; want the SCIM token's token.created", evs)
 	}
 }
