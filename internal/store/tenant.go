@@ -213,72 +213,12 @@ type ExpiryAnnouncement struct {
 	// At is now: a token revoked or expired by then is not announced.
 	At    time.Time
 	Event NewEvent
-	// Token, Within and DaysLeft say what AnnounceExpiries announced:
+	// Token, Within and DaysLeft say what tokenexpiry.Announce announced:
 	// the token as read, the threshold's name ("7d") and the whole days
 	// left. Stores ignore them.
 	Token    Token
 	Within   string
 	DaysLeft int
-}
-
-// expiryThresholds are the lead times before a token's expiry at which
-// its workspace is told, widest first, with the names token.expiring
-// events give them (as the scimd_tokens_expiring metric does).
-var expiryThresholds = []struct {
-	within string
-	lead   time.Duration
-}{
-	{"30d", 30 * 24 * time.Hour},
-	{"7d", 7 * 24 * time.Hour},
-}
-
-// ExpiryStore is what AnnounceExpiries reads and writes; Store is one.
-type ExpiryStore interface {
-	ExpiringTokens(ctx context.Context, at, before time.Time) ([]Token, error)
-	AnnounceTokenExpiry(ctx context.Context, a ExpiryAnnouncement) (bool, error)
-}
-
-// AnnounceExpiries announces, with a token.expiring event, each active
-// SCIM or app token of st that has come within 30 days of its expiry, or
-// 7, since it was last announced, and returns the announcements it made.
-// A token already within 7 days when first seen gets the 7d event only.
-// Each announcement is recorded on the token in the transaction of its
-// event, only if no one recorded it first, so that checkers running at
-// once announce each token once per threshold.
-func AnnounceExpiries(ctx context.Context, st ExpiryStore, now time.Time) ([]ExpiryAnnouncement, error) {
-	const day = 24 * time.Hour
-	ts, err := st.ExpiringTokens(ctx, now, now.Add(expiryThresholds[0].lead))
-	if err != nil {
-		return nil, err
-	}
-	var done []ExpiryAnnouncement
-	for _, t := range ts {
-		if t.Kind != TokenSCIM && t.Kind != TokenApp {
-			continue
-		}
-		left := t.Expires.Sub(now)
-		i := len(expiryThresholds) - 1
-		for i > 0 && left > expiryThresholds[i].lead {
-			i--
-		}
-		th := expiryThresholds[i]
-		if t.ExpiryAnnounced != 0 && t.ExpiryAnnounced <= th.lead {
-			continue // this threshold, or a closer one, is announced
-		}
-		a := ExpiryAnnouncement{
-			TokenID: t.ID, Expires: t.Expires, Prev: t.ExpiryAnnounced, Lead: th.lead, At: now,
-			Event: TokenExpiringEvent(t, th.within, int(left/day)),
-			Token: t, Within: th.within, DaysLeft: int(left / day),
-		}
-		ok, err := st.AnnounceTokenExpiry(ctx, a)
-		if err != nil {
-			return done, fmt.Errorf("announce %s: %w", t.ID, err)
-		}
-		if ok {
-			done = append(done, a)
-		}
-	}
-	return done, nil
 }
 
 // HasEvents reports whether the creation and end of a token are events of

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tokenexpiry"
 )
 
 // ExpiryCheckInterval is how often an ExpiryNotifier looks for tokens
@@ -21,7 +21,7 @@ const ExpiryCheckInterval = time.Hour
 // recorded on the token in the transaction of its event, only if no one
 // recorded it first, so each token is announced once per threshold.
 type ExpiryNotifier struct {
-	Store store.ExpiryStore
+	Store tokenexpiry.Store
 	// Interval overrides ExpiryCheckInterval.
 	Interval time.Duration
 	// Log receives what each check announced, and failures. Default:
@@ -54,14 +54,14 @@ func (n *ExpiryNotifier) Run(ctx context.Context) {
 }
 
 // Check announces the tokens that have come within a threshold of their
-// expiry since they were last announced (see store.AnnounceExpiries), and
+// expiry since they were last announced (see tokenexpiry.Announce), and
 // returns how many it announced.
 func (n *ExpiryNotifier) Check(ctx context.Context) (int, error) {
 	now := time.Now()
 	if n.Now != nil {
 		now = n.Now()
 	}
-	done, err := store.AnnounceExpiries(ctx, n.Store, now)
+	done, err := tokenexpiry.Announce(ctx, n.Store, now)
 	log := n.log()
 	for _, a := range done {
 		log.Info("token expiry announced", "workspace_id", a.Token.WorkspaceID, "token", a.TokenID, "kind", a.Token.Kind, "within", a.Within, "days_left", a.DaysLeft)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimd/scimd/internal/eventtype"
 	"github.com/scimd/scimd/internal/store"
+	"github.com/scimd/scimd/internal/tokenexpiry"
 )
 
 const day = 24 * time.Hour
@@ -432,7 +433,7 @@ func testTokenExpiryAnnouncements(t *testing.T, newStore NewStore) {
 // announceDue announces the expiry of each token in st that comes within
 // a threshold at now, as the expiry notifier of package tenant does.
 func announceDue(ctx context.Context, st store.Store, now time.Time) (int, error) {
-	done, err := store.AnnounceExpiries(ctx, st, now)
+	done, err := tokenexpiry.Announce(ctx, st, now)
 	return len(done), err
 }
 
