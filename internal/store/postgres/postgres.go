@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/scimd/scimd/internal/changefeed"
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlquery"
@@ -46,7 +47,7 @@ type Store struct {
 
 	origin     string // marks the notifications this store sent
 	channel    string // of the notifications, one per schema
-	changes    *store.Broker
+	changes    *changefeed.Broker
 	listenIdle time.Duration
 	listenPID  atomic.Uint32 // of the listening connection's backend, for tests
 
@@ -86,7 +87,7 @@ func Open(ctx context.Context, url string, opts ...Option) (_ *Store, err error)
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &Store{pool: pool, now: time.Now, origin: id.New(""), listenIdle: defaultListenIdle}
-	s.changes = store.NewBroker(s.watch)
+	s.changes = changefeed.NewBroker(s.watch)
 	for _, o := range opts {
 		o(s)
 	}

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/scimd/scimd/internal/changefeed"
 	"github.com/scimd/scimd/internal/id"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/store/sqlstore"
@@ -32,7 +33,7 @@ type Store struct {
 	now func() time.Time
 
 	origin  string // marks the rows of the changes table this store wrote
-	changes *store.Broker
+	changes *changefeed.Broker
 }
 
 var _ store.Store = (*Store)(nil)
@@ -70,7 +71,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w, now: time.Now, origin: id.New("")}
-	s.changes = store.NewBroker(s.watch)
+	s.changes = changefeed.NewBroker(s.watch)
 	for _, o := range opts {
 		o(s)
 	}

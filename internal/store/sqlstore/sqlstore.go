@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scimd/scimd/internal/changefeed"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -40,7 +41,7 @@ type Config struct {
 	Now func() time.Time
 	// Changes publishes the changes of committed transactions in this
 	// process; the backend's watcher publishes those of others.
-	Changes *store.Broker
+	Changes *changefeed.Broker
 	// Record, if not nil, runs in each transaction that changed
 	// something, to tell other processes (a changes table, a NOTIFY).
 	Record func(ctx context.Context, tx Conn, changes []store.Change) error
@@ -54,7 +55,7 @@ type Store struct {
 	wmu       sync.Mutex
 	oneWriter bool
 	clock     func() time.Time
-	changes   *store.Broker
+	changes   *changefeed.Broker
 	record    func(ctx context.Context, tx Conn, changes []store.Change) error
 	rebind    sync.Map // SQL with ? placeholders → the dialect's
 	filter    sqlFilterDialect
