@@ -63,8 +63,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(fs.Output(), auditUsage)
 		printFlags(fs)
 	}
-	var f clientFlags
-	f.register(fs)
+	f := newCommandFlags(fs, onInstallation, "print JSON lines instead of a table")
 	q := url.Values{}
 	str := func(name, param, usage string) {
 		fs.Func(name, usage, func(v string) error {
@@ -81,7 +80,6 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	since := fs.String("since", "", "only entries from this time on: a duration back from now (90s, 1h, 7d) or a time (RFC 3339, or a date in UTC)")
 	until := fs.String("until", "", "only entries before this time, as for --since")
 	limit := fs.Int("limit", 100, "print at most this many entries (the most recent)")
-	asJSON := fs.Bool("json", false, "print JSON lines instead of a table")
 	follow := fs.Bool("follow", false, "then print new entries every 500 ms until interrupted")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -129,7 +127,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			newest = e.ID
 		}
 	}
-	p := &auditPrinter{w: stdout, json: *asJSON}
+	p := &auditPrinter{w: stdout, json: f.asJSON}
 	entries, err := recentAudit(ctx, api, q, *limit)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)

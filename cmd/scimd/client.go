@@ -39,6 +39,43 @@ type clientFlags struct {
 	api        *apiClient
 }
 
+// commandFlags are the flags that the commands on an installation's
+// things share: the client's, --workspace for those on a workspace's
+// things, and --json.
+type commandFlags struct {
+	clientFlags
+	slug   string
+	asJSON bool
+}
+
+// scope says whether a command acts on a workspace's things, and so
+// has --workspace.
+type scope bool
+
+const (
+	onWorkspace    scope = true
+	onInstallation scope = false
+)
+
+// jsonUsage is the help of --json of the commands that print the admin
+// API's answer as it is.
+const jsonUsage = "print the admin API's JSON"
+
+// newCommandFlags registers the flags commands share on fs: the
+// client's, --workspace with scope onWorkspace, and --json, with its
+// help json, unless json is "" (a command with nothing to print).
+func newCommandFlags(fs *flag.FlagSet, sc scope, json string) *commandFlags {
+	f := &commandFlags{}
+	f.register(fs)
+	if sc == onWorkspace {
+		fs.StringVar(&f.slug, "workspace", "", "workspace slug")
+	}
+	if json != "" {
+		fs.BoolVar(&f.asJSON, "json", false, json)
+	}
+	return f
+}
+
 // do sends a request to the admin API as apiClient.do does, connecting
 // first if need be.
 func (o *clientFlags) do(ctx context.Context, method, path string, query url.Values, in, out any) (json.RawMessage, error) {

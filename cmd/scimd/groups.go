@@ -55,18 +55,15 @@ Examples:
 
 func groupList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("group list", groupListUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
+	f := newCommandFlags(fs, onWorkspace, "print the admin API's JSON: groups, total and next_cursor")
 	filter := fs.String("filter", "", `a SCIM filter, e.g. 'displayName sw "eng"' or 'externalId eq "00g1"'`)
 	limit := fs.Int("limit", 100, "list at most this many groups (1 to 1000)")
 	cursor := fs.String("cursor", "", "start after the groups listed already, as the last line of the listing before says")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON: groups, total and next_cursor")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) > 0 {
+	if f.slug == "" || len(pos) > 0 {
 		return errors.New("usage: scimd group list --workspace SLUG [--filter FILTER] [--limit N]")
 	}
 	defer f.close()
@@ -74,11 +71,11 @@ func groupList(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	page, err := api.Groups(ctx, *slug, admin.GroupQuery{Filter: *filter, Limit: *limit, Cursor: *cursor})
+	page, err := api.Groups(ctx, f.slug, admin.GroupQuery{Filter: *filter, Limit: *limit, Cursor: *cursor})
 	if err != nil {
 		return cliError(err)
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printJSON(stdout, page)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -125,17 +122,14 @@ Examples:
 
 func groupShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("group show", groupShowUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
+	f := newCommandFlags(fs, onWorkspace, jsonUsage)
 	limit := fs.Int("limit", 100, "show at most this many members (1 to 1000)")
 	cursor := fs.String("cursor", "", "show the members after those shown already, as the last line before says")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd group show --workspace SLUG GROUP")
 	}
 	defer f.close()
@@ -143,11 +137,11 @@ func groupShow(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	g, err := api.Group(ctx, *slug, pos[0], admin.GroupQuery{Limit: *limit, Cursor: *cursor})
+	g, err := api.Group(ctx, f.slug, pos[0], admin.GroupQuery{Limit: *limit, Cursor: *cursor})
 	if err != nil {
 		return cliError(err)
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printJSON(stdout, g)
 	}
 	var parents []string
@@ -203,15 +197,12 @@ Examples:
 
 func userShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("user show", userShowUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON of the user (GET …/users/{id})")
+	f := newCommandFlags(fs, onWorkspace, "print the admin API's JSON of the user (GET …/users/{id})")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd user show --workspace SLUG ID")
 	}
 	defer f.close()
@@ -219,14 +210,14 @@ func userShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	u, err := api.User(ctx, *slug, pos[0])
+	u, err := api.User(ctx, f.slug, pos[0])
 	if err != nil {
 		return cliError(err)
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printJSON(stdout, u)
 	}
-	a, err := api.UserAccess(ctx, *slug, pos[0])
+	a, err := api.UserAccess(ctx, f.slug, pos[0])
 	if err != nil {
 		return cliError(err)
 	}
@@ -293,7 +284,7 @@ func userShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, s := range a.Reasoning {
 		fmt.Fprintf(stdout, "  %s\n", s)
 	}
-	fmt.Fprintf(stdout, "\nAudit entries: scimd audit --workspace %s --target %s\n", *slug, u.ID)
+	fmt.Fprintf(stdout, "\nAudit entries: scimd audit --workspace %s --target %s\n", f.slug, u.ID)
 	return nil
 }
 
@@ -312,15 +303,12 @@ Examples:
 
 func groupMatches(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("group matches", groupMatchesUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	f := newCommandFlags(fs, onWorkspace, jsonUsage)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) > 0 {
+	if f.slug == "" || len(pos) > 0 {
 		return errors.New("usage: scimd group matches --workspace SLUG")
 	}
 	defer f.close()
@@ -328,11 +316,11 @@ func groupMatches(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	m, err := api.GroupMatches(ctx, *slug, nil, nil, nil)
+	m, err := api.GroupMatches(ctx, f.slug, nil, nil, nil)
 	if err != nil {
 		return cliError(err)
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printJSON(stdout, m)
 	}
 	names := func(count int, gs []admin.GroupMatch) string {

@@ -44,17 +44,14 @@ Example:
 
 func schemaSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("schema set", schemaSetUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
+	f := newCommandFlags(fs, onWorkspace, jsonUsage)
 	rt := fs.String("resource-type", "", "the resource type the schema extends: User or Group")
 	required := fs.Bool("required", false, "refuse resources of the type without the extension")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || *rt == "" || len(pos) != 1 {
+	if f.slug == "" || *rt == "" || len(pos) != 1 {
 		return errors.New("usage: scimd schema set --workspace SLUG --resource-type User|Group [--required] FILE.json")
 	}
 	doc, err := os.ReadFile(pos[0])
@@ -69,18 +66,18 @@ func schemaSet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	e, err := api.SetSchema(ctx, *slug, admin.SchemaExtensionSet{ResourceType: *rt, Required: *required, Schema: doc})
+	e, err := api.SetSchema(ctx, f.slug, admin.SchemaExtensionSet{ResourceType: *rt, Required: *required, Schema: doc})
 	if err != nil {
 		return cliError(err)
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printJSON(stdout, e)
 	}
 	verb := "declared"
 	if !e.Created.Equal(e.Updated) {
 		verb = "changed"
 	}
-	fmt.Fprintf(stdout, "%s %s for %s of workspace %s%s\n", verb, e.URN, e.ResourceType, *slug, map[bool]string{true: " (required)"}[e.Required])
+	fmt.Fprintf(stdout, "%s %s for %s of workspace %s%s\n", verb, e.URN, e.ResourceType, f.slug, map[bool]string{true: " (required)"}[e.Required])
 	for _, n := range e.Notes {
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
@@ -98,15 +95,12 @@ Example:
 
 func schemaList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("schema list", schemaListUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	f := newCommandFlags(fs, onWorkspace, jsonUsage)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) > 0 {
+	if f.slug == "" || len(pos) > 0 {
 		return errors.New("usage: scimd schema list --workspace SLUG [--json]")
 	}
 	defer f.close()
@@ -114,11 +108,11 @@ func schemaList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	l, err := api.Schemas(ctx, *slug)
+	l, err := api.Schemas(ctx, f.slug)
 	if err != nil {
 		return cliError(err)
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printJSON(stdout, l)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -166,15 +160,12 @@ Example:
 
 func schemaShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("schema show", schemaShowUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	f := newCommandFlags(fs, onWorkspace, jsonUsage)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd schema show --workspace SLUG URN")
 	}
 	defer f.close()
@@ -182,11 +173,11 @@ func schemaShow(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	e, err := api.Schema(ctx, *slug, pos[0])
+	e, err := api.Schema(ctx, f.slug, pos[0])
 	if err != nil {
 		return cliError(err)
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printJSON(stdout, e)
 	}
 	fmt.Fprintf(stdout, "urn:            %s\nresource type:  %s\nrequired:       %s\ndeclared:       %s\nupdated:        %s\nschema:\n",
@@ -213,14 +204,12 @@ Example:
 
 func schemaDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("schema delete", schemaDeleteUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
+	f := newCommandFlags(fs, onWorkspace, "")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd schema delete --workspace SLUG URN")
 	}
 	defer f.close()
@@ -228,9 +217,9 @@ func schemaDelete(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if err := api.DeleteSchema(ctx, *slug, pos[0]); err != nil {
+	if err := api.DeleteSchema(ctx, f.slug, pos[0]); err != nil {
 		return cliError(err)
 	}
-	fmt.Fprintf(stdout, "deleted %s of workspace %s; values stored under it are kept\n", pos[0], *slug)
+	fmt.Fprintf(stdout, "deleted %s of workspace %s; values stored under it are kept\n", pos[0], f.slug)
 	return nil
 }

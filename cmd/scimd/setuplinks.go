@@ -37,11 +37,9 @@ Examples:
 
 func workspaceSetupLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("workspace setup-link", setupLinkUsage, stderr)
-	var f clientFlags
-	f.register(fs)
+	f := newCommandFlags(fs, onInstallation, jsonUsage)
 	expires := fs.String("expires", "7d", "how long the link works: from 1h to 30d")
 	name := fs.String("name", "", "whom the link is for, as listings show it (default \"set-up link\")")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -61,7 +59,7 @@ func workspaceSetupLink(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	link := out.URL

@@ -35,24 +35,21 @@ Example:
 
 func teamList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("team list", teamListUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	f := newCommandFlags(fs, onWorkspace, jsonUsage)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) > 0 {
+	if f.slug == "" || len(pos) > 0 {
 		return errors.New("usage: scimd team list --workspace SLUG [--json]")
 	}
 	defer f.close()
 	var out admin.TeamList
-	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "teams"), nil, nil, &out)
+	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", f.slug, "teams"), nil, nil, &out)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -90,27 +87,24 @@ Examples:
 
 func teamLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("team link", teamLinkUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
+	f := newCommandFlags(fs, onWorkspace, jsonUsage)
 	team := fs.String("team", "", "the team's key, as the application knows it")
 	role := fs.String("role", "", "the group's members' role in the team; default: the workspace's defaultTeamRole")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || *team == "" || len(pos) != 1 {
+	if f.slug == "" || *team == "" || len(pos) != 1 {
 		return errors.New("usage: scimd team link --workspace SLUG GROUP --team KEY [--role ROLE]")
 	}
 	defer f.close()
 	var l admin.TeamLink
-	raw, err := f.do(ctx, http.MethodPut, admin.Path("workspaces", *slug, "groups", pos[0], "team"), nil,
+	raw, err := f.do(ctx, http.MethodPut, admin.Path("workspaces", f.slug, "groups", pos[0], "team"), nil,
 		map[string]string{"team": *team, "role": *role}, &l)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	fmt.Fprintf(stdout, "linked group %s %q to team %s as %s\n", l.Group.ID, l.Group.DisplayName, l.Team, cmp.Or(l.Role, "the default team role"))
@@ -128,20 +122,18 @@ Example:
 
 func teamUnlink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("team unlink", teamUnlinkUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
+	f := newCommandFlags(fs, onWorkspace, "")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd team unlink --workspace SLUG GROUP")
 	}
 	defer f.close()
-	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", *slug, "groups", pos[0], "team"), nil, nil, nil); err != nil {
+	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", f.slug, "groups", pos[0], "team"), nil, nil, nil); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "unlinked group %s of workspace %s from its team\n", pos[0], *slug)
+	fmt.Fprintf(stdout, "unlinked group %s of workspace %s from its team\n", pos[0], f.slug)
 	return nil
 }

@@ -147,23 +147,15 @@ func article(noun string) string {
 	return "a " + noun
 }
 
-// tokenFlags are the flags common to the commands on tokens: the
-// client's, --workspace if the kind has it, and --json.
-type tokenFlags struct {
-	clientFlags
-	slug   string
-	asJSON bool
-}
-
-func (k tokenKind) flags(verb string, stderr io.Writer) (*flag.FlagSet, *tokenFlags) {
+// flags returns the flag set of a command on tokens of kind k, with the
+// flags the commands share (--workspace if the kind has it).
+func (k tokenKind) flags(verb string, stderr io.Writer) (*flag.FlagSet, *commandFlags) {
 	fs := newFlags(k.command+" "+verb, k.help(verb), stderr)
-	f := &tokenFlags{}
-	f.clientFlags.register(fs)
+	scope := onInstallation
 	if k.workspace {
-		fs.StringVar(&f.slug, "workspace", "", "workspace slug")
+		scope = onWorkspace
 	}
-	fs.BoolVar(&f.asJSON, "json", false, "print the admin API's JSON")
-	return fs, f
+	return fs, newCommandFlags(fs, scope, jsonUsage)
 }
 
 func (k tokenKind) create(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -271,10 +263,7 @@ Examples:
 
 func tokenRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("token rotate", tokenRotateUsage, stderr)
-	f := &tokenFlags{}
-	f.clientFlags.register(fs)
-	fs.StringVar(&f.slug, "workspace", "", "workspace slug")
-	fs.BoolVar(&f.asJSON, "json", false, "print the admin API's JSON")
+	f := newCommandFlags(fs, onWorkspace, jsonUsage)
 	overlap := fs.Duration("overlap", 0, "how long the old token keeps working, e.g. 24h or 7d; 0 ends it at once")
 	pos, err := parseArgs(fs, args)
 	if err != nil {

@@ -59,18 +59,15 @@ Examples:
 
 func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("user list", userListUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
+	f := newCommandFlags(fs, onWorkspace, "print JSON: the admin API's users, total and next_cursor")
 	filter := fs.String("filter", "", `a SCIM filter, e.g. 'active eq false' or 'userName sw "a"'`)
 	limit := fs.Int("limit", 100, "list at most this many users")
 	cursor := fs.String("cursor", "", "start after the users listed already, as the last line of the listing before says")
-	asJSON := fs.Bool("json", false, "print JSON: the admin API's users, total and next_cursor")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) > 0 {
+	if f.slug == "" || len(pos) > 0 {
 		return errors.New("usage: scimd user list --workspace SLUG [--filter FILTER] [--limit N]")
 	}
 	if *limit < 1 {
@@ -97,13 +94,13 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Total      int               `json:"total"`
 			NextCursor string            `json:"next_cursor"`
 		}
-		if _, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "users"), q, nil, &page); err != nil {
+		if _, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", f.slug, "users"), q, nil, &page); err != nil {
 			return err
 		}
 		all.Users = append(all.Users, page.Users...)
 		all.Total, all.NextCursor = page.Total, page.NextCursor
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printJSON(stdout, all)
 	}
 	users := make([]admin.User, len(all.Users))
@@ -134,18 +131,15 @@ Example:
 
 func userInvite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("user invite", userInviteUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
+	f := newCommandFlags(fs, onWorkspace, jsonUsage)
 	name := fs.String("user-name", "", "the userName, unique in the workspace")
 	display := fs.String("display-name", "", "the name to show")
 	email := fs.String("email", "", "the email address")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || *name == "" || len(pos) > 0 {
+	if f.slug == "" || *name == "" || len(pos) > 0 {
 		return errors.New("usage: scimd user invite --workspace SLUG --user-name NAME [--display-name NAME] [--email ADDRESS]")
 	}
 	defer f.close()
@@ -157,14 +151,14 @@ func userInvite(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		body["email"] = *email
 	}
 	var u admin.User
-	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "users"), nil, body, &u)
+	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", f.slug, "users"), nil, body, &u)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
-	fmt.Fprintf(stdout, "invited user %s %q to workspace %s\n", u.ID, u.UserName, *slug)
+	fmt.Fprintf(stdout, "invited user %s %q to workspace %s\n", u.ID, u.UserName, f.slug)
 	return nil
 }
 
@@ -192,26 +186,23 @@ Example:
 func userListOf(which, usage string) func(context.Context, []string, io.Writer, io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs := newFlags("user "+which, usage, stderr)
-		var f clientFlags
-		f.register(fs)
-		slug := fs.String("workspace", "", "workspace slug")
-		asJSON := fs.Bool("json", false, "print the admin API's JSON")
+		f := newCommandFlags(fs, onWorkspace, jsonUsage)
 		pos, err := parseArgs(fs, args)
 		if err != nil {
 			return err
 		}
-		if *slug == "" || len(pos) > 0 {
+		if f.slug == "" || len(pos) > 0 {
 			return fmt.Errorf("usage: scimd user %s --workspace SLUG [--json]", which)
 		}
 		defer f.close()
 		var out struct {
 			Users []admin.User `json:"users"`
 		}
-		raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "users", which), nil, nil, &out)
+		raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", f.slug, "users", which), nil, nil, &out)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if f.asJSON {
 			return printRaw(stdout, raw)
 		}
 		return printUsers(stdout, out.Users)
@@ -253,10 +244,7 @@ Example:
 func userAction(action, usage string, confirm bool) func(context.Context, []string, io.Writer, io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs := newFlags("user "+action, usage, stderr)
-		var f clientFlags
-		f.register(fs)
-		slug := fs.String("workspace", "", "workspace slug")
-		asJSON := fs.Bool("json", false, "print the admin API's JSON")
+		f := newCommandFlags(fs, onWorkspace, jsonUsage)
 		var yes *bool
 		if confirm {
 			yes = fs.Bool("yes", false, action+" the user: it cannot be undone")
@@ -265,7 +253,7 @@ func userAction(action, usage string, confirm bool) func(context.Context, []stri
 		if err != nil {
 			return err
 		}
-		if *slug == "" || len(pos) != 1 {
+		if f.slug == "" || len(pos) != 1 {
 			return fmt.Errorf("usage: scimd user %s --workspace SLUG ID", action)
 		}
 		if confirm && !*yes {
@@ -273,20 +261,20 @@ func userAction(action, usage string, confirm bool) func(context.Context, []stri
 		}
 		defer f.close()
 		var u admin.User
-		raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "users", pos[0], action), nil, nil, &u)
+		raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", f.slug, "users", pos[0], action), nil, nil, &u)
 		if err != nil {
 			return err
 		}
-		if *asJSON && len(raw) > 0 {
+		if f.asJSON && len(raw) > 0 {
 			return printRaw(stdout, raw)
 		}
 		switch action {
 		case "purge":
-			fmt.Fprintf(stdout, "purged user %s of workspace %s\n", pos[0], *slug)
+			fmt.Fprintf(stdout, "purged user %s of workspace %s\n", pos[0], f.slug)
 		case "restore":
-			fmt.Fprintf(stdout, "restored user %s %q of workspace %s: %s\n", u.ID, u.UserName, *slug, u.State)
+			fmt.Fprintf(stdout, "restored user %s %q of workspace %s: %s\n", u.ID, u.UserName, f.slug, u.State)
 		default:
-			fmt.Fprintf(stdout, "user %s %q of workspace %s is %s\n", u.ID, u.UserName, *slug, u.State)
+			fmt.Fprintf(stdout, "user %s %q of workspace %s is %s\n", u.ID, u.UserName, f.slug, u.State)
 		}
 		return nil
 	}
@@ -305,25 +293,23 @@ Example:
 
 func userUninvite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("user uninvite", userUninviteUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
+	f := newCommandFlags(fs, onWorkspace, "")
 	yes := fs.Bool("yes", false, "delete the user: it cannot be undone")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd user uninvite --workspace SLUG ID --yes")
 	}
 	if !*yes {
 		return fmt.Errorf("deleting an invited user cannot be undone: add --yes to delete user %s", pos[0])
 	}
 	defer f.close()
-	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", *slug, "users", "invited", pos[0]), nil, nil, nil); err != nil {
+	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", f.slug, "users", "invited", pos[0]), nil, nil, nil); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "deleted invited user %s of workspace %s\n", pos[0], *slug)
+	fmt.Fprintf(stdout, "deleted invited user %s of workspace %s\n", pos[0], f.slug)
 	return nil
 }
 
@@ -342,24 +328,22 @@ Example:
 
 func userDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("user delete", userDeleteUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
+	f := newCommandFlags(fs, onWorkspace, "")
 	yes := fs.Bool("yes", false, "delete the user: it cannot be undone")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd user delete --workspace SLUG ID --yes")
 	}
 	if !*yes {
 		return fmt.Errorf("deleting a user cannot be undone: add --yes to delete user %s", pos[0])
 	}
 	defer f.close()
-	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", *slug, "users", "suspended", pos[0]), nil, nil, nil); err != nil {
+	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", f.slug, "users", "suspended", pos[0]), nil, nil, nil); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "deleted user %s of workspace %s for good\n", pos[0], *slug)
+	fmt.Fprintf(stdout, "deleted user %s of workspace %s for good\n", pos[0], f.slug)
 	return nil
 }

@@ -59,14 +59,11 @@ Examples:
   scimd webhook redeliver --workspace acme wh_5xq2m7kd3c9wefha dlv_4z7ak2m3c9wefhaq
 `
 
-// webhookFlags registers the flags of every webhook command.
-func webhookFlags(name string, stderr io.Writer) (*flag.FlagSet, *clientFlags, *string, *bool) {
+// webhookFlags returns the flag set of a webhook command, with the flags
+// the commands on a workspace's things share.
+func webhookFlags(name string, stderr io.Writer) (*flag.FlagSet, *commandFlags) {
 	fs := newFlags("webhook "+name, webhookUsage, stderr)
-	f := &clientFlags{}
-	f.register(fs)
-	slug := fs.String("workspace", "", "workspace slug")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
-	return fs, f, slug, asJSON
+	return fs, newCommandFlags(fs, onWorkspace, jsonUsage)
 }
 
 // eventTypes reads --events: "all" is every type, nil; an empty list is
@@ -116,30 +113,30 @@ func printWebhook(w io.Writer, h admin.NewWebhook) error {
 }
 
 func webhookList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, f, slug, asJSON := webhookFlags("list", stderr)
+	fs, f := webhookFlags("list", stderr)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) > 0 {
+	if f.slug == "" || len(pos) > 0 {
 		return errors.New("usage: scimd webhook list --workspace SLUG")
 	}
 	defer f.close()
 	var out struct {
 		Webhooks []admin.Webhook `json:"webhooks"`
 	}
-	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "webhooks"), nil, nil, &out)
+	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", f.slug, "webhooks"), nil, nil, &out)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	return printWebhooks(stdout, out.Webhooks)
 }
 
 func webhookCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, f, slug, asJSON := webhookFlags("create", stderr)
+	fs, f := webhookFlags("create", stderr)
 	u := fs.String("url", "", "the endpoint: an absolute http or https URL")
 	events := fs.String("events", "all", "event types separated by commas, e.g. 'user.*,group.created'; all: every type")
 	disabled := fs.Bool("disabled", false, "create it disabled")
@@ -147,7 +144,7 @@ func webhookCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || *u == "" || len(pos) > 0 {
+	if f.slug == "" || *u == "" || len(pos) > 0 {
 		return errors.New("usage: scimd webhook create --workspace SLUG --url URL [--events TYPES] [--disabled]")
 	}
 	body := map[string]any{"url": *u, "enabled": !*disabled}
@@ -160,18 +157,18 @@ func webhookCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer f.close()
 	var h admin.NewWebhook
-	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "webhooks"), nil, body, &h)
+	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", f.slug, "webhooks"), nil, body, &h)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	return printWebhook(stdout, h)
 }
 
 func webhookSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, f, slug, asJSON := webhookFlags("set", stderr)
+	fs, f := webhookFlags("set", stderr)
 	u := fs.String("url", "", "a new endpoint")
 	events := fs.String("events", "", "the event types it receives, separated by commas; 'all' for every type")
 	enabled := fs.String("enabled", "", "true or false")
@@ -179,7 +176,7 @@ func webhookSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd webhook set --workspace SLUG ID [--url URL] [--events TYPES] [--enabled true|false]")
 	}
 	body := map[string]any{}
@@ -205,11 +202,11 @@ func webhookSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer f.close()
 	var h admin.NewWebhook
-	raw, err := f.do(ctx, http.MethodPatch, admin.Path("workspaces", *slug, "webhooks", pos[0]), nil, body, &h)
+	raw, err := f.do(ctx, http.MethodPatch, admin.Path("workspaces", f.slug, "webhooks", pos[0]), nil, body, &h)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	return printWebhook(stdout, h)
@@ -219,16 +216,16 @@ func webhookSet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // /workspaces/{slug}/webhooks/{id}[/sub].
 func webhookOne(name, method, sub string) func(context.Context, []string, io.Writer, io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		fs, f, slug, asJSON := webhookFlags(name, stderr)
+		fs, f := webhookFlags(name, stderr)
 		pos, err := parseArgs(fs, args)
 		if err != nil {
 			return err
 		}
-		if *slug == "" || len(pos) != 1 {
+		if f.slug == "" || len(pos) != 1 {
 			return fmt.Errorf("usage: scimd webhook %s --workspace SLUG ID", name)
 		}
 		defer f.close()
-		path := admin.Path("workspaces", *slug, "webhooks", pos[0])
+		path := admin.Path("workspaces", f.slug, "webhooks", pos[0])
 		if sub != "" {
 			path += admin.Path(sub)
 		}
@@ -237,7 +234,7 @@ func webhookOne(name, method, sub string) func(context.Context, []string, io.Wri
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if f.asJSON {
 			return printRaw(stdout, raw)
 		}
 		return printWebhook(stdout, h)
@@ -245,23 +242,23 @@ func webhookOne(name, method, sub string) func(context.Context, []string, io.Wri
 }
 
 func webhookDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, f, slug, _ := webhookFlags("delete", stderr)
+	fs, f := webhookFlags("delete", stderr)
 	yes := fs.Bool("yes", false, "delete it: its secret and delivery log go with it")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd webhook delete --workspace SLUG ID --yes")
 	}
 	if !*yes {
 		return fmt.Errorf("deleting webhook %s deletes its delivery log, and what is pending is not sent: add --yes to do it", pos[0])
 	}
 	defer f.close()
-	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", *slug, "webhooks", pos[0]), nil, nil, nil); err != nil {
+	if _, err := f.do(ctx, http.MethodDelete, admin.Path("workspaces", f.slug, "webhooks", pos[0]), nil, nil, nil); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "deleted webhook %s of workspace %s\n", pos[0], *slug)
+	fmt.Fprintf(stdout, "deleted webhook %s of workspace %s\n", pos[0], f.slug)
 	return nil
 }
 
@@ -296,7 +293,7 @@ func printDeliveries(w io.Writer, ds []admin.Delivery, every bool) error {
 }
 
 func webhookDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, f, slug, asJSON := webhookFlags("deliveries", stderr)
+	fs, f := webhookFlags("deliveries", stderr)
 	status := fs.String("status", "", "only deliveries in this state: pending, delivered or dead")
 	limit := fs.Int("limit", 100, "list at most this many, newest event first (1-1000)")
 	cursor := fs.String("cursor", "", "start after the deliveries listed already, as the last line of the listing before says")
@@ -304,7 +301,7 @@ func webhookDeliveries(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd webhook deliveries --workspace SLUG ID [--status pending|delivered|dead] [--limit N]")
 	}
 	defer f.close()
@@ -319,11 +316,11 @@ func webhookDeliveries(ctx context.Context, args []string, stdout, stderr io.Wri
 		Deliveries []admin.Delivery `json:"deliveries"`
 		NextCursor string           `json:"next_cursor"`
 	}
-	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "webhooks", pos[0], "deliveries"), q, nil, &out)
+	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", f.slug, "webhooks", pos[0], "deliveries"), q, nil, &out)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	if err := printDeliveries(stdout, out.Deliveries, false); err != nil {
@@ -336,21 +333,21 @@ func webhookDeliveries(ctx context.Context, args []string, stdout, stderr io.Wri
 }
 
 func webhookRedeliver(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, f, slug, asJSON := webhookFlags("redeliver", stderr)
+	fs, f := webhookFlags("redeliver", stderr)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 2 {
+	if f.slug == "" || len(pos) != 2 {
 		return errors.New("usage: scimd webhook redeliver --workspace SLUG ID DELIVERY_ID")
 	}
 	defer f.close()
 	var d admin.Delivery
-	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "webhooks", pos[0], "deliveries", pos[1], "redeliver"), nil, nil, &d)
+	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", f.slug, "webhooks", pos[0], "deliveries", pos[1], "redeliver"), nil, nil, &d)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	return printDeliveries(stdout, []admin.Delivery{d}, false)
@@ -358,21 +355,21 @@ func webhookRedeliver(ctx context.Context, args []string, stdout, stderr io.Writ
 
 // webhookDelivery prints one delivery, its attempts and the body sent.
 func webhookDelivery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, f, slug, asJSON := webhookFlags("delivery", stderr)
+	fs, f := webhookFlags("delivery", stderr)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 2 {
+	if f.slug == "" || len(pos) != 2 {
 		return errors.New("usage: scimd webhook delivery --workspace SLUG ID DELIVERY_ID")
 	}
 	defer f.close()
 	var d admin.DeliveryDetail
-	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", *slug, "webhooks", pos[0], "deliveries", pos[1]), nil, nil, &d)
+	raw, err := f.do(ctx, http.MethodGet, admin.Path("workspaces", f.slug, "webhooks", pos[0], "deliveries", pos[1]), nil, nil, &d)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	if err := printDeliveries(stdout, []admin.Delivery{d.Delivery}, true); err != nil {
@@ -388,21 +385,21 @@ func webhookDelivery(ctx context.Context, args []string, stdout, stderr io.Write
 
 // webhookTest sends a test event to a webhook and prints its delivery.
 func webhookTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, f, slug, asJSON := webhookFlags("test", stderr)
+	fs, f := webhookFlags("test", stderr)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if *slug == "" || len(pos) != 1 {
+	if f.slug == "" || len(pos) != 1 {
 		return errors.New("usage: scimd webhook test --workspace SLUG ID")
 	}
 	defer f.close()
 	var d admin.TestDelivery
-	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", *slug, "webhooks", pos[0], "test"), nil, nil, &d)
+	raw, err := f.do(ctx, http.MethodPost, admin.Path("workspaces", f.slug, "webhooks", pos[0], "test"), nil, nil, &d)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	if err := printDeliveries(stdout, []admin.Delivery{d.Delivery}, false); err != nil {

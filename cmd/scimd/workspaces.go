@@ -65,10 +65,8 @@ Examples:
 
 func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("workspace create", workspaceCreateUsage, stderr)
-	var f clientFlags
-	f.register(fs)
+	f := newCommandFlags(fs, onInstallation, jsonUsage)
 	f.mayCreate = true // the first workspace may come before the first serve
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -90,7 +88,7 @@ func workspaceCreate(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	fmt.Fprintf(stdout, "created workspace %s (%s)\n", w.Slug, w.ID)
@@ -108,9 +106,7 @@ Examples:
 
 func workspaceList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("workspace list", workspaceListUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	asJSON := fs.Bool("json", false, "print the admin API's JSON, with each workspace's configuration")
+	f := newCommandFlags(fs, onInstallation, "print the admin API's JSON, with each workspace's configuration")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -126,7 +122,7 @@ func workspaceList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -192,9 +188,7 @@ Examples:
 
 func workspaceShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("workspace show", workspaceShowUsage(), stderr)
-	var f clientFlags
-	f.register(fs)
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	f := newCommandFlags(fs, onInstallation, jsonUsage)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -208,7 +202,7 @@ func workspaceShow(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	return printConfig(stdout, w)
@@ -230,9 +224,7 @@ Examples:
 
 func workspaceSet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("workspace set", workspaceSetUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	f := newCommandFlags(fs, onInstallation, jsonUsage)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -250,7 +242,7 @@ func workspaceSet(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	return printConfig(stdout, w)
@@ -268,9 +260,7 @@ Example:
 
 func workspaceReset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("workspace reset", workspaceResetUsage, stderr)
-	var f clientFlags
-	f.register(fs)
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	f := newCommandFlags(fs, onInstallation, jsonUsage)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -283,7 +273,7 @@ func workspaceReset(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	var w admin.Workspace
@@ -305,8 +295,7 @@ Example:
 
 func workspaceDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("workspace delete", workspaceDeleteUsage, stderr)
-	var f clientFlags
-	f.register(fs)
+	f := newCommandFlags(fs, onInstallation, "")
 	yes := fs.Bool("yes", false, "delete it: it cannot be undone")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -342,10 +331,8 @@ Examples:
 
 func workspaceActivity(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("workspace activity", workspaceActivityUsage, stderr)
-	var f clientFlags
-	f.register(fs)
+	f := newCommandFlags(fs, onInstallation, jsonUsage)
 	since := fs.String("since", "", "the period: a duration back from now, such as 2h or 3d; default 24h")
-	asJSON := fs.Bool("json", false, "print the admin API's JSON")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -363,7 +350,7 @@ func workspaceActivity(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return printRaw(stdout, raw)
 	}
 	fmt.Fprintf(stdout, "since %s: %d SCIM requests, %d failed\n\n", formatWhen(&a.Since), a.Requests, a.Errors)
