@@ -4,12 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/scimd/scimd/internal/store"
-	"github.com/scimd/scimd/internal/store/sqlquery"
+	"github.com/scimd/scimd/internal/store/storetest"
 )
 
 // TestAuditPlans checks that audit queries can be answered from an index
@@ -31,36 +28,16 @@ func TestAuditPlans(t *testing.T) {
 		}
 	}
 	defer conn.Exec(ctx, `RESET enable_seqscan; RESET enable_sort`)
-	now := time.Now()
-	cursor := sqlquery.EncodeAuditCursor(now, 100)
-	for _, tt := range []struct {
-		name  string
-		q     store.AuditQuery
-		index string
-	}{
-		{"all", store.AuditQuery{}, "audit_log_ts"},
-		{"since", store.AuditQuery{Since: now.Add(-time.Hour), Cursor: cursor}, "audit_log_ts"},
-		{"workspace", store.AuditQuery{WorkspaceID: "ws_a", Cursor: cursor}, "audit_log_workspace"},
-		{"workspace and time", store.AuditQuery{WorkspaceID: "ws_a", Since: now.Add(-time.Hour), Until: now}, "audit_log_workspace"},
-		{"correlation id", store.AuditQuery{CorrelationID: "c1"}, "audit_log_correlation"},
-		{"target", store.AuditQuery{Target: "usr_a", Cursor: cursor}, "audit_log_target"},
-		{"channel and action", store.AuditQuery{Channel: "scim", Action: "user.create"}, "audit_log_action"},
-	} {
-		query, args, _, err := sqlquery.AuditSelect(st.d, tt.q)
-		if err != nil {
-			t.Fatal(err)
-		}
+	storetest.AuditPlans(t, st.d, func(t *testing.T, query string, args []any, index string) (string, bool) {
 		rows, err := conn.Query(ctx, "EXPLAIN "+query, args...)
 		if err != nil {
-			t.Fatalf("%s: %v\n%s", tt.name, err, query)
+			t.Fatalf("%v\n%s", err, query)
 		}
 		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
 			t.Fatal(err)
 		}
 		plan := strings.Join(lines, "\n")
-		if !strings.Contains(plan, "using "+tt.index) || strings.Contains(plan, "Sort") {
-			t.Errorf("%s: plan does not read %s in order:\n%s\n%s", tt.name, tt.index, plan, query)
-		}
-	}
+		return plan, strings.Contains(plan, "using "+index) && !strings.Contains(plan, "Sort")
+	})
 }

@@ -5,10 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/scimd/scimd/internal/store"
-	"github.com/scimd/scimd/internal/store/sqlquery"
+	"github.com/scimd/scimd/internal/store/storetest"
 )
 
 // TestAuditPlans checks that audit queries are answered from an index
@@ -36,28 +35,8 @@ func TestAuditPlans(t *testing.T) {
 	if _, err := st.w.ExecContext(ctx, `ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	cursor := sqlquery.EncodeAuditCursor(now, 100)
-	for _, tt := range []struct {
-		name  string
-		q     store.AuditQuery
-		index string
-	}{
-		{"all", store.AuditQuery{}, "audit_log_ts"},
-		{"since", store.AuditQuery{Since: now.Add(-time.Hour), Cursor: cursor}, "audit_log_ts"},
-		{"workspace", store.AuditQuery{WorkspaceID: "ws_a", Cursor: cursor}, "audit_log_workspace"},
-		{"workspace and time", store.AuditQuery{WorkspaceID: "ws_a", Since: now.Add(-time.Hour), Until: now}, "audit_log_workspace"},
-		{"correlation id", store.AuditQuery{CorrelationID: "ca"}, "audit_log_correlation"},
-		{"target", store.AuditQuery{Target: "usr_a", Cursor: cursor}, "audit_log_target"},
-		{"channel and action", store.AuditQuery{Channel: "scim", Action: "user.create"}, "audit_log_action"},
-	} {
-		query, args, _, err := sqlquery.AuditSelect(dialect{}, tt.q)
-		if err != nil {
-			t.Fatal(err)
-		}
+	storetest.AuditPlans(t, dialect{}, func(t *testing.T, query string, args []any, index string) (string, bool) {
 		p := plan(t, st, query, args)
-		if !strings.Contains(p, "INDEX "+tt.index) || strings.Contains(p, "TEMP B-TREE") {
-			t.Errorf("%s: plan does not read %s in order:\n%s\n%s", tt.name, tt.index, p, query)
-		}
-	}
+		return p, strings.Contains(p, "INDEX "+index) && !strings.Contains(p, "TEMP B-TREE")
+	})
 }
