@@ -152,7 +152,8 @@ func (s *Server) get(r *http.Request, rt *schema.ResourceType, id string) (respo
 // can (see userCache).
 func (s *Server) getUser(r *http.Request, rt *schema.ResourceType, id string, sel schema.Selection) (response, error) {
 	ws, base := workspace(r.Context()).ID, s.baseURL(r)
-	e, gen := s.users.get(ws, id, rt, base)
+	gen := s.users.generation()
+	e := s.users.lookup(ws, id, rt, base)
 	if e == nil {
 		res, err := s.svc.Get(r.Context(), workspace(r.Context()), rt, id, true)
 		if err != nil {
@@ -329,7 +330,8 @@ func (s *Server) list(r *http.Request, types []*schema.ResourceType, req searchR
 		return response{}, scimerr.BadRequest(scimerr.InvalidCursor, "cursor paging is not supported across resource types")
 	}
 	base := s.baseURL(r)
-	resources := []any{}
+	ws := workspace(r.Context()).ID
+	var resources [][]byte
 	total := 0
 	offset := start - 1
 	var next string
@@ -368,6 +370,21 @@ func (s *Server) list(r *http.Request, types []*schema.ResourceType, req searchR
 			return response{}, err
 		}
 		q.Load = loads(rt, sel)
+		// Users listed whole are rendered as GET renders them: from the
+		// cache, or into it (see getUser).
+		cached := rt.ID == schema.UserType.ID && sel.Default()
+		gen := s.users.generation()
+		var held map[string]*cachedUser // what the store need not decode
+		if cached {
+			held = make(map[string]*cachedUser)
+			q.Held = func(id string, version int64) bool {
+				if e := s.users.lookup(ws, id, rt, base); e != nil && e.version == version {
+					held[id] = e
+					return true
+				}
+				return false
+			}
+		}
 		page, err := s.svc.List(r.Context(), workspace(r.Context()), rt, q)
 		if err != nil {
 			return response{}, err
@@ -376,22 +393,59 @@ func (s *Server) list(r *http.Request, types []*schema.ResourceType, req searchR
 		offset = max(offset-page.Total, 0)
 		next = page.NextCursor
 		for _, res := range page.Resources {
-			resources = append(resources, sel.Apply(rt, resourceJSON(rt, res, base)))
+			if e := held[res.ID]; e != nil {
+				resources = append(resources, e.body)
+				continue
+			}
+			b, err := json.Marshal(sel.Apply(rt, resourceJSON(rt, res, base)))
+			if err != nil {
+				return response{}, scimerr.Internal(fmt.Errorf("render %s %s: %w", rt.ID, res.ID, err))
+			}
+			if cached {
+				s.users.put(gen, ws, res.ID, &cachedUser{rt: rt, base: base, version: res.Version, body: b, fetched: s.users.now()})
+			}
+			resources = append(resources, b)
 		}
 	}
 	if parsed == 0 && firstErr != nil {
 		return response{}, firstErr
 	}
-	body := map[string]any{
-		"schemas":      []string{schema.ListResponseURN},
-		"totalResults": total,
-		"itemsPerPage": len(resources),
-		"Resources":    resources,
-	}
+	startIndex := 0
 	if req.Cursor == nil {
-		body["startIndex"] = start
-	} else if next != "" {
-		body["nextCursor"] = next
+		startIndex = start
 	}
-	return okBody(body), nil
+	return response{status: http.StatusOK, rendered: listBody(resources, total, startIndex, next)}, nil
+}
+
+// listBody renders a ListResponse (RFC 7644 §3.4.2) of rendered
+// resources, with startIndex if it is not 0, else nextCursor if it is
+// not "": written out rather than marshaled, so that the resources, most
+// of it, are copied rather than checked again.
+func listBody(resources [][]byte, total, startIndex int, nextCursor string) []byte {
+	n := 128
+	for _, r := range resources {
+		n += len(r) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"Resources":[`...)
+	for i, r := range resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, r...)
+	}
+	b = append(b, `],"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(len(resources)), 10)
+	if startIndex == 0 && nextCursor != "" {
+		b = append(b, `,"nextCursor":`...)
+		b = strconv.AppendQuote(b, nextCursor)
+	}
+	b = append(b, `,"schemas":["`+schema.ListResponseURN+`"]`...)
+	if startIndex != 0 {
+		b = append(b, `,"startIndex":`...)
+		b = strconv.AppendInt(b, int64(startIndex), 10)
+	}
+	b = append(b, `,"totalResults":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	return append(b, '}')
 }

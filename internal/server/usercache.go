@@ -73,22 +73,29 @@ func (c *userCache) close() {
 	}
 }
 
-// get returns the cached user id of workspace ws if it was rendered with
-// rt and base, and the generation to pass to put otherwise.
-func (c *userCache) get(ws, id string, rt *schema.ResourceType, base string) (*cachedUser, uint64) {
+// generation returns the count of invalidations so far, for put: call it
+// before reading what to put from the store.
+func (c *userCache) generation() uint64 {
 	c.subscribe.Do(func() { c.unsubscribe = c.st.Subscribe(c.apply) })
 	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// lookup returns the cached user id of workspace ws if it was rendered
+// with rt and base, nil otherwise.
+func (c *userCache) lookup(ws, id string, rt *schema.ResourceType, base string) *cachedUser {
+	c.mu.RLock()
 	e := c.m[ws][id]
-	gen := c.gen
 	c.mu.RUnlock()
 	if e != nil && e.rt == rt && e.base == base && c.now().Sub(e.fetched) < userCacheTTL {
-		return e, gen
+		return e
 	}
-	return nil, gen
+	return nil
 }
 
 // put caches e as user id of workspace ws, unless the cache was
-// invalidated since gen.
+// invalidated since generation returned gen.
 func (c *userCache) put(gen uint64, ws, id string, e *cachedUser) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

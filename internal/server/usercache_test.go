@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -135,6 +136,11 @@ func TestUserReadAfterWrite(t *testing.T) {
 						}
 						if etag := r.header.Get("ETag"); etag != r.str("meta.version") {
 							return fmt.Sprintf("ETag %q, meta.version %q", etag, r.str("meta.version"))
+						}
+						// Listed, it is the same.
+						l := e.must(http.StatusOK, "GET", here.base+"/Users?filter="+q(`userName eq "ada@example.com"`), nil).list()
+						if len(l) != 1 || !reflect.DeepEqual(l[0], r.body) {
+							return fmt.Sprintf("listed as %v, read as %v", l, r.body)
 						}
 						return ""
 					}

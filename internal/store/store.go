@@ -201,6 +201,12 @@ type Query struct {
 	// that would read more fails with a *TooManyError, without reading
 	// them.
 	MaxExamined int
+	// Held, if set, says which resources of the page the caller holds
+	// already as they are, by id and version: those come without their
+	// document and relations (Doc nil), which the store then neither
+	// decodes nor reads. Not used on a page far into a whole listing,
+	// whose last resource's document says where the next page starts.
+	Held func(id string, version int64) bool
 }
 
 // DefaultMaxExamined is the bound on the resources a listing of the SCIM

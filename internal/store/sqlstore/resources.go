@@ -323,6 +323,12 @@ func replaceMembers(ctx context.Context, tx Conn, ws string, groupSeq int64, gro
 const resourceColumns = `r.seq, r.id, r.type, r.version, r.created, r.last_modified, r.doc, r.app_display_name`
 
 func scanResource(sc scanner, ws string, extra ...any) (*store.Resource, int64, error) {
+	return scanResourceUnless(sc, ws, nil, extra...)
+}
+
+// scanResourceUnless is scanResource, leaving the document undecoded
+// (nil) if held says the caller holds the resource at its version.
+func scanResourceUnless(sc scanner, ws string, held func(string, int64) bool, extra ...any) (*store.Resource, int64, error) {
 	var (
 		r   store.Resource
 		seq int64
@@ -332,6 +338,9 @@ func scanResource(sc scanner, ws string, extra ...any) (*store.Resource, int64, 
 		return nil, 0, err
 	}
 	r.WorkspaceID = ws
+	if held != nil && held(r.ID, r.Version) {
+		return &r, seq, nil
+	}
 	var err error
 	if r.Doc, err = decodeDoc(doc); err != nil {
 		return nil, 0, fmt.Errorf("decode %s %s: %w", r.Type, r.ID, err)
@@ -818,9 +827,13 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 			l.Page, l.PageArgs = s.pageAfter(ws, typ, q, after)
 		}
 	}
+	held := q.Held
+	if deep != nil {
+		held = nil
+	}
 	var seqs []int64
 	page.Resources, err = collect(ctx, s.Read(), "list "+typ, func(sc scanner) (*store.Resource, error) {
-		r, seq, err := scanResource(sc, ws)
+		r, seq, err := scanResourceUnless(sc, ws, held)
 		seqs = append(seqs, seq)
 		return r, err
 	}, l.Page, l.PageArgs...)
@@ -840,7 +853,17 @@ func (s *Store) ListResources(ctx context.Context, ws, typ string, q store.Query
 		s.positions.put(pagePos{ws: ws, typ: typ, order: deep.order, offset: q.Offset + len(page.Resources), total: page.Total}, after)
 	}
 	if q.Load {
-		if err := loadRelations(ctx, s.Read(), typ, page.Resources, seqs); err != nil {
+		rs, rseqs := page.Resources, seqs
+		if held != nil {
+			// The relations of what the caller holds are not read.
+			rs, rseqs = nil, nil
+			for i, r := range page.Resources {
+				if r.Doc != nil {
+					rs, rseqs = append(rs, r), append(rseqs, seqs[i])
+				}
+			}
+		}
+		if err := loadRelations(ctx, s.Read(), typ, rs, rseqs); err != nil {
 			return page, err
 		}
 	}
