@@ -142,6 +142,15 @@ func (b *browser) path() string {
 func (b *browser) visit(path string, status int64) {
 	b.t.Helper()
 	resp := inTab(b, "visit "+path, chromedp.NavigateResponse(b.root+path))
+	// A page that reloads itself (the set-up page, watching) can finish
+	// loading between our navigation's start and its response, which
+	// then goes unseen: go again.
+	for try := 1; resp == nil && try < 3; try++ {
+		resp = inTab(b, "visit "+path, chromedp.NavigateResponse(b.root+path))
+	}
+	if resp == nil {
+		b.t.Fatalf("visit %s: no response seen (at %s)", path, b.location())
+	}
 	if resp.Status != status {
 		b.t.Fatalf("visit %s: %d at %s, want %d", path, resp.Status, resp.URL, status)
 	}
@@ -171,6 +180,9 @@ func (b *browser) navigate(what string, a chromedp.Action[chromedp.Void], status
 	}()
 	if err != nil {
 		b.t.Fatalf("%s: %v (at %s)", what, err, b.location())
+	}
+	if resp == nil {
+		b.t.Fatalf("%s: no response seen (at %s)", what, b.location())
 	}
 	if resp.Status != status {
 		b.t.Fatalf("%s: %d at %s, want %d", what, resp.Status, resp.URL, status)
