@@ -87,6 +87,9 @@ type WorkspaceConfig struct {
 	// DeleteOnDeactivate makes an identity provider's deactivation of a
 	// user delete the user, as its DELETE would.
 	DeleteOnDeactivate bool `json:"deleteOnDeactivate"`
+	// UndeclaredExtensions is "ignore" or "keep": what SCIM does with
+	// attributes under extension URNs the workspace has not declared.
+	UndeclaredExtensions string `json:"undeclaredExtensions"`
 	// Roles are the application's roles with their ranks; none means
 	// the default roles.
 	Roles []Role `json:"roles"`

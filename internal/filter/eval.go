@@ -80,6 +80,16 @@ func evalCompare(c *Compare, m map[string]any, elem bool) bool {
 // element (RFC 7644 §3.4.2.2: "the filter matches if any of the values of
 // the specified attribute match"). Empty values are skipped: see eachValue.
 func anyValue(p schema.Path, m map[string]any, elem bool, f func(any) bool) bool {
+	if !elem && p.Target().Type == schema.Any {
+		// An attribute of an extension kept without a declaration has
+		// one value, as sent: an array is not taken apart.
+		v := p.Get(m)
+		if p.Sub != nil {
+			vm, _ := v.(map[string]any)
+			v = vm[p.Sub.Name]
+		}
+		return !isEmpty(v) && f(v)
+	}
 	if elem {
 		if p.Sub == nil {
 			return false
@@ -161,6 +171,26 @@ func test(a *schema.Attribute, op Op, v, lit any) bool {
 		x, ok1 := toTime(v)
 		y, ok2 := toTime(lit)
 		return ok1 && ok2 && ordered(op, x.Compare(y))
+	case schema.Any:
+		// eq only (see Parse), on a value of the literal's JSON type.
+		if op != Eq {
+			return false
+		}
+		switch l := lit.(type) {
+		case string:
+			s, ok := v.(string)
+			return ok && strings.ToLower(s) == strings.ToLower(l)
+		case bool:
+			b, ok := v.(bool)
+			return ok && b == l
+		case json.Number:
+			if _, isText := v.(string); isText {
+				return false
+			}
+			x, ok1 := toNumber(v)
+			y, ok2 := toNumber(l)
+			return ok1 && ok2 && x.compare(y) == 0
+		}
 	}
 	return false
 }

@@ -530,6 +530,18 @@ func (p *parser) compare(at token, path schema.Path, op Op, opTok token, value a
 		if substring {
 			return nil, errAt(opTok.pos, "%s does not apply to dateTime attribute %q", op, name)
 		}
+	case schema.Any:
+		// Kept as sent, without a declaration to say how to compare:
+		// a value equals a literal of its own JSON type.
+		switch value.(type) {
+		case string, bool, json.Number:
+		default:
+			return nil, errAt(valTok.pos, "compare %q with a string, number or boolean", name)
+		}
+		if op != Eq && op != Ne {
+			return nil, errAt(opTok.pos,
+				"%s does not apply to %q, an attribute of an extension that is not declared: use eq, ne or pr, or declare the extension (scimd schema set)", op, name)
+		}
 	default:
 		return nil, errAt(at.pos, "attribute %q cannot be compared", name)
 	}

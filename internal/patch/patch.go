@@ -68,6 +68,9 @@ func Apply(rt *schema.ResourceType, doc map[string]any, ops []Operation) (map[st
 		}
 	}
 	pruneMap(p.doc)
+	if err := rt.CheckKept(p.doc); err != nil {
+		return nil, err
+	}
 	return p.doc, nil
 }
 
@@ -186,7 +189,9 @@ func (p *patcher) applyObject(kind string, ext *schema.Schema, obj map[string]an
 		if err != nil {
 			// A key with a value filter is clearly meant as a path, so a
 			// mistake in it is reported; other unknown keys are ignored.
-			if strings.ContainsAny(k, "[]") {
+			// So is a key of an extension kept without a declaration,
+			// which has every attribute whose name is an ATTRNAME.
+			if strings.ContainsAny(k, "[]") || ext != nil && ext.Undeclared() {
 				return err
 			}
 			continue

@@ -350,30 +350,35 @@ func (p *docParser) attribute(where string, v any, sub bool) *Attribute {
 	return a
 }
 
-// name checks an ATTRNAME (RFC 7643 §2.1): ALPHA *(nameChar), nameChar
-// "-", "_", DIGIT or ALPHA; and "$ref", which RFC 7643 §2.3.7 gives to
-// references within complex attributes.
+// name checks an ATTRNAME (see nameProblem).
 func (p *docParser) name(where, name string, sub bool) {
+	if problem := nameProblem(name, sub); problem != "" {
+		p.fail(where, "%s", problem)
+	}
+}
+
+// nameProblem says what is wrong with an attribute's name, or "": it
+// must be an ATTRNAME (RFC 7643 §2.1), ALPHA *(nameChar), nameChar "-",
+// "_", DIGIT or ALPHA; or "$ref", which RFC 7643 §2.3.7 gives to
+// references within complex attributes.
+func nameProblem(name string, sub bool) string {
 	switch {
 	case name == "":
-		p.fail(where, "missing")
-		return
+		return "missing"
 	case len(name) > MaxNameLength:
-		p.fail(where, "longer than %d bytes", MaxNameLength)
-		return
+		return fmt.Sprintf("longer than %d bytes", MaxNameLength)
 	case name == "$ref" && sub:
-		return
+		return ""
 	}
 	for i, c := range name {
 		if i == 0 && !isAlpha(c) {
-			p.fail(where, "%q must start with a letter (RFC 7643 §2.1)", name)
-			return
+			return fmt.Sprintf("%q must start with a letter (RFC 7643 §2.1)", name)
 		}
 		if !isAlnum(c) && c != '-' && c != '_' {
-			p.fail(where, "%q has %q; names are letters, digits, - and _ (RFC 7643 §2.1)", name, c)
-			return
+			return fmt.Sprintf("%q has %q; names are letters, digits, - and _ (RFC 7643 §2.1)", name, c)
 		}
 	}
+	return ""
 }
 
 func jsonKind(v any) string {

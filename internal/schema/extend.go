@@ -18,6 +18,9 @@ func (rt *ResourceType) Extend(exts ...Extension) *ResourceType {
 // nothing is left. Values stored under an earlier declaration stay
 // stored; this decides what of them is shown.
 func Declared(a *Attribute, v any) any {
+	if a.Type == Any {
+		return v // kept as sent, without a declaration
+	}
 	if a.MultiValued {
 		list, ok := v.([]any)
 		if !ok {

@@ -28,6 +28,9 @@ func (rt *ResourceType) Normalize(in map[string]any) (map[string]any, error) {
 			return nil, err
 		}
 	}
+	if err := rt.CheckKept(out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -57,7 +60,11 @@ func (rt *ResourceType) normalizeKey(out map[string]any, k string, v any) error 
 				ext = map[string]any{}
 			}
 			for kk, vv := range obj {
-				if a := s.Attr(kk); a != nil {
+				a := s.Attr(kk)
+				if a == nil && s.kept {
+					return scimerr.BadRequest(scimerr.InvalidValue, "attribute %q of %s: %s", kk, s.ID, nameProblem(kk, false))
+				}
+				if a != nil {
 					if err := setNormalized(ext, a, vv); err != nil {
 						return err
 					}
@@ -76,9 +83,14 @@ func (rt *ResourceType) normalizeKey(out map[string]any, k string, v any) error 
 			return nil
 		}
 		if p.Sub != nil {
-			return setNormalized(out, p.Attr, map[string]any{p.Sub.Name: v})
+			v = map[string]any{p.Sub.Name: v}
 		}
-		return setNormalized(p.Container(out, true), p.Attr, v)
+		c := p.Container(out, true)
+		err = setNormalized(c, p.Attr, v)
+		if p.Extension && len(c) == 0 {
+			delete(out, p.Schema.ID) // nothing set in an extension
+		}
+		return err
 	}
 	a := rt.Schema.Attr(k)
 	if a == nil && strings.EqualFold(k, externalIDAttr.Name) {
@@ -102,10 +114,11 @@ func setNormalized(m map[string]any, a *Attribute, v any) error {
 		delete(m, a.Name)
 		return nil
 	}
-	if old, ok := m[a.Name].(map[string]any); ok && a.Type == Complex && !a.MultiValued {
+	old, ok := m[a.Name].(map[string]any)
+	if nm, isMap := nv.(map[string]any); ok && isMap && (a.Type == Complex && !a.MultiValued || a.Type == Any) {
 		// Two keys for the same complex attribute ("name" and
 		// "name.givenName"): merge them.
-		for k, v := range nv.(map[string]any) {
+		for k, v := range nm {
 			old[k] = v
 		}
 		return nil
@@ -281,6 +294,8 @@ func coerce(a *Attribute, v any) (any, error) {
 			}
 		}
 		return s, nil
+	case Any:
+		return keptValue(a.Name, v, false, false)
 	}
 	return nil, bad("a simple value")
 }

@@ -82,6 +82,13 @@ func (rt *ResourceType) ParsePath(s string) (Path, error) {
 				return rt.Resolve(sc.ID, name, sub)
 			}
 		}
+		if sc := rt.SchemaByURN(s); sc != nil && sc.kept {
+			return Path{Schema: sc, Extension: true}, nil
+		}
+		if i := strings.LastIndexByte(s, ':'); rt.keeps(s[:i]) {
+			name, sub, _ := strings.Cut(s[i+1:], ".")
+			return rt.Resolve(s[:i], name, sub)
+		}
 		return Path{}, scimerr.BadRequest(scimerr.InvalidPath, "unknown schema in attribute path %q", s)
 	}
 	name, sub, _ := strings.Cut(s, ".")
@@ -111,7 +118,7 @@ func (rt *ResourceType) Resolve(urn, name, sub string) (Path, error) {
 		return Path{}, scimerr.BadRequest(scimerr.InvalidPath, "unknown attribute %q", joinPath(urn, name, ""))
 	}
 	if sub != "" {
-		if p.Attr.Type != Complex {
+		if p.Attr.Type != Complex && p.Attr.Type != Any {
 			return Path{}, scimerr.BadRequest(scimerr.InvalidPath, "attribute %q has no sub-attributes", p.Attr.Name)
 		}
 		p.Sub = p.Attr.Sub(sub)

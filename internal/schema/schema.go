@@ -92,6 +92,9 @@ type Attribute struct {
 // Sub returns the sub-attribute with the given name, compared
 // case-insensitively, or nil.
 func (a *Attribute) Sub(name string) *Attribute {
+	if a.Type == Any {
+		return keptAttr(name, true)
+	}
 	return find(a.SubAttributes, name)
 }
 
@@ -101,11 +104,18 @@ type Schema struct {
 	Name        string       `json:"name"`
 	Description string       `json:"description"`
 	Attributes  []*Attribute `json:"attributes"`
+
+	// kept marks the schema of an extension kept without a declaration
+	// (see ResourceType.KeepUndeclared), which has every attribute.
+	kept bool
 }
 
 // Attr returns the attribute with the given name, compared
 // case-insensitively, or nil.
 func (s *Schema) Attr(name string) *Attribute {
+	if s.kept {
+		return keptAttr(name, false)
+	}
 	return find(s.Attributes, name)
 }
 
@@ -131,6 +141,18 @@ type ResourceType struct {
 	Description string
 	Schema      *Schema
 	Extensions  []Extension
+	// KeepUndeclared keeps the attributes clients send under extension
+	// URNs not declared, as sent (see kept.go), where they are otherwise
+	// ignored: the workspace setting undeclaredExtensions "keep".
+	KeepUndeclared bool
+}
+
+// Keeping returns rt keeping the attributes of extensions it does not
+// declare. rt itself is left as it is.
+func (rt *ResourceType) Keeping() *ResourceType {
+	out := *rt
+	out.KeepUndeclared = true
+	return &out
 }
 
 // Schemas returns the core schema followed by the extension schemas.
@@ -143,12 +165,16 @@ func (rt *ResourceType) Schemas() []*Schema {
 }
 
 // SchemaByURN returns the core or extension schema with the given URN,
-// compared case-insensitively, or nil.
+// compared case-insensitively, or the schema of an extension rt keeps
+// without a declaration, or nil.
 func (rt *ResourceType) SchemaByURN(urn string) *Schema {
 	for _, s := range rt.Schemas() {
 		if strings.EqualFold(s.ID, urn) {
 			return s
 		}
+	}
+	if rt.keeps(urn) {
+		return keptSchema(urn)
 	}
 	return nil
 }

@@ -75,10 +75,10 @@ func (sel Selection) keep(s *Schema, a *Attribute) decision {
 	if len(sel.include) > 0 {
 		d := dropAll
 		for _, p := range sel.include {
-			if p.Attr == nil && p.Schema == s { // a whole extension
+			if p.Attr == nil && sameSchema(p.Schema, s) { // a whole extension
 				return keepAll
 			}
-			if p.Attr == a && p.Schema == s {
+			if sameAttr(p.Attr, a) && sameSchema(p.Schema, s) {
 				if p.Sub == nil {
 					return keepAll
 				}
@@ -92,10 +92,10 @@ func (sel Selection) keep(s *Schema, a *Attribute) decision {
 	}
 	d := keepAll
 	for _, p := range sel.exclude {
-		if p.Attr == nil && p.Schema == s {
+		if p.Attr == nil && sameSchema(p.Schema, s) {
 			return dropAll
 		}
-		if p.Attr == a && p.Schema == s {
+		if sameAttr(p.Attr, a) && sameSchema(p.Schema, s) {
 			if p.Sub == nil {
 				return dropAll
 			}
@@ -113,14 +113,14 @@ func (sel Selection) subKept(s *Schema, a, sub *Attribute) bool {
 	}
 	if len(sel.include) > 0 {
 		for _, p := range sel.include {
-			if p.Schema == s && p.Attr == a && p.Sub == sub {
+			if sameSchema(p.Schema, s) && sameAttr(p.Attr, a) && sameAttr(p.Sub, sub) {
 				return true
 			}
 		}
 		return false
 	}
 	for _, p := range sel.exclude {
-		if p.Schema == s && p.Attr == a && p.Sub == sub {
+		if sameSchema(p.Schema, s) && sameAttr(p.Attr, a) && sameAttr(p.Sub, sub) {
 			return false
 		}
 	}

@@ -72,6 +72,9 @@ func (s *Server) auth(h http.Handler) http.Handler {
 			s.fail(w, r, provision.Unavailable(err))
 			return
 		}
+		if id.Workspace.Config.UndeclaredExtensions == store.UndeclaredKeep {
+			e.types = e.types.keeping()
+		}
 		// Before the audit record learns the token: refused requests are
 		// audited by the minute (see refusals), so that a flood of them
 		// does not become a flood of audit log writes.

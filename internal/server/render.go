@@ -237,6 +237,7 @@ func resourceJSON(rt *schema.ResourceType, r *store.Resource, base string) map[s
 			schemas = append(schemas, e.Schema.ID)
 		}
 	}
+	schemas = append(schemas, rt.KeptURNs(r.Doc)...)
 	doc["schemas"] = schemas
 	doc["id"] = r.ID
 	loc := base + rt.Endpoint + "/" + r.ID

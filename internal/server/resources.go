@@ -360,6 +360,10 @@ func (s *Server) list(r *http.Request, types []*schema.ResourceType, req searchR
 				}
 				return response{}, scimerr.BadRequest(scimerr.InvalidValue, "cannot sort by %q: unknown attribute", req.SortBy)
 			}
+			if p.Target().Type == schema.Any {
+				return response{}, scimerr.BadRequest(scimerr.InvalidValue,
+					"cannot sort by %q, an attribute of an extension that is not declared; declare the extension (scimd schema set) to sort by it", req.SortBy)
+			}
 			q.SortBy = &p
 		}
 		sel, err := rt.ParseSelection(req.Attributes, req.Excluded)

@@ -27,6 +27,12 @@ func (t types) of(rt *schema.ResourceType) *schema.ResourceType {
 	return t.user
 }
 
+// keeping returns t keeping the attributes of extensions the workspace
+// has not declared (its setting undeclaredExtensions "keep").
+func (t types) keeping() types {
+	return types{user: t.user.Keeping(), group: t.group.Keeping()}
+}
+
 func (t types) all() []*schema.ResourceType { return []*schema.ResourceType{t.user, t.group} }
 
 // schemas are the schemas /Schemas serves: the resource types', then

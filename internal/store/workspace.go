@@ -50,6 +50,10 @@ type WorkspaceConfig struct {
 	// DeleteOnDeactivate makes an identity provider's deactivation of a
 	// user delete the user, as its DELETE would (see DeleteMode).
 	DeleteOnDeactivate bool `json:"deleteOnDeactivate"`
+	// UndeclaredExtensions says what SCIM does with attributes under
+	// extension URNs the workspace has not declared: UndeclaredIgnore
+	// or UndeclaredKeep.
+	UndeclaredExtensions string `json:"undeclaredExtensions"`
 
 	// Roles are the application's roles with their ranks; none means
 	// roles.DefaultRoles().
@@ -122,6 +126,13 @@ const (
 	DeleteHard = "hard"
 )
 
+// What SCIM does with attributes under extension URNs a workspace has
+// not declared (WorkspaceConfig.UndeclaredExtensions).
+const (
+	UndeclaredIgnore = "ignore"
+	UndeclaredKeep   = "keep"
+)
+
 // DefaultWorkspaceConfig returns the configuration of a new workspace,
 // which is also what workspaces made before there was one have.
 func DefaultWorkspaceConfig() WorkspaceConfig {
@@ -137,6 +148,7 @@ func DefaultWorkspaceConfig() WorkspaceConfig {
 		SoftDeleteGraceDays:    30,
 		StrictMode:             false,
 		SeatLimit:              nil,
+		UndeclaredExtensions:   UndeclaredIgnore,
 	}
 }
 

@@ -37,7 +37,11 @@ var custom = func() *schema.Schema {
 	return s
 }()
 
-var userType = schema.UserType.Extend(schema.Extension{Schema: custom})
+// KeptURN is an extension the fixtures' workspace keeps without
+// declaring it (its undeclaredExtensions is "keep"): values as sent.
+const KeptURN = "urn:ietf:params:scim:schemas:extension:Kept:2.0:User"
+
+var userType = schema.UserType.Extend(schema.Extension{Schema: custom}).Keeping()
 
 // ResourceType returns the resource type the cases of a resource type
 // ("User" or "Group") run against: a User has the extension CustomURN.
@@ -128,6 +132,10 @@ func Users() []map[string]any {
 				"costCenter": "CC-42", "badge": 7, "vip": true, "hired": "2020-05-01T09:00:00Z",
 				"licenses": []any{map[string]any{"sku": "pro", "seats": 3}, map[string]any{"sku": "free"}},
 			},
+			KeptURN: map[string]any{
+				"region": "EU", "level": 3, "remote": true, "tags": []any{"a", "b"},
+				"manager": map[string]any{"value": "u2", "displayName": "John Smith"},
+			},
 			"meta": map[string]any{
 				"resourceType": "User",
 				"created":      "2024-01-02T03:04:05Z",
@@ -171,7 +179,8 @@ func Users() []map[string]any {
 				"costCenter": "cc-7", "badge": 12, "vip": false,
 				"licenses": []any{map[string]any{"sku": "Free", "seats": 1}},
 			},
-			"meta": meta("User", "2024-02-10T08:00:00Z", "2024-02-10T08:00:00Z"),
+			KeptURN: map[string]any{"region": "eu", "level": "3", "remote": false, "ratio": 0.5, "manager": map[string]any{"value": "u1"}},
+			"meta":  meta("User", "2024-02-10T08:00:00Z", "2024-02-10T08:00:00Z"),
 		},
 		{
 			// No active, emails, externalId or extension.
@@ -412,6 +421,7 @@ const (
 	core = "urn:ietf:params:scim:schemas:core:2.0:User:"
 	ent  = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:"
 	cus  = CustomURN + ":"
+	kept = KeptURN + ":"
 )
 
 // all users, sorted.
@@ -580,6 +590,23 @@ var Cases = []Case{
 	{"custom multi-valued pr", "User", cus + `licenses pr`, []string{"u1", "u3"}},
 	{"custom with core", "User", `userName eq "alice" and ` + cus + `badge eq 12`, []string{"u3"}},
 	{"custom URN case-insensitive", "User", `URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:CUSTOMEXT:2.0:USER:BADGE ge 12`, []string{"u3", "u5"}},
+
+	// An extension kept without a declaration (KeptURN): eq on a value
+	// of the literal's JSON type, strings without case, no ranges or
+	// substrings, arrays not taken apart; pr.
+	{"kept string eq", "User", kept + `region eq "eu"`, []string{"u1", "u3"}},
+	{"kept number eq", "User", kept + `level eq 3`, []string{"u1"}},
+	{"kept number is not text", "User", kept + `level eq "3"`, []string{"u3"}},
+	{"kept decimal eq", "User", kept + `ratio eq 0.50`, []string{"u3"}},
+	{"kept boolean eq", "User", kept + `remote eq false`, []string{"u3"}},
+	{"kept sub-attribute eq", "User", kept + `manager.value eq "U2"`, []string{"u1"}},
+	{"kept object is not its value", "User", kept + `manager eq "u2"`, nil},
+	{"kept array is not taken apart", "User", kept + `tags eq "a"`, nil},
+	{"kept pr", "User", kept + `tags pr`, []string{"u1"}},
+	{"kept sub-attribute pr", "User", kept + `manager.displayName pr`, []string{"u1"}},
+	{"kept ne", "User", kept + `region ne "EU"`, []string{"u10", "u11", "u12", "u2", "u4", "u5", "u6", "u7", "u8", "u9"}},
+	{"kept not pr", "User", `not (` + kept + `level pr) and ` + kept + `remote pr`, nil},
+	{"kept eq null", "User", kept + `ratio eq null and ` + kept + `region pr`, []string{"u1"}},
 
 	// Logic: not > and > or, parentheses.
 	{"and binds tighter than or", "User", `userName eq "bjensen" or userName eq "alice" and active eq true`, []string{"u1"}},

@@ -73,6 +73,14 @@ func (dialect) JSONValue(doc string, keys []string, typ schema.Type) string {
 	return text
 }
 
+func (dialect) JSONType(doc string, keys []string) string {
+	j := doc
+	for _, k := range keys {
+		j += " -> " + sqlquery.Quote(k)
+	}
+	return "jsonb_typeof(" + j + ")"
+}
+
 // JSONElements uses a lax SQL/JSON path, which yields nothing for a
 // missing member and a lone value for a value that is not an array, as
 // SQLite's json_each does, where jsonb_array_elements would fail.

@@ -77,6 +77,10 @@ func (dialect) JSONValue(doc string, keys []string, _ schema.Type) string {
 	return "json_extract(" + doc + ", " + sqlquery.Quote(jsonPath(keys)) + ")"
 }
 
+func (dialect) JSONType(doc string, keys []string) string {
+	return "json_type(" + doc + ", " + sqlquery.Quote(jsonPath(keys)) + ")"
+}
+
 func (dialect) JSONElements(doc string, keys []string) string {
 	return "json_each(" + doc + ", " + sqlquery.Quote(jsonPath(keys)) + ") AS e"
 }

@@ -48,6 +48,12 @@ type Dialect interface {
 	// Boolean, else text, where an object or array reads as its JSON
 	// text. It is NULL when a member is missing or JSON null.
 	JSONValue(doc string, keys []string, typ schema.Type) string
+	// JSONType is the JSON type of the member at keys of doc, NULL when
+	// it is missing: SQLite's json_type names ('text', 'integer',
+	// 'real', 'true', 'false', 'object', 'array', 'null') or
+	// PostgreSQL's jsonb_typeof ones ('string', 'number', 'boolean',
+	// 'object', 'array', 'null').
+	JSONType(doc string, keys []string) string
 	// JSONElements is a FROM item, aliased e, with one row for each
 	// element of the array at keys in doc, the element as JSON in column
 	// e.value; none when the member is missing.
@@ -168,6 +174,10 @@ func (c *compiler) expr(e filter.Expr) error {
 		c.b.WriteString(")")
 		return nil
 	case *filter.Present:
+		if c.elem == nil && e.Path.Target().Type == schema.Any {
+			c.kept(e.Path, nil)
+			return nil
+		}
 		return c.attr(e.Path, func(col column) { c.present(col) })
 	case *filter.Compare:
 		switch {
@@ -177,6 +187,10 @@ func (c *compiler) expr(e filter.Expr) error {
 			return c.expr(&filter.Not{X: &filter.Present{Path: e.Path}})
 		case e.Op == filter.Ne: // no value equals
 			return c.expr(&filter.Not{X: &filter.Compare{Path: e.Path, Op: filter.Eq, Value: e.Value}})
+		}
+		if c.elem == nil && e.Path.Target().Type == schema.Any {
+			c.kept(e.Path, e.Value)
+			return nil
 		}
 		if c.elem == nil && indexedExtension(c.rt, e) {
 			// The index is partial to the workspace and type, which
@@ -580,6 +594,38 @@ func (c *compiler) compare(col column, op filter.Op, v any, a *schema.Attribute)
 	c.b.WriteString(")")
 }
 
+// kept is pr (v nil) or eq v on p, an attribute of an extension kept
+// without a declaration, as filter.Match has them: present when there
+// is a value other than null (what is kept holds no empty values), equal
+// when the value is of v's JSON type and equals it, strings without
+// case. Each condition is false rather than NULL where there is no
+// value, so that NOT means what it means in the filter.
+func (c *compiler) kept(p schema.Path, v any) {
+	keys := docKeys(p)
+	typ := c.d.JSONType("r.doc", keys)
+	switch v := v.(type) {
+	case nil:
+		c.b.WriteString("(" + typ + " IS NOT NULL AND " + typ + " <> 'null')")
+	case string:
+		c.b.WriteString("(" + typ + " IS NOT NULL AND " + typ + " IN ('text', 'string') AND " + c.d.Text(c.d.Fold(c.d.JSONValue("r.doc", keys, schema.String))) + " = " + c.arg(Fold(v)) + ")")
+	case bool:
+		c.b.WriteString("(" + typ + " IS NOT NULL AND " + typ + " IN ('true', 'false', 'boolean') AND " + c.d.JSONValue("r.doc", keys, schema.Boolean) + " = " + c.arg(c.d.BoolArg(v)) + ")")
+	case json.Number:
+		var n any
+		if i, err := v.Int64(); err == nil {
+			n = i
+		} else if f, err := v.Float64(); err == nil {
+			n = f
+		} else {
+			c.b.WriteString(c.d.Bool(false))
+			return
+		}
+		c.b.WriteString("(" + typ + " IS NOT NULL AND " + typ + " IN ('integer', 'real', 'number') AND " + c.d.JSONValue("r.doc", keys, schema.Decimal) + " = " + c.arg(n) + ")")
+	default:
+		c.b.WriteString(c.d.Bool(false))
+	}
+}
+
 // prefixEnd returns the least string, in code point order, that is
 // greater than every string with the prefix p: p with its last code point
 // that can be, made the next one. There is none for a p of only the
@@ -784,7 +830,7 @@ func indexed(rt *schema.ResourceType, e *filter.Compare) bool {
 // that a range's page may be read in creation order all the same.
 func indexedExtension(rt *schema.ResourceType, e *filter.Compare) bool {
 	p := e.Path
-	if !p.Extension || e.Op != filter.Eq || p.Sub != nil || e.Value == nil || rt.SchemaByURN(p.Schema.ID) != p.Schema || builtIn(rt).SchemaByURN(p.Schema.ID) != nil {
+	if !p.Extension || p.Schema.Undeclared() || e.Op != filter.Eq || p.Sub != nil || e.Value == nil || rt.SchemaByURN(p.Schema.ID) != p.Schema || builtIn(rt).SchemaByURN(p.Schema.ID) != nil {
 		return false
 	}
 	return slices.Contains(IndexedAttributes(p.Schema), p.Attr)

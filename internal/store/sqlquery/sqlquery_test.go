@@ -35,6 +35,9 @@ func (numbered) Contains(s, arg string) string         { return "contains(" + s 
 func (numbered) HasPrefix(s, arg string, n int) string { return "prefix(" + s + ", " + arg + ")" }
 func (numbered) HasSuffix(s, arg string, n int) string { return "suffix(" + s + ", " + arg + ")" }
 func (numbered) DescNullsLast(expr string) string      { return expr + " DESC" }
+func (numbered) JSONType(doc string, keys []string) string {
+	return "json_type(" + doc + ", '$." + strings.Join(keys, ".") + "')"
+}
 
 func TestFilterNumbersArgumentsAfterN(t *testing.T) {
 	e, err := filter.Parse(schema.UserType, `userName eq "A" or title sw "b" or emails[type eq "work"]`)

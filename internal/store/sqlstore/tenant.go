@@ -18,7 +18,7 @@ import (
 // order of scanWorkspace and configArgs.
 var configCols = []string{"scim_enabled", "create_users", "sync_display_name", "default_role", "default_team",
 	"default_team_role", "revoke_keys_on_deactivate", "delete_mode", "soft_delete_grace_days", "strict_mode", "seat_limit", "access", "allow_linking",
-	"delete_on_deactivate"}
+	"delete_on_deactivate", "undeclared_extensions"}
 
 // workspaceCols are the columns scanWorkspace reads, in its order.
 var workspaceCols = "id, slug, created, " + strings.Join(configCols, ", ")
@@ -32,7 +32,7 @@ func scanWorkspace(sc scanner) (store.Workspace, error) {
 	)
 	err := sc.Scan(&w.ID, &w.Slug, scanTime{&w.Created}, &c.SCIMEnabled, &c.CreateUsers, &c.SyncDisplayName, &c.DefaultRole, &c.DefaultTeam,
 		&c.DefaultTeamRole, &c.RevokeKeysOnDeactivate, &c.DeleteMode, &c.SoftDeleteGraceDays, &c.StrictMode, &seats, &access, &c.AllowLinking,
-		&c.DeleteOnDeactivate)
+		&c.DeleteOnDeactivate, &c.UndeclaredExtensions)
 	if err != nil {
 		return w, err
 	}
@@ -62,7 +62,7 @@ func configArgs(c store.WorkspaceConfig) ([]any, error) {
 	}
 	return []any{c.SCIMEnabled, c.CreateUsers, c.SyncDisplayName, c.DefaultRole, c.DefaultTeam,
 		c.DefaultTeamRole, c.RevokeKeysOnDeactivate, c.DeleteMode, c.SoftDeleteGraceDays, c.StrictMode, seats, access, c.AllowLinking,
-		c.DeleteOnDeactivate}, nil
+		c.DeleteOnDeactivate, c.UndeclaredExtensions}, nil
 }
 
 func workspaceWhere(ctx context.Context, q Conn, where string, arg any) (store.Workspace, error) {
