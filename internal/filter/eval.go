@@ -179,7 +179,10 @@ func test(a *schema.Attribute, op Op, v, lit any) bool {
 		switch l := lit.(type) {
 		case string:
 			s, ok := v.(string)
-			return ok && strings.ToLower(s) == strings.ToLower(l)
+			// As for strings above: what a SQL store's lower-case
+			// function reproduces.
+			s, l = strings.ToLower(s), strings.ToLower(l)
+			return ok && s == l
 		case bool:
 			b, ok := v.(bool)
 			return ok && b == l
