@@ -183,6 +183,23 @@ func (c *Client) SetSchema(ctx context.Context, slug string, set SchemaExtension
 	return out, err
 }
 
+// InferSchemas proposes a declaration for each extension the
+// workspace's resources carry without one, from what the newest of them
+// carry; resourceType ("User" or "Group") and urn, if not "", narrow the
+// search.
+func (c *Client) InferSchemas(ctx context.Context, slug, resourceType, urn string) (UndeclaredSchemaList, error) {
+	q := url.Values{}
+	if resourceType != "" {
+		q.Set("resource_type", resourceType)
+	}
+	if urn != "" {
+		q.Set("urn", urn)
+	}
+	var out UndeclaredSchemaList
+	_, err := c.Do(ctx, http.MethodGet, Path("workspaces", slug, "undeclared-schemas"), q, nil, &out)
+	return out, err
+}
+
 // DeleteSchema deletes the declaration of an extension schema; values
 // stored under it are kept, and come back if it is declared again.
 func (c *Client) DeleteSchema(ctx context.Context, slug, urn string) error {

@@ -337,6 +337,28 @@ type SchemaExtensionList struct {
 	Schemas []SchemaExtension `json:"schemas"`
 }
 
+// UndeclaredSchema is an extension a workspace's resources carry without
+// its declaration (kept with the setting undeclaredExtensions "keep"),
+// with a declaration proposed from what they carry.
+type UndeclaredSchema struct {
+	URN          string `json:"urn"`
+	ResourceType string `json:"resource_type"` // User or Group
+	// Resources is how many of the resources read carry it.
+	Resources int `json:"resources"`
+	// Sampled is how many resources of the type were read: the newest,
+	// at most 1,000.
+	Sampled int `json:"sampled"`
+	// Schema is the proposed RFC 7643 §7 schema document, as
+	// SchemaExtensionSet takes it.
+	Schema json.RawMessage `json:"schema"`
+}
+
+// UndeclaredSchemaList is the undeclared extensions found, by resource
+// type and URN.
+type UndeclaredSchemaList struct {
+	Schemas []UndeclaredSchema `json:"schemas"`
+}
+
 // SchemaExtensionSet declares an extension.
 type SchemaExtensionSet struct {
 	ResourceType string          `json:"resource_type"`

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ func schemaCommands() map[string]func(context.Context, []string, io.Writer, io.W
 		"schema list":   schemaList,
 		"schema show":   schemaShow,
 		"schema delete": schemaDelete,
+		"schema infer":  schemaInfer,
 	}
 }
 
@@ -221,5 +223,78 @@ func schemaDelete(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return cliError(err)
 	}
 	fmt.Fprintf(stdout, "deleted %s of workspace %s; values stored under it are kept\n", pos[0], f.slug)
+	return nil
+}
+
+const schemaInferUsage = `Usage: scimd schema infer --workspace SLUG [--resource-type User|Group] [URN] [flags]
+
+Proposes a declaration for each extension the workspace's users (or
+groups) carry without one, kept as sent with the workspace's setting
+undeclaredExtensions=keep: an RFC 7643 §7 schema document made from the
+values of the newest 1,000 resources of the type, ready for scimd schema
+set. Each attribute is multiValued if a value of it is an array, complex
+with the sub-attributes seen if a value is an object, and otherwise of
+the type its values share: boolean, integer, decimal, dateTime or string
+(also where values of several types were seen, as its description says).
+Review it, then declare it.
+
+With a URN, or when one extension is found, the document alone is
+printed; with several, one after another, each to be saved to its own
+file.
+
+Example:
+  scimd schema infer --workspace acme urn:ietf:params:scim:schemas:extension:acme:2.0:User > acme-user.json
+  scimd schema set --workspace acme --resource-type User acme-user.json
+`
+
+func schemaInfer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("schema infer", schemaInferUsage, stderr)
+	var f clientFlags
+	f.register(fs)
+	slug := fs.String("workspace", "", "workspace slug")
+	rt := fs.String("resource-type", "", "only extensions of User or Group")
+	asJSON := fs.Bool("json", false, "print the admin API's JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *slug == "" || len(pos) > 1 {
+		return errors.New("usage: scimd schema infer --workspace SLUG [--resource-type User|Group] [URN]")
+	}
+	urn := ""
+	if len(pos) == 1 {
+		urn = pos[0]
+	}
+	defer f.close()
+	api, err := f.client(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := api.InferSchemas(ctx, *slug, *rt, urn)
+	if err != nil {
+		return cliError(err)
+	}
+	if *asJSON {
+		return printJSON(stdout, l)
+	}
+	switch {
+	case len(l.Schemas) == 0 && urn != "":
+		return fmt.Errorf("the newest resources of workspace %s carry no attribute under %s without its declaration (URNs are compared as spelt)", *slug, urn)
+	case len(l.Schemas) == 0:
+		return fmt.Errorf("the newest resources of workspace %s carry no extension without its declaration; is its undeclaredExtensions keep?", *slug)
+	}
+	for _, u := range l.Schemas {
+		if len(l.Schemas) > 1 {
+			fmt.Fprintf(stderr, "%s (%s): carried by %d of the %d newest resources\n", u.URN, u.ResourceType, u.Resources, u.Sampled)
+		}
+		var b bytes.Buffer
+		if err := json.Indent(&b, u.Schema, "", "  "); err != nil {
+			return err
+		}
+		b.WriteByte('\n')
+		if _, err := b.WriteTo(stdout); err != nil {
+			return err
+		}
+	}
 	return nil
 }

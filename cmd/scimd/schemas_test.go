@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,4 +79,76 @@ func TestSchemaCommands(t *testing.T) {
 	}
 	c.fails("declares no schema", "schema", "delete", "--workspace", "acme", urn)
 	c.fails("declares no schema", "schema", "show", "--workspace", "acme", urn)
+}
+
+// TestSchemaInfer keeps an extension a workspace has not declared,
+// proposes its declaration with scimd schema infer, and declares what it
+// printed, as an operator does.
+func TestSchemaInfer(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := &cli{t: t, db: s.db, server: s.url, admin: s.admin}
+	const urn = "urn:ietf:params:scim:schemas:extension:Acme:2.0:User"
+	scim := func(method, path, body string) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.url+"/scim/v2"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+s.scim)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+
+	c.fails("carry no extension without its declaration", "schema", "infer", "--workspace", "default")
+	c.must("workspace", "set", "default", "undeclaredExtensions=keep")
+	scim("POST", "/Users", `{"userName": "ada", "`+urn+`": {"costCenter": "CC-42", "badge": 7, "vip": true, "hired": "2024-01-02T03:04:05Z",
+		"licenses": [{"sku": "pro", "seats": 3}], "manager": {"value": "m-1"}, "mixed": "x"}}`)
+	scim("POST", "/Users", `{"userName": "bob", "`+urn+`": {"costCenter": "CC-7", "badge": 8, "ratio": 0.5, "mixed": 1}}`)
+	scim("POST", "/Users", `{"userName": "eve", "urn:other:scim:User": {"a": "b"}}`)
+
+	out, err := c.run("schema", "infer", "--workspace", "default", "--resource-type", "User", urn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"id": "` + urn + `"`, `"name": "Acme"`, `"name": "badge",` + "\n      \"type\": \"integer\"",
+		`"name": "hired",` + "\n      \"type\": \"dateTime\"", `"name": "vip",` + "\n      \"type\": \"boolean\"",
+		`"name": "ratio",` + "\n      \"type\": \"decimal\"", `"multiValued": true`, `"name": "sku"`, "several types were seen (integer, string)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("infer lacks %q:\n%s", want, out)
+		}
+	}
+	// Several URNs: one document after another.
+	var l admin.UndeclaredSchemaList
+	c.mustJSON(&l, "schema", "infer", "--workspace", "default")
+	if len(l.Schemas) != 2 || l.Schemas[0].URN != urn || l.Schemas[0].Resources != 2 || l.Schemas[0].Sampled != 3 || l.Schemas[1].URN != "urn:other:scim:User" {
+		t.Errorf("infer --json: %+v", l)
+	}
+	c.fails("carry no attribute under urn:nope:User", "schema", "infer", "--workspace", "default", "urn:nope:User")
+	c.fails("is not User or Group", "schema", "infer", "--workspace", "default", "--resource-type", "Robot")
+	c.fails("usage: scimd schema infer", "schema", "infer", "--workspace", "default", urn, "extra")
+
+	// What it printed declares the extension: kept values of its types
+	// are returned as declared, filterable with more than eq.
+	file := filepath.Join(t.TempDir(), "acme.json")
+	if err := os.WriteFile(file, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.must("schema", "set", "--workspace", "default", "--resource-type", "User", file); !strings.Contains(out, "declared "+urn) {
+		t.Errorf("set:\n%s", out)
+	}
+	if got := scim("GET", "/Users?filter="+url.QueryEscape(urn+":badge gt 7"), ""); !strings.Contains(got, `"userName":"bob"`) || strings.Contains(got, `"userName":"ada"`) {
+		t.Errorf("filter on the declared extension: %s", got)
+	}
+	var after admin.UndeclaredSchemaList
+	c.mustJSON(&after, "schema", "infer", "--workspace", "default")
+	if len(after.Schemas) != 1 || after.Schemas[0].URN != "urn:other:scim:User" {
+		t.Errorf("infer once declared: %+v", after)
+	}
 }

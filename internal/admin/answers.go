@@ -55,18 +55,20 @@ type (
 	CredentialAnswer = api.CredentialAnswer
 	UserAccess       = api.UserAccess
 
-	SchemaExtension     = api.SchemaExtension
-	SchemaExtensionList = api.SchemaExtensionList
-	RoleMapping         = api.RoleMapping
-	GroupMatches        = api.GroupMatches
-	MappingMatch        = api.MappingMatch
-	AllowlistMatch      = api.AllowlistMatch
-	GroupMatch          = api.GroupMatch
-	Activity            = api.Activity
-	TokenActivity       = api.TokenActivity
-	LastRequest         = api.LastRequest
-	ExpiringToken       = api.ExpiringToken
-	UserSeat            = api.UserSeat
+	SchemaExtension      = api.SchemaExtension
+	SchemaExtensionList  = api.SchemaExtensionList
+	UndeclaredSchemaList = api.UndeclaredSchemaList
+	UndeclaredSchema     = api.UndeclaredSchema
+	RoleMapping          = api.RoleMapping
+	GroupMatches         = api.GroupMatches
+	MappingMatch         = api.MappingMatch
+	AllowlistMatch       = api.AllowlistMatch
+	GroupMatch           = api.GroupMatch
+	Activity             = api.Activity
+	TokenActivity        = api.TokenActivity
+	LastRequest          = api.LastRequest
+	ExpiringToken        = api.ExpiringToken
+	UserSeat             = api.UserSeat
 )
 
 // User states; see package client/admin.

@@ -298,6 +298,14 @@ var schemas = map[string]any{
 		"notes": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
 			"description": "in the answer to a change: what it does to values stored under the declaration replaced (attributes no longer declared or of another type)"},
 	}),
+	"UndeclaredSchemaList": httpapi.Object([]string{"schemas"}, map[string]any{"schemas": httpapi.ArrayOf("UndeclaredSchema")}),
+	"UndeclaredSchema": httpapi.Object([]string{"urn", "resource_type", "resources", "sampled", "schema"}, map[string]any{
+		"urn":           httpapi.Type("string", "the URN the resources carry attributes under, as they spell it"),
+		"resource_type": map[string]any{"type": "string", "enum": []string{"User", "Group"}},
+		"resources":     httpapi.Type("integer", "how many of the resources read carry it"),
+		"sampled":       httpapi.Type("integer", "how many resources of the type were read: the newest, at most 1,000"),
+		"schema":        schemaDocument("the proposed declaration, as PUT /workspaces/{slug}/schemas/{urn} takes it"),
+	}),
 	"SchemaExtensionSet": httpapi.Object([]string{"resource_type", "schema"}, map[string]any{
 		"resource_type": map[string]any{"type": "string", "enum": []string{"User", "Group"}},
 		"required":      httpapi.Type("boolean", "resources of the type must carry the extension; default false"),

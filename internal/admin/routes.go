@@ -235,8 +235,17 @@ func routes() []route {
 			Request: "SchemaExtensionSet", Responses: httpapi.OK("SchemaExtension"), Errors: []string{CodeSchemaDeclared}}},
 		{method: "DELETE", path: "/workspaces/{slug}/schemas/{urn}", handle: deleteSchema, action: "schema.delete", Operation: httpapi.Operation{
 			Summary:     "Delete an extension schema",
-			Description: "Identity providers' attributes under the URN are ignored again, as for any schema not declared. Values stored under it are kept, neither returned nor filterable, and come back if it is declared again.",
+			Description: "Identity providers' attributes under the URN are treated again as those of any schema not declared: ignored, or kept as sent with the workspace's undeclaredExtensions \"keep\". Values stored under it are kept, neither returned nor filterable unless kept so, and come back if it is declared again.",
 			Responses:   httpapi.NoContent()}},
+		{method: "GET", path: "/workspaces/{slug}/undeclared-schemas", handle: inferSchemas, Operation: httpapi.Operation{
+			Summary: "Propose declarations of undeclared extensions",
+			Description: "For each URN under which the workspace's resources carry attributes without its declaration (kept with undeclaredExtensions \"keep\"), an RFC 7643 §7 schema document proposed from the values of the newest 1,000 resources of the type: each attribute multiValued if a value is an array, complex with the sub-attributes seen if a value is an object, else of the type its values share (boolean, integer, decimal, dateTime or string, which also stands for values of several types, as its description then says). " +
+				"Ready for PUT /workspaces/{slug}/schemas/{urn}. Fails with 400 invalid_parameter for a resource_type other than User or Group.",
+			Query: []httpapi.Param{
+				{Name: "resource_type", Description: "User or Group; default both", Schema: httpapi.Type("string", "")},
+				{Name: "urn", Description: "only this URN, spelt as the resources spell it", Schema: httpapi.Type("string", "")},
+			},
+			Responses: httpapi.OK("UndeclaredSchemaList"), Errors: []string{CodeInvalidParameter}}},
 
 		{method: "GET", path: "/admin-tokens", handle: listAdminTokens, Operation: httpapi.Operation{
 			Summary: "List admin tokens", Description: "The installation's admin tokens, oldest first, without their secrets.", Responses: httpapi.OK("TokenList")}},

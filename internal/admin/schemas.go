@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	api "github.com/scimd/scimd/client/admin"
@@ -191,4 +193,52 @@ func schemaNotFound(slug, urn string, err error) error {
 			Message: fmt.Sprintf("workspace %s declares no schema %q; GET %s/workspaces/%s/schemas lists them", slug, urn, Prefix, slug), Err: err}
 	}
 	return err
+}
+
+// inferSampled bounds the resources of each type inferSchemas reads: the
+// newest, found from the index of creation order.
+const inferSampled = 1000
+
+// inferSchemas proposes declarations for the extensions the workspace's
+// resources carry without one (see schema.Infer). It reads what was
+// kept whatever the workspace's undeclaredExtensions is now.
+func inferSchemas(h *Handler, c *call) (int, any, error) {
+	w, es, err := h.declared(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	typ, urn := c.query("resource_type"), c.query("urn")
+	user, group := store.ResourceTypes(es)
+	out := UndeclaredSchemaList{Schemas: []UndeclaredSchema{}}
+	found := false
+	for _, rt := range []*schema.ResourceType{user, group} {
+		if typ != "" && !strings.EqualFold(typ, rt.ID) {
+			continue
+		}
+		found = true
+		rt = rt.Keeping()
+		page, err := h.store.ListResources(c.r.Context(), w.ID, rt.ID, store.Query{Count: inferSampled, Descending: true, Type: rt})
+		if err != nil {
+			return 0, nil, err
+		}
+		objects := map[string][]map[string]any{}
+		for _, res := range page.Resources {
+			for _, k := range rt.KeptURNs(res.Doc) {
+				if urn == "" || k == urn {
+					objects[k] = append(objects[k], res.Doc[k].(map[string]any))
+				}
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(objects)) {
+			doc, err := json.Marshal(schema.Infer(k, objects[k]))
+			if err != nil {
+				return 0, nil, err
+			}
+			out.Schemas = append(out.Schemas, UndeclaredSchema{URN: k, ResourceType: rt.ID, Resources: len(objects[k]), Sampled: len(page.Resources), Schema: doc})
+		}
+	}
+	if !found {
+		return 0, nil, badParam("resource_type %q is not User or Group", typ)
+	}
+	return http.StatusOK, out, nil
 }
