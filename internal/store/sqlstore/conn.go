@@ -69,6 +69,24 @@ type Conn struct {
 	db    *sql.DB
 	cache *stmtCache // nil: no statements kept prepared
 	tx    *sql.Tx
+	// detached: tx is shared with other callers' functions (see
+	// groupWriter), so that a caller's context that ends must not
+	// interrupt a statement, which on SQLite can roll back the whole
+	// transaction. Such a context fails the caller's next statement
+	// instead.
+	detached bool
+}
+
+// context returns the context to run a statement with, or the error of
+// ctx if the statement is not to run.
+func (c Conn) context(ctx context.Context) (context.Context, error) {
+	if !c.detached {
+		return ctx, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
 }
 
 // sql returns query in the dialect's placeholders.
@@ -148,6 +166,10 @@ func (r *Rows) Err() error { return r.s.classify(r.Rows.Err()) }
 
 // QueryContext runs a query that returns rows.
 func (c Conn) QueryContext(ctx context.Context, query string, args ...any) (*Rows, error) {
+	ctx, err := c.context(ctx)
+	if err != nil {
+		return nil, err
+	}
 	query = c.sql(query)
 	st, err := c.stmt(ctx, query)
 	var rows *sql.Rows
@@ -184,6 +206,10 @@ func (r Row) Scan(dest ...any) error {
 
 // QueryRowContext runs a query that returns at most one row.
 func (c Conn) QueryRowContext(ctx context.Context, query string, args ...any) Row {
+	ctx, err := c.context(ctx)
+	if err != nil {
+		return Row{err: err, s: c.s}
+	}
 	query = c.sql(query)
 	st, err := c.stmt(ctx, query)
 	switch {
@@ -199,6 +225,10 @@ func (c Conn) QueryRowContext(ctx context.Context, query string, args ...any) Ro
 
 // ExecContext runs a statement that returns no rows.
 func (c Conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, err := c.context(ctx)
+	if err != nil {
+		return nil, err
+	}
 	query = c.sql(query)
 	st, err := c.stmt(ctx, query)
 	var res sql.Result

@@ -32,7 +32,8 @@ type Config struct {
 	Dialect        Dialect
 	// OneWriter runs write transactions one at a time, for a database
 	// that allows one writer: they queue here rather than in the
-	// database's busy handler.
+	// database's busy handler, and those that wait together share a
+	// transaction and its commit (see groupWriter).
 	OneWriter bool
 	// Prepare keeps statements prepared, by their SQL, for a driver that
 	// would otherwise prepare every statement anew.
@@ -52,8 +53,7 @@ type Store struct {
 	w, r      *sql.DB
 	d         Dialect
 	wc, rc    *stmtCache
-	wmu       sync.Mutex
-	oneWriter bool
+	group     *groupWriter // nil: a transaction per caller
 	clock     func() time.Time
 	changes   *changefeed.Broker
 	record    func(ctx context.Context, tx Conn, changes []store.Change) error
@@ -67,7 +67,7 @@ type Store struct {
 
 // New returns a Store on the databases of c.
 func New(c Config) *Store {
-	s := &Store{w: c.Writer, r: c.Reader, d: c.Dialect, oneWriter: c.OneWriter, clock: c.Now,
+	s := &Store{w: c.Writer, r: c.Reader, d: c.Dialect, clock: c.Now,
 		changes: c.Changes, record: c.Record, filter: sqlFilterDialect{c.Dialect},
 		userWithGroups: userWithGroups(c.Dialect), linkByEmail: linkByEmail(c.Dialect)}
 	if s.clock == nil {
@@ -76,12 +76,18 @@ func New(c Config) *Store {
 	if c.Prepare {
 		s.wc, s.rc = newStmtCache(c.Writer), newStmtCache(c.Reader)
 	}
+	if c.OneWriter {
+		s.group = newGroupWriter(s)
+	}
 	return s
 }
 
 // Close closes the statements kept prepared and ends the subscriptions;
 // the backend closes the databases.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
 	s.changes.Close()
 	if s.rc != nil {
 		s.rc.close()
@@ -147,9 +153,8 @@ func (s *Store) Tx(ctx context.Context, fn func(Conn) error) error {
 const RollbackTimeout = time.Second
 
 func (s *Store) tx1(ctx context.Context, fn func(Conn) error) error {
-	if s.oneWriter {
-		s.wmu.Lock()
-		defer s.wmu.Unlock()
+	if s.group != nil {
+		return s.group.tx(ctx, fn)
 	}
 	// The transaction's own context, which a rollback that does not
 	// answer cancels.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Members", testMembers},
 		{"ConcurrentMemberUpdates", testConcurrentMembers},
 		{"ConcurrentCreates", testConcurrentCreates},
+		{"ConcurrentWritesFailAlone", testConcurrentWritesFailAlone},
 		{"Filters", testFilters},
 		{"SortAndPage", testSortAndPage},
 		{"Cursor", testCursor},
@@ -497,6 +499,105 @@ func testConcurrentCreates(t *testing.T, newStore NewStore) {
 	if ok != 1 {
 		t.Errorf("%d creates succeeded, want 1", ok)
 	}
+}
+
+// testConcurrentWritesFailAlone runs writes at once, some of which fail
+// (a name taken, a closure's error, a closure's panic, a context ended,
+// an audit entry refused after the resource was written),
+// as a store that shares one transaction between writers meets them:
+// each failure is its write's alone, and every write that succeeded is
+// stored with its event and its audit entry.
+func testConcurrentWritesFailAlone(t *testing.T, newStore NewStore) {
+	st := newStore(t, time.Now)
+	mustWorkspace(t, st, "ws_a", "alpha")
+	mustCreate(t, st, user("ws_a", "usr_taken", "taken"))
+	refused := errors.New("refused by the closure")
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	fx := func(i int) store.Effects {
+		return store.Effects{
+			Events: []store.NewEvent{event("user.created", fmt.Sprintf("usr_%d", i), `{}`)},
+			Audit: []store.AuditEntry{{WorkspaceID: "ws_a", Channel: "scim", Action: "user.create", Target: fmt.Sprintf("usr_%d", i),
+				CorrelationID: fmt.Sprintf("req-%d", i), Status: 201, Payload: []byte(`{}`)}},
+		}
+	}
+	// Each write's kind is its number modulo 6; kind 0 succeeds.
+	write := func(i int) (err error) {
+		ctx := context.Background()
+		switch i % 6 {
+		case 0:
+			return st.CreateResource(ctx, user("ws_a", fmt.Sprintf("usr_%d", i), fmt.Sprintf("user%d", i)), fx(i))
+		case 1:
+			return st.CreateResource(ctx, user("ws_a", fmt.Sprintf("usr_%d", i), "TAKEN"), fx(i))
+		case 2:
+			_, err := st.UpdateResource(ctx, "ws_a", "User", "usr_taken", false, func(*store.Resource) (*store.Update, error) {
+				return nil, refused
+			})
+			return err
+		case 3:
+			defer func() {
+				if v := recover(); v != nil {
+					err = fmt.Errorf("panicked: %v", v)
+				}
+			}()
+			_, err := st.UpdateResource(ctx, "ws_a", "User", "usr_taken", false, func(*store.Resource) (*store.Update, error) {
+				panic("closure panics")
+			})
+			return err
+		case 4:
+			return st.CreateResource(cancelled, user("ws_a", fmt.Sprintf("usr_%d", i), fmt.Sprintf("user%d", i)), fx(i))
+		default:
+			bad := fx(i)
+			bad.Audit[0].Payload = []byte(`[1]`)
+			return st.CreateResource(ctx, user("ws_a", fmt.Sprintf("usr_%d", i), fmt.Sprintf("user%d", i)), bad)
+		}
+	}
+	const n = 120
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = write(i) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var want error
+		switch i % 6 {
+		case 1:
+			want = store.ErrAlreadyExists
+		case 2:
+			want = refused
+		case 4:
+			want = context.Canceled
+		case 5:
+			want = store.ErrInvalidAudit
+		}
+		switch {
+		case i%6 == 3:
+			if err == nil || !strings.Contains(err.Error(), "panicked: closure panics") {
+				t.Errorf("write %d: %v, want the closure's panic in the caller", i, err)
+			}
+		case want == nil && err != nil, want != nil && !errors.Is(err, want):
+			t.Errorf("write %d: %v, want %v", i, err, want)
+		}
+	}
+	events := map[string]bool{}
+	for _, e := range mustEvents(t, st, "ws_a", 0, 1000) {
+		events[e.Subject] = true
+	}
+	audited := map[string]bool{}
+	for _, e := range mustQuery(t, st, store.AuditQuery{Action: "user.create", Limit: 1000}).Entries {
+		audited[e.Target] = true
+	}
+	for i := range n {
+		id := fmt.Sprintf("usr_%d", i)
+		_, err := st.Resource(context.Background(), "ws_a", "User", id, false)
+		stored := i%6 == 0
+		if stored != (err == nil) || stored != events[id] || stored != audited[id] {
+			t.Errorf("write %d: stored %v, event %v, audit entry %v (%v); want all %v", i, err == nil, events[id], audited[id], err, stored)
+		}
+	}
+	// The store still writes.
+	mustCreate(t, st, user("ws_a", "usr_after", "after"))
 }
 
 func parse(t *testing.T, rt *schema.ResourceType, f string) filter.Expr {
