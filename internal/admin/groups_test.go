@@ -283,8 +283,8 @@ func TestExplainAccess(t *testing.T) {
 func TestListUsersRoles(t *testing.T) {
 	e := newEnv(t)
 	d := newDirectory(e)
-	if _, err := e.st.SetUserRoles(e.ctx, e.acmeID, d.bob, store.UserRoles{Roles: []string{"developer", "billing"}}, func(store.UserRoles, bool) store.NewEvent {
-		return store.NewEvent{Type: "user.roles_changed", Subject: d.bob, Data: []byte("{}")}
+	if _, err := e.st.SetUserRoles(e.ctx, e.acmeID, d.bob, store.UserRoles{Roles: []string{"developer", "billing"}}, func(store.UserRoles, bool) store.Effects {
+		return store.Effects{Events: []store.NewEvent{store.NewEvent{Type: "user.roles_changed", Subject: d.bob, Data: []byte("{}")}}}
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -53,8 +53,8 @@ func TestGroupAndUserPages(t *testing.T) {
 	e.get("/admin/workspaces/acme/users/usr_nope").want(http.StatusNotFound).has("user_not_found")
 
 	// The user list links to the page and shows roles as computed.
-	if _, err := e.st.SetUserRoles(e.ctx, ws.ID, bob, store.UserRoles{Roles: []string{"developer", "billing"}}, func(store.UserRoles, bool) store.NewEvent {
-		return store.NewEvent{Type: "user.roles_changed", Subject: bob, Data: []byte("{}")}
+	if _, err := e.st.SetUserRoles(e.ctx, ws.ID, bob, store.UserRoles{Roles: []string{"developer", "billing"}}, func(store.UserRoles, bool) store.Effects {
+		return store.Effects{Events: []store.NewEvent{store.NewEvent{Type: "user.roles_changed", Subject: bob, Data: []byte("{}")}}}
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -334,13 +334,20 @@ func Compute(ctx context.Context, st store.Store, policy *roles.Compiled, u *sto
 	return policy.Compute(provision.RoleInput(u.Doc, groups)), nil
 }
 
-// user recomputes one user and stores the result.
+// user recomputes one user and stores the result if it changed: the
+// roles stored are read first, as the sweep reads them, so that a change
+// of the user that leaves its roles as they were (most do) costs reads
+// and no write transaction.
 func (r *Reconciler) user(ctx context.Context, p *workspacePolicy, u *store.Resource, d dirty) error {
 	groups, err := r.store.UserGroups(ctx, u.WorkspaceID, u.ID)
 	if err != nil {
 		return err
 	}
-	return r.set(ctx, p, u, groups, nil, d)
+	roles, had, err := r.store.UserRoles(ctx, u.WorkspaceID, u.ID)
+	if err != nil {
+		return err
+	}
+	return r.set(ctx, p, u, groups, &store.SweptUser{User: u, Groups: groups, Roles: roles, Had: had}, d)
 }
 
 // set computes a user's roles from its groups and stores them. stored, if
@@ -362,19 +369,29 @@ func (r *Reconciler) set(ctx context.Context, p *workspacePolicy, u *store.Resou
 		}
 	}
 	var before store.UserRoles
-	var had bool
-	changed, err := r.store.SetUserRoles(ctx, p.ws.ID, u.ID, next, func(old store.UserRoles, h bool) store.NewEvent {
-		before, had = old, h
+	// The change's event and audit entry are stored in its transaction:
+	// a change of roles is never kept without them.
+	changed, err := r.store.SetUserRoles(ctx, p.ws.ID, u.ID, next, func(old store.UserRoles, h bool) store.Effects {
+		before = old
 		data := map[string]any{
 			"user":   map[string]any{"id": u.ID, "userName": u.Doc["userName"]},
 			"before": nil,
 			"after":  next,
 		}
+		payload := map[string]any{"after": next}
 		if h {
 			data["before"] = old
+			payload["before"] = old
 		}
-		b, _ := json.Marshal(data)
-		return store.NewEvent{Type: EventRolesChanged, Subject: u.ID, Data: b}
+		ev, _ := json.Marshal(data)
+		entry, _ := json.Marshal(payload)
+		return store.Effects{
+			Events: []store.NewEvent{{Type: EventRolesChanged, Subject: u.ID, Data: ev}},
+			Audit: []store.AuditEntry{{
+				WorkspaceID: p.ws.ID, Channel: "effect", Action: "user.roles_change",
+				Actor: "scimd:reconciler", Target: u.ID, CorrelationID: d.corr, Payload: entry,
+			}},
+		}
 	})
 	if err != nil {
 		return err
@@ -384,17 +401,6 @@ func (r *Reconciler) set(ctx context.Context, p *workspacePolicy, u *store.Resou
 	}
 	if !changed {
 		return nil
-	}
-	payload := map[string]any{"after": next}
-	if had {
-		payload["before"] = before
-	}
-	b, _ := json.Marshal(payload)
-	if err := r.store.AppendAudit(ctx, []store.AuditEntry{{
-		WorkspaceID: p.ws.ID, Channel: "effect", Action: "user.roles_change",
-		Actor: "scimd:reconciler", Target: u.ID, CorrelationID: d.corr, Payload: b,
-	}}); err != nil {
-		r.log.Error("auditing a change of roles failed", "user", u.ID, "error", err)
 	}
 	if r.cfg.Changed != nil {
 		r.cfg.Changed(p.ws.ID, u.ID, before, next, d.heard)

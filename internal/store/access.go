@@ -186,15 +186,15 @@ type AccessStore interface {
 	UserRoles(ctx context.Context, workspaceID, userID string) (r UserRoles, ok bool, err error)
 	// SetUserRoles stores a user's roles, unless they equal what is
 	// stored, in which case it returns false and writes nothing.
-	// Otherwise it also appends the event that event returns for the
-	// roles stored before (had is false for none) and returns true;
-	// but when all it stores is teams with roles stored before teams
-	// were (see UserRoles.Storing), it appends no event and returns
-	// false. The
-	// compare and the write are one transaction, so that of processes
-	// recomputing the same change only one writes its event. It fails
-	// with ErrNotFound if the user does not exist.
-	SetUserRoles(ctx context.Context, workspaceID, userID string, r UserRoles, event func(old UserRoles, had bool) NewEvent) (bool, error)
+	// Otherwise it also stores the effects (an event, an audit entry)
+	// that fx returns for the roles stored before (had is false for
+	// none) and returns true; but when all it stores is teams with roles
+	// stored before teams were (see UserRoles.Storing), it stores no
+	// effects and returns false. The compare and the writes are one
+	// transaction, so that of processes recomputing the same change only
+	// one writes its event and its entry. It fails with ErrNotFound if
+	// the user does not exist.
+	SetUserRoles(ctx context.Context, workspaceID, userID string, r UserRoles, fx func(old UserRoles, had bool) Effects) (bool, error)
 }
 
 // UserRoles are a user's effective roles, group keys and teams, as

@@ -52,7 +52,7 @@ func (s *Store) UserRoles(ctx context.Context, ws, userID string) (store.UserRol
 // take a lock of the user's first (where the one writer does not exclude
 // every other already), so that replicas recomputing the same user take
 // turns and the second finds the first's roles stored.
-func (s *Store) SetUserRoles(ctx context.Context, ws, userID string, r store.UserRoles, event func(old store.UserRoles, had bool) store.NewEvent) (bool, error) {
+func (s *Store) SetUserRoles(ctx context.Context, ws, userID string, r store.UserRoles, fx func(old store.UserRoles, had bool) store.Effects) (bool, error) {
 	changed := false
 	now := s.now()
 	err := s.txChanges(ctx, func(tx Conn) ([]store.Change, error) {
@@ -98,10 +98,10 @@ func (s *Store) SetUserRoles(ctx context.Context, ws, userID string, r store.Use
 			return nil, nil
 		}
 		changed = true
-		if event == nil {
+		if fx == nil {
 			return nil, nil
 		}
-		return applyEffects(ctx, tx, ws, now, store.Effects{Events: []store.NewEvent{event(old, had)}})
+		return applyEffects(ctx, tx, ws, now, fx(old, had))
 	})
 	return changed, err
 }

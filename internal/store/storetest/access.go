@@ -320,8 +320,8 @@ func testSweepUsers(t *testing.T, newStore NewStore) {
 	}
 	for _, id := range []string{"usr_1", "usr_5"} {
 		r := store.UserRoles{Roles: []string{"role-" + id}, Groups: []string{}, Teams: []store.Team{}}
-		if _, err := st.SetUserRoles(ctx, "ws_a", id, r, func(store.UserRoles, bool) store.NewEvent {
-			return store.NewEvent{Type: "test.roles", Subject: id}
+		if _, err := st.SetUserRoles(ctx, "ws_a", id, r, func(store.UserRoles, bool) store.Effects {
+			return store.Effects{Events: []store.NewEvent{{Type: "test.roles", Subject: id}}}
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -409,9 +409,13 @@ func testUserRoles(t *testing.T, newStore NewStore) {
 		t.Fatalf("roles before any: %v, %v", ok, err)
 	}
 	var calls []store.UserRoles
-	onChange := func(old store.UserRoles, had bool) store.NewEvent {
+	onChange := func(old store.UserRoles, had bool) store.Effects {
 		calls = append(calls, old)
-		return event("user.roles_changed", "usr_1", `{}`)
+		return store.Effects{
+			Events: []store.NewEvent{event("user.roles_changed", "usr_1", `{}`)},
+			Audit: []store.AuditEntry{{WorkspaceID: "ws_a", Channel: "effect", Action: "user.roles_change", Target: "usr_1",
+				CorrelationID: fmt.Sprintf("roles-%d", len(calls)), Payload: []byte(`{}`)}},
+		}
 	}
 	viewer := store.UserRoles{Roles: []string{"viewer"}, Groups: []string{}}
 	dev := store.UserRoles{Roles: []string{"developer"}, Groups: []string{"group:eng"}}
@@ -432,6 +436,10 @@ func testUserRoles(t *testing.T, newStore NewStore) {
 	}
 	if got := eventTypes(t, st, "ws_a"); len(got) != 2 || got[1] != "user.roles_changed" {
 		t.Errorf("events %v", got)
+	}
+	// Each change's audit entry is stored with it, and only a change's.
+	if p := mustQuery(t, st, store.AuditQuery{Action: "user.roles_change"}); len(p.Entries) != 2 {
+		t.Errorf("%d audit entries of changes of roles, want 2: %+v", len(p.Entries), p.Entries)
 	}
 	if _, err := st.SetUserRoles(ctx, "ws_a", "usr_nobody", viewer, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("roles of nobody: %v, want ErrNotFound", err)

@@ -136,9 +136,9 @@ func testUserTeams(t *testing.T, newStore NewStore) {
 	mustWorkspace(t, st, "ws_a", "alpha")
 	mustCreate(t, st, user("ws_a", "usr_1", "ada"))
 	events := 0
-	onChange := func(old store.UserRoles, had bool) store.NewEvent {
+	onChange := func(old store.UserRoles, had bool) store.Effects {
 		events++
-		return event("user.roles_changed", "usr_1", `{}`)
+		return store.Effects{Events: []store.NewEvent{event("user.roles_changed", "usr_1", `{}`)}}
 	}
 	old := store.UserRoles{Roles: []string{"viewer"}, Groups: []string{"group:eng"}} // no teams
 	member := old
