@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -151,4 +153,55 @@ func TestSchemaInfer(t *testing.T) {
 	if len(after.Schemas) != 1 || after.Schemas[0].URN != "urn:other:scim:User" {
 		t.Errorf("infer once declared: %+v", after)
 	}
+}
+
+// TestExtensionAttributesAudited: changes of a declared extension's
+// attributes are in the audit log's diffs, as core attributes' are, by
+// URN-qualified path; one returned never is not.
+func TestExtensionAttributesAudited(t *testing.T) {
+	t.Parallel()
+	bothWays(t, func(t *testing.T, s *testServer, c *cli) {
+		const urn = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
+		doc := filepath.Join(t.TempDir(), "ext.json")
+		if err := os.WriteFile(doc, []byte(`{"id": "`+urn+`", "attributes": [
+			{"name": "costCenter", "type": "string"}, {"name": "pin", "type": "string", "returned": "never"}]}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.must("schema", "set", "--workspace", "default", "--resource-type", "User", doc)
+		st, u := s.scimDo(t, "POST", "/Users", map[string]any{"userName": "ada", urn: map[string]any{"costCenter": "CC-1", "pin": "1234"}})
+		if st != http.StatusCreated {
+			t.Fatalf("create: %d %v", st, u)
+		}
+		id := u["id"].(string)
+		st, u = s.scimDo(t, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []any{map[string]any{"op": "replace", "path": urn + ":costCenter", "value": "CC-2"},
+				map[string]any{"op": "replace", "path": urn + ":pin", "value": "9876"}}})
+		if st != http.StatusOK {
+			t.Fatalf("patch: %d %v", st, u)
+		}
+		out := c.must("audit", "--json", "--workspace", "default", "--channel", "scim", "--target", id)
+		for _, secret := range []string{"1234", "9876", "pin"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("the audit log shows %q, returned never:\n%s", secret, out)
+			}
+		}
+		var diffs []map[string]any
+		for line := range strings.Lines(out) {
+			var e struct {
+				Payload struct {
+					Diff map[string]any `json:"diff"`
+				} `json:"payload"`
+			}
+			if err := json.Unmarshal([]byte(line), &e); err != nil {
+				t.Fatalf("%v: %s", err, line)
+			}
+			diffs = append(diffs, e.Payload.Diff)
+		}
+		if len(diffs) != 2 || fmt.Sprint(diffs[0][urn+":costCenter"]) != "map[new:CC-1]" || fmt.Sprint(diffs[1][urn+":costCenter"]) != "map[new:CC-2 old:CC-1]" {
+			t.Errorf("diffs %v", diffs)
+		}
+		if table := c.must("audit", "--workspace", "default", "--target", id); !strings.Contains(table, urn+":costCenter") {
+			t.Errorf("the table does not name the attribute:\n%s", table)
+		}
+	})
 }

@@ -76,9 +76,10 @@ type Field struct {
 
 // Shapes of data that several types share.
 var (
-	userField   = Field{Name: "user", Doc: "the user's SCIM attributes with its id, and as displayName the display name applications see"}
+	userField   = Field{Name: "user", Doc: "the user's SCIM attributes with its id, declared extensions' included and those returned never left out, and as displayName the display name applications see"}
 	userRef     = Field{Name: "user", Doc: `{"id", "userName"}`}
-	changed     = Field{Name: "changed", Doc: "the names of the top-level attributes that changed"}
+	changed     = Field{Name: "changed", Doc: "the names of the attributes that changed: the core schema's top-level ones (name for name.givenName), an extension's by URN-qualified name (urn:…:User:costCenter)"}
+	groupField  = Field{Name: "group", Doc: "the group's SCIM attributes with its id, declared extensions' included and those returned never left out"}
 	groupRef    = Field{Name: "group", Doc: `{"id", "displayName", "externalId"}`}
 	members     = Field{Name: "members", Doc: "the ids of the members"}
 	credential  = Field{Name: "credential", Doc: `{"id", "kind", "name", "userId", "created", "expires"}`}
@@ -104,8 +105,8 @@ var eventTypes = []Type{
 	{RolesChanged, "user", "a user's effective roles, groups or teams changed", []Field{userRef,
 		{Name: "before", Doc: `{"roles", "groups", "teams"}, each team {"key", "role"}; null the first time`},
 		{Name: "after", Doc: "as before"}}},
-	{GroupCreated, "group", "an identity provider created a group", []Field{{Name: "group", Doc: "the group's SCIM attributes with its id"}}},
-	{GroupUpdated, "group", "a group's attributes changed", []Field{{Name: "group", Doc: "the group's SCIM attributes with its id"}, changed}},
+	{GroupCreated, "group", "an identity provider created a group", []Field{groupField}},
+	{GroupUpdated, "group", "a group's attributes changed", []Field{groupField, changed}},
 	{GroupDeleted, "group", "a group was deleted", []Field{groupRef}},
 	{GroupMemberAdded, "group", "a group gained members", []Field{groupRef, members}},
 	{GroupMemberRemoved, "group", "a group lost members", []Field{groupRef, members,

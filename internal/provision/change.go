@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 
+	"github.com/scimd/scimd/internal/schema"
 	"github.com/scimd/scimd/internal/store"
 )
 
@@ -13,6 +14,10 @@ import (
 // request that cleared the group is marked Cleared. Stores may run update
 // closures more than once, so writes assign every field, never append.
 type Change struct {
+	// Type is the resource's type, with the extensions its workspace
+	// declared: what of Before and After may be shown depends on it
+	// (see schema.ResourceType.Returnable).
+	Type           *schema.ResourceType
 	Before, After  map[string]any
 	Added, Removed []string
 	Cleared        bool

@@ -50,12 +50,13 @@ func event(typ, subject string, data map[string]any) store.NewEvent {
 	return store.NewEvent{Type: typ, Subject: subject, Data: b}
 }
 
-// resourceData is a resource as events carry it: its attributes with its
-// id.
-func resourceData(id string, doc map[string]any) map[string]any {
-	out := make(map[string]any, len(doc)+1)
-	for k, v := range doc {
-		out[k] = v
+// resourceData is a resource of type rt as events carry it: its
+// attributes that SCIM may return (see schema.ResourceType.Returnable),
+// with its id.
+func resourceData(rt *schema.ResourceType, id string, doc map[string]any) map[string]any {
+	out := rt.Returnable(doc)
+	if out == nil {
+		out = map[string]any{}
 	}
 	out["id"] = id
 	return out
@@ -94,10 +95,10 @@ func nonNil(s []string) []string {
 // createdEvents are the events of a created resource.
 func createdEvents(rt *schema.ResourceType, r *store.Resource) []store.NewEvent {
 	if rt.ID == schema.GroupType.ID {
-		evs := []store.NewEvent{event(EventGroupCreated, r.ID, map[string]any{"group": resourceData(r.ID, r.Doc)})}
+		evs := []store.NewEvent{event(EventGroupCreated, r.ID, map[string]any{"group": resourceData(rt, r.ID, r.Doc)})}
 		return append(evs, memberEvents(r.ID, r.Doc, memberIDs(r.Members), nil, false)...)
 	}
-	return []store.NewEvent{event(EventUserCreated, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName)})}
+	return []store.NewEvent{event(EventUserCreated, r.ID, map[string]any{"user": userData(rt, r.ID, r.Doc, r.AppDisplayName)})}
 }
 
 // active reports whether a user document is active: SCIM leaves the
@@ -106,12 +107,13 @@ func active(doc map[string]any) bool {
 	return doc["active"] != false
 }
 
-// groupEffects are the events of the change c to the group cur.
-func groupEffects(cur *store.Resource, c *Change) store.Effects {
+// groupEffects are the events of the change c to the group cur, of type
+// rt.
+func groupEffects(rt *schema.ResourceType, cur *store.Resource, c *Change) store.Effects {
 	var fx store.Effects
-	if !reflect.DeepEqual(c.Before, c.After) {
+	if before, after := resourceData(rt, cur.ID, c.Before), resourceData(rt, cur.ID, c.After); !reflect.DeepEqual(before, after) {
 		fx.Events = append(fx.Events, event(EventGroupUpdated, cur.ID, map[string]any{
-			"group": resourceData(cur.ID, c.After), "changed": changedAttributes(c.Before, c.After)}))
+			"group": after, "changed": changedAttributes(rt, before, after)}))
 	}
 	fx.Events = append(fx.Events, memberEvents(cur.ID, c.After, c.Added, c.Removed, c.Cleared)...)
 	return fx
@@ -127,10 +129,11 @@ func appDisplayName(ws *store.Workspace, cur *store.Resource, next map[string]an
 	return cur.AppDisplayName
 }
 
-// userData is a user as events carry it: its attributes, with the
-// display name applications see for displayName, and its id.
-func userData(id string, doc map[string]any, appName string) map[string]any {
-	out := resourceData(id, doc)
+// userData is a user as events carry it: its attributes that SCIM may
+// return, with the display name applications see for displayName, and
+// its id. rt is the workspace's user type, with its extensions.
+func userData(rt *schema.ResourceType, id string, doc map[string]any, appName string) map[string]any {
+	out := resourceData(rt, id, doc)
 	delete(out, "displayName")
 	if appName != "" {
 		out["displayName"] = appName
@@ -143,15 +146,15 @@ func userData(id string, doc map[string]any, appName string) map[string]any {
 // changes, and, for a user made inactive, the revocation of its
 // credentials. In a workspace that deletes deactivated users, a
 // deactivation is a deletion instead, with a DELETE's effects.
-func (s *Service) userUpdate(ws *store.Workspace, cur *store.Resource, c *Change) *store.Update {
+func (s *Service) userUpdate(ws *store.Workspace, rt *schema.ResourceType, cur *store.Resource, c *Change) *store.Update {
 	name := appDisplayName(ws, cur, c.After)
 	up := &store.Update{Doc: c.After, AppDisplayName: &name}
 	was, is := active(c.Before), active(c.After)
 	if ws.Config.DeleteOnDeactivate && was && !is {
-		up.Delete = s.deletion(ws, schema.UserType, &store.Resource{ID: cur.ID, Doc: c.After, AppDisplayName: name})
+		up.Delete = s.deletion(ws, rt, &store.Resource{ID: cur.ID, Doc: c.After, AppDisplayName: name})
 		return up
 	}
-	before, after := userData(cur.ID, c.Before, cur.AppDisplayName), userData(cur.ID, c.After, name)
+	before, after := userData(rt, cur.ID, c.Before, cur.AppDisplayName), userData(rt, cur.ID, c.After, name)
 	if reflect.DeepEqual(before, after) {
 		return up
 	}
@@ -163,25 +166,70 @@ func (s *Service) userUpdate(ws *store.Workspace, cur *store.Resource, c *Change
 	case !was && is:
 		typ = EventUserReactivated
 	}
-	up.Events = []store.NewEvent{event(typ, cur.ID, map[string]any{"user": after, "changed": changedAttributes(before, after)})}
+	up.Events = []store.NewEvent{event(typ, cur.ID, map[string]any{"user": after, "changed": changedAttributes(rt, before, after)})}
 	return up
 }
 
-// changedAttributes names the top-level attributes that differ.
-func changedAttributes(before, after map[string]any) []string {
+// changedAttributes names the attributes that differ between two
+// resources of type rt as events carry them: the top-level attributes of
+// the core schema by name ("name" for a change of name.givenName), and
+// those of an extension by the URN-qualified name of the attribute
+// (RFC 7644 §3.10), "urn:…:User:costCenter", so that an application
+// need not compare the whole extension to see which of its attributes
+// changed. A sub-attribute's change names its attribute, in either.
+func changedAttributes(rt *schema.ResourceType, before, after map[string]any) []string {
 	changed := []string{}
-	for k, v := range after {
-		if !reflect.DeepEqual(before[k], v) {
-			changed = append(changed, k)
+	diff := func(prefix string, before, after map[string]any) {
+		for k, v := range after {
+			if old, ok := before[k]; !ok || !reflect.DeepEqual(old, v) {
+				changed = append(changed, prefix+k)
+			}
+		}
+		for k := range before {
+			if _, ok := after[k]; !ok {
+				changed = append(changed, prefix+k)
+			}
 		}
 	}
-	for k := range before {
-		if _, ok := after[k]; !ok {
-			changed = append(changed, k)
+	top := func(doc map[string]any) (core, exts map[string]any) {
+		core, exts = make(map[string]any, len(doc)), map[string]any{}
+		for k, v := range doc {
+			if s := rt.SchemaByURN(k); s != nil && rt.IsExtension(s) {
+				exts[s.ID] = v
+			} else {
+				core[k] = v
+			}
 		}
+		return core, exts
+	}
+	bc, be := top(before)
+	ac, ae := top(after)
+	diff("", bc, ac)
+	urns := make(map[string]bool, len(ae)+len(be))
+	for urn := range ae {
+		urns[urn] = true
+	}
+	for urn := range be {
+		urns[urn] = true
+	}
+	for urn := range urns {
+		b, _ := be[urn].(map[string]any)
+		a, _ := ae[urn].(map[string]any)
+		diff(urn+":", b, a)
 	}
 	slices.Sort(changed)
 	return changed
+}
+
+// userType returns the workspace's user type, with the extensions it
+// declared, for the writes that are not SCIM requests, which have it.
+func (s *Service) userType(ctx context.Context, ws *store.Workspace) (*schema.ResourceType, error) {
+	es, err := s.store.SchemaExtensions(ctx, ws.ID)
+	if err != nil {
+		return nil, storeError(schema.UserType, "", err)
+	}
+	user, _ := store.ResourceTypes(es)
+	return user, nil
 }
 
 // deletion says how to delete cur: a user is soft-deleted for the
@@ -192,7 +240,7 @@ func (s *Service) deletion(ws *store.Workspace, rt *schema.ResourceType, cur *st
 			event(EventGroupDeleted, cur.ID, map[string]any{"group": groupRef(cur.ID, cur.Doc)})}}}
 	}
 	d := &store.Deletion{}
-	data := map[string]any{"user": userData(cur.ID, cur.Doc, cur.AppDisplayName), "mode": ws.Config.DeleteMode}
+	data := map[string]any{"user": userData(rt, cur.ID, cur.Doc, cur.AppDisplayName), "mode": ws.Config.DeleteMode}
 	if ws.Config.DeleteMode != store.DeleteHard {
 		d.PurgeAt = s.now().Add(time.Duration(ws.Config.SoftDeleteGraceDays) * 24 * time.Hour).UTC()
 		data["purgeAt"] = d.PurgeAt.Format(time.RFC3339)
@@ -207,10 +255,14 @@ func (s *Service) deletion(ws *store.Workspace, rt *schema.ResourceType, cur *st
 // transaction. An invited user is not kept for a grace period: nothing
 // could restore it.
 func (s *Service) DeleteInvited(ctx context.Context, ws *store.Workspace, userID string) error {
-	err := s.store.DeleteInvitedUser(ctx, ws.ID, userID, func(r *store.Resource) store.Effects {
+	rt, err := s.userType(ctx, ws)
+	if err != nil {
+		return err
+	}
+	err = s.store.DeleteInvitedUser(ctx, ws.ID, userID, func(r *store.Resource) store.Effects {
 		return store.Effects{
 			Revoke: &store.Revocation{UserID: r.ID, APIKeys: true, Reason: ReasonDeleted},
-			Events: []store.NewEvent{event(EventUserDeleted, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName), "mode": store.DeleteHard})},
+			Events: []store.NewEvent{event(EventUserDeleted, r.ID, map[string]any{"user": userData(rt, r.ID, r.Doc, r.AppDisplayName), "mode": store.DeleteHard})},
 		}
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -222,8 +274,12 @@ func (s *Service) DeleteInvited(ctx context.Context, ws *store.Workspace, userID
 // Restore brings back a soft-deleted user of the workspace, without its
 // former group memberships or credentials.
 func (s *Service) Restore(ctx context.Context, ws *store.Workspace, userID string) (*store.Resource, error) {
+	rt, err := s.userType(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
 	r, err := s.store.RestoreUser(ctx, ws.ID, userID, func(r *store.Resource) store.Effects {
-		return store.Effects{Events: []store.NewEvent{event(EventUserRestored, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName)})}}
+		return store.Effects{Events: []store.NewEvent{event(EventUserRestored, r.ID, map[string]any{"user": userData(rt, r.ID, r.Doc, r.AppDisplayName)})}}
 	})
 	return r, storeError(schema.UserType, userID, err)
 }
@@ -274,14 +330,18 @@ var ErrUserActive = errors.New("user is active")
 // user.purged does. An active user is refused with ErrUserActive, so that
 // an identity provider that still has it active is not contradicted.
 func (s *Service) DeleteSuspended(ctx context.Context, ws *store.Workspace, userID string) error {
-	err := s.store.DeleteResource(ctx, ws.ID, schema.UserType.ID, userID, func(cur *store.Resource) (*store.Deletion, error) {
+	rt, err := s.userType(ctx, ws)
+	if err != nil {
+		return err
+	}
+	err = s.store.DeleteResource(ctx, ws.ID, schema.UserType.ID, userID, func(cur *store.Resource) (*store.Deletion, error) {
 		if active(cur.Doc) {
 			return nil, fmt.Errorf("user %s: %w", userID, ErrUserActive)
 		}
 		return &store.Deletion{Effects: store.Effects{
 			Revoke: &store.Revocation{UserID: cur.ID, APIKeys: true, Reason: ReasonDeleted},
 			Events: []store.NewEvent{event(EventUserDeleted, cur.ID, map[string]any{
-				"user": userData(cur.ID, cur.Doc, cur.AppDisplayName), "mode": store.DeleteHard, "placeholder": placeholder(cur.ID)})},
+				"user": userData(rt, cur.ID, cur.Doc, cur.AppDisplayName), "mode": store.DeleteHard, "placeholder": placeholder(cur.ID)})},
 		}}, nil
 	})
 	if errors.Is(err, ErrUserActive) {

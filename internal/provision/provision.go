@@ -248,7 +248,7 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 			r.Members = append(r.Members, store.Member{Value: m})
 		}
 	}
-	res := Result{Resource: r, Change: Change{After: r.Doc, Added: memberIDs(r.Members)}}
+	res := Result{Resource: r, Change: Change{Type: rt, After: r.Doc, Added: memberIDs(r.Members)}}
 	c := &res.Change
 	linked := false
 	if rt.ID == schema.UserType.ID && ws.Config.AllowLinking {
@@ -284,7 +284,7 @@ func (s *Service) Create(ctx context.Context, ws *store.Workspace, rt *schema.Re
 // of the change c goes with it.
 func (s *Service) link(ctx context.Context, ws *store.Workspace, r *store.Resource, c *Change) error {
 	return s.store.LinkInvitedUser(ctx, r, func(r *store.Resource) store.Effects {
-		fx := store.Effects{Events: []store.NewEvent{event(EventUserLinked, r.ID, map[string]any{"user": userData(r.ID, r.Doc, r.AppDisplayName)})}}
+		fx := store.Effects{Events: []store.NewEvent{event(EventUserLinked, r.ID, map[string]any{"user": userData(c.Type, r.ID, r.Doc, r.AppDisplayName)})}}
 		if !active(r.Doc) {
 			fx.Revoke = &store.Revocation{UserID: r.ID, APIKeys: ws.Config.RevokeKeysOnDeactivate, Reason: ReasonDeactivated}
 		}
@@ -332,7 +332,7 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 				return nil, err
 			}
 		}
-		*c = Change{Before: cur.Doc, After: doc}
+		*c = Change{Type: rt, Before: cur.Doc, After: doc}
 		up := &store.Update{Doc: doc, Members: mc}
 		if mc != nil {
 			d := diffMembers(memberIDs(cur.Members), mc.Add)
@@ -342,9 +342,9 @@ func (s *Service) Replace(ctx context.Context, ws *store.Workspace, rt *schema.R
 			return nil, nil // the resource as it is: keep the version
 		}
 		if rt.ID == schema.UserType.ID {
-			return auditUpdate(ctx, resID, c, s.userUpdate(ws, cur, c)), nil
+			return auditUpdate(ctx, resID, c, s.userUpdate(ws, rt, cur, c)), nil
 		}
-		up.Effects = groupEffects(cur, c)
+		up.Effects = groupEffects(rt, cur, c)
 		audit(ctx, resID, c, &up.Effects)
 		return up, nil
 	})
@@ -404,7 +404,7 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}
-		*c = Change{Before: cur.Doc, After: cur.Doc}
+		*c = Change{Type: rt, Before: cur.Doc, After: cur.Doc}
 		doc := cur.Doc
 		var before []string
 		if rt.ID == schema.GroupType.ID {
@@ -441,12 +441,12 @@ func (s *Service) Patch(ctx context.Context, ws *store.Workspace, rt *schema.Res
 		}
 		c.After = up.Doc
 		if rt.ID == schema.UserType.ID {
-			return auditUpdate(ctx, resID, c, s.userUpdate(ws, cur, c)), nil
+			return auditUpdate(ctx, resID, c, s.userUpdate(ws, rt, cur, c)), nil
 		}
 		if up.Members != nil {
 			c.Added, c.Removed = up.Members.Add, up.Members.Remove
 		}
-		up.Effects = groupEffects(cur, c)
+		up.Effects = groupEffects(rt, cur, c)
 		audit(ctx, resID, c, &up.Effects)
 		return up, nil
 	})
@@ -475,11 +475,11 @@ func (s *Service) patchGroupDelta(ctx context.Context, ws *store.Workspace, rt *
 				return nil, err
 			}
 		}
-		*c = Change{Before: cur.Doc, After: doc}
+		*c = Change{Type: rt, Before: cur.Doc, After: doc}
 		up := &store.Update{Members: mc}
 		if !reflect.DeepEqual(cur.Doc, doc) {
 			up.Doc = doc
-			up.Effects = groupEffects(cur, c)
+			up.Effects = groupEffects(rt, cur, c)
 		}
 		// Members added that were members already, and members removed
 		// that were not, change nothing: the store says which did, and
@@ -546,7 +546,7 @@ func diffMembers(before, after []string) *store.MemberChange {
 func (s *Service) Delete(ctx context.Context, ws *store.Workspace, rt *schema.ResourceType, resID, ifMatch string) (Change, error) {
 	c := &Change{}
 	err := s.store.DeleteResource(ctx, ws.ID, rt.ID, resID, func(cur *store.Resource) (*store.Deletion, error) {
-		*c = Change{Before: cur.Doc}
+		*c = Change{Type: rt, Before: cur.Doc}
 		if err := checkIfMatch(ifMatch, cur); err != nil {
 			return nil, err
 		}

@@ -12,6 +12,21 @@ import (
 type Selection struct {
 	include []Path
 	exclude []Path
+	// all selects every attribute that is ever returned, as if each
+	// were asked for (see Returnable).
+	all bool
+}
+
+// Returnable returns the part of a stored document that SCIM may ever
+// return: every attribute but those returned "never", those returned
+// "request" included, and of each extension what its declaration admits
+// (see Declared). Events carry it and audit diffs compare it, so that
+// neither shows what SCIM never would.
+func (rt *ResourceType) Returnable(doc map[string]any) map[string]any {
+	if doc == nil {
+		return nil
+	}
+	return Selection{all: true}.Apply(rt, doc)
 }
 
 // ParseSelection parses comma-separated attribute lists, either of which may
@@ -70,6 +85,9 @@ func (sel Selection) keep(s *Schema, a *Attribute) decision {
 	case Never:
 		return dropAll
 	case Always:
+		return keepAll
+	}
+	if sel.all {
 		return keepAll
 	}
 	if len(sel.include) > 0 {

@@ -126,7 +126,13 @@ func (s *Server) auditEntry(r *http.Request, rec *record, ev event) (store.Audit
 		Headers:   audit.Headers(r.Header),
 	}
 	if c := ev.change; ev.status < 400 && c != nil && isWrite(ev.method) {
-		p.Diff = audit.Diff(c.Before, c.After).WithMembers(c.Added, c.Removed)
+		before, after := c.Before, c.After
+		if c.Type != nil {
+			// What SCIM never returns is not recorded either, as
+			// password is not.
+			before, after = c.Type.Returnable(before), c.Type.Returnable(after)
+		}
+		p.Diff = audit.Diff(before, after).WithMembers(c.Added, c.Removed)
 		if c.Cleared {
 			if p.Diff == nil {
 				p.Diff = audit.Changes{}

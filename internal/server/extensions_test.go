@@ -499,3 +499,72 @@ func TestExtensionUniqueness(t *testing.T) {
 		}
 	})
 }
+
+// TestExtensionEvents checks what events say of extension attributes:
+// carried as SCIM returns them, returned "request" included and
+// "never" left out, and named one by one among those changed.
+func TestExtensionEvents(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, func(t *testing.T, mk envMaker) {
+		e := mk(t, server.DefaultConfig(), nil)
+		e.declare("acme", "User", customDoc, false)
+		e.declare("acme", "Group", `{"id": "urn:acme:scim:Group", "attributes": [{"name": "region", "type": "string"}, {"name": "vault", "type": "string", "returned": "never"}]}`, false)
+		id := e.createUser("ada", map[string]any{customURN: map[string]any{
+			"costCenter": "CC-1", "secret": "s3cret", "tier": "gold", "licenses": []any{map[string]any{"sku": "pro", "seats": 1}}}}).str("id")
+		patch := func(ops ...any) {
+			t.Helper()
+			e.must(http.StatusOK, "PATCH", e.base+"/Users/"+id, patchOps(ops...))
+		}
+		op := func(op, path string, value any) map[string]any {
+			return map[string]any{"op": op, "path": path, "value": value}
+		}
+		patch(op("replace", customURN+":costCenter", "CC-2"), op("replace", customURN+`:licenses[sku eq "pro"].seats`, 2), op("replace", "title", "Engineer"))
+		patch(op("replace", customURN+":secret", "other")) // nothing applications see
+		patch(map[string]any{"op": "remove", "path": customURN + ":tier"})
+		gid := e.must(http.StatusCreated, "POST", e.base+"/Groups", map[string]any{"displayName": "Ops",
+			"urn:acme:scim:Group": map[string]any{"region": "EU", "vault": "v1"}}).str("id")
+		e.must(http.StatusOK, "PUT", e.base+"/Groups/"+gid, map[string]any{"displayName": "Ops",
+			"urn:acme:scim:Group": map[string]any{"region": "US", "vault": "v2"}})
+
+		evs := e.events("acme")
+		if got, want := types(evs), []string{"user.created", "user.updated", "user.updated", "group.created", "group.updated"}; !slices.Equal(got, want) {
+			t.Fatalf("events %v, want %v", got, want)
+		}
+		for _, ev := range evs {
+			if strings.Contains(string(ev.Data), "s3cret") || strings.Contains(string(ev.Data), `"other"`) || strings.Contains(string(ev.Data), `"v1"`) ||
+				strings.Contains(string(ev.Data), `"v2"`) || strings.Contains(string(ev.Data), "vault") || strings.Contains(string(ev.Data), `"secret"`) {
+				t.Errorf("%s shows an attribute returned never: %s", ev.Type, ev.Data)
+			}
+		}
+		type eventData struct {
+			User, Group map[string]any
+			Changed     []string
+		}
+		var data []eventData
+		for _, ev := range evs {
+			var d eventData
+			if err := json.Unmarshal(ev.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			data = append(data, d)
+		}
+		if got, _ := json.Marshal(ext(data[0].User, customURN)); string(got) != `{"costCenter":"CC-1","licenses":[{"seats":1,"sku":"pro"}],"tier":"gold"}` {
+			t.Errorf("user.created carries %s", got)
+		}
+		for i, want := range map[int][]string{
+			1: {"title", customURN + ":costCenter", customURN + ":licenses"},
+			2: {customURN + ":tier"},
+			4: {"urn:acme:scim:Group:region"},
+		} {
+			if !slices.Equal(data[i].Changed, want) {
+				t.Errorf("%s changed %v, want %v", evs[i].Type, data[i].Changed, want)
+			}
+		}
+		if got := ext(data[2].User, customURN); got["tier"] != nil || got["costCenter"] != "CC-2" {
+			t.Errorf("user.updated after removing tier carries %v", got)
+		}
+		if got := ext(data[4].Group, "urn:acme:scim:Group"); fmt.Sprint(got) != "map[region:US]" {
+			t.Errorf("group.updated carries %v", got)
+		}
+	})
+}
