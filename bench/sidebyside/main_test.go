@@ -107,6 +107,16 @@ func TestGoals(t *testing.T) {
 	}
 	var out strings.Builder
 	r.goals(&out, c, []*target{floor, lite, pg})
+	// A smaller sync is held to the goal scaled by its users.
+	small, err := parseFlags([]string{"-rows", "sync", "-sync-users", "2000", "-sync-groups", "50"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scaled strings.Builder
+	r.goals(&scaled, small, []*target{floor, lite, pg})
+	if want := "< 1.5 s SQLite, < 3.0 s PostgreSQL) | 14.2 s, 3 requests answered 429 | no | 31.0 s, 0 requests answered 429 | no |"; !strings.Contains(scaled.String(), want) {
+		t.Errorf("goals at a smaller scale lack %q:\n%s", want, scaled.String())
+	}
 	for _, want := range []string{
 		"| GET /Users/{id} ≥ 0.60 × floor, reads audited (8 clients) | 0.70 × (3,500–7,000/s) | yes | 0.50–0.70 × (3,500–5,000/s) | in some rounds |",
 		"| create ≥ 3,500/s SQLite, ≥ 1,500/s PostgreSQL (8 clients) | 3,400–3,600/s, p99 12.00 ms | in some rounds | 1,600–1,700/s, p99 20.00 ms | yes |",

@@ -145,17 +145,23 @@ func (r *results) goals(w io.Writer, c config, targets []*target) {
 	}
 	if c.row("sync") {
 		goal := "initial sync of 20,000 users and 500 groups of 50, 4 clients, default rate limit, < 15 s SQLite, < 30 s PostgreSQL"
+		// A smaller sync is held to the goal's time scaled by the users it
+		// provisions, not to the whole goal's time, which it would meet
+		// however slow each request.
+		scale := 1.0
 		if c.syncUsers != 20000 || c.syncGroups != 500 || c.syncMembers != 50 || c.syncClients != 4 {
-			goal += fmt.Sprintf(" (here %s users, %d groups of %d, %d clients)", thousands(c.syncUsers), c.syncGroups, c.syncMembers, c.syncClients)
+			scale = float64(c.syncUsers) / 20000
+			goal += fmt.Sprintf(" (here %s users, %d groups of %d, %d clients, against the goal scaled by its users: < %.1f s SQLite, < %.1f s PostgreSQL)",
+				thousands(c.syncUsers), c.syncGroups, c.syncMembers, c.syncClients, 15*scale, 30*scale)
 		}
 		row(goal, func(t *target) (string, string) {
 			ss := r.get(t, "sync")
 			if len(ss) == 0 {
 				return "not measured", "–"
 			}
-			want := 30.0
+			want := 30 * scale
 			if sqlite(t) {
-				want = 15
+				want = 15 * scale
 			}
 			s := ss[0]
 			return fmt.Sprintf("%.1f s, %s requests answered 429", s.Elapsed, thousands(s.Throttled)), met(s.Elapsed < want, false)
