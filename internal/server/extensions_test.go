@@ -366,16 +366,7 @@ func testRequiredExtension(t *testing.T, e *env) {
 // database through the change feed, as the workspace's settings do.
 func TestExtensionsAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(t *testing.T) (store.Store, store.Store){
-		"sqlite": func(t *testing.T) (store.Store, store.Store) {
-			path := filepath.Join(t.TempDir(), "scimd.db")
-			return openSQLite(t, path), openSQLite(t, path)
-		},
-		"postgres": func(t *testing.T) (store.Store, store.Store) {
-			url := pgtest.URL(t)
-			return openPostgres(t, url), openPostgres(t, url)
-		},
-	} {
+	for name, open := range twoProcesses() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			a, b := open(t)
@@ -432,6 +423,21 @@ func openPostgres(t *testing.T, url string) store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// twoProcesses opens, for each database, two stores on one database, as
+// two replicas of scimd have.
+func twoProcesses() map[string]func(t *testing.T) (store.Store, store.Store) {
+	return map[string]func(t *testing.T) (store.Store, store.Store){
+		"sqlite": func(t *testing.T) (store.Store, store.Store) {
+			path := filepath.Join(t.TempDir(), "scimd.db")
+			return openSQLite(t, path), openSQLite(t, path)
+		},
+		"postgres": func(t *testing.T) (store.Store, store.Store) {
+			url := pgtest.URL(t)
+			return openPostgres(t, url), openPostgres(t, url)
+		},
+	}
 }
 
 // TestExtensionFiltersInLargeWorkspaces checks what custom-attributes.md

@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/scimd/scimd/internal/pgtest"
 	"github.com/scimd/scimd/internal/server"
 	"github.com/scimd/scimd/internal/store"
 	"github.com/scimd/scimd/internal/token"
@@ -53,16 +51,7 @@ func eventually(t *testing.T, what string, check func() string) {
 // kept in memory would be stale.
 func TestUserReadAfterWrite(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(t *testing.T) (store.Store, store.Store){
-		"sqlite": func(t *testing.T) (store.Store, store.Store) {
-			path := filepath.Join(t.TempDir(), "scimd.db")
-			return openSQLite(t, path), openSQLite(t, path)
-		},
-		"postgres": func(t *testing.T) (store.Store, store.Store) {
-			url := pgtest.URL(t)
-			return openPostgres(t, url), openPostgres(t, url)
-		},
-	} {
+	for name, open := range twoProcesses() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			a, b := open(t)
